@@ -1,0 +1,46 @@
+/**
+ * Operating errors: typed, stable `code` (SB_ERR_*), and the original `cause` kept. Callers and
+ * operators match on `code`, never on message text. docs/errors.md documents every code; a test
+ * checks that each code here is unique and documented.
+ */
+export const ERROR_CODES = {
+  SB_ERR_CONFIG: 'configuration file or value is invalid',
+  SB_ERR_IO: 'an I/O operation failed (carries errno and path)',
+  SB_ERR_DISK_FULL: 'no space left on the device; appends refused until space returns',
+  SB_ERR_LOG_DIR_OFFLINE: 'a log directory was taken offline after an fsync or I/O error',
+  SB_ERR_CORRUPT: 'stored data failed validation (CRC or length) at a named file and position',
+  SB_ERR_PROTOCOL: 'bytes on the wire do not follow the Kafka protocol',
+  SB_ERR_FRAME_TOO_LARGE: 'a frame is larger than the configured maximum',
+  SB_ERR_UNSUPPORTED_VERSION: 'an API version is not supported',
+  SB_ERR_NATIVE_UNAVAILABLE: 'the native I/O addon could not be loaded',
+  SB_ERR_INVALID_BATCH: 'a record batch is malformed',
+  SB_ERR_OFFSET_OUT_OF_RANGE: 'an offset lies outside the log',
+  SB_ERR_CLOSED: 'the resource is closed',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class StreamBusError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StreamBusError';
+    this.code = code;
+  }
+}
+
+/** An I/O failure with the errno name (ENOSPC, EIO, ...) and the path it concerns. */
+export class IoError extends StreamBusError {
+  readonly errno: string;
+  readonly path: string;
+  constructor(errno: string, path: string, message: string, options?: { cause?: unknown }) {
+    super(errno === 'ENOSPC' ? 'SB_ERR_DISK_FULL' : 'SB_ERR_IO', `${message}: ${errno} (${path})`, options);
+    this.name = 'IoError';
+    this.errno = errno;
+    this.path = path;
+  }
+}
+
+export function isStreamBusError(e: unknown, code?: ErrorCode): e is StreamBusError {
+  return e instanceof StreamBusError && (code === undefined || e.code === code);
+}
