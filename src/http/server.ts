@@ -1,0 +1,87 @@
+/**
+ * The broker's HTTP endpoint on server.httpPort: liveness, readiness and Prometheus metrics.
+ * Liveness answers 200 whenever the process serves HTTP. Readiness answers 200 only once the broker
+ * reports ready (storage recovered and the Kafka listener accepting), 503 before and while stopping.
+ */
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { BrokerMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  livenessPath: string;
+  readinessPath: string;
+  metricsPath: string;
+  healthEnabled: boolean;
+  metricsEnabled: boolean;
+}
+
+export interface ReadinessSource {
+  /** Null when ready; otherwise the reason the broker is not ready, shown in the 503 body. */
+  notReadyReason(): string | null;
+}
+
+export class HttpServer {
+  private server: Server | null = null;
+
+  constructor(
+    private readonly options: HttpOptions,
+    private readonly metrics: BrokerMetrics,
+    private readonly readiness: ReadinessSource,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resolves with the bound port once listening (port 0 picks a free one). */
+  async start(): Promise<number> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log.error({ err, path: req.url }, 'http request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : this.options.port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    server.closeIdleConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const o = this.options;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (o.healthEnabled && path === o.livenessPath) {
+      sendJson(res, 200, { status: 'live' });
+    } else if (o.healthEnabled && path === o.readinessPath) {
+      const reason = this.readiness.notReadyReason();
+      sendJson(res, reason === null ? 200 : 503, reason === null ? { status: 'ready' } : { status: 'not ready', reason });
+    } else if (o.metricsEnabled && path === o.metricsPath) {
+      const body = await this.metrics.render();
+      res.writeHead(200, { 'content-type': this.metrics.contentType }).end(body);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+}

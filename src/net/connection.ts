@@ -1,0 +1,217 @@
+/**
+ * One client connection: splits the byte stream into size-prefixed frames, hands each to the request
+ * handler, and writes responses strictly in request order (Kafka semantics; a long-polling Fetch holds
+ * back later responses on the same connection, and clients are built for that).
+ *
+ * Limits (backpressure): at most `maxInFlight` requests are being handled at once and at most
+ * `maxBufferedBytes` of request bytes are held; beyond either the socket is paused, so a slow or hostile
+ * client cannot exhaust memory. A frame larger than `maxFrameBytes` or with a negative size closes
+ * the connection with a log line, as Kafka does.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../observability/logger.ts';
+import { assert } from '../util/assert.ts';
+
+/** Answers one request frame (header + body, without the size prefix). Null means "send no response" (acks=0). */
+export interface FrameHandler {
+  handle(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null>;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+  /** Free-form per-connection state owned by the handler layer (SASL state, client id, ...). */
+  state: Map<string, unknown>;
+  /** Asks the connection to close after the responses queued so far have been written. */
+  closeAfterFlush(reason: string): void;
+}
+
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  maxInFlight: number;
+  maxBufferedBytes: number;
+}
+
+interface Pending {
+  done: boolean;
+  response: Buffer[] | null;
+  bytes: number;
+}
+
+export class Connection implements ConnectionInfo {
+  readonly state = new Map<string, unknown>();
+  readonly remoteAddress: string;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private queue: Pending[] = [];
+  private inFlightBytes = 0;
+  private paused = false;
+  private closing = false;
+  private closed = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly handler: FrameHandler,
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger,
+  ) {
+    assert(limits.maxInFlight >= 1, 'maxInFlight must be at least 1');
+    assert(limits.maxBufferedBytes >= limits.maxFrameBytes, 'maxBufferedBytes must hold one maximum frame');
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.log.debug({ err, conn: this.id }, 'connection error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** Stops reading new requests; resolves once every request already received has been answered. */
+  async drain(): Promise<void> {
+    this.closing = true;
+    this.socket.pause();
+    if (this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  closeAfterFlush(reason: string): void {
+    this.log.info({ conn: this.id, remote: this.remoteAddress, reason }, 'closing connection');
+    this.closing = true;
+    this.socket.pause();
+    if (this.queue.length === 0) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    this.extractFrames();
+  }
+
+  private extractFrames(): void {
+    while (!this.closing && this.chunkBytes >= 4) {
+      const size = this.peekSize();
+      if (size < 0 || size > this.limits.maxFrameBytes) {
+        this.log.warn(
+          { conn: this.id, remote: this.remoteAddress, size, max: this.limits.maxFrameBytes },
+          'invalid frame size, closing connection',
+        );
+        this.closing = true;
+        this.socket.destroy();
+        return;
+      }
+      if (this.chunkBytes < 4 + size) return;
+      if (this.queue.length >= this.limits.maxInFlight || this.inFlightBytes + size > this.limits.maxBufferedBytes) {
+        this.pause();
+        return;
+      }
+      const frame = this.take(4 + size).subarray(4);
+      this.dispatch(frame);
+    }
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.concat(this.chunks, Math.min(this.chunkBytes, 16));
+    return head.readInt32BE(0);
+  }
+
+  /** Removes `n` bytes from the front of the buffered chunks; zero-copy when they lie in one chunk. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const c = this.chunks[0]!;
+        const want = n - filled;
+        if (c.length <= want) {
+          c.copy(out, filled);
+          filled += c.length;
+          this.chunks.shift();
+        } else {
+          c.copy(out, filled, 0, want);
+          this.chunks[0] = c.subarray(want);
+          filled += want;
+        }
+      }
+    }
+    this.chunkBytes -= n;
+    return out;
+  }
+
+  private dispatch(frame: Buffer): void {
+    const pending: Pending = { done: false, response: null, bytes: frame.length };
+    this.queue.push(pending);
+    this.inFlightBytes += frame.length;
+    let result: Promise<Buffer[] | null>;
+    try {
+      result = this.handler.handle(frame, this);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (response) => this.complete(pending, response),
+      (err: unknown) => {
+        // The handler layer turns every expected failure into a Kafka error response; reaching here
+        // means a malformed request it could not answer. Kafka closes the connection in that case.
+        this.log.warn({ err, conn: this.id, remote: this.remoteAddress }, 'request failed, closing connection');
+        this.complete(pending, null);
+        this.closeAfterFlush('request could not be answered');
+      },
+    );
+  }
+
+  private complete(pending: Pending, response: Buffer[] | null): void {
+    pending.done = true;
+    pending.response = response;
+    if (this.queue[0] !== pending) return;
+    // Write every consecutive finished response at the head of the queue, in one writev.
+    this.socket.cork();
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const head = this.queue.shift()!;
+      this.inFlightBytes -= head.bytes;
+      if (head.response && !this.closed) for (const b of head.response) this.socket.write(b);
+    }
+    this.socket.uncork();
+    if (this.queue.length === 0) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+      if (this.closing && !this.closed) this.socket.end();
+    }
+    if (this.paused && !this.closing) this.resume();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.socket.resume();
+    this.extractFrames();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    // In-flight handlers finish on their own; their responses are dropped.
+    if (this.queue.every((p) => p.done)) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Starts a real broker process for tests: on 127.0.0.1 with free ports, a fresh data folder, and the
+ * chosen runtime (node running bin/streambus, bun or deno running src/main.ts, or the compiled binary).
+ * `stop()` sends SIGTERM and resolves with the exit code; every start is bounded by a timeout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './ports.ts';
+// @ts-expect-error: plain ESM helper without types
+import { bunPath, denoPath } from '../../scripts/runtimes.mjs';
+
+export type Runtime = 'node' | 'bun' | 'deno' | 'binary';
+
+export interface BrokerProcess {
+  proc: ChildProcess;
+  kafkaPort: number;
+  httpPort: number;
+  dataDir: string;
+  output: () => string;
+  /** SIGTERM, then the exit code (null if killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  runtime?: Runtime;
+  env?: Record<string, string>;
+  args?: string[];
+  dataDir?: string;
+  readyTimeoutMs?: number;
+  /** Keep the data folder after stop (for restart tests). */
+  keepData?: boolean;
+}
+
+const ROOT = resolve('.');
+
+export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] } | null {
+  switch (runtime) {
+    case 'node':
+      return { cmd: process.execPath, args: [join(ROOT, 'bin/streambus')] };
+    case 'bun': {
+      const bun = bunPath() as string | null;
+      return bun ? { cmd: bun, args: [join(ROOT, 'src/main.ts')] } : null;
+    }
+    case 'deno': {
+      const deno = denoPath() as string | null;
+      return deno ? { cmd: deno, args: ['run', '-A', '--quiet', join(ROOT, 'src/main.ts')] } : null;
+    }
+    case 'binary':
+      return { cmd: join(ROOT, 'dist/streambus'), args: [] };
+  }
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
+  const runtime = options.runtime ?? 'node';
+  const command = runtimeCommand(runtime);
+  if (!command) throw new Error(`runtime ${runtime} is not installed`);
+  const kafkaPort = await freePort();
+  const httpPort = await freePort();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'streambus-test-'));
+  let out = '';
+  const proc = spawn(command.cmd, [...command.args, 'broker', ...(options.args ?? [])], {
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      STREAMBUS_SERVER_HOST: '127.0.0.1',
+      STREAMBUS_SERVER_PORT: String(kafkaPort),
+      STREAMBUS_SERVER_HTTP_PORT: String(httpPort),
+      STREAMBUS_STORAGE_DATA_DIR: join(dataDir, 'data'),
+      STREAMBUS_STORAGE_RAFT_DIR: join(dataDir, 'data', 'raft'),
+      STREAMBUS_LOGGING_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+
+  const broker: BrokerProcess = {
+    proc,
+    kafkaPort,
+    httpPort,
+    dataDir,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (!options.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await waitReady(httpPort, options.readyTimeoutMs ?? 20_000, () => proc.exitCode !== null);
+  } catch (err) {
+    await broker.kill();
+    throw new Error(`broker (${runtime}) did not become ready: ${(err as Error).message}\n${out}`);
+  }
+  return broker;
+}
+
+export async function waitReady(httpPort: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error('process exited');
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/health/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms`);
+}
