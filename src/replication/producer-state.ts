@@ -1,0 +1,104 @@
+/**
+ * Idempotent-producer state of one partition: for each producer id, its epoch and the last five
+ * batches it appended (Kafka keeps five because clients allow at most five in-flight requests with
+ * idempotence). Rules follow Kafka 3.9's ProducerAppendInfo:
+ *   - epoch below the current one: INVALID_PRODUCER_EPOCH;
+ *   - a new, higher epoch must start at sequence 0, else OUT_OF_ORDER_SEQUENCE_NUMBER;
+ *   - same epoch: baseSequence must follow the last sequence (wrapping at 2^31-1), else OUT_OF_ORDER;
+ *   - a batch equal to one of the last five is a duplicate: answer success with its original offset;
+ *   - no state for the producer (never seen, or expired after long idleness): accept any sequence.
+ * The state is rebuilt from the log on restart by replaying `record` for every idempotent batch.
+ */
+import { assert } from '../util/assert.ts';
+
+export const PRODUCER_BATCHES_KEPT = 5;
+const SEQUENCE_MAX = 0x7fffffff;
+
+export interface BatchIdentity {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  /** baseSequence + lastOffsetDelta, wrapped. */
+  lastSequence: number;
+}
+
+interface BatchEntry {
+  firstSeq: number;
+  lastSeq: number;
+  baseOffset: bigint;
+  lastOffset: bigint;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: BatchEntry[];
+  lastTimestampMs: number;
+}
+
+export type SequenceCheck =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; baseOffset: bigint }
+  | { kind: 'invalid-epoch' }
+  | { kind: 'out-of-order' };
+
+export function lastSequenceOf(baseSequence: number, lastOffsetDelta: number): number {
+  const last = baseSequence + lastOffsetDelta;
+  return last > SEQUENCE_MAX ? last - SEQUENCE_MAX - 1 : last;
+}
+
+export class ProducerStateTable {
+  private readonly producers = new Map<bigint, ProducerEntry>();
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  /** Decides what to do with an incoming idempotent batch; does not change state. */
+  check(batch: BatchIdentity): SequenceCheck {
+    assert(batch.producerId >= 0n, 'check is only for idempotent batches');
+    const entry = this.producers.get(batch.producerId);
+    if (!entry) return { kind: 'append' };
+    if (batch.producerEpoch < entry.epoch) return { kind: 'invalid-epoch' };
+    if (batch.producerEpoch > entry.epoch) return batch.baseSequence === 0 ? { kind: 'append' } : { kind: 'out-of-order' };
+    for (const b of entry.batches) {
+      if (b.firstSeq === batch.baseSequence && b.lastSeq === batch.lastSequence) return { kind: 'duplicate', baseOffset: b.baseOffset };
+    }
+    const last = entry.batches[entry.batches.length - 1];
+    if (!last) return { kind: 'append' };
+    const expected = last.lastSeq === SEQUENCE_MAX ? 0 : last.lastSeq + 1;
+    return batch.baseSequence === expected ? { kind: 'append' } : { kind: 'out-of-order' };
+  }
+
+  /** Records an appended batch (live, or replayed from the log on recovery). */
+  record(batch: BatchIdentity, baseOffset: bigint, lastOffset: bigint, timestampMs: number): void {
+    assert(lastOffset >= baseOffset, 'lastOffset before baseOffset');
+    let entry = this.producers.get(batch.producerId);
+    if (!entry || batch.producerEpoch > entry.epoch) {
+      entry = { epoch: batch.producerEpoch, batches: [], lastTimestampMs: timestampMs };
+      this.producers.set(batch.producerId, entry);
+    }
+    entry.batches.push({ firstSeq: batch.baseSequence, lastSeq: batch.lastSequence, baseOffset, lastOffset });
+    if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift();
+    entry.lastTimestampMs = Math.max(entry.lastTimestampMs, timestampMs);
+  }
+
+  /** Forgets producers idle longer than `idleMs` (Kafka: producer.id.expiration.ms, 24 h). */
+  expire(nowMs: number, idleMs: number): number {
+    let removed = 0;
+    for (const [pid, entry] of this.producers) {
+      if (nowMs - entry.lastTimestampMs > idleMs) {
+        this.producers.delete(pid);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Drops batches at or beyond `offset` (the log was truncated there). */
+  truncateFrom(offset: bigint): void {
+    for (const [pid, entry] of this.producers) {
+      entry.batches = entry.batches.filter((b) => b.lastOffset < offset);
+      if (entry.batches.length === 0) this.producers.delete(pid);
+    }
+  }
+}
