@@ -1,0 +1,64 @@
+/**
+ * The single-broker controller: applies metadata commands to ClusterState and persists a snapshot after
+ * each change, before answering. (With replication this becomes Raft group 0; the state machine stays.)
+ * Producer ids are handed out from blocks recorded in metadata first, so an id is never reused, even
+ * after a crash: a restart continues after the last persisted block.
+ */
+import { ClusterState, type MetadataCommand, type MetadataResult, type ClusterSnapshot } from '../metadata/cluster-state.ts';
+
+/** Durable storage for one small document. `save` resolves only once the text is durable (atomic replace). */
+export interface SnapshotPersistence {
+  load(): Promise<string | null>;
+  save(text: string): Promise<void>;
+}
+
+export const PRODUCER_ID_BLOCK = 1000;
+
+export class MetadataStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  private producerIdNext = 0n;
+  private producerIdEnd = 0n;
+  private listeners: ((cmd: MetadataCommand) => void)[] = [];
+
+  private constructor(
+    public state: ClusterState,
+    private readonly persistence: SnapshotPersistence,
+  ) {}
+
+  static async open(persistence: SnapshotPersistence, newClusterId: () => string): Promise<MetadataStore> {
+    const text = await persistence.load();
+    const state = text ? ClusterState.restore(JSON.parse(text) as ClusterSnapshot) : new ClusterState(newClusterId());
+    const store = new MetadataStore(state, persistence);
+    if (!text) await persistence.save(JSON.stringify(state.snapshot()));
+    return store;
+  }
+
+  /** Called after every applied command (topic created, deleted, ...), in order. */
+  onChange(listener: (cmd: MetadataCommand) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Applies and persists one command; commands are serialised, so each sees the previous one's effect. */
+  submit(cmd: MetadataCommand): Promise<MetadataResult> {
+    const run = this.queue.then(async () => {
+      const result = this.state.apply(cmd);
+      if (result.error) return result;
+      await this.persistence.save(JSON.stringify(this.state.snapshot()));
+      for (const l of this.listeners) l(cmd);
+      return result;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A producer id never handed out before. */
+  async nextProducerId(): Promise<bigint> {
+    if (this.producerIdNext >= this.producerIdEnd) {
+      const result = await this.submit({ type: 'allocate-producer-ids', count: PRODUCER_ID_BLOCK });
+      // Another caller may have allocated meanwhile; either block is fresh.
+      this.producerIdNext = result.firstProducerId!;
+      this.producerIdEnd = this.producerIdNext + BigInt(PRODUCER_ID_BLOCK);
+    }
+    return this.producerIdNext++;
+  }
+}

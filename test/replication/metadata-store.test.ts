@@ -1,0 +1,39 @@
+// Goal: metadata changes are persisted before they are acknowledged, and producer ids are never
+// reused across restarts. Method: an in-memory SnapshotPersistence that records every save.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetadataStore, PRODUCER_ID_BLOCK, type SnapshotPersistence } from '../../src/replication/metadata-store.ts';
+
+function memory(): SnapshotPersistence & { saved: string[] } {
+  const saved: string[] = [];
+  return { saved, load: async () => saved.at(-1) ?? null, save: async (t) => void saved.push(t) };
+}
+
+test('a created topic is in the persisted snapshot when submit resolves', async () => {
+  const p = memory();
+  const store = await MetadataStore.open(p, () => 'cid');
+  const r = await store.submit({ type: 'create-topic', name: 't', topicId: 'f'.repeat(32), partitions: 2, replicationFactor: 1, configs: {}, timestampMs: 5 });
+  assert.equal(r.error, null);
+  assert.equal(JSON.parse(p.saved.at(-1)!).topics[0].name, 't');
+  const reopened = await MetadataStore.open(p, () => 'other');
+  assert.equal(reopened.state.clusterId, 'cid');
+  assert.equal(reopened.state.topic('t')!.partitions, 2);
+});
+
+test('producer ids stay unique across a restart', async () => {
+  const p = memory();
+  const a = await MetadataStore.open(p, () => 'cid');
+  const first = [await a.nextProducerId(), await a.nextProducerId()];
+  const b = await MetadataStore.open(p, () => 'cid');
+  const next = await b.nextProducerId();
+  assert.deepEqual(first, [0n, 1n]);
+  assert.equal(next, BigInt(PRODUCER_ID_BLOCK));
+});
+
+test('a refused command is not persisted', async () => {
+  const p = memory();
+  const store = await MetadataStore.open(p, () => 'cid');
+  const before = p.saved.length;
+  assert.equal((await store.submit({ type: 'delete-topic', name: 'nope' })).error, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assert.equal(p.saved.length, before);
+});
