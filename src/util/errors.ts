@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   SB_ERR_INVALID_BATCH: 'a record batch is malformed',
   SB_ERR_OFFSET_OUT_OF_RANGE: 'an offset lies outside the log',
   SB_ERR_CLOSED: 'the resource is closed',
+  SB_ERR_RAFT_LOG_COMPACTED: 'a Raft log read asked for an index that was compacted into a snapshot',
+  SB_ERR_RAFT_LOG_UNAVAILABLE: 'a Raft log read asked for an index past the last stored entry',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
