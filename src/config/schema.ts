@@ -1,0 +1,223 @@
+/**
+ * The configuration schema: one row per key, the single source of truth for types, defaults, ranges,
+ * documentation, secrecy, environment variable and command-line flag names, and whether the feature
+ * behind the key exists yet. The loader, the validator, `printConfig`, the CLI flags and
+ * docs/configuration.md (scripts/gen-config-doc.ts) are all driven by this table.
+ *
+ * The compiler checks the table against BrokerConfig: a key missing here, a key here that BrokerConfig
+ * lacks, or a default of the wrong type is a type error.
+ */
+import { join } from 'node:path';
+import type { BrokerConfig, KeyPath, ValueAt } from './broker-config.ts';
+import {
+  boolean, duration, host, integer, logOutput, nodeList, number, oneOf, optionalPath, path, port, size, string, urlPath,
+  type ValueType,
+} from './value-types.ts';
+
+/**
+ * Features that are configured but not built yet. Their keys are accepted, typed and validated, and
+ * the broker lists the ones a user set as "not active yet". Flip a feature to true when it ships.
+ */
+export type Feature = 'cluster' | 'raft' | 'grpc' | 'tls' | 'authentication' | 'multiTenancy' | 'tracing' | 'compaction';
+export const FEATURES: Readonly<Record<Feature, boolean>> = {
+  cluster: false,
+  raft: false,
+  grpc: false,
+  tls: false,
+  authentication: false,
+  multiTenancy: false,
+  tracing: false,
+  compaction: false,
+};
+
+/** A default computed from another key's final value (after paths were resolved). */
+export class Derived<T> {
+  constructor(
+    readonly from: KeyPath,
+    readonly compute: (value: never) => T,
+    /** How the documentation states the default. */
+    readonly doc: string,
+  ) {}
+}
+
+export interface KeySpec<T> {
+  readonly type: ValueType<T>;
+  readonly default: T | Derived<T>;
+  readonly description: string;
+  /** The feature the key belongs to; a key without one is active. */
+  readonly feature?: Feature;
+  /** Printed as "********" by printConfig and in error messages. */
+  readonly secret?: boolean;
+  /** Command-line flag name without dashes, for the common keys. */
+  readonly flag?: string;
+  /** Environment variable name, only where the rule in envName() gives the wrong one. */
+  readonly env?: string;
+}
+
+export type Schema = { readonly [P in KeyPath]: KeySpec<ValueAt<BrokerConfig, P>> };
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const INT32_MAX = 2 ** 31 - 1;
+
+export const SCHEMA: Schema = {
+  'server.brokerId': { type: integer(0, INT32_MAX), default: 1, flag: 'broker-id', description: 'This broker\'s id in the cluster (Kafka node id).' },
+  'server.host': { type: host(), default: '127.0.0.1', flag: 'host', description: 'Address the Kafka and HTTP listeners bind to.' },
+  'server.advertisedHost': {
+    type: host(),
+    default: new Derived('server.host', (h: string) => h, '`server.host`'),
+    description: 'Host name clients are told to connect to (Metadata responses). Must not be a wildcard address.',
+  },
+  'server.port': { type: port(), default: 9092, flag: 'port', description: 'Kafka protocol listener port.' },
+  'server.httpPort': { type: port(), default: 8081, flag: 'http-port', description: 'HTTP port for health checks, metrics and the admin API.' },
+  'server.grpcPort': { type: port(), default: 9093, feature: 'grpc', description: 'Broker-to-broker port (Raft, replication, request forwarding).' },
+  'server.maxConnections': { type: integer(1), default: 10000, description: 'Most client connections open at once; further connections are refused.' },
+  'server.shutdownTimeout': { type: duration(), default: 10_000, description: 'Time allowed for in-flight requests to finish on SIGTERM before the broker exits anyway.' },
+
+  'storage.dataDir': { type: path(), default: './data', flag: 'data-dir', description: 'Directory holding partition logs.' },
+  'storage.raftDir': {
+    type: path(),
+    default: new Derived('storage.dataDir', (d: string) => join(d, 'raft'), '`<storage.dataDir>/raft`'),
+    description: 'Directory holding Raft state (terms, votes, metadata log).',
+  },
+  'storage.ioMode': { type: oneOf(['direct', 'buffered']), default: 'buffered', flag: 'io-mode', description: 'Segment writes with O_DIRECT (`direct`) or through the page cache (`buffered`).' },
+  'storage.syncInterval': { type: duration(), default: 1000, flag: 'sync-interval', description: 'How often appended data is fdatasync\'d; 0 syncs before every acknowledgement.' },
+  'storage.segmentBytes': { type: size(14, INT32_MAX), default: GiB, description: 'A segment is rolled when it would grow past this size (index positions are 32-bit).' },
+  'storage.segmentMs': { type: duration(1), default: 7 * 86_400_000, description: 'A segment is rolled once its first batch is this old.' },
+  'storage.indexIntervalBytes': { type: size(0, INT32_MAX), default: 4096, description: 'Bytes of log between two offset index entries.' },
+  'storage.retentionDays': { type: number(0, undefined, { unlimited: true }), default: 7, description: 'Days a closed segment is kept; -1 keeps it forever.' },
+  'storage.retentionBytes': { type: size(0, undefined, { unlimited: true }), default: -1, description: 'Bytes kept per partition before old segments are deleted; -1 for no size limit.' },
+  'storage.compactionInterval': { type: duration(1), default: 3_600_000, feature: 'compaction', description: 'How often compacted topics are cleaned.' },
+
+  'kafka.autoCreateTopics': { type: boolean(), default: true, description: 'Create a topic when a client produces to or asks for metadata of an unknown one.' },
+  'kafka.defaultPartitions': { type: integer(1, INT32_MAX), default: 1, description: 'Partitions of an automatically created topic.' },
+  'kafka.defaultReplicationFactor': { type: integer(1, 32767), default: 1, description: 'Replicas of an automatically created topic.' },
+  'kafka.maxFrameBytes': { type: size(KiB, INT32_MAX), default: 100 * MiB, description: 'Largest request frame accepted; a larger one closes the connection.' },
+  'kafka.messageMaxBytes': { type: size(1, INT32_MAX), default: 1048588, description: 'Largest record batch accepted in a produce request (Kafka\'s message.max.bytes).' },
+  'kafka.maxInFlightRequestsPerConnection': { type: integer(1, 65536), default: 32, description: 'Requests read from one connection before their responses are sent; beyond it the connection is not read.' },
+  'kafka.maxBufferedBytesPerConnection': { type: size(KiB, INT32_MAX), default: 128 * MiB, description: 'Request and response bytes one connection may hold in memory before it is no longer read. At least `kafka.maxFrameBytes`.' },
+  'kafka.groupInitialRebalanceDelayMs': { type: integer(0, INT32_MAX), default: 3000, description: 'Milliseconds the coordinator waits for more members before the first rebalance of an empty group.' },
+  'kafka.offsetsRetentionMinutes': { type: integer(1, INT32_MAX), default: 10080, description: 'Minutes committed offsets of an empty group are kept.' },
+
+  'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port}`. Must include `server.brokerId`.' },
+
+  'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
+  'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
+  'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Time without a heartbeat before a follower stands for election. Greater than `raft.heartbeatTimeout`.' },
+  'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raft', description: 'Longest time between snapshots.' },
+  'raft.snapshotThreshold': { type: integer(1), default: 100000, feature: 'raft', description: 'Log entries applied since the last snapshot that trigger a new one.' },
+
+  'security.tls.enabled': { type: boolean(), default: false, feature: 'tls', description: 'Serve TLS on the Kafka, broker-to-broker and HTTP ports.' },
+  'security.tls.certFile': { type: optionalPath(), default: '', feature: 'tls', description: 'PEM certificate chain. Required with TLS.' },
+  'security.tls.keyFile': { type: optionalPath(), default: '', feature: 'tls', description: 'PEM private key. Required with TLS.' },
+  'security.tls.keyPassphrase': { type: string(), default: '', feature: 'tls', secret: true, description: 'Passphrase of an encrypted private key.' },
+  'security.tls.caFile': { type: optionalPath(), default: '', feature: 'tls', description: 'PEM CA bundle that client certificates are checked against. Required with `clientAuthRequired`.' },
+  'security.tls.clientAuthRequired': { type: boolean(), default: false, feature: 'tls', description: 'Refuse clients without a certificate signed by `caFile`.' },
+  'security.authentication.enabled': { type: boolean(), default: false, feature: 'authentication', description: 'Require clients to authenticate.' },
+  'security.authentication.method': {
+    type: oneOf(['mtls', 'jwt', 'plain', 'scram-sha-256', 'scram-sha-512']),
+    default: 'mtls',
+    feature: 'authentication',
+    description: 'How clients authenticate: `mtls` (certificate subject, needs TLS), `jwt` (SASL OAUTHBEARER), SASL `plain` or `scram-sha-*`.',
+  },
+
+  'logging.level': { type: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), default: 'info', flag: 'log-level', description: 'Least severe level written.' },
+  'logging.format': { type: oneOf(['json', 'pretty']), default: 'json', flag: 'log-format', description: 'One JSON object per line, or readable lines for a terminal.' },
+  'logging.output': { type: logOutput(), default: 'stdout', description: '`stdout`, `stderr`, or a file that is rotated by size and age.' },
+  'logging.maxSize': { type: size(KiB), default: 100e6, description: 'A log file is rotated when it reaches this size.' },
+  'logging.maxBackups': { type: integer(0), default: 10, description: 'Rotated log files kept; 0 keeps all (subject to `maxAge`).' },
+  'logging.maxAge': { type: integer(0), default: 30, description: 'Days a rotated log file is kept; 0 keeps them regardless of age.' },
+
+  'metrics.enabled': { type: boolean(), default: true, description: 'Serve Prometheus metrics at `metrics.path` on the HTTP port.' },
+  'metrics.port': {
+    type: port(),
+    default: new Derived('server.httpPort', (p: number) => p, '`server.httpPort`'),
+    description: 'Must equal `server.httpPort` or be left out: metrics are served by the HTTP server.',
+  },
+  'metrics.path': { type: urlPath(), default: '/metrics', description: 'HTTP path of the Prometheus metrics.' },
+  'metrics.interval': { type: duration(1), default: 30_000, description: 'How often metrics computed on a timer (storage usage, throughput) are refreshed.' },
+
+  'health.enabled': { type: boolean(), default: true, description: 'Serve the liveness and readiness endpoints.' },
+  'health.livenessPath': { type: urlPath(), default: '/health/live', description: 'Answers 200 while the process is serving.' },
+  'health.readinessPath': { type: urlPath(), default: '/health/ready', description: 'Answers 200 once storage has recovered and the Kafka listener accepts.' },
+
+  'multiTenancy.enabled': { type: boolean(), default: false, feature: 'multiTenancy', description: 'One tenant per authenticated principal, with quotas.' },
+  'multiTenancy.defaultQuotas.maxTopics': { type: integer(1), default: 100, feature: 'multiTenancy', description: 'Topics a tenant may own.' },
+  'multiTenancy.defaultQuotas.maxConnections': { type: integer(1), default: 1000, feature: 'multiTenancy', description: 'Connections a tenant may hold open.' },
+  'multiTenancy.defaultQuotas.maxBandwidthMBps': { type: number(0), default: 100, feature: 'multiTenancy', description: 'Produce plus fetch bandwidth per tenant, in MB/s (10^6 bytes); excess is throttled.' },
+
+  'observability.tracing.enabled': { type: boolean(), default: false, feature: 'tracing', description: 'Export OpenTelemetry traces.' },
+  'observability.tracing.endpoint': { type: string(), default: '', feature: 'tracing', description: 'OTLP collector address, e.g. `jaeger-collector:4317`. Required with tracing.' },
+  'observability.tracing.samplingRate': { type: number(0, 1), default: 0.1, feature: 'tracing', description: 'Fraction of requests traced.' },
+};
+
+/** STREAMBUS_ + the key path in upper snake case: storage.dataDir -> STREAMBUS_STORAGE_DATA_DIR. */
+export function envName(key: string): string {
+  return 'STREAMBUS_' + key.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2')).join('_').toUpperCase();
+}
+
+export interface KeyInfo {
+  readonly key: KeyPath;
+  readonly spec: KeySpec<unknown>;
+  readonly env: string;
+  readonly active: boolean;
+}
+
+/** Every key in schema order, with its resolved environment name and activity. */
+export const KEYS: readonly KeyInfo[] = (Object.keys(SCHEMA) as KeyPath[]).map((key) => {
+  const spec = SCHEMA[key] as KeySpec<unknown>;
+  return { key, spec, env: spec.env ?? envName(key), active: spec.feature === undefined || FEATURES[spec.feature] };
+});
+
+export const KEY_INFO: ReadonlyMap<string, KeyInfo> = new Map(KEYS.map((k) => [k.key, k]));
+
+export interface CliFlag {
+  /** Flag name without dashes, e.g. 'http-port'. */
+  readonly name: string;
+  readonly key: KeyPath;
+  readonly description: string;
+  /**
+   * Register every flag as a string: loadConfig parses it by the key's type, so "--port abc" gets the
+   * same message as a bad file value instead of yargs' NaN.
+   */
+  readonly type: 'string';
+}
+
+/** The flags for the common keys, for the CLI to register. Their values go to loadConfig's overrides. */
+export const CLI_FLAGS: readonly CliFlag[] = KEYS.filter((k) => k.spec.flag !== undefined).map((k) => ({
+  name: k.spec.flag!,
+  key: k.key,
+  description: k.spec.description,
+  type: 'string' as const,
+}));
+
+/** The schema as a tree of sections, for walking a YAML document. */
+export interface Section {
+  readonly kind: 'section';
+  readonly path: string;
+  readonly children: Map<string, Section | Leaf>;
+}
+export interface Leaf {
+  readonly kind: 'leaf';
+  readonly key: KeyPath;
+}
+
+export const SCHEMA_TREE: Section = (() => {
+  const root: Section = { kind: 'section', path: '', children: new Map() };
+  for (const { key } of KEYS) {
+    const parts = key.split('.');
+    let section = root;
+    parts.slice(0, -1).forEach((part, i) => {
+      let next = section.children.get(part);
+      if (next === undefined) {
+        next = { kind: 'section', path: parts.slice(0, i + 1).join('.'), children: new Map() };
+        section.children.set(part, next);
+      }
+      if (next.kind !== 'section') throw new Error(`schema: ${key} is below leaf ${next.key}`);
+      section = next;
+    });
+    section.children.set(parts[parts.length - 1]!, { kind: 'leaf', key });
+  }
+  return root;
+})();
