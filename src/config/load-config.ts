@@ -75,7 +75,7 @@ export function loadConfig(options: LoadOptions = {}): BrokerConfig {
   for (const [key, raw] of Object.entries(options.overrides ?? {})) {
     if (raw === undefined) continue;
     const flag = CLI_FLAGS.find((f) => f.key === key);
-    const origin: Origin = flag ? { kind: 'flag', flag: `--${flag.name}` } : { kind: 'override' };
+    const origin: Origin = flag ? { kind: 'flag', flag: `--${flag.flag}` } : { kind: 'override' };
     const info = KEY_INFO.get(key);
     if (info === undefined) problems.push(unknownKeyProblem(origin, key, suggest(key, KEY_INFO.keys())));
     else parseInto(overrides, info.key, raw, origin, info.spec.secret, problems);
@@ -168,6 +168,6 @@ export function inactiveKeysSet(config: BrokerConfig): KeyPath[] {
 /** The overrides for loadConfig from parsed yargs arguments: each CLI_FLAGS flag given becomes its key. */
 export function flagOverrides(argv: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
-  for (const flag of CLI_FLAGS) if (argv[flag.name] !== undefined) overrides[flag.key] = argv[flag.name];
+  for (const flag of CLI_FLAGS) if (argv[flag.flag] !== undefined) overrides[flag.key] = argv[flag.flag];
   return overrides;
 }

@@ -174,7 +174,7 @@ export const KEY_INFO: ReadonlyMap<string, KeyInfo> = new Map(KEYS.map((k) => [k
 
 export interface CliFlag {
   /** Flag name without dashes, e.g. 'http-port'. */
-  readonly name: string;
+  readonly flag: string;
   readonly key: KeyPath;
   readonly description: string;
   /**
@@ -186,7 +186,7 @@ export interface CliFlag {
 
 /** The flags for the common keys, for the CLI to register. Their values go to loadConfig's overrides. */
 export const CLI_FLAGS: readonly CliFlag[] = KEYS.filter((k) => k.spec.flag !== undefined).map((k) => ({
-  name: k.spec.flag!,
+  flag: k.spec.flag!,
   key: k.key,
   description: k.spec.description,
   type: 'string' as const,
