@@ -1,0 +1,66 @@
+/**
+ * The one table of API versions this broker supports. ApiVersions responses are built from it, and
+ * the broker refuses (UNSUPPORTED_VERSION or close) any request outside it, so what we advertise and
+ * what we decode cannot drift apart. Advertise only what is implemented: clients pick versions from
+ * these ranges (kafkajs takes min(its max, our max) and ignores our min; librdkafka intersects).
+ * Versions per COMPAT.md section 1. Handlers widen this table as they land.
+ */
+import { assert } from '../../util/assert.ts';
+import { API_BY_KEY, API_KEYS, encodeApiVersionsResponse } from './generated/index.ts';
+import type { ApiVersionsResponse } from './generated/index.ts';
+import type { Input } from './types.ts';
+import { Writer } from './writer.ts';
+
+export interface ApiVersionRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** apiKey -> supported version range. */
+export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> = {
+  [API_KEYS.Metadata]: { min: 1, max: 9 },
+  [API_KEYS.ApiVersions]: { min: 0, max: 3 },
+};
+
+// Every advertised range must lie inside what the generated codecs can decode.
+for (const [key, range] of Object.entries(SUPPORTED_API_VERSIONS)) {
+  const api = API_BY_KEY[Number(key)];
+  assert(api !== undefined, `supported API ${key} has no codec`);
+  assert(range.min <= range.max, `API ${key}: min > max`);
+  assert(range.min >= api.minVersion && range.max <= api.maxVersion, `API ${key}: range outside the schema`);
+}
+
+export function isSupportedVersion(apiKey: number, apiVersion: number): boolean {
+  const r = SUPPORTED_API_VERSIONS[apiKey];
+  return r !== undefined && apiVersion >= r.min && apiVersion <= r.max;
+}
+
+/** The ApiVersions entries (sorted by key) for the response body. */
+export function apiVersionEntries(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return Object.entries(SUPPORTED_API_VERSIONS)
+    .map(([k, r]) => ({ apiKey: Number(k), minVersion: r.min, maxVersion: r.max }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+}
+
+/** A successful ApiVersions response body listing the table. */
+export function apiVersionsResponseBody(throttleTimeMs = 0): Input<ApiVersionsResponse> {
+  return { errorCode: 0, apiKeys: apiVersionEntries(), throttleTimeMs };
+}
+
+const UNSUPPORTED_VERSION = 35;
+
+/**
+ * The whole response frame (size prefix included) to an ApiVersions request of a version we do not
+ * support: header v0 and a v0-layout body with error 35 and only the ApiVersions entry, which is what
+ * Kafka sends so that the client can retry with a version in range (KIP-511).
+ */
+export function apiVersionsUnsupportedFrame(correlationId: number): Buffer {
+  const own = SUPPORTED_API_VERSIONS[API_KEYS.ApiVersions]!;
+  const w = new Writer(64);
+  w.int32(0);
+  w.int32(correlationId);
+  encodeApiVersionsResponse(w, { errorCode: UNSUPPORTED_VERSION, apiKeys: [{ apiKey: API_KEYS.ApiVersions, minVersion: own.min, maxVersion: own.max }] }, 0);
+  const out = w.toBuffer();
+  out.writeInt32BE(out.length - 4, 0);
+  return out;
+}
