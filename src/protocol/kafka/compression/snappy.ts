@@ -1,0 +1,74 @@
+/**
+ * Snappy for record batches. Kafka's Java client writes the xerial framing (snappy-java's stream format:
+ * a 16-byte header, then blocks of int32 length + raw snappy); librdkafka writes raw snappy. We decode
+ * both and encode the xerial framing, which every client reads.
+ *
+ * xerial header: 0x82 'S' 'N' 'A' 'P' 'P' 'Y' 0x00, int32 version, int32 compatible version.
+ */
+import { snappyCompress, snappyDecompress } from '@platformatic/wasm-utils/bundled';
+import { StreamBusError } from '../../../util/errors.ts';
+
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_HEADER_BYTES = 16;
+/** snappy-java's default block size. */
+const BLOCK_BYTES = 32 * 1024;
+
+function invalid(message: string, cause?: unknown): StreamBusError {
+  return new StreamBusError('SB_ERR_INVALID_BATCH', `snappy: ${message}`, { cause });
+}
+
+/** The uncompressed length a raw snappy block declares (its leading uvarint). */
+function rawLength(block: Buffer): number {
+  let value = 0;
+  for (let i = 0, shift = 0; i < 5 && i < block.length; i++, shift += 7) {
+    const b = block[i]!;
+    value += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return value;
+  }
+  throw invalid('bad length preamble');
+}
+
+function rawDecompress(block: Buffer, budget: number): Buffer {
+  const n = rawLength(block);
+  if (n > budget) throw invalid(`block declares ${n} bytes, more than the ${budget} allowed`);
+  try {
+    const out = snappyDecompress(block);
+    if (out.length !== n) throw invalid(`block decoded to ${out.length} bytes, declared ${n}`);
+    return out;
+  } catch (e) {
+    throw e instanceof StreamBusError ? e : invalid('corrupt block', e);
+  }
+}
+
+export function snappyDecode(data: Buffer, maxBytes: number): Buffer {
+  if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, 8).equals(XERIAL_MAGIC)) return rawDecompress(data, maxBytes);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let pos = XERIAL_HEADER_BYTES;
+  while (pos < data.length) {
+    if (pos + 4 > data.length) throw invalid('truncated block length');
+    const size = data.readInt32BE(pos);
+    pos += 4;
+    if (size < 0 || size > data.length - pos) throw invalid(`block of ${size} bytes overruns the input`);
+    const out = rawDecompress(data.subarray(pos, pos + size), maxBytes - total);
+    parts.push(out);
+    total += out.length;
+    pos += size;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+}
+
+export function snappyEncode(data: Buffer): Buffer {
+  const header = Buffer.alloc(XERIAL_HEADER_BYTES);
+  XERIAL_MAGIC.copy(header, 0);
+  header.writeInt32BE(1, 8);
+  header.writeInt32BE(1, 12);
+  const parts: Buffer[] = [header];
+  for (let pos = 0; pos < data.length; pos += BLOCK_BYTES) {
+    const block = snappyCompress(data.subarray(pos, Math.min(data.length, pos + BLOCK_BYTES)));
+    const len = Buffer.allocUnsafe(4);
+    len.writeInt32BE(block.length, 0);
+    parts.push(len, block);
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,5 @@
+/** Record batch v2: header access and in-place rewrite, record reading and writing, control markers. */
+export * from './header.ts';
+export * from './records.ts';
+export * from './builder.ts';
+export * from './control.ts';
