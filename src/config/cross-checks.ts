@@ -5,6 +5,7 @@
 import type { KeyPath } from './broker-config.ts';
 import { valueProblem, type ConfigProblem, type Origin } from './config-error.ts';
 import { FEATURES } from './schema.ts';
+import { formatDuration } from './value-types.ts';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '*']);
 
@@ -13,66 +14,67 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
   const isSet = (key: KeyPath) => origin(key).kind !== 'default';
   /** The key to blame for a conflict between two keys: the one the user set, preferring `b`. */
   const blame = (a: KeyPath, b: KeyPath): KeyPath => (isSet(b) || !isSet(a) ? b : a);
-  const report = (key: KeyPath, expected: string, got: unknown, note?: string) =>
-    problems.push(valueProblem(origin(key), key, expected, typeof got === 'string' ? JSON.stringify(got) : String(got), note));
+  const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+  /** `got` is shown as is: callers quote strings with show() and give durations their unit. */
+  const report = (key: KeyPath, expected: string, got: string, note?: string) => problems.push(valueProblem(origin(key), key, expected, got, note));
 
   const port = get('server.port') as number;
   const httpPort = get('server.httpPort') as number;
   if (port === httpPort) {
     const key = blame('server.port', 'server.httpPort');
     const other = key === 'server.port' ? 'server.httpPort' : 'server.port';
-    report(key, `a port other than ${other} (${get(other)})`, get(key), 'the Kafka and HTTP listeners cannot share a port');
+    report(key, `a port other than ${other} (${get(other)})`, show(get(key)), 'the Kafka and HTTP listeners cannot share a port');
   }
   // The broker-to-broker port only matters once that listener exists, or when the user chose it.
   if (isSet('server.grpcPort') || FEATURES.grpc) {
     const grpcPort = get('server.grpcPort') as number;
     for (const other of ['server.port', 'server.httpPort'] as const) {
-      if (grpcPort === get(other)) report('server.grpcPort', `a port other than ${other} (${get(other)})`, grpcPort, 'each listener needs its own port');
+      if (grpcPort === get(other)) report('server.grpcPort', `a port other than ${other} (${get(other)})`, show(grpcPort), 'each listener needs its own port');
     }
   }
 
   const advertised = get('server.advertisedHost') as string;
   if (WILDCARDS.has(advertised)) {
     const key = isSet('server.advertisedHost') ? 'server.advertisedHost' : 'server.host';
-    report(key, 'a host name or address clients can connect to', advertised,
+    report(key, 'a host name or address clients can connect to', show(advertised),
       isSet('server.advertisedHost') ? 'a wildcard address cannot be advertised' : 'server.host is a wildcard address, so set server.advertisedHost');
   }
 
   if ((get('raft.electionTimeout') as number) <= (get('raft.heartbeatTimeout') as number)) {
     const key = blame('raft.heartbeatTimeout', 'raft.electionTimeout');
     report(key, key === 'raft.electionTimeout' ? 'a duration greater than raft.heartbeatTimeout' : 'a duration less than raft.electionTimeout',
-      `${get(key)}ms`, 'a follower must hear several heartbeats before it stands for election');
+      formatDuration(get(key) as number), 'a follower must hear several heartbeats before it stands for election');
   }
 
   const maxFrameBytes = get('kafka.maxFrameBytes') as number;
   if ((get('kafka.messageMaxBytes') as number) > maxFrameBytes) {
     const key = blame('kafka.maxFrameBytes', 'kafka.messageMaxBytes');
     report(key, key === 'kafka.messageMaxBytes' ? `at most kafka.maxFrameBytes (${maxFrameBytes})` : `at least kafka.messageMaxBytes (${get('kafka.messageMaxBytes')})`,
-      get(key), 'a record batch travels inside one request frame');
+      show(get(key)), 'a record batch travels inside one request frame');
   }
   if ((get('kafka.maxBufferedBytesPerConnection') as number) < maxFrameBytes) {
     const key = blame('kafka.maxFrameBytes', 'kafka.maxBufferedBytesPerConnection');
     report(key, key === 'kafka.maxFrameBytes' ? `at most kafka.maxBufferedBytesPerConnection (${get('kafka.maxBufferedBytesPerConnection')})` : `at least kafka.maxFrameBytes (${maxFrameBytes})`,
-      get(key), 'a connection must be able to buffer its largest frame');
+      show(get(key)), 'a connection must be able to buffer its largest frame');
   }
 
   if (get('security.tls.enabled') === true) {
     for (const key of ['security.tls.certFile', 'security.tls.keyFile'] as const) {
-      if (get(key) === '') report(key, 'a file path', '', 'security.tls.enabled is true');
+      if (get(key) === '') report(key, 'a file path', '""', 'security.tls.enabled is true');
     }
     if (get('security.tls.clientAuthRequired') === true && get('security.tls.caFile') === '') {
-      report('security.tls.caFile', 'a file path', '', 'security.tls.clientAuthRequired is true: client certificates are checked against it');
+      report('security.tls.caFile', 'a file path', '""', 'security.tls.clientAuthRequired is true: client certificates are checked against it');
     }
   }
   if (get('security.authentication.enabled') === true && get('security.authentication.method') === 'mtls') {
     if (get('security.tls.enabled') !== true || get('security.tls.clientAuthRequired') !== true) {
       const key = get('security.tls.enabled') !== true ? 'security.tls.enabled' : 'security.tls.clientAuthRequired';
-      report(key, 'true', get(key), 'security.authentication.method mtls identifies clients by their TLS certificate');
+      report(key, 'true', show(get(key)), 'security.authentication.method mtls identifies clients by their TLS certificate');
     }
   }
 
   if (get('observability.tracing.enabled') === true && get('observability.tracing.endpoint') === '') {
-    report('observability.tracing.endpoint', 'a collector address such as jaeger-collector:4317', '', 'observability.tracing.enabled is true');
+    report('observability.tracing.endpoint', 'a collector address such as jaeger-collector:4317', '""', 'observability.tracing.enabled is true');
   }
 
   const httpPaths: KeyPath[] = [];
@@ -83,14 +85,14 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     if (clash === undefined) return;
     const blamed = blame(clash, key);
     const other = blamed === key ? clash : key;
-    report(blamed, `a path other than ${other} (${get(other)})`, get(blamed), 'each endpoint needs its own HTTP path');
+    report(blamed, `a path other than ${other} (${get(other)})`, show(get(blamed)), 'each endpoint needs its own HTTP path');
   });
 
   const nodes = get('cluster.nodes') as readonly { id: number }[];
   if (nodes.length > 0 && !nodes.some((n) => n.id === get('server.brokerId'))) {
     const key = blame('cluster.nodes', 'server.brokerId');
     report(key, key === 'server.brokerId' ? `one of the cluster.nodes ids (${nodes.map((n) => n.id).join(', ')})` : `a list that includes server.brokerId (${get('server.brokerId')})`,
-      key === 'server.brokerId' ? get(key) : nodes.map((n) => n.id).join(', '), 'this broker must be one of the voters');
+      key === 'server.brokerId' ? show(get(key)) : `ids ${nodes.map((n) => n.id).join(', ')}`, 'this broker must be one of the voters');
   }
   return problems;
 }

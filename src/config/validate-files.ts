@@ -78,7 +78,9 @@ function usableDirectory(path: string): string | undefined {
       accessSync(current, constants.W_OK | constants.X_OK);
       return undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return current === path ? errorText(e) : `cannot create it in ${current}: ${errorText(e)}`;
+      // ENOTDIR: a file sits where a folder should; the walk up names it.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return current === path ? errorText(e) : `cannot create it in ${current}: ${errorText(e)}`;
       const parent = dirname(current);
       if (parent === current) return errorText(e);
       current = parent;

@@ -21,14 +21,13 @@ export function readYamlText(file: string, text: string): { values: FileValue[];
   const values: FileValue[] = [];
   const problems: ConfigProblem[] = [];
 
-  if (doc.errors.length > 0) {
-    // After a syntax error the tree may not be what the user meant; report the errors and nothing else.
-    for (const e of doc.errors) {
-      const line = e.linePos?.[0]?.line;
-      const origin: Origin = { kind: 'file', file, ...(line === undefined ? {} : { line }) };
-      const what = e.message.split('\n')[0]!;
-      problems.push(fileProblem(origin, 'valid YAML', JSON.stringify(what), `YAML syntax error: ${what}`));
-    }
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    // Report only the first syntax error: the parser's later ones are mostly echoes of it, and the
+    // tree after an error may not be what the user meant, so nothing else is checked.
+    const origin: Origin = { kind: 'file', file, line: lines.linePos(first.pos[0]).line };
+    const what = first.message.split('\n')[0]!;
+    problems.push(fileProblem(origin, 'valid YAML', JSON.stringify(what), `YAML syntax error: ${what}`));
     return { values, problems };
   }
 

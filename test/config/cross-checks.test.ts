@@ -1,0 +1,64 @@
+// Goal: rules between keys are enforced with a message at the key the user set, saying why.
+// Method: one small configuration per rule, through the file, the environment or flags.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/index.ts';
+import { onlyProblem, problemsOf } from './helpers.ts';
+
+test('Kafka and HTTP ports differ', () => {
+  const p = onlyProblem('server:\n  port: 8081\n');
+  assert.equal(p.line, 2);
+  assert.match(p.message, /:2: server\.port: expected a port other than server\.httpPort \(8081\), got 8081 \(the Kafka and HTTP listeners cannot share a port\)$/);
+  assert.equal(problemsOf({ overrides: { 'server.httpPort': '9092' } })[0]!.flag, '--http-port');
+});
+
+test('the broker-to-broker port, once set, differs from the others', () => {
+  assert.match(onlyProblem('server:\n  grpcPort: 9092\n').message, /server\.grpcPort: expected a port other than server\.port \(9092\)/);
+  // Left at its default it does not get in the way of a test broker on port 9093.
+  assert.equal(loadConfig({ env: {}, overrides: { 'server.port': 9093 } }).server.port, 9093);
+});
+
+test('a wildcard bind address needs an advertised host', () => {
+  const p = problemsOf({ overrides: { 'server.host': '0.0.0.0' } });
+  assert.equal(p.length, 1);
+  assert.match(p[0]!.message, /^--host: server\.host: expected a host name or address clients can connect to, got "0\.0\.0\.0" \(server\.host is a wildcard address, so set server\.advertisedHost\)$/);
+  assert.match(onlyProblem('server:\n  advertisedHost: "::"\n').message, /server\.advertisedHost: .*a wildcard address cannot be advertised/);
+});
+
+test('election timeout above heartbeat', () => {
+  assert.match(onlyProblem('raft:\n  heartbeatTimeout: 5s\n').message, /:2: raft\.heartbeatTimeout: expected a duration less than raft\.electionTimeout, got 5s \(/);
+  assert.match(onlyProblem('raft:\n  electionTimeout: 1s\n').message, /:2: raft\.electionTimeout: expected a duration greater than raft\.heartbeatTimeout/);
+});
+
+test('frame, message and buffer limits nest', () => {
+  assert.match(onlyProblem('kafka:\n  messageMaxBytes: 200MiB\n').message, /kafka\.messageMaxBytes: expected at most kafka\.maxFrameBytes \(104857600\), got 209715200 \(a record batch travels inside one request frame\)/);
+  assert.match(onlyProblem('kafka:\n  maxBufferedBytesPerConnection: 1MiB\n').message, /kafka\.maxBufferedBytesPerConnection: expected at least kafka\.maxFrameBytes/);
+});
+
+test('TLS needs its files; mTLS needs client certificates', () => {
+  const p = problemsOf({ file: undefined, env: { STREAMBUS_SECURITY_TLS_ENABLED: 'true', STREAMBUS_SECURITY_TLS_CLIENT_AUTH_REQUIRED: 'true' } });
+  assert.deepEqual(p.map((x) => x.key), ['security.tls.certFile', 'security.tls.keyFile', 'security.tls.caFile']);
+  assert.match(p[0]!.message, /^security\.tls\.certFile: expected a file path, got "" \(security\.tls\.enabled is true\)$/);
+  const mtls = onlyProblem('security:\n  tls:\n    enabled: false\n  authentication:\n    enabled: true\n    method: mtls\n');
+  assert.equal(mtls.key, 'security.tls.enabled');
+  assert.equal(mtls.line, 3);
+  assert.match(mtls.message, /identifies clients by their TLS certificate/);
+  assert.equal(loadConfig({ env: {}, overrides: {}, file: undefined }).security.authentication.method, 'mtls');
+});
+
+test('tracing needs an endpoint', () => {
+  assert.match(onlyProblem('observability:\n  tracing:\n    enabled: true\n').message, /observability\.tracing\.endpoint: expected a collector address/);
+});
+
+test('HTTP paths are distinct', () => {
+  const p = onlyProblem('health:\n  readinessPath: /metrics\n');
+  assert.match(p.message, /:2: health\.readinessPath: expected a path other than metrics\.path \(\/metrics\), got "\/metrics"/);
+  // A disabled endpoint does not claim its path.
+  assert.equal(loadConfig({ env: { STREAMBUS_METRICS_ENABLED: 'false', STREAMBUS_HEALTH_READINESS_PATH: '/metrics' } }).health.readinessPath, '/metrics');
+});
+
+test('the cluster includes this broker', () => {
+  const p = onlyProblem('server:\n  brokerId: 7\ncluster:\n  nodes:\n    - {id: 1, host: a, port: 9092}\n');
+  assert.equal(p.key, 'server.brokerId');
+  assert.match(p.message, /:2: server\.brokerId: expected one of the cluster\.nodes ids \(1\), got 7 \(this broker must be one of the voters\)$/);
+});
