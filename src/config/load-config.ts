@@ -14,6 +14,7 @@ import { ConfigError, fileProblem, showGot, unknownKeyProblem, valueProblem, typ
 import { crossChecks } from './cross-checks.ts';
 import { CLI_FLAGS, Derived, KEY_INFO, KEYS } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { subKey } from './value-types.ts';
 import { readYamlText } from './yaml-file.ts';
 
 export interface LoadOptions {
@@ -122,8 +123,7 @@ export function loadConfig(options: LoadOptions = {}): BrokerConfig {
 function parseInto(layer: Map<KeyPath, Entry>, key: KeyPath, raw: unknown, origin: Origin, secret: boolean | undefined, problems: ConfigProblem[]): void {
   const parsed = KEY_INFO.get(key)!.spec.type.parse(raw);
   if (parsed.ok) layer.set(key, { value: parsed.value, origin });
-  // A structured value set from a string (cluster.nodes) is reported as a whole: the string has no lines.
-  else problems.push(valueProblem(origin, key, parsed.fails.length === 1 && !parsed.fails[0]!.at ? parsed.fails[0]!.expected : KEY_INFO.get(key)!.spec.type.expected, showGot(raw, secret)));
+  else for (const f of parsed.fails) problems.push(valueProblem(origin, subKey(key, f.at), f.expected, showGot(f.got, secret)));
 }
 
 function nest(values: ReadonlyMap<KeyPath, unknown>): Record<string, unknown> {

@@ -18,6 +18,11 @@ export interface Fail {
   readonly unknownKey?: boolean;
 }
 
+/** The key path of a failure inside a structured value: subKey('cluster.nodes', [1, 'port']) = 'cluster.nodes[1].port'. */
+export function subKey(key: string, at: readonly (string | number)[] = []): string {
+  return key + at.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
+}
+
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly fails: readonly Fail[] };
 
 export interface ValueType<T> {

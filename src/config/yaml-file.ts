@@ -8,6 +8,7 @@ import type { KeyPath } from './broker-config.ts';
 import { fileProblem, showGot, unknownKeyProblem, valueProblem, type ConfigProblem, type Origin } from './config-error.ts';
 import { KEY_INFO, KEYS, SCHEMA_TREE, type Section } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { subKey } from './value-types.ts';
 
 export interface FileValue {
   readonly key: KeyPath;
@@ -72,13 +73,12 @@ export function readYamlText(file: string, text: string): { values: FileValue[];
       return;
     }
     for (const f of parsed.fails) {
-      const steps = f.at ?? [];
-      const sub = steps.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
-      const where = at(locate(node, steps) ?? node ?? keyNode);
+      const where = at(locate(node, f.at ?? []) ?? node ?? keyNode);
       if (f.unknownKey) {
-        problems.push(unknownKeyProblem(where, key + sub, f.suggestion === undefined ? undefined : key + sub.replace(/[^.\]]+$/, f.suggestion)));
+        const suggestion = f.suggestion === undefined ? undefined : subKey(key, [...f.at!.slice(0, -1), f.suggestion]);
+        problems.push(unknownKeyProblem(where, subKey(key, f.at), suggestion));
       } else {
-        problems.push(valueProblem(where, key + sub, f.expected, showGot(f.got, info.spec.secret)));
+        problems.push(valueProblem(where, subKey(key, f.at), f.expected, showGot(f.got, info.spec.secret)));
       }
     }
   }

@@ -62,6 +62,10 @@ test('an environment error names the variable', () => {
   assert.equal(p!.message, 'environment STREAMBUS_SERVER_PORT: server.port: expected an integer between 1 and 65535, got "abc"');
   assert.match(problemsOf({ env: { STREAMBUS_CLUSTER_NODES: '1@a' } })[0]!.message,
     /^environment STREAMBUS_CLUSTER_NODES: cluster\.nodes: expected a list of \{id, host, port\} entries/);
+  assert.equal(problemsOf({ env: { STREAMBUS_CLUSTER_NODES: '1@a:9092,1@b:0' } }).map((x) => x.message).join('\n'), [
+    'environment STREAMBUS_CLUSTER_NODES: cluster.nodes[1].port: expected an integer between 1 and 65535, got "0"',
+    'environment STREAMBUS_CLUSTER_NODES: cluster.nodes[1].id: expected an id not used by another node, got 1',
+  ].join('\n'));
 });
 
 test('STREAMBUS_ variables that name no key are ignored', () => {
