@@ -1,0 +1,112 @@
+import { assert } from '../util/assert.ts';
+import type { NodeId } from './messages.ts';
+import type { Random } from './random.ts';
+import type { LogStorage } from './storage.ts';
+
+/** How one Raft node is set up. Time is counted in ticks: the driver decides how long a tick is. */
+export interface RaftConfig {
+  /** This node's id, > 0. */
+  readonly id: NodeId;
+  /** The durable log (read-only for the core). Its initial state gives term, vote, commit and membership. */
+  readonly storage: LogStorage;
+  /** Draws the election-timeout jitter. */
+  readonly random: Random;
+  /**
+   * Base election timeout in ticks. A follower that hears from no leader for a random number of
+   * ticks in [electionTicks, 2 * electionTicks) campaigns. Default 10.
+   */
+  readonly electionTicks?: number;
+  /** A leader sends heartbeats every `heartbeatTicks` ticks. Must be < electionTicks. Default 1. */
+  readonly heartbeatTicks?: number;
+  /**
+   * The last index the application applied before this node (re)started, at least the snapshot
+   * index. Committed entries after it are handed out again. Default: the snapshot index.
+   */
+  readonly applied?: number;
+  /** Upper bound on the entry bytes in one append message (always at least one entry). Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Append messages in flight per follower in replicate state (pipelining depth). Default 256. */
+  readonly maxInflightMessages?: number;
+  /** Entry bytes in flight per follower. Default 64 MiB. */
+  readonly maxInflightBytes?: number;
+  /** Payload bytes a leader accepts beyond its commit index before refusing proposals. Default 256 MiB. */
+  readonly maxUncommittedBytes?: number;
+  /** Committed-entry bytes handed out in one Ready (always at least one entry). Default 64 MiB. */
+  readonly maxApplyBytes?: number;
+  /** Pre-vote (thesis 9.6): ask before disturbing the cluster with a higher term. Default true. */
+  readonly preVote?: boolean;
+  /**
+   * Check-quorum (thesis 6.2): a leader that has not heard from a majority within an election
+   * timeout steps down, and followers that heard from a leader recently ignore vote requests.
+   * Default true.
+   */
+  readonly checkQuorum?: boolean;
+  /** Ticks a leader waits for a snapshot to be acknowledged before probing again. Default 20 * electionTicks. */
+  readonly snapshotTimeoutTicks?: number;
+  /** A learner counts as caught up, and may be promoted, when its match index is within this many entries of the commit index. Default 0. */
+  readonly promotionMaxLagEntries?: number;
+}
+
+export interface ResolvedRaftConfig {
+  readonly id: NodeId;
+  readonly storage: LogStorage;
+  readonly random: Random;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly applied: number | undefined;
+  readonly maxMessageBytes: number;
+  readonly maxInflightMessages: number;
+  readonly maxInflightBytes: number;
+  readonly maxUncommittedBytes: number;
+  readonly maxApplyBytes: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly snapshotTimeoutTicks: number;
+  readonly promotionMaxLagEntries: number;
+}
+
+export const DEFAULT_ELECTION_TICKS = 10;
+export const DEFAULT_HEARTBEAT_TICKS = 1;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_INFLIGHT_MESSAGES = 256;
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_UNCOMMITTED_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_APPLY_BYTES = 64 * 1024 * 1024;
+
+function positiveInteger(value: number, name: string): number {
+  assert(Number.isInteger(value) && value > 0, `${name} must be a positive integer`);
+  return value;
+}
+
+/** Fills defaults and asserts the limits are consistent with each other. */
+export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
+  positiveInteger(config.id, 'id');
+  const electionTicks = positiveInteger(config.electionTicks ?? DEFAULT_ELECTION_TICKS, 'electionTicks');
+  const heartbeatTicks = positiveInteger(config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS, 'heartbeatTicks');
+  assert(heartbeatTicks < electionTicks, 'heartbeatTicks must be smaller than electionTicks');
+  const maxMessageBytes = positiveInteger(config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes');
+  const maxInflightBytes = positiveInteger(config.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES, 'maxInflightBytes');
+  assert(maxMessageBytes <= maxInflightBytes, 'one message must fit in the in-flight byte limit');
+  const maxUncommittedBytes = positiveInteger(config.maxUncommittedBytes ?? DEFAULT_MAX_UNCOMMITTED_BYTES, 'maxUncommittedBytes');
+  const snapshotTimeoutTicks = positiveInteger(config.snapshotTimeoutTicks ?? 20 * electionTicks, 'snapshotTimeoutTicks');
+  const promotionMaxLagEntries = config.promotionMaxLagEntries ?? 0;
+  assert(Number.isInteger(promotionMaxLagEntries) && promotionMaxLagEntries >= 0, 'promotionMaxLagEntries must be >= 0');
+  if (config.applied !== undefined) assert(Number.isInteger(config.applied) && config.applied >= 0, 'applied must be >= 0');
+  return {
+    id: config.id,
+    storage: config.storage,
+    random: config.random,
+    electionTicks,
+    heartbeatTicks,
+    applied: config.applied,
+    maxMessageBytes,
+    maxInflightMessages: positiveInteger(config.maxInflightMessages ?? DEFAULT_MAX_INFLIGHT_MESSAGES, 'maxInflightMessages'),
+    maxInflightBytes,
+    maxUncommittedBytes,
+    maxApplyBytes: positiveInteger(config.maxApplyBytes ?? DEFAULT_MAX_APPLY_BYTES, 'maxApplyBytes'),
+    preVote: config.preVote ?? true,
+    checkQuorum: config.checkQuorum ?? true,
+    snapshotTimeoutTicks,
+    promotionMaxLagEntries,
+  };
+}

@@ -1,0 +1,217 @@
+import { assert } from '../util/assert.ts';
+import { LogCompactedError, LogUnavailableError } from './errors.ts';
+import { entryBytes } from './messages.ts';
+import type { Entry, Snapshot } from './messages.ts';
+import type { LogStorage } from './storage.ts';
+import { UnstableLog } from './unstable-log.ts';
+
+/**
+ * One node's view of its log: the durable part (LogStorage) followed by the unstable tail, plus
+ * the commit and apply positions.
+ *
+ * Positions, always ordered: applied <= applying <= committed <= lastIndex().
+ * - `committed`: highest index known to be stored on a majority of voters.
+ * - `applying`: highest committed index handed out to the application in a Ready.
+ * - `applied`: highest index the application acknowledged with advance().
+ */
+export class RaftLog {
+  readonly storage: LogStorage;
+  readonly unstable: UnstableLog;
+  committed: number;
+  applying: number;
+  applied: number;
+  /** Upper bound on the bytes of committed entries handed out in one Ready (always at least one entry). */
+  readonly maxApplyBytes: number;
+
+  constructor(storage: LogStorage, maxApplyBytes: number) {
+    this.storage = storage;
+    this.maxApplyBytes = maxApplyBytes;
+    const first = storage.firstIndex();
+    const last = storage.lastIndex();
+    assert(last >= first - 1, 'storage reports a negative length');
+    this.unstable = new UnstableLog(last + 1);
+    this.committed = first - 1;
+    this.applying = first - 1;
+    this.applied = first - 1;
+  }
+
+  firstIndex(): number {
+    const fromSnapshot = this.unstable.maybeFirstIndex();
+    return fromSnapshot !== 0 ? fromSnapshot : this.storage.firstIndex();
+  }
+
+  lastIndex(): number {
+    const fromUnstable = this.unstable.maybeLastIndex();
+    return fromUnstable !== 0 ? fromUnstable : this.storage.lastIndex();
+  }
+
+  lastTerm(): number {
+    const term = this.term(this.lastIndex());
+    assert(term >= 0, 'the last entry has no term');
+    return term;
+  }
+
+  /**
+   * The term of entry `index`, or 0 when the index is compacted or past the end. Real entries have
+   * terms >= 1 (index 0 has term 0), so a 0 never matches a term a peer sends for a real entry.
+   */
+  term(index: number): number {
+    const fromUnstable = this.unstable.maybeTerm(index);
+    if (fromUnstable >= 0) return fromUnstable;
+    if (index < this.firstIndex() - 1 || index > this.lastIndex()) return 0;
+    try {
+      return this.storage.term(index);
+    } catch (e) {
+      if (e instanceof LogCompactedError || e instanceof LogUnavailableError) return 0;
+      throw e;
+    }
+  }
+
+  matchTerm(index: number, term: number): boolean {
+    return this.term(index) === term;
+  }
+
+  /** Raft's "at least as up-to-date" rule (paper 5.4.1): compare last terms, then last indexes. */
+  isUpToDate(lastIndex: number, lastTerm: number): boolean {
+    const ourTerm = this.lastTerm();
+    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.lastIndex());
+  }
+
+  /**
+   * The first index among `entries` whose term differs from ours (or that we do not have), or 0
+   * when all of them are already in the log.
+   */
+  findConflict(entries: readonly Entry[]): number {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (!this.matchTerm(entry.index, entry.term)) return entry.index;
+    }
+    return 0;
+  }
+
+  /**
+   * Fast backtracking: the largest index <= `index` whose term is <= `term`, with that term. Every
+   * index above it holds a term greater than `term`, so it cannot match a log whose entry at
+   * `index` has term `term`. Stops at the compaction point (term 0 there means "unknown").
+   */
+  findConflictByTerm(index: number, term: number): { index: number; term: number } {
+    const floor = this.firstIndex() - 1;
+    while (index >= floor) {
+      const ourTerm = this.term(index);
+      if (ourTerm <= term || index === floor) return { index, term: ourTerm };
+      index--;
+    }
+    return { index, term: 0 };
+  }
+
+  /**
+   * The follower side of AppendEntries: when our entry at `prevIndex` has `prevTerm`, appends the
+   * entries that are new, truncating a conflicting uncommitted tail, and returns the index of the
+   * last entry now known to match the leader; returns -1 when the consistency check fails.
+   */
+  maybeAppend(prevIndex: number, prevTerm: number, commit: number, entries: readonly Entry[]): number {
+    if (!this.matchTerm(prevIndex, prevTerm)) return -1;
+    const lastNew = prevIndex + entries.length;
+    const conflict = this.findConflict(entries);
+    if (conflict !== 0) {
+      assert(conflict > this.committed, `entry ${conflict} conflicts with committed entry (commit ${this.committed})`);
+      const start = conflict - entries[0]!.index;
+      this.append(start === 0 ? entries : entries.slice(start));
+    }
+    this.commitTo(Math.min(commit, lastNew));
+    return lastNew;
+  }
+
+  /** Appends entries (the first may truncate the tail) to the unstable log; returns the new last index. */
+  append(entries: readonly Entry[]): number {
+    if (entries.length === 0) return this.lastIndex();
+    assert(entries[0]!.index - 1 >= this.committed, 'append would overwrite committed entries');
+    this.unstable.truncateAndAppend(entries);
+    return this.lastIndex();
+  }
+
+  commitTo(index: number): void {
+    if (index <= this.committed) return;
+    assert(index <= this.lastIndex(), `commit ${index} is past the last index ${this.lastIndex()}`);
+    this.committed = index;
+  }
+
+  /**
+   * Entries in [lo, lastIndex()] up to `maxBytes` (at least one), or null when lo is compacted and
+   * the caller must send a snapshot instead.
+   */
+  entriesFrom(lo: number, maxBytes: number): readonly Entry[] | null {
+    const last = this.lastIndex();
+    if (lo > last) return [];
+    return this.slice(lo, last + 1, maxBytes);
+  }
+
+  /** Entries in [lo, hi) up to `maxBytes` (at least one), or null when lo is compacted. */
+  slice(lo: number, hi: number, maxBytes: number): readonly Entry[] | null {
+    assert(lo <= hi, 'slice range is inverted');
+    if (lo < this.firstIndex()) return null;
+    assert(hi <= this.lastIndex() + 1, 'slice past the last index');
+    if (lo === hi) return [];
+    const unstableOffset = this.unstable.offset;
+    let result: Entry[] | readonly Entry[] = [];
+    let bytes = 0;
+    if (lo < unstableOffset) {
+      try {
+        result = this.storage.entries(lo, Math.min(hi, unstableOffset), maxBytes);
+      } catch (e) {
+        if (e instanceof LogCompactedError) return null;
+        throw e;
+      }
+      assert(result.length > 0, 'storage returned no entries for a non-empty range');
+      if (result.length < Math.min(hi, unstableOffset) - lo) return result;
+      for (let i = 0; i < result.length; i++) bytes += entryBytes(result[i]!);
+    }
+    if (hi > unstableOffset) {
+      const from = Math.max(lo, unstableOffset) - unstableOffset;
+      const to = hi - unstableOffset;
+      const tail = this.unstable.entries;
+      const out: Entry[] = result.length === 0 ? [] : result.slice();
+      for (let i = from; i < to; i++) {
+        const entry = tail[i]!;
+        bytes += entryBytes(entry);
+        if (bytes > maxBytes && out.length > 0) break;
+        out.push(entry);
+      }
+      return out;
+    }
+    return result;
+  }
+
+  /** Whether committed entries are waiting to be handed to the application. */
+  hasNextCommittedEntries(): boolean {
+    if (this.unstable.snapshot !== null) return false;
+    return this.applying < this.committed;
+  }
+
+  /** The next committed entries to apply (bounded by maxApplyBytes), without marking them. */
+  nextCommittedEntries(): readonly Entry[] {
+    if (!this.hasNextCommittedEntries()) return [];
+    const lo = Math.max(this.applying + 1, this.firstIndex());
+    const entries = this.slice(lo, this.committed + 1, this.maxApplyBytes);
+    assert(entries !== null, 'committed entries to apply were compacted before being applied');
+    return entries;
+  }
+
+  /** The latest snapshot: the unstable one if a leader's snapshot is being installed, else storage's. */
+  snapshot(): Snapshot {
+    return this.unstable.snapshot ?? this.storage.snapshot();
+  }
+
+  /** Installs a snapshot from the leader: the whole log is replaced and everything up to it is committed. */
+  restore(snapshot: Snapshot): void {
+    this.committed = snapshot.metadata.index;
+    this.unstable.restore(snapshot);
+  }
+
+  appliedTo(index: number): void {
+    if (index <= this.applied) return;
+    assert(index <= this.committed, 'applied past the commit index');
+    this.applied = index;
+    if (this.applying < index) this.applying = index;
+  }
+}

@@ -1,0 +1,267 @@
+import { assert } from '../util/assert.ts';
+import type { ConfChange } from './conf-change.ts';
+import type { RaftConfig } from './config.ts';
+import { EntryType } from './messages.ts';
+import type { ConfState, Entry, HardState, Message, NodeId, SnapshotMetadata } from './messages.ts';
+import { Raft } from './raft.ts';
+import type { ProposeResult, RefusalReason } from './raft.ts';
+import type { Ready, Role, SoftState } from './ready.ts';
+import type { PeerStatus, Status } from './status.ts';
+
+export type TransferResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: RefusalReason };
+
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
+/**
+ * One member of one Raft group, as a deterministic state machine (etcd's RawNode shape).
+ *
+ * Inputs: tick() once per tick of the driver's clock, step() for each message from a peer,
+ * propose*() and transferLeader() from the application. Outputs: ready() hands out one Ready
+ * (see ready.ts for the persistence contract), advance() acknowledges it. Nothing else happens
+ * behind the driver's back: no I/O, timers or clock, and the only randomness comes from
+ * `config.random`. The same inputs in the same order give the same outputs.
+ *
+ * Not re-entrant and not thread-safe: one driver calls it, one call at a time. Any exception
+ * thrown out of a call is either an I/O failure from storage or a broken invariant (an assertion):
+ * in both cases the node must be discarded and rebuilt from durable storage.
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private previousSoftState: SoftState;
+  private previousHardState: HardState;
+  private outstanding: Ready | null = null;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.previousSoftState = this.softState();
+    this.previousHardState = this.hardState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  get term(): number {
+    return this.raft.term;
+  }
+
+  /** The leader this node knows of in its term, or 0. */
+  get leader(): NodeId {
+    return this.raft.lead;
+  }
+
+  get role(): Role {
+    return this.raft.role;
+  }
+
+  get isLeader(): boolean {
+    return this.raft.role === 'leader';
+  }
+
+  get commitIndex(): number {
+    return this.raft.log.committed;
+  }
+
+  /** The last index the application acknowledged as applied (through advance()). */
+  get appliedIndex(): number {
+    return this.raft.log.applied;
+  }
+
+  get lastIndex(): number {
+    return this.raft.log.lastIndex();
+  }
+
+  /** Advances logical time by one tick: election timeouts, heartbeats, check-quorum. */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Feeds a message received from a peer. Messages from any term, duplicated or reordered, are fine. */
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  /** Starts an election now (pre-vote first when enabled), as if the election timeout had passed. */
+  campaign(): void {
+    this.raft.hup('election');
+  }
+
+  /**
+   * Appends one entry with opaque `data` if this node is the leader. On acceptance, the entry is
+   * committed once index `index` is committed with term `term` (a committed entry at that index
+   * with another term means it was lost to a leader change and must be retried). `data` must not
+   * be mutated afterwards.
+   */
+  propose(data: Uint8Array): ProposeResult {
+    return this.raft.propose(EntryType.Normal, [data]);
+  }
+
+  /** Appends several entries at consecutive indexes starting at `index`, all or none. */
+  proposeBatch(data: readonly Uint8Array[]): ProposeResult {
+    assert(data.length > 0, 'empty proposal batch');
+    return this.raft.propose(EntryType.Normal, data);
+  }
+
+  /**
+   * Proposes a single-server membership change (see conf-change.ts). Refused while another change
+   * is not yet applied, while a transfer is in progress, and for promoting a learner that has not
+   * caught up. The change takes effect on each node when its entry is committed and handed out
+   * in a Ready.
+   */
+  proposeConfChange(change: ConfChange): ProposeResult {
+    return this.raft.proposeConfChange(change);
+  }
+
+  /**
+   * Hands leadership to voter `target`: new proposals are refused while the target catches up;
+   * then it is told to campaign at once (TimeoutNow). Abandoned after an election timeout.
+   */
+  transferLeader(target: NodeId): TransferResult {
+    const refusal = this.raft.transferLeader(target);
+    return refusal === null ? { accepted: true } : { accepted: false, reason: refusal };
+  }
+
+  /** The transport failed to deliver to `id`; the leader stops pipelining to it. */
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+  }
+
+  /** The transport finished (`ok`) or abandoned sending a snapshot message to `id`. */
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.reportSnapshot(id, ok);
+  }
+
+  /** Whether ready() would return something to do. False while a Ready is outstanding. */
+  hasReady(): boolean {
+    if (this.outstanding !== null) return false;
+    const r = this.raft;
+    if (r.msgs.length > 0 || r.pendingFlush) return true;
+    if (r.log.unstable.hasNextEntries() || r.log.unstable.hasNextSnapshot()) return true;
+    if (r.log.hasNextCommittedEntries()) return true;
+    const soft = this.previousSoftState;
+    if (r.lead !== soft.lead || r.role !== soft.role) return true;
+    const hard = this.previousHardState;
+    return r.term !== hard.term || r.vote !== hard.vote || r.log.committed !== hard.commit;
+  }
+
+  /** Collects the work to do. Must be followed by advance() before the next ready(). */
+  ready(): Ready {
+    assert(this.outstanding === null, 'ready() called again before advance()');
+    const r = this.raft;
+    const committedEntries = r.log.nextCommittedEntries();
+    for (let i = 0; i < committedEntries.length; i++) {
+      const entry = committedEntries[i]!;
+      if (entry.type === EntryType.ConfChange) r.applyConfChangeEntry(entry);
+    }
+    r.flush();
+    const unstable = r.log.unstable;
+    const previousSoft = this.previousSoftState;
+    const previousHard = this.previousHardState;
+    const softChanged = r.lead !== previousSoft.lead || r.role !== previousSoft.role;
+    const hardChanged = r.term !== previousHard.term || r.vote !== previousHard.vote || r.log.committed !== previousHard.commit;
+    const softState = softChanged ? this.softState() : previousSoft;
+    const hardState = hardChanged ? this.hardState() : previousHard;
+    const entries = unstable.hasNextEntries() ? unstable.nextEntries() : NO_ENTRIES;
+    const snapshot = unstable.hasNextSnapshot() ? unstable.snapshot : null;
+    const mustSync =
+      entries.length > 0 ||
+      snapshot !== null ||
+      hardState.term !== previousHard.term ||
+      hardState.vote !== previousHard.vote;
+    const rd: Ready = {
+      softState: softChanged ? softState : null,
+      hardState: hardChanged ? hardState : null,
+      snapshot,
+      entries,
+      committedEntries,
+      messages: r.msgs,
+      mustSync,
+    };
+    r.msgs = [];
+    unstable.acceptInProgress();
+    if (committedEntries.length > 0) r.log.applying = committedEntries[committedEntries.length - 1]!.index;
+    this.previousSoftState = softState;
+    this.previousHardState = hardState;
+    this.outstanding = rd;
+    return rd;
+  }
+
+  /** Acknowledges that the driver did everything `rd` asked (persisted, sent, applied). */
+  advance(rd: Ready): void {
+    assert(rd === this.outstanding, 'advance() with a Ready that is not the outstanding one');
+    this.outstanding = null;
+    const log = this.raft.log;
+    if (rd.snapshot !== null) {
+      log.unstable.stableSnapshotTo(rd.snapshot.metadata.index);
+      log.appliedTo(rd.snapshot.metadata.index);
+    }
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      log.unstable.stableTo(last.index, last.term);
+    }
+    const applied = rd.committedEntries;
+    if (applied.length > 0) {
+      log.appliedTo(applied[applied.length - 1]!.index);
+      if (this.raft.role === 'leader') {
+        let bytes = 0;
+        for (let i = 0; i < applied.length; i++) bytes += applied[i]!.data.byteLength;
+        this.raft.uncommittedBytes = Math.max(0, this.raft.uncommittedBytes - bytes);
+      }
+    }
+  }
+
+  /** The membership in force: the one of the last committed entry handed out. */
+  confState(): ConfState {
+    return this.raft.confState();
+  }
+
+  /**
+   * Where a snapshot of the applied state would sit: the applied index, its term, and the
+   * membership there. Call it right after advance(); the application's snapshot of its state at
+   * that point plus this metadata is a valid Snapshot for LogStorage.
+   */
+  appliedSnapshotMetadata(): SnapshotMetadata {
+    const log = this.raft.log;
+    assert(log.applying === log.applied, 'a Ready is being applied');
+    return { index: log.applied, term: log.term(log.applied), confState: this.raft.confState() };
+  }
+
+  status(): Status {
+    const r = this.raft;
+    let progress: Map<NodeId, PeerStatus> | null = null;
+    if (r.role === 'leader') {
+      progress = new Map();
+      for (const [id, pr] of r.tracker.progress) {
+        progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          recentActive: pr.recentActive,
+          isLearner: pr.isLearner,
+          inflightBytes: pr.inflights.bytes,
+        });
+      }
+    }
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      lead: r.lead,
+      role: r.role,
+      leadTransferee: r.leadTransferee,
+      confState: r.confState(),
+      progress,
+    };
+  }
+
+  private softState(): SoftState {
+    return { lead: this.raft.lead, role: this.raft.role };
+  }
+
+  private hardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+}

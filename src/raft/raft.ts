@@ -1,0 +1,422 @@
+import { assert } from '../util/assert.ts';
+import { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange } from './conf-change.ts';
+import type { ConfChange } from './conf-change.ts';
+import { resolveConfig } from './config.ts';
+import type { RaftConfig, ResolvedRaftConfig } from './config.ts';
+import { stepCandidate, stepFollower } from './follower.ts';
+import { bcastHeartbeat, flushAppends, maybeCommit, sendTimeoutNow, stepLeader } from './leader.ts';
+import { EntryType, message, NO_NODE } from './messages.ts';
+import type { ConfState, Entry, Message, NodeId } from './messages.ts';
+import { ProgressTracker } from './progress-tracker.ts';
+import type { Role } from './ready.ts';
+import { RaftLog } from './raft-log.ts';
+
+/** Why a proposal was not appended. The caller may retry elsewhere (another leader) or later. */
+export type RefusalReason =
+  | 'not-leader'
+  | 'transferring-leadership'
+  | 'too-many-uncommitted-bytes'
+  | 'conf-change-pending'
+  | 'learner-behind'
+  | 'already-member'
+  | 'not-learner'
+  | 'not-member'
+  | 'last-voter'
+  | 'not-voter'
+  | 'already-leader';
+
+export type ProposeResult =
+  | { readonly accepted: true; readonly index: number; readonly term: number }
+  | { readonly accepted: false; readonly reason: RefusalReason };
+
+export type CampaignKind = 'preElection' | 'election' | 'transfer';
+
+/**
+ * The Raft state machine proper (roles, terms, votes, elections, replication bookkeeping). It is
+ * internal: RaftNode is the public surface and adds the Ready/advance protocol. Role-specific
+ * message handling lives in leader.ts and follower.ts; they operate on this object's fields.
+ *
+ * Nothing here does I/O or reads a clock: outputs accumulate in `msgs` and in the unstable log,
+ * and RaftNode hands them to the driver.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedRaftConfig;
+  readonly log: RaftLog;
+  readonly tracker: ProgressTracker;
+  term = 0;
+  vote: NodeId = NO_NODE;
+  lead: NodeId = NO_NODE;
+  role: Role = 'follower';
+  msgs: Message[] = [];
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  leadTransferee: NodeId = NO_NODE;
+  /** Index of the latest conf-change entry a leader appended; no new one until it is applied. */
+  pendingConfIndex = 0;
+  /** Payload bytes a leader appended beyond what it handed out as committed. */
+  uncommittedBytes = 0;
+  /** A leader has appends (or a commit index) to send: done in flushAppends(), once per Ready. */
+  pendingFlush = false;
+
+  constructor(config: RaftConfig) {
+    this.cfg = resolveConfig(config);
+    this.id = this.cfg.id;
+    const storage = this.cfg.storage;
+    const { hardState, confState } = storage.initialState();
+    this.log = new RaftLog(storage, this.cfg.maxApplyBytes);
+    this.tracker = new ProgressTracker(confState, this.cfg.maxInflightMessages, this.cfg.maxInflightBytes);
+    assert(hardState.commit >= 0 && hardState.commit <= this.log.lastIndex(), `stored commit ${hardState.commit} is past the stored log (${this.log.lastIndex()})`);
+    this.term = hardState.term;
+    this.vote = hardState.vote;
+    this.log.committed = Math.max(hardState.commit, this.log.committed);
+    const snapshotIndex = storage.firstIndex() - 1;
+    const applied = this.cfg.applied ?? snapshotIndex;
+    assert(applied >= snapshotIndex && applied <= this.log.committed, `applied ${applied} lies outside [snapshot ${snapshotIndex}, commit ${this.log.committed}]`);
+    // Membership is the snapshot's, plus the conf changes the application already applied.
+    if (applied > snapshotIndex) {
+      const applying = this.log.slice(snapshotIndex + 1, applied + 1, Number.MAX_SAFE_INTEGER);
+      assert(applying !== null, 'applied entries are compacted');
+      for (const entry of applying) if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
+    }
+    this.log.appliedTo(applied);
+    this.becomeFollower(this.term, NO_NODE);
+  }
+
+  // ---- roles -------------------------------------------------------------------------------
+
+  promotable(): boolean {
+    return this.tracker.isVoter(this.id);
+  }
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      assert(term > this.term, 'term must not go back');
+      this.term = term;
+      this.vote = NO_NODE;
+    }
+    this.lead = NO_NODE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.random.nextInt(this.cfg.electionTicks);
+    assert(this.randomizedElectionTimeout >= this.cfg.electionTicks && this.randomizedElectionTimeout < 2 * this.cfg.electionTicks, 'Random.nextInt out of bounds');
+    this.leadTransferee = NO_NODE;
+    this.tracker.resetVotes();
+    this.tracker.resetProgress(this.log.lastIndex());
+    const self = this.tracker.progress.get(this.id);
+    if (self !== undefined) self.match = this.log.lastIndex();
+    this.pendingConfIndex = 0;
+    this.uncommittedBytes = 0;
+    this.pendingFlush = false;
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a pre-candidate');
+    // A pre-candidate keeps its term and vote: it only asks whether it could win.
+    this.tracker.resetVotes();
+    this.lead = NO_NODE;
+    this.role = 'preCandidate';
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    const self = this.tracker.progress.get(this.id)!;
+    self.becomeReplicate();
+    self.recentActive = true;
+    // A no-op entry of the new term: committing it commits every earlier entry (paper 5.4.2),
+    // and until it is applied no membership change may start (the single-server change fix).
+    this.appendEntries(EntryType.Normal, [new Uint8Array(0)]);
+    this.pendingConfIndex = this.log.lastIndex();
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup('election');
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum && !this.tracker.quorumActiveAndReset(this.id)) {
+        this.becomeFollower(this.term, NO_NODE);
+        return;
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      if (this.leadTransferee !== NO_NODE) this.leadTransferee = NO_NODE;
+    }
+    for (const pr of this.tracker.progress.values()) {
+      if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.cfg.snapshotTimeoutTicks) {
+        pr.becomeProbe();
+        this.pendingFlush = true;
+      }
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      bcastHeartbeat(this);
+    }
+  }
+
+  /** Starts an election if this node may (voter, not leader, no unapplied membership change). */
+  hup(kind: CampaignKind): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) return;
+    // Our membership could be stale until committed conf changes are applied.
+    if (this.hasUnappliedConfChanges()) return;
+    this.campaign(this.cfg.preVote && kind === 'election' ? 'preElection' : kind);
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    if (this.log.applying >= this.log.committed) return false;
+    const lo = Math.max(this.log.applying + 1, this.log.firstIndex());
+    const entries = this.log.slice(lo, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+    if (entries === null) return false;
+    for (const entry of entries) if (entry.type === EntryType.ConfChange) return true;
+    return false;
+  }
+
+  campaign(kind: CampaignKind): void {
+    let voteTerm: number;
+    let type: 'preVote' | 'vote';
+    if (kind === 'preElection') {
+      this.becomePreCandidate();
+      voteTerm = this.term + 1;
+      type = 'preVote';
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.term;
+      type = 'vote';
+    }
+    if (this.poll(this.id, true) === 'won') {
+      // A single-voter group wins at once.
+      if (kind === 'preElection') this.campaign('election');
+      else this.becomeLeader();
+      return;
+    }
+    const lastIndex = this.log.lastIndex();
+    const lastTerm = this.log.lastTerm();
+    for (const id of this.tracker.conf.voters) {
+      if (id === this.id) continue;
+      this.send(message({ type, from: this.id, to: id, term: voteTerm, index: lastIndex, logTerm: lastTerm, leaderTransfer: kind === 'transfer' }));
+    }
+  }
+
+  poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    this.tracker.recordVote(id, granted);
+    return this.tracker.tallyVotes();
+  }
+
+  step(m: Message): void {
+    assert(m.to === this.id, `message for ${m.to} stepped into node ${this.id}`);
+    assert(m.from !== this.id, 'a node does not message itself');
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'preVote') {
+        // Leader stickiness: while we hear from a leader, ignore candidates (unless a transfer
+        // asked for the election), so a node that was partitioned away cannot depose it.
+        const inLease = this.cfg.checkQuorum && this.lead !== NO_NODE && this.electionElapsed < this.cfg.electionTicks;
+        if (!m.leaderTransfer && inLease) return;
+      }
+      if (m.type === 'preVote') {
+        // A pre-vote never changes our term.
+      } else if (m.type === 'preVoteResp' && !m.reject) {
+        // A granted pre-vote carries the term we would campaign in, not a term anyone is in.
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NO_NODE);
+      }
+    } else if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
+        // A stale leader (for instance one cut off by a partition that check-quorum or pre-vote
+        // kept us from hearing about) learns our term from this answer and steps down.
+        this.send(message({ type: 'appResp', from: this.id, to: m.from, term: this.term }));
+      } else if (m.type === 'preVote') {
+        this.send(message({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true }));
+      }
+      return;
+    }
+    if (m.type === 'vote' || m.type === 'preVote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        stepLeader(this, m);
+        break;
+      case 'candidate':
+      case 'preCandidate':
+        stepCandidate(this, m);
+        break;
+      case 'follower':
+        stepFollower(this, m);
+        break;
+    }
+  }
+
+  private handleVoteRequest(m: Message): void {
+    const responseType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    // One vote per term (paper 5.2): we may vote again only for the same candidate. A pre-vote
+    // for a future term is not a vote.
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NO_NODE && this.lead === NO_NODE) ||
+      (m.type === 'preVote' && m.term > this.term);
+    // The election restriction (paper 5.4.1): only for a log at least as up-to-date as ours.
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      this.send(message({ type: responseType, from: this.id, to: m.from, term: m.term }));
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send(message({ type: responseType, from: this.id, to: m.from, term: this.term, reject: true }));
+    }
+  }
+
+  // ---- leader-side local inputs ----------------------------------------------------------
+
+  /** Appends entries with the given payloads at the end of the leader's log; returns the first index. */
+  appendEntries(type: EntryType, payloads: readonly Uint8Array[]): number {
+    assert(this.role === 'leader', 'only a leader appends new entries');
+    let index = this.log.lastIndex();
+    const first = index + 1;
+    const term = this.term;
+    const unstable = this.log.unstable;
+    for (let i = 0; i < payloads.length; i++) {
+      const data = payloads[i]!;
+      unstable.push({ term, index: ++index, type, data });
+      this.uncommittedBytes += data.byteLength;
+    }
+    // The leader counts its own copy at once: the driver persists these entries before sending
+    // any message of the same Ready, so no follower can acknowledge them before they are durable here.
+    this.tracker.progress.get(this.id)!.maybeUpdate(index);
+    maybeCommit(this);
+    this.pendingFlush = true;
+    return first;
+  }
+
+  propose(type: EntryType, payloads: readonly Uint8Array[]): ProposeResult {
+    if (this.role !== 'leader') return { accepted: false, reason: 'not-leader' };
+    if (this.leadTransferee !== NO_NODE) return { accepted: false, reason: 'transferring-leadership' };
+    let bytes = 0;
+    for (let i = 0; i < payloads.length; i++) bytes += payloads[i]!.byteLength;
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
+      return { accepted: false, reason: 'too-many-uncommitted-bytes' };
+    }
+    const index = this.appendEntries(type, payloads);
+    return { accepted: true, index, term: this.term };
+  }
+
+  proposeConfChange(change: ConfChange): ProposeResult {
+    if (this.role !== 'leader') return { accepted: false, reason: 'not-leader' };
+    if (this.leadTransferee !== NO_NODE) return { accepted: false, reason: 'transferring-leadership' };
+    if (this.pendingConfIndex > this.log.applied) return { accepted: false, reason: 'conf-change-pending' };
+    const problem = confChangeProblem(this.tracker.conf, change);
+    if (problem !== null) return { accepted: false, reason: problem as RefusalReason };
+    if (change.type === 'promoteLearner') {
+      const pr = this.tracker.progress.get(change.nodeId)!;
+      if (pr.state !== 'replicate' || pr.match + this.cfg.promotionMaxLagEntries < this.log.committed) {
+        return { accepted: false, reason: 'learner-behind' };
+      }
+    }
+    const result = this.propose(EntryType.ConfChange, [encodeConfChange(change)]);
+    if (result.accepted) this.pendingConfIndex = result.index;
+    return result;
+  }
+
+  /** Starts (or keeps) a leadership transfer to `target`; returns why not, or null. */
+  transferLeader(target: NodeId): RefusalReason | null {
+    if (this.role !== 'leader') return 'not-leader';
+    if (target === this.id) return 'already-leader';
+    if (!this.tracker.isVoter(target)) return 'not-voter';
+    if (this.leadTransferee !== target) {
+      this.leadTransferee = target;
+      // The transfer must finish within an election timeout, counted from now.
+      this.electionElapsed = 0;
+      const pr = this.tracker.progress.get(target)!;
+      if (pr.match === this.log.lastIndex()) sendTimeoutNow(this, target);
+      else this.pendingFlush = true;
+    }
+    return null;
+  }
+
+  /** The transport could not reach `id`: stop pipelining to it and probe instead. */
+  reportUnreachable(id: NodeId): void {
+    if (this.role !== 'leader') return;
+    const pr = this.tracker.progress.get(id);
+    if (pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
+  }
+
+  /** The transport finished sending a snapshot to `id` (ok) or gave up (not ok). */
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    if (this.role !== 'leader') return;
+    const pr = this.tracker.progress.get(id);
+    if (pr === undefined || pr.state !== 'snapshot') return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    // After a delivered snapshot, wait for the follower's answer before probing.
+    if (ok) pr.probeSent = true;
+    this.pendingFlush = true;
+  }
+
+  // ---- membership --------------------------------------------------------------------------
+
+  /** Applies a committed conf-change entry as it is handed to the application. */
+  applyConfChangeEntry(entry: Entry): void {
+    assert(entry.type === EntryType.ConfChange, 'not a conf-change entry');
+    const conf = applyConfChange(this.tracker.conf, decodeConfChange(entry.data));
+    this.tracker.setConf(conf, this.log.lastIndex() + 1);
+    if (this.role !== 'leader') return;
+    if (!this.tracker.isVoter(this.id)) {
+      // Removed (the leader does not lead a group it is no longer a voter of): the remaining
+      // voters elect a new leader after their election timeout.
+      this.becomeFollower(this.term, NO_NODE);
+      return;
+    }
+    if (this.leadTransferee !== NO_NODE && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = NO_NODE;
+    // A smaller voter set may commit more; new members need appends.
+    maybeCommit(this);
+    this.pendingFlush = true;
+  }
+
+  confState(): ConfState {
+    return this.tracker.conf;
+  }
+
+  send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  flush(): void {
+    if (this.role === 'leader' && this.pendingFlush) flushAppends(this);
+    this.pendingFlush = false;
+  }
+}
