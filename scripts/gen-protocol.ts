@@ -15,12 +15,12 @@ import { join } from 'node:path';
 
 const NEVER = 0x7fff;
 
-interface VersionRange {
+export interface VersionRange {
   min: number;
   max: number;
 }
 
-interface FieldSpec {
+export interface FieldSpec {
   name: string;
   type: string;
   versions?: string;
@@ -34,13 +34,13 @@ interface FieldSpec {
   fields?: FieldSpec[];
 }
 
-interface StructSpec {
+export interface StructSpec {
   name: string;
   versions?: string;
   fields: FieldSpec[];
 }
 
-interface MessageSpec {
+export interface MessageSpec {
   apiKey?: number;
   type: 'request' | 'response' | 'header' | 'data';
   name: string;
@@ -52,7 +52,7 @@ interface MessageSpec {
 }
 
 /** Parses "3+", "1-4", "2", "none" into a range; null for none. */
-function parseVersions(s: string | undefined): VersionRange | null {
+export function parseVersions(s: string | undefined): VersionRange | null {
   if (s === undefined) throw new Error('missing versions');
   const t = s.trim();
   if (t === 'none') return null;
@@ -65,7 +65,7 @@ function parseVersions(s: string | undefined): VersionRange | null {
   throw new Error(`bad version range ${s}`);
 }
 
-function intersect(a: VersionRange | null, b: VersionRange | null): VersionRange | null {
+export function intersect(a: VersionRange | null, b: VersionRange | null): VersionRange | null {
   if (!a || !b) return null;
   const r = { min: Math.max(a.min, b.min), max: Math.min(a.max, b.max) };
   return r.min <= r.max ? r : null;
