@@ -118,23 +118,30 @@ export class Reader {
   /** Unsigned LEB128 of at most 5 bytes (an unsigned 32-bit value), as flexible versions use for lengths. */
   uvarint(): number {
     const buf = this.buf;
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (this.pos >= this.end) throw short(1, 0);
-      const b = buf[this.pos++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) {
-        if (value > 0xffffffff) throw protocolError('unsigned varint exceeds 32 bits');
-        return value;
+    const end = this.end;
+    let pos = this.pos;
+    let result = 0;
+    // Four 7-bit groups fit a 31-bit int, so bit operations stay exact; the fifth group adds the top bits.
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) throw short(1, 0);
+      const b = buf[pos++]!;
+      result |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return result;
       }
     }
-    throw protocolError('unsigned varint longer than 5 bytes');
+    if (pos >= end) throw short(1, 0);
+    const b = buf[pos++]!;
+    if (b > 0x0f) throw protocolError('unsigned varint exceeds 32 bits');
+    this.pos = pos;
+    return result + b * 0x10000000;
   }
 
   /** Zigzag-encoded signed 32-bit varint (record fields). */
   varint(): number {
     const u = this.uvarint();
-    return (u % 2 === 0 ? u / 2 : -(u + 1) / 2) | 0;
+    return (u >>> 1) ^ -(u & 1);
   }
 
   /** Zigzag-encoded signed 64-bit varint, as a bigint. */
