@@ -171,7 +171,7 @@ export class GroupCoordinator {
   /** This broker coordinates every group; there is no transaction coordinator. */
   findCoordinator(keyType: number): { errorCode: number } {
     if (keyType === COORDINATOR_KEY_TYPE_GROUP) {
-      const ok = this.phase === 'active' || this.phase === 'loading';
+      const ok = this.phase === 'active' || this.phase === 'loading' || this.phase === 'new';
       return { errorCode: ok ? KafkaErrorCode.NONE : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE };
     }
     if (keyType === COORDINATOR_KEY_TYPE_TRANSACTION) return { errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE };
