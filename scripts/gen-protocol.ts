@@ -476,14 +476,14 @@ class MessageGen {
       if (tagged.length === 0) out += `  if (flexible) w.taggedFields(m.unknownTaggedFields);\n`;
       else {
         this.usesWriterValue = true;
-        out += `  if (flexible) {\n    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];\n`;
+        out += `  if (flexible) {\n    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).\n    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;\n`;
         for (const f of tagged) {
           const name = camel(f.name);
           const tc = cond(parseVersions(f.taggedVersions ?? f.versions), ctx);
           out += `    if (${tc === 'true' ? '' : `${tc} && `}m.${name} !== undefined && ${this.nonDefaultCheck(f, ctx, `m.${name}`)}) {\n`;
           out += `      const tw = new Writer(64);\n      const v = m.${name};\n`;
           out += this.encodeField(f, ctx, 'v', 'tw', '      ');
-          out += `      tf.push({ tag: ${f.tag}, data: tw.toBuffer() });\n    }\n`;
+          out += `      (tf ??= []).push({ tag: ${f.tag}, data: tw.toBuffer() });\n    }\n`;
         }
         out += `    w.taggedFields(tf);\n  }\n`;
       }
@@ -651,4 +651,4 @@ function main(argv: string[]): void {
   console.log(`gen-protocol: wrote ${written.length} files to ${outDir}`);
 }
 
-if (process.argv[1] && /gen-protocol\.(js|ts)$/.test(process.argv[1])) main(process.argv.slice(2));
+if (process.argv[1] && /scripts\/gen-protocol\.(js|ts)$/.test(process.argv[1])) main(process.argv.slice(2));

@@ -116,7 +116,8 @@ export function encodeApiVersionsResponse(w: Writer, m: Input<ApiVersionsRespons
     w.int32(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 3 && m.supportedFeatures !== undefined && (m.supportedFeatures === null || m.supportedFeatures.length !== 0)) {
       const tw = new Writer(64);
       const v = m.supportedFeatures;
@@ -127,13 +128,13 @@ export function encodeApiVersionsResponse(w: Writer, m: Input<ApiVersionsRespons
           encodeSupportedFeatureKey(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     if (version >= 3 && m.finalizedFeaturesEpoch !== undefined && m.finalizedFeaturesEpoch !== -1n) {
       const tw = new Writer(64);
       const v = m.finalizedFeaturesEpoch;
       tw.int64(v);
-      tf.push({ tag: 1, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 1, data: tw.toBuffer() });
     }
     if (version >= 3 && m.finalizedFeatures !== undefined && (m.finalizedFeatures === null || m.finalizedFeatures.length !== 0)) {
       const tw = new Writer(64);
@@ -145,13 +146,13 @@ export function encodeApiVersionsResponse(w: Writer, m: Input<ApiVersionsRespons
           encodeFinalizedFeatureKey(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 2, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 2, data: tw.toBuffer() });
     }
     if (version >= 3 && m.zkMigrationReady !== undefined && m.zkMigrationReady !== false) {
       const tw = new Writer(64);
       const v = m.zkMigrationReady;
       tw.bool(v);
-      tf.push({ tag: 3, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 3, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -92,7 +92,8 @@ export function encodeBrokerHeartbeatRequest(w: Writer, m: Input<BrokerHeartbeat
     w.bool(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 1 && m.offlineLogDirs !== undefined && (m.offlineLogDirs === null || m.offlineLogDirs.length !== 0)) {
       const tw = new Writer(64);
       const v = m.offlineLogDirs;
@@ -103,7 +104,7 @@ export function encodeBrokerHeartbeatRequest(w: Writer, m: Input<BrokerHeartbeat
           tw.uuid(a[i]);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -179,12 +179,13 @@ function encodeCreatableTopicResult(w: Writer, m: Input<CreatableTopicResult>, v
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 5 && m.topicConfigErrorCode !== undefined && m.topicConfigErrorCode !== 0) {
       const tw = new Writer(64);
       const v = m.topicConfigErrorCode;
       tw.int16(v);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

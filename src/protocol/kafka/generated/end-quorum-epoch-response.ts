@@ -80,7 +80,8 @@ export function encodeEndQuorumEpochResponse(w: Writer, m: Input<EndQuorumEpochR
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 1 && m.nodeEndpoints !== undefined && (m.nodeEndpoints === null || m.nodeEndpoints.length !== 0)) {
       const tw = new Writer(64);
       const v = m.nodeEndpoints;
@@ -91,7 +92,7 @@ export function encodeEndQuorumEpochResponse(w: Writer, m: Input<EndQuorumEpochR
           encodeNodeEndpoint(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

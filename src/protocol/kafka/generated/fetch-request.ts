@@ -174,18 +174,19 @@ export function encodeFetchRequest(w: Writer, m: Input<FetchRequest>, version: n
     w.string(v as never, flexible);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 12 && m.clusterId !== undefined && m.clusterId !== null) {
       const tw = new Writer(64);
       const v = m.clusterId;
       tw.nullableString(v, flexible);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     if (version >= 15 && m.replicaState !== undefined && (m.replicaState === null || !isDefaultReplicaState(m.replicaState))) {
       const tw = new Writer(64);
       const v = m.replicaState;
       encodeReplicaState(tw, v as never, version);
-      tf.push({ tag: 1, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 1, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
@@ -383,12 +384,13 @@ function encodeFetchPartition(w: Writer, m: Input<FetchPartition>, version: numb
     w.int32(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 17 && m.replicaDirectoryId !== undefined && m.replicaDirectoryId !== ZERO_UUID) {
       const tw = new Writer(64);
       const v = m.replicaDirectoryId;
       tw.uuid(v);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -105,7 +105,8 @@ export function encodeFetchResponse(w: Writer, m: Input<FetchResponse>, version:
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 16 && m.nodeEndpoints !== undefined && (m.nodeEndpoints === null || m.nodeEndpoints.length !== 0)) {
       const tw = new Writer(64);
       const v = m.nodeEndpoints;
@@ -116,7 +117,7 @@ export function encodeFetchResponse(w: Writer, m: Input<FetchResponse>, version:
           encodeNodeEndpoint(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
@@ -322,24 +323,25 @@ function encodePartitionData(w: Writer, m: Input<PartitionData>, version: number
     w.records(v, flexible);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 12 && m.divergingEpoch !== undefined && (m.divergingEpoch === null || !isDefaultEpochEndOffset(m.divergingEpoch))) {
       const tw = new Writer(64);
       const v = m.divergingEpoch;
       encodeEpochEndOffset(tw, v as never, version);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     if (version >= 12 && m.currentLeader !== undefined && (m.currentLeader === null || !isDefaultLeaderIdAndEpoch(m.currentLeader))) {
       const tw = new Writer(64);
       const v = m.currentLeader;
       encodeLeaderIdAndEpoch(tw, v as never, version);
-      tf.push({ tag: 1, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 1, data: tw.toBuffer() });
     }
     if (version >= 12 && m.snapshotId !== undefined && (m.snapshotId === null || !isDefaultSnapshotId(m.snapshotId))) {
       const tw = new Writer(64);
       const v = m.snapshotId;
       encodeSnapshotId(tw, v as never, version);
-      tf.push({ tag: 2, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 2, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

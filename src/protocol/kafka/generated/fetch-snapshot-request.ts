@@ -82,12 +82,13 @@ export function encodeFetchSnapshotRequest(w: Writer, m: Input<FetchSnapshotRequ
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (m.clusterId !== undefined && m.clusterId !== null) {
       const tw = new Writer(64);
       const v = m.clusterId;
       tw.nullableString(v, flexible);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
@@ -212,12 +213,13 @@ function encodePartitionSnapshot(w: Writer, m: Input<PartitionSnapshot>, version
     w.int64(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 1 && m.replicaDirectoryId !== undefined && m.replicaDirectoryId !== ZERO_UUID) {
       const tw = new Writer(64);
       const v = m.replicaDirectoryId;
       tw.uuid(v);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -89,7 +89,8 @@ export function encodeFetchSnapshotResponse(w: Writer, m: Input<FetchSnapshotRes
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 1 && m.nodeEndpoints !== undefined && (m.nodeEndpoints === null || m.nodeEndpoints.length !== 0)) {
       const tw = new Writer(64);
       const v = m.nodeEndpoints;
@@ -100,7 +101,7 @@ export function encodeFetchSnapshotResponse(w: Writer, m: Input<FetchSnapshotRes
           encodeNodeEndpoint(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
@@ -240,12 +241,13 @@ function encodePartitionSnapshot(w: Writer, m: Input<PartitionSnapshot>, version
     w.records(v as never, flexible);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (m.currentLeader !== undefined && (m.currentLeader === null || !isDefaultLeaderIdAndEpoch(m.currentLeader))) {
       const tw = new Writer(64);
       const v = m.currentLeader;
       encodeLeaderIdAndEpoch(tw, v as never, version);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -83,7 +83,8 @@ export function encodeProduceResponse(w: Writer, m: Input<ProduceResponse>, vers
     w.int32(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 10 && m.nodeEndpoints !== undefined && (m.nodeEndpoints === null || m.nodeEndpoints.length !== 0)) {
       const tw = new Writer(64);
       const v = m.nodeEndpoints;
@@ -94,7 +95,7 @@ export function encodeProduceResponse(w: Writer, m: Input<ProduceResponse>, vers
           encodeNodeEndpoint(tw, a[i] as never, version);
         }
       }
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
@@ -263,12 +264,13 @@ function encodePartitionProduceResponse(w: Writer, m: Input<PartitionProduceResp
     w.nullableString(v, flexible);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 10 && m.currentLeader !== undefined && (m.currentLeader === null || !isDefaultLeaderIdAndEpoch(m.currentLeader))) {
       const tw = new Writer(64);
       const v = m.currentLeader;
       encodeLeaderIdAndEpoch(tw, v as never, version);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -153,12 +153,13 @@ export function encodeUpdateMetadataRequest(w: Writer, m: Input<UpdateMetadataRe
     }
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (version >= 8 && m.type !== undefined && m.type !== 0) {
       const tw = new Writer(64);
       const v = m.type;
       tw.int8(v);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }

@@ -60,12 +60,13 @@ export function encodeUpdateRaftVoterResponse(w: Writer, m: Input<UpdateRaftVote
     w.int16(v);
   }
   if (flexible) {
-    const tf: TaggedField[] = m.unknownTaggedFields ? [...m.unknownTaggedFields] : [];
+    // Allocated only when a known tagged field carries a non-default value (rare on the hot path).
+    let tf: TaggedField[] | undefined = m.unknownTaggedFields ? [...m.unknownTaggedFields] : undefined;
     if (m.currentLeader !== undefined && (m.currentLeader === null || !isDefaultCurrentLeader(m.currentLeader))) {
       const tw = new Writer(64);
       const v = m.currentLeader;
       encodeCurrentLeader(tw, v as never, version);
-      tf.push({ tag: 0, data: tw.toBuffer() });
+      (tf ??= []).push({ tag: 0, data: tw.toBuffer() });
     }
     w.taggedFields(tf);
   }
