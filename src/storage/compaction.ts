@@ -1,0 +1,162 @@
+/**
+ * Log compaction (cleanup.policy=compact): for each key only the latest record is kept, in closed
+ * segments; the active segment is never rewritten. Tombstones (null values) are kept until their
+ * timestamp is deleteRetentionMs old, so that consumers catching up still see the deletion.
+ *
+ * Method: build a map key -> latest offset over the whole log (keys as latin1 strings), then rewrite
+ * each closed segment that holds a superseded record: batches with nothing to drop are copied as is;
+ * batches with some records dropped are rebuilt with the same base offset, lastOffsetDelta and
+ * timestamps (record offsets stay as they were), a new record count and CRC; batches with nothing
+ * left are dropped. Compressed and control batches are copied whole (their records are not opened).
+ *
+ * Crash safety: the rewritten segment is written to `<base>.log.cleaned`, fsynced, and renamed over
+ * `<base>.log` (atomic); recovery deletes a leftover .cleaned file. Readers holding views of the old
+ * file keep them (the old inode lives on).
+ */
+import type { Disk } from '../io/disk.ts';
+import { assert } from '../util/assert.ts';
+import {
+  ATTRIBUTES_AT,
+  BATCH_HEADER_BYTES,
+  COMPRESSION_MASK,
+  CONTROL_FLAG,
+  CRC_AT,
+  LENGTH_AT,
+  LOG_OVERHEAD_BYTES,
+  RECORD_COUNT_AT,
+  attributes,
+  batchSize,
+  writeInt32,
+} from './batch-header.ts';
+import { CLEANED_SUFFIX } from './file-names.ts';
+import type { Log } from './log.ts';
+import { forEachRecord } from './records.ts';
+import { Segment } from './segment.ts';
+import { scanBatches } from './segment-reader.ts';
+
+export interface CompactionResult {
+  readonly segmentsRewritten: number;
+  readonly recordsRemoved: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
+function isOpaque(batch: Buffer, at: number): boolean {
+  const attrs = attributes(batch, at);
+  return (attrs & COMPRESSION_MASK) !== 0 || (attrs & CONTROL_FLAG) !== 0;
+}
+
+/** Calls `visit` with each whole batch (a view) of the segment's file. */
+async function forEachBatch(disk: Disk, segment: Segment, visit: (batch: Buffer) => void): Promise<void> {
+  if (segment.sizeBytes === 0) return;
+  await segment.withReader(disk, async (file) => {
+    const bytes = await file.read(0, segment.sizeBytes);
+    assert(bytes.length === segment.sizeBytes, 'segment shorter than recorded');
+    for (let at = 0; at < bytes.length; ) {
+      const size = batchSize(bytes, at);
+      assert(size >= BATCH_HEADER_BYTES && at + size <= bytes.length, 'bad batch in a sealed segment');
+      visit(bytes.subarray(at, at + size));
+      at += size;
+    }
+  });
+}
+
+/** Compacts `log` if its cleanup policy includes compaction; `nowMs` decides which tombstones expire. */
+export async function compactLog(log: Log, nowMs: number): Promise<CompactionResult> {
+  const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+  if (!log.options.cleanupPolicy.includes('compact')) return none;
+  return log.maintain(async () => {
+    const disk = log.disk;
+    const latest = new Map<string, number>();
+    for (const segment of log.allSegments()) {
+      // The active segment's unwritten tail is not read; its records only make the map newer.
+      if (segment.state !== 'sealed') continue;
+      await forEachBatch(disk, segment, (batch) => {
+        if (isOpaque(batch, 0)) return;
+        forEachRecord(batch, 0, (r) => {
+          if (r.key) latest.set(r.key.toString('latin1'), r.offset);
+        });
+      });
+    }
+    const horizon = nowMs - log.options.deleteRetentionMs;
+    let segmentsRewritten = 0;
+    let recordsRemoved = 0;
+    let bytesBefore = 0;
+    let bytesAfter = 0;
+    for (const segment of log.sealedSegmentsForCleaning()) {
+      const kept: Buffer[] = [];
+      let removedHere = 0;
+      await forEachBatch(disk, segment, (batch) => {
+        if (isOpaque(batch, 0)) {
+          kept.push(batch);
+          return;
+        }
+        const records: Buffer[] = [];
+        let total = 0;
+        forEachRecord(batch, 0, (r) => {
+          const superseded = r.key !== undefined && latest.get(r.key.toString('latin1')) !== r.offset;
+          const expiredTombstone = r.valueIsNull && r.timestamp < horizon;
+          if (superseded || expiredTombstone) return void total++;
+          total++;
+          records.push(batch.subarray(r.start, r.end));
+        });
+        removedHere += total - records.length;
+        if (records.length === total) kept.push(batch);
+        else if (records.length > 0) kept.push(rebuildBatch(batch, records, disk));
+      });
+      if (removedHere === 0) continue;
+      bytesBefore += segment.sizeBytes;
+      const replacement = await rewriteSegment(disk, log, segment, kept);
+      bytesAfter += replacement.sizeBytes;
+      if (log.replaceSegment(segment, replacement)) {
+        segmentsRewritten++;
+        recordsRemoved += removedHere;
+      }
+    }
+    return { segmentsRewritten, recordsRemoved, bytesBefore, bytesAfter };
+  });
+}
+
+/** A batch with the same header and only `records`; record count, length and CRC recomputed. */
+function rebuildBatch(batch: Buffer, records: Buffer[], disk: Disk): Buffer {
+  let size = BATCH_HEADER_BYTES;
+  for (const r of records) size += r.length;
+  const out = Buffer.allocUnsafe(size);
+  batch.copy(out, 0, 0, BATCH_HEADER_BYTES);
+  let at = BATCH_HEADER_BYTES;
+  for (const r of records) at += r.copy(out, at);
+  writeInt32(out, LENGTH_AT, size - LOG_OVERHEAD_BYTES);
+  writeInt32(out, RECORD_COUNT_AT, records.length);
+  writeInt32(out, CRC_AT, disk.crc32c(out, 0, ATTRIBUTES_AT, size));
+  return out;
+}
+
+/** Writes `batches` as `<base>.log.cleaned`, fsyncs, renames it over the segment, and indexes it. */
+async function rewriteSegment(disk: Disk, log: Log, segment: Segment, batches: Buffer[]): Promise<Segment> {
+  const cleaned = segment.logPath + CLEANED_SUFFIX;
+  const file = await disk.openAppend(cleaned, { direct: false, preallocateBytes: 0, size: 0 });
+  try {
+    if (batches.length > 0) await file.append(batches);
+    await file.sync(true);
+  } finally {
+    await file.close();
+  }
+  await disk.rename(cleaned, segment.logPath);
+  await disk.syncDir(log.dir);
+  const replacement = new Segment(log.dir, segment.baseOffset, log.options.indexIntervalBytes, 'sealed');
+  const size = (await disk.fileSize(replacement.logPath)) ?? 0;
+  const reader = await disk.openRead(replacement.logPath, { map: true });
+  try {
+    const scan = await scanBatches(reader, 0, size, segment.baseOffset - 1, undefined, log.options.maxBatchBytes, (b) =>
+      replacement.recordBatch(b.baseOffset, b.lastOffset, b.maxTimestamp, b.position, b.size),
+    );
+    assert(scan.problem === undefined, 'rewritten segment failed its own scan');
+  } finally {
+    await reader.close();
+  }
+  // Keep the old greatest timestamp (dropped records may have held it): retention stays as it was.
+  replacement.maxTimestamp = Math.max(replacement.maxTimestamp, segment.maxTimestamp);
+  replacement.addFinalTimeEntry();
+  await replacement.writeIndexes(disk, false).catch(() => undefined);
+  return replacement;
+}
