@@ -26,6 +26,6 @@ for (const t of targets) {
 }
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, STREAMBUS_LOG_LEVEL: process.env.STREAMBUS_LOG_LEVEL ?? 'warn' },
+  env: { ...process.env, STREAMBUS_LOGGING_LEVEL: process.env.STREAMBUS_LOGGING_LEVEL ?? 'warn' },
 });
 process.exit(result.status ?? 1);

@@ -10,7 +10,7 @@ import { isInternalTopic, topicNameProblem } from './topic-name.ts';
 
 export interface TopicRecord {
   readonly name: string;
-  /** 16-byte topic id as 32 lowercase hex characters. */
+  /** Topic id (KIP-516): a random UUID in its usual dashed form, never the zero UUID. */
   readonly topicId: string;
   readonly partitions: number;
   readonly replicationFactor: number;

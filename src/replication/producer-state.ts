@@ -25,8 +25,8 @@ export interface BatchIdentity {
 interface BatchEntry {
   firstSeq: number;
   lastSeq: number;
-  baseOffset: bigint;
-  lastOffset: bigint;
+  baseOffset: number;
+  lastOffset: number;
 }
 
 interface ProducerEntry {
@@ -37,7 +37,7 @@ interface ProducerEntry {
 
 export type SequenceCheck =
   | { kind: 'append' }
-  | { kind: 'duplicate'; baseOffset: bigint }
+  | { kind: 'duplicate'; baseOffset: number }
   | { kind: 'invalid-epoch' }
   | { kind: 'out-of-order' };
 
@@ -70,7 +70,7 @@ export class ProducerStateTable {
   }
 
   /** Records an appended batch (live, or replayed from the log on recovery). */
-  record(batch: BatchIdentity, baseOffset: bigint, lastOffset: bigint, timestampMs: number): void {
+  record(batch: BatchIdentity, baseOffset: number, lastOffset: number, timestampMs: number): void {
     assert(lastOffset >= baseOffset, 'lastOffset before baseOffset');
     let entry = this.producers.get(batch.producerId);
     if (!entry || batch.producerEpoch > entry.epoch) {
@@ -95,7 +95,7 @@ export class ProducerStateTable {
   }
 
   /** Drops batches at or beyond `offset` (the log was truncated there). */
-  truncateFrom(offset: bigint): void {
+  truncateFrom(offset: number): void {
     for (const [pid, entry] of this.producers) {
       entry.batches = entry.batches.filter((b) => b.lastOffset < offset);
       if (entry.batches.length === 0) this.producers.delete(pid);

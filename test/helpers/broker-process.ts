@@ -7,9 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { freePort } from './ports.ts';
-// @ts-expect-error: plain ESM helper without types
-import { bunPath, denoPath } from '../../scripts/runtimes.mjs';
+
+// scripts/runtimes.mjs is plain JS shared with the build scripts; it is not compiled into lib/.
+const runtimes = (await import(pathToFileURL(resolve('scripts/runtimes.mjs')).href)) as {
+  bunPath(): string | null;
+  denoPath(): string | null;
+};
+const { bunPath, denoPath } = runtimes;
 
 export type Runtime = 'node' | 'bun' | 'deno' | 'binary';
 
@@ -41,11 +47,11 @@ export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] 
     case 'node':
       return { cmd: process.execPath, args: [join(ROOT, 'bin/streambus')] };
     case 'bun': {
-      const bun = bunPath() as string | null;
+      const bun = bunPath();
       return bun ? { cmd: bun, args: [join(ROOT, 'src/main.ts')] } : null;
     }
     case 'deno': {
-      const deno = denoPath() as string | null;
+      const deno = denoPath();
       return deno ? { cmd: deno, args: ['run', '-A', '--quiet', join(ROOT, 'src/main.ts')] } : null;
     }
     case 'binary':

@@ -7,7 +7,7 @@ import { topicNameProblem } from '../../src/metadata/topic-name.ts';
 import { effectiveTopicConfigs } from '../../src/metadata/topic-configs.ts';
 
 const create = (name: string, partitions = 3, configs: Record<string, string> = {}) => ({
-  type: 'create-topic' as const, name, topicId: 'a'.repeat(32), partitions, replicationFactor: 1, configs, timestampMs: 1,
+  type: 'create-topic' as const, name, topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', partitions, replicationFactor: 1, configs, timestampMs: 1,
 });
 
 test('create, duplicate, alter, add partitions, delete', () => {

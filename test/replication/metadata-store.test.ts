@@ -12,7 +12,7 @@ function memory(): SnapshotPersistence & { saved: string[] } {
 test('a created topic is in the persisted snapshot when submit resolves', async () => {
   const p = memory();
   const store = await MetadataStore.open(p, () => 'cid');
-  const r = await store.submit({ type: 'create-topic', name: 't', topicId: 'f'.repeat(32), partitions: 2, replicationFactor: 1, configs: {}, timestampMs: 5 });
+  const r = await store.submit({ type: 'create-topic', name: 't', topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5c', partitions: 2, replicationFactor: 1, configs: {}, timestampMs: 5 });
   assert.equal(r.error, null);
   assert.equal(JSON.parse(p.saved.at(-1)!).topics[0].name, 't');
   const reopened = await MetadataStore.open(p, () => 'other');

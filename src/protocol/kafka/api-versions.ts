@@ -18,6 +18,9 @@ export interface ApiVersionRange {
 
 /** apiKey -> supported version range. */
 export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> = {
+  [API_KEYS.Produce]: { min: 3, max: 7 },
+  [API_KEYS.Fetch]: { min: 4, max: 12 },
+  [API_KEYS.ListOffsets]: { min: 1, max: 5 },
   [API_KEYS.Metadata]: { min: 1, max: 9 },
   [API_KEYS.ApiVersions]: { min: 0, max: 3 },
 };

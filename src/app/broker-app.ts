@@ -1,0 +1,126 @@
+/**
+ * One broker's lifecycle: start in order (HTTP for liveness, storage recovery, Kafka listener, then
+ * ready), and stop in reverse (not ready, stop accepting, finish in-flight requests, close storage).
+ * Readiness is true only between "listener accepting after recovery" and "stop began".
+ */
+import type { BrokerConfig } from '../config/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BrokerMetrics } from '../observability/metrics.ts';
+import { HttpServer } from '../http/server.ts';
+import { KafkaListener } from '../net/kafka-listener.ts';
+import type { FrameHandler } from '../net/connection.ts';
+
+/** A part of the broker with an asynchronous start and stop (storage, group coordinator, ...). */
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface BrokerParts {
+  config: BrokerConfig;
+  log: Logger;
+  metrics: BrokerMetrics;
+  /** Started in order before the listener; stopped in reverse after it. */
+  services: Service[];
+  frameHandler: FrameHandler;
+  /** Told READY=1 / STOPPING=1 (systemd notify); a no-op outside systemd. */
+  notify(state: string): void;
+}
+
+export interface BoundPorts {
+  kafka: number;
+  http: number;
+}
+
+export class BrokerApp {
+  private phase: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
+  private startingStep = 'starting';
+  private readonly http: HttpServer;
+  private readonly listener: KafkaListener;
+  private started: Service[] = [];
+
+  constructor(private readonly parts: BrokerParts) {
+    const { config, log, metrics } = parts;
+    this.http = new HttpServer(
+      {
+        host: config.server.host,
+        port: config.server.httpPort,
+        livenessPath: config.health.livenessPath,
+        readinessPath: config.health.readinessPath,
+        metricsPath: config.metrics.path,
+        healthEnabled: config.health.enabled,
+        metricsEnabled: config.metrics.enabled,
+      },
+      metrics,
+      this,
+      log,
+    );
+    this.listener = new KafkaListener(
+      {
+        host: config.server.host,
+        port: config.server.port,
+        maxConnections: config.server.maxConnections,
+        maxFrameBytes: config.kafka.maxFrameBytes,
+        maxInFlight: config.kafka.maxInFlightRequestsPerConnection,
+        maxBufferedBytes: Math.max(config.kafka.maxBufferedBytesPerConnection, config.kafka.maxFrameBytes),
+      },
+      parts.frameHandler,
+      log,
+    );
+  }
+
+  notReadyReason(): string | null {
+    switch (this.phase) {
+      case 'ready':
+        return null;
+      case 'starting':
+        return this.startingStep;
+      default:
+        return this.phase;
+    }
+  }
+
+  async start(): Promise<BoundPorts> {
+    this.phase = 'starting';
+    const { log } = this.parts;
+    const http = await this.http.start();
+    log.info({ port: http }, 'http listening');
+    for (const service of this.parts.services) {
+      this.startingStep = `starting ${service.name}`;
+      const t0 = performance.now();
+      await service.start();
+      this.started.push(service);
+      log.info({ service: service.name, ms: Math.round(performance.now() - t0) }, 'service started');
+    }
+    this.startingStep = 'starting kafka listener';
+    const kafka = await this.listener.start();
+    this.phase = 'ready';
+    this.parts.metrics.brokerUp.set(1);
+    this.parts.notify('READY=1');
+    log.info({ kafkaPort: kafka, httpPort: http }, 'broker ready');
+    return { kafka, http };
+  }
+
+  /** Graceful stop. Safe to call more than once; later calls wait for the first. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    const { log } = this.parts;
+    this.parts.metrics.brokerUp.set(0);
+    this.parts.notify('STOPPING=1');
+    log.info('broker stopping');
+    await this.listener.stop();
+    for (const service of this.started.reverse()) {
+      try {
+        await service.stop();
+      } catch (err) {
+        log.error({ err, service: service.name }, 'service failed to stop cleanly');
+      }
+    }
+    this.started = [];
+    await this.http.stop();
+    this.phase = 'stopped';
+    log.info('broker stopped');
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Wires one broker from its configuration: the disk backend (native addon or portable), the metadata
+ * store, the partition logs, the group coordinator and the Kafka request router. Recovery runs as the
+ * "storage" service, after the HTTP endpoint is up (so liveness answers during a long recovery) and
+ * before the Kafka listener accepts (so readiness means recovered).
+ */
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { BrokerConfig } from '../config/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BrokerMetrics } from '../observability/metrics.ts';
+import { KafkaMetrics } from '../observability/kafka-metrics.ts';
+import { createDisk } from '../io/real/select-disk.ts';
+import { sdNotify } from '../io/real/system.ts';
+import { MetadataStore } from '../replication/metadata-store.ts';
+import { PartitionManager } from '../replication/partition-manager.ts';
+import { GroupCoordinator } from '../groups/group-coordinator.ts';
+import { RequestRouter } from '../broker/request-router.ts';
+import { HANDLERS } from '../broker/handlers/index.ts';
+import { TopicService } from '../broker/topic-service.ts';
+import type { BrokerContext } from '../broker/context.ts';
+import type { BrokerParts, Service } from './broker-app.ts';
+import { StorageLogFactory } from './storage-log-factory.ts';
+import { PartitionOffsetsLog } from './offsets-log.ts';
+import { registerStorageMetrics } from './storage-metrics.ts';
+import { realScheduler } from './real-scheduler.ts';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+export async function buildBroker(config: BrokerConfig, log: Logger, metrics: BrokerMetrics): Promise<BrokerParts> {
+  const disk = createDisk('auto');
+  log.info({ backend: disk.info.backend, reason: disk.info.reason }, 'I/O backend');
+  const now = () => Date.now();
+  const strict = config.storage.syncInterval === 0;
+  const logs = new StorageLogFactory(disk, config, log);
+  const partitions = new PartitionManager(logs, strict);
+
+  // Filled in by the storage service before the listener starts; handlers never run before that.
+  const late = {} as { metadata: MetadataStore; topics: TopicService; groups: GroupCoordinator };
+  const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
+    late.groups
+      ? late.groups
+          .consumerLag((topic, index) => partitions.get(topic, index)?.highWatermark)
+          .map((l) => ({ group: l.groupId, topic: l.topic, partition: l.partition, lag: Number(l.lag) }))
+      : [],
+  );
+  registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
+
+  const ctx: BrokerContext = {
+    nodeId: config.server.brokerId,
+    advertisedHost: config.server.advertisedHost,
+    advertisedPort: config.server.port,
+    config,
+    partitions,
+    metrics: kafkaMetrics,
+    log,
+    now,
+    get metadata() {
+      return late.metadata;
+    },
+    get topics() {
+      return late.topics;
+    },
+    get groups() {
+      return late.groups;
+    },
+  };
+
+  const storage: Service = {
+    name: 'storage',
+    async start() {
+      await disk.mkdir(config.storage.dataDir);
+      const metadataFile = join(config.storage.dataDir, 'cluster-metadata.json');
+      late.metadata = await MetadataStore.open(
+        {
+          load: async () => (await disk.readFile(metadataFile))?.toString('utf8') ?? null,
+          save: (text) => disk.writeFileDurable(metadataFile, Buffer.from(text)),
+        },
+        () => randomUUID(),
+      );
+      late.topics = new TopicService(config, late.metadata, partitions, log, now);
+      const offline = await late.topics.openAll();
+      if (offline > 0) log.error({ offline }, 'some partitions are offline; the rest of the broker serves');
+    },
+    async stop() {
+      await partitions.closeAll();
+    },
+  };
+
+  const groups: Service = {
+    name: 'group coordinator',
+    async start() {
+      if (!late.metadata.state.topic(OFFSETS_TOPIC)) {
+        const created = await late.topics.create(OFFSETS_TOPIC, 1, 1, { 'cleanup.policy': 'compact' });
+        if (created.error) throw new Error(`cannot create ${OFFSETS_TOPIC}: ${created.message ?? created.error}`);
+      }
+      const partition = partitions.get(OFFSETS_TOPIC, 0);
+      if (!partition) throw new Error(`${OFFSETS_TOPIC} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, 0)}`);
+      late.groups = new GroupCoordinator({
+        log: new PartitionOffsetsLog(partition, now),
+        clock: { now },
+        scheduler: realScheduler,
+        newId: () => randomUUID(),
+        config: {
+          groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
+          offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
+        },
+        onBackgroundError: (err, context) => log.error({ err, context }, 'group coordinator background write failed'),
+      });
+      const summary = await late.groups.load();
+      log.info(summary, 'consumer groups loaded');
+    },
+    async stop() {
+      late.groups?.close();
+    },
+  };
+
+  return {
+    config,
+    log,
+    metrics,
+    services: [storage, groups],
+    frameHandler: new RequestRouter(ctx, HANDLERS),
+    notify: (state) => {
+      try {
+        sdNotify(state);
+      } catch (err) {
+        log.warn({ err, state }, 'sd_notify failed');
+      }
+    },
+  };
+}

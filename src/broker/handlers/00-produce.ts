@@ -1,0 +1,104 @@
+/**
+ * Produce (0), versions 3-7 (ProduceRequest.json): the write path.
+ *   validate the batch header (produce-validation.ts) -> idempotence check and append (Partition)
+ *   -> with storage.syncInterval 0, wait for fdatasync -> answer.
+ * Batches are appended exactly as received (a view into the request frame), with base offset and
+ * leader epoch stamped in place; LogAppendTime topics also get maxTimestamp and a new CRC (KIP-32).
+ * acks=0 gets no response at all; acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import { setLogAppendTime } from '../../protocol/kafka/record-batch/header.ts';
+import type { Handler } from '../handler.ts';
+import type { BrokerContext } from '../context.ts';
+import { validateProducedBatch } from '../produce-validation.ts';
+import { kafkaErrorForStorage } from '../storage-errors.ts';
+
+interface PartitionAnswer {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  errorMessage: string | null;
+}
+
+const refusal = (index: number, errorCode: number, errorMessage: string | null = null): PartitionAnswer => ({
+  index,
+  errorCode,
+  baseOffset: -1n,
+  logAppendTimeMs: -1n,
+  logStartOffset: -1n,
+  errorMessage,
+});
+
+export const produce: Handler<0> = async (ctx, request, info) => {
+  const acks = request.acks;
+  const validAcks = acks === -1 || acks === 0 || acks === 1;
+  const responses = await Promise.all(
+    request.topicData.map(async (topicData) => ({
+      name: topicData.name,
+      partitionResponses: await Promise.all(
+        topicData.partitionData.map((p) =>
+          validAcks
+            ? appendPartition(ctx, topicData.name, p.index, p.records, acks, info.apiVersion, info.receivedAt)
+            : refusal(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS),
+        ),
+      ),
+    })),
+  );
+  if (acks === 0) return null;
+  return { responses, throttleTimeMs: 0 };
+};
+
+async function appendPartition(
+  ctx: BrokerContext,
+  topicName: string,
+  index: number,
+  records: Buffer | null,
+  acks: number,
+  apiVersion: number,
+  receivedAt: number,
+): Promise<PartitionAnswer> {
+  const topic = ctx.metadata.state.topic(topicName);
+  if (!topic || index < 0 || index >= topic.partitions) return refusal(index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const partition = ctx.partitions.get(topicName, index);
+  if (!partition) return refusal(index, KafkaErrorCode.KAFKA_STORAGE_ERROR, ctx.partitions.offlineReason(topicName, index));
+  const configs = ctx.topics.effectiveConfigs(topic);
+  const batch = validateProducedBatch(records, apiVersion, Number(configs['max.message.bytes']));
+  if (batch.errorCode !== 0) {
+    ctx.log.debug({ topic: topicName, partition: index, error: batch.errorMessage }, 'produce refused');
+    return refusal(index, batch.errorCode, batch.errorMessage);
+  }
+  const bytes = records!;
+  const now = ctx.now();
+  let logAppendTimeMs = -1n;
+  if (configs['message.timestamp.type'] === 'LogAppendTime') {
+    logAppendTimeMs = BigInt(now);
+    setLogAppendTime(bytes, 0, logAppendTimeMs);
+  }
+  try {
+    const result = await partition.append(bytes, batch.producerId >= 0n ? batch : null, now);
+    switch (result.kind) {
+      case 'invalid-epoch':
+        return refusal(index, KafkaErrorCode.INVALID_PRODUCER_EPOCH);
+      case 'out-of-order':
+        return refusal(index, KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      case 'duplicate':
+        // Kafka answers a retried batch with success and the offset it got the first time.
+        return { index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs, logStartOffset: BigInt(partition.logStartOffset), errorMessage: null };
+      case 'appended':
+        break;
+    }
+    if (ctx.config.storage.syncInterval === 0) {
+      const durable = partition.waitDurable(result.lastOffset + 1);
+      if (acks === 0) durable.catch((err: unknown) => ctx.log.error({ err, topic: topicName, partition: index }, 'sync failed'));
+      else await durable;
+    }
+    ctx.metrics.appended(topicName, batch.recordCount, bytes.length, (performance.now() - receivedAt) / 1000);
+    return { index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs, logStartOffset: BigInt(partition.logStartOffset), errorMessage: null };
+  } catch (err) {
+    const mapped = kafkaErrorForStorage(err);
+    ctx.log.warn({ err, topic: topicName, partition: index }, 'append failed');
+    return refusal(index, mapped.errorCode, mapped.message);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Fetch (1), versions 4-12 (FetchRequest.json): the read path.
+ * Stored batches go back verbatim, as views into segment memory, handed to the encoder as a list of
+ * buffers (no concatenation; the connection writes them with one writev). At least one whole batch is
+ * returned even when larger than max_bytes (KIP-74), or consumers would stall. When fewer than
+ * min_bytes are available the request waits, up to max_wait_ms, for new data on any of its partitions.
+ * Fetch sessions (KIP-227) are not kept: every response has session_id 0, which clients accept as
+ * "no session" (kafkajs and librdkafka send 0/-1, platformatic 0/0).
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { Handler } from '../handler.ts';
+import type { BrokerContext } from '../context.ts';
+import type { Partition } from '../../replication/partition.ts';
+import { kafkaErrorForStorage } from '../storage-errors.ts';
+
+interface Slot {
+  topic: string;
+  partitionIndex: number;
+  partition: Partition | undefined;
+  fetchOffset: number;
+  maxBytes: number;
+  errorCode: number;
+  buffers: Buffer[];
+  bytes: number;
+}
+
+/** Upper bound on how long one Fetch may wait, whatever the client asks. */
+const MAX_WAIT_CAP_MS = 60_000;
+
+export const fetch: Handler<1> = async (ctx, request, info) => {
+  const slots: Slot[] = [];
+  for (const t of request.topics) {
+    const topic = ctx.metadata.state.topic(t.topic);
+    for (const p of t.partitions) {
+      const slot: Slot = {
+        topic: t.topic,
+        partitionIndex: p.partition,
+        partition: undefined,
+        fetchOffset: Number(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes,
+        errorCode: 0,
+        buffers: [],
+        bytes: 0,
+      };
+      if (!topic || p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else {
+        slot.partition = ctx.partitions.get(t.topic, p.partition);
+        if (!slot.partition) slot.errorCode = KafkaErrorCode.KAFKA_STORAGE_ERROR;
+        else if (info.apiVersion >= 9 && p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== slot.partition.leaderEpoch) {
+          slot.errorCode = p.currentLeaderEpoch > slot.partition.leaderEpoch ? KafkaErrorCode.UNKNOWN_LEADER_EPOCH : KafkaErrorCode.FENCED_LEADER_EPOCH;
+        }
+      }
+      slots.push(slot);
+    }
+  }
+
+  let total = await readAll(ctx, slots, request.maxBytes);
+  const waitMs = Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
+  if (total < Math.max(1, request.minBytes) && waitMs > 0 && !slots.some((s) => s.errorCode !== 0)) {
+    await waitForData(slots, waitMs);
+    total = await readAll(ctx, slots, request.maxBytes);
+  }
+
+  const byTopic = new Map<string, Slot[]>();
+  for (const s of slots) {
+    const list = byTopic.get(s.topic) ?? [];
+    list.push(s);
+    byTopic.set(s.topic, list);
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: [...byTopic].map(([topic, list]) => ({
+      topic,
+      partitions: list.map((s) => {
+        const p = s.partition;
+        const hw = p ? BigInt(p.highWatermark) : -1n;
+        if (s.bytes > 0) ctx.metrics.fetched(s.topic, s.bytes);
+        return {
+          partitionIndex: s.partitionIndex,
+          errorCode: s.errorCode,
+          highWatermark: hw,
+          // No transactions: the last stable offset is the high watermark (never -1; librdkafka needs it).
+          lastStableOffset: hw,
+          logStartOffset: p ? BigInt(p.logStartOffset) : -1n,
+          abortedTransactions: info.apiVersion >= 4 ? [] : null,
+          preferredReadReplica: -1,
+          records: s.buffers,
+        };
+      }),
+    })),
+  };
+};
+
+/** Reads every healthy slot within the request's byte budget; returns the bytes read. */
+async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: number): Promise<number> {
+  let total = 0;
+  for (const s of slots) {
+    s.buffers = [];
+    s.bytes = 0;
+    const p = s.partition;
+    if (!p || s.errorCode !== 0) continue;
+    if (s.fetchOffset < p.logStartOffset || s.fetchOffset > p.highWatermark) {
+      s.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
+      continue;
+    }
+    const budget = Math.min(s.maxBytes, requestMaxBytes - total);
+    // KIP-74: the first partition with data returns at least one batch even past the budget.
+    if (budget <= 0 && total > 0) continue;
+    try {
+      const read = await p.read(s.fetchOffset, Math.max(1, budget));
+      s.buffers = read.buffers;
+      s.bytes = read.sizeBytes;
+      total += read.sizeBytes;
+    } catch (err) {
+      const mapped = kafkaErrorForStorage(err);
+      ctx.log.warn({ err, topic: s.topic, partition: s.partitionIndex }, 'fetch read failed');
+      s.errorCode = mapped.errorCode;
+    }
+  }
+  return total;
+}
+
+/** Resolves when any slot's partition gets data past its fetch offset, or after `ms`. */
+function waitForData(slots: Slot[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cancels: (() => void)[] = [];
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const c of cancels) c();
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    for (const s of slots) if (s.partition) cancels.push(s.partition.onData(s.fetchOffset, finish));
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Metadata (3), versions 1-9 (MetadataRequest.json). This broker is every partition's leader, the
+ * controller and the coordinator, so the brokers list holds only itself, with the advertised address.
+ * Topics: null (v1+) means all, an empty list none. Unknown topics are created when the request allows
+ * it (v4+ `allow_auto_topic_creation`, implicitly true before v4) and the broker does; they are answered
+ * ready at once, so clients can use them immediately.
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { MetadataResponse } from '../../protocol/kafka/generated/index.ts';
+import type { Input } from '../../protocol/kafka/types.ts';
+import type { TopicRecord } from '../../metadata/cluster-state.ts';
+import { isInternalTopic, topicNameProblem } from '../../metadata/topic-name.ts';
+import type { BrokerContext } from '../context.ts';
+import type { Handler } from '../handler.ts';
+
+type TopicOut = NonNullable<Input<MetadataResponse>['topics']>[number];
+
+export const metadata: Handler<3> = async (ctx, request, info) => {
+  const names = request.topics === null ? null : request.topics.map((t) => t.name ?? '');
+  const allowAutoCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
+  const topics: TopicOut[] = [];
+  if (names === null) {
+    for (const t of ctx.metadata.state.topics()) topics.push(describeTopic(ctx, t));
+  } else {
+    for (const name of names) {
+      let topic = ctx.metadata.state.topic(name);
+      if (!topic) {
+        const problem = topicNameProblem(name);
+        if (problem) {
+          topics.push(errorTopic(name, KafkaErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        if (allowAutoCreate) topic = (await ctx.topics.autoCreate(name))?.topic;
+      }
+      topics.push(topic ? describeTopic(ctx, topic) : errorTopic(name, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    }
+  }
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
+    clusterId: ctx.metadata.state.clusterId,
+    controllerId: ctx.nodeId,
+    topics,
+    clusterAuthorizedOperations: -2147483648,
+  };
+};
+
+function errorTopic(name: string, errorCode: number): TopicOut {
+  return { errorCode, name, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}
+
+export function describeTopic(ctx: BrokerContext, topic: TopicRecord): TopicOut {
+  const partitions = [];
+  for (let index = 0; index < topic.partitions; index++) {
+    const partition = ctx.partitions.get(topic.name, index);
+    const online = partition !== undefined;
+    partitions.push({
+      errorCode: online ? 0 : KafkaErrorCode.KAFKA_STORAGE_ERROR,
+      partitionIndex: index,
+      leaderId: online ? ctx.nodeId : -1,
+      leaderEpoch: partition?.leaderEpoch ?? 0,
+      replicaNodes: [ctx.nodeId],
+      isrNodes: online ? [ctx.nodeId] : [],
+      offlineReplicas: online ? [] : [ctx.nodeId],
+    });
+  }
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: isInternalTopic(topic.name),
+    partitions,
+    topicAuthorizedOperations: -2147483648,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Turns request frames into response frames: reads the header, refuses what is not advertised,
+ * decodes the body with the generated codec, runs the API's handler and encodes its answer.
+ *
+ * Refusals follow Kafka: an ApiVersions request of an unsupported version gets error 35 in a v0-layout
+ * body (KIP-511), so the client can retry lower; any other API or version that was not advertised, and
+ * any malformed request, closes the connection with a log line (the client reconnects and re-negotiates).
+ */
+import { peekRequestHeader, decodeRequest, encodeResponseFrame } from '../protocol/kafka/codec.ts';
+import { apiVersionsUnsupportedFrame, isSupportedVersion } from '../protocol/kafka/api-versions.ts';
+import { API_BY_KEY, API_KEYS, type ApiKey } from '../protocol/kafka/generated/index.ts';
+import type { FrameHandler, ConnectionInfo } from '../net/connection.ts';
+import { StreamBusError } from '../util/errors.ts';
+import type { BrokerContext } from './context.ts';
+import type { Handler, HandlerTable } from './handler.ts';
+
+export class RequestRouter implements FrameHandler {
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly handlers: HandlerTable,
+  ) {}
+
+  async handle(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null> {
+    const receivedAt = performance.now();
+    const peek = peekRequestHeader(frame);
+    const { apiKey, apiVersion, correlationId } = peek;
+    if (!isSupportedVersion(apiKey, apiVersion)) {
+      if (apiKey === API_KEYS.ApiVersions) return [apiVersionsUnsupportedFrame(correlationId)];
+      const name = API_BY_KEY[apiKey]?.name ?? `unknown API ${apiKey}`;
+      throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `${name} v${apiVersion} is not supported by this broker`);
+    }
+    const handler = this.handlers[apiKey as ApiKey] as Handler<ApiKey> | undefined;
+    if (!handler) throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `no handler for advertised API ${apiKey}`);
+    const { header, body } = decodeRequest(frame);
+    let failed = false;
+    try {
+      const response = await handler(this.ctx, body as never, { header, apiVersion, connection, receivedAt });
+      if (response === null) return null;
+      return encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, response as never);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      this.ctx.metrics.request(API_BY_KEY[apiKey]!.name, (performance.now() - receivedAt) / 1000, failed);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Topic lifecycle on this broker: metadata first (the source of truth, persisted before anything is
+ * acknowledged), then the partition logs. Used by CreateTopics, DeleteTopics, CreatePartitions,
+ * IncrementalAlterConfigs, Metadata auto-creation and Produce auto-creation.
+ */
+import { randomUUID } from 'node:crypto';
+import type { BrokerConfig } from '../config/index.ts';
+import type { MetadataStore } from '../replication/metadata-store.ts';
+import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
+import type { MetadataError, TopicRecord } from '../metadata/cluster-state.ts';
+import { effectiveTopicConfigs } from '../metadata/topic-configs.ts';
+import { topicNameProblem } from '../metadata/topic-name.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface TopicResult {
+  error: MetadataError | null;
+  message?: string;
+  topic?: TopicRecord;
+}
+
+export class TopicService {
+  private readonly creating = new Map<string, Promise<TopicResult>>();
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly metadata: MetadataStore,
+    private readonly partitions: PartitionManager,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Broker-wide defaults that topic configs fall back to (from broker.yaml). */
+  brokerTopicDefaults(): Record<string, string> {
+    const s = this.config.storage;
+    return {
+      'retention.ms': String(s.retentionDays * 24 * 3600 * 1000),
+      'retention.bytes': String(s.retentionBytes),
+      'segment.bytes': String(s.segmentBytes),
+      'segment.ms': String(s.segmentMs),
+      'max.message.bytes': String(this.config.kafka.messageMaxBytes),
+    };
+  }
+
+  effectiveConfigs(topic: TopicRecord): Record<string, string> {
+    return effectiveTopicConfigs(topic.configs, this.brokerTopicDefaults());
+  }
+
+  logSettings(topic: TopicRecord): LogSettings {
+    const c = this.effectiveConfigs(topic);
+    return {
+      segmentBytes: Number(c['segment.bytes']),
+      segmentMs: Number(c['segment.ms']),
+      retentionMs: Number(c['retention.ms']),
+      retentionBytes: Number(c['retention.bytes']),
+      compact: c['cleanup.policy']!.split(',').includes('compact'),
+      deleteRetentionMs: Number(c['delete.retention.ms']),
+      maxMessageBytes: Number(c['max.message.bytes']),
+    };
+  }
+
+  /** Opens the partitions of every known topic (start-up). Returns how many partitions are offline. */
+  async openAll(): Promise<number> {
+    let offline = 0;
+    for (const topic of this.metadata.state.topics()) {
+      const failures = await this.partitions.open(topic.name, topic.partitions, this.logSettings(topic), false);
+      for (const f of failures) this.log.error({ topic: topic.name, partition: f.index, err: f.error }, 'partition offline');
+      offline += failures.length;
+    }
+    return offline;
+  }
+
+  /**
+   * Creates a topic. numPartitions/replicationFactor of -1 mean the broker defaults (kafkajs sends -1
+   * even at CreateTopics v3). Concurrent creations of one name share one attempt.
+   */
+  create(name: string, numPartitions: number, replicationFactor: number, configs: Record<string, string>, validateOnly = false): Promise<TopicResult> {
+    const pending = this.creating.get(name);
+    if (pending && !validateOnly) return pending.then((r) => (r.error ? r : { error: 'TOPIC_ALREADY_EXISTS', message: `Topic '${name}' already exists.` }));
+    const cmd = {
+      type: 'create-topic' as const,
+      name,
+      topicId: randomUUID(),
+      partitions: numPartitions === -1 ? this.config.kafka.defaultPartitions : numPartitions,
+      replicationFactor: replicationFactor === -1 ? this.config.kafka.defaultReplicationFactor : replicationFactor,
+      configs,
+      timestampMs: this.now(),
+    };
+    if (validateOnly) return Promise.resolve(this.metadata.state.validate(cmd));
+    const run = (async (): Promise<TopicResult> => {
+      const result = await this.metadata.submit(cmd);
+      if (result.error) return result;
+      const topic = this.metadata.state.topic(name)!;
+      const failures = await this.partitions.open(name, topic.partitions, this.logSettings(topic), true);
+      for (const f of failures) this.log.error({ topic: name, partition: f.index, err: f.error }, 'new partition could not be created');
+      this.log.info({ topic: name, partitions: topic.partitions, configs }, 'topic created');
+      return { error: null, topic };
+    })();
+    this.creating.set(name, run);
+    return run.finally(() => this.creating.delete(name));
+  }
+
+  /** Creates a topic on first use when auto-creation is on; null when it may not be created. */
+  async autoCreate(name: string): Promise<TopicResult | null> {
+    if (!this.config.kafka.autoCreateTopics || topicNameProblem(name)) return null;
+    const result = await this.create(name, -1, -1, {});
+    return result.error === 'TOPIC_ALREADY_EXISTS' ? { error: null, topic: this.metadata.state.topic(name)! } : result;
+  }
+
+  async delete(name: string): Promise<TopicResult> {
+    const topic = this.metadata.state.topic(name);
+    const result = await this.metadata.submit({ type: 'delete-topic', name });
+    if (result.error) return result;
+    await this.partitions.removeTopic(name, topic?.partitions ?? 0);
+    this.log.info({ topic: name }, 'topic deleted');
+    return { error: null };
+  }
+
+  async addPartitions(name: string, totalCount: number, validateOnly: boolean): Promise<TopicResult> {
+    const cmd = { type: 'create-partitions' as const, name, totalCount };
+    if (validateOnly) return this.metadata.state.validate(cmd);
+    const result = await this.metadata.submit(cmd);
+    if (result.error) return result;
+    const topic = this.metadata.state.topic(name)!;
+    await this.partitions.open(name, topic.partitions, this.logSettings(topic), false);
+    return { error: null, topic };
+  }
+
+  async alterConfigs(name: string, set: Record<string, string>, remove: string[], validateOnly: boolean): Promise<TopicResult> {
+    const cmd = { type: 'alter-configs' as const, name, set, remove };
+    if (validateOnly) return this.metadata.state.validate(cmd);
+    return this.metadata.submit(cmd);
+  }
+}

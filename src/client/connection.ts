@@ -1,0 +1,141 @@
+/**
+ * A client connection to one broker: sends size-prefixed request frames and matches response frames
+ * to requests by correlation id. Requests that expect no response (Produce with acks=0) resolve on
+ * write. Every request has a timeout; a closed socket fails everything pending.
+ */
+import { connect, type Socket } from 'node:net';
+import { StreamBusError } from '../util/errors.ts';
+
+export interface ClientConnectionOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+interface Waiter {
+  resolve(frame: Buffer): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class ClientConnection {
+  private socket: Socket | null = null;
+  private readonly pending = new Map<number, Waiter>();
+  private nextCorrelationId = 1;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private closedError: Error | null = null;
+
+  constructor(private readonly options: ClientConnectionOptions) {}
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  async open(): Promise<void> {
+    const { host, port } = this.options;
+    const socket = connect({ host, port });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new StreamBusError('SB_ERR_IO', `connect to ${host}:${port} timed out`));
+      }, this.options.connectTimeoutMs ?? 10_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new StreamBusError('SB_ERR_IO', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+      });
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new StreamBusError('SB_ERR_IO', `connection to ${this.address} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.fail(new StreamBusError('SB_ERR_CLOSED', `connection to ${this.address} closed`)));
+    this.socket = socket;
+  }
+
+  /** Allocates the correlation id the next request must carry. */
+  correlationId(): number {
+    const id = this.nextCorrelationId;
+    this.nextCorrelationId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  /**
+   * Writes one request frame (already size-prefixed, as a list of buffers). With `expectResponse` it
+   * resolves with the response frame (without its size prefix), else once the bytes are handed to the OS.
+   */
+  send(correlationId: number, frame: readonly Uint8Array[], expectResponse = true): Promise<Buffer> {
+    const socket = this.socket;
+    if (!socket || this.closedError) return Promise.reject(this.closedError ?? new StreamBusError('SB_ERR_CLOSED', 'not connected'));
+    if (!expectResponse) {
+      return new Promise((resolve, reject) => {
+        socket.cork();
+        for (let i = 0; i < frame.length - 1; i++) socket.write(frame[i]!);
+        socket.write(frame[frame.length - 1]!, (err) => (err ? reject(err) : resolve(Buffer.alloc(0))));
+        socket.uncork();
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new StreamBusError('SB_ERR_IO', `request ${correlationId} to ${this.address} timed out`));
+      }, this.options.requestTimeoutMs ?? 30_000);
+      this.pending.set(correlationId, { resolve, reject, timer });
+      socket.cork();
+      for (const b of frame) socket.write(b);
+      socket.uncork();
+    });
+  }
+
+  close(): void {
+    this.socket?.end();
+    this.socket?.destroy();
+    this.fail(new StreamBusError('SB_ERR_CLOSED', 'connection closed by client'));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const size = this.peekSize();
+      if (size < 4 || size > (this.options.maxFrameBytes ?? 1 << 30)) {
+        this.fail(new StreamBusError('SB_ERR_PROTOCOL', `invalid response frame size ${size} from ${this.address}`));
+        this.socket?.destroy();
+        return;
+      }
+      // Join chunks only once the whole frame is here, so a large response is copied once.
+      if (this.buffered < 4 + size) return;
+      const head = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      const frame = head.subarray(4, 4 + size);
+      const rest = head.subarray(4 + size);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      const correlationId = frame.readInt32BE(0);
+      const waiter = this.pending.get(correlationId);
+      if (!waiter) continue; // a response to a request that already timed out
+      this.pending.delete(correlationId);
+      clearTimeout(waiter.timer);
+      waiter.resolve(frame);
+    }
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return Buffer.concat(this.chunks, 4).readInt32BE(0);
+  }
+
+  private fail(err: Error): void {
+    if (!this.closedError) this.closedError = err;
+    for (const [id, w] of this.pending) {
+      clearTimeout(w.timer);
+      w.reject(err);
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Every partition hosted by this broker, keyed by topic and index. Opens logs through an injected
+ * factory (the storage engine in production), creates them when topics are created or grow, and
+ * removes them when topics are deleted. A partition whose log cannot be opened (corruption in a sealed
+ * segment, a failed directory) is kept as offline with its reason; the rest of the broker runs on.
+ */
+import type { PartitionLog } from './partition-log.ts';
+import { Partition } from './partition.ts';
+
+export interface LogSettings {
+  segmentBytes: number;
+  segmentMs: number;
+  retentionMs: number;
+  retentionBytes: number;
+  compact: boolean;
+  deleteRetentionMs: number;
+  maxMessageBytes: number;
+}
+
+export interface LogFactory {
+  /** Opens (recovering if needed) or creates the log of a partition. */
+  open(topic: string, partition: number, settings: LogSettings): Promise<PartitionLog>;
+  /** Removes a partition's files for good. */
+  remove(topic: string, partition: number): Promise<void>;
+  /** Partition folders found on disk, as [topic, partition] pairs. */
+  list(): Promise<[string, number][]>;
+}
+
+export interface PartitionStatus {
+  online: boolean;
+  reason: string | null;
+}
+
+export class PartitionManager {
+  private readonly partitions = new Map<string, Partition[]>();
+  private readonly offline = new Map<string, string>();
+
+  constructor(
+    private readonly logs: LogFactory,
+    private readonly strictDurability: boolean,
+  ) {}
+
+  get(topic: string, index: number): Partition | undefined {
+    return this.partitions.get(topic)?.[index];
+  }
+
+  /** Null when the partition serves; otherwise why not. */
+  offlineReason(topic: string, index: number): string | null {
+    return this.offline.get(key(topic, index)) ?? null;
+  }
+
+  all(): Partition[] {
+    return [...this.partitions.values()].flat().filter((p): p is Partition => p !== undefined);
+  }
+
+  /** Opens partitions [0, count) of a topic not open yet (fresh: wiping leftovers first); a failure marks that partition offline and is returned. */
+  async open(topic: string, count: number, settings: LogSettings, fresh: boolean): Promise<{ index: number; error: unknown }[]> {
+    const list = this.partitions.get(topic) ?? [];
+    this.partitions.set(topic, list);
+    const failures: { index: number; error: unknown }[] = [];
+    for (let index = 0; index < count; index++) {
+      if (list[index]) continue;
+      try {
+        if (fresh) await this.logs.remove(topic, index);
+        const log = await this.logs.open(topic, index, settings);
+        list[index] = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
+        this.offline.delete(key(topic, index));
+      } catch (error) {
+        this.offline.set(key(topic, index), error instanceof Error ? error.message : String(error));
+        failures.push({ index, error });
+      }
+    }
+    return failures;
+  }
+
+  /** Closes and removes every partition of a topic that had `count` partitions. */
+  async removeTopic(topic: string, count: number): Promise<void> {
+    const list = this.partitions.get(topic) ?? [];
+    this.partitions.delete(topic);
+    for (let index = 0; index < Math.max(count, list.length); index++) {
+      const p = list[index];
+      if (p) {
+        p.wakeAll();
+        await p.log.close();
+      }
+      this.offline.delete(key(topic, index));
+      await this.logs.remove(topic, index);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    for (const p of this.all()) p.wakeAll();
+    await Promise.all(this.all().map((p) => p.log.close()));
+    this.partitions.clear();
+  }
+}
+
+function key(topic: string, index: number): string {
+  return `${topic}\u0000${index}`;
+}

@@ -1,0 +1,147 @@
+/**
+ * One partition on this broker (single-replica leader). Owns its log, its idempotent-producer state and
+ * the waiters of long-polling fetches. The high watermark is what consumers may read:
+ *   syncInterval 0  -> only durable offsets (what acks=-1 acknowledged survives any crash);
+ *   otherwise       -> every written offset (Kafka's default: durability by periodic flush).
+ * Appends and log maintenance (retention) are serialised through one queue: the log forbids them
+ * running at the same time.
+ */
+import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
+import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
+import { StreamBusError } from '../util/errors.ts';
+
+export interface PartitionOptions {
+  /** True when the high watermark must wait for durability (storage.syncInterval 0). */
+  strictDurability: boolean;
+  leaderEpoch: number;
+}
+
+/** The idempotence fields of an incoming batch (Kafka record batch v2 header). */
+export interface ProducerFields {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  lastOffsetDelta: number;
+}
+
+export type AppendResult =
+  | { kind: 'appended'; baseOffset: number; lastOffset: number }
+  | { kind: 'duplicate'; baseOffset: number }
+  | { kind: 'invalid-epoch' }
+  | { kind: 'out-of-order' };
+
+interface DataWaiter {
+  offset: number;
+  wake: () => void;
+}
+
+export class Partition {
+  readonly producers = new ProducerStateTable();
+  private waiters: DataWaiter[] = [];
+  private appendQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly topic: string,
+    readonly index: number,
+    readonly log: PartitionLog,
+    private readonly options: PartitionOptions,
+  ) {
+  }
+
+  get leaderEpoch(): number {
+    return this.options.leaderEpoch;
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.endOffset;
+  }
+
+  get highWatermark(): number {
+    return this.options.strictDurability ? this.log.durableOffset : this.log.writtenOffset;
+  }
+
+  /**
+   * Appends one producer batch. Idempotent batches are checked against producer state first; checks
+   * and appends are serialised per partition so two in-flight batches of one producer cannot race.
+   * Resolves once the batch is accepted (offsets assigned); durability is `waitDurable`'s job.
+   */
+  append(batch: Buffer, producer: ProducerFields | null, timestampMs: number): Promise<AppendResult> {
+    const run = this.appendQueue.then((): AppendResult => {
+      let identity = null;
+      if (producer && producer.producerId >= 0n) {
+        identity = {
+          producerId: producer.producerId,
+          producerEpoch: producer.producerEpoch,
+          baseSequence: producer.baseSequence,
+          lastSequence: lastSequenceOf(producer.baseSequence, producer.lastOffsetDelta),
+        };
+        const verdict = this.producers.check(identity);
+        if (verdict.kind !== 'append') return verdict;
+      }
+      const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
+      if (identity) this.producers.record(identity, baseOffset, lastOffset, timestampMs);
+      const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
+      // A failed write or sync takes the log offline; producers hear of it through waitDurable.
+      visible.then(() => this.wakeWaiters(), () => undefined);
+      return { kind: 'appended', baseOffset, lastOffset };
+    });
+    this.appendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once every offset below `offset` is durable (fdatasync returned). */
+  waitDurable(offset: number): Promise<void> {
+    return offset <= this.log.durableOffset ? Promise.resolve() : this.log.waitDurable(offset - 1);
+  }
+
+  /** Runs log maintenance (retention) between appends, never during one. */
+  maintain<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.appendQueue.then(work);
+    this.appendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reads committed batches (below the high watermark) from `offset`; SB_ERR_OFFSET_OUT_OF_RANGE outside the log. */
+  read(offset: number, maxBytes: number): Promise<PartitionLogRead> {
+    if (offset < this.log.logStartOffset || offset > this.highWatermark) {
+      return Promise.reject(
+        new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.log.logStartOffset}, ${this.highWatermark}] of ${this.topic}-${this.index}`),
+      );
+    }
+    if (offset === this.highWatermark) return Promise.resolve({ buffers: [], sizeBytes: 0 });
+    return this.log.read(offset, maxBytes, this.highWatermark);
+  }
+
+  /** Resolves when the high watermark passes `offset`, or at once if it already has. Returns a canceller. */
+  onData(offset: number, wake: () => void): () => void {
+    if (this.highWatermark > offset) {
+      wake();
+      return () => undefined;
+    }
+    const waiter = { offset, wake };
+    this.waiters.push(waiter);
+    return () => {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+    };
+  }
+
+  /** Wakes every waiter (shutdown, deletion). */
+  wakeAll(): void {
+    const all = this.waiters;
+    this.waiters = [];
+    for (const w of all) w.wake();
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const hw = this.highWatermark;
+    const ready = this.waiters.filter((w) => hw > w.offset);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => hw <= w.offset);
+    for (const w of ready) w.wake();
+  }
+}

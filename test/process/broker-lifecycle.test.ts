@@ -1,0 +1,51 @@
+// Goal: a real broker process (bin/streambus on Node) becomes ready, serves liveness, readiness and
+// Prometheus metrics, accepts Kafka connections, and exits 0 within 10 s of SIGTERM; a second signal
+// exits at once. Method: spawn the process on free loopback ports with a fresh data folder.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startBroker } from '../helpers/broker-process.ts';
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+export async function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+test('node broker: ready, health, metrics, kafka port, SIGTERM exits 0', async () => {
+  const broker = await startBroker({ runtime: 'node' });
+  try {
+    assert.equal((await get(broker.httpPort, '/health/live')).status, 200);
+    const ready = await get(broker.httpPort, '/health/ready');
+    assert.equal(ready.status, 200);
+    assert.match(ready.body, /ready/);
+    const metrics = await get(broker.httpPort, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^streambus_broker_up\{[^}]*\} 1$/m);
+    assert.match(metrics.body, /^process_cpu_seconds_total/m);
+    assert.match(metrics.body, /^process_resident_memory_bytes/m);
+    assert.match(metrics.body, /^process_open_fds/m);
+    assert.equal((await get(broker.httpPort, '/nope')).status, 404);
+    assert.ok(await tcpAccepts(broker.kafkaPort));
+  } finally {
+    const started = Date.now();
+    const code = await broker.stop('SIGTERM');
+    assert.equal(code, 0, broker.output());
+    assert.ok(Date.now() - started < 10_000, 'graceful stop took longer than 10 s');
+  }
+});
+
+test('SIGINT also stops gracefully with exit code 0', async () => {
+  const broker = await startBroker({ runtime: 'node' });
+  assert.equal(await broker.stop('SIGINT'), 0, broker.output());
+  assert.match(broker.output(), /broker stopped/);
+});
