@@ -76,6 +76,7 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   pr.recentActive = true;
   // A lost probe (or its answer) is retried once per heartbeat round.
   pr.probeSent = false;
+  if (pr.state === 'replicate' && pr.match < r.log.lastIndex()) pr.probeDue = true;
   if (pr.match < r.log.lastIndex() || pr.sentCommit < r.log.committed) r.pendingFlush = true;
 }
 
@@ -92,11 +93,29 @@ export function maybeCommit(r: Raft): boolean {
 export function flushAppends(r: Raft): void {
   for (const [id, pr] of r.tracker.progress) {
     if (id === r.id) continue;
-    while (maybeSendAppend(r, id, pr, false)) {
-      // keep sending while entries remain and the window is open
+    let sent = false;
+    while (maybeSendAppend(r, id, pr, false)) sent = true;
+    if (!sent && pr.sentCommit < r.log.committed) sent = maybeSendAppend(r, id, pr, true);
+    if (pr.probeDue) {
+      pr.probeDue = false;
+      if (!sent && pr.state === 'replicate' && pr.match < r.log.lastIndex()) {
+        if (pr.next - 1 < r.log.firstIndex() - 1) {
+          // What the follower may be missing is compacted: restart from what it is known to
+          // have, which leads to a snapshot.
+          pr.becomeProbe();
+          maybeSendAppend(r, id, pr, false);
+        } else {
+          sendReplicateProbe(r, id, pr);
+        }
+      }
     }
-    if (pr.sentCommit < r.log.committed) maybeSendAppend(r, id, pr, true);
   }
+}
+
+/** An empty append at `next - 1`, outside the window: see Progress.probeDue. */
+function sendReplicateProbe(r: Raft, to: NodeId, pr: Progress): void {
+  const prevIndex = pr.next - 1;
+  r.send(message({ type: 'app', from: r.id, to, term: r.term, index: prevIndex, logTerm: r.log.term(prevIndex), commit: r.log.committed }));
 }
 
 /**

@@ -25,6 +25,14 @@ export class Progress {
   recentActive = false;
   /** In probe state: an append is outstanding, wait for an answer before the next. */
   probeSent = false;
+  /**
+   * In replicate state: a heartbeat answer arrived while the follower still lacks entries. The
+   * appends that would bring them (or their acknowledgements, which open the window) may have been
+   * lost, and a pipelining leader would otherwise wait forever. So, unless something else goes to
+   * that follower anyway, the leader sends one empty append at `next - 1`, outside the window:
+   * its acknowledgement frees the window, its rejection falls back to probing.
+   */
+  probeDue = false;
   /** The leader's commit index last sent to this follower, to know when an empty append is worth sending. */
   sentCommit = 0;
   isLearner: boolean;
@@ -39,6 +47,7 @@ export class Progress {
 
   private resetState(state: ProgressState): void {
     this.probeSent = false;
+    this.probeDue = false;
     this.pendingSnapshot = 0;
     this.snapshotTicks = 0;
     this.state = state;

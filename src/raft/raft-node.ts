@@ -71,6 +71,28 @@ export class RaftNode {
     return this.raft.log.lastIndex();
   }
 
+  /** The first index still in the log (entries before it live only in the snapshot). */
+  get firstIndex(): number {
+    return this.raft.log.firstIndex();
+  }
+
+  /**
+   * The term of entry `index` in this node's log, durable or not yet, or 0 when it is compacted or
+   * past the end. After commitIndex >= i, termAt(i) tells whether a proposal accepted at (i, term)
+   * was committed (same term) or lost to a leader change (another term).
+   */
+  termAt(index: number): number {
+    return this.raft.log.term(index);
+  }
+
+  /**
+   * Entries [lo, hi) of this node's log (durable or not yet), at most `maxBytes` (at least one
+   * entry), or null when lo is compacted. hi must not pass lastIndex + 1.
+   */
+  entries(lo: number, hi: number, maxBytes = Number.MAX_SAFE_INTEGER): readonly Entry[] | null {
+    return this.raft.log.slice(lo, hi, maxBytes);
+  }
+
   /** Advances logical time by one tick: election timeouts, heartbeats, check-quorum. */
   tick(): void {
     this.raft.tick();
@@ -218,11 +240,13 @@ export class RaftNode {
   /**
    * Where a snapshot of the applied state would sit: the applied index, its term, and the
    * membership there. Call it right after advance(); the application's snapshot of its state at
-   * that point plus this metadata is a valid Snapshot for LogStorage.
+   * that point plus this metadata is a valid Snapshot for LogStorage. Null while that is not
+   * well defined: a Ready is outstanding, or a leader's snapshot is being installed (the
+   * membership already moved past the applied index).
    */
-  appliedSnapshotMetadata(): SnapshotMetadata {
+  appliedSnapshotMetadata(): SnapshotMetadata | null {
     const log = this.raft.log;
-    assert(log.applying === log.applied, 'a Ready is being applied');
+    if (this.outstanding !== null || log.applying !== log.applied || log.unstable.snapshot !== null) return null;
     return { index: log.applied, term: log.term(log.applied), confState: this.raft.confState() };
   }
 

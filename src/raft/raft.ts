@@ -70,8 +70,9 @@ export class Raft {
     assert(hardState.commit >= 0 && hardState.commit <= this.log.lastIndex(), `stored commit ${hardState.commit} is past the stored log (${this.log.lastIndex()})`);
     this.term = hardState.term;
     this.vote = hardState.vote;
-    this.log.committed = Math.max(hardState.commit, this.log.committed);
-    const snapshotIndex = storage.firstIndex() - 1;
+    // The snapshot may sit above firstIndex() - 1 when compaction kept some entries below it.
+    const snapshotIndex = storage.snapshot().metadata.index;
+    this.log.committed = Math.max(hardState.commit, snapshotIndex);
     const applied = this.cfg.applied ?? snapshotIndex;
     assert(applied >= snapshotIndex && applied <= this.log.committed, `applied ${applied} lies outside [snapshot ${snapshotIndex}, commit ${this.log.committed}]`);
     // Membership is the snapshot's, plus the conf changes the application already applied.
