@@ -7,7 +7,8 @@
  * instantiated asynchronously. Every decoder, and the other encoders, work without it.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { lz4Compress, lz4Decompress } from '@platformatic/wasm-utils/bundled';
+import lz4 from 'lz4js';
+import { lz4FrameDecode } from './lz4-frame.ts';
 import { StreamBusError } from '../../../util/errors.ts';
 import { snappyDecode, snappyEncode } from './snappy.ts';
 import { loadZstd, zstdDecode, zstdEncode } from './zstd.ts';
@@ -26,8 +27,6 @@ function invalid(codec: string, cause: unknown): StreamBusError {
   return new StreamBusError('SB_ERR_INVALID_BATCH', `${codec}: corrupt input`, { cause });
 }
 
-const LZ4_MAGIC = 0x184d2204;
-
 /** The decompressed form of `data` compressed with `codec`. Codec 0 returns `data` itself. */
 export function decompress(codec: number, data: Buffer, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   switch (codec) {
@@ -41,17 +40,8 @@ export function decompress(codec: number, data: Buffer, maxBytes = DEFAULT_MAX_D
       }
     case 2:
       return snappyDecode(data, maxBytes);
-    case 3: {
-      if (data.length < 7 || data.readUInt32LE(0) !== LZ4_MAGIC) throw new StreamBusError('SB_ERR_INVALID_BATCH', 'lz4: not an LZ4 frame');
-      let out: Buffer;
-      try {
-        out = lz4Decompress(data);
-      } catch (e) {
-        throw invalid('lz4', e);
-      }
-      if (out.length > maxBytes) throw new StreamBusError('SB_ERR_INVALID_BATCH', `lz4: ${out.length} bytes exceed the ${maxBytes} allowed`);
-      return out;
-    }
+    case 3:
+      return lz4FrameDecode(data, maxBytes);
     case 4:
       return zstdDecode(data, maxBytes);
     default:
@@ -69,7 +59,10 @@ export function compress(codec: number, data: Buffer): Buffer {
     case 2:
       return snappyEncode(data);
     case 3:
-      return lz4Compress(data);
+      {
+        const out = lz4.compress(data);
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      }
     case 4:
       return zstdEncode(data);
     default:

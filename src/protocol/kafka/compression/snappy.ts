@@ -1,11 +1,12 @@
 /**
  * Snappy for record batches. Kafka's Java client writes the xerial framing (snappy-java's stream format:
  * a 16-byte header, then blocks of int32 length + raw snappy); librdkafka writes raw snappy. We decode
- * both and encode the xerial framing, which every client reads.
+ * both and encode the xerial framing, which every client reads. The codec itself is snappyjs (pure
+ * JavaScript, bounds-checked, honours a maximum output length).
  *
  * xerial header: 0x82 'S' 'N' 'A' 'P' 'P' 'Y' 0x00, int32 version, int32 compatible version.
  */
-import { snappyCompress, snappyDecompress } from '@platformatic/wasm-utils/bundled';
+import snappy from 'snappyjs';
 import { StreamBusError } from '../../../util/errors.ts';
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -32,11 +33,10 @@ function rawDecompress(block: Buffer, budget: number): Buffer {
   const n = rawLength(block);
   if (n > budget) throw invalid(`block declares ${n} bytes, more than the ${budget} allowed`);
   try {
-    const out = snappyDecompress(block);
-    if (out.length !== n) throw invalid(`block decoded to ${out.length} bytes, declared ${n}`);
-    return out;
+    const out = snappy.uncompress(block, budget);
+    return Buffer.from(out.buffer, out.byteOffset, out.length);
   } catch (e) {
-    throw e instanceof StreamBusError ? e : invalid('corrupt block', e);
+    throw invalid('corrupt block', e);
   }
 }
 
@@ -65,7 +65,8 @@ export function snappyEncode(data: Buffer): Buffer {
   header.writeInt32BE(1, 12);
   const parts: Buffer[] = [header];
   for (let pos = 0; pos < data.length; pos += BLOCK_BYTES) {
-    const block = snappyCompress(data.subarray(pos, Math.min(data.length, pos + BLOCK_BYTES)));
+    const raw = snappy.compress(data.subarray(pos, Math.min(data.length, pos + BLOCK_BYTES)));
+    const block = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
