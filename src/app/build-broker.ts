@@ -24,6 +24,7 @@ import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
 import { realScheduler } from './real-scheduler.ts';
+import { logMaintenance } from './log-maintenance.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -32,7 +33,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   log.info({ backend: disk.info.backend, reason: disk.info.reason }, 'I/O backend');
   const now = () => Date.now();
   const strict = config.storage.syncInterval === 0;
-  const logs = new StorageLogFactory(disk, config, log);
+  const logs = new StorageLogFactory(disk, config);
   const partitions = new PartitionManager(logs, strict);
 
   // Filled in by the storage service before the listener starts; handlers never run before that.
@@ -69,7 +70,12 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const storage: Service = {
     name: 'storage',
     async start() {
-      await disk.mkdir(config.storage.dataDir);
+      const recovery = await logs.recover();
+      log.info(
+        { partitions: recovery.online + recovery.offline, offline: recovery.offline, cleanShutdowns: recovery.cleanShutdowns, truncatedBytes: recovery.truncatedBytes, ms: recovery.durationMs },
+        'storage recovered',
+      );
+      for (const p of recovery.partitions) if (p.error) log.error({ topic: p.topic, partition: p.partition, err: p.error }, 'partition offline after recovery');
       const metadataFile = join(config.storage.dataDir, 'cluster-metadata.json');
       late.metadata = await MetadataStore.open(
         {
@@ -119,7 +125,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     config,
     log,
     metrics,
-    services: [storage, groups],
+    services: [storage, groups, logMaintenance(partitions, config.storage.compactionInterval, log, now)],
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

@@ -1,79 +1,74 @@
 /**
- * Opens partition logs of the storage engine under storage.dataDir, one folder per partition
- * (`<topic>-<partition>`), with the broker's storage settings and the topic's own configs.
- * A failed fsync or write in any log takes the whole data directory offline (every log in it): after
- * such a failure the kernel may have dropped dirty pages, so nothing written there can be trusted.
+ * Partition logs for the broker, from the storage engine's LogManager: it recovers every partition
+ * folder under storage.dataDir at start-up (several at once), isolates a partition whose recovery fails,
+ * and takes the whole directory offline after a failed fsync or write. This class only translates the
+ * broker's settings and each topic's configs into log options.
  */
-import { join } from 'node:path';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Disk } from '../io/disk.ts';
 import { realClock } from '../io/real/real-clock.ts';
-import type { Logger } from '../observability/logger.ts';
 import type { LogFactory, LogSettings } from '../replication/partition-manager.ts';
 import type { PartitionLog } from '../replication/partition-log.ts';
-import { Log } from '../storage/log.ts';
-import { partitionDirName, parsePartitionDirName } from '../storage/file-names.ts';
+import type { Log } from '../storage/log.ts';
+import { LogManager, type RecoverySummary } from '../storage/log-manager.ts';
+import { SEGMENT_BYTES_MAX, type LogOptions } from '../storage/log-options.ts';
+import { assert } from '../util/assert.ts';
 
 export class StorageLogFactory implements LogFactory {
-  private readonly open_ = new Set<Log>();
-  private dirFailed = false;
+  private manager: LogManager | undefined;
 
   constructor(
     private readonly disk: Disk,
     private readonly config: BrokerConfig,
-    private readonly log: Logger,
   ) {}
 
-  async open(topic: string, partition: number, settings: LogSettings): Promise<PartitionLog> {
-    const dir = join(this.config.storage.dataDir, partitionDirName(topic, partition));
+  /** Recovers every partition folder; call once before any `open`. */
+  async recover(): Promise<RecoverySummary> {
     const s = this.config.storage;
-    const log = await Log.open(
-      dir,
-      {
-        ioMode: s.ioMode,
-        syncIntervalMs: s.syncInterval,
-        segmentBytes: Math.min(settings.segmentBytes, 0x7fff_ffff),
-        segmentMs: settings.segmentMs,
-        indexIntervalBytes: s.indexIntervalBytes,
-        maxBatchBytes: Math.max(this.config.kafka.messageMaxBytes, settings.maxMessageBytes),
-        retentionMs: settings.retentionMs,
-        retentionBytes: settings.retentionBytes,
-        cleanupPolicy: settings.compact ? 'compact' : 'delete',
-        deleteRetentionMs: settings.deleteRetentionMs,
-      },
+    this.manager = await LogManager.open(
+      s.dataDir,
+      { ioMode: s.ioMode, syncIntervalMs: s.syncInterval, indexIntervalBytes: s.indexIntervalBytes },
       this.disk,
       realClock,
-      { onDirFailure: (error) => this.failDir(error) },
     );
-    if (this.dirFailed) {
-      await log.close({ clean: false });
-      throw new Error(`data directory ${s.dataDir} is offline after an I/O failure`);
-    }
-    const r = log.recovery;
-    this.log.info({ topic, partition, recovery: r }, 'partition log opened');
-    this.open_.add(log);
-    return log;
+    return this.manager.recovery;
   }
 
-  async remove(topic: string, partition: number): Promise<void> {
-    const dir = join(this.config.storage.dataDir, partitionDirName(topic, partition));
-    for (const l of this.open_) if (l.dir === dir) this.open_.delete(l);
-    await this.disk.removeDir(join(this.config.storage.dataDir, partitionDirName(topic, partition)));
+  get logs(): LogManager {
+    assert(this.manager, 'storage not recovered yet');
+    return this.manager;
+  }
+
+  /** Storage options of a partition log: broker storage settings plus the topic's own configs. */
+  private options(settings: LogSettings): Partial<LogOptions> {
+    return {
+      segmentBytes: Math.min(settings.segmentBytes, SEGMENT_BYTES_MAX),
+      segmentMs: settings.segmentMs,
+      maxBatchBytes: Math.max(this.config.kafka.messageMaxBytes, settings.maxMessageBytes),
+      retentionMs: settings.retentionMs,
+      retentionBytes: settings.retentionBytes,
+      cleanupPolicy: settings.compact ? 'compact' : 'delete',
+      deleteRetentionMs: settings.deleteRetentionMs,
+    };
+  }
+
+  open(topic: string, partition: number, settings: LogSettings): Promise<PartitionLog> {
+    return this.logs.create(topic, partition, this.options(settings));
+  }
+
+  reconfigure(log: PartitionLog, settings: LogSettings): void {
+    (log as Log).updateOptions(this.options(settings));
+  }
+
+  remove(topic: string, partition: number): Promise<void> {
+    return this.logs.delete(topic, partition);
   }
 
   async list(): Promise<[string, number][]> {
-    const out: [string, number][] = [];
-    for (const name of await this.disk.readdir(this.config.storage.dataDir)) {
-      const parsed = parsePartitionDirName(name);
-      if (parsed) out.push([parsed.topic, parsed.partition]);
-    }
-    return out;
+    return this.logs.partitions().map((p) => [p.topic, p.partition]);
   }
 
-  private failDir(error: Error): void {
-    if (this.dirFailed) return;
-    this.dirFailed = true;
-    this.log.fatal({ err: error, dataDir: this.config.storage.dataDir }, 'data directory offline after an I/O failure; every partition in it stops');
-    for (const l of this.open_) l.markOffline(error as never);
+  async close(): Promise<void> {
+    await this.manager?.close();
   }
 }

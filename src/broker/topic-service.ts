@@ -128,6 +128,8 @@ export class TopicService {
   async alterConfigs(name: string, set: Record<string, string>, remove: string[], validateOnly: boolean): Promise<TopicResult> {
     const cmd = { type: 'alter-configs' as const, name, set, remove };
     if (validateOnly) return this.metadata.state.validate(cmd);
-    return this.metadata.submit(cmd);
+    const result = await this.metadata.submit(cmd);
+    if (!result.error) this.partitions.reconfigure(name, this.logSettings(this.metadata.state.topic(name)!));
+    return result;
   }
 }

@@ -27,7 +27,7 @@ export const FEATURES: Readonly<Record<Feature, boolean>> = {
   authentication: false,
   multiTenancy: false,
   tracing: false,
-  compaction: false,
+  compaction: true,
 };
 
 /** A default computed from another key's final value (after paths were resolved). */

@@ -20,10 +20,14 @@ export interface LogSettings {
 export interface LogFactory {
   /** Opens (recovering if needed) or creates the log of a partition. */
   open(topic: string, partition: number, settings: LogSettings): Promise<PartitionLog>;
+  /** Applies changed topic configs (retention, segment size, ...) to an open log. */
+  reconfigure(log: PartitionLog, settings: LogSettings): void;
   /** Removes a partition's files for good. */
   remove(topic: string, partition: number): Promise<void>;
   /** Partition folders found on disk, as [topic, partition] pairs. */
   list(): Promise<[string, number][]>;
+  /** Closes every log (cleanly when the storage is healthy). */
+  close(): Promise<void>;
 }
 
 export interface PartitionStatus {
@@ -73,16 +77,18 @@ export class PartitionManager {
     return failures;
   }
 
+  /** Applies a topic's changed configs to its open partitions. */
+  reconfigure(topic: string, settings: LogSettings): void {
+    for (const p of this.partitions.get(topic) ?? []) if (p) this.logs.reconfigure(p.log, settings);
+  }
+
   /** Closes and removes every partition of a topic that had `count` partitions. */
   async removeTopic(topic: string, count: number): Promise<void> {
     const list = this.partitions.get(topic) ?? [];
     this.partitions.delete(topic);
     for (let index = 0; index < Math.max(count, list.length); index++) {
       const p = list[index];
-      if (p) {
-        p.wakeAll();
-        await p.log.close();
-      }
+      p?.wakeAll();
       this.offline.delete(key(topic, index));
       await this.logs.remove(topic, index);
     }
@@ -90,8 +96,8 @@ export class PartitionManager {
 
   async closeAll(): Promise<void> {
     for (const p of this.all()) p.wakeAll();
-    await Promise.all(this.all().map((p) => p.log.close()));
     this.partitions.clear();
+    await this.logs.close();
   }
 }
 

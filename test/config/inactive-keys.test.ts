@@ -9,7 +9,7 @@ import { yamlFile } from './helpers.ts';
 test('only inactive keys the user set are listed', () => {
   const file = yamlFile('inactive.yaml', 'server:\n  port: 9100\n  grpcPort: 9101\nraft:\n  enabled: false\nstorage:\n  compactionInterval: 10m\n');
   const c = loadConfig({ file, env: { STREAMBUS_OBSERVABILITY_TRACING_ENDPOINT: 'collector:4317', STREAMBUS_LOGGING_LEVEL: 'warn' } });
-  assert.deepEqual(inactiveKeysSet(c), ['server.grpcPort', 'storage.compactionInterval', 'raft.enabled', 'observability.tracing.endpoint']);
+  assert.deepEqual(inactiveKeysSet(c), ['server.grpcPort', 'raft.enabled', 'observability.tracing.endpoint']);
 });
 
 test('keys belong to the features that are not built yet, and follow their FEATURES switch', () => {

@@ -1,15 +1,54 @@
-/** Every implemented Kafka API, by key. The router refuses keys missing here even if advertised. */
+/**
+ * Every implemented Kafka API, by key (files are named after the key). The router refuses a key
+ * missing here even if advertised; a test checks that the advertised table and this one agree.
+ */
 import type { HandlerTable } from '../handler.ts';
 import { produce } from './00-produce.ts';
 import { fetch } from './01-fetch.ts';
 import { listOffsets } from './02-list-offsets.ts';
 import { metadata } from './03-metadata.ts';
+import { offsetCommit } from './08-offset-commit.ts';
+import { offsetFetch } from './09-offset-fetch.ts';
+import { findCoordinator } from './10-find-coordinator.ts';
+import { joinGroup } from './11-join-group.ts';
+import { heartbeat } from './12-heartbeat.ts';
+import { leaveGroup } from './13-leave-group.ts';
+import { syncGroup } from './14-sync-group.ts';
+import { describeGroups } from './15-describe-groups.ts';
+import { listGroups } from './16-list-groups.ts';
 import { apiVersions } from './18-api-versions.ts';
+import { createTopics } from './19-create-topics.ts';
+import { deleteTopics } from './20-delete-topics.ts';
+import { initProducerId } from './22-init-producer-id.ts';
+import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
+import { describeConfigs } from './32-describe-configs.ts';
+import { createPartitions } from './37-create-partitions.ts';
+import { deleteGroups } from './42-delete-groups.ts';
+import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
+import { describeCluster } from './60-describe-cluster.ts';
 
 export const HANDLERS: HandlerTable = {
   0: produce,
   1: fetch,
   2: listOffsets,
   3: metadata,
+  8: offsetCommit,
+  9: offsetFetch,
+  10: findCoordinator,
+  11: joinGroup,
+  12: heartbeat,
+  13: leaveGroup,
+  14: syncGroup,
+  15: describeGroups,
+  16: listGroups,
   18: apiVersions,
+  19: createTopics,
+  20: deleteTopics,
+  22: initProducerId,
+  23: offsetForLeaderEpoch,
+  32: describeConfigs,
+  37: createPartitions,
+  42: deleteGroups,
+  44: incrementalAlterConfigs,
+  60: describeCluster,
 };

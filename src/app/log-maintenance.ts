@@ -1,0 +1,54 @@
+/**
+ * Periodic log maintenance: retention (time and size, every 5 minutes as Kafka's
+ * log.retention.check.interval.ms) and compaction of compacted topics (every storage.compactionInterval).
+ * Retention runs through the partition's append queue because deleting segments and appending must not
+ * overlap; compaction runs beside appends (it only rewrites closed segments).
+ */
+import type { Logger } from '../observability/logger.ts';
+import type { PartitionManager } from '../replication/partition-manager.ts';
+import type { Log } from '../storage/log.ts';
+import { compactLog } from '../storage/compaction.ts';
+import type { Service } from './broker-app.ts';
+
+export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
+
+export function logMaintenance(partitions: PartitionManager, compactionIntervalMs: number, log: Logger, now: () => number): Service {
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let running: Promise<void> = Promise.resolve();
+  const serially = (work: () => Promise<void>) => {
+    running = running.then(work).catch((err: unknown) => log.error({ err }, 'log maintenance failed'));
+  };
+
+  const retention = async () => {
+    for (const p of partitions.all()) {
+      const before = p.logStartOffset;
+      const deleted = await p.maintain(() => p.log.applyRetention(now())).catch((err: unknown) => {
+        log.warn({ err, topic: p.topic, partition: p.index }, 'retention failed');
+        return 0;
+      });
+      if (deleted > 0) log.info({ topic: p.topic, partition: p.index, segments: deleted, logStartOffset: p.logStartOffset, before }, 'retention deleted segments');
+    }
+  };
+  const compaction = async () => {
+    for (const p of partitions.all()) {
+      const result = await compactLog(p.log as Log, now()).catch((err: unknown) => {
+        log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
+        return null;
+      });
+      if (result && result.segmentsRewritten > 0) log.info({ topic: p.topic, partition: p.index, ...result }, 'compacted');
+    }
+  };
+
+  return {
+    name: 'log maintenance',
+    async start() {
+      timers.push(setInterval(() => serially(retention), RETENTION_CHECK_INTERVAL_MS));
+      if (compactionIntervalMs > 0) timers.push(setInterval(() => serially(compaction), compactionIntervalMs));
+      for (const t of timers) t.unref();
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await running;
+    },
+  };
+}

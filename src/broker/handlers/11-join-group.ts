@@ -1,0 +1,32 @@
+/**
+ * JoinGroup (11), versions 2-7 (JoinGroupRequest.json), mapped onto the group coordinator. The response
+ * may be held until the rebalance completes (the coordinator parks it); the connection keeps later
+ * responses behind it, as Kafka does. Before v7 the protocol name is a non-null string.
+ */
+import type { Handler } from '../handler.ts';
+
+export const joinGroup: Handler<11> = async (ctx, request, info) => {
+  const r = await ctx.groups.joinGroup({
+    apiVersion: info.apiVersion,
+    groupId: request.groupId,
+    sessionTimeoutMs: request.sessionTimeoutMs,
+    rebalanceTimeoutMs: info.apiVersion >= 1 ? request.rebalanceTimeoutMs : -1,
+    memberId: request.memberId,
+    groupInstanceId: request.groupInstanceId,
+    protocolType: request.protocolType,
+    protocols: request.protocols,
+    clientId: info.header.clientId ?? '',
+    clientHost: info.connection.remoteAddress,
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    generationId: r.generationId,
+    protocolType: info.apiVersion >= 7 ? r.protocolType : null,
+    protocolName: info.apiVersion >= 7 ? r.protocolName : (r.protocolName ?? ''),
+    leader: r.leader,
+    skipAssignment: info.apiVersion >= 9 ? r.skipAssignment : false,
+    memberId: r.memberId,
+    members: r.members,
+  };
+};

@@ -1,0 +1,13 @@
+/**
+ * LeaveGroup (13), versions 0-4 (LeaveGroupRequest.json). v0-2 name one member; v3+ a list (KIP-345),
+ * with per-member errors. v0-2 answers carry a single error code.
+ */
+import { leaveGroupV0ErrorCode } from '../../groups/group-api.ts';
+import type { Handler } from '../handler.ts';
+
+export const leaveGroup: Handler<13> = (ctx, request, info) => {
+  const members = info.apiVersion >= 3 ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: request.memberId, groupInstanceId: null }];
+  const r = ctx.groups.leaveGroup({ groupId: request.groupId, members });
+  if (info.apiVersion < 3) return { throttleTimeMs: 0, errorCode: leaveGroupV0ErrorCode(r), members: [] };
+  return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
+};

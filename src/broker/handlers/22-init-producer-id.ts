@@ -1,0 +1,21 @@
+/**
+ * InitProducerId (22), versions 0-4 (InitProducerIdRequest.json), for idempotent producers only.
+ * Each request without a transactional id gets a fresh producer id (never reused: ids come from blocks
+ * recorded in metadata before use) and epoch 0, ignoring the v3+ producer_id/epoch fields, as Kafka
+ * does. Transactional ids are refused: this broker has no transaction coordinator.
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { Handler } from '../handler.ts';
+
+export const initProducerId: Handler<22> = async (ctx, request) => {
+  if (request.transactionalId !== null) {
+    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+  }
+  try {
+    const producerId = await ctx.metadata.nextProducerId();
+    return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
+  } catch (err) {
+    ctx.log.error({ err }, 'producer id allocation failed');
+    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR, producerId: -1n, producerEpoch: -1 };
+  }
+};

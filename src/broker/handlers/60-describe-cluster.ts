@@ -1,0 +1,20 @@
+/** DescribeCluster (60), versions 0-1 (DescribeClusterRequest.json): this broker, which is also the controller. */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { Handler } from '../handler.ts';
+
+const BROKERS_ENDPOINT = 1;
+
+export const describeCluster: Handler<60> = (ctx, request) => {
+  const base = { throttleTimeMs: 0, endpointType: request.endpointType, clusterAuthorizedOperations: -2147483648 };
+  if (request.endpointType !== BROKERS_ENDPOINT) {
+    return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Only broker endpoints are served.', clusterId: ctx.metadata.state.clusterId, controllerId: -1, brokers: [] };
+  }
+  return {
+    ...base,
+    errorCode: 0,
+    errorMessage: null,
+    clusterId: ctx.metadata.state.clusterId,
+    controllerId: ctx.nodeId,
+    brokers: [{ brokerId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
+  };
+};

@@ -1,0 +1,16 @@
+// Goal: what ApiVersions advertises and what the broker handles cannot drift apart.
+// Method: compare the supported-versions table with the handler table, key by key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SUPPORTED_API_VERSIONS } from '../../src/protocol/kafka/api-versions.ts';
+import { HANDLERS } from '../../src/broker/handlers/index.ts';
+
+test('every advertised API has a handler and every handler is advertised', () => {
+  const advertised = Object.keys(SUPPORTED_API_VERSIONS).map(Number).sort((a, b) => a - b);
+  const handled = Object.keys(HANDLERS).map(Number).sort((a, b) => a - b);
+  assert.deepEqual(handled, advertised);
+});
+
+test('no SASL or transaction APIs are advertised while they are not implemented', () => {
+  for (const key of [17, 36, 24, 25, 26, 28, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
+});
