@@ -490,6 +490,11 @@ export class Log {
     if (i < 0 || i === this.#segments.length - 1) return false;
     assert(replacement.baseOffset === old.baseOffset, 'replacement of another segment');
     this.#segments[i] = replacement;
+    // Cached batches of the old segment hold records that compaction removed.
+    while (this.#cacheHead < this.#cache.length && this.#cache[this.#cacheHead]!.baseOffset < old.nextOffset) {
+      this.#cacheBytes -= this.#cache[this.#cacheHead]!.buffer.length;
+      this.#cache[this.#cacheHead++] = undefined as unknown as RecentBatch;
+    }
     void old.retire();
     return true;
   }

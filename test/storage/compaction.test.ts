@@ -1,0 +1,91 @@
+// Goal: compaction keeps the latest record per key in closed segments, keeps tombstones until
+// deleteRetentionMs has passed, never touches the active segment, and leaves a log that reopens.
+// Method: keyed batches in small segments on both backends, compacted at chosen times.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compactLog } from '../../src/storage/compaction.ts';
+import { Log } from '../../src/storage/log.ts';
+import { forEachRecord } from '../../src/storage/records.ts';
+import { batchSize } from '../../src/storage/batch-header.ts';
+import { ManualClock, backends, makeBatch, tempDir } from './helpers.ts';
+
+const opts = { segmentBytes: 2048, indexIntervalBytes: 256, preallocateBytes: 0, syncIntervalMs: 0, cleanupPolicy: 'compact' as const, deleteRetentionMs: 1000 };
+
+async function records(log: Log): Promise<Array<[number, string, string | null]>> {
+  const out: Array<[number, string, string | null]> = [];
+  let offset = log.logStartOffset;
+  while (offset < log.endOffset) {
+    const r = await log.read(offset, 1 << 20);
+    if (r.buffers.length === 0) break;
+    for (const b of r.buffers) {
+      for (let at = 0; at < b.length; at += batchSize(b, at)) {
+        forEachRecord(b, at, (rec) => out.push([rec.offset, rec.key!.toString(), rec.valueIsNull ? null : 'v']));
+      }
+    }
+    offset = r.nextOffset;
+  }
+  return out;
+}
+
+for (const { name, disk } of backends()) {
+  test(`${name}: latest value per key wins; tombstones expire after deleteRetentionMs`, async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(10_000);
+    const log = await Log.open(dir.path, opts, disk, clock);
+    try {
+      // Keys k0..k4 written three times, k1 deleted (tombstone) in the middle.
+      for (let round = 0; round < 3; round++) {
+        for (let k = 0; k < 5; k++) {
+          const value = round === 1 && k === 1 ? null : Buffer.alloc(150, k);
+          log.append(makeBatch([{ key: Buffer.from(`k${k}`), value }], 10_000 + round), { leaderEpoch: 0 });
+        }
+      }
+      // Pad with unique keys so the keyed records above end up in closed segments.
+      for (let i = 0; i < 20; i++) log.append(makeBatch([{ key: Buffer.from(`pad${i}`), value: Buffer.alloc(150) }], 10_100), { leaderEpoch: 0 });
+      await log.sync();
+      const before = await records(log);
+      const activeBase = log.segmentBaseOffsets().at(-1)!;
+      const r1 = await compactLog(log, 10_500);
+      assert.ok(r1.recordsRemoved > 0);
+      const after = await records(log);
+      const closed = after.filter(([o]) => o < activeBase);
+      // Superseded values are gone from closed segments; each key's latest record is still there.
+      for (let k = 0; k < 5; k++) {
+        const latest = before.filter(([, key]) => key === `k${k}`).at(-1)!;
+        assert.deepEqual(after.filter(([, key]) => key === `k${k}`), [latest], `k${k}`);
+      }
+      // The tombstone of k1 was superseded by round 2; offsets only grow; the active segment is intact.
+      assert.deepEqual(after.filter(([o]) => o >= activeBase), before.filter(([o]) => o >= activeBase));
+      assert.ok(closed.every(([o], i) => i === 0 || o > closed[i - 1]![0]));
+      // Reads from a removed offset return the next record's batch.
+      assert.ok((await log.read(0, 1)).firstOffset >= 0);
+      await log.close({ clean: false });
+      const reopened = await Log.open(dir.path, opts, disk, clock);
+      assert.deepEqual(await records(reopened), after);
+      await reopened.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test(`${name}: a latest tombstone stays until it is old enough`, async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(50_000);
+    const log = await Log.open(dir.path, opts, disk, clock);
+    try {
+      log.append(makeBatch([{ key: Buffer.from('x'), value: Buffer.alloc(100) }], 50_000), { leaderEpoch: 0 });
+      log.append(makeBatch([{ key: Buffer.from('x'), value: null }], 50_001), { leaderEpoch: 0 });
+      for (let i = 0; i < 20; i++) log.append(makeBatch([{ key: Buffer.from(`p${i}`), value: Buffer.alloc(150) }], 50_002), { leaderEpoch: 0 });
+      await log.sync();
+      await compactLog(log, 50_500);
+      let xs = (await records(log)).filter(([, k]) => k === 'x');
+      assert.deepEqual(xs, [[1, 'x', null]], 'only the tombstone remains');
+      await compactLog(log, 52_000);
+      xs = (await records(log)).filter(([, k]) => k === 'x');
+      assert.deepEqual(xs, [], 'the tombstone expired');
+    } finally {
+      await log.close();
+      dir.remove();
+    }
+  });
+}
