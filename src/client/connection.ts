@@ -34,6 +34,11 @@ export class ClientConnection {
     return `${this.options.host}:${this.options.port}`;
   }
 
+  /** True between a successful open() and the first failure or close(). */
+  get isOpen(): boolean {
+    return this.socket !== null && this.closedError === null;
+  }
+
   async open(): Promise<void> {
     const { host, port } = this.options;
     const socket = connect({ host, port });
@@ -68,8 +73,9 @@ export class ClientConnection {
   /**
    * Writes one request frame (already size-prefixed, as a list of buffers). With `expectResponse` it
    * resolves with the response frame (without its size prefix), else once the bytes are handed to the OS.
+   * `timeoutMs` overrides the connection's request timeout (a long-polling Fetch needs more than its wait).
    */
-  send(correlationId: number, frame: readonly Uint8Array[], expectResponse = true): Promise<Buffer> {
+  send(correlationId: number, frame: readonly Uint8Array[], expectResponse = true, timeoutMs?: number): Promise<Buffer> {
     const socket = this.socket;
     if (!socket || this.closedError) return Promise.reject(this.closedError ?? new StreamBusError('SB_ERR_CLOSED', 'not connected'));
     if (!expectResponse) {
@@ -84,7 +90,7 @@ export class ClientConnection {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
         reject(new StreamBusError('SB_ERR_IO', `request ${correlationId} to ${this.address} timed out`));
-      }, this.options.requestTimeoutMs ?? 30_000);
+      }, timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
       this.pending.set(correlationId, { resolve, reject, timer });
       socket.cork();
       for (const b of frame) socket.write(b);

@@ -1,0 +1,20 @@
+/** The StreamBus Kafka-protocol client: what the CLI (and tests, tools) import. */
+export { KafkaClient } from './kafka-client.ts';
+export { parseAddress, type KafkaClientOptions, type Target } from './client-core.ts';
+export { KafkaResponseError, isKafkaError, kafkaErrorName } from './kafka-error.ts';
+export { GroupConsumer, type GroupConsumerOptions } from './group-consumer.ts';
+export { Fetcher, type ResetPolicy } from './fetcher.ts';
+export { assign, type AssignorName } from './assignors.ts';
+export { partitionForKey, murmur2 } from './partitioner.ts';
+export { decodeRecords } from './record-decoder.ts';
+export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment } from './consumer-protocol.ts';
+export { CLIENT_API_VERSIONS } from './versions.ts';
+export type { Acks, CompressionName, ProduceOptions, ProduceResult } from './produce.ts';
+export type { FetchOptions, PartitionFetch } from './fetch.ts';
+export type { OffsetSpec, PartitionOffset } from './list-offsets.ts';
+export type { NewTopic, CreatedTopic, AdminOptions } from './topic-admin.ts';
+export type { ConfigEntry, ConfigOperation, ConfigResource, DescribedConfigs, ResourceType } from './configs.ts';
+export type { ListedGroup, GroupDescription, GroupMember } from './group-admin.ts';
+export type { CommittedOffset, CommitOptions } from './group-offsets.ts';
+export type { ClusterDescription } from './cluster-info.ts';
+export type * from './types.ts';

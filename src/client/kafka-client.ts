@@ -1,0 +1,93 @@
+/**
+ * KafkaClient: the small Kafka-protocol client the CLI is built on. Plumbing (bootstrap, negotiated
+ * links, routing, retries, metadata) lives in ClientCore; each method below delegates to the module
+ * that owns its API. See types.ts for result shapes and kafka-error.ts for the error type.
+ *
+ * Errors: Kafka error codes become KafkaResponseError (SB_ERR_KAFKA) after bounded retries of the
+ * retriable ones; batch admin calls return them per item instead. Connection problems are SB_ERR_IO or
+ * SB_ERR_CLOSED; a broker without a usable version of an API gives SB_ERR_UNSUPPORTED_VERSION.
+ */
+import { ClientCore } from './client-core.ts';
+import { describeCluster, type ClusterDescription } from './cluster-info.ts';
+import { alterConfigs, describeConfigs, type ConfigOperation, type ConfigResource, type DescribedConfigs, type ResourceType } from './configs.ts';
+import { fetchPartitions, type FetchOptions, type PartitionFetch } from './fetch.ts';
+import { GroupConsumer, type GroupConsumerOptions } from './group-consumer.ts';
+import { deleteGroups, describeGroups, listGroups, type GroupDescription, type ListedGroup } from './group-admin.ts';
+import { offsetCommit, offsetFetch, type CommitOptions, type CommittedOffset } from './group-offsets.ts';
+import type { KafkaResponseError } from './kafka-error.ts';
+import { listOffsets, type OffsetSpec, type PartitionOffset } from './list-offsets.ts';
+import { produce, type ProduceOptions, type ProduceResult } from './produce.ts';
+import { createPartitions, createTopics, deleteTopics, type AdminOptions, type CreatedTopic, type NewTopic } from './topic-admin.ts';
+import type { ItemResult, ProduceRecord, TopicPartitionOffset, TopicPartitions } from './types.ts';
+
+export class KafkaClient extends ClientCore {
+  createTopics(topics: readonly NewTopic[], opts?: AdminOptions): Promise<CreatedTopic[]> {
+    return createTopics(this, topics, opts);
+  }
+
+  deleteTopics(names: readonly string[], opts?: AdminOptions): Promise<ItemResult[]> {
+    return deleteTopics(this, names, opts);
+  }
+
+  createPartitions(topics: readonly { topic: string; count: number }[], opts?: AdminOptions): Promise<ItemResult[]> {
+    return createPartitions(this, topics, opts);
+  }
+
+  describeConfigs(resources: readonly ConfigResource[]): Promise<DescribedConfigs[]> {
+    return describeConfigs(this, resources);
+  }
+
+  /** IncrementalAlterConfigs on one resource; resolves with the broker's error for it, or null. */
+  alterConfigs(type: ResourceType, name: string, operations: readonly ConfigOperation[], opts?: { validateOnly?: boolean }): Promise<KafkaResponseError | null> {
+    return alterConfigs(this, type, name, operations, opts);
+  }
+
+  produce(topic: string, partition: number, records: readonly ProduceRecord[], opts?: ProduceOptions): Promise<ProduceResult> {
+    return produce(this, topic, partition, records, opts);
+  }
+
+  /** Records of one partition from `offset` on (at most about `maxBytes`); throws the partition's error. */
+  async fetch(topic: string, partition: number, offset: bigint, opts: FetchOptions = {}): Promise<PartitionFetch> {
+    const [result] = await fetchPartitions(this, [{ topic, partition, offset }], { partitionMaxBytes: opts.maxBytes, ...opts });
+    if (result!.error) throw result!.error;
+    return result!;
+  }
+
+  /** Records of many partitions in one round (one request per leader); errors per partition. */
+  fetchMany(wanted: readonly TopicPartitionOffset[], opts?: FetchOptions): Promise<PartitionFetch[]> {
+    return fetchPartitions(this, wanted, opts);
+  }
+
+  listOffsets(topic: string, partitions: readonly number[], spec: OffsetSpec, isolationLevel?: 0 | 1): Promise<PartitionOffset[]> {
+    return listOffsets(this, topic, partitions, spec, isolationLevel);
+  }
+
+  listGroups(): Promise<ListedGroup[]> {
+    return listGroups(this);
+  }
+
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return describeGroups(this, groupIds);
+  }
+
+  offsetFetch(groupId: string, topics: readonly TopicPartitions[] | null): Promise<CommittedOffset[]> {
+    return offsetFetch(this, groupId, topics);
+  }
+
+  offsetCommit(groupId: string, offsets: readonly TopicPartitionOffset[], opts?: CommitOptions): Promise<void> {
+    return offsetCommit(this, groupId, offsets, opts);
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<ItemResult[]> {
+    return deleteGroups(this, groupIds);
+  }
+
+  describeCluster(): Promise<ClusterDescription> {
+    return describeCluster(this);
+  }
+
+  /** A group member that polls records from `options.topics`; close() it to leave the group. */
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer {
+    return new GroupConsumer(this, options);
+  }
+}
