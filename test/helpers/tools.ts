@@ -1,0 +1,42 @@
+/**
+ * External command-line tools a test needs (kcat, systemd-analyze, ...). When one is missing the test
+ * skips with the reason printed, so a plain clone without the tool still runs the rest; with
+ * STREAMBUS_REQUIRE_TOOLS=1 (set by .ci/run, which installs them) a missing tool fails the test
+ * instead, so CI never skips.
+ */
+import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+
+const found = new Map<string, boolean>();
+
+/** True if `command` can be started (its exit status is ignored). Cached per command. */
+export function toolInstalled(command: string, probeArgs: readonly string[] = ['--version']): boolean {
+  let ok = found.get(command);
+  if (ok === undefined) {
+    const probe = spawnSync(command, probeArgs, { stdio: 'ignore', timeout: 10_000 });
+    ok = probe.error === undefined;
+    found.set(command, ok);
+  }
+  return ok;
+}
+
+export interface ToolOptions {
+  /** How to install it, printed with the skip reason (default: `apt-get install <command>`). */
+  installHint?: string;
+  /** Arguments of the probe run (default `--version`). */
+  probeArgs?: readonly string[];
+}
+
+/**
+ * True when the test may go on. Otherwise the test has been marked skipped with a printed reason, or,
+ * under STREAMBUS_REQUIRE_TOOLS=1, it fails here.
+ */
+export function requireTool(t: TestContext, command: string, options: ToolOptions = {}): boolean {
+  if (toolInstalled(command, options.probeArgs)) return true;
+  const reason = `${command} is not installed (${options.installHint ?? `apt-get install ${command}`})`;
+  if (process.env['STREAMBUS_REQUIRE_TOOLS'] === '1') assert.fail(`${reason}; STREAMBUS_REQUIRE_TOOLS=1 requires it`);
+  console.log(`# skipped: ${reason}`);
+  t.skip(reason);
+  return false;
+}
