@@ -25,6 +25,7 @@ import { PartitionOffsetsLog } from './offsets-log.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
 import { realScheduler } from './real-scheduler.ts';
 import { logMaintenance } from './log-maintenance.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -67,9 +68,11 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  let dataDirLock: DataDirLock | undefined;
   const storage: Service = {
     name: 'storage',
     async start() {
+      dataDirLock = lockDataDir(config.storage.dataDir);
       const recovery = await logs.recover();
       log.info(
         { partitions: recovery.online + recovery.offline, offline: recovery.offline, cleanShutdowns: recovery.cleanShutdowns, truncatedBytes: recovery.truncatedBytes, ms: recovery.durationMs },
@@ -89,7 +92,11 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       if (offline > 0) log.error({ offline }, 'some partitions are offline; the rest of the broker serves');
     },
     async stop() {
-      await partitions.closeAll();
+      try {
+        await partitions.closeAll();
+      } finally {
+        dataDirLock?.release();
+      }
     },
   };
 

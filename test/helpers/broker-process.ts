@@ -38,6 +38,15 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Keep the data folder after stop (for restart tests). */
   keepData?: boolean;
+  /** Listen on these ports instead of free ones (a restart on the same ports, see restartBroker). */
+  kafkaPort?: number;
+  httpPort?: number;
+  /** Run this executable instead of the runtime's default command. */
+  command?: string;
+  /** Do not add the `broker` argument (the executable is streambus-broker). */
+  noBrokerArg?: boolean;
+  /** Environment to start from instead of this process's (the STREAMBUS_* settings are added to it). */
+  baseEnv?: Record<string, string>;
 }
 
 const ROOT = resolve('.');
@@ -61,16 +70,16 @@ export function runtimeCommand(runtime: Runtime): { cmd: string; args: string[] 
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const runtime = options.runtime ?? 'node';
-  const command = runtimeCommand(runtime);
+  const command = options.command ? { cmd: options.command, args: [] } : runtimeCommand(runtime);
   if (!command) throw new Error(`runtime ${runtime} is not installed`);
-  const kafkaPort = await freePort();
-  const httpPort = await freePort();
+  const kafkaPort = options.kafkaPort ?? (await freePort());
+  const httpPort = options.httpPort ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'streambus-test-'));
   let out = '';
-  const proc = spawn(command.cmd, [...command.args, 'broker', ...(options.args ?? [])], {
+  const proc = spawn(command.cmd, [...command.args, ...(options.noBrokerArg ? [] : ['broker']), ...(options.args ?? [])], {
     cwd: dataDir,
     env: {
-      ...process.env,
+      ...(options.baseEnv ?? process.env),
       STREAMBUS_SERVER_HOST: '127.0.0.1',
       STREAMBUS_SERVER_PORT: String(kafkaPort),
       STREAMBUS_SERVER_HTTP_PORT: String(httpPort),
@@ -126,4 +135,14 @@ export async function waitReady(httpPort: number, timeoutMs: number, exited: () 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`not ready after ${timeoutMs} ms`);
+}
+
+/**
+ * Starts a broker again on the ports and data folder of one that has exited (stopped or killed), so
+ * clients reconnect to the same address and see the same data. The data folder is then owned by the
+ * caller: stop() of the new process never removes it.
+ */
+export async function restartBroker(previous: BrokerProcess, options: StartOptions = {}): Promise<BrokerProcess> {
+  if (previous.proc.exitCode === null && previous.proc.signalCode === null) throw new Error('restartBroker: the previous broker is still running');
+  return startBroker({ ...options, dataDir: previous.dataDir, kafkaPort: previous.kafkaPort, httpPort: previous.httpPort });
 }

@@ -49,3 +49,23 @@ test('SIGINT also stops gracefully with exit code 0', async () => {
   assert.equal(await broker.stop('SIGINT'), 0, broker.output());
   assert.match(broker.output(), /broker stopped/);
 });
+
+test('a second broker on the same data directory refuses to start; the first keeps serving', async () => {
+  const first = await startBroker({ runtime: 'node' });
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { freePort } = await import('../helpers/ports.ts');
+    const ports = [String(await freePort()), String(await freePort())];
+    const second = spawnSync(process.execPath, ['bin/streambus', 'broker', '--port', ports[0]!, '--http-port', ports[1]!], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, STREAMBUS_STORAGE_DATA_DIR: join(first.dataDir, 'data'), STREAMBUS_STORAGE_RAFT_DIR: join(first.dataDir, 'data', 'raft') },
+    });
+    assert.equal(second.status, 1, second.stdout + second.stderr);
+    assert.match(second.stdout + second.stderr, /in use by another broker/);
+    assert.equal((await fetch(`http://127.0.0.1:${first.httpPort}/health/ready`)).status, 200);
+  } finally {
+    assert.equal(await first.stop(), 0, first.output());
+  }
+});

@@ -1,0 +1,193 @@
+/**
+ * A raw Kafka connection for tests that must send exactly the bytes they choose (malformed frames,
+ * unadvertised versions, hand-built record batches) and watch what the broker does with the socket.
+ * Requests are encoded with the project's own codecs; responses arrive in request order, matched by
+ * correlation id. `closed` resolves when the broker closes the connection (or it errors); a request
+ * still waiting then rejects.
+ */
+import { connect, type Socket } from 'node:net';
+import { decodeResponse, encodeRequestFrame } from '../../src/protocol/kafka/codec.ts';
+import type { ApiKey, ApiMessages } from '../../src/protocol/kafka/generated/index.ts';
+import type { Input } from '../../src/protocol/kafka/types.ts';
+import { buildRecordBatch, readRecords, splitBatches, type BatchOptions } from '../../src/protocol/kafka/record-batch/index.ts';
+
+interface Waiter {
+  resolve(frame: Buffer): void;
+  reject(err: Error): void;
+}
+
+export class RawKafka {
+  readonly closed: Promise<void>;
+  private buffered = Buffer.alloc(0);
+  private readonly waiters = new Map<number, Waiter>();
+  private nextId = 1;
+  private isClosed = false;
+
+  private constructor(readonly socket: Socket) {
+    this.closed = new Promise((resolve) => {
+      const done = (): void => {
+        this.isClosed = true;
+        for (const w of this.waiters.values()) w.reject(new Error('connection closed by the broker'));
+        this.waiters.clear();
+        resolve();
+      };
+      socket.once('close', done);
+      socket.on('error', () => socket.destroy());
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  static async connect(port: number, timeoutMs = 5_000): Promise<RawKafka> {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to 127.0.0.1:${port} timed out`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    return new RawKafka(socket);
+  }
+
+  get open(): boolean {
+    return !this.isClosed;
+  }
+
+  /** Writes bytes as they are (no framing). */
+  write(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Sends a request without waiting; returns its correlation id. */
+  send<K extends ApiKey>(apiKey: K, apiVersion: number, body: Input<ApiMessages[K]['request']>, clientId = 'raw-test'): number {
+    const id = this.nextId++;
+    this.socket.cork();
+    for (const b of encodeRequestFrame(apiKey, apiVersion, id, clientId, body)) this.socket.write(b);
+    this.socket.uncork();
+    return id;
+  }
+
+  /** The next response frame (size prefix removed) with this correlation id. */
+  response(correlationId: number, timeoutMs = 10_000): Promise<Buffer> {
+    if (this.isClosed) return Promise.reject(new Error('connection closed by the broker'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(correlationId);
+        reject(new Error(`no response to correlation id ${correlationId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(correlationId, {
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /** Sends a request and decodes its response. */
+  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Input<ApiMessages[K]['request']>, timeoutMs?: number): Promise<ApiMessages[K]['response']> {
+    const id = this.send(apiKey, apiVersion, body);
+    const frame = await this.response(id, timeoutMs);
+    return decodeResponse(apiKey, apiVersion, frame).body;
+  }
+
+  /** Resolves true if the broker closes the connection within `timeoutMs`, false otherwise. */
+  async closesWithin(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([this.closed.then(() => true), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    while (this.buffered.length >= 8) {
+      const size = this.buffered.readInt32BE(0);
+      if (this.buffered.length < 4 + size) return;
+      const frame = this.buffered.subarray(4, 4 + size);
+      this.buffered = this.buffered.subarray(4 + size);
+      const waiter = this.waiters.get(frame.readInt32BE(0));
+      if (waiter) {
+        this.waiters.delete(frame.readInt32BE(0));
+        waiter.resolve(frame);
+      }
+    }
+  }
+}
+
+/** One batch of string records, for hand-built Produce requests. */
+export function textBatch(values: readonly string[], opts: BatchOptions = {}, keys?: readonly string[]): Buffer {
+  return buildRecordBatch(
+    values.map((v, i) => ({ key: keys ? Buffer.from(keys[i]!) : null, value: Buffer.from(v) })),
+    opts,
+  );
+}
+
+/** Produce v7 body for one partition. */
+export function produceBody(topic: string, partition: number, records: Uint8Array | readonly Uint8Array[], acks = -1): Input<ApiMessages[0]['request']> {
+  return { transactionalId: null, acks, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] };
+}
+
+export interface FetchedRecord {
+  offset: bigint;
+  key: string | null;
+  value: string | null;
+}
+
+/**
+ * Reads a partition from `fromOffset` up to its high watermark with Fetch v11 (no session), decoding
+ * every record. Bounded: at most `maxRounds` fetches.
+ */
+export async function fetchAll(conn: RawKafka, topic: string, partition: number, fromOffset = 0n, maxRounds = 10_000): Promise<{ records: FetchedRecord[]; highWatermark: bigint }> {
+  const out: FetchedRecord[] = [];
+  let next = fromOffset;
+  for (let round = 0; round < maxRounds; round++) {
+    const res = await conn.request(1, 11, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 8 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 4 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    const p = res.responses[0]!.partitions[0]!;
+    if (p.errorCode !== 0) throw new Error(`fetch ${topic}/${partition} at ${next}: error ${p.errorCode}`);
+    const records = p.records;
+    if (records && records.length > 0) {
+      for (const { start, end } of splitBatches(records)) {
+        const batch = records.subarray(start, end);
+        const base = batch.readBigInt64BE(0);
+        for (const r of readRecords(batch)) {
+          const offset = base + BigInt(r.offsetDelta);
+          if (offset < next) continue;
+          out.push({ offset, key: r.key ? r.key.toString() : null, value: r.value ? r.value.toString() : null });
+        }
+        const last = base + BigInt(batch.readInt32BE(23));
+        if (last + 1n > next) next = last + 1n;
+      }
+    }
+    if (next >= p.highWatermark) return { records: out, highWatermark: p.highWatermark };
+  }
+  throw new Error(`fetchAll ${topic}/${partition}: more than ${maxRounds} rounds`);
+}
