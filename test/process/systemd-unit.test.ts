@@ -27,7 +27,7 @@ test('the unit carries the required directives', () => {
 });
 
 test('systemd-analyze verify accepts the unit', (t) => {
-  if (!requireTool(t, 'systemd-analyze')) return;
+  if (!requireTool(t, 'systemd-analyze', { installHint: 'apt-get install systemd' })) return;
   const folder = mkdtempSync(join(tmpdir(), 'streambus-unit-'));
   try {
     const copy = join(folder, 'streambus.service');
