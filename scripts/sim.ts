@@ -69,7 +69,7 @@ function main(): number {
     }
   }
   const seconds = (performance.now() - began) / 1000;
-  console.error(`(${seconds.toFixed(1)} s)`);
+  console.log(`time ${seconds.toFixed(1)} s`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

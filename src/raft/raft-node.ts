@@ -153,11 +153,18 @@ export class RaftNode {
     this.raft.reportSnapshot(id, ok);
   }
 
-  /** Whether ready() would return something to do. False while a Ready is outstanding. */
+  /**
+   * Whether ready() would return something to do. False while a Ready is outstanding. It may
+   * prepare outgoing appends (which the next ready() returns), so it is not free of effects, but
+   * calling it any number of times changes nothing else.
+   */
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     const r = this.raft;
-    if (r.msgs.length > 0 || r.pendingFlush) return true;
+    // Pending appends are prepared here already, so that a flush with nothing to send does not
+    // cost the driver an empty Ready.
+    r.flush();
+    if (r.msgs.length > 0) return true;
     if (r.log.unstable.hasNextEntries() || r.log.unstable.hasNextSnapshot()) return true;
     if (r.log.hasNextCommittedEntries()) return true;
     const soft = this.previousSoftState;

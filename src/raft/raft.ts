@@ -255,9 +255,10 @@ export class Raft {
         this.becomeFollower(m.term, NO_NODE);
       }
     } else if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
-        // A stale leader (for instance one cut off by a partition that check-quorum or pre-vote
-        // kept us from hearing about) learns our term from this answer and steps down.
+      if (m.type === 'heartbeat' || m.type === 'app') {
+        // Paper 5.1: a request with a stale term is rejected with our term, so a deposed leader
+        // (for instance one cut off by a partition that check-quorum or pre-vote kept from
+        // hearing about the new term) learns it and steps down.
         this.send(message({ type: 'appResp', from: this.id, to: m.from, term: this.term }));
       } else if (m.type === 'preVote') {
         this.send(message({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true }));
@@ -363,8 +364,13 @@ export class Raft {
       // The transfer must finish within an election timeout, counted from now.
       this.electionElapsed = 0;
       const pr = this.tracker.progress.get(target)!;
-      if (pr.match === this.log.lastIndex()) sendTimeoutNow(this, target);
-      else this.pendingFlush = true;
+      if (pr.match === this.log.lastIndex()) {
+        sendTimeoutNow(this, target);
+      } else {
+        // Bring the target up to date now, even if the appends already sent to it were lost.
+        pr.probeDue = true;
+        this.pendingFlush = true;
+      }
     }
     return null;
   }

@@ -6,8 +6,13 @@ import type { ConfState, Entry, HardState, Snapshot } from './messages.ts';
  * so everything readable here is already durable. A partition's segment log implements it for
  * partition groups; MemoryStorage implements it for tests and the simulator.
  *
- * Index space. The storage holds a snapshot (possibly the empty one at index 0, term 0, carrying
- * the initial membership) followed by the contiguous entries
+ * Bootstrap. Every member of a group, including one that joins later, starts from the same
+ * bootstrap snapshot: index 0, term 0, the group's initial membership (or from any later snapshot
+ * of the group). Membership changes in the log are applied on top of it, so a member that
+ * started from a different membership would compute a different one.
+ *
+ * Index space. The storage holds a snapshot (possibly the bootstrap one) followed by the
+ * contiguous entries
  * `[firstIndex(), lastIndex()]`, where `firstIndex() = snapshot index + 1`. An empty log has
  * `lastIndex() = firstIndex() - 1`. The term of `firstIndex() - 1` stays known (it is the
  * snapshot's term) so the core can check the entry before the first retained one.
