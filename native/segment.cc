@@ -35,6 +35,8 @@ struct Segment {
   std::string path;
   bool direct = false;
   uint64_t size = 0;          // logical end: bytes [0, size) are appended data
+  uint64_t allocated = 0;     // file size: reserved (fallocate) or written, >= size
+  uint64_t step = 0;          // preallocation step; 0 once the filesystem refused fallocate
   uint8_t* tail = nullptr;    // kDirectAlign bytes; the first size % kDirectAlign are valid
   uint8_t* stage = nullptr;   // aligned staging buffer for O_DIRECT writes
   size_t stage_capacity = 0;
@@ -130,14 +132,18 @@ class OpenWorker : public PromiseWorker {
     file_size_ = static_cast<uint64_t>(st.st_size);
     if (size_ > file_size_) return Fail(EINVAL, "open(size beyond end of file)");
     seg_->size = size_;
+    seg_->allocated = file_size_;
+    seg_->step = preallocate_;
     if (file_size_ == 0 && preallocate_ > 0) {
       // Preallocation is an optimisation: without space or support, appends still work (and report
       // ENOSPC themselves), so a failure here only drops whatever was partly reserved.
       if (::fallocate(fd, 0, 0, static_cast<off_t>(preallocate_)) == 0) {
         file_size_ = preallocate_;
+        seg_->allocated = file_size_;
         preallocated_ = true;
-      } else if (::ftruncate(fd, 0) != 0) {
-        return Fail(errno, "ftruncate");
+      } else {
+        if (errno == EOPNOTSUPP) seg_->step = 0;
+        if (::ftruncate(fd, 0) != 0) return Fail(errno, "ftruncate");
       }
     }
     int err = LoadTail(seg_);
@@ -215,14 +221,17 @@ class AppendWorker : public PromiseWorker {
   void Execute() override {
     if (seg_->fd < 0) return Fail(EBADF, "append(closed)");
     start_ = seg_->size;
+    Reserve(start_ + total_);
     int err = seg_->direct ? WriteDirect() : WriteBuffered();
     if (err != 0) {
       // Best effort: drop bytes a partial write left past the logical end so they cannot be
       // mistaken for data later. The logical size is unchanged either way.
-      if (!seg_->direct) (void)!::ftruncate(seg_->fd, static_cast<off_t>(seg_->size));
+      if (!seg_->direct && ::ftruncate(seg_->fd, static_cast<off_t>(seg_->size)) == 0) seg_->allocated = seg_->size;
       return Fail(err, "pwrite");
     }
     seg_->size = start_ + total_;
+    uint64_t written_end = seg_->direct ? (seg_->size + kDirectAlign - 1) / kDirectAlign * kDirectAlign : seg_->size;
+    if (written_end > seg_->allocated) seg_->allocated = written_end;
   }
 
   Napi::Value Resolve(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(start_)); }
@@ -232,6 +241,20 @@ class AppendWorker : public PromiseWorker {
     const uint8_t* data;
     size_t length;
   };
+
+  // Grows the reserved area in whole steps ahead of the writes, so that fdatasync after an append
+  // finds no file-size change to journal (only once per step). Best effort, like preallocation.
+  void Reserve(uint64_t end) {
+    if (seg_->step == 0 || end <= seg_->allocated) return;
+    end = (end + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+    uint64_t target = seg_->allocated + seg_->step;
+    while (target < end) target += seg_->step;
+    if (::fallocate(seg_->fd, 0, static_cast<off_t>(seg_->allocated), static_cast<off_t>(target - seg_->allocated)) == 0) {
+      seg_->allocated = target;
+    } else if (errno == EOPNOTSUPP) {
+      seg_->step = 0;
+    }
+  }
 
   int WriteBuffered() {
     uint64_t position = start_;
@@ -373,6 +396,7 @@ class TruncateWorker : public PromiseWorker {
     if (size_ > seg_->size) return Fail(EINVAL, "ftruncate(beyond logical size)");
     if (::ftruncate(seg_->fd, static_cast<off_t>(size_)) != 0) return Fail(errno, "ftruncate");
     seg_->size = size_;
+    seg_->allocated = size_;
     int err = LoadTail(seg_);
     if (err != 0) return Fail(err, "pread");
   }

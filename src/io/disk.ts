@@ -19,7 +19,11 @@ export interface DiskBackendInfo {
 export interface AppendFileOptions {
   /** Ask for O_DIRECT. The file's `direct` says whether it took (the portable backend never does). */
   readonly direct: boolean;
-  /** Reserve this many bytes when the file is new and empty (fallocate); 0 for none. Best effort. */
+  /**
+   * Reserve this many bytes when the file is new and empty (fallocate), and grow the reservation in
+   * steps of this size ahead of the appends, so that fdatasync rarely has a file-size change to
+   * journal; 0 for none. Best effort. The file then may be longer than its logical size.
+   */
   readonly preallocateBytes: number;
   /**
    * Logical size of the existing content: appends continue here. The file may be longer (reserved

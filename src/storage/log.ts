@@ -145,7 +145,7 @@ export class Log {
     const last = log.#segments[log.#segments.length - 1]!;
     const file = await disk.openAppend(last.logPath, {
       direct: resolved.ioMode === 'direct',
-      preallocateBytes: last.sizeBytes === 0 ? resolved.preallocateBytes : 0,
+      preallocateBytes: resolved.preallocateBytes,
       size: last.sizeBytes,
     });
     last.attachAppender(file, last.sizeBytes, log.#appenderEvents(last));
@@ -836,7 +836,7 @@ export class Log {
       await this.#disk.rename(swap, segment.logPath);
       await this.#syncDirNow();
     }
-    const file = await this.#disk.openAppend(segment.logPath, { direct: this.#options.ioMode === 'direct', preallocateBytes: 0, size: position });
+    const file = await this.#disk.openAppend(segment.logPath, { direct: this.#options.ioMode === 'direct', preallocateBytes: this.#options.preallocateBytes, size: position });
     await file.truncate(position);
     await file.sync(true);
     segment.sealed = undefined;
