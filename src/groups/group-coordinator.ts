@@ -44,7 +44,7 @@ import { GroupStore } from './group-store.ts';
 import { copyProtocols, EMPTY_BYTES, GroupMember } from './member.ts';
 import { OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
 import type { OffsetsLog } from './offsets-log.ts';
-import type { GroupMetadataValue } from './offsets-records.ts';
+import { fitsRecordString, type GroupMetadataValue } from './offsets-records.ts';
 import type { Clock, Scheduler, TimerHandle } from './timer.ts';
 
 export interface GroupCoordinatorOptions {
@@ -82,6 +82,29 @@ function joinError(memberId: string, errorCode: number): JoinGroupResponse {
     memberId,
     members: [],
   };
+}
+
+/** Room left in a record string for the '-' and generated id appended to make a member id. */
+const MEMBER_ID_SUFFIX_BYTES_MAX = 128;
+
+/**
+ * Group ids are stored in int16-length record strings: longer ones (possible with compact strings
+ * in flexible request versions) are invalid here. The empty id is invalid for the membership APIs.
+ */
+function badGroupId(groupId: string, allowEmpty: boolean): boolean {
+  return (!allowEmpty && groupId.length === 0) || !fitsRecordString(groupId);
+}
+
+/** Strings of a JoinGroup that end up in the group metadata record must fit its string fields. */
+function joinStringsFit(req: JoinGroupRequest): boolean {
+  return (
+    fitsRecordString(req.memberId) &&
+    fitsRecordString(req.clientId, MEMBER_ID_SUFFIX_BYTES_MAX) &&
+    (req.groupInstanceId === null || fitsRecordString(req.groupInstanceId, MEMBER_ID_SUFFIX_BYTES_MAX)) &&
+    fitsRecordString(req.clientHost) &&
+    fitsRecordString(req.protocolType) &&
+    req.protocols.every((p) => fitsRecordString(p.name))
+  );
 }
 
 function syncError(errorCode: number): SyncGroupResponse {
@@ -183,7 +206,8 @@ export class GroupCoordinator {
   joinGroup(req: JoinGroupRequest): Promise<JoinGroupResponse> {
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return Promise.resolve(joinError(req.memberId, unavailable));
-    if (req.groupId.length === 0) return Promise.resolve(joinError(req.memberId, KafkaErrorCode.INVALID_GROUP_ID));
+    if (badGroupId(req.groupId, false)) return Promise.resolve(joinError(req.memberId, KafkaErrorCode.INVALID_GROUP_ID));
+    if (!joinStringsFit(req)) return Promise.resolve(joinError('', KafkaErrorCode.INVALID_REQUEST));
     if (req.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || req.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
       return Promise.resolve(joinError(req.memberId, KafkaErrorCode.INVALID_SESSION_TIMEOUT));
     }
@@ -525,7 +549,7 @@ export class GroupCoordinator {
   syncGroup(req: SyncGroupRequest): Promise<SyncGroupResponse> {
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return Promise.resolve(syncError(unavailable));
-    if (req.groupId.length === 0) return Promise.resolve(syncError(KafkaErrorCode.INVALID_GROUP_ID));
+    if (badGroupId(req.groupId, false)) return Promise.resolve(syncError(KafkaErrorCode.INVALID_GROUP_ID));
     const group = this.groups.get(req.groupId);
     if (group === undefined) return Promise.resolve(syncError(KafkaErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is('Dead')) return Promise.resolve(syncError(KafkaErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -625,7 +649,7 @@ export class GroupCoordinator {
     if (this.phase === 'loading') return { errorCode: KafkaErrorCode.NONE };
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return { errorCode: unavailable };
-    if (req.groupId.length === 0) return { errorCode: KafkaErrorCode.INVALID_GROUP_ID };
+    if (badGroupId(req.groupId, false)) return { errorCode: KafkaErrorCode.INVALID_GROUP_ID };
     const group = this.groups.get(req.groupId);
     if (group === undefined) return { errorCode: KafkaErrorCode.UNKNOWN_MEMBER_ID };
     if (group.is('Dead')) return { errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE };
@@ -652,7 +676,7 @@ export class GroupCoordinator {
   leaveGroup(req: LeaveGroupRequest): LeaveGroupResponse {
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return { errorCode: unavailable, members: [] };
-    if (req.groupId.length === 0) return { errorCode: KafkaErrorCode.INVALID_GROUP_ID, members: [] };
+    if (badGroupId(req.groupId, false)) return { errorCode: KafkaErrorCode.INVALID_GROUP_ID, members: [] };
     const group = this.groups.get(req.groupId);
     const results: LeaveGroupMemberResponse[] = [];
     const answer = (m: { memberId: string; groupInstanceId: string | null }, errorCode: number): void => {
@@ -811,6 +835,8 @@ export class GroupCoordinator {
     });
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return all(unavailable);
+    // The empty group id is allowed for commits (Kafka keeps it for old tools).
+    if (badGroupId(req.groupId, true)) return all(KafkaErrorCode.INVALID_GROUP_ID);
     let group = this.groups.get(req.groupId);
     if (group === undefined) {
       if (req.generationId >= 0) {
@@ -956,6 +982,7 @@ export class GroupCoordinator {
   async resetOffsets(groupId: string, topic: string, offsets: ReadonlyMap<number, bigint>): Promise<number> {
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return unavailable;
+    if (badGroupId(groupId, true)) return KafkaErrorCode.INVALID_GROUP_ID;
     let group = this.groups.get(groupId);
     if (group !== undefined && !group.is('Empty')) return KafkaErrorCode.NON_EMPTY_GROUP;
     if (group === undefined) {

@@ -16,10 +16,8 @@ import type {
 } from './group-api.ts';
 import type { ClassicGroup, CommittedOffset } from './group.ts';
 import type { GroupStore, TopicPartitionOffset, TopicPartitionRef } from './group-store.ts';
+import { fitsRecordString } from './offsets-records.ts';
 import type { Clock } from './timer.ts';
-
-/** A string field of the record format holds at most this many UTF-8 bytes. */
-const RECORD_STRING_BYTES_MAX = 0x7fff;
 
 export interface ExpiredOffsets {
   readonly offsetsRemoved: number;
@@ -46,9 +44,9 @@ export class OffsetManager {
       const topicCodes: number[] = [];
       for (const p of t.partitions) {
         const metadata = p.committedMetadata ?? '';
-        if (t.name.length === 0 || p.partitionIndex < 0 || Buffer.byteLength(t.name, 'utf8') > RECORD_STRING_BYTES_MAX) {
+        if (t.name.length === 0 || p.partitionIndex < 0 || !fitsRecordString(t.name)) {
           topicCodes.push(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        } else if (metadata.length > this.config.offsetMetadataMaxBytes || Buffer.byteLength(metadata, 'utf8') > RECORD_STRING_BYTES_MAX) {
+        } else if (metadata.length > this.config.offsetMetadataMaxBytes || !fitsRecordString(metadata)) {
           topicCodes.push(KafkaErrorCode.OFFSET_METADATA_TOO_LARGE);
         } else {
           topicCodes.push(KafkaErrorCode.NONE);
@@ -117,7 +115,7 @@ export class OffsetManager {
     const nowMs = this.clock.now();
     const entries: TopicPartitionOffset[] = [];
     for (const [partition, offset] of offsets) {
-      if (partition < 0 || topic.length === 0) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (partition < 0 || topic.length === 0 || !fitsRecordString(topic)) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       entries.push({ topic, partition, committed: { offset, leaderEpoch: -1, metadata: '', commitTimestampMs: nowMs } });
     }
     try {

@@ -28,6 +28,16 @@
 import { StreamBusError } from '../util/errors.ts';
 import { assert } from '../util/assert.ts';
 
+/** A `string` field holds at most this many UTF-8 bytes (int16 length). */
+export const RECORD_STRING_BYTES_MAX = 0x7fff;
+
+/** Whether `s` fits a record string field. Flexible request versions can carry longer strings. */
+export function fitsRecordString(s: string, reserveBytes = 0): boolean {
+  // Cheap bound first: a UTF-16 unit takes at most 3 UTF-8 bytes.
+  if (s.length * 3 + reserveBytes <= RECORD_STRING_BYTES_MAX) return true;
+  return Buffer.byteLength(s, 'utf8') + reserveBytes <= RECORD_STRING_BYTES_MAX;
+}
+
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const GROUP_METADATA_KEY_VERSION = 2;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
@@ -99,7 +109,7 @@ class StructWriter {
   string(v: string | null): this {
     if (v === null) return this.int16(-1);
     const bytes = Buffer.from(v, 'utf8');
-    assert(bytes.length <= 0x7fff, 'string longer than 32767 bytes');
+    assert(bytes.length <= RECORD_STRING_BYTES_MAX, 'string longer than 32767 bytes');
     this.int16(bytes.length);
     return this.push(bytes);
   }

@@ -319,3 +319,17 @@ test('GROUP_MAX_SIZE_REACHED for members beyond group.max.size', async () => {
   assert.equal((await h.coordinator.joinGroup(joinRequest({ apiVersion: 3 }))).errorCode, E.GROUP_MAX_SIZE_REACHED);
   assert.equal(h.coordinator.inspectGroup('g')!.members.length, 2);
 });
+
+test('strings too long for the record format (possible with compact strings) are refused, not crashed on', async () => {
+  const h = await makeCoordinator();
+  const long = 'x'.repeat(40_000);
+  assert.equal((await h.coordinator.joinGroup(joinRequest({ groupId: long }))).errorCode, E.INVALID_GROUP_ID);
+  assert.equal((await h.coordinator.joinGroup(joinRequest({ groupInstanceId: long }))).errorCode, E.INVALID_REQUEST);
+  assert.equal((await h.coordinator.joinGroup(joinRequest({ protocolType: long }))).errorCode, E.INVALID_REQUEST);
+  assert.equal((await h.coordinator.joinGroup(joinRequest({ protocols: [{ name: long, metadata: Buffer.alloc(0) }] }))).errorCode, E.INVALID_REQUEST);
+  assert.equal(h.coordinator.heartbeat({ groupId: long, generationId: 1, memberId: 'm', groupInstanceId: null }).errorCode, E.INVALID_GROUP_ID);
+  // Just under the limit works, multi-byte characters counted as bytes.
+  const r = await h.coordinator.joinGroup(joinRequest({ apiVersion: 3, groupId: 'é'.repeat(16_000) }));
+  assert.equal(r.errorCode, E.NONE);
+  assert.equal((await h.coordinator.joinGroup(joinRequest({ groupId: 'é'.repeat(17_000) }))).errorCode, E.INVALID_GROUP_ID);
+});

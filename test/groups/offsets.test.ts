@@ -85,6 +85,16 @@ test('per-partition checks: metadata over offset.metadata.max.bytes gets 12, a b
   assert.deepEqual(f.topics[0]!.partitions.map((p) => p.committedOffset), [-1n, 2n]);
 });
 
+test('a group id or topic too long for the record format is refused per API', async () => {
+  const h = await makeCoordinator();
+  const long = 'x'.repeat(40_000);
+  assert.deepEqual(codes(await h.coordinator.offsetCommit(commitRequest({ t: { 0: 1n } }, { groupId: long }))), [E.INVALID_GROUP_ID]);
+  assert.deepEqual(codes(await h.coordinator.offsetCommit(commitRequest({ [long]: { 0: 1n } }))), [E.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.equal(await h.coordinator.resetOffsets(long, 't', new Map([[0, 1n]])), E.INVALID_GROUP_ID);
+  // The empty group id is a valid id for commits, as in Kafka.
+  assert.deepEqual(codes(await h.coordinator.offsetCommit(commitRequest({ t: { 0: 1n } }, { groupId: '' }))), [E.NONE]);
+});
+
 test('OffsetCommit v1 carries its own commit timestamp; -1 means now', async () => {
   const h = await makeCoordinator();
   const req = commitRequest({ t: { 0: 1n } });
