@@ -18,7 +18,7 @@ interface Waiter {
 
 export class RawKafka {
   readonly closed: Promise<void>;
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private readonly waiters = new Map<number, Waiter>();
   private nextId = 1;
   private isClosed = false;
