@@ -7,6 +7,11 @@ import { VERSION } from '../util/version.ts';
 import { brokerCommand } from './commands/broker.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { topicCommand } from './commands/topic.ts';
+import { produceCommand } from './commands/produce.ts';
+import { consumeCommand } from './commands/consume.ts';
+import { groupCommand } from './commands/group.ts';
+import { clusterCommand } from './commands/cluster.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -32,6 +37,11 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = brokerCommand(parser, services);
   parser = configCommand(parser, services);
   parser = doctorCommand(parser, services);
+  parser = topicCommand(parser, services);
+  parser = produceCommand(parser, services);
+  parser = consumeCommand(parser, services);
+  parser = groupCommand(parser, services);
+  parser = clusterCommand(parser, services);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

@@ -45,6 +45,8 @@ export function parseAddress(text: string): Address {
   return { host, port };
 }
 
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
 export class ClientCore {
   readonly clientId: string;
   protected readonly retryOptions: RetryOptions;
@@ -119,7 +121,8 @@ export class ClientCore {
       brokers: body.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       topics: body.topics.map((t) => ({
         name: t.name ?? '',
-        topicId: t.topicId,
+        // Metadata before v10 carries no topic id: the decoder's zero UUID means "not known".
+        topicId: t.topicId === ZERO_UUID ? null : t.topicId,
         isInternal: t.isInternal,
         error: errorFor(t.errorCode, `topic ${t.name}`),
         partitions: t.partitions

@@ -106,6 +106,6 @@ export async function alterConfigs(core: ClientCore, type: ResourceType, name: s
     const r = body.responses[0];
     const error = r ? errorFor(r.errorCode, `alter configs of ${type} ${name}`, r.errorMessage) : new KafkaResponseError(-1, `alter configs of ${type} ${name}: empty answer`);
     return new Map([[key, { error }]]);
-  });
+  }, (err) => err.retriable && err.kafkaName !== 'UNKNOWN_TOPIC_OR_PARTITION');
   return found.get(key)?.error ?? null;
 }

@@ -60,10 +60,13 @@ export class Fetcher {
     return true;
   }
 
-  /** Up to `maxRecords` records, fetching (one long poll) only when nothing is buffered. */
-  async poll(maxRecords = Number.MAX_SAFE_INTEGER): Promise<ConsumedRecord[]> {
+  /**
+   * Up to `maxRecords` records, fetching (one long poll of at most `maxWaitMs`, default the fetch
+   * options') only when nothing is buffered.
+   */
+  async poll(maxRecords = Number.MAX_SAFE_INTEGER, maxWaitMs?: number): Promise<ConsumedRecord[]> {
     if (this.states.size === 0) return [];
-    if (![...this.states.values()].some((s) => s.buffer.length > 0)) await this.fill();
+    if (![...this.states.values()].some((s) => s.buffer.length > 0)) await this.fill(maxWaitMs);
     const out: ConsumedRecord[] = [];
     for (const s of this.states.values()) {
       if (out.length >= maxRecords) break;
@@ -76,9 +79,9 @@ export class Fetcher {
     return out;
   }
 
-  private async fill(): Promise<void> {
+  private async fill(maxWaitMs: number | undefined): Promise<void> {
     const wanted = [...this.states.values()].map((s) => ({ topic: s.topic, partition: s.partition, offset: s.fetchOffset }));
-    const results = await fetchPartitions(this.core, wanted, this.fetchOptions);
+    const results = await fetchPartitions(this.core, wanted, maxWaitMs === undefined ? this.fetchOptions : { ...this.fetchOptions, maxWaitMs });
     let failures = 0;
     for (const r of results) {
       const s = this.states.get(keyOf(r.topic, r.partition));

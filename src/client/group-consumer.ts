@@ -84,15 +84,18 @@ export class GroupConsumer {
     return this.memberId;
   }
 
-  /** Records from the assigned partitions; joins (or rejoins) the group first when needed. */
-  async poll(maxRecords?: number): Promise<ConsumedRecord[]> {
+  /**
+   * Records from the assigned partitions (at most `maxRecords`, after a long poll of at most
+   * `maxWaitMs`); joins (or rejoins) the group first when needed.
+   */
+  async poll(maxRecords?: number, maxWaitMs?: number): Promise<ConsumedRecord[]> {
     if (this.closed) throw new StreamBusError('SB_ERR_CLOSED', 'the group consumer is closed');
     if (this.fatal) throw this.fatal;
     if (!this.joined || this.rejoinNeeded) {
       if (this.joined) await this.commit().catch(() => false);
       await this.join();
     }
-    return this.fetcher.poll(maxRecords);
+    return this.fetcher.poll(maxRecords, maxWaitMs);
   }
 
   /** True when every assigned partition reached its end (false before the first fetch). */

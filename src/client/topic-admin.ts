@@ -32,6 +32,9 @@ export interface AdminOptions {
   validateOnly?: boolean;
 }
 
+/** UNKNOWN_TOPIC_OR_PARTITION is retriable for reads racing a creation, but final for delete and alter. */
+const unlessUnknownTopic = (err: KafkaResponseError) => err.retriable && err.kafkaName !== 'UNKNOWN_TOPIC_OR_PARTITION';
+
 function missing<T extends ItemResult>(names: readonly string[], found: Map<string, T>, make: (name: string, error: KafkaResponseError) => T): T[] {
   return names.map((n) => found.get(n) ?? make(n, new KafkaResponseError(-1, `${n}: the broker's answer did not mention it`)));
 }
@@ -79,7 +82,7 @@ export async function deleteTopics(core: ClientCore, names: readonly string[], o
       v >= 6 ? { topics: pending.map((name) => ({ name })), timeoutMs: opts.timeoutMs ?? 30_000 } : { topicNames: pending, timeoutMs: opts.timeoutMs ?? 30_000 },
     );
     return new Map(body.responses.map((r) => [r.name ?? '', { name: r.name ?? '', error: errorFor(r.errorCode, `delete topic ${r.name}`, r.errorMessage) }]));
-  });
+  }, unlessUnknownTopic);
   return missing(names, found, (name, error) => ({ name, error }));
 }
 
@@ -93,6 +96,6 @@ export async function createPartitions(core: ClientCore, topics: readonly { topi
       validateOnly: opts.validateOnly ?? false,
     }));
     return new Map(body.results.map((r) => [r.name, { name: r.name, error: errorFor(r.errorCode, `create partitions of ${r.name}`, r.errorMessage) }]));
-  });
+  }, unlessUnknownTopic);
   return missing([...counts.keys()], found, (name, error) => ({ name, error }));
 }

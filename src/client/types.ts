@@ -25,7 +25,8 @@ export interface PartitionInfo {
 
 export interface TopicInfo {
   name: string;
-  topicId: string;
+  /** null when the broker's Metadata version carries no topic id (before v10). */
+  topicId: string | null;
   isInternal: boolean;
   /** Sorted by partition index. */
   partitions: PartitionInfo[];
