@@ -7,7 +7,7 @@
 // Files go to bench/results/tmp/ (removed afterwards). --quick shrinks every volume (a smoke run).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Disk, ReadFile } from '../../src/io/disk.ts';
 import { realClock } from '../../src/io/real/real-clock.ts';
@@ -80,9 +80,13 @@ async function appendRun(disk: Disk, batchBytes: number, ioMode: IoMode, syncInt
   rmSync(dir, { recursive: true, force: true });
   const log = await Log.open(dir, { ioMode, syncIntervalMs, segmentBytes: 1024 * MiB, preallocateBytes: 64 * MiB, maxBatchBytes: 2 * MiB, tailCacheBytes: 0 }, disk, realClock);
   const template = batchOf(batchBytes, disk);
-  // Each append takes ownership of its buffer; a small ring of copies avoids measuring allocation.
-  const ring = Array.from({ length: 64 }, () => Buffer.from(template));
   const count = Math.floor(total / batchBytes);
+  // Acknowledge on write (the broker's behaviour with an interval); keep up to 32 MiB in flight.
+  const window = Math.max(1, Math.floor((32 * MiB) / batchBytes));
+  // Each append takes ownership of its buffer until written; a ring larger than the window of copies
+  // avoids measuring allocation without reusing a buffer still queued.
+  const ring = Array.from({ length: window + 2 }, () => Buffer.from(template));
+  settle();
   const started = process.hrtime.bigint();
   if (syncIntervalMs === 0) {
     for (let i = 0; i < count; i++) {
@@ -90,8 +94,6 @@ async function appendRun(disk: Disk, batchBytes: number, ioMode: IoMode, syncInt
       await log.waitDurable(r.lastOffset);
     }
   } else {
-    // Acknowledge on write (the broker's behaviour with an interval); keep up to 32 MiB in flight.
-    const window = Math.max(1, Math.floor(32 * MiB / batchBytes));
     for (let i = 0; i < count; i++) {
       const r = log.append(ring[i % ring.length]!, { leaderEpoch: 0 });
       if (i >= window) await log.waitWritten(r.lastOffset - window);
@@ -112,8 +114,14 @@ function fio(args: string[]): { mbPerSecond: number } | { error: string } {
   return { mbPerSecond: Math.max(job.write.bw_bytes, job.read.bw_bytes) / MiB };
 }
 
+/** Flushes dirty pages of earlier runs so that each measurement starts from the same state. */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function fioAppend(batchBytes: number, ioMode: IoMode, syncEach: boolean, total: number): ReturnType<typeof fio> {
   const file = join(tmp, `fio-${ioMode}-${batchBytes}`);
+  settle();
   const result = fio([
     '--name=append',
     `--filename=${file}`,
@@ -185,6 +193,7 @@ async function main(): Promise<void> {
       cpu: cpus()[0]?.model,
       cores: cpus().length,
       kernel: release(),
+      loadAverage: loadavg(),
       filesystem: sh('stat', ['-f', '-c', '%T', tmp]),
       device: sh('df', ['--output=source', tmp]).split('\n').pop(),
       node: process.version,
@@ -267,6 +276,7 @@ async function main(): Promise<void> {
   console.log('read', report['read']);
   rmSync(readDir, { recursive: true, force: true });
 
+  (report['machine'] as Record<string, unknown>)['loadAverageAtEnd'] = loadavg();
   const out = join(root, 'bench/results/storage.json');
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   if (!quick) writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

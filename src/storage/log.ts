@@ -138,20 +138,31 @@ export class Log {
     await disk.mkdir(dir);
     const loaded = await loadLog(dir, disk, resolved);
     const log = new Log(dir, resolved, disk, clock, hooks, loaded);
-    if (log.#segments.length === 0) {
-      log.#segments.push(new Segment(dir, log.#endOffset, resolved.indexIntervalBytes, 'sealed'));
-      log.#dirSyncNeeded = true;
+    try {
+      await log.#openActive();
+    } catch (e) {
+      log.#timer?.cancel();
+      throw e;
     }
-    const last = log.#segments[log.#segments.length - 1]!;
-    const file = await disk.openAppend(last.logPath, {
+    return log;
+  }
+
+  /** Opens the last segment for appending (creating the first segment of an empty log). */
+  async #openActive(): Promise<void> {
+    const resolved = this.#options;
+    if (this.#segments.length === 0) {
+      this.#segments.push(new Segment(this.dir, this.#endOffset, resolved.indexIntervalBytes, 'sealed'));
+      this.#dirSyncNeeded = true;
+    }
+    const last = this.#segments[this.#segments.length - 1]!;
+    const file = await this.#disk.openAppend(last.logPath, {
       direct: resolved.ioMode === 'direct',
       preallocateBytes: resolved.preallocateBytes,
       size: last.sizeBytes,
     });
-    last.attachAppender(file, last.sizeBytes, log.#appenderEvents(last));
-    if (last.sizeBytes > 0) last.firstBatchMs = clock.now();
-    if (log.#dirSyncNeeded) await log.#syncDirNow();
-    return log;
+    last.attachAppender(file, last.sizeBytes, this.#appenderEvents(last));
+    if (last.sizeBytes > 0) last.firstBatchMs = this.#clock.now();
+    if (this.#dirSyncNeeded) await this.#syncDirNow();
   }
 
   get logStartOffset(): number {
