@@ -144,7 +144,7 @@ test('a static member replaced while parked in a rebalance: the old join is fenc
   assert.equal(r0.value().generationId, 2);
 });
 
-test('a static member that misses a rebalance stays a member until its session expires', async () => {
+test('a static member that misses a rebalance stays a member and takes its assignment without another rebalance', async () => {
   const h = await makeCoordinator(DELAY);
   const { joins } = await formGroup(h, 2, (i) => ({ groupInstanceId: `inst-${i}`, sessionTimeoutMs: 60_000, rebalanceTimeoutMs: 10_000 }));
   // inst-0 rejoins with new metadata; inst-1 is down (restarting) and misses the rebalance.
