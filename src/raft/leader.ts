@@ -131,8 +131,11 @@ function maybeSendAppend(r: Raft, to: NodeId, pr: Progress, sendIfEmpty: boolean
   if (entries.length === 0 && !sendIfEmpty) return false;
   const prevTerm = r.log.term(prevIndex);
   assert(prevTerm > 0 || prevIndex === 0, `no term for index ${prevIndex} inside the log`);
-  let bytes = 0;
-  for (let i = 0; i < entries.length; i++) bytes += entryBytes(entries[i]!);
+  let bytes = r.log.lastSliceBytes;
+  if (bytes < 0) {
+    bytes = 0;
+    for (let i = 0; i < entries.length; i++) bytes += entryBytes(entries[i]!);
+  }
   const commit = r.log.committed;
   r.send(message({ type: 'app', from: r.id, to, term: r.term, index: prevIndex, logTerm: prevTerm, entries, commit }));
   pr.sentEntries(entries.length, prevIndex + entries.length, bytes);

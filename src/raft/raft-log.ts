@@ -5,6 +5,8 @@ import type { Entry, Snapshot } from './messages.ts';
 import type { LogStorage } from './storage.ts';
 import { UnstableLog } from './unstable-log.ts';
 
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
 /**
  * One node's view of its log: the durable part (LogStorage) followed by the unstable tail, plus
  * the commit and apply positions.
@@ -22,6 +24,8 @@ export class RaftLog {
   applied: number;
   /** Upper bound on the bytes of committed entries handed out in one Ready (always at least one entry). */
   readonly maxApplyBytes: number;
+  /** Size of the last slice() result, or -1 if it was not counted (see slice). */
+  lastSliceBytes = 0;
 
   constructor(storage: LogStorage, maxApplyBytes: number) {
     this.storage = storage;
@@ -142,44 +146,56 @@ export class RaftLog {
    */
   entriesFrom(lo: number, maxBytes: number): readonly Entry[] | null {
     const last = this.lastIndex();
-    if (lo > last) return [];
+    if (lo > last) {
+      this.lastSliceBytes = 0;
+      return NO_ENTRIES;
+    }
     return this.slice(lo, last + 1, maxBytes);
   }
 
-  /** Entries in [lo, hi) up to `maxBytes` (at least one), or null when lo is compacted. */
+  /**
+   * Entries in [lo, hi) up to `maxBytes` (at least one), or null when lo is compacted. Sets
+   * `lastSliceBytes` to their size as counted by entryBytes when it was known without an extra
+   * pass, else to -1.
+   */
   slice(lo: number, hi: number, maxBytes: number): readonly Entry[] | null {
     assert(lo <= hi, 'slice range is inverted');
+    this.lastSliceBytes = 0;
     if (lo < this.firstIndex()) return null;
     assert(hi <= this.lastIndex() + 1, 'slice past the last index');
-    if (lo === hi) return [];
+    if (lo === hi) return NO_ENTRIES;
     const unstableOffset = this.unstable.offset;
-    let result: Entry[] | readonly Entry[] = [];
+    let stored: readonly Entry[] = NO_ENTRIES;
     let bytes = 0;
     if (lo < unstableOffset) {
+      const storedHi = Math.min(hi, unstableOffset);
       try {
-        result = this.storage.entries(lo, Math.min(hi, unstableOffset), maxBytes);
+        stored = this.storage.entries(lo, storedHi, maxBytes);
       } catch (e) {
         if (e instanceof LogCompactedError) return null;
         throw e;
       }
-      assert(result.length > 0, 'storage returned no entries for a non-empty range');
-      if (result.length < Math.min(hi, unstableOffset) - lo) return result;
-      for (let i = 0; i < result.length; i++) bytes += entryBytes(result[i]!);
-    }
-    if (hi > unstableOffset) {
-      const from = Math.max(lo, unstableOffset) - unstableOffset;
-      const to = hi - unstableOffset;
-      const tail = this.unstable.entries;
-      const out: Entry[] = result.length === 0 ? [] : result.slice();
-      for (let i = from; i < to; i++) {
-        const entry = tail[i]!;
-        bytes += entryBytes(entry);
-        if (bytes > maxBytes && out.length > 0) break;
-        out.push(entry);
+      assert(stored.length > 0, 'storage returned no entries for a non-empty range');
+      if (stored.length < storedHi - lo || hi <= unstableOffset) {
+        this.lastSliceBytes = -1;
+        return stored;
       }
-      return out;
+      for (let i = 0; i < stored.length; i++) bytes += entryBytes(stored[i]!);
     }
-    return result;
+    // The unstable part: find where the byte limit cuts, then copy that range in one go.
+    const tail = this.unstable.entries;
+    const from = Math.max(lo, unstableOffset) - unstableOffset;
+    const to = hi - unstableOffset;
+    let end = from;
+    while (end < to) {
+      const size = entryBytes(tail[end]!);
+      if (bytes + size > maxBytes && (end > from || stored.length > 0)) break;
+      bytes += size;
+      end++;
+    }
+    this.lastSliceBytes = bytes;
+    const part = tail.slice(from, end);
+    return stored.length === 0 ? part : stored.concat(part);
   }
 
   /** Whether committed entries are waiting to be handed to the application. */
@@ -190,7 +206,7 @@ export class RaftLog {
 
   /** The next committed entries to apply (bounded by maxApplyBytes), without marking them. */
   nextCommittedEntries(): readonly Entry[] {
-    if (!this.hasNextCommittedEntries()) return [];
+    if (!this.hasNextCommittedEntries()) return NO_ENTRIES;
     const lo = Math.max(this.applying + 1, this.firstIndex());
     const entries = this.slice(lo, this.committed + 1, this.maxApplyBytes);
     assert(entries !== null, 'committed entries to apply were compacted before being applied');

@@ -230,12 +230,9 @@ export class RaftNode {
     }
     const applied = rd.committedEntries;
     if (applied.length > 0) {
-      log.appliedTo(applied[applied.length - 1]!.index);
-      if (this.raft.role === 'leader') {
-        let bytes = 0;
-        for (let i = 0; i < applied.length; i++) bytes += applied[i]!.data.byteLength;
-        this.raft.uncommittedBytes = Math.max(0, this.raft.uncommittedBytes - bytes);
-      }
+      const last = applied[applied.length - 1]!.index;
+      log.appliedTo(last);
+      if (this.raft.role === 'leader') this.raft.releaseUncommitted(last);
     }
   }
 

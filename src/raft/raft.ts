@@ -57,6 +57,12 @@ export class Raft {
   pendingConfIndex = 0;
   /** Payload bytes a leader appended beyond what it handed out as committed. */
   uncommittedBytes = 0;
+  /**
+   * Per proposal call on the leader, flattened pairs (last index, payload bytes), so committed
+   * bytes are released per proposal rather than by walking every committed entry again.
+   */
+  private uncommitted: number[] = [];
+  private uncommittedHead = 0;
   /** A leader has appends (or a commit index) to send: done in flushAppends(), once per Ready. */
   pendingFlush = false;
 
@@ -109,6 +115,8 @@ export class Raft {
     if (self !== undefined) self.match = this.log.lastIndex();
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;
+    this.uncommitted = [];
+    this.uncommittedHead = 0;
     this.pendingFlush = false;
   }
 
@@ -143,7 +151,7 @@ export class Raft {
     self.recentActive = true;
     // A no-op entry of the new term: committing it commits every earlier entry (paper 5.4.2),
     // and until it is applied no membership change may start (the single-server change fix).
-    this.appendEntries(EntryType.Normal, [new Uint8Array(0)]);
+    this.appendEntries(EntryType.Normal, [new Uint8Array(0)], 0);
     this.pendingConfIndex = this.log.lastIndex();
   }
 
@@ -305,17 +313,20 @@ export class Raft {
 
   // ---- leader-side local inputs ----------------------------------------------------------
 
-  /** Appends entries with the given payloads at the end of the leader's log; returns the first index. */
-  appendEntries(type: EntryType, payloads: readonly Uint8Array[]): number {
+  /**
+   * Appends entries with the given payloads (`bytes` in total) at the end of the leader's log;
+   * returns the first index.
+   */
+  appendEntries(type: EntryType, payloads: readonly Uint8Array[], bytes: number): number {
     assert(this.role === 'leader', 'only a leader appends new entries');
     let index = this.log.lastIndex();
     const first = index + 1;
     const term = this.term;
     const unstable = this.log.unstable;
-    for (let i = 0; i < payloads.length; i++) {
-      const data = payloads[i]!;
-      unstable.push({ term, index: ++index, type, data });
-      this.uncommittedBytes += data.byteLength;
+    for (let i = 0; i < payloads.length; i++) unstable.push({ term, index: ++index, type, data: payloads[i]! });
+    if (bytes > 0) {
+      this.uncommittedBytes += bytes;
+      this.uncommitted.push(index, bytes);
     }
     // The leader counts its own copy at once: the driver persists these entries before sending
     // any message of the same Ready, so no follower can acknowledge them before they are durable here.
@@ -323,6 +334,25 @@ export class Raft {
     maybeCommit(this);
     this.pendingFlush = true;
     return first;
+  }
+
+  /** Committed entries up to `index` were handed out: their bytes no longer count as uncommitted. */
+  releaseUncommitted(index: number): void {
+    const queue = this.uncommitted;
+    let head = this.uncommittedHead;
+    while (head < queue.length && queue[head]! <= index) {
+      this.uncommittedBytes -= queue[head + 1]!;
+      head += 2;
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > 1024) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    this.uncommittedHead = head;
+    assert(this.uncommittedBytes >= 0, 'uncommitted bytes went negative');
   }
 
   propose(type: EntryType, payloads: readonly Uint8Array[]): ProposeResult {
@@ -333,7 +363,7 @@ export class Raft {
     if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
       return { accepted: false, reason: 'too-many-uncommitted-bytes' };
     }
-    const index = this.appendEntries(type, payloads);
+    const index = this.appendEntries(type, payloads, bytes);
     return { accepted: true, index, term: this.term };
   }
 
