@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+// Broker benchmark (W1 produce, W2 end-to-end latency, W3 consume catch-up, RSS, start-to-ready),
+// side by side with Redis Streams (and NATS JetStream when installed) through ../shared/peerbench, all
+// in one run on this machine, so that the ratios compare like with like. Writes bench/results/broker.json.
+//
+//   node bench/broker/run.mjs [--runs N] [--peerbench DIR] [--ready-gb G] [--quick]
+//
+// Rows:
+//   relaxed  broker storage.syncInterval 1s; peerbench modes relaxed (acks=1) and strict (acks=-1)
+//   strict   broker storage.syncInterval 0 (fdatasync before acknowledging); peerbench mode strict
+//   capacity kcat with librdkafka's default batching (1 MB batches, linger 5 ms), acks=-1: what the
+//            broker sustains when the client is not the limit; broker CPU µs per message from /proc
+// Every load is bounded (message counts and peerbench's own timeouts) and stops by itself.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const QUICK = args.includes('--quick');
+const RUNS = Number(flag('runs', QUICK ? 1 : 3));
+const MESSAGES = Number(flag('messages', QUICK ? 20000 : 200000));
+const READY_GB = Number(flag('ready-gb', QUICK ? 0.2 : 5));
+const W2_SECONDS = Number(flag('duration', QUICK ? 3 : 15));
+const work = mkdtempSync(join(tmpdir(), 'streambus-bench-'));
+const log = (...m) => console.error('[bench]', ...m);
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function brokerCommand() {
+  const binary = join(ROOT, 'dist/streambus');
+  if (existsSync(binary) && !args.includes('--from-source')) return { cmd: binary, args: ['broker'], label: 'dist/streambus' };
+  return { cmd: process.execPath, args: [join(ROOT, 'bin/streambus'), 'broker'], label: 'node bin/streambus' };
+}
+
+function procStat(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return ticks * 10_000; // µs, at the usual 100 ticks per second
+}
+
+function procStatus(pid, key) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+async function startBroker(name, env, dataDir = join(work, name)) {
+  mkdirSync(dataDir, { recursive: true });
+  const kafkaPort = await freePort();
+  const httpPort = await freePort();
+  const { cmd, args: cmdArgs } = brokerCommand();
+  const started = performance.now();
+  const proc = spawn(cmd, cmdArgs, {
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      STREAMBUS_SERVER_PORT: String(kafkaPort),
+      STREAMBUS_SERVER_HTTP_PORT: String(httpPort),
+      STREAMBUS_STORAGE_DATA_DIR: join(dataDir, 'data'),
+      STREAMBUS_STORAGE_RAFT_DIR: join(dataDir, 'data', 'raft'),
+      STREAMBUS_LOGGING_LEVEL: 'warn',
+      STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`broker ${name} exited with ${proc.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`broker ${name} not ready within 120 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const readyMs = performance.now() - started;
+  return {
+    name,
+    proc,
+    pid: proc.pid,
+    kafkaPort,
+    httpPort,
+    dataDir,
+    readyMs,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    },
+  };
+}
+
+function preparePeerbench() {
+  const source = resolve(flag('peerbench', join(ROOT, '../shared/peerbench')));
+  const copy = join(work, 'peerbench');
+  cpSync(source, copy, { recursive: true, filter: (p) => !p.includes('node_modules') && !p.includes('/results') });
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: copy, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('peerbench npm ci failed');
+  return copy;
+}
+
+function runPeerbench(dir, extra) {
+  const out = join(work, `pb-${Date.now()}`);
+  const r = spawnSync(process.execPath, ['bench.mjs', '--out', out, '--runs', String(RUNS), '--messages', String(MESSAGES), '--duration', String(W2_SECONDS), ...extra], {
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 40 * 60_000,
+  });
+  const file = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.json')) : undefined;
+  if (!file) throw new Error(`peerbench wrote no results (exit ${r.status})`);
+  return JSON.parse(readFileSync(join(out, file), 'utf8'));
+}
+
+function kcatInput(count, size) {
+  const path = join(work, `kcat-${count}-${size}.txt`);
+  const line = Buffer.alloc(size - 1, 'x');
+  const chunks = [];
+  for (let i = 0; i < count; i++) chunks.push(String(i).padStart(10, '0'), line.subarray(10), '\n');
+  writeFileSync(path, chunks.join(''));
+  return path;
+}
+
+/** W1 at capacity: librdkafka default batching, acks=-1; broker CPU and peak RSS from /proc. */
+function capacityRun(broker, input, count, acks = '-1') {
+  const topic = `capacity-${Date.now()}`;
+  const cpu0 = procStat(broker.pid);
+  const t0 = performance.now();
+  const r = spawnSync('kcat', ['-P', '-b', `127.0.0.1:${broker.kafkaPort}`, '-t', topic, '-X', `acks=${acks}`, '-l', input], { stdio: 'inherit', timeout: 300_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuUs = procStat(broker.pid) - cpu0;
+  if (r.status !== 0) throw new Error(`kcat produce failed (${r.status})`);
+  return { messages: count, seconds, msgsPerSec: count / seconds, brokerCpuUsPerMsg: cpuUs / count, peakRss: procStatus(broker.pid, 'VmHWM') };
+}
+
+/** Writes about `gb` GiB into one partition through the broker (kcat), stops it, and times start to ready. */
+async function startToReady(input, perFileCount) {
+  const dataDir = join(work, 'ready');
+  let broker = await startBroker('ready', { STREAMBUS_STORAGE_SYNC_INTERVAL: '1s' }, dataDir);
+  const fileBytes = perFileCount * 1024;
+  const rounds = Math.max(1, Math.round((READY_GB * 2 ** 30) / fileBytes));
+  for (let i = 0; i < rounds; i++) {
+    const r = spawnSync('kcat', ['-P', '-b', `127.0.0.1:${broker.kafkaPort}`, '-t', 'ready', '-X', 'acks=1', '-l', input], { stdio: 'inherit', timeout: 600_000 });
+    if (r.status !== 0) throw new Error('kcat failed while filling');
+  }
+  await broker.stop();
+  const clean = [];
+  for (let i = 0; i < RUNS; i++) {
+    broker = await startBroker('ready', {}, dataDir);
+    clean.push(broker.readyMs);
+    await broker.stop();
+  }
+  // After a crash: SIGKILL, then the next start scans the active segments' tails.
+  broker = await startBroker('ready', {}, dataDir);
+  broker.proc.kill('SIGKILL');
+  await new Promise((r) => broker.proc.once('exit', r));
+  broker = await startBroker('ready', {}, dataDir);
+  const afterCrash = broker.readyMs;
+  await broker.stop();
+  const du = spawnSync('du', ['-sb', join(dataDir, 'data')], { encoding: 'utf8' });
+  return { dataBytes: Number(du.stdout.split('\t')[0]), cleanStartMs: median(clean), cleanStartRunsMs: clean, afterCrashStartMs: afterCrash };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : null;
+}
+
+function pick(pb, system, mode) {
+  const row = pb.rows.find((r) => r.label.startsWith(system) && r.mode === mode);
+  return row?.agg?.median ?? null;
+}
+
+async function main() {
+  const pbDir = preparePeerbench();
+  const hasNats = spawnSync('sh', ['-c', 'command -v nats-server'], { stdio: 'ignore' }).status === 0;
+  const report = {
+    tool: 'bench/broker/run.mjs',
+    startedAt: new Date().toISOString(),
+    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+    broker: brokerCommand().label,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+    params: { runs: RUNS, messages: MESSAGES, w2Seconds: W2_SECONDS, readyGb: READY_GB },
+  };
+
+  log('relaxed broker (syncInterval 1s)');
+  let broker = await startBroker('relaxed', { STREAMBUS_STORAGE_SYNC_INTERVAL: '1s' });
+  report.idleRssBytes = procStatus(broker.pid, 'VmRSS');
+  const peers = ['redis', ...(hasNats ? ['nats'] : [])];
+  const relaxed = runPeerbench(pbDir, ['--systems', [...peers, 'kafka', 'kcat'].join(','), '--baseline', 'redis', '--kafka', `127.0.0.1:${broker.kafkaPort}`, '--kafka-pid', String(broker.pid), '--kafka-label', 'streambus']);
+  const input = kcatInput(MESSAGES, 1024);
+  report.capacityRelaxed = capacityRun(broker, input, MESSAGES);
+  await broker.stop();
+
+  log('strict broker (syncInterval 0)');
+  broker = await startBroker('strict', { STREAMBUS_STORAGE_SYNC_INTERVAL: '0' });
+  const strict = runPeerbench(pbDir, ['--systems', 'kafka,kcat', '--modes', 'strict', '--kafka', `127.0.0.1:${broker.kafkaPort}`, '--kafka-pid', String(broker.pid), '--kafka-label', 'streambus-strict']);
+  report.capacityStrict = capacityRun(broker, input, MESSAGES);
+  await broker.stop();
+
+  log(`start to ready with ${READY_GB} GiB`);
+  report.startToReady = await startToReady(input, MESSAGES);
+
+  report.peerbench = { relaxedBroker: relaxed, strictBroker: strict };
+  const redisRelaxed = pick(relaxed, 'redis', 'relaxed');
+  const redisStrict = pick(relaxed, 'redis', 'strict');
+  const kafkaRelaxedAcksAll = pick(relaxed, 'streambus (kafkajs)', 'strict');
+  const kcatRelaxedAcksAll = pick(relaxed, 'streambus (kcat)', 'strict');
+  const kcatStrict = pick(strict, 'streambus-strict (kcat)', 'strict');
+  const kafkaStrict = pick(strict, 'streambus-strict (kafkajs)', 'strict');
+  const ratio = (a, b) => (a && b ? a / b : null);
+  report.summary = {
+    w1RelaxedKcatMsgs: kcatRelaxedAcksAll?.w1Msgs ?? null,
+    w1RelaxedKafkajsMsgs: kafkaRelaxedAcksAll?.w1Msgs ?? null,
+    w1StrictKcatMsgs: kcatStrict?.w1Msgs ?? null,
+    w1StrictKafkajsMsgs: kafkaStrict?.w1Msgs ?? null,
+    w1CapacityRelaxedMsgs: report.capacityRelaxed.msgsPerSec,
+    w1CapacityStrictMsgs: report.capacityStrict.msgsPerSec,
+    brokerCpuUsPerMsgCapacity: report.capacityRelaxed.brokerCpuUsPerMsg,
+    brokerCpuUsPerMsgPeerbenchKcat: kcatRelaxedAcksAll?.w1CpuUs ?? null,
+    w2P50Ms: kafkaRelaxedAcksAll?.p50 ?? null,
+    w2P99Ms: kafkaRelaxedAcksAll?.p99 ?? null,
+    w2P999Ms: kafkaRelaxedAcksAll?.p999 ?? null,
+    w3Msgs: kafkaRelaxedAcksAll?.w3Msgs ?? null,
+    idleRssMiB: report.idleRssBytes / 2 ** 20,
+    peakRssMiBW1Capacity: report.capacityRelaxed.peakRss / 2 ** 20,
+    startToReadyMs: report.startToReady.cleanStartMs,
+    startToReadyAfterCrashMs: report.startToReady.afterCrashStartMs,
+    redisRelaxedW1Msgs: redisRelaxed?.w1Msgs ?? null,
+    redisStrictW1Msgs: redisStrict?.w1Msgs ?? null,
+    redisW3Msgs: redisRelaxed?.w3Msgs ?? null,
+    ratios: {
+      w1RelaxedVsRedisRelaxed_kcat: ratio(kcatRelaxedAcksAll?.w1Msgs, redisRelaxed?.w1Msgs),
+      w1RelaxedVsRedisRelaxed_capacity: ratio(report.capacityRelaxed.msgsPerSec, redisRelaxed?.w1Msgs),
+      w1StrictVsRedisStrict_kcat: ratio(kcatStrict?.w1Msgs, redisStrict?.w1Msgs),
+      w1StrictVsRedisStrict_capacity: ratio(report.capacityStrict.msgsPerSec, redisStrict?.w1Msgs),
+      w3VsRedis: ratio(kafkaRelaxedAcksAll?.w3Msgs, redisRelaxed?.w3Msgs),
+    },
+    targets: { w1RelaxedVsRedis: 2, w1StrictVsRedisStrict: 3, brokerCpuUsPerMsg: 1, w2P99Ms: 1, w3VsRedis: 1, peakRssMiB: 80, startToReadyMs: 1000 },
+  };
+  report.finishedAt = new Date().toISOString();
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const out = join(ROOT, 'bench/results', QUICK ? 'broker-quick.json' : 'broker.json');
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(JSON.stringify(report.summary, null, 2));
+  log(`wrote ${out}`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));
