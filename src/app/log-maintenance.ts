@@ -1,6 +1,6 @@
 /**
  * Periodic log maintenance: retention (time and size, every 5 minutes as Kafka's
- * log.retention.check.interval.ms) and compaction of compacted topics (every storage.compactionInterval).
+ * log.retention.check.interval.ms) with expiry of long-idle idempotent producers, and compaction of compacted topics (every storage.compactionInterval).
  * Retention runs through the partition's append queue because deleting segments and appending must not
  * overlap; compaction runs beside appends (it only rewrites closed segments).
  */
@@ -11,6 +11,8 @@ import { compactLog } from '../storage/compaction.ts';
 import type { Service } from './broker-app.ts';
 
 export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
+/** Idle producers are forgotten after a day (Kafka's producer.id.expiration.ms). */
+export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
 export function logMaintenance(partitions: PartitionManager, compactionIntervalMs: number, log: Logger, now: () => number): Service {
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -21,6 +23,7 @@ export function logMaintenance(partitions: PartitionManager, compactionIntervalM
 
   const retention = async () => {
     for (const p of partitions.all()) {
+      p.producers.expire(now(), PRODUCER_ID_EXPIRATION_MS);
       const before = p.logStartOffset;
       const deleted = await p.maintain(() => p.log.applyRetention(now())).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'retention failed');

@@ -33,6 +33,8 @@ export interface PartitionLog {
   read(offset: number, maxBytes: number, maxOffset?: number): Promise<PartitionLogRead>;
   /** Base offset of the first batch with maxTimestamp >= `timestamp`, or undefined. */
   offsetForTimestamp(timestamp: number): Promise<number | undefined>;
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[];
   /** Deletes closed segments past retention; must not run concurrently with append. */
   applyRetention(nowMs?: number): Promise<number>;
   close(options?: { clean?: boolean }): Promise<void>;

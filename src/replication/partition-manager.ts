@@ -30,6 +30,9 @@ export interface LogFactory {
   close(): Promise<void>;
 }
 
+/** How much of each log's tail is scanned at start-up to rebuild idempotent-producer state. */
+export const PRODUCER_STATE_TAIL_BYTES = 64 * 1024 * 1024;
+
 export interface PartitionStatus {
   online: boolean;
   reason: string | null;
@@ -67,7 +70,9 @@ export class PartitionManager {
       try {
         if (fresh) await this.logs.remove(topic, index);
         const log = await this.logs.open(topic, index, settings);
-        list[index] = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
+        const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
+        if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+        list[index] = partition;
         this.offline.delete(key(topic, index));
       } catch (error) {
         this.offline.set(key(topic, index), error instanceof Error ? error.message : String(error));

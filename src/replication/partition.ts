@@ -129,6 +129,46 @@ export class Partition {
     };
   }
 
+  /**
+   * Rebuilds idempotent-producer state after a restart from the batches of the newest segments
+   * (about `tailBytes` of log). Producers whose last batch is older than that come back as unknown,
+   * for which any sequence is accepted, as after Kafka's producer-state expiry; retried batches are
+   * always recent, so their duplicates are still recognised.
+   */
+  async rebuildProducerState(tailBytes: number): Promise<number> {
+    const bases = this.log.segmentBaseOffsets();
+    let from = this.log.logStartOffset;
+    if (this.log.sizeBytes > tailBytes && bases.length > 2) from = Math.max(from, bases[bases.length - 2]!);
+    let offset = from;
+    let batches = 0;
+    const end = this.log.writtenOffset;
+    while (offset < end) {
+      const read = await this.log.read(offset, 4 * 1024 * 1024, end);
+      if (read.buffers.length === 0) break;
+      for (const chunk of read.buffers) {
+        for (let at = 0; at + 61 <= chunk.length; ) {
+          const size = chunk.readInt32BE(at + 8) + 12;
+          const baseOffset = Number(chunk.readBigInt64BE(at));
+          const lastOffsetDelta = chunk.readInt32BE(at + 23);
+          const producerId = chunk.readBigInt64BE(at + 43);
+          if (producerId >= 0n && baseOffset >= from) {
+            const baseSequence = chunk.readInt32BE(at + 53);
+            this.producers.record(
+              { producerId, producerEpoch: chunk.readInt16BE(at + 51), baseSequence, lastSequence: lastSequenceOf(baseSequence, lastOffsetDelta) },
+              baseOffset,
+              baseOffset + lastOffsetDelta,
+              Number(chunk.readBigInt64BE(at + 35)),
+            );
+            batches++;
+          }
+          offset = Math.max(offset, baseOffset + lastOffsetDelta + 1);
+          at += size;
+        }
+      }
+    }
+    return batches;
+  }
+
   /** Wakes every waiter (shutdown, deletion). */
   wakeAll(): void {
     const all = this.waiters;
