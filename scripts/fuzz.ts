@@ -123,7 +123,7 @@ function batchesOf(corpus: Buffer[]): Buffer[] {
 }
 
 /** Runs `count` frames; every tenth one also feeds a mutated record batch to readRecords. */
-export function fuzz(count: number, seed: number, corpus: Buffer[]): FuzzReport {
+export function fuzz(count: number, seed: number, corpus: Buffer[], progress = false): FuzzReport {
   const rng = new Rng(seed);
   const batches = batchesOf(corpus);
   const report: FuzzReport = { seed, frames: 0, decoded: 0, typedErrors: {}, batches: 0, failures: [], slowestMs: 0 };
@@ -153,6 +153,7 @@ export function fuzz(count: number, seed: number, corpus: Buffer[]): FuzzReport 
       }
       report.batches++;
     }
+    if (progress && i > 0 && i % 100000 === 0) console.error(`fuzz: ${i} frames, ${report.failures.length} failures`);
     if (i % 50000 === 0 && process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers > HEAP_LIMIT_BYTES) {
       report.failures.push(`memory above ${HEAP_LIMIT_BYTES} bytes at frame ${i}`);
       break;
@@ -172,7 +173,7 @@ async function main(argv: string[]): Promise<void> {
   await loadCompressionCodecs();
   console.log(`fuzz: ${count} frames, seed ${seed}`);
   const t0 = performance.now();
-  const report = fuzz(count, seed, loadCorpus());
+  const report = fuzz(count, seed, loadCorpus(), true);
   console.log(JSON.stringify({ ...report, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) }, null, 2));
   if (report.failures.length > 0) {
     console.error(`fuzz: FAILED; replay with --seed ${seed}`);

@@ -13,6 +13,7 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
 const XERIAL_HEADER_BYTES = 16;
 /** snappy-java's default block size. */
 const BLOCK_BYTES = 32 * 1024;
+const MAX_EXPANSION = 24;
 
 function invalid(message: string, cause?: unknown): StreamBusError {
   return new StreamBusError('SB_ERR_INVALID_BATCH', `snappy: ${message}`, { cause });
@@ -32,6 +33,9 @@ function rawLength(block: Buffer): number {
 function rawDecompress(block: Buffer, budget: number): Buffer {
   const n = rawLength(block);
   if (n > budget) throw invalid(`block declares ${n} bytes, more than the ${budget} allowed`);
+  // No snappy element expands more than about 21x (a 3-byte copy yields at most 64 bytes), so a larger
+  // declared length is a lie; refusing it early spares the zeroed output allocation.
+  if (n > block.length * MAX_EXPANSION + 64) throw invalid(`block of ${block.length} bytes cannot expand to ${n}`);
   try {
     const out = snappy.uncompress(block, budget);
     return Buffer.from(out.buffer, out.byteOffset, out.length);
