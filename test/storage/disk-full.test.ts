@@ -25,7 +25,8 @@ function mountTmpfs(): { path: string; unmount(): void } | undefined {
   return {
     path,
     unmount: () => {
-      spawnSync('umount', [path], { stdio: 'ignore' });
+      // Lazy: mappings of sealed segments may outlive the test until collected; the mount goes with them.
+      spawnSync('umount', ['-l', path], { stdio: 'ignore' });
       rmSync(path, { recursive: true, force: true });
     },
   };
