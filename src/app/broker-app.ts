@@ -97,6 +97,8 @@ export class BrokerApp {
     const kafka = await this.listener.start();
     this.phase = 'ready';
     this.parts.metrics.brokerUp.set(1);
+    // No replication yet: this broker alone is the controller and every partition's leader.
+    this.parts.metrics.raftLeader.set(1);
     this.parts.notify('READY=1');
     log.info({ kafkaPort: kafka, httpPort: http }, 'broker ready');
     return { kafka, http };
@@ -108,6 +110,7 @@ export class BrokerApp {
     this.phase = 'stopping';
     const { log } = this.parts;
     this.parts.metrics.brokerUp.set(0);
+    this.parts.metrics.raftLeader.set(0);
     this.parts.notify('STOPPING=1');
     log.info('broker stopping');
     await this.listener.stop();
