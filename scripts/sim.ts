@@ -65,7 +65,8 @@ function main(): number {
     if (result.violation !== null) {
       violations++;
       console.log(`VIOLATION ${result.violation}`);
-      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps} --verbose`);
+      const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
+      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness} --verbose`);
     }
   }
   const seconds = (performance.now() - began) / 1000;
