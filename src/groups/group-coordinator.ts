@@ -467,6 +467,16 @@ export class GroupCoordinator {
     return this.offsets.reset(group, topic, offsets);
   }
 
+  /**
+   * Deletes the committed offsets of deleted topics from every group (call after DeleteTopics).
+   * Resolves with the number of offsets removed once their tombstones are durable; rejects with the
+   * log's error if they could not be written (the offsets are already gone from memory).
+   */
+  async removeTopicOffsets(topics: readonly string[]): Promise<number> {
+    if (this.phase !== 'active') return 0;
+    return this.offsets.removeTopics(new Set(topics));
+  }
+
   /** Runs offset retention now (it also runs every offsetsRetentionCheckIntervalMs). */
   async expireOffsets(): Promise<ExpiredOffsets> {
     if (this.phase !== 'active') return { offsetsRemoved: 0, groupsRemoved: 0 };

@@ -165,6 +165,31 @@ export class OffsetManager {
     return { offsetsRemoved, groupsRemoved };
   }
 
+  /**
+   * Deletes every group's committed offsets of the given topics (they were deleted), with
+   * tombstones as one append; resolves once durable. Empty groups left without offsets are kept
+   * until the next retention check, as Kafka does.
+   */
+  async removeTopics(topics: ReadonlySet<string>): Promise<number> {
+    const sets: { groupId: string; offsets: TopicPartitionRef[]; deleteGroup: boolean }[] = [];
+    let removed = 0;
+    for (const group of this.groups.values()) {
+      const offsets: TopicPartitionRef[] = [];
+      for (const topic of topics) {
+        const partitions = group.offsets.get(topic);
+        if (partitions === undefined) continue;
+        for (const partition of [...partitions.keys()]) {
+          group.removeOffset(topic, partition);
+          offsets.push({ topic, partition });
+        }
+      }
+      if (offsets.length > 0) sets.push({ groupId: group.groupId, offsets, deleteGroup: false });
+      removed += offsets.length;
+    }
+    if (sets.length > 0) await this.store.storeTombstoneSets(sets);
+    return removed;
+  }
+
   /** Committed offset and lag of every group partition whose high watermark is known. */
   lag(highWatermark: (topic: string, partition: number) => bigint | number | undefined): GroupPartitionLag[] {
     const out: GroupPartitionLag[] = [];

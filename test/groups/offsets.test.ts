@@ -241,3 +241,19 @@ test('a commit in flight when its group is deleted does not bring the offset bac
   assert.equal(h.coordinator.inspectGroup('g'), undefined);
   assert.equal(h.coordinator.offsetFetch({ groupId: 'g', topics: null, requireStable: false }).topics.length, 0);
 });
+
+test('removeTopicOffsets: offsets of deleted topics go from every group, with tombstones', async () => {
+  const h = await makeCoordinator();
+  await h.coordinator.offsetCommit(commitRequest({ gone: { 0: 1n, 1: 2n }, kept: { 0: 3n } }));
+  await h.coordinator.offsetCommit(commitRequest({ gone: { 0: 4n } }, { groupId: 'other' }));
+  const before = h.log.records.length;
+  assert.equal(await h.coordinator.removeTopicOffsets(['gone', 'never-committed']), 3);
+  const all = h.coordinator.offsetFetch({ groupId: 'g', topics: null, requireStable: false });
+  assert.deepEqual(all.topics.map((t) => t.name), ['kept']);
+  assert.equal(h.coordinator.offsetFetch({ groupId: 'other', topics: null, requireStable: false }).topics.length, 0);
+  const tombstones = h.log.records.slice(before);
+  assert.equal(tombstones.length, 3);
+  assert.ok(tombstones.every((r) => r.value === null && decodeKey(r.key).kind === 'offset'));
+  assert.equal(await h.coordinator.removeTopicOffsets(['gone']), 0);
+  assert.equal(h.log.records.length, before + 3);
+});
