@@ -19,6 +19,10 @@ export const deleteTopics: Handler<20> = async (ctx, request, info) => {
       continue;
     }
     const result = await ctx.topics.delete(topic.name);
+    if (!result.error) {
+      // Committed offsets of a deleted topic must not resurface if a topic of that name is created again.
+      await ctx.groups.removeTopicOffsets([topic.name]).catch((err: unknown) => ctx.log.error({ err, topic: topic.name }, 'could not remove committed offsets of a deleted topic'));
+    }
     responses.push({
       name: topic.name,
       topicId: info.apiVersion >= 6 ? topic.topicId : ZERO_UUID,
