@@ -217,15 +217,29 @@ async function main(): Promise<void> {
   };
   console.log('crc32c', report['crc32c']);
 
-  // Appends, next to fio.
-  const appends: Array<AppendRun & { fioMBps?: number; fioError?: string; ratioToFio?: number }> = [];
+  // Appends, next to fio. The disk is shared, so ours and fio alternate, REPS times each, and the
+  // report keeps every sample and compares medians.
+  const REPS = quick ? 1 : 3;
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const appends: Array<AppendRun & { samplesMBps: number[]; fioMBps?: number; fioSamplesMBps?: number[]; fioError?: string; ratioToFio?: number }> = [];
   for (const batchBytes of [100 * KiB, MiB]) {
     for (const ioMode of ['direct', 'buffered'] as const) {
       for (const syncIntervalMs of [0, 1000]) {
-        const total = volume(syncIntervalMs === 0 && ioMode === 'buffered' ? 384 * MiB : 768 * MiB) / (batchBytes === MiB ? 1 : 3);
-        const ours = await appendRun(native, batchBytes, ioMode, syncIntervalMs, Math.floor(total));
-        const theirs = fioAppend(batchBytes, ioMode, syncIntervalMs === 0, Math.floor(total / batchBytes) * batchBytes);
-        const row = { ...ours, ...('error' in theirs ? { fioError: theirs.error } : { fioMBps: theirs.mbPerSecond, ratioToFio: ours.mbPerSecond / theirs.mbPerSecond }) };
+        const base = syncIntervalMs === 0 && ioMode === 'buffered' ? 128 * MiB : 256 * MiB;
+        const total = Math.floor(volume(base) / (batchBytes === MiB ? 1 : 2));
+        const ours: AppendRun[] = [];
+        const theirs: number[] = [];
+        let fioError: string | undefined;
+        for (let rep = 0; rep < REPS; rep++) {
+          ours.push(await appendRun(native, batchBytes, ioMode, syncIntervalMs, total));
+          const f = fioAppend(batchBytes, ioMode, syncIntervalMs === 0, Math.floor(total / batchBytes) * batchBytes);
+          if ('error' in f) fioError = f.error;
+          else theirs.push(f.mbPerSecond);
+        }
+        const samplesMBps = ours.map((o) => o.mbPerSecond);
+        const mid = ours.find((o) => o.mbPerSecond === median(samplesMBps))!;
+        const fioMBps = theirs.length ? median(theirs) : undefined;
+        const row = { ...mid, samplesMBps, ...(fioMBps !== undefined ? { fioMBps, fioSamplesMBps: theirs, ratioToFio: mid.mbPerSecond / fioMBps } : { fioError }) };
         appends.push(row);
         console.log('append', JSON.stringify(row));
       }
