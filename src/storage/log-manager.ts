@@ -7,7 +7,7 @@
  * A failed fsync or I/O error in any log takes the whole directory offline (`dirOffline`): every log
  * is marked offline and refuses reads and writes until restart, since the device is suspect.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Clock } from '../io/clock.ts';
 import type { Disk, FsStats } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
@@ -183,7 +183,7 @@ export class LogManager {
   /** Bytes held by each partition's log (online ones). */
   partitionSizes(): PartitionSize[] {
     return this.#onlineLogs().map((log) => {
-      const { topic, partition } = parsePartitionDirName(log.dir.slice(this.dataDir.length + 1))!;
+      const { topic, partition } = parsePartitionDirName(basename(log.dir))!;
       return { topic, partition, sizeBytes: log.sizeBytes };
     });
   }
