@@ -8,7 +8,7 @@
  * may escape, no single decode may take long (no loops), and memory must stay flat (no allocation driven
  * by a length field). The seed is printed so any failure replays with --seed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeRequest } from '../src/protocol/kafka/codec.ts';
 import { readRecords, splitBatches } from '../src/protocol/kafka/record-batch/index.ts';
@@ -146,10 +146,17 @@ export function fuzz(count: number, seed: number, corpus: Buffer[], progress = f
     report.frames++;
     if (i % 10 === 0 && batches.length > 0) {
       const batch = mutate(batches[rng.int(batches.length)]!, rng);
+      const b0 = performance.now();
       try {
         readRecords(batch, 4 * 1024 * 1024);
       } catch (e) {
         note(e, ['SB_ERR_INVALID_BATCH'], `batch at frame ${i}`);
+      }
+      const bms = performance.now() - b0;
+      if (bms > report.slowestMs) report.slowestMs = bms;
+      if (bms > SLOW_DECODE_MS && process.env.STREAMBUS_FUZZ_DUMP) writeFileSync(`${process.env.STREAMBUS_FUZZ_DUMP}/slow-batch-${i}.bin`, batch);
+      if (bms > SLOW_DECODE_MS && report.failures.length < 20) {
+        report.failures.push(`batch at frame ${i} (codec ${batch.length > 22 ? batch.readInt16BE(21) & 7 : '?'}, ${batch.length} bytes) took ${bms.toFixed(0)} ms`);
       }
       report.batches++;
     }

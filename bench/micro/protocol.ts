@@ -12,7 +12,8 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem, platform, arch } from 'node:os';
 import { dirname } from 'node:path';
 import { decodeRequest, decodeResponse, encodeRequestFrame, encodeResponseFrame } from '../../src/protocol/kafka/codec.ts';
-import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/index.ts';
+import { buildRecordBatch, readRecords } from '../../src/protocol/kafka/record-batch/index.ts';
+import { compress, decompress, loadCompressionCodecs } from '../../src/protocol/kafka/compression/index.ts';
 import { Reader } from '../../src/protocol/kafka/reader.ts';
 import { Writer } from '../../src/protocol/kafka/writer.ts';
 import { crc32c } from '../../src/util/crc32c.ts';
@@ -81,7 +82,8 @@ function gitCommit(): string {
 }
 
 /** Runs every case; `batchBytes` sizes the record batch (1 MiB for the report, tiny in tests). */
-export function runProtocolBench(targetMs: number, batchBytes = 1024 * 1024): BenchReport {
+export async function runProtocolBench(targetMs: number, batchBytes = 1024 * 1024): Promise<BenchReport> {
+  await loadCompressionCodecs();
   const value = Buffer.alloc(batchBytes - 200, 'v');
   const batch = buildRecordBatch([{ key: Buffer.from('key'), value, timestamp: 1700000000000n }]);
   const results: BenchResult[] = [];
@@ -127,6 +129,17 @@ export function runProtocolBench(targetMs: number, batchBytes = 1024 * 1024): Be
     return s;
   }));
 
+  // Codecs over a compressible payload of the batch's size (JSON-like text), and reading the records of
+  // a compressed batch (what validating a compressed Produce costs).
+  const text = Buffer.from(Array.from({ length: Math.ceil(batchBytes / 64) }, (_, i) => `{"id":${i},"user":"u${i % 97}","event":"click"}`.padEnd(64, ' ')).join('')).subarray(0, batchBytes);
+  for (const [codec, name] of [[1, 'gzip'], [2, 'snappy'], [3, 'lz4'], [4, 'zstd']] as const) {
+    const packed = compress(codec, text);
+    results.push(measure(`${name} compress (payload)`, targetMs, () => compress(codec, text), text.length));
+    results.push(measure(`${name} decompress (payload)`, targetMs, () => decompress(codec, packed), text.length));
+  }
+  const zstdBatch = buildRecordBatch(Array.from({ length: 100 }, (_, i) => ({ value: text.subarray(i * (text.length / 100), (i + 1) * (text.length / 100)), timestamp: 1700000000000n })), { compression: 4 });
+  results.push(measure('read records of a zstd batch (100 records)', targetMs, () => readRecords(zstdBatch), text.length));
+
   // CRC-32C over the batch (what produce validation and log recovery pay per batch).
   results.push(measure('crc32c js (batch)', targetMs, () => crc32c(batch), batch.length));
   const native = loadNativeCrc();
@@ -147,7 +160,7 @@ export function runProtocolBench(targetMs: number, batchBytes = 1024 * 1024): Be
   };
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   let targetMs = 400;
   let out = 'bench/results/micro-protocol.json';
   for (let i = 0; i < argv.length; i++) {
@@ -155,11 +168,11 @@ function main(argv: string[]): void {
     else if (argv[i] === '--out') out = argv[++i]!;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  const report = runProtocolBench(targetMs);
+  const report = await runProtocolBench(targetMs);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   for (const r of report.results) console.log(`${r.name.padEnd(52)} ${String(r.nsPerOp).padStart(12)} ns/op${r.mbPerSecond ? `  ${r.mbPerSecond} MB/s` : ''}`);
   console.log(`native crc32c: ${report.nativeCrc32c}; wrote ${out}`);
 }
 
-if (process.argv[1] && /bench\/micro\/protocol\.(js|ts)$/.test(process.argv[1])) main(process.argv.slice(2));
+if (process.argv[1] && /bench\/micro\/protocol\.(js|ts)$/.test(process.argv[1])) await main(process.argv.slice(2));

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runProtocolBench } from '../../../bench/micro/protocol.ts';
 
-test('protocol micro-benchmark runs on tiny inputs', () => {
-  const report = runProtocolBench(2, 4096);
+test('protocol micro-benchmark runs on tiny inputs', async () => {
+  const report = await runProtocolBench(2, 4096);
   const names = report.results.map((r) => r.name);
-  for (const want of ['produce v9 request decode', 'produce v9 request encode', 'fetch v12 response encode', 'varint decode', 'crc32c js']) {
+  for (const want of ['produce v9 request decode', 'produce v9 request encode', 'fetch v12 response encode', 'varint decode', 'crc32c js', 'zstd decompress', 'lz4 decompress']) {
     assert.ok(names.some((n) => n.startsWith(want)), `case ${want}`);
   }
   for (const r of report.results) assert.ok(r.nsPerOp > 0 && r.ops > 0, r.name);

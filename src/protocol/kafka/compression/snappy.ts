@@ -1,12 +1,13 @@
 /**
  * Snappy for record batches. Kafka's Java client writes the xerial framing (snappy-java's stream format:
  * a 16-byte header, then blocks of int32 length + raw snappy); librdkafka writes raw snappy. We decode
- * both and encode the xerial framing, which every client reads. The codec itself is snappyjs (pure
- * JavaScript, bounds-checked, honours a maximum output length).
+ * both and encode the xerial framing, which every client reads. Blocks decode with our own bounds-checked
+ * decoder (snappy-raw.ts, which says why) and encode with snappyjs.
  *
  * xerial header: 0x82 'S' 'N' 'A' 'P' 'P' 'Y' 0x00, int32 version, int32 compatible version.
  */
 import snappy from 'snappyjs';
+import { snappyRawDecode, snappyRawHeader } from './snappy-raw.ts';
 import { StreamBusError } from '../../../util/errors.ts';
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -19,29 +20,13 @@ function invalid(message: string, cause?: unknown): StreamBusError {
   return new StreamBusError('SB_ERR_INVALID_BATCH', `snappy: ${message}`, { cause });
 }
 
-/** The uncompressed length a raw snappy block declares (its leading uvarint). */
-function rawLength(block: Buffer): number {
-  let value = 0;
-  for (let i = 0, shift = 0; i < 5 && i < block.length; i++, shift += 7) {
-    const b = block[i]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return value;
-  }
-  throw invalid('bad length preamble');
-}
-
 function rawDecompress(block: Buffer, budget: number): Buffer {
-  const n = rawLength(block);
+  const n = snappyRawHeader(block).length;
   if (n > budget) throw invalid(`block declares ${n} bytes, more than the ${budget} allowed`);
   // No snappy element expands more than about 21x (a 3-byte copy yields at most 64 bytes), so a larger
-  // declared length is a lie; refusing it early spares the zeroed output allocation.
+  // declared length is a lie; refusing it early spares the output allocation.
   if (n > block.length * MAX_EXPANSION + 64) throw invalid(`block of ${block.length} bytes cannot expand to ${n}`);
-  try {
-    const out = snappy.uncompress(block, budget);
-    return Buffer.from(out.buffer, out.byteOffset, out.length);
-  } catch (e) {
-    throw invalid('corrupt block', e);
-  }
+  return snappyRawDecode(block);
 }
 
 export function snappyDecode(data: Buffer, maxBytes: number): Buffer {
