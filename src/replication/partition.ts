@@ -93,6 +93,15 @@ export class Partition {
     return run;
   }
 
+  /**
+   * Resolves once every offset below `offset` is visible to consumers: written to the file (handed to
+   * the operating system, so it survives the broker process dying) or, in strict mode, durable.
+   */
+  waitVisible(offset: number): Promise<void> {
+    if (this.options.strictDurability) return this.waitDurable(offset);
+    return offset <= this.log.writtenOffset ? Promise.resolve() : this.log.waitWritten(offset - 1);
+  }
+
   /** Resolves once every offset below `offset` is durable (fdatasync returned). */
   waitDurable(offset: number): Promise<void> {
     return offset <= this.log.durableOffset ? Promise.resolve() : this.log.waitDurable(offset - 1);

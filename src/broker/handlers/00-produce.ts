@@ -1,7 +1,7 @@
 /**
  * Produce (0), versions 3-7 (ProduceRequest.json): the write path.
  *   validate the batch header (produce-validation.ts) -> idempotence check and append (Partition)
- *   -> with storage.syncInterval 0, wait for fdatasync -> answer.
+ *   -> wait until written (syncInterval > 0) or fdatasync'd (syncInterval 0) -> answer.
  * Batches are appended exactly as received (a view into the request frame), with base offset and
  * leader epoch stamped in place; LogAppendTime topics also get maxTimestamp and a new CRC (KIP-32).
  * acks=0 gets no response at all; acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
@@ -89,11 +89,12 @@ async function appendPartition(
       case 'appended':
         break;
     }
-    if (ctx.config.storage.syncInterval === 0) {
-      const durable = partition.waitDurable(result.lastOffset + 1);
-      if (acks === 0) durable.catch((err: unknown) => ctx.log.error({ err, topic: topicName, partition: index }, 'sync failed'));
-      else await durable;
-    }
+    // Acknowledge once the records are visible to consumers: written to the operating system (they
+    // survive the broker process dying) or, with storage.syncInterval 0, fdatasync'd. Kafka's leader
+    // likewise answers acks=1/-1 only after the append, and a consumer fetching right after sees it.
+    const visible = partition.waitVisible(result.lastOffset + 1);
+    if (acks === 0) visible.catch((err: unknown) => ctx.log.error({ err, topic: topicName, partition: index }, 'write failed'));
+    else await visible;
     ctx.metrics.appended(topicName, batch.recordCount, bytes.length, (performance.now() - receivedAt) / 1000);
     return { index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs, logStartOffset: BigInt(partition.logStartOffset), errorMessage: null };
   } catch (err) {
