@@ -8,6 +8,8 @@ export interface PartitionLogRead {
   /** Whole record batches in order, as views (never copied); the first may start before the asked offset. */
   readonly buffers: Buffer[];
   readonly sizeBytes: number;
+  /** One past the last offset returned (the asked offset when nothing was returned). */
+  readonly nextOffset: number;
 }
 
 export interface PartitionLog {

@@ -121,7 +121,7 @@ export class Partition {
         new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.log.logStartOffset}, ${this.highWatermark}] of ${this.topic}-${this.index}`),
       );
     }
-    if (offset === this.highWatermark) return Promise.resolve({ buffers: [], sizeBytes: 0 });
+    if (offset === this.highWatermark) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
     return this.log.read(offset, maxBytes, this.highWatermark);
   }
 

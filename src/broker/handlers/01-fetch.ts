@@ -22,6 +22,8 @@ interface Slot {
   errorCode: number;
   buffers: Buffer[];
   bytes: number;
+  /** One past the last offset read so far (the fetch offset when nothing was read). */
+  nextOffset: number;
 }
 
 /** Upper bound on how long one Fetch may wait, whatever the client asks. */
@@ -41,6 +43,7 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
         errorCode: 0,
         buffers: [],
         bytes: 0,
+        nextOffset: Number(p.fetchOffset),
       };
       if (!topic || p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
@@ -55,9 +58,14 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
   }
 
   let total = await readAll(ctx, slots, request.maxBytes);
-  const waitMs = Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
-  if (total < Math.max(1, request.minBytes) && waitMs > 0 && !slots.some((s) => s.errorCode !== 0)) {
-    await waitForData(slots, waitMs);
+  const deadline = performance.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
+  const minBytes = Math.max(1, request.minBytes);
+  // Long poll: wait for data until min_bytes are available or max_wait_ms has passed. An error on
+  // any partition answers at once, so the client can act on it.
+  while (total < minBytes && !slots.some((s) => s.errorCode !== 0)) {
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    await waitForData(slots, left);
     total = await readAll(ctx, slots, request.maxBytes);
   }
 
@@ -112,6 +120,7 @@ async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: numbe
       const read = await p.read(s.fetchOffset, Math.max(1, budget));
       s.buffers = read.buffers;
       s.bytes = read.sizeBytes;
+      s.nextOffset = read.buffers.length > 0 ? read.nextOffset : s.fetchOffset;
       total += read.sizeBytes;
     } catch (err) {
       const mapped = kafkaErrorForStorage(err);
@@ -122,7 +131,7 @@ async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: numbe
   return total;
 }
 
-/** Resolves when any slot's partition gets data past its fetch offset, or after `ms`. */
+/** Resolves when any slot's partition gets data past what was read so far, or after `ms`. */
 function waitForData(slots: Slot[], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const cancels: (() => void)[] = [];
@@ -135,6 +144,6 @@ function waitForData(slots: Slot[], ms: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(finish, ms);
-    for (const s of slots) if (s.partition) cancels.push(s.partition.onData(s.fetchOffset, finish));
+    for (const s of slots) if (s.partition) cancels.push(s.partition.onData(s.nextOffset, finish));
   });
 }
