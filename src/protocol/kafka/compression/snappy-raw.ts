@@ -13,6 +13,9 @@
  */
 import { StreamBusError } from '../../../util/errors.ts';
 
+/** Runs shorter than this copy faster in a loop than through a native call. */
+const SHORT_COPY = 32;
+
 function invalid(message: string): StreamBusError {
   return new StreamBusError('SB_ERR_INVALID_BATCH', `snappy: ${message}`);
 }
@@ -53,9 +56,12 @@ export function snappyRawDecode(src: Uint8Array): Buffer {
       n += 1;
       if (n > end - s) throw invalid('literal overruns the input');
       if (n > length - o) throw invalid('literal overruns the declared length');
-      out.set(src.subarray(s, s + n), o);
+      if (n < SHORT_COPY) for (let i = 0; i < n; i++) out[o++] = src[s + i]!;
+      else {
+        out.set(src.subarray(s, s + n), o);
+        o += n;
+      }
       s += n;
-      o += n;
       continue;
     }
     let n: number;
@@ -78,11 +84,11 @@ export function snappyRawDecode(src: Uint8Array): Buffer {
     if (offset === 0 || offset > o) throw invalid(`copy offset ${offset} outside the ${o} bytes written`);
     if (n > length - o) throw invalid('copy overruns the declared length');
     let from = o - offset;
-    if (offset >= n) {
-      out.copy(out, o, from, from + n);
+    if (offset >= n && n >= SHORT_COPY) {
+      out.copyWithin(o, from, from + n);
       o += n;
     } else {
-      // Overlapping copy repeats the last `offset` bytes: byte by byte.
+      // Short or overlapping (repeating the last `offset` bytes): byte by byte, in order.
       for (let i = 0; i < n; i++) out[o++] = out[from++]!;
     }
   }
