@@ -20,6 +20,8 @@ export interface TopicResult {
 
 export class TopicService {
   private readonly creating = new Map<string, Promise<TopicResult>>();
+  /** Effective configs per topic record; records are replaced (never changed) when configs change. */
+  private readonly configsCache = new WeakMap<TopicRecord, Readonly<Record<string, string>>>();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -41,8 +43,14 @@ export class TopicService {
     };
   }
 
-  effectiveConfigs(topic: TopicRecord): Record<string, string> {
-    return effectiveTopicConfigs(topic.configs, this.brokerTopicDefaults());
+  /** The topic's configs with broker and built-in defaults filled in (cached: produce reads them per request). */
+  effectiveConfigs(topic: TopicRecord): Readonly<Record<string, string>> {
+    let configs = this.configsCache.get(topic);
+    if (!configs) {
+      configs = Object.freeze(effectiveTopicConfigs(topic.configs, this.brokerTopicDefaults()));
+      this.configsCache.set(topic, configs);
+    }
+    return configs;
   }
 
   logSettings(topic: TopicRecord): LogSettings {

@@ -9,6 +9,13 @@
 import { Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
 
 const WINDOW_SECONDS = 10;
+/**
+ * At most about this many latency observations per second reach the summary; beyond it produce
+ * requests are sampled evenly. A summary observation costs tens of microseconds (t-digest inserts in
+ * every age bucket), which at tens of thousands of requests per second would be a large share of the
+ * broker's CPU; a few hundred samples a second estimate the quantiles just as well.
+ */
+const LATENCY_SAMPLES_PER_SECOND = 256;
 
 export interface LagSample {
   group: string;
@@ -26,6 +33,12 @@ export class KafkaMetrics {
   private readonly bytesOut: Counter;
   private readonly window = new Float64Array(WINDOW_SECONDS);
   private windowSecond = 0;
+  private latencyStride = 1;
+  private latencySeen = 0;
+  private latencySecond = 0;
+  private latencyThisSecond = 0;
+  private readonly requestChildren = new Map<string, { ok: Counter.Internal; failed: Counter.Internal; seconds: Histogram.Internal<string> }>();
+  private readonly topicChildren = new Map<string, { bytesIn: Counter.Internal; bytesOut: Counter.Internal }>();
 
   constructor(registry: Registry, now: () => number, lagSource: () => LagSample[]) {
     this.messages = new Counter({ name: 'streambus_messages_total', help: 'Records appended to partition logs', registers: [registry] });
@@ -75,21 +88,49 @@ export class KafkaMetrics {
   private readonly now: () => number;
 
   request(api: string, seconds: number, failed: boolean): void {
-    this.requests.inc({ api, error: failed ? 'true' : 'false' });
-    this.requestSeconds.observe({ api }, seconds);
+    // Label children are looked up once per API: resolving labels on every call hashes them each time.
+    let c = this.requestChildren.get(api);
+    if (!c) {
+      c = { ok: this.requests.labels(api, 'false'), failed: this.requests.labels(api, 'true'), seconds: this.requestSeconds.labels(api) };
+      this.requestChildren.set(api, c);
+    }
+    (failed ? c.failed : c.ok).inc();
+    c.seconds.observe(seconds);
   }
 
   /** Records appended: `latencySeconds` from request received to durable. */
   appended(topic: string, records: number, bytes: number, latencySeconds: number): void {
     this.messages.inc(records);
-    this.bytesIn.inc({ topic }, bytes);
-    this.latency.observe(latencySeconds);
-    this.rotate(this.now());
+    this.topic(topic).bytesIn.inc(bytes);
+    const nowMs = this.now();
+    this.sampleLatency(nowMs, latencySeconds);
+    this.rotate(nowMs);
     this.window[this.windowSecond % WINDOW_SECONDS]! += records;
   }
 
   fetched(topic: string, bytes: number): void {
-    if (bytes > 0) this.bytesOut.inc({ topic }, bytes);
+    if (bytes > 0) this.topic(topic).bytesOut.inc(bytes);
+  }
+
+  private topic(name: string): { bytesIn: Counter.Internal; bytesOut: Counter.Internal } {
+    let c = this.topicChildren.get(name);
+    if (!c) {
+      c = { bytesIn: this.bytesIn.labels(name), bytesOut: this.bytesOut.labels(name) };
+      this.topicChildren.set(name, c);
+    }
+    return c;
+  }
+
+  /** Observes every `latencyStride`-th latency; the stride follows the previous second's rate. */
+  private sampleLatency(nowMs: number, seconds: number): void {
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.latencySecond) {
+      this.latencyStride = Math.max(1, Math.ceil(this.latencyThisSecond / LATENCY_SAMPLES_PER_SECOND));
+      this.latencySecond = second;
+      this.latencyThisSecond = 0;
+    }
+    this.latencyThisSecond++;
+    if (this.latencySeen++ % this.latencyStride === 0) this.latency.observe(seconds);
   }
 
   /** Moves the per-second window forward to `nowMs`, clearing the seconds that passed. */
