@@ -191,3 +191,41 @@ export async function fetchAll(conn: RawKafka, topic: string, partition: number,
   }
   throw new Error(`fetchAll ${topic}/${partition}: more than ${maxRounds} rounds`);
 }
+
+/** Creates a topic with CreateTopics v7; returns the error code (0, or 36 if it exists). */
+export async function createTopic(conn: RawKafka, name: string, partitions: number, configs: Record<string, string> = {}): Promise<number> {
+  const res = await conn.request(19, 7, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })) }],
+    timeoutMs: 10_000,
+    validateOnly: false,
+  });
+  return res.topics[0]!.errorCode;
+}
+
+/**
+ * Commits offsets for a group with no members (generation -1, empty member id: a "simple" commit,
+ * as admin tools do) with OffsetCommit v8; returns the error code per partition.
+ */
+export async function commitOffsets(conn: RawKafka, groupId: string, topic: string, offsets: ReadonlyMap<number, bigint>): Promise<Map<number, number>> {
+  const res = await conn.request(8, 8, {
+    groupId,
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    topics: [{ name: topic, partitions: [...offsets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: '' })) }],
+  });
+  return new Map(res.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode]));
+}
+
+/** Committed offsets (-1 when none) of a group's partitions, with OffsetFetch v8. */
+export async function fetchOffsets(conn: RawKafka, groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, bigint>> {
+  const res = await conn.request(9, 8, { groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [...partitions] }] }], requireStable: false });
+  const group = res.groups[0]!;
+  if (group.errorCode !== 0) throw new Error(`OffsetFetch ${groupId}: error ${group.errorCode}`);
+  const out = new Map<number, bigint>();
+  for (const p of group.topics[0]?.partitions ?? []) {
+    if (p.errorCode !== 0) throw new Error(`OffsetFetch ${groupId} ${topic}/${p.partitionIndex}: error ${p.errorCode}`);
+    out.set(p.partitionIndex, p.committedOffset);
+  }
+  return out;
+}
