@@ -31,6 +31,8 @@ export interface PartitionLog {
   waitWritten(offset: number): Promise<void>;
   /** Resolves once the batch holding `offset` and all before it are durable. */
   waitDurable(offset: number): Promise<void>;
+  /** Makes everything appended before the call durable now, whatever the sync interval (shares a sync in progress). */
+  sync(): Promise<void>;
   /** Whole batches from the one holding `offset`, at least one, up to `maxBytes`, base offsets below `maxOffset`. */
   read(offset: number, maxBytes: number, maxOffset?: number): Promise<PartitionLogRead>;
   /** Base offset of the first batch with maxTimestamp >= `timestamp`, or undefined. */
