@@ -26,8 +26,12 @@ export interface KafkaClientOptions {
   retry?: Partial<RetryOptions>;
 }
 
-/** Where a request goes. */
-export type Target = 'any' | 'controller' | { node: number } | { coordinator: string };
+/**
+ * Where a request goes. A coordinator target may name its own `link`: requests with different link
+ * names travel on different connections, so one group member's JoinGroup (which the coordinator holds
+ * during a rebalance) never delays another member's heartbeats in the same client.
+ */
+export type Target = 'any' | 'controller' | { node: number } | { coordinator: string; link?: string };
 
 interface Address {
   host: string;
@@ -168,11 +172,14 @@ export class ClientCore {
     );
   }
 
-  /** The leader of a partition, from the cache or fresh metadata; throws a retriable Kafka error when unknown. */
-  async leaderOf(topic: string, partition: number): Promise<number> {
+  /**
+   * The leader of a partition, from the cache or fresh metadata; throws a retriable Kafka error when
+   * unknown. `allowAutoCreate` is for producers, which ask the broker to create unknown topics as Kafka's do.
+   */
+  async leaderOf(topic: string, partition: number, allowAutoCreate = false): Promise<number> {
     let t = this.topicsCache.get(topic);
     if (!t || !t.partitions.some((p) => p.partition === partition)) {
-      t = (await this.metadata([topic])).topics.find((x) => x.name === topic);
+      t = (await this.metadata([topic], { allowAutoCreate })).topics.find((x) => x.name === topic);
       if (t?.error) throw t.error;
     }
     const p = t?.partitions.find((x) => x.partition === partition);
@@ -225,7 +232,7 @@ export class ClientCore {
       if (!b) throw new KafkaResponseError(8, `broker ${target.node} is not in the metadata`);
       return this.linkTo('data', b);
     }
-    return this.linkTo('group', await this.findCoordinator(target.coordinator));
+    return this.linkTo(target.link ? `group:${target.link}` : 'group', await this.findCoordinator(target.coordinator));
   }
 
   private async anyLink(): Promise<BrokerLink> {
@@ -245,7 +252,7 @@ export class ClientCore {
     throw last;
   }
 
-  private async linkTo(purpose: 'data' | 'group', address: Address): Promise<BrokerLink> {
+  private async linkTo(purpose: string, address: Address): Promise<BrokerLink> {
     const key = `${purpose}|${address.host}:${address.port}`;
     const existing = this.links.get(key);
     if (existing) {

@@ -42,6 +42,7 @@ export interface GroupConsumerOptions {
 /** Errors after which the member must rejoin (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID). */
 const REJOIN = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 const MAX_JOIN_ATTEMPTS = 10;
+let membersCreated = 0;
 
 export class GroupConsumer {
   private memberId = '';
@@ -55,6 +56,8 @@ export class GroupConsumer {
   private assigned: TopicPartitions[] = [];
   private readonly fetcher: Fetcher;
   private readonly o: Required<Omit<GroupConsumerOptions, 'fetch'>>;
+  /** This member's own coordinator connection (see Target). */
+  private readonly coordinator: { coordinator: string; link: string };
 
   constructor(
     private readonly core: ClientCore,
@@ -70,6 +73,7 @@ export class GroupConsumer {
       ...options,
     };
     this.fetcher = new Fetcher(core, this.o.resetPolicy, options.fetch);
+    this.coordinator = { coordinator: options.groupId, link: `member-${++membersCreated}` };
   }
 
   get assignment(): TopicPartitions[] {
@@ -130,7 +134,7 @@ export class GroupConsumer {
     if (!this.joined || this.o.groupInstanceId !== null) return;
     this.joined = false;
     await this.core
-      .request({ coordinator: this.o.groupId }, API_KEYS.LeaveGroup, (v) =>
+      .request(this.coordinator, API_KEYS.LeaveGroup, (v) =>
         v >= 3 ? { groupId: this.o.groupId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: null }] } : { groupId: this.o.groupId, memberId: this.memberId },
       )
       .catch(() => undefined); // leaving is best effort: the session timeout removes us anyway
@@ -168,7 +172,7 @@ export class GroupConsumer {
     const { groupId } = this.o;
     const subscription = encodeSubscription(this.o.topics);
     const { body: joined } = await this.core.request(
-      { coordinator: groupId },
+      this.coordinator,
       API_KEYS.JoinGroup,
       () => ({
         groupId,
@@ -191,7 +195,7 @@ export class GroupConsumer {
     const protocolName = joined.protocolName ?? this.o.assignor;
     const assignments = joined.leader === joined.memberId ? await this.leaderAssignments(protocolName, joined.members) : [];
     const { body: synced } = await this.core.request(
-      { coordinator: groupId },
+      this.coordinator,
       API_KEYS.SyncGroup,
       () => ({ groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, protocolType: 'consumer', protocolName, assignments }),
       this.o.rebalanceTimeoutMs + 10_000,
@@ -246,7 +250,7 @@ export class GroupConsumer {
 
   private async heartbeat(): Promise<void> {
     try {
-      const { body } = await this.core.request({ coordinator: this.o.groupId }, API_KEYS.Heartbeat, () => ({
+      const { body } = await this.core.request(this.coordinator, API_KEYS.Heartbeat, () => ({
         groupId: this.o.groupId,
         generationId: this.generationId,
         memberId: this.memberId,

@@ -57,7 +57,7 @@ export async function produce(core: ClientCore, topic: string, partition: number
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const build = () => ({ transactionalId: null, acks, timeoutMs, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
   return core.retry(async () => {
-    const leader = await core.leaderOf(topic, partition);
+    const leader = await core.leaderOf(topic, partition, true);
     if (acks === 0) {
       await core.requestWithoutResponse({ node: leader }, build);
       return { baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n };
