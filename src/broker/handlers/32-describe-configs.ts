@@ -2,7 +2,8 @@
  * DescribeConfigs (32), versions 0-4 (DescribeConfigsRequest.json). Topic resources (type 2) list every
  * topic config StreamBus stores, with its source: 1 topic override, 5 broker default (from broker.yaml),
  * 5 static default otherwise. Broker resources (type 4) list the broker's own Kafka-visible settings,
- * read-only. Other resource types get INVALID_REQUEST.
+ * read-only. Other resource types get INVALID_REQUEST. is_default exists only in v0; v1+ say the same
+ * with config_source (KIP-226), and the encoder refuses a set is_default there.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { TOPIC_CONFIGS } from '../../metadata/topic-configs.ts';
@@ -15,7 +16,7 @@ const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
 
-export const describeConfigs: Handler<32> = (ctx, request) => ({
+export const describeConfigs: Handler<32> = (ctx, request, info) => ({
   throttleTimeMs: 0,
   results: request.resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
@@ -31,7 +32,7 @@ export const describeConfigs: Handler<32> = (ctx, request) => ({
         errorMessage: null,
         configs: TOPIC_CONFIGS.filter((c) => wanted(c.name)).map((c) => {
           const source = c.name in topic.configs ? SOURCE_TOPIC : c.name in brokerDefaults ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT;
-          return { name: c.name, value: effective[c.name]!, readOnly: false, isDefault: source !== SOURCE_TOPIC, configSource: source, isSensitive: false, synonyms: [] };
+          return { name: c.name, value: effective[c.name]!, readOnly: false, isDefault: info.apiVersion === 0 && source !== SOURCE_TOPIC, configSource: source, isSensitive: false, synonyms: [] };
         }),
       };
     }
