@@ -41,7 +41,7 @@ export function produceCommand(y: Argv, _services: CliServices): Argv {
         .option('key-separator', { alias: 'K', type: 'string', describe: 'Split each line at the first SEP into key and value' })
         .option('header', { alias: 'H', type: 'string', array: true, describe: 'Header key=value added to every message (repeatable)' })
         .option('acks', { type: 'string', choices: ['-1', '0', '1', 'all'], default: '-1', describe: 'Acknowledgements to wait for' })
-        .option('compression', { alias: 'z', type: 'string', choices: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none' })
+        .option('compression', { alias: 'z', type: 'string', choices: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], default: 'none', describe: 'Batch compression codec' })
         .option('batch-size', { type: 'number', default: 10_000, describe: 'Most messages per batch (batches also stop near 1 MiB)' })
         .option('max-in-flight', { type: 'number', default: 5, describe: 'Produce requests awaiting an answer at once' })
         .option('progress', { type: 'boolean', describe: 'Show progress on stderr (default: when stderr is a terminal)' })
