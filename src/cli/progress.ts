@@ -11,7 +11,6 @@ export class Progress {
   private lastPrint = 0;
   private readonly started = Date.now();
   private readonly tty = process.stderr.isTTY === true;
-  private printed = false;
 
   constructor(
     private readonly label: string,
@@ -43,11 +42,6 @@ export class Progress {
   }
 
   private write(line: string): void {
-    this.printed = true;
     process.stderr.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`);
-  }
-
-  get shown(): boolean {
-    return this.printed;
   }
 }

@@ -42,7 +42,8 @@ export interface PartitionFetch {
 export const FETCH_DEFAULTS = { maxWaitMs: 500, minBytes: 1, maxBytes: 32 * 1024 * 1024, partitionMaxBytes: 8 * 1024 * 1024, isolationLevel: 1 } as const;
 
 export async function fetchPartitions(core: ClientCore, wanted: readonly TopicPartitionOffset[], opts: FetchOptions = {}): Promise<PartitionFetch[]> {
-  const o = { ...FETCH_DEFAULTS, ...opts };
+  // Options left undefined keep their defaults (a spread would overwrite them with undefined).
+  const o = { ...FETCH_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<FetchOptions>;
   const byLeader = new Map<number, TopicPartitionOffset[]>();
   const out: PartitionFetch[] = [];
   for (const w of wanted) {

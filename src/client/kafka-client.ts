@@ -48,7 +48,7 @@ export class KafkaClient extends ClientCore {
 
   /** Records of one partition from `offset` on (at most about `maxBytes`); throws the partition's error. */
   async fetch(topic: string, partition: number, offset: bigint, opts: FetchOptions = {}): Promise<PartitionFetch> {
-    const [result] = await fetchPartitions(this, [{ topic, partition, offset }], { partitionMaxBytes: opts.maxBytes, ...opts });
+    const [result] = await fetchPartitions(this, [{ topic, partition, offset }], { ...opts, partitionMaxBytes: opts.partitionMaxBytes ?? opts.maxBytes });
     if (result!.error) throw result!.error;
     return result!;
   }

@@ -10,6 +10,7 @@ import { apiVersionsAnswer, metadataAnswer, startFakeBroker, type FakeBroker } f
 import { encodeApiVersionsResponse } from '../../src/protocol/kafka/generated/index.ts';
 import { Writer } from '../../src/protocol/kafka/writer.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
+import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/index.ts';
 
 /** A v0-layout ApiVersions error 35 frame naming [0, max] as the broker's own range (correlation id patched in). */
 function unsupportedFrame(max: number): Buffer {
@@ -141,6 +142,31 @@ test('retries are bounded: a leader that never comes back fails after the config
       port = fake.port;
       await assert.rejects(client.produce('t', 0, [{ value: 'v' }]), (e: unknown) => e instanceof KafkaResponseError && e.kafkaName === 'NOT_LEADER_OR_FOLLOWER');
       assert.equal(fake.seen.filter((s) => s.apiKey === 0).length, fast.retries + 1);
+    },
+  );
+});
+
+test('fetch asks for large chunks (32 MiB, 8 MiB per partition), read_committed, no session; a cut batch is fetched again', async () => {
+  let port = 0;
+  const first = buildRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { baseOffset: 5n });
+  const second = buildRecordBatch([{ value: Buffer.from('c') }], { baseOffset: 7n });
+  await withFake(
+    {
+      18: () => apiVersionsAnswer({ 18: [0, 3], 3: [1, 9], 1: [4, 12] }),
+      3: () => metadataAnswer(port, { t: 1 }),
+      1: () => ({ responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 8n, lastStableOffset: 8n, logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: [first, second.subarray(0, 20)] }] }] }),
+    },
+    async (fake, client) => {
+      port = fake.port;
+      const result = await client.fetch('t', 0, 6n);
+      assert.deepEqual(result.records.map((r) => [r.offset, r.value!.toString()]), [[6n, 'b']]);
+      assert.equal(result.nextOffset, 7n, 'the cut batch at 7 is asked for again');
+      assert.equal(result.highWatermark, 8n);
+      const sent = fake.seen.find((s) => s.apiKey === 1)!;
+      assert.equal(sent.apiVersion, 12);
+      const body = sent.body as { replicaId: number; maxBytes: number; isolationLevel: number; sessionId: number; sessionEpoch: number; topics: { partitions: { fetchOffset: bigint; partitionMaxBytes: number }[] }[] };
+      assert.deepEqual([body.replicaId, body.maxBytes, body.isolationLevel, body.sessionId, body.sessionEpoch], [-1, 32 * 1024 * 1024, 1, 0, -1]);
+      assert.deepEqual(body.topics[0]!.partitions.map((p) => [p.fetchOffset, p.partitionMaxBytes]), [[6n, 8 * 1024 * 1024]]);
     },
   );
 });
