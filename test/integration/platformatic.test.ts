@@ -1,0 +1,112 @@
+// Goal: @platformatic/kafka 1.35 works against a real broker on this Node version: its admin creates
+// a topic, its producer (plain and idempotent) writes, and its group consumer (ApiVersions v3,
+// Metadata v9+, FindCoordinator v4, JoinGroup v6, SyncGroup v4, OffsetFetch v8, ListOffsets v5,
+// Fetch v12 asking for a new session every time, OffsetCommit v8) reads everything back, commits, and
+// a second consumer of the same group starts where the first stopped.
+// Method: one broker process; what the clients report is checked against a raw Fetch of the log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
+import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import { RawKafka, fetchAll } from '../helpers/raw-kafka.ts';
+import { withTimeout } from '../helpers/timeout.ts';
+
+const TOPIC = 'plt';
+const PARTITIONS = 3;
+
+let broker: BrokerProcess;
+let bootstrap: string[];
+
+before(async () => {
+  broker = await startBroker({ env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '100' } });
+  bootstrap = [`127.0.0.1:${broker.kafkaPort}`];
+});
+
+after(async () => {
+  const code = await broker?.stop();
+  assert.equal(code, 0, broker?.output());
+});
+
+type StringMessage = Message<string, string, string, string>;
+
+/** Reads `count` messages from a group consumer stream; bounded by time. */
+async function readMessages(consumer: Consumer<string, string, string, string>, mode: 'earliest' | 'committed', count: number): Promise<StringMessage[]> {
+  const stream = await consumer.consume({ topics: [TOPIC], mode, autocommit: false, maxWaitTime: 100, sessionTimeout: 6000, heartbeatInterval: 500 });
+  const out: StringMessage[] = [];
+  try {
+    await withTimeout(
+      (async () => {
+        for await (const message of stream as AsyncIterable<StringMessage>) {
+          out.push(message);
+          if (out.length === count) break;
+        }
+      })(),
+      30_000,
+      `read ${out.length} of ${count} messages`,
+    );
+    // Commit the next offset of every partition read (one commit per partition's last message).
+    const last = new Map<number, StringMessage>();
+    for (const m of out) last.set(m.partition, m);
+    for (const m of last.values()) await m.commit();
+  } finally {
+    await stream.close();
+  }
+  return out;
+}
+
+test('@platformatic/kafka 1.35: admin, producers (plain, idempotent) and a group consumer that resumes at its commit', { timeout: 120_000 }, async () => {
+  const admin = new Admin({ clientId: 'plt-admin', bootstrapBrokers: bootstrap });
+  const producer = new Producer({ clientId: 'plt-producer', bootstrapBrokers: bootstrap, serializers: stringSerializers, acks: -1 });
+  const idempotent = new Producer({ clientId: 'plt-idempotent', bootstrapBrokers: bootstrap, serializers: stringSerializers, idempotent: true });
+  const consumers: Consumer<string, string, string, string>[] = [];
+  const newConsumer = () => {
+    const c = new Consumer({ clientId: 'plt-consumer', groupId: 'plt-group', bootstrapBrokers: bootstrap, deserializers: stringDeserializers });
+    consumers.push(c);
+    return c;
+  };
+  try {
+    await admin.createTopics({ topics: [TOPIC], partitions: PARTITIONS, replicas: 1 });
+    const metadata = await admin.metadata({ topics: [TOPIC] });
+    assert.equal(metadata.topics.get(TOPIC)?.partitionsCount, PARTITIONS);
+
+    const sent = new Map<number, string[]>(Array.from({ length: PARTITIONS }, (_, p) => [p, []]));
+    for (let round = 0; round < 10; round++) {
+      const messages = Array.from({ length: 30 }, (_, i) => ({ topic: TOPIC, partition: i % PARTITIONS, key: `k${round}-${i}`, value: `plain-${round}-${i}`, headers: { round: String(round) } }));
+      const result = await producer.send({ messages });
+      assert.ok(result.offsets && result.offsets.length > 0, 'acks=-1 sends report offsets');
+      for (const m of messages) sent.get(m.partition)!.push(m.value);
+    }
+    for (let round = 0; round < 5; round++) {
+      const messages = Array.from({ length: 20 }, (_, i) => ({ topic: TOPIC, partition: i % PARTITIONS, key: `i${round}-${i}`, value: `idem-${round}-${i}` }));
+      await idempotent.send({ messages });
+      for (const m of messages) sent.get(m.partition)!.push(m.value);
+    }
+    const total = [...sent.values()].reduce((a, v) => a + v.length, 0);
+
+    // The log holds exactly what was sent, in order per partition.
+    const conn = await RawKafka.connect(broker.kafkaPort);
+    for (const [partition, values] of sent) assert.deepEqual((await fetchAll(conn, TOPIC, partition)).records.map((r) => r.value), values);
+    conn.close();
+
+    const first = await readMessages(newConsumer(), 'earliest', total);
+    const byPartition = new Map<number, StringMessage[]>();
+    for (const m of first) byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m]);
+    for (const [partition, values] of sent) {
+      const got = byPartition.get(partition) ?? [];
+      assert.deepEqual(got.map((m) => m.value), values, `partition ${partition}: values in order`);
+      assert.deepEqual(got.map((m) => m.offset), values.map((_, i) => BigInt(i)), `partition ${partition}: offsets`);
+    }
+    const withHeader = first.find((m) => m.value === 'plain-3-4')!;
+    assert.equal(withHeader.key, 'k3-4');
+    assert.equal(withHeader.headers.get('round'), '3');
+    await consumers[0]!.close();
+
+    // A new member of the group starts at the committed offsets: it sees only what comes next.
+    await producer.send({ messages: Array.from({ length: 6 }, (_, i) => ({ topic: TOPIC, partition: i % PARTITIONS, value: `late-${i}` })) });
+    const second = await readMessages(newConsumer(), 'committed', 6);
+    assert.deepEqual(second.map((m) => m.value).sort(), ['late-0', 'late-1', 'late-2', 'late-3', 'late-4', 'late-5']);
+  } finally {
+    await Promise.allSettled(consumers.map((c) => c.close(true)));
+    await Promise.allSettled([producer.close(), idempotent.close(), admin.close()]);
+  }
+});
