@@ -4,9 +4,10 @@
  * back later responses on the same connection, and clients are built for that).
  *
  * Limits (backpressure): at most `maxInFlight` requests are being handled at once and at most
- * `maxBufferedBytes` of request bytes are held; beyond either the socket is paused, so a slow or hostile
- * client cannot exhaust memory. A frame larger than `maxFrameBytes` or with a negative size closes
- * the connection with a log line, as Kafka does.
+ * `maxBufferedBytes` are held, counting request bytes and the response bytes the socket has not sent
+ * yet; beyond either the socket is paused until responses complete or the socket drains, so a slow or
+ * hostile client (one that never reads its responses) cannot exhaust memory. A frame larger than
+ * `maxFrameBytes` or with a negative size closes the connection with a log line, as Kafka does.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
@@ -62,6 +63,10 @@ export class Connection implements ConnectionInfo {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Responses the client has not read yet count against maxBufferedBytes: go on reading once they left.
+    socket.on('drain', () => {
+      if (this.paused && !this.closing) this.resume();
+    });
     socket.on('error', (err) => this.log.debug({ err, conn: this.id }, 'connection error'));
     socket.on('close', () => this.onClose());
   }
@@ -109,13 +114,22 @@ export class Connection implements ConnectionInfo {
         return;
       }
       if (this.chunkBytes < 4 + size) return;
-      if (this.queue.length >= this.limits.maxInFlight || this.inFlightBytes + size > this.limits.maxBufferedBytes) {
+      if (this.queue.length >= this.limits.maxInFlight || this.inFlightBytes + this.unsentBytes() + size > this.limits.maxBufferedBytes) {
         this.pause();
         return;
       }
       const frame = this.take(4 + size).subarray(4);
       this.dispatch(frame);
     }
+  }
+
+  /**
+   * Response bytes written to the socket but not yet taken by the kernel. Counted only while the socket
+   * waits for 'drain' (a write returned false): that event is what resumes reading, so a pause is
+   * never left without a wake-up.
+   */
+  private unsentBytes(): number {
+    return this.socket.writableNeedDrain ? this.socket.writableLength : 0;
   }
 
   private peekSize(): number {
