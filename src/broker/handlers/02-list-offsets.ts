@@ -1,10 +1,13 @@
 /**
  * ListOffsets (2), versions 1-5 (ListOffsetsRequest.json). Timestamps: -1 latest (the high watermark;
  * with no transactions it is also the last stable offset read_committed asks for), -2 earliest (log
- * start), >= 0 the first offset whose batch has a timestamp at or after it (batch granularity, as the
- * log indexes it), or -1 with timestamp -1 when none is. Leader epoch (v4+) is this leader's.
+ * start), >= 0 the first record whose timestamp is at or after it, with that record's timestamp (the
+ * time index finds the batch; its records are then read), or -1 with timestamp -1 when none is. Leader
+ * epoch (v4+) is this leader's.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import { readBatchHeader, readRecords, splitBatches } from '../../protocol/kafka/record-batch/index.ts';
+import type { Partition } from '../../replication/partition.ts';
 import type { Handler } from '../handler.ts';
 
 const LATEST = -1n;
@@ -34,12 +37,42 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
             if (p.timestamp === LATEST) return { ...answer, offset: BigInt(partition.highWatermark), leaderEpoch };
             if (p.timestamp === EARLIEST) return { ...answer, offset: BigInt(partition.logStartOffset), leaderEpoch };
             if (p.timestamp < 0n) return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
-            const found = await partition.log.offsetForTimestamp(Number(p.timestamp));
-            if (found === undefined || found >= partition.highWatermark) return { ...answer, leaderEpoch };
-            return { ...answer, offset: BigInt(Math.max(found, partition.logStartOffset)), timestamp: p.timestamp, leaderEpoch };
+            const found = await firstRecordAtOrAfter(partition, Number(p.timestamp));
+            if (!found) return { ...answer, leaderEpoch };
+            return { ...answer, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch };
           }),
         ),
       };
     }),
   ),
 });
+
+/** The first record at or after `timestamp` below the high watermark, with its offset and timestamp. */
+async function firstRecordAtOrAfter(partition: Partition, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+  const batchOffset = await partition.log.offsetForTimestamp(timestamp);
+  if (batchOffset === undefined || batchOffset >= partition.highWatermark) return null;
+  let offset = Math.max(batchOffset, partition.logStartOffset);
+  // Normally the first batch read holds the record; later batches cover records whose own timestamps
+  // are older than their batch's maximum. Bounded: stop at the high watermark.
+  for (let batches = 0; offset < partition.highWatermark && batches < 1000; ) {
+    const read = await partition.read(offset, 1);
+    if (read.buffers.length === 0) return null;
+    for (const chunk of read.buffers) {
+      for (const { start, end } of splitBatches(chunk)) {
+        const batch = chunk.subarray(start, end);
+        const header = readBatchHeader(batch);
+        const base = Number(header.baseOffset);
+        batches++;
+        if (Number(header.maxTimestamp) >= timestamp) {
+          for (const record of readRecords(batch)) {
+            const at = base + record.offsetDelta;
+            const ts = Number(header.baseTimestamp) + record.timestampDelta;
+            if (at >= offset && ts >= timestamp) return { offset: at, timestamp: ts };
+          }
+        }
+        offset = Math.max(offset, base + header.lastOffsetDelta + 1);
+      }
+    }
+  }
+  return null;
+}
