@@ -6,7 +6,7 @@
 // Usage: npm run build && node lib/bench/storage/run.js [--quick]
 // Files go to bench/results/tmp/ (removed afterwards). --quick shrinks every volume (a smoke run).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Disk, ReadFile } from '../../src/io/disk.ts';
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       filesystem: sh('stat', ['-f', '-c', '%T', tmp]),
       device: sh('df', ['--output=source', tmp]).split('\n').pop(),
       node: process.version,
-      bun: sh(join(root, 'node_modules/@oven/bun-linux-x64/bin/bun'), ['--version']),
+      bun: sh(join(root, existsSync(join(root, 'node_modules/@oven/bun-linux-x64/bin/bun')) ? 'node_modules/@oven/bun-linux-x64/bin/bun' : 'node_modules/bun/bin/bun.exe'), ['--version']),
       fio: sh('fio', ['--version']),
       commit: sh('git', ['-C', root, 'rev-parse', 'HEAD']),
       backend: native.info.reason,

@@ -8,9 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../..');
-const bun = join(root, 'node_modules/@oven/bun-linux-x64/bin/bun');
+// scripts/runtimes.mjs knows where npm put the pinned bun (its postinstall may move the binary).
+const { bunPath } = (await import(pathToFileURL(join(root, 'scripts/runtimes.mjs')).href)) as { bunPath(): string | null };
+const bun = bunPath() ?? join(root, 'node_modules/bun/bin/bun.exe');
 
 test('bun build --compile embeds build/Release/streambus.node', { timeout: 120_000 }, () => {
   assert.ok(existsSync(bun), `pinned bun binary missing at ${bun}`);
