@@ -181,12 +181,67 @@ function median(xs) {
   return s.length ? s[Math.floor(s.length / 2)] : null;
 }
 
+/** Median figures of one peerbench row: `system` is peerbench's (redis, nats, kafka = kafkajs, kcat). */
 function pick(pb, system, mode) {
-  const row = pb.rows.find((r) => r.label.startsWith(system) && r.mode === mode);
+  const row = pb.rows.find((r) => r.system === system && r.mode === mode);
   return row?.agg?.median ?? null;
 }
 
+/** Headline figures and ratios against Redis, from the raw results (also usable on a saved report). */
+function summarize(report) {
+  const { relaxedBroker: relaxed, strictBroker: strict } = report.peerbench;
+  const redisRelaxed = pick(relaxed, 'redis', 'relaxed');
+  const redisStrict = pick(relaxed, 'redis', 'strict');
+  // "W1 relaxed" = acks=-1 against a broker syncing every second; "W1 strict" = acks=-1, syncInterval 0.
+  const kafkajsRelaxed = pick(relaxed, 'kafka', 'strict');
+  const kcatRelaxed = pick(relaxed, 'kcat', 'strict');
+  const kcatStrict = pick(strict, 'kcat', 'strict');
+  const kafkajsStrict = pick(strict, 'kafka', 'strict');
+  const ratio = (a, b) => (a && b ? a / b : null);
+  return {
+    w1RelaxedKcatMsgs: kcatRelaxed?.w1Msgs ?? null,
+    w1RelaxedKafkajsMsgs: kafkajsRelaxed?.w1Msgs ?? null,
+    w1StrictKcatMsgs: kcatStrict?.w1Msgs ?? null,
+    w1StrictKafkajsMsgs: kafkajsStrict?.w1Msgs ?? null,
+    w1CapacityRelaxedMsgs: report.capacityRelaxed.msgsPerSec,
+    w1CapacityStrictMsgs: report.capacityStrict.msgsPerSec,
+    brokerCpuUsPerMsgCapacity: report.capacityRelaxed.brokerCpuUsPerMsg,
+    brokerCpuUsPerMsgPeerbenchKcat: kcatRelaxed?.w1CpuUs ?? null,
+    brokerCpuUsPerMsgPeerbenchKcatStrict: kcatStrict?.w1CpuUs ?? null,
+    w2P50Ms: kafkajsRelaxed?.p50 ?? null,
+    w2P99Ms: kafkajsRelaxed?.p99 ?? null,
+    w2P999Ms: kafkajsRelaxed?.p999 ?? null,
+    w3Msgs: kafkajsRelaxed?.w3Msgs ?? null,
+    idleRssMiB: report.idleRssBytes / 2 ** 20,
+    peakRssMiBPeerbenchW1Kcat: kcatRelaxed?.rss ? kcatRelaxed.rss / 2 ** 20 : null,
+    peakRssMiBW1Capacity: report.capacityRelaxed.peakRss / 2 ** 20,
+    startToReadyMs: report.startToReady.cleanStartMs,
+    startToReadyAfterCrashMs: report.startToReady.afterCrashStartMs,
+    startToReadyDataBytes: report.startToReady.dataBytes,
+    redisRelaxedW1Msgs: redisRelaxed?.w1Msgs ?? null,
+    redisStrictW1Msgs: redisStrict?.w1Msgs ?? null,
+    redisW3Msgs: redisRelaxed?.w3Msgs ?? null,
+    redisW2P99Ms: redisRelaxed?.p99 ?? null,
+    ratios: {
+      w1RelaxedVsRedisRelaxed_kcat: ratio(kcatRelaxed?.w1Msgs, redisRelaxed?.w1Msgs),
+      w1RelaxedVsRedisRelaxed_capacity: ratio(report.capacityRelaxed.msgsPerSec, redisRelaxed?.w1Msgs),
+      w1StrictVsRedisStrict_kcat: ratio(kcatStrict?.w1Msgs, redisStrict?.w1Msgs),
+      w1StrictVsRedisStrict_capacity: ratio(report.capacityStrict.msgsPerSec, redisStrict?.w1Msgs),
+      w3VsRedis: ratio(kafkajsRelaxed?.w3Msgs, redisRelaxed?.w3Msgs),
+    },
+    targets: { w1RelaxedVsRedis: 2, w1StrictVsRedisStrict: 3, brokerCpuUsPerMsg: 1, w2P99Ms: 1, w3VsRedis: 1, peakRssMiB: 80, startToReadyMs: 1000 },
+  };
+}
+
 async function main() {
+  if (args.includes('--summarize')) {
+    const file = flag('summarize');
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    report.summary = summarize(report);
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    console.log(JSON.stringify(report.summary, null, 2));
+    return;
+  }
   const pbDir = preparePeerbench();
   const hasNats = spawnSync('sh', ['-c', 'command -v nats-server'], { stdio: 'ignore' }).status === 0;
   const report = {
@@ -217,42 +272,7 @@ async function main() {
   report.startToReady = await startToReady(input, MESSAGES);
 
   report.peerbench = { relaxedBroker: relaxed, strictBroker: strict };
-  const redisRelaxed = pick(relaxed, 'redis', 'relaxed');
-  const redisStrict = pick(relaxed, 'redis', 'strict');
-  const kafkaRelaxedAcksAll = pick(relaxed, 'streambus (kafkajs)', 'strict');
-  const kcatRelaxedAcksAll = pick(relaxed, 'streambus (kcat)', 'strict');
-  const kcatStrict = pick(strict, 'streambus-strict (kcat)', 'strict');
-  const kafkaStrict = pick(strict, 'streambus-strict (kafkajs)', 'strict');
-  const ratio = (a, b) => (a && b ? a / b : null);
-  report.summary = {
-    w1RelaxedKcatMsgs: kcatRelaxedAcksAll?.w1Msgs ?? null,
-    w1RelaxedKafkajsMsgs: kafkaRelaxedAcksAll?.w1Msgs ?? null,
-    w1StrictKcatMsgs: kcatStrict?.w1Msgs ?? null,
-    w1StrictKafkajsMsgs: kafkaStrict?.w1Msgs ?? null,
-    w1CapacityRelaxedMsgs: report.capacityRelaxed.msgsPerSec,
-    w1CapacityStrictMsgs: report.capacityStrict.msgsPerSec,
-    brokerCpuUsPerMsgCapacity: report.capacityRelaxed.brokerCpuUsPerMsg,
-    brokerCpuUsPerMsgPeerbenchKcat: kcatRelaxedAcksAll?.w1CpuUs ?? null,
-    w2P50Ms: kafkaRelaxedAcksAll?.p50 ?? null,
-    w2P99Ms: kafkaRelaxedAcksAll?.p99 ?? null,
-    w2P999Ms: kafkaRelaxedAcksAll?.p999 ?? null,
-    w3Msgs: kafkaRelaxedAcksAll?.w3Msgs ?? null,
-    idleRssMiB: report.idleRssBytes / 2 ** 20,
-    peakRssMiBW1Capacity: report.capacityRelaxed.peakRss / 2 ** 20,
-    startToReadyMs: report.startToReady.cleanStartMs,
-    startToReadyAfterCrashMs: report.startToReady.afterCrashStartMs,
-    redisRelaxedW1Msgs: redisRelaxed?.w1Msgs ?? null,
-    redisStrictW1Msgs: redisStrict?.w1Msgs ?? null,
-    redisW3Msgs: redisRelaxed?.w3Msgs ?? null,
-    ratios: {
-      w1RelaxedVsRedisRelaxed_kcat: ratio(kcatRelaxedAcksAll?.w1Msgs, redisRelaxed?.w1Msgs),
-      w1RelaxedVsRedisRelaxed_capacity: ratio(report.capacityRelaxed.msgsPerSec, redisRelaxed?.w1Msgs),
-      w1StrictVsRedisStrict_kcat: ratio(kcatStrict?.w1Msgs, redisStrict?.w1Msgs),
-      w1StrictVsRedisStrict_capacity: ratio(report.capacityStrict.msgsPerSec, redisStrict?.w1Msgs),
-      w3VsRedis: ratio(kafkaRelaxedAcksAll?.w3Msgs, redisRelaxed?.w3Msgs),
-    },
-    targets: { w1RelaxedVsRedis: 2, w1StrictVsRedisStrict: 3, brokerCpuUsPerMsg: 1, w2P99Ms: 1, w3VsRedis: 1, peakRssMiB: 80, startToReadyMs: 1000 },
-  };
+  report.summary = summarize(report);
   report.finishedAt = new Date().toISOString();
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const out = join(ROOT, 'bench/results', QUICK ? 'broker-quick.json' : 'broker.json');

@@ -14,6 +14,11 @@ import type { FrameHandler } from '../net/connection.ts';
 export interface Service {
   readonly name: string;
   start(): Promise<void>;
+  /**
+   * Called when a stop begins, before in-flight requests are drained: answer whatever the service
+   * holds back (long-polling fetches, parked JoinGroup and SyncGroup), so the drain ends promptly.
+   */
+  quiesce?(): void;
   stop(): Promise<void>;
 }
 
@@ -113,6 +118,7 @@ export class BrokerApp {
     this.parts.metrics.raftLeader.set(0);
     this.parts.notify('STOPPING=1');
     log.info('broker stopping');
+    for (const service of this.started) service.quiesce?.();
     await this.listener.stop();
     for (const service of this.started.reverse()) {
       try {

@@ -91,6 +91,10 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       const offline = await late.topics.openAll();
       if (offline > 0) log.error({ offline }, 'some partitions are offline; the rest of the broker serves');
     },
+    quiesce() {
+      // Long-polling fetches answer now with what they have.
+      for (const p of partitions.all()) p.wakeAll();
+    },
     async stop() {
       try {
         await partitions.closeAll();
@@ -122,6 +126,11 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       });
       const summary = await late.groups.load();
       log.info(summary, 'consumer groups loaded');
+    },
+    quiesce() {
+      // Parked JoinGroup/SyncGroup requests are answered (NOT_COORDINATOR) so the drain is not held up
+      // for a rebalance timeout; clients find the coordinator again after the restart.
+      late.groups?.close();
     },
     async stop() {
       late.groups?.close();

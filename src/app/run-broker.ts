@@ -9,6 +9,7 @@ import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { BrokerApp } from './broker-app.ts';
 import { buildBroker } from './build-broker.ts';
+import { stopOnSignals } from './stop-signals.ts';
 
 export async function runBroker(config: BrokerConfig): Promise<number> {
   const { logger: log, close: closeLog } = createLogger({
@@ -26,29 +27,12 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   const parts = await buildBroker(config, log, metrics);
   const app = new BrokerApp(parts);
 
-  let signals = 0;
-  let resolveStop!: (code: number) => void;
-  const stopped = new Promise<number>((resolve) => (resolveStop = resolve));
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal, exiting at once');
-      process.exit(1);
-    }
-    log.info({ signal }, 'signal received, stopping');
-    const deadline = setTimeout(() => {
-      log.error({ timeoutMs: config.server.shutdownTimeout }, 'graceful stop timed out, exiting');
-      process.exit(1);
-    }, config.server.shutdownTimeout);
-    deadline.unref();
-    app.stop().then(
-      () => resolveStop(0),
-      (err: unknown) => {
-        log.error({ err }, 'stop failed');
-        resolveStop(1);
-      },
-    );
-  };
+  const { onSignal, stopped } = stopOnSignals({
+    stop: () => app.stop(),
+    timeoutMs: config.server.shutdownTimeout,
+    log,
+    exit: (code) => process.exit(code),
+  });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 

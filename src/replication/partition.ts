@@ -39,6 +39,8 @@ export class Partition {
   readonly producers = new ProducerStateTable();
   private waiters: DataWaiter[] = [];
   private appendQueue: Promise<unknown> = Promise.resolve();
+  /** Set when the broker stops or the partition goes away: waiting for data is pointless then. */
+  closing = false;
 
   constructor(
     readonly topic: string,
@@ -127,7 +129,7 @@ export class Partition {
 
   /** Resolves when the high watermark passes `offset`, or at once if it already has. Returns a canceller. */
   onData(offset: number, wake: () => void): () => void {
-    if (this.highWatermark > offset) {
+    if (this.closing || this.highWatermark > offset) {
       wake();
       return () => undefined;
     }
@@ -178,8 +180,9 @@ export class Partition {
     return batches;
   }
 
-  /** Wakes every waiter (shutdown, deletion). */
+  /** Wakes every waiter and refuses new waits (shutdown, deletion). */
   wakeAll(): void {
+    this.closing = true;
     const all = this.waiters;
     this.waiters = [];
     for (const w of all) w.wake();

@@ -69,3 +69,34 @@ test('a second broker on the same data directory refuses to start; the first kee
     assert.equal(await first.stop(), 0, first.output());
   }
 });
+
+test('a stop does not wait for long-polling fetches or parked group joins', async () => {
+  const { RawKafka, createTopic } = await import('../helpers/raw-kafka.ts');
+  const broker = await startBroker({ runtime: 'node', env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '20000' } });
+  const conn = await RawKafka.connect(broker.kafkaPort);
+  const joiner = await RawKafka.connect(broker.kafkaPort);
+  try {
+    await createTopic(conn, 'idle', 1);
+    // A fetch that would wait 30 s for data, and a JoinGroup the coordinator holds for 20 s.
+    const fetchId = conn.send(1, 11, {
+      replicaId: -1, maxWaitMs: 30_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 'idle', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    const joinId = joiner.send(11, 3, {
+      groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 60_000, memberId: '', protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const answers = Promise.allSettled([conn.response(fetchId, 10_000), joiner.response(joinId, 10_000)]);
+    assert.equal(await broker.stop(), 0, broker.output());
+    assert.ok(Date.now() - started < 5_000, `stop took ${Date.now() - started} ms`);
+    const [fetched, joined] = await answers;
+    assert.equal(fetched.status, 'fulfilled', 'the long-polling fetch was answered before the connection closed');
+    assert.equal(joined.status, 'fulfilled', 'the parked JoinGroup was answered before the connection closed');
+  } finally {
+    conn.close();
+    joiner.close();
+  }
+});

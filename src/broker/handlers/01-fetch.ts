@@ -62,7 +62,7 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
   const minBytes = Math.max(1, request.minBytes);
   // Long poll: wait for data until min_bytes are available or max_wait_ms has passed. An error on
   // any partition answers at once, so the client can act on it.
-  while (total < minBytes && !slots.some((s) => s.errorCode !== 0)) {
+  while (total < minBytes && !slots.some((s) => s.errorCode !== 0 || s.partition?.closing)) {
     const left = deadline - performance.now();
     if (left <= 0) break;
     await waitForData(slots, left);
