@@ -64,10 +64,6 @@ export class StorageLogFactory implements LogFactory {
     return this.logs.delete(topic, partition);
   }
 
-  async list(): Promise<[string, number][]> {
-    return this.logs.partitions().map((p) => [p.topic, p.partition]);
-  }
-
   async close(): Promise<void> {
     await this.manager?.close();
   }

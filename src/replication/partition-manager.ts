@@ -24,19 +24,12 @@ export interface LogFactory {
   reconfigure(log: PartitionLog, settings: LogSettings): void;
   /** Removes a partition's files for good. */
   remove(topic: string, partition: number): Promise<void>;
-  /** Partition folders found on disk, as [topic, partition] pairs. */
-  list(): Promise<[string, number][]>;
   /** Closes every log (cleanly when the storage is healthy). */
   close(): Promise<void>;
 }
 
 /** How much of each log's tail is scanned at start-up to rebuild idempotent-producer state. */
 export const PRODUCER_STATE_TAIL_BYTES = 64 * 1024 * 1024;
-
-export interface PartitionStatus {
-  online: boolean;
-  reason: string | null;
-}
 
 export class PartitionManager {
   private readonly partitions = new Map<string, Partition[]>();
