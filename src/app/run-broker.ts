@@ -22,6 +22,14 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   });
   const inactive = inactiveKeysSet(config);
   if (inactive.length > 0) log.warn({ keys: inactive }, 'configuration keys accepted but not active yet');
+  // Asking for TLS or authentication and silently getting neither would mislead an operator about
+  // what the network sees: say it loudly, once, at error level.
+  if (config.security.tls.enabled || config.security.authentication.enabled) {
+    log.error(
+      { tls: config.security.tls.enabled, authentication: config.security.authentication.enabled },
+      'TLS and authentication are not available in this release: the Kafka and HTTP listeners accept plaintext, unauthenticated connections; restrict them to a trusted network',
+    );
+  }
 
   const metrics = createMetrics({ brokerId: config.server.brokerId });
   const parts = await buildBroker(config, log, metrics);
