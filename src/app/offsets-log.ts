@@ -6,10 +6,8 @@
  */
 import type { OffsetsLog, OffsetsLogRecord } from '../groups/offsets-log.ts';
 import type { Partition } from '../replication/partition.ts';
-import { buildRecordBatch, readBatchHeader, readRecords, splitBatches } from '../protocol/kafka/record-batch/index.ts';
+import { buildRecordBatch, readRecords } from '../protocol/kafka/record-batch/index.ts';
 import { StreamBusError } from '../util/errors.ts';
-
-const REPLAY_CHUNK_BYTES = 1024 * 1024;
 
 export class PartitionOffsetsLog implements OffsetsLog {
   constructor(
@@ -31,20 +29,9 @@ export class PartitionOffsetsLog implements OffsetsLog {
   }
 
   async *replay(): AsyncIterable<OffsetsLogRecord> {
-    const log = this.partition.log;
-    let offset = log.logStartOffset;
-    while (offset < log.writtenOffset) {
-      const read = await log.read(offset, REPLAY_CHUNK_BYTES);
-      if (read.buffers.length === 0) break;
-      for (const chunk of read.buffers) {
-        for (const { start, end } of splitBatches(chunk)) {
-          const batch = chunk.subarray(start, end);
-          const header = readBatchHeader(batch);
-          offset = Math.max(offset, Number(header.baseOffset) + header.lastOffsetDelta + 1);
-          for (const record of readRecords(batch)) {
-            if (record.key) yield { key: record.key, value: record.value };
-          }
-        }
+    for await (const { batch } of this.partition.batches(this.partition.logStartOffset)) {
+      for (const record of readRecords(batch)) {
+        if (record.key) yield { key: record.key, value: record.value };
       }
     }
   }

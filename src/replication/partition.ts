@@ -9,6 +9,10 @@
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
 import { StreamBusError } from '../util/errors.ts';
+import { readBatchHeader, splitBatches, type RecordBatchHeader } from '../protocol/kafka/record-batch/index.ts';
+
+/** How much of the log one step of a scan (`batches`) reads. */
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface PartitionOptions {
   /** True when the high watermark must wait for durability (storage.syncInterval 0). */
@@ -150,34 +154,37 @@ export class Partition {
     const bases = this.log.segmentBaseOffsets();
     let from = this.log.logStartOffset;
     if (this.log.sizeBytes > tailBytes && bases.length > 2) from = Math.max(from, bases[bases.length - 2]!);
-    let offset = from;
     let batches = 0;
-    const end = this.log.writtenOffset;
-    while (offset < end) {
-      const read = await this.log.read(offset, 4 * 1024 * 1024, end);
-      if (read.buffers.length === 0) break;
+    for await (const { header } of this.batches(from)) {
+      const baseOffset = Number(header.baseOffset);
+      if (header.producerId < 0n || baseOffset < from) continue;
+      const lastSequence = lastSequenceOf(header.baseSequence, header.lastOffsetDelta);
+      const identity = { producerId: header.producerId, producerEpoch: header.producerEpoch, baseSequence: header.baseSequence, lastSequence };
+      this.producers.record(identity, baseOffset, baseOffset + header.lastOffsetDelta, Number(header.maxTimestamp));
+      batches++;
+    }
+    return batches;
+  }
+
+  /**
+   * Every whole batch from the one holding `fromOffset` up to `endOffset` (default: all written), as
+   * views with their parsed headers, read a few MiB at a time. For start-up and occasional scans,
+   * not for the fetch path.
+   */
+  async *batches(fromOffset: number, endOffset = this.log.writtenOffset): AsyncIterable<{ batch: Buffer; header: RecordBatchHeader }> {
+    let offset = fromOffset;
+    while (offset < endOffset) {
+      const read = await this.log.read(offset, SCAN_CHUNK_BYTES, endOffset);
+      if (read.buffers.length === 0) return;
       for (const chunk of read.buffers) {
-        for (let at = 0; at + 61 <= chunk.length; ) {
-          const size = chunk.readInt32BE(at + 8) + 12;
-          const baseOffset = Number(chunk.readBigInt64BE(at));
-          const lastOffsetDelta = chunk.readInt32BE(at + 23);
-          const producerId = chunk.readBigInt64BE(at + 43);
-          if (producerId >= 0n && baseOffset >= from) {
-            const baseSequence = chunk.readInt32BE(at + 53);
-            this.producers.record(
-              { producerId, producerEpoch: chunk.readInt16BE(at + 51), baseSequence, lastSequence: lastSequenceOf(baseSequence, lastOffsetDelta) },
-              baseOffset,
-              baseOffset + lastOffsetDelta,
-              Number(chunk.readBigInt64BE(at + 35)),
-            );
-            batches++;
-          }
-          offset = Math.max(offset, baseOffset + lastOffsetDelta + 1);
-          at += size;
+        for (const { start, end } of splitBatches(chunk)) {
+          const batch = chunk.subarray(start, end);
+          const header = readBatchHeader(batch);
+          offset = Math.max(offset, Number(header.baseOffset) + header.lastOffsetDelta + 1);
+          yield { batch, header };
         }
       }
     }
-    return batches;
   }
 
   /** Wakes every waiter and refuses new waits (shutdown, deletion). */

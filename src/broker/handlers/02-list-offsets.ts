@@ -6,7 +6,7 @@
  * epoch (v4+) is this leader's.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
-import { readBatchHeader, readRecords, splitBatches } from '../../protocol/kafka/record-batch/index.ts';
+import { readRecords } from '../../protocol/kafka/record-batch/index.ts';
 import type { Partition } from '../../replication/partition.ts';
 import type { Handler } from '../handler.ts';
 
@@ -51,27 +51,18 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
 async function firstRecordAtOrAfter(partition: Partition, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
   const batchOffset = await partition.log.offsetForTimestamp(timestamp);
   if (batchOffset === undefined || batchOffset >= partition.highWatermark) return null;
-  let offset = Math.max(batchOffset, partition.logStartOffset);
-  // Normally the first batch read holds the record; later batches cover records whose own timestamps
-  // are older than their batch's maximum. Bounded: stop at the high watermark.
-  for (let batches = 0; offset < partition.highWatermark && batches < 1000; ) {
-    const read = await partition.read(offset, 1);
-    if (read.buffers.length === 0) return null;
-    for (const chunk of read.buffers) {
-      for (const { start, end } of splitBatches(chunk)) {
-        const batch = chunk.subarray(start, end);
-        const header = readBatchHeader(batch);
-        const base = Number(header.baseOffset);
-        batches++;
-        if (Number(header.maxTimestamp) >= timestamp) {
-          for (const record of readRecords(batch)) {
-            const at = base + record.offsetDelta;
-            const ts = Number(header.baseTimestamp) + record.timestampDelta;
-            if (at >= offset && ts >= timestamp) return { offset: at, timestamp: ts };
-          }
-        }
-        offset = Math.max(offset, base + header.lastOffsetDelta + 1);
-      }
+  const from = Math.max(batchOffset, partition.logStartOffset);
+  // Normally the first batch holds the record; later batches cover records whose own timestamps are
+  // older than their batch's maximum. Bounded: stop at the high watermark or after 1000 batches.
+  let batches = 0;
+  for await (const { batch, header } of partition.batches(from, partition.highWatermark)) {
+    if (++batches > 1000) break;
+    if (Number(header.maxTimestamp) < timestamp) continue;
+    const base = Number(header.baseOffset);
+    for (const record of readRecords(batch)) {
+      const at = base + record.offsetDelta;
+      const ts = Number(header.baseTimestamp) + record.timestampDelta;
+      if (at >= from && ts >= timestamp) return { offset: at, timestamp: ts };
     }
   }
   return null;
