@@ -1,10 +1,13 @@
 /**
  * The Kafka protocol listener on server.port. Accepts connections up to server.maxConnections
  * (beyond that new sockets are closed at once with a log line) and owns their lifecycle.
+ * Lines that clients trigger (refused or closed connections) are rate-limited per message, so a
+ * client reconnecting in a tight loop cannot fill the log.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.ts';
 import type { Logger } from '../observability/logger.ts';
+import { DEFAULT_RATE_LIMIT, LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 
 export interface ListenerOptions extends ConnectionLimits {
   host: string;
@@ -16,12 +19,15 @@ export class KafkaListener {
   private server: Server | null = null;
   private readonly connections = new Set<Connection>();
   private nextId = 1;
+  private readonly log: Logger;
 
   constructor(
     private readonly options: ListenerOptions,
     private readonly handler: FrameHandler,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.log = rateLimitedLogger(log, new LineRateLimiter(DEFAULT_RATE_LIMIT, () => performance.now()));
+  }
 
   get connectionCount(): number {
     return this.connections.size;

@@ -35,6 +35,8 @@ export interface PartitionLog {
   sync(): Promise<void>;
   /** Whole batches from the one holding `offset`, at least one, up to `maxBytes`, base offsets below `maxOffset`. */
   read(offset: number, maxBytes: number, maxOffset?: number): Promise<PartitionLogRead>;
+  /** The greatest batch maxTimestamp in the log, -1 when empty. */
+  readonly maxTimestamp: number;
   /** Base offset of the first batch with maxTimestamp >= `timestamp`, or undefined. */
   offsetForTimestamp(timestamp: number): Promise<number | undefined>;
   /** Base offsets of the segments, oldest first. */

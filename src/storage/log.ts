@@ -302,6 +302,13 @@ export class Log {
     return { buffers: EMPTY, sizeBytes: 0, firstOffset: offset, nextOffset: offset };
   }
 
+  /** The greatest batch maxTimestamp in the log (-1 when empty): ListOffsets' MAX_TIMESTAMP. */
+  get maxTimestamp(): number {
+    let max = -1;
+    for (const segment of this.#segments) if (segment.maxTimestamp > max) max = segment.maxTimestamp;
+    return max;
+  }
+
   /**
    * The base offset of the first batch whose maxTimestamp >= `timestamp` (Kafka ListOffsets by time,
    * at batch granularity), or undefined when every batch is older.

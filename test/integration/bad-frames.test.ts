@@ -2,7 +2,8 @@
 // broker stays healthy: readiness answers 200 and a connection opened before keeps being served.
 // ApiVersions of a version the broker does not support gets error 35 in a v0-layout body (KIP-511)
 // and keeps the connection; other unadvertised keys and versions close it, as Kafka does. The v0
-// versions listed for librdkafka's feature checks (FindCoordinator, JoinGroup) are served.
+// versions listed for librdkafka's feature checks (FindCoordinator, JoinGroup) are served; Produce v0-2 and
+// Fetch v0-3 (message format v0/v1) are answered with UNSUPPORTED_VERSION per partition.
 // Method: one broker process; each bad input on its own raw socket, built from the project's own
 // request codec and then damaged or hand-written.
 import { test, before, after } from 'node:test';
@@ -93,20 +94,22 @@ test('a frame split into single bytes is still one request', async () => {
 
 test('ApiVersions of an unsupported version: error 35 in a v0 body listing ApiVersions, connection kept', async () => {
   const conn = await RawKafka.connect(broker.kafkaPort);
-  for (const version of [4, 200]) {
+  for (const version of [5, 200]) {
     const bytes = requestBytes(18, 3, version, 'future', { clientSoftwareName: 'future', clientSoftwareVersion: '1' });
-    bytes.writeInt16BE(version, 6); // api_version field of the header: v4 exists in the schema, v200 nowhere
+    bytes.writeInt16BE(version, 6); // api_version field of the header: no schema has v5 or v200
     conn.write(bytes);
     const body = decodeResponse(18, 0, await conn.response(version)).body;
     assert.equal(body.errorCode, 35);
-    assert.deepEqual(body.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]), [[18, 0, 3]]);
+    assert.deepEqual(body.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]), [[18, 0, 4]]);
   }
   const ok = await conn.request(18, 3, { clientSoftwareName: 'retry', clientSoftwareVersion: '1' });
   assert.equal(ok.errorCode, 0, 'the client retries lower on the same connection');
   const listed = new Map(ok.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
-  assert.deepEqual(listed.get(0), [0, 7], 'Produce listed from v0 (librdkafka compression check)');
-  assert.deepEqual(listed.get(10), [0, 4]);
-  assert.deepEqual(listed.get(11), [0, 6]);
+  assert.deepEqual(listed.get(0), [0, 11], 'Produce listed from v0 (librdkafka compression check)');
+  assert.deepEqual(listed.get(1), [0, 16]);
+  assert.deepEqual(listed.get(3), [0, 12]);
+  assert.deepEqual(listed.get(10), [0, 5]);
+  assert.deepEqual(listed.get(11), [0, 9]);
   conn.close();
   await assertHealthy();
 });
@@ -114,13 +117,9 @@ test('ApiVersions of an unsupported version: error 35 in a v0 body listing ApiVe
 const UNADVERTISED: [string, () => Buffer][] = [
   ['SaslHandshake v1 (not implemented)', () => requestBytes(17, 1, 1, 'sasl', { mechanism: 'PLAIN' })],
   ['an API key no Kafka version defines (999)', () => frame(Buffer.from('03e70000000000010000', 'hex'))],
-  ['Produce v2 (listed for librdkafka, never accepted)', () => {
-    const bytes = requestBytes(0, 3, 1, 'old', { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [] });
-    bytes.writeInt16BE(2, 6);
-    return bytes;
-  }],
-  ['Fetch v13 (topic ids; not advertised)', () =>
-    requestBytes(1, 13, 1, 'ids', { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' })],
+  ['Fetch v17 (KRaft voters; not advertised)', () =>
+    requestBytes(1, 17, 1, 'voters', { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' })],
+  ['FindCoordinator v6 (share groups; not advertised)', () => requestBytes(10, 6, 1, 'share', { keyType: 0, coordinatorKeys: ['g'] })],
 ];
 
 for (const [name, bytes] of UNADVERTISED) {
@@ -131,6 +130,24 @@ for (const [name, bytes] of UNADVERTISED) {
     await assertHealthy();
   });
 }
+
+test('Produce v0-2 and Fetch v0-3 (message format v0/v1) get UNSUPPORTED_VERSION per partition, connection kept', async () => {
+  const conn = await RawKafka.connect(broker.kafkaPort);
+  for (const version of [0, 1, 2]) {
+    const answer = await conn.request(0, version, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'old-format', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] });
+    assert.deepEqual(answer.responses.map((t) => t.partitionResponses.map((p) => p.errorCode)), [[35]], `Produce v${version}`);
+  }
+  for (const version of [0, 1, 2, 3]) {
+    const answer = await conn.request(1, version, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024,
+      topics: [{ topic: 'old-format', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1024 }] }],
+    });
+    assert.deepEqual(answer.responses.map((t) => t.partitions.map((p) => p.errorCode)), [[35]], `Fetch v${version}`);
+  }
+  const ok = await conn.request(18, 3, { clientSoftwareName: 'after', clientSoftwareVersion: '1' });
+  assert.equal(ok.errorCode, 0, 'the connection is still open');
+  conn.close();
+});
 
 test('FindCoordinator v0 and JoinGroup v0 (listed for librdkafka) are served', async () => {
   const conn = await RawKafka.connect(broker.kafkaPort);

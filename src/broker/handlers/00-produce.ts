@@ -1,10 +1,12 @@
 /**
- * Produce (0), versions 3-7 (ProduceRequest.json): the write path.
+ * Produce (0), versions 0-11 (ProduceRequest.json): the write path.
  *   validate the batch header (produce-validation.ts) -> idempotence check and append (Partition)
  *   -> wait until written (syncInterval > 0) or fdatasync'd (syncInterval 0) -> answer.
  * Batches are appended exactly as received (a view into the request frame), with base offset and
  * leader epoch stamped in place; LogAppendTime topics also get maxTimestamp and a new CRC (KIP-32).
  * acks=0 gets no response at all; acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
+ * Versions 0-2 carry message format v0/v1, which this broker does not store or convert: every
+ * partition is answered UNSUPPORTED_VERSION (docs/compatibility.md says why).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { setLogAppendTime } from '../../protocol/kafka/record-batch/header.ts';
@@ -31,9 +33,13 @@ const refusal = (index: number, errorCode: number, errorMessage: string | null =
   errorMessage,
 });
 
+/** The first Produce version that carries record batches v2 (message format 2). */
+const FIRST_BATCH_V2_VERSION = 3;
+
 export const produce: Handler<0> = async (ctx, request, info) => {
   const acks = request.acks;
   const validAcks = acks === -1 || acks === 0 || acks === 1;
+  if (info.apiVersion < FIRST_BATCH_V2_VERSION) return oldMessageFormat(ctx, request.topicData, acks, info.apiVersion);
   const responses = await Promise.all(
     request.topicData.map(async (topicData) => ({
       name: topicData.name,
@@ -49,6 +55,16 @@ export const produce: Handler<0> = async (ctx, request, info) => {
   if (acks === 0) return null;
   return { responses, throttleTimeMs: 0 };
 };
+
+function oldMessageFormat(ctx: BrokerContext, topicData: readonly { name: string; partitionData: readonly { index: number }[] }[], acks: number, apiVersion: number) {
+  ctx.log.debug({ apiVersion }, 'produce with message format v0/v1 refused');
+  if (acks === 0) return null;
+  const message = `Produce v${apiVersion} (message format v0/v1) is not supported; use Produce v3 or later`;
+  return {
+    responses: topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => refusal(p.index, KafkaErrorCode.UNSUPPORTED_VERSION, message)) })),
+    throttleTimeMs: 0,
+  };
+}
 
 async function appendPartition(
   ctx: BrokerContext,

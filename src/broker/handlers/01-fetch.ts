@@ -1,12 +1,16 @@
 /**
- * Fetch (1), versions 4-12 (FetchRequest.json): the read path.
+ * Fetch (1), versions 0-16 (FetchRequest.json): the read path.
  * Stored batches go back verbatim, as views into segment memory, handed to the encoder as a list of
  * buffers (no concatenation; the connection writes them with one writev). At least one whole batch is
  * returned even when larger than max_bytes (KIP-74), or consumers would stall. When fewer than
  * min_bytes are available the request waits, up to max_wait_ms, for new data on any of its partitions.
  * Fetch sessions (KIP-227) are not kept: every response has session_id 0, which clients accept as
  * "no session" (kafkajs and librdkafka send 0/-1, platformatic 0/0).
+ * From v13 topics are named by id, in the request and the response; an unknown id is UNKNOWN_TOPIC_ID.
+ * Versions 0-3 read message format v0/v1, which this broker does not convert to: every partition is
+ * answered UNSUPPORTED_VERSION (docs/compatibility.md says why).
  */
+import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 import type { BrokerContext } from '../context.ts';
@@ -15,6 +19,7 @@ import { kafkaErrorForStorage } from '../storage-errors.ts';
 
 interface Slot {
   topic: string;
+  topicId: string;
   partitionIndex: number;
   partition: Partition | undefined;
   fetchOffset: number;
@@ -26,16 +31,23 @@ interface Slot {
   nextOffset: number;
 }
 
+/** The first Fetch version whose records are record batches v2 (message format 2). */
+const FIRST_BATCH_V2_VERSION = 4;
+/** The first Fetch version that names topics by id. */
+const FIRST_TOPIC_ID_VERSION = 13;
+
 /** Upper bound on how long one Fetch may wait, whatever the client asks. */
 const MAX_WAIT_CAP_MS = 60_000;
 
 export const fetch: Handler<1> = async (ctx, request, info) => {
   const slots: Slot[] = [];
+  const byId = info.apiVersion >= FIRST_TOPIC_ID_VERSION;
   for (const t of request.topics) {
-    const topic = ctx.metadata.state.topic(t.topic);
+    const topic = byId ? ctx.metadata.state.topicById(t.topicId) : ctx.metadata.state.topic(t.topic);
     for (const p of t.partitions) {
       const slot: Slot = {
-        topic: t.topic,
+        topic: topic?.name ?? t.topic,
+        topicId: byId ? t.topicId : ZERO_UUID,
         partitionIndex: p.partition,
         partition: undefined,
         fetchOffset: Number(p.fetchOffset),
@@ -45,9 +57,11 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
         bytes: 0,
         nextOffset: Number(p.fetchOffset),
       };
-      if (!topic || p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (info.apiVersion < FIRST_BATCH_V2_VERSION) slot.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
+      else if (!topic) slot.errorCode = byId ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
-        slot.partition = ctx.partitions.get(t.topic, p.partition);
+        slot.partition = ctx.partitions.get(topic.name, p.partition);
         if (!slot.partition) slot.errorCode = KafkaErrorCode.KAFKA_STORAGE_ERROR;
         else if (info.apiVersion >= 9 && p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== slot.partition.leaderEpoch) {
           slot.errorCode = p.currentLeaderEpoch > slot.partition.leaderEpoch ? KafkaErrorCode.UNKNOWN_LEADER_EPOCH : KafkaErrorCode.FENCED_LEADER_EPOCH;
@@ -69,18 +83,21 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
     total = await readAll(ctx, slots, request.maxBytes);
   }
 
+  // Grouped as asked: by id from v13 (two unknown ids must stay apart), by name before.
   const byTopic = new Map<string, Slot[]>();
   for (const s of slots) {
-    const list = byTopic.get(s.topic) ?? [];
+    const key = byId ? s.topicId : s.topic;
+    const list = byTopic.get(key) ?? [];
     list.push(s);
-    byTopic.set(s.topic, list);
+    byTopic.set(key, list);
   }
   return {
     throttleTimeMs: 0,
     errorCode: 0,
     sessionId: 0,
-    responses: [...byTopic].map(([topic, list]) => ({
-      topic,
+    responses: [...byTopic.values()].map((list) => ({
+      topic: list[0]!.topic,
+      topicId: list[0]!.topicId,
       partitions: list.map((s) => {
         const p = s.partition;
         const hw = p ? BigInt(p.highWatermark) : -1n;

@@ -1,9 +1,11 @@
 /**
- * ListOffsets (2), versions 1-5 (ListOffsetsRequest.json). Timestamps: -1 latest (the high watermark;
+ * ListOffsets (2), versions 0-9 (ListOffsetsRequest.json). Timestamps: -1 latest (the high watermark;
  * with no transactions it is also the last stable offset read_committed asks for), -2 earliest (log
- * start), >= 0 the first record whose timestamp is at or after it, with that record's timestamp (the
- * time index finds the batch; its records are then read), or -1 with timestamp -1 when none is. Leader
- * epoch (v4+) is this leader's.
+ * start), -3 (v7+) the record with the greatest timestamp, -4 (v8+) earliest local (the log start:
+ * every segment is local), -5 (v9+) latest tiered (-1: nothing is tiered), >= 0 the first record whose
+ * timestamp is at or after it, with that record's timestamp (the time index finds the batch; its
+ * records are then read), or -1 with timestamp -1 when none is. Leader epoch (v4+) is this leader's.
+ * Version 0 answers in old_style_offsets: one offset (the same answer), or none when there is none.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { readRecords } from '../../protocol/kafka/record-batch/index.ts';
@@ -12,6 +14,20 @@ import type { Handler } from '../handler.ts';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+
+/** The first version that accepts each special timestamp (others below it are refused). */
+const SPECIAL_SINCE = new Map<bigint, number>([
+  [LATEST, 0],
+  [EARLIEST, 0],
+  [MAX_TIMESTAMP, 7],
+  [EARLIEST_LOCAL, 8],
+  [LATEST_TIERED, 9],
+]);
+
+type Answer = { partitionIndex: number; errorCode: number; timestamp: bigint; offset: bigint; leaderEpoch: number; oldStyleOffsets: bigint[] };
 
 export const listOffsets: Handler<2> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
@@ -22,7 +38,7 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
-            const answer = { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+            const answer: Answer = { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: -1n, leaderEpoch: -1, oldStyleOffsets: [] };
             if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
               return { ...answer, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             }
@@ -34,18 +50,39 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
             }
             // leader_epoch exists from v4; earlier versions must carry the default.
             const leaderEpoch = info.apiVersion >= 4 ? partition.leaderEpoch : -1;
-            if (p.timestamp === LATEST) return { ...answer, offset: BigInt(partition.highWatermark), leaderEpoch };
-            if (p.timestamp === EARLIEST) return { ...answer, offset: BigInt(partition.logStartOffset), leaderEpoch };
-            if (p.timestamp < 0n) return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
-            const found = await firstRecordAtOrAfter(partition, Number(p.timestamp));
-            if (!found) return { ...answer, leaderEpoch };
-            return { ...answer, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch };
+            if (p.timestamp < 0n && !(info.apiVersion >= (SPECIAL_SINCE.get(p.timestamp) ?? Infinity))) {
+              return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
+            }
+            const found = await lookup(partition, p.timestamp);
+            const out = { ...answer, leaderEpoch, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) };
+            if (info.apiVersion === 0) out.oldStyleOffsets = found.offset >= 0 ? [out.offset] : [];
+            return out;
           }),
         ),
       };
     }),
   ),
 });
+
+/** The offset (and record timestamp, -1 for the special positions) a timestamp asks for; -1 when none. */
+async function lookup(partition: Partition, timestamp: bigint): Promise<{ offset: number; timestamp: number }> {
+  const none = { offset: -1, timestamp: -1 };
+  switch (timestamp) {
+    case LATEST:
+      return { offset: partition.highWatermark, timestamp: -1 };
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return { offset: partition.logStartOffset, timestamp: -1 };
+    case LATEST_TIERED:
+      return none;
+    case MAX_TIMESTAMP: {
+      const max = partition.log.maxTimestamp;
+      return max < 0 ? none : ((await firstRecordAtOrAfter(partition, max)) ?? none);
+    }
+    default:
+      return (await firstRecordAtOrAfter(partition, Number(timestamp))) ?? none;
+  }
+}
 
 /** The first record at or after `timestamp` below the high watermark, with its offset and timestamp. */
 async function firstRecordAtOrAfter(partition: Partition, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {

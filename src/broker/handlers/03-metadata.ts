@@ -1,10 +1,13 @@
 /**
- * Metadata (3), versions 1-9 (MetadataRequest.json). This broker is every partition's leader, the
+ * Metadata (3), versions 0-12 (MetadataRequest.json). This broker is every partition's leader, the
  * controller and the coordinator, so the brokers list holds only itself, with the advertised address.
- * Topics: null (v1+) means all, an empty list none. Unknown topics are created when the request allows
- * it (v4+ `allow_auto_topic_creation`, implicitly true before v4) and the broker does; they are answered
- * ready at once, so clients can use them immediately.
+ * Topics: null (v1+) means all, an empty list none; in v0 an empty list means all. A topic given by id
+ * (a null name, v10+) is looked up by id and answered UNKNOWN_TOPIC_ID when there is none. Unknown
+ * topics named are created when the request allows it (v4+ `allow_auto_topic_creation`, implicitly
+ * true before v4) and the broker does; they are answered ready at once, so clients can use them
+ * immediately.
  */
+import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { MetadataResponse } from '../../protocol/kafka/generated/index.ts';
 import type { Input } from '../../protocol/kafka/types.ts';
@@ -16,13 +19,18 @@ import type { Handler } from '../handler.ts';
 type TopicOut = NonNullable<Input<MetadataResponse>['topics']>[number];
 
 export const metadata: Handler<3> = async (ctx, request, info) => {
-  const names = request.topics === null ? null : request.topics.map((t) => t.name ?? '');
+  const all = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
   const allowAutoCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
   const topics: TopicOut[] = [];
-  if (names === null) {
+  if (all) {
     for (const t of ctx.metadata.state.topics()) topics.push(describeTopic(ctx, t));
   } else {
-    for (const name of names) {
+    for (const { name, topicId } of request.topics!) {
+      if (name === null) {
+        const byId = ctx.metadata.state.topicById(topicId);
+        topics.push(byId ? describeTopic(ctx, byId) : unknownTopicId(topicId, info.apiVersion));
+        continue;
+      }
       let topic = ctx.metadata.state.topic(name);
       if (!topic) {
         const problem = topicNameProblem(name);
@@ -46,7 +54,12 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
 };
 
 function errorTopic(name: string, errorCode: number): TopicOut {
-  return { errorCode, name, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}
+
+/** Names are nullable in responses from v12 only; v10-11 answer an empty name. */
+function unknownTopicId(topicId: string, apiVersion: number): TopicOut {
+  return { ...errorTopic('', KafkaErrorCode.UNKNOWN_TOPIC_ID), name: apiVersion >= 12 ? null : '', topicId };
 }
 
 export function describeTopic(ctx: BrokerContext, topic: TopicRecord): TopicOut {

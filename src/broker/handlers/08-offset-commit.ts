@@ -1,7 +1,9 @@
 /**
- * OffsetCommit (8), versions 2-8 (OffsetCommitRequest.json). Answered only once the offsets are durable
+ * OffsetCommit (8), versions 0-9 (OffsetCommitRequest.json). Answered only once the offsets are durable
  * in __consumer_offsets. Commits for unknown topics or partitions get UNKNOWN_TOPIC_OR_PARTITION, as
- * Kafka answers, and the rest of the request is still committed.
+ * Kafka answers, and the rest of the request is still committed. v0 has no generation or member:
+ * it commits like any generation -1 commit (allowed while the group has no members); v1's commit
+ * timestamp is not kept (expiry follows offsets.retention as for later versions).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';

@@ -1,5 +1,5 @@
 /**
- * OffsetFetch (9), versions 1-8 (OffsetFetchRequest.json). No committed offset is offset -1 with error 0
+ * OffsetFetch (9), versions 0-9 (OffsetFetchRequest.json). No committed offset is offset -1 with error 0
  * (not an error). v8+ batch several groups (KIP-709) with a per-group layout.
  */
 import type { Handler } from '../handler.ts';

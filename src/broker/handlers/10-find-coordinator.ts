@@ -1,5 +1,5 @@
 /**
- * FindCoordinator (10), versions 0-4 (FindCoordinatorRequest.json). This broker coordinates every group.
+ * FindCoordinator (10), versions 0-5 (FindCoordinatorRequest.json). This broker coordinates every group.
  * v0-3 carry one key (v0 has no key_type: always a group); v4+ a batch of coordinator_keys (KIP-699) answered one by one.
  */
 import type { Handler } from '../handler.ts';

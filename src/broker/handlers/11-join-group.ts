@@ -1,5 +1,5 @@
 /**
- * JoinGroup (11), versions 0-6 (JoinGroupRequest.json), mapped onto the group coordinator. The response
+ * JoinGroup (11), versions 0-9 (JoinGroupRequest.json), mapped onto the group coordinator. The response
  * may be held until the rebalance completes (the coordinator parks it); the connection keeps later
  * responses behind it, as Kafka does. Before v7 the protocol name is a non-null string.
  */

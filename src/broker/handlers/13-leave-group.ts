@@ -1,5 +1,5 @@
 /**
- * LeaveGroup (13), versions 0-4 (LeaveGroupRequest.json). v0-2 name one member; v3+ a list (KIP-345),
+ * LeaveGroup (13), versions 0-5 (LeaveGroupRequest.json). v0-2 name one member; v3+ a list (KIP-345),
  * with per-member errors. v0-2 answers carry a single error code.
  */
 import { leaveGroupV0ErrorCode } from '../../groups/group-api.ts';

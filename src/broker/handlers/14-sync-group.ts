@@ -1,4 +1,4 @@
-/** SyncGroup (14), versions 0-4 (SyncGroupRequest.json): the leader's assignments in, each member's out. */
+/** SyncGroup (14), versions 0-5 (SyncGroupRequest.json): the leader's assignments in, each member's out. */
 import type { Handler } from '../handler.ts';
 
 export const syncGroup: Handler<14> = async (ctx, request, info) => {

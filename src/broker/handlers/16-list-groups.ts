@@ -1,4 +1,4 @@
-/** ListGroups (16), versions 0-4 (ListGroupsRequest.json); v4+ filter by state (KIP-518). */
+/** ListGroups (16), versions 0-5 (ListGroupsRequest.json); v4+ filter by state (KIP-518), v5+ by type. */
 import type { Handler } from '../handler.ts';
 
 export const listGroups: Handler<16> = (ctx, request, info) => {

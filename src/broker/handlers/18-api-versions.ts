@@ -1,5 +1,5 @@
 /**
- * ApiVersions (18): the supported-versions table. Versions 0-3; v3 carries client software name and
+ * ApiVersions (18): the supported-versions table. Versions 0-4 (v4 has v3's layout); v3+ carries client software name and
  * version (KIP-511), which we only log at debug. The response header is always v0 (the codec handles it).
  */
 import { apiVersionsResponseBody } from '../../protocol/kafka/api-versions.ts';

@@ -1,5 +1,5 @@
 /**
- * CreateTopics (19), versions 2-7 (CreateTopicsRequest.json). num_partitions / replication_factor of -1
+ * CreateTopics (19), versions 0-7 (CreateTopicsRequest.json). num_partitions / replication_factor of -1
  * mean the broker defaults, in every version (kafkajs sends -1 even at v3). Manual replica assignments
  * are refused (INVALID_REQUEST): placement is the broker's. validate_only checks without creating.
  * The topic is usable the moment this answers (its logs exist), so clients need not poll.

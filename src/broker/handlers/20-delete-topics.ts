@@ -1,5 +1,5 @@
 /**
- * DeleteTopics (20), versions 1-6 (DeleteTopicsRequest.json). v0-5 name topics in topic_names; v6 in
+ * DeleteTopics (20), versions 0-6 (DeleteTopicsRequest.json). v0-5 name topics in topic_names; v6 in
  * topics[] by name or by topic id. Internal topics cannot be deleted (TOPIC_AUTHORIZATION_FAILED, as Kafka).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';

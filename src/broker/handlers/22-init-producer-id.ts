@@ -1,5 +1,5 @@
 /**
- * InitProducerId (22), versions 0-4 (InitProducerIdRequest.json), for idempotent producers only.
+ * InitProducerId (22), versions 0-5 (InitProducerIdRequest.json), for idempotent producers only.
  * Each request without a transactional id gets a fresh producer id (never reused: ids come from blocks
  * recorded in metadata before use) and epoch 0, ignoring the v3+ producer_id/epoch fields, as Kafka
  * does. Transactional ids are refused: this broker has no transaction coordinator.

@@ -1,5 +1,5 @@
 /**
- * OffsetForLeaderEpoch (23), versions 2-4 (OffsetForLeaderEpochRequest.json). librdkafka >= 2.1 uses it
+ * OffsetForLeaderEpoch (23), versions 0-4 (OffsetForLeaderEpochRequest.json). librdkafka >= 2.1 uses it
  * to validate positions after leader changes (KIP-320). Each partition has had one leader epoch so far,
  * so the end offset of any epoch up to the current one is the log end offset; a later epoch is unknown.
  */

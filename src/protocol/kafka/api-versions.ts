@@ -3,10 +3,8 @@
  * the broker refuses (UNSUPPORTED_VERSION or close) any request outside it, so what we advertise and
  * what we decode cannot drift apart. Advertise only what is implemented: clients pick versions from
  * these ranges (kafkajs takes min(its max, our max) and ignores our min; librdkafka intersects).
- * Versions per COMPAT.md section 1. Handlers widen this table as they land.
- *
- * The one exception is ADVERTISED_MIN_VERSION below: versions listed but refused, for clients that
- * probe features by an old version they never send.
+ * The ranges are Apache Kafka 3.9's for every API implemented here (docs/compatibility.md has the
+ * table and the reasons where they differ).
  */
 import { assert } from '../../util/assert.ts';
 import { API_BY_KEY, API_KEYS, encodeApiVersionsResponse } from './generated/index.ts';
@@ -21,28 +19,29 @@ export interface ApiVersionRange {
 
 /** apiKey -> supported version range. */
 export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> = {
-  [API_KEYS.Produce]: { min: 3, max: 7 },
-  [API_KEYS.Fetch]: { min: 4, max: 12 },
-  [API_KEYS.ListOffsets]: { min: 1, max: 5 },
-  [API_KEYS.Metadata]: { min: 1, max: 9 },
-  [API_KEYS.OffsetCommit]: { min: 2, max: 8 },
-  [API_KEYS.OffsetFetch]: { min: 1, max: 8 },
-  // v0 served because librdkafka (through 2.x) turns its balanced consumer on only when FindCoordinator
-  // v0 and JoinGroup v0 are listed (features BrokerGroupCoordinator and BrokerBalancedConsumer), though
-  // it sends v2 and v5; without them `kcat -G` never looks for a coordinator. JoinGroup v0 has no
-  // rebalance timeout: the coordinator uses the session timeout (JoinGroupRequest.json).
-  [API_KEYS.FindCoordinator]: { min: 0, max: 4 },
-  [API_KEYS.JoinGroup]: { min: 0, max: 6 },
+  // Produce 0-2 and Fetch 0-3 carry message format v0/v1: listed (librdkafka before 2.8 compresses
+  // only when Produce v0 is listed: librdkafka issue 4956, KAFKA-18659) and answered with a
+  // well-formed response whose partitions carry UNSUPPORTED_VERSION, never a closed connection.
+  [API_KEYS.Produce]: { min: 0, max: 11 },
+  // Fetch 17 adds a field for KRaft voters (KIP-853) that no client sends.
+  [API_KEYS.Fetch]: { min: 0, max: 16 },
+  [API_KEYS.ListOffsets]: { min: 0, max: 9 },
+  [API_KEYS.Metadata]: { min: 0, max: 12 },
+  [API_KEYS.OffsetCommit]: { min: 0, max: 9 },
+  [API_KEYS.OffsetFetch]: { min: 0, max: 9 },
+  // FindCoordinator 6 is for share groups (KIP-932), which this broker does not have.
+  [API_KEYS.FindCoordinator]: { min: 0, max: 5 },
+  [API_KEYS.JoinGroup]: { min: 0, max: 9 },
   [API_KEYS.Heartbeat]: { min: 0, max: 4 },
-  [API_KEYS.LeaveGroup]: { min: 0, max: 4 },
-  [API_KEYS.SyncGroup]: { min: 0, max: 4 },
+  [API_KEYS.LeaveGroup]: { min: 0, max: 5 },
+  [API_KEYS.SyncGroup]: { min: 0, max: 5 },
   [API_KEYS.DescribeGroups]: { min: 0, max: 5 },
-  [API_KEYS.ListGroups]: { min: 0, max: 4 },
-  [API_KEYS.ApiVersions]: { min: 0, max: 3 },
-  [API_KEYS.CreateTopics]: { min: 2, max: 7 },
-  [API_KEYS.DeleteTopics]: { min: 1, max: 6 },
-  [API_KEYS.InitProducerId]: { min: 0, max: 4 },
-  [API_KEYS.OffsetForLeaderEpoch]: { min: 2, max: 4 },
+  [API_KEYS.ListGroups]: { min: 0, max: 5 },
+  [API_KEYS.ApiVersions]: { min: 0, max: 4 },
+  [API_KEYS.CreateTopics]: { min: 0, max: 7 },
+  [API_KEYS.DeleteTopics]: { min: 0, max: 6 },
+  [API_KEYS.InitProducerId]: { min: 0, max: 5 },
+  [API_KEYS.OffsetForLeaderEpoch]: { min: 0, max: 4 },
   [API_KEYS.DescribeConfigs]: { min: 0, max: 4 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },
@@ -63,27 +62,10 @@ export function isSupportedVersion(apiKey: number, apiVersion: number): boolean 
   return r !== undefined && apiVersion >= r.min && apiVersion <= r.max;
 }
 
-/**
- * apiKey -> the min version ApiVersions lists when it is below the supported min. Those versions are
- * still refused like any other unsupported one (the connection is closed). librdkafka before 2.8
- * compresses with gzip, snappy or lz4 only if Produce v0 is listed, and otherwise sends the batch
- * uncompressed without a word (librdkafka issue 4956); Apache Kafka 4.0 lists Produce 0-2 without
- * accepting them for the same reason (KAFKA-18659). Clients pick their highest common version, so
- * none of them sends Produce below 3 because of this.
- */
-export const ADVERTISED_MIN_VERSION: Readonly<Record<number, number>> = {
-  [API_KEYS.Produce]: 0,
-};
-
-for (const [key, min] of Object.entries(ADVERTISED_MIN_VERSION)) {
-  assert(SUPPORTED_API_VERSIONS[Number(key)] !== undefined, `API ${key} is advertised below its min but not supported`);
-  assert(min <= SUPPORTED_API_VERSIONS[Number(key)]!.min, `API ${key}: advertised min above the supported min`);
-}
-
 /** The ApiVersions entries (sorted by key) for the response body. */
 export function apiVersionEntries(): { apiKey: number; minVersion: number; maxVersion: number }[] {
   return Object.entries(SUPPORTED_API_VERSIONS)
-    .map(([k, r]) => ({ apiKey: Number(k), minVersion: ADVERTISED_MIN_VERSION[Number(k)] ?? r.min, maxVersion: r.max }))
+    .map(([k, r]) => ({ apiKey: Number(k), minVersion: r.min, maxVersion: r.max }))
     .sort((a, b) => a.apiKey - b.apiKey);
 }
 

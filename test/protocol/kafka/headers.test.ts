@@ -44,15 +44,15 @@ test('ApiVersions v3 response uses header v0 with a flexible body', () => {
 
 test('unsupported ApiVersions version gets a v0 body with error 35 and only the ApiVersions entry', () => {
   const frame = apiVersionsUnsupportedFrame(9);
-  assert.equal(frame.toString('hex'), '00000010' + '00000009' + '0023' + '00000001' + '0012' + '0000' + '0003');
+  assert.equal(frame.toString('hex'), '00000010' + '00000009' + '0023' + '00000001' + '0012' + '0000' + '0004');
 });
 
 test('the supported table drives ApiVersions and version checks', () => {
-  assert.ok(isSupportedVersion(18, 3));
-  assert.ok(!isSupportedVersion(18, 4));
+  assert.ok(isSupportedVersion(18, 4));
+  assert.ok(!isSupportedVersion(18, 5));
   assert.ok(!isSupportedVersion(999, 0));
   const entries = apiVersionEntries();
-  assert.ok(entries.some((e) => e.apiKey === 18 && e.minVersion === 0 && e.maxVersion === 3));
+  assert.ok(entries.some((e) => e.apiKey === 18 && e.minVersion === 0 && e.maxVersion === 4));
   assert.deepEqual(entries.map((e) => e.apiKey), [...entries.map((e) => e.apiKey)].sort((a, b) => a - b));
 });
 
