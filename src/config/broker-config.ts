@@ -59,7 +59,10 @@ export interface KafkaConfig {
 export interface ClusterNode {
   readonly id: number;
   readonly host: string;
+  /** The node's Kafka port (clients). */
   readonly port: number;
+  /** The node's inter-broker port; 9093 when the entry names none. */
+  readonly grpcPort: number;
 }
 
 export interface ClusterConfig {

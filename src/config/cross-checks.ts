@@ -88,11 +88,22 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     report(blamed, `a path other than ${other} (${get(other)})`, show(get(blamed)), 'each endpoint needs its own HTTP path');
   });
 
-  const nodes = get('cluster.nodes') as readonly { id: number }[];
-  if (nodes.length > 0 && !nodes.some((n) => n.id === get('server.brokerId'))) {
+  const nodes = get('cluster.nodes') as readonly { id: number; host: string; port: number; grpcPort: number }[];
+  const own = nodes.find((n) => n.id === get('server.brokerId'));
+  if (nodes.length > 0 && own === undefined) {
     const key = blame('cluster.nodes', 'server.brokerId');
     report(key, key === 'server.brokerId' ? `one of the cluster.nodes ids (${nodes.map((n) => n.id).join(', ')})` : `a list that includes server.brokerId (${get('server.brokerId')})`,
       key === 'server.brokerId' ? show(get(key)) : `ids ${nodes.map((n) => n.id).join(', ')}`, 'this broker must be one of the voters');
+  }
+  const endpoints = new Map<string, number>();
+  for (const n of nodes) {
+    for (const p of [n.port, n.grpcPort]) {
+      const at = `${n.host}:${p}`;
+      const other = endpoints.get(at);
+      if (other !== undefined && other !== n.id) report('cluster.nodes', `distinct ports for every node on one host`, `nodes ${other} and ${n.id} both at ${at}`, 'give each broker on a shared host its own port and grpcPort');
+      endpoints.set(at, n.id);
+    }
+    if (n.port === n.grpcPort) report('cluster.nodes', `a grpcPort other than the port for node ${n.id}`, `both ${n.port}`, 'each listener needs its own port');
   }
   return problems;
 }

@@ -100,7 +100,7 @@ export const SCHEMA: Schema = {
   'kafka.groupInitialRebalanceDelayMs': { type: integer(0, INT32_MAX), default: 3000, description: 'Milliseconds the coordinator waits for more members before the first rebalance of an empty group.' },
   'kafka.offsetsRetentionMinutes': { type: integer(1, INT32_MAX), default: 10080, description: 'Minutes committed offsets of an empty group are kept.' },
 
-  'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port}`. Must include `server.brokerId`.' },
+  'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port, grpcPort}` (`grpcPort` defaults to 9093, so brokers sharing a host need their own). Must include `server.brokerId`. Peers reach each broker at its entry, and Metadata advertises each entry\'s host and port to clients.' },
 
   'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },

@@ -272,7 +272,9 @@ export function size(min = 0, max?: number, options: { unlimited?: boolean } = {
   };
 }
 
-const NODE_FIELDS = ['id', 'host', 'port'] as const;
+const NODE_FIELDS = ['id', 'host', 'port', 'grpcPort'] as const;
+/** The inter-broker port of a node entry that names none (the guide's 9093). */
+export const DEFAULT_GRPC_PORT = 9093;
 
 /**
  * The cluster's voters: a list of {id, host, port} mappings in YAML, or "1@host:9092,2@host:9092" in
@@ -282,18 +284,18 @@ export function nodeList(): ValueType<readonly ClusterNode[]> {
   const idType = integer(0, 2 ** 31 - 1);
   const hostType = host();
   const portType = port();
-  const expected = 'a list of {id, host, port} entries (or "id@host:port,..." from the environment)';
+  const expected = 'a list of {id, host, port, grpcPort?} entries (or "id@host:port[:grpcPort],..." from the environment)';
   return {
-    doc: 'list of {id, host, port}',
+    doc: 'list of {id, host, port, grpcPort?}',
     expected,
     parse(raw) {
       let items: unknown[];
       if (typeof raw === 'string') {
         const text = raw.trim();
         if (text === '') return ok([]);
-        const parsed = text.split(',').map((part) => /^\s*([^@\s]+)@(\S+):([^:\s]+)\s*$/.exec(part));
+        const parsed = text.split(',').map((part) => /^\s*([^@\s]+)@([^:\s]+):([^:\s]+)(?::([^:\s]+))?\s*$/.exec(part));
         if (parsed.some((m) => m === null)) return fail(expected, raw);
-        items = parsed.map((m) => ({ id: m![1], host: m![2], port: m![3] }));
+        items = parsed.map((m) => ({ id: m![1], host: m![2], port: m![3], ...(m![4] !== undefined ? { grpcPort: m![4] } : {}) }));
       } else if (Array.isArray(raw)) {
         items = raw;
       } else {
@@ -310,12 +312,16 @@ export function nodeList(): ValueType<readonly ClusterNode[]> {
         const record = item as Record<string, unknown>;
         for (const name of Object.keys(record)) {
           if (!(NODE_FIELDS as readonly string[]).includes(name)) {
-            fails.push({ at: [i, name], expected: 'id, host or port', got: name, unknownKey: true, suggestion: suggest(name, NODE_FIELDS) });
+            fails.push({ at: [i, name], expected: 'id, host, port or grpcPort', got: name, unknownKey: true, suggestion: suggest(name, NODE_FIELDS) });
           }
         }
-        const fields = { id: idType, host: hostType, port: portType };
+        const fields = { id: idType, host: hostType, port: portType, grpcPort: portType };
         const node: Record<string, unknown> = {};
         for (const name of NODE_FIELDS) {
+          if (name === 'grpcPort' && record[name] === undefined) {
+            node[name] = DEFAULT_GRPC_PORT;
+            continue;
+          }
           const r = (fields[name] as ValueType<unknown>).parse(record[name]);
           if (r.ok) node[name] = r.value;
           else fails.push({ at: [i, name], expected: fields[name].expected, got: record[name] });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
-import { onlyProblem, problemsOf } from './helpers.ts';
+import { onlyProblem, problemsOf, yamlFile } from './helpers.ts';
 
 test('Kafka and HTTP ports differ', () => {
   const p = onlyProblem('server:\n  port: 8081\n');
@@ -61,4 +61,22 @@ test('the cluster includes this broker', () => {
   const p = onlyProblem('server:\n  brokerId: 7\ncluster:\n  nodes:\n    - {id: 1, host: a, port: 9092}\n');
   assert.equal(p.key, 'server.brokerId');
   assert.match(p.message, /:2: server\.brokerId: expected one of the cluster\.nodes ids \(1\), got 7 \(this broker must be one of the voters\)$/);
+});
+
+test('brokers sharing a host: each entry has its own ports', () => {
+  const three = (own: string) =>
+    `server:\n  brokerId: 2\n${own}cluster:\n  nodes:\n` +
+    `    - {id: 1, host: 127.0.0.1, port: 19092, grpcPort: 19093}\n` +
+    `    - {id: 2, host: 127.0.0.1, port: 29092, grpcPort: 29093}\n` +
+    `    - {id: 3, host: 127.0.0.1, port: 39092, grpcPort: 39093}\n`;
+  const c = loadConfig({ file: yamlFile('shared-host.yaml', three('  port: 29092\n  grpcPort: 29093\n')) });
+  assert.deepEqual(c.cluster.nodes.map((n) => n.grpcPort), [19093, 29093, 39093]);
+  const clash = problemsOf({ file: yamlFile('clash.yaml', 'cluster:\n  nodes:\n    - {id: 1, host: h, port: 9092}\n    - {id: 2, host: h, port: 9092}\n') });
+  assert.ok(clash.some((p) => /nodes 1 and 2 both at h:9092/.test(p.message)), clash.map((p) => p.message).join('\n'));
+  assert.ok(clash.some((p) => /nodes 1 and 2 both at h:9093/.test(p.message)), 'grpcPort defaults to 9093 for both');
+});
+
+test('cluster.nodes from the environment: id@host:port[:grpcPort]', () => {
+  const c = loadConfig({ env: { STREAMBUS_CLUSTER_NODES: '1@127.0.0.1:9092:9093,2@127.0.0.1:9192:9193', STREAMBUS_SERVER_BROKER_ID: '1' } });
+  assert.deepEqual(c.cluster.nodes, [{ id: 1, host: '127.0.0.1', port: 9092, grpcPort: 9093 }, { id: 2, host: '127.0.0.1', port: 9192, grpcPort: 9193 }]);
 });

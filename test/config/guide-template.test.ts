@@ -21,9 +21,9 @@ test('the guide template parses with every key typed', () => {
   assert.equal(c.storage.compactionInterval, 3_600_000);
   assert.equal(c.storage.retentionDays, 7);
   assert.deepEqual(c.cluster.nodes, [
-    { id: 1, host: 'broker1.example.com', port: 9092 },
-    { id: 2, host: 'broker2.example.com', port: 9092 },
-    { id: 3, host: 'broker3.example.com', port: 9092 },
+    { id: 1, host: 'broker1.example.com', port: 9092, grpcPort: 9093 },
+    { id: 2, host: 'broker2.example.com', port: 9092, grpcPort: 9093 },
+    { id: 3, host: 'broker3.example.com', port: 9092, grpcPort: 9093 },
   ]);
   assert.deepEqual(c.raft, { enabled: true, heartbeatTimeout: 1000, electionTimeout: 3000, snapshotInterval: 3_600_000, snapshotThreshold: 100000 });
   assert.deepEqual(c.security, {

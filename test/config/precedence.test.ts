@@ -52,7 +52,7 @@ test('environment values are parsed by the key type', () => {
   assert.equal(c.kafka.autoCreateTopics, false);
   assert.equal(c.observability.tracing.samplingRate, 0.25);
   assert.equal(c.logging.format, 'pretty');
-  assert.deepEqual(c.cluster.nodes, [{ id: 1, host: 'a.example', port: 9092 }, { id: 2, host: 'b.example', port: 9092 }]);
+  assert.deepEqual(c.cluster.nodes, [{ id: 1, host: 'a.example', port: 9092, grpcPort: 9093 }, { id: 2, host: 'b.example', port: 9092, grpcPort: 9093 }]);
 });
 
 test('an environment error names the variable', () => {
@@ -61,7 +61,7 @@ test('an environment error names the variable', () => {
   assert.equal(p!.env, 'STREAMBUS_SERVER_PORT');
   assert.equal(p!.message, 'environment STREAMBUS_SERVER_PORT: server.port: expected an integer between 1 and 65535, got "abc"');
   assert.match(problemsOf({ env: { STREAMBUS_CLUSTER_NODES: '1@a' } })[0]!.message,
-    /^environment STREAMBUS_CLUSTER_NODES: cluster\.nodes: expected a list of \{id, host, port\} entries/);
+    /^environment STREAMBUS_CLUSTER_NODES: cluster\.nodes: expected a list of \{id, host, port, grpcPort\?\} entries/);
   assert.equal(problemsOf({ env: { STREAMBUS_CLUSTER_NODES: '1@a:9092,1@b:0' } }).map((x) => x.message).join('\n'), [
     'environment STREAMBUS_CLUSTER_NODES: cluster.nodes[1].port: expected an integer between 1 and 65535, got "0"',
     'environment STREAMBUS_CLUSTER_NODES: cluster.nodes[1].id: expected an id not used by another node, got 1',
