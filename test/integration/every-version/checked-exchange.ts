@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { API_BY_KEY, type ApiKey, type ApiMessages } from '../../../src/protocol/kafka/generated/index.ts';
-import { Reader } from '../../../src/protocol/kafka/reader.ts';
-import { decodeResponseHeader, responseHeaderVersion } from '../../../src/protocol/kafka/response-header.ts';
 import type { Input } from '../../../src/protocol/kafka/types.ts';
 import type { RawKafka } from '../../helpers/raw-kafka.ts';
+import { decodeWholeResponse } from '../../helpers/whole-response.ts';
 import { errorFields } from './error-fields.ts';
 import { expectedErrors } from './expected-errors.ts';
 
@@ -22,16 +21,10 @@ export async function checkedExchange<K extends ApiKey>(
   body: Input<ApiMessages[K]['request']>,
   step: string,
 ): Promise<ApiMessages[K]['response']> {
-  const api = API_BY_KEY[apiKey]!;
-  const what = `${api.name} v${version} (${step})`;
+  const what = `${API_BY_KEY[apiKey]!.name} v${version} (${step})`;
   const correlationId = conn.send(apiKey, version, body, `every-version-${step}`);
   const frame = await conn.response(correlationId, RESPONSE_TIMEOUT_MS).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
-
-  const r = new Reader(frame);
-  const header = decodeResponseHeader(r, responseHeaderVersion(apiKey, version));
-  assert.equal(header.correlationId, correlationId, `${what}: correlation id`);
-  const decoded = api.decodeResponse(r, version) as ApiMessages[K]['response'];
-  assert.equal(r.remaining(), 0, `${what}: ${r.remaining()} bytes left after decoding the response`);
+  const decoded = decodeWholeResponse(apiKey, version, frame, correlationId);
   assert.ok(conn.open, `${what}: the broker closed the connection after answering`);
 
   const expected = expectedErrors(apiKey, version, step);
