@@ -1,0 +1,81 @@
+/**
+ * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
+ * DescribeConfigs, CreatePartitions, IncrementalAlterConfigs and DescribeCluster. Topics created or
+ * deleted are throwaway ones named after API and version; the seeded topic is only read.
+ */
+import assert from 'node:assert/strict';
+import { apiVersionEntries } from '../../../src/protocol/kafka/api-versions.ts';
+import { ZERO_UUID } from '../../../src/protocol/kafka/codec-support.ts';
+import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
+import type { ProbeContext } from './probe-context.ts';
+
+const TOPIC_RESOURCE = 2;
+const SET = 0;
+const BROKER_ENDPOINTS = 1;
+
+const topicName = (api: string, version: number): string => `every-version-${api}-v${version}`;
+
+export async function apiVersions(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.ApiVersions, version, version >= 3 ? { clientSoftwareName: 'every-version', clientSoftwareVersion: '1' } : {}, 'versions');
+  assert.deepEqual(res.apiKeys.map((k) => ({ apiKey: k.apiKey, minVersion: k.minVersion, maxVersion: k.maxVersion })), apiVersionEntries(), 'the answer lists the table');
+}
+
+export async function createTopics(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('create-topics', version);
+  const res = await ctx.exchange(API_KEYS.CreateTopics, version, {
+    topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 10_000,
+    ...(version >= 1 ? { validateOnly: false } : {}),
+  }, 'create');
+  assert.deepEqual(res.topics.map((t) => t.name), [name]);
+  // Version 5 answers with the topic's partitions and configs (KIP-525).
+  if (version >= 5) assert.equal(res.topics[0]!.numPartitions, 2);
+}
+
+export async function deleteTopics(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('delete-topics', version);
+  await ctx.createTopic(name, 1);
+  // Version 6 names a topic by name or by id (KIP-516): by id when Metadata gives ids.
+  const id = version >= 6 ? await ctx.topicId(name) : null;
+  const body = version >= 6 ? { topics: [id ? { name: null, topicId: id } : { name, topicId: ZERO_UUID }], timeoutMs: 10_000 } : { topicNames: [name], timeoutMs: 10_000 };
+  const res = await ctx.exchange(API_KEYS.DeleteTopics, version, body, 'delete');
+  assert.equal(res.responses.length, 1);
+  if (id) assert.equal(res.responses[0]!.topicId, id);
+  else assert.equal(res.responses[0]!.name, name);
+  const after = await ctx.conn.request(API_KEYS.Metadata, 4, { topics: [{ name }], allowAutoTopicCreation: false });
+  assert.equal(after.topics[0]!.errorCode, 3, `${name} is gone (UNKNOWN_TOPIC_OR_PARTITION)`);
+}
+
+export async function describeConfigs(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.DescribeConfigs, version, {
+    resources: [{ resourceType: TOPIC_RESOURCE, resourceName: ctx.seeded.name, configurationKeys: null }],
+    ...(version >= 1 ? { includeSynonyms: false } : {}),
+    ...(version >= 3 ? { includeDocumentation: false } : {}),
+  }, 'describe');
+  assert.equal(res.results.length, 1);
+  assert.ok(res.results[0]!.configs.some((c) => c.name === 'retention.ms'), 'the topic configs are listed');
+}
+
+export async function createPartitions(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('create-partitions', version);
+  await ctx.createTopic(name, 1);
+  const res = await ctx.exchange(API_KEYS.CreatePartitions, version, { topics: [{ name, count: 3, assignments: null }], timeoutMs: 10_000, validateOnly: false }, 'grow');
+  assert.deepEqual(res.results.map((r) => r.name), [name]);
+  const after = await ctx.conn.request(API_KEYS.Metadata, 4, { topics: [{ name }], allowAutoTopicCreation: false });
+  assert.equal(after.topics[0]!.partitions.length, 3);
+}
+
+export async function incrementalAlterConfigs(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('alter-configs', version);
+  await ctx.createTopic(name, 1);
+  const res = await ctx.exchange(API_KEYS.IncrementalAlterConfigs, version, {
+    resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configs: [{ name: 'retention.ms', configOperation: SET, value: '3600000' }] }],
+    validateOnly: false,
+  }, 'set retention');
+  assert.deepEqual(res.responses.map((r) => r.resourceName), [name]);
+}
+
+export async function describeCluster(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.DescribeCluster, version, { includeClusterAuthorizedOperations: false, ...(version >= 1 ? { endpointType: BROKER_ENDPOINTS } : {}) }, 'describe');
+  assert.deepEqual(res.brokers.map((b) => [b.host, b.port]), [['127.0.0.1', ctx.kafkaPort]]);
+}

@@ -1,0 +1,55 @@
+/**
+ * The requests of the every-version test that are answered with a specific error by design. Every
+ * other error field of every response must be 0. A field is named by its path in the decoded body
+ * without array indexes (`responses.partitionResponses.errorCode`); an entry also requires the field
+ * to occur at least once, so an empty answer does not pass for a refusal.
+ */
+import { KafkaErrorCode } from '../../../src/protocol/kafka/error-codes.ts';
+import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
+
+export interface ExpectedError {
+  apiKey: number;
+  /** Inclusive version range the entry applies to. */
+  versions: readonly [number, number];
+  /** The probe step (the label a probe gives the request). */
+  step: string;
+  field: string;
+  errorCode: number;
+  why: string;
+}
+
+export const EXPECTED_ERRORS: readonly ExpectedError[] = [
+  {
+    apiKey: API_KEYS.Produce,
+    versions: [0, 2],
+    step: 'produce',
+    field: 'responses.partitionResponses.errorCode',
+    errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
+    why: 'Produce v0-2 carry message format v0/v1, which is listed but never stored (KAFKA-18659)',
+  },
+  {
+    apiKey: API_KEYS.Fetch,
+    versions: [0, 3],
+    step: 'fetch',
+    field: 'responses.partitions.errorCode',
+    errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
+    why: 'Fetch v0-3 return message format v0/v1, which is never converted to',
+  },
+  {
+    apiKey: API_KEYS.JoinGroup,
+    versions: [4, Number.MAX_SAFE_INTEGER],
+    step: 'join',
+    field: 'errorCode',
+    errorCode: KafkaErrorCode.MEMBER_ID_REQUIRED,
+    why: 'from v4 a first join without a member id is handed one and must rejoin with it (KIP-394)',
+  },
+];
+
+/** field path -> error code expected for this request; fields not listed must be 0. */
+export function expectedErrors(apiKey: number, version: number, step: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of EXPECTED_ERRORS) {
+    if (e.apiKey === apiKey && e.step === step && version >= e.versions[0] && version <= e.versions[1]) out.set(e.field, e.errorCode);
+  }
+  return out;
+}
