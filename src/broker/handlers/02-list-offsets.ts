@@ -54,9 +54,9 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
               return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
             }
             const found = await lookup(partition, p.timestamp);
-            const out = { ...answer, leaderEpoch, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) };
-            if (info.apiVersion === 0) out.oldStyleOffsets = found.offset >= 0 ? [out.offset] : [];
-            return out;
+            // v0 has only old_style_offsets; timestamp and offset must keep their defaults there.
+            if (info.apiVersion === 0) return { ...answer, oldStyleOffsets: found.offset >= 0 ? [BigInt(found.offset)] : [] };
+            return { ...answer, leaderEpoch, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) };
           }),
         ),
       };
