@@ -4,7 +4,13 @@
  * write. Every request has a timeout; a closed socket fails everything pending.
  */
 import { connect, type Socket } from 'node:net';
-import { StreamBusError } from '../util/errors.ts';
+import { FrameDecoder } from '../protocol/frame-decoder.ts';
+import { FrameSizeError, StreamBusError } from '../util/errors.ts';
+
+/** Largest response frame accepted unless the options say otherwise. */
+const DEFAULT_MAX_RESPONSE_BYTES = 1 << 30;
+/** Every response frame starts with its int32 correlation id. */
+const MIN_RESPONSE_BYTES = 4;
 
 export interface ClientConnectionOptions {
   host: string;
@@ -24,11 +30,12 @@ export class ClientConnection {
   private socket: Socket | null = null;
   private readonly pending = new Map<number, Waiter>();
   private nextCorrelationId = 1;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly frames: FrameDecoder;
   private closedError: Error | null = null;
 
-  constructor(private readonly options: ClientConnectionOptions) {}
+  constructor(private readonly options: ClientConnectionOptions) {
+    this.frames = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_RESPONSE_BYTES, minFrameBytes: MIN_RESPONSE_BYTES });
+  }
 
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
@@ -105,22 +112,8 @@ export class ClientConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const size = this.peekSize();
-      if (size < 4 || size > (this.options.maxFrameBytes ?? 1 << 30)) {
-        this.fail(new StreamBusError('SB_ERR_PROTOCOL', `invalid response frame size ${size} from ${this.address}`));
-        this.socket?.destroy();
-        return;
-      }
-      // Join chunks only once the whole frame is here, so a large response is copied once.
-      if (this.buffered < 4 + size) return;
-      const head = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const frame = head.subarray(4, 4 + size);
-      const rest = head.subarray(4 + size);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
+    this.frames.push(chunk);
+    for (let frame = this.nextFrame(); frame !== null; frame = this.nextFrame()) {
       const correlationId = frame.readInt32BE(0);
       const waiter = this.pending.get(correlationId);
       if (!waiter) continue; // a response to a request that already timed out
@@ -130,10 +123,17 @@ export class ClientConnection {
     }
   }
 
-  private peekSize(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    return Buffer.concat(this.chunks, 4).readInt32BE(0);
+  /** The next whole response frame, or null; a size out of bounds fails the connection. */
+  private nextFrame(): Buffer | null {
+    try {
+      return this.frames.next();
+    } catch (err) {
+      if (!(err instanceof FrameSizeError)) throw err;
+      this.fail(new StreamBusError('SB_ERR_PROTOCOL', `invalid response frame size ${err.size} from ${this.address}`, { cause: err }));
+      this.socket?.destroy();
+      this.frames.clear();
+      return null;
+    }
   }
 
   private fail(err: Error): void {

@@ -11,7 +11,9 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
+import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { assert } from '../util/assert.ts';
+import { FrameSizeError } from '../util/errors.ts';
 
 /** Answers one request frame (header + body, without the size prefix). Null means "send no response" (acks=0). */
 export interface FrameHandler {
@@ -42,8 +44,7 @@ interface Pending {
 export class Connection implements ConnectionInfo {
   readonly state = new Map<string, unknown>();
   readonly remoteAddress: string;
-  private chunks: Buffer[] = [];
-  private chunkBytes = 0;
+  private readonly frames: FrameDecoder;
   private queue: Pending[] = [];
   private inFlightBytes = 0;
   private paused = false;
@@ -60,6 +61,7 @@ export class Connection implements ConnectionInfo {
   ) {
     assert(limits.maxInFlight >= 1, 'maxInFlight must be at least 1');
     assert(limits.maxBufferedBytes >= limits.maxFrameBytes, 'maxBufferedBytes must hold one maximum frame');
+    this.frames = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -96,30 +98,32 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    this.chunks.push(chunk);
-    this.chunkBytes += chunk.length;
+    this.frames.push(chunk);
     this.extractFrames();
   }
 
   private extractFrames(): void {
-    while (!this.closing && this.chunkBytes >= 4) {
-      const size = this.peekSize();
-      if (size < 0 || size > this.limits.maxFrameBytes) {
-        this.log.warn(
-          { conn: this.id, remote: this.remoteAddress, size, max: this.limits.maxFrameBytes },
-          'invalid frame size, closing connection',
-        );
-        this.closing = true;
-        this.socket.destroy();
-        return;
-      }
-      if (this.chunkBytes < 4 + size) return;
+    while (!this.closing) {
+      const size = this.nextFrameBytes();
+      if (size === null) return;
       if (this.queue.length >= this.limits.maxInFlight || this.inFlightBytes + this.unsentBytes() + size > this.limits.maxBufferedBytes) {
         this.pause();
         return;
       }
-      const frame = this.take(4 + size).subarray(4);
-      this.dispatch(frame);
+      this.dispatch(this.frames.next()!);
+    }
+  }
+
+  /** The size of the next whole frame, or null; a size out of bounds closes the connection. */
+  private nextFrameBytes(): number | null {
+    try {
+      return this.frames.nextFrameBytes();
+    } catch (err) {
+      if (!(err instanceof FrameSizeError)) throw err;
+      this.log.warn({ conn: this.id, remote: this.remoteAddress, size: err.size, max: err.maxFrameBytes }, 'invalid frame size, closing connection');
+      this.closing = true;
+      this.socket.destroy();
+      return null;
     }
   }
 
@@ -130,42 +134,6 @@ export class Connection implements ConnectionInfo {
    */
   private unsentBytes(): number {
     return this.socket.writableNeedDrain ? this.socket.writableLength : 0;
-  }
-
-  private peekSize(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(this.chunkBytes, 16));
-    return head.readInt32BE(0);
-  }
-
-  /** Removes `n` bytes from the front of the buffered chunks; zero-copy when they lie in one chunk. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const c = this.chunks[0]!;
-        const want = n - filled;
-        if (c.length <= want) {
-          c.copy(out, filled);
-          filled += c.length;
-          this.chunks.shift();
-        } else {
-          c.copy(out, filled, 0, want);
-          this.chunks[0] = c.subarray(want);
-          filled += want;
-        }
-      }
-    }
-    this.chunkBytes -= n;
-    return out;
   }
 
   private dispatch(frame: Buffer): void {
@@ -223,8 +191,7 @@ export class Connection implements ConnectionInfo {
 
   private onClose(): void {
     this.closed = true;
-    this.chunks = [];
-    this.chunkBytes = 0;
+    this.frames.clear();
     // In-flight handlers finish on their own; their responses are dropped.
     if (this.queue.every((p) => p.done)) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }

@@ -44,6 +44,31 @@ export class IoError extends StreamBusError {
   }
 }
 
+/**
+ * A size prefix that no frame may carry: SB_ERR_FRAME_TOO_LARGE above the maximum, SB_ERR_PROTOCOL
+ * below the minimum (a negative size included). Carries the size read and the limits it broke.
+ */
+export class FrameSizeError extends StreamBusError {
+  readonly size: number;
+  readonly minFrameBytes: number;
+  readonly maxFrameBytes: number;
+  constructor(size: number, minFrameBytes: number, maxFrameBytes: number) {
+    const tooLarge = size > maxFrameBytes;
+    super(
+      tooLarge ? 'SB_ERR_FRAME_TOO_LARGE' : 'SB_ERR_PROTOCOL',
+      tooLarge
+        ? `frame of ${size} bytes exceeds the maximum of ${maxFrameBytes}`
+        : size < 0
+          ? `negative frame size ${size}`
+          : `frame of ${size} bytes is below the minimum of ${minFrameBytes}`,
+    );
+    this.name = 'FrameSizeError';
+    this.size = size;
+    this.minFrameBytes = minFrameBytes;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+}
+
 export function isStreamBusError(e: unknown, code?: ErrorCode): e is StreamBusError {
   return e instanceof StreamBusError && (code === undefined || e.code === code);
 }

@@ -5,7 +5,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { decodeRequest, encodeResponseFrame } from '../../src/protocol/kafka/codec.ts';
-import { FrameDecoder } from '../../src/protocol/kafka/framing.ts';
+import { FrameDecoder } from '../../src/protocol/frame-decoder.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../src/protocol/kafka/framing.ts';
 import type { ApiKey } from '../../src/protocol/kafka/generated/index.ts';
 
 export type Answer = object | Buffer | 'close' | 'silent';
@@ -33,7 +34,7 @@ export async function startFakeBroker(handlers: Partial<Record<number, Handler>>
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    const frames = new FrameDecoder();
+    const frames = new FrameDecoder({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES });
     socket.on('data', (chunk: Buffer) => {
       frames.push(chunk);
       for (let frame = frames.next(); frame !== null; frame = frames.next()) {

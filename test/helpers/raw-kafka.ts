@@ -3,13 +3,19 @@
  * unadvertised versions, hand-built record batches) and watch what the broker does with the socket.
  * Requests are encoded with the project's own codecs; responses arrive in request order, matched by
  * correlation id. `closed` resolves when the broker closes the connection (or it errors); a request
- * still waiting then rejects.
+ * still waiting then rejects. A response frame with an impossible size closes the socket from this side.
  */
 import { connect, type Socket } from 'node:net';
+import { FrameDecoder } from '../../src/protocol/frame-decoder.ts';
 import { decodeResponse, encodeRequestFrame } from '../../src/protocol/kafka/codec.ts';
 import type { ApiKey, ApiMessages } from '../../src/protocol/kafka/generated/index.ts';
 import type { Input } from '../../src/protocol/kafka/types.ts';
 import { buildRecordBatch, readRecords, splitBatches, type BatchOptions } from '../../src/protocol/kafka/record-batch/index.ts';
+
+/** Largest response frame accepted; tests never ask for more. */
+const MAX_RESPONSE_BYTES = 1 << 30;
+/** Every response frame starts with its int32 correlation id. */
+const MIN_RESPONSE_BYTES = 4;
 
 interface Waiter {
   resolve(frame: Buffer): void;
@@ -18,7 +24,8 @@ interface Waiter {
 
 export class RawKafka {
   readonly closed: Promise<void>;
-  private buffered: Buffer = Buffer.alloc(0);
+  private readonly frames = new FrameDecoder({ maxFrameBytes: MAX_RESPONSE_BYTES, minFrameBytes: MIN_RESPONSE_BYTES });
+  private failure: Error | null = null;
   private readonly waiters = new Map<number, Waiter>();
   private nextId = 1;
   private isClosed = false;
@@ -27,7 +34,7 @@ export class RawKafka {
     this.closed = new Promise((resolve) => {
       const done = (): void => {
         this.isClosed = true;
-        for (const w of this.waiters.values()) w.reject(new Error('connection closed by the broker'));
+        for (const w of this.waiters.values()) w.reject(this.failure ?? new Error('connection closed by the broker'));
         this.waiters.clear();
         resolve();
       };
@@ -77,7 +84,7 @@ export class RawKafka {
 
   /** The next response frame (size prefix removed) with this correlation id. */
   response(correlationId: number, timeoutMs = 10_000): Promise<Buffer> {
-    if (this.isClosed) return Promise.reject(new Error('connection closed by the broker'));
+    if (this.isClosed) return Promise.reject(this.failure ?? new Error('connection closed by the broker'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(correlationId);
@@ -103,11 +110,11 @@ export class RawKafka {
     return decodeResponse(apiKey, apiVersion, frame).body;
   }
 
-  /** Resolves true if the broker closes the connection within `timeoutMs`, false otherwise. */
+  /** Resolves true if the broker closes the connection within `timeoutMs`, false otherwise (also when this side closed it on a bad frame). */
   async closesWithin(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const result = await Promise.race([this.closed.then(() => true), timeout]);
+    const result = await Promise.race([this.closed.then(() => this.failure === null), timeout]);
     clearTimeout(timer);
     return result;
   }
@@ -117,17 +124,20 @@ export class RawKafka {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    while (this.buffered.length >= 8) {
-      const size = this.buffered.readInt32BE(0);
-      if (this.buffered.length < 4 + size) return;
-      const frame = this.buffered.subarray(4, 4 + size);
-      this.buffered = this.buffered.subarray(4 + size);
-      const waiter = this.waiters.get(frame.readInt32BE(0));
-      if (waiter) {
-        this.waiters.delete(frame.readInt32BE(0));
-        waiter.resolve(frame);
+    this.frames.push(chunk);
+    try {
+      for (let frame = this.frames.next(); frame !== null; frame = this.frames.next()) {
+        const correlationId = frame.readInt32BE(0);
+        const waiter = this.waiters.get(correlationId);
+        if (waiter) {
+          this.waiters.delete(correlationId);
+          waiter.resolve(frame);
+        }
       }
+    } catch (err) {
+      this.failure = new Error(`bad response frame from the broker: ${(err as Error).message}`, { cause: err });
+      this.frames.clear();
+      this.socket.destroy();
     }
   }
 }

@@ -2,7 +2,7 @@
 // to produce one batch (ApiVersions with the full schema table, Metadata naming itself as the leader of
 // every requested topic, Produce with success), and records every request frame it receives.
 import { createServer, type Server, type Socket } from 'node:net';
-import { FrameDecoder } from '../../../src/protocol/kafka/framing.ts';
+import { FrameDecoder } from '../../../src/protocol/frame-decoder.ts';
 import { decodeRequest, encodeResponseFrame, peekRequestHeader } from '../../../src/protocol/kafka/codec.ts';
 import { API_BY_KEY } from '../../../src/protocol/kafka/generated/index.ts';
 import type { MetadataRequest, ProduceRequest } from '../../../src/protocol/kafka/generated/index.ts';
@@ -40,7 +40,7 @@ export class CaptureServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const frames = new FrameDecoder(16 * 1024 * 1024);
+    const frames = new FrameDecoder({ maxFrameBytes: 16 * 1024 * 1024 });
     socket.on('data', (chunk: Buffer) => {
       frames.push(chunk);
       try {
