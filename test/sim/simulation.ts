@@ -1,6 +1,6 @@
 import type { ConfState, Message, NodeId, Ready } from '../../src/raft/index.ts';
 import { InvariantChecker } from './checkers.ts';
-import { EventQueue } from './event-queue.ts';
+import { EventQueue } from '../helpers/event-queue.ts';
 import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
