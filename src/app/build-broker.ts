@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import { createDisk } from '../io/real/select-disk.ts';
+import { realClock } from '../io/real/real-clock.ts';
 import { sdNotify } from '../io/real/system.ts';
 import { MetadataStore } from '../replication/metadata-store.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
@@ -23,7 +24,6 @@ import type { BrokerParts, Service } from './broker-app.ts';
 import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
-import { realScheduler } from './real-scheduler.ts';
 import { logMaintenance } from './log-maintenance.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -32,9 +32,10 @@ export const OFFSETS_TOPIC = '__consumer_offsets';
 export async function buildBroker(config: BrokerConfig, log: Logger, metrics: BrokerMetrics): Promise<BrokerParts> {
   const disk = createDisk('auto');
   log.info({ backend: disk.info.backend, reason: disk.info.reason }, 'I/O backend');
-  const now = () => Date.now();
+  const clock = realClock;
+  const now = () => clock.now();
   const strict = config.storage.syncInterval === 0;
-  const logs = new StorageLogFactory(disk, config);
+  const logs = new StorageLogFactory(disk, clock, config);
   const partitions = new PartitionManager(logs, strict);
 
   // Filled in by the storage service before the listener starts; handlers never run before that.
@@ -115,8 +116,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       if (!partition) throw new Error(`${OFFSETS_TOPIC} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, 0)}`);
       late.groups = new GroupCoordinator({
         log: new PartitionOffsetsLog(partition, now),
-        clock: { now },
-        scheduler: realScheduler,
+        clock,
         newId: () => randomUUID(),
         config: {
           groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
@@ -141,7 +141,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     config,
     log,
     metrics,
-    services: [storage, groups, logMaintenance(partitions, config.storage.compactionInterval, log, now)],
+    services: [storage, groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock)],
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

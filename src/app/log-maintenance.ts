@@ -4,6 +4,8 @@
  * Retention runs through the partition's append queue because deleting segments and appending must not
  * overlap; compaction runs beside appends (it only rewrites closed segments).
  */
+import type { Clock } from '../io/clock.ts';
+import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { Log } from '../storage/log.ts';
@@ -14,8 +16,9 @@ export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
 /** Idle producers are forgotten after a day (Kafka's producer.id.expiration.ms). */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
-export function logMaintenance(partitions: PartitionManager, compactionIntervalMs: number, log: Logger, now: () => number): Service {
-  const timers: ReturnType<typeof setInterval>[] = [];
+export function logMaintenance(partitions: PartitionManager, compactionIntervalMs: number, log: Logger, clock: Clock): Service {
+  const now = () => clock.now();
+  const timers: PeriodicTimer[] = [];
   let running: Promise<void> = Promise.resolve();
   const serially = (work: () => Promise<void>) => {
     running = running.then(work).catch((err: unknown) => log.error({ err }, 'log maintenance failed'));
@@ -45,12 +48,11 @@ export function logMaintenance(partitions: PartitionManager, compactionIntervalM
   return {
     name: 'log maintenance',
     async start() {
-      timers.push(setInterval(() => serially(retention), RETENTION_CHECK_INTERVAL_MS));
-      if (compactionIntervalMs > 0) timers.push(setInterval(() => serially(compaction), compactionIntervalMs));
-      for (const t of timers) t.unref();
+      timers.push(every(clock, RETENTION_CHECK_INTERVAL_MS, () => serially(retention)));
+      if (compactionIntervalMs > 0) timers.push(every(clock, compactionIntervalMs, () => serially(compaction)));
     },
     async stop() {
-      for (const t of timers) clearInterval(t);
+      for (const t of timers) t.cancel();
       await running;
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { BrokerConfig } from '../config/index.ts';
 import type { Disk } from '../io/disk.ts';
-import { realClock } from '../io/real/real-clock.ts';
+import type { Clock } from '../io/clock.ts';
 import type { LogFactory, LogSettings } from '../replication/partition-manager.ts';
 import type { PartitionLog } from '../replication/partition-log.ts';
 import type { Log } from '../storage/log.ts';
@@ -19,6 +19,7 @@ export class StorageLogFactory implements LogFactory {
 
   constructor(
     private readonly disk: Disk,
+    private readonly clock: Clock,
     private readonly config: BrokerConfig,
   ) {}
 
@@ -29,7 +30,7 @@ export class StorageLogFactory implements LogFactory {
       s.dataDir,
       { ioMode: s.ioMode, syncIntervalMs: s.syncInterval, indexIntervalBytes: s.indexIntervalBytes },
       this.disk,
-      realClock,
+      this.clock,
     );
     return this.manager.recovery;
   }

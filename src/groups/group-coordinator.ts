@@ -8,7 +8,7 @@
  * each request (ids, fencing, member, generation), and hands the rest to Membership (rebalances,
  * timers, parked answers) and OffsetManager (committed offsets).
  *
- * Time comes only from the injected Clock and Scheduler, ids only from the injected generator, and
+ * Time and timers come only from the injected Clock, ids only from the injected generator, and
  * durability only from the injected OffsetsLog, so the whole state machine replays in tests.
  *
  * Parked answers: a JoinGroup waits for the rebalance to complete and a follower's SyncGroup for the
@@ -51,12 +51,12 @@ import { joinError, Membership, syncError } from './membership.ts';
 import { OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
 import type { OffsetsLog } from './offsets-log.ts';
 import { fitsRecordString } from './offsets-records.ts';
-import type { Clock, Scheduler, TimerHandle } from './timer.ts';
+import type { Clock, TimerHandle } from '../io/clock.ts';
 
 export interface GroupCoordinatorOptions {
   readonly log: OffsetsLog;
+  /** Time, session and rebalance timers (real unref'd timers in production, hand-driven in tests). */
   readonly clock: Clock;
-  readonly scheduler: Scheduler;
   /** A fresh unique id per call (a random UUID in production); member ids are `${clientId}-${id}`. */
   readonly newId: () => string;
   readonly config?: Partial<GroupCoordinatorConfig>;
@@ -103,7 +103,6 @@ function joinStringsFit(req: JoinGroupRequest): boolean {
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   private readonly clock: Clock;
-  private readonly scheduler: Scheduler;
   private readonly onBackgroundError: (error: unknown, context: string) => void;
   private readonly store: GroupStore;
   private readonly groups = new Map<string, ClassicGroup>();
@@ -115,14 +114,12 @@ export class GroupCoordinator {
   constructor(options: GroupCoordinatorOptions) {
     this.config = resolveGroupCoordinatorConfig(options.config);
     this.clock = options.clock;
-    this.scheduler = options.scheduler;
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
     this.store = new GroupStore(options.log);
     this.membership = new Membership({
       groups: this.groups,
       store: this.store,
       clock: this.clock,
-      scheduler: this.scheduler,
       config: this.config,
       newId: options.newId,
       onBackgroundError: this.onBackgroundError,
@@ -180,7 +177,7 @@ export class GroupCoordinator {
   close(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
-    if (this.retentionTimer !== null) this.scheduler.clearTimer(this.retentionTimer);
+    if (this.retentionTimer !== null) this.clock.clearTimer(this.retentionTimer);
     this.retentionTimer = null;
     for (const group of this.groups.values()) this.membership.shutGroup(group, KafkaErrorCode.NOT_COORDINATOR);
     this.groups.clear();
@@ -484,7 +481,7 @@ export class GroupCoordinator {
   }
 
   private scheduleRetention(): void {
-    this.retentionTimer = this.scheduler.setTimer(this.config.offsetsRetentionCheckIntervalMs, () => {
+    this.retentionTimer = this.clock.setTimer(this.config.offsetsRetentionCheckIntervalMs, () => {
       this.retentionTimer = null;
       if (this.phase !== 'active') return;
       this.offsets.expire().catch((e: unknown) => this.onBackgroundError(e, 'offset retention'));

@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.ts';
 import type { GroupState, JoinGroupResponseMember } from './group-api.ts';
 import type { GroupMember } from './member.ts';
-import type { TimerHandle } from './timer.ts';
+import type { TimerHandle } from '../io/clock.ts';
 
 export interface CommittedOffset {
   readonly offset: bigint;

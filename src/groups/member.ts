@@ -4,7 +4,7 @@
  */
 import { assert } from '../util/assert.ts';
 import type { JoinGroupProtocol, JoinGroupResponse, SyncGroupResponse } from './group-api.ts';
-import type { TimerHandle } from './timer.ts';
+import type { TimerHandle } from '../io/clock.ts';
 
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 

@@ -15,7 +15,7 @@ import type { HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, SyncGroupR
 import type { ClassicGroup } from './group.ts';
 import type { GroupStore } from './group-store.ts';
 import { copyProtocols, EMPTY_BYTES, GroupMember } from './member.ts';
-import type { Clock, Scheduler, TimerHandle } from './timer.ts';
+import type { Clock, TimerHandle } from '../io/clock.ts';
 
 export function joinError(memberId: string, errorCode: number): JoinGroupResponse {
   return {
@@ -38,7 +38,6 @@ export interface MembershipContext {
   readonly groups: Map<string, ClassicGroup>;
   readonly store: GroupStore;
   readonly clock: Clock;
-  readonly scheduler: Scheduler;
   readonly config: GroupCoordinatorConfig;
   readonly newId: () => string;
   readonly onBackgroundError: (error: unknown, context: string) => void;
@@ -48,7 +47,6 @@ export class Membership {
   private readonly groups: Map<string, ClassicGroup>;
   private readonly store: GroupStore;
   private readonly clock: Clock;
-  private readonly scheduler: Scheduler;
   private readonly config: GroupCoordinatorConfig;
   private readonly newId: () => string;
   private readonly onBackgroundError: (error: unknown, context: string) => void;
@@ -57,7 +55,6 @@ export class Membership {
     this.groups = ctx.groups;
     this.store = ctx.store;
     this.clock = ctx.clock;
-    this.scheduler = ctx.scheduler;
     this.config = ctx.config;
     this.newId = ctx.newId;
     this.onBackgroundError = ctx.onBackgroundError;
@@ -85,7 +82,7 @@ export class Membership {
     if (req.apiVersion >= 4) {
       // KIP-394: hand out the id first, so that a client that retries after a lost response does
       // not leave an orphan member behind. The id is kept for one session timeout.
-      const handle = this.scheduler.setTimer(req.sessionTimeoutMs, () => this.onPendingMemberExpired(group, memberId, handle));
+      const handle = this.clock.setTimer(req.sessionTimeoutMs, () => this.onPendingMemberExpired(group, memberId, handle));
       group.pendingMembers.set(memberId, handle);
       return Promise.resolve(joinError(memberId, KafkaErrorCode.MEMBER_ID_REQUIRED));
     }
@@ -161,7 +158,7 @@ export class Membership {
       if (group.is('PreparingRebalance') && group.generationId === 0) group.newMemberAdded = true;
       const pending = group.pendingMembers.get(memberId);
       if (pending !== undefined) {
-        this.scheduler.clearTimer(pending);
+        this.clock.clearTimer(pending);
         group.pendingMembers.delete(memberId);
       }
       group.add(member);
@@ -287,7 +284,7 @@ export class Membership {
   }
 
   private startJoinTimer(group: ClassicGroup, kind: 'initial' | 'normal', delayMs: number, remainingMs: number): void {
-    const handle = this.scheduler.setTimer(delayMs, () => {
+    const handle = this.clock.setTimer(delayMs, () => {
       const timer = group.joinTimer;
       if (this.groups.get(group.groupId) !== group || timer === null || timer.handle !== handle) return;
       group.joinTimer = null;
@@ -307,7 +304,7 @@ export class Membership {
   private tryCompleteJoin(group: ClassicGroup): void {
     if (!group.is('PreparingRebalance') || group.joinTimer?.kind !== 'normal') return;
     if (!group.hasAllMembersJoined()) return;
-    this.scheduler.clearTimer(group.joinTimer.handle);
+    this.clock.clearTimer(group.joinTimer.handle);
     group.joinTimer = null;
     this.completeJoin(group);
   }
@@ -347,7 +344,7 @@ export class Membership {
     // Members that never send SyncGroup are removed after the rebalance timeout, so a vanished
     // leader cannot leave the group waiting forever.
     const generationId = group.generationId;
-    group.syncTimer = this.scheduler.setTimer(group.rebalanceTimeoutMs(), () => this.onSyncTimeout(group, generationId));
+    group.syncTimer = this.clock.setTimer(group.rebalanceTimeoutMs(), () => this.onSyncTimeout(group, generationId));
     const leaderMembers = group.currentMemberMetadata();
     for (const m of group.members.values()) {
       const waiter = m.joinWaiter;
@@ -378,7 +375,7 @@ export class Membership {
   }
 
   private cancelSyncTimer(group: ClassicGroup): void {
-    if (group.syncTimer !== null) this.scheduler.clearTimer(group.syncTimer);
+    if (group.syncTimer !== null) this.clock.clearTimer(group.syncTimer);
     group.syncTimer = null;
   }
 
@@ -508,7 +505,7 @@ export class Membership {
   private dropMember(group: ClassicGroup, member: GroupMember): void {
     this.answerJoin(member, joinError('', KafkaErrorCode.UNKNOWN_MEMBER_ID));
     this.answerSync(member, syncError(KafkaErrorCode.UNKNOWN_MEMBER_ID));
-    if (member.expiryTimer !== null) this.scheduler.clearTimer(member.expiryTimer);
+    if (member.expiryTimer !== null) this.clock.clearTimer(member.expiryTimer);
     member.expiryTimer = null;
     group.remove(member.memberId);
   }
@@ -516,7 +513,7 @@ export class Membership {
   removePendingMember(group: ClassicGroup, memberId: string): void {
     const handle = group.pendingMembers.get(memberId);
     assert(handle !== undefined, 'not a pending member');
-    this.scheduler.clearTimer(handle);
+    this.clock.clearTimer(handle);
     group.pendingMembers.delete(memberId);
     this.tryCompleteJoin(group);
   }
@@ -567,10 +564,10 @@ export class Membership {
     const dueMs = this.memberDueMs(member, nowMs);
     if (member.expiryTimer !== null) {
       if (member.expiryDueMs <= dueMs) return;
-      this.scheduler.clearTimer(member.expiryTimer);
+      this.clock.clearTimer(member.expiryTimer);
     }
     member.expiryDueMs = dueMs;
-    member.expiryTimer = this.scheduler.setTimer(Math.max(dueMs - nowMs, 0), () => {
+    member.expiryTimer = this.clock.setTimer(Math.max(dueMs - nowMs, 0), () => {
       member.expiryTimer = null;
       if (this.groups.get(group.groupId) !== group || group.members.get(member.memberId) !== member) return;
       const now = this.clock.now();
@@ -589,13 +586,13 @@ export class Membership {
 
   /** Answers everything parked on the group and cancels its timers (close, failed load). */
   shutGroup(group: ClassicGroup, errorCode: number): void {
-    if (group.joinTimer !== null) this.scheduler.clearTimer(group.joinTimer.handle);
+    if (group.joinTimer !== null) this.clock.clearTimer(group.joinTimer.handle);
     group.joinTimer = null;
     this.cancelSyncTimer(group);
-    for (const handle of group.pendingMembers.values()) this.scheduler.clearTimer(handle);
+    for (const handle of group.pendingMembers.values()) this.clock.clearTimer(handle);
     group.pendingMembers.clear();
     for (const m of group.members.values()) {
-      if (m.expiryTimer !== null) this.scheduler.clearTimer(m.expiryTimer);
+      if (m.expiryTimer !== null) this.clock.clearTimer(m.expiryTimer);
       m.expiryTimer = null;
       this.answerJoin(m, joinError(m.memberId, errorCode));
       this.answerSync(m, syncError(errorCode));

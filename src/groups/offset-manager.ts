@@ -17,7 +17,7 @@ import type {
 import type { ClassicGroup, CommittedOffset } from './group.ts';
 import type { GroupStore, TopicPartitionOffset, TopicPartitionRef } from './group-store.ts';
 import { fitsRecordString } from './offsets-records.ts';
-import type { Clock } from './timer.ts';
+import type { Clock } from '../io/clock.ts';
 
 export interface ExpiredOffsets {
   readonly offsetsRemoved: number;

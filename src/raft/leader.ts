@@ -76,7 +76,7 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   pr.recentActive = true;
   // A lost probe (or its answer) is retried once per heartbeat round.
   pr.probeSent = false;
-  if (pr.state === 'replicate' && pr.match < r.log.lastIndex()) pr.probeDue = true;
+  if (pr.state !== 'snapshot' && pr.match < r.log.lastIndex()) pr.probeDue = true;
   if (pr.match < r.log.lastIndex() || pr.sentCommit < r.log.committed) r.pendingFlush = true;
 }
 
@@ -98,7 +98,11 @@ export function flushAppends(r: Raft): void {
     if (!sent && pr.sentCommit < r.log.committed) sent = maybeSendAppend(r, id, pr, true);
     if (pr.probeDue) {
       pr.probeDue = false;
-      if (!sent && pr.state === 'replicate' && pr.match < r.log.lastIndex()) {
+      if (!sent && pr.state === 'probe' && pr.match < r.log.lastIndex()) {
+        // Nothing new to send (a new member's `next` starts past the last entry), yet the last
+        // probe went unanswered: send it again, empty, or the follower never catches up.
+        maybeSendAppend(r, id, pr, true);
+      } else if (!sent && pr.state === 'replicate' && pr.match < r.log.lastIndex()) {
         if (pr.next - 1 < r.log.firstIndex() - 1) {
           // What the follower may be missing is compacted: restart from what it is known to
           // have, which leads to a snapshot.

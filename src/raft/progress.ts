@@ -26,11 +26,11 @@ export class Progress {
   /** In probe state: an append is outstanding, wait for an answer before the next. */
   probeSent = false;
   /**
-   * In replicate state: a heartbeat answer arrived while the follower still lacks entries. The
-   * appends that would bring them (or their acknowledgements, which open the window) may have been
-   * lost, and a pipelining leader would otherwise wait forever. So, unless something else goes to
-   * that follower anyway, the leader sends one empty append at `next - 1`, outside the window:
-   * its acknowledgement frees the window, its rejection falls back to probing.
+   * A heartbeat answer arrived while the follower still lacks entries. The appends that would
+   * bring them (or their acknowledgements) may have been lost, and the leader would otherwise wait
+   * forever. So, unless something else goes to that follower anyway, the leader sends one empty
+   * append at `next - 1`: in replicate state outside the window (its acknowledgement frees the
+   * window, its rejection falls back to probing); in probe state as the retried probe.
    */
   probeDue = false;
   /** The leader's commit index last sent to this follower, to know when an empty append is worth sending. */

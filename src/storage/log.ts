@@ -27,6 +27,7 @@
  */
 import { join } from 'node:path';
 import type { Clock } from '../io/clock.ts';
+import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { AppendFile, Disk } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
 import { IoError, StreamBusError, isStreamBusError } from '../util/errors.ts';
@@ -105,7 +106,7 @@ export class Log {
   #sealChain: Promise<void> = RESOLVED;
   #syncRun: Promise<void> = RESOLVED;
   #structural: Promise<void> = RESOLVED;
-  #timer: { cancel(): void } | undefined;
+  #timer: PeriodicTimer | undefined;
   #offline: StreamBusError | undefined;
   #closed = false;
   #exclusive = false;
@@ -696,7 +697,7 @@ export class Log {
     this.#timer?.cancel();
     this.#timer = undefined;
     if (this.#options.syncIntervalMs > 0) {
-      this.#timer = this.#clock.every(this.#options.syncIntervalMs, () => {
+      this.#timer = every(this.#clock, this.#options.syncIntervalMs, () => {
         if (this.#durableOffset < this.#writtenOffset || this.#durableWaiters.length > 0) this.#requestSync();
       });
     }

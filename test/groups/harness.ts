@@ -10,11 +10,11 @@ import type {
   SyncGroupRequest,
   SyncGroupResponse,
 } from '../../src/groups/group-api.ts';
-import { FakeTime } from './fake-time.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { MemoryOffsetsLog } from './memory-offsets-log.ts';
 
 export interface Harness {
-  readonly time: FakeTime;
+  readonly time: ManualClock;
   readonly log: MemoryOffsetsLog;
   readonly coordinator: GroupCoordinator;
   readonly backgroundErrors: unknown[];
@@ -22,16 +22,15 @@ export interface Harness {
 
 export async function makeCoordinator(
   config: Partial<GroupCoordinatorConfig> = {},
-  shared?: { time?: FakeTime; log?: MemoryOffsetsLog },
+  shared?: { time?: ManualClock; log?: MemoryOffsetsLog },
 ): Promise<Harness> {
-  const time = shared?.time ?? new FakeTime();
+  const time = shared?.time ?? new ManualClock();
   const log = shared?.log ?? new MemoryOffsetsLog();
   let n = 0;
   const backgroundErrors: unknown[] = [];
   const coordinator = new GroupCoordinator({
     log,
     clock: time,
-    scheduler: time,
     newId: () => `uuid${++n}`,
     // Most tests want rebalances to end as soon as everyone joined; the delay has its own tests.
     config: { groupInitialRebalanceDelayMs: 0, ...config },

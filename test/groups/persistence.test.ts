@@ -11,7 +11,7 @@ import { KafkaErrorCode as E } from '../../src/groups/error-codes.ts';
 import { GroupCoordinator } from '../../src/groups/group-coordinator.ts';
 import { encodeGroupMetadataKey, encodeGroupMetadataValue } from '../../src/groups/offsets-records.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
-import { FakeTime } from './fake-time.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { MemoryOffsetsLog } from './memory-offsets-log.ts';
 import { commitRequest, flush, formGroup, heartbeatRequest, joinRequest, makeCoordinator, syncRequest, track, type Harness } from './harness.ts';
 
@@ -20,7 +20,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 async function restart(h: Harness, config: Parameters<typeof makeCoordinator>[0] = DELAY): Promise<Harness> {
   h.coordinator.close();
-  return makeCoordinator(config, { log: h.log, time: new FakeTime(h.time.now() + 5_000) });
+  return makeCoordinator(config, { log: h.log, time: new ManualClock(h.time.now() + 5_000) });
 }
 
 function fetchOne(h: Harness, groupId: string, topic: string, partition: number) {
@@ -108,16 +108,16 @@ test('load() reports what it restored and skips record kinds it does not use', a
   // A key version this coordinator does not use (a newer Kafka record type).
   log.records.push({ key: Buffer.from([0, 7, 0, 1, 0x67]), value: Buffer.from([0, 0]) });
   h1.coordinator.close();
-  const time = new FakeTime();
-  const c = new GroupCoordinator({ log, clock: time, scheduler: time, newId: () => 'x' });
+  const time = new ManualClock();
+  const c = new GroupCoordinator({ log, clock: time, newId: () => 'x' });
   assert.deepEqual(await c.load(), { records: 3, groups: 0, offsets: 2, skipped: 1 });
 });
 
 test('a corrupt record fails load() with SB_ERR_CORRUPT; the coordinator then answers COORDINATOR_NOT_AVAILABLE', async () => {
   const log = new MemoryOffsetsLog();
   log.records.push({ key: encodeGroupMetadataKey('g'), value: Buffer.from([0, 3, 0]) });
-  const time = new FakeTime();
-  const c = new GroupCoordinator({ log, clock: time, scheduler: time, newId: () => 'x' });
+  const time = new ManualClock();
+  const c = new GroupCoordinator({ log, clock: time, newId: () => 'x' });
   await assert.rejects(c.load(), (e: unknown) => isStreamBusError(e, 'SB_ERR_CORRUPT'));
   assert.equal((await c.joinGroup(joinRequest())).errorCode, E.COORDINATOR_NOT_AVAILABLE);
   assert.equal(time.pendingTimers(), 0);
@@ -125,7 +125,7 @@ test('a corrupt record fails load() with SB_ERR_CORRUPT; the coordinator then an
   const log2 = new MemoryOffsetsLog();
   const member = { memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, subscription: Buffer.alloc(0), assignment: Buffer.alloc(0) };
   log2.records.push({ key: encodeGroupMetadataKey('g'), value: encodeGroupMetadataValue({ protocolType: 'consumer', generation: 1, protocol: null, leader: 'm', currentStateTimestampMs: 0, members: [member] }) });
-  const c2 = new GroupCoordinator({ log: log2, clock: time, scheduler: time, newId: () => 'x' });
+  const c2 = new GroupCoordinator({ log: log2, clock: time, newId: () => 'x' });
   await assert.rejects(c2.load(), (e: unknown) => isStreamBusError(e, 'SB_ERR_CORRUPT'));
 });
 

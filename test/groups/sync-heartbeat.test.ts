@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaErrorCode as E } from '../../src/groups/error-codes.ts';
 import { GroupCoordinator } from '../../src/groups/group-coordinator.ts';
-import { FakeTime } from './fake-time.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { MemoryOffsetsLog } from './memory-offsets-log.ts';
 import {
   advanceUntil,
@@ -184,9 +184,9 @@ test('heartbeat to an Empty group (all members left) is UNKNOWN_MEMBER_ID', asyn
 });
 
 test('before load() completes: heartbeats succeed blindly, other requests get COORDINATOR_LOAD_IN_PROGRESS', async () => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const log = new MemoryOffsetsLog();
-  const c = new GroupCoordinator({ log, clock: time, scheduler: time, newId: () => 'id' });
+  const c = new GroupCoordinator({ log, clock: time, newId: () => 'id' });
   assert.equal((await c.joinGroup(joinRequest())).errorCode, E.COORDINATOR_LOAD_IN_PROGRESS);
   assert.equal((await c.syncGroup(syncRequest())).errorCode, E.COORDINATOR_LOAD_IN_PROGRESS);
   assert.equal(c.offsetFetch({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }], requireStable: false }).topics[0]!.partitions[0]!.errorCode, E.COORDINATOR_LOAD_IN_PROGRESS);

@@ -16,6 +16,8 @@ class Cluster {
   readonly nodes = new Map<number, RaftNode>();
   readonly applied = new Map<number, string[]>();
   readonly sent: Message[] = [];
+  /** Messages for which this returns true are lost instead of delivered. */
+  drop: (m: Message) => boolean = () => false;
   private queue: Message[] = [];
 
   constructor(ids: number[], options: Partial<RaftConfig> = {}) {
@@ -55,7 +57,7 @@ class Cluster {
       this.queue = [];
       for (const m of messages) {
         busy = true;
-        this.nodes.get(m.to)?.step(m);
+        if (!this.drop(m)) this.nodes.get(m.to)?.step(m);
       }
       if (!busy) return;
     }
@@ -238,4 +240,24 @@ test('status reports progress only on the leader; unreachable peers drop back to
   assert.equal(c.node(1).status().progress!.get(2)!.state, 'replicate');
   c.node(1).reportUnreachable(2);
   assert.equal(c.node(1).status().progress!.get(2)!.state, 'probe');
+});
+
+test('a lost probe to a new learner is sent again after a heartbeat answer, though nothing new was appended', () => {
+  const c = new Cluster([1, 2]);
+  const storage = new MemoryStorage({ voters: [1, 2], learners: [] });
+  c.storages.set(3, storage);
+  c.applied.set(3, []);
+  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false }));
+  c.node(1).campaign();
+  c.settle();
+  c.drop = (m) => m.to === 3;
+  assert.equal(c.node(1).proposeConfChange({ type: 'addLearner', nodeId: 3 }).accepted, true);
+  c.settle();
+  assert.equal(c.node(1).status().progress!.get(3)!.state, 'probe');
+  assert.equal(storage.lastIndex(), 0, 'the first probe was lost');
+  c.drop = () => false;
+  c.node(1).tick();
+  c.settle();
+  assert.equal(storage.lastIndex(), c.storages.get(1)!.lastIndex(), 'the learner caught up after one heartbeat round');
+  assert.equal(c.node(1).status().progress!.get(3)!.match, c.node(1).lastIndex);
 });

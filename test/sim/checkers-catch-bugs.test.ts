@@ -1,7 +1,8 @@
 // Goal: the simulator's checkers can fail. A broken driver or storage must be reported as a
 // violation that names its seed, and replaying that seed must reproduce it exactly.
 // Method: inject a deliberate bug through the simulator's bug switches (a node that forgets its
-// vote on restart; a driver that sends a Ready's messages before its writes are durable), scan
+// vote on restart; disks whose fsync reports success before the data is durable, so that the
+// production driver sends and applies a Ready too early), scan
 // seeds until the first violation (bounded), check which invariant broke, replay the seed with
 // and without the bug.
 import { test } from 'node:test';
@@ -27,10 +28,10 @@ test('a node that forgets its vote across a restart breaks election safety, and 
   assert.equal(runSimulation({ seed: found.seed }).violation, null, 'without the bug the same seed is clean');
 });
 
-test('sending before the writes are durable loses committed entries, and the seed replays it', () => {
-  const bugs = { sendBeforeSync: true };
+test('an fsync that returns before the data is durable breaks safety, and the seed replays it', () => {
+  const bugs = { lyingFsync: true };
   const found = firstViolation(bugs);
-  assert.match(found.violation!, new RegExp(`^seed ${found.seed}: (committed entries never (change|vanish)|no crash|state-machine safety|exactly once|liveness): `));
+  assert.match(found.violation!, new RegExp(`^seed ${found.seed}: (committed entries never (change|vanish)|election safety|no crash|state-machine safety|exactly once|liveness): `));
   assert.deepEqual(runSimulation({ seed: found.seed, bugs }), found);
   assert.equal(runSimulation({ seed: found.seed }).violation, null, 'without the bug the same seed is clean');
 });

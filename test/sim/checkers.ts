@@ -1,6 +1,7 @@
 import { EntryType } from '../../src/raft/index.ts';
-import type { Entry, NodeId, RaftNode, Snapshot } from '../../src/raft/index.ts';
+import type { Entry, NodeId, Snapshot } from '../../src/raft/index.ts';
 import type { MemoryStorage } from '../../src/raft/index.ts';
+import type { RaftNodeView } from '../../src/replication/raft-driver.ts';
 import { decodePayload } from './payload.ts';
 
 /**
@@ -39,7 +40,7 @@ export class InvariantChecker {
   }
 
   /** After every event: roles, terms and commit indexes of the live nodes. */
-  observe(nodes: readonly { id: NodeId; raft: RaftNode | null }[]): void {
+  observe(nodes: readonly { id: NodeId; raft: RaftNodeView | null }[]): void {
     for (const { id, raft } of nodes) {
       if (raft === null) continue;
       if (raft.isLeader) {
@@ -59,7 +60,7 @@ export class InvariantChecker {
     }
   }
 
-  private observeCommits(id: NodeId, raft: RaftNode, from: number): void {
+  private observeCommits(id: NodeId, raft: RaftNodeView, from: number): void {
     const lo = Math.max(from + 1, raft.firstIndex);
     const hi = raft.commitIndex;
     if (lo > hi) return;

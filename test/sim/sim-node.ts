@@ -1,58 +1,94 @@
-import { MemoryStorage, RaftNode } from '../../src/raft/index.ts';
-import type { ConfState, NodeId, RaftConfig, Ready } from '../../src/raft/index.ts';
+import type { TimerHandle } from '../../src/io/clock.ts';
+import type { ConfState, Message, NodeId } from '../../src/raft/index.ts';
+import { RaftDriver } from '../../src/replication/raft-driver.ts';
+import type { RaftNodeView, RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
+import { RaftTicker } from '../../src/replication/raft-ticker.ts';
 import type { Prng } from './prng.ts';
 import { SimDisk } from './sim-disk.ts';
+import type { DiskEnv } from './sim-disk.ts';
 import { ReplicaStateMachine } from './state-machine.ts';
 
-/** Raft settings a simulation run draws once from its seed and gives every node. */
-export type NodeSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>;
+/** Simulated milliseconds per Raft tick. */
+export const TICK_MS = 10;
+
+/** What a node needs from the simulation around it. */
+export interface NodeEnv extends DiskEnv {
+  /** Hands messages from `from` to the simulated network. */
+  send(from: NodeId, to: NodeId, messages: readonly Message[]): void;
+}
 
 /**
- * One simulated server: its durable storage (which survives crashes), and while it is up, its
- * Raft node, its volatile state machine, the Ready whose fsync is in flight, and the client
- * proposals it accepted and has not yet seen applied.
+ * One simulated server: its durable disk (which survives crashes) and, while it is up, the
+ * production RaftDriver over that disk, the simulated network and a volatile state machine,
+ * ticked by its own RaftTicker (as a broker ticks its groups) that starts at a random offset so
+ * that nodes do not tick in lockstep.
  */
 export class SimNode {
   readonly id: NodeId;
   readonly disk: SimDisk;
-  raft: RaftNode | null = null;
+  driver: RaftDriver | null = null;
   sm: ReplicaStateMachine;
-  /** The Ready being persisted (waiting for its fsync). */
-  pending: Ready | null = null;
   /** Bumped at every crash, so events scheduled for an earlier life are ignored. */
   incarnation = 0;
-  /** index -> the proposal accepted there, to acknowledge when that entry is applied. */
-  readonly proposals = new Map<number, { term: number; id: string }>();
-  private readonly settings: NodeSettings;
-  private readonly random: Prng;
+  private ticker: RaftTicker | null = null;
+  private tickerStart: TimerHandle | null = null;
 
-  constructor(id: NodeId, conf: ConfState, settings: NodeSettings, random: Prng) {
+  constructor(
+    id: NodeId,
+    conf: ConfState,
+    private readonly settings: RaftSettings,
+    private readonly snapshots: SnapshotPolicy,
+    private readonly random: Prng,
+    private readonly env: NodeEnv,
+  ) {
     this.id = id;
-    this.settings = settings;
-    this.random = random;
-    this.disk = new SimDisk(new MemoryStorage(conf), random.fork());
-    this.sm = new ReplicaStateMachine(0, new Uint8Array(0));
+    this.disk = new SimDisk(id, conf, random.fork(), env);
+    this.sm = this.newStateMachine();
   }
 
   get up(): boolean {
-    return this.raft !== null;
+    return this.driver !== null;
   }
 
-  /** Boots from durable storage: the state machine restarts from the stored snapshot. */
+  /** The Raft node as the checkers read it, while up. */
+  get raft(): RaftNodeView | null {
+    return this.driver?.raft ?? null;
+  }
+
+  /** Boots from the durable disk: the driver restores the state machine from the stored snapshot. */
   start(): void {
-    const storage = this.disk.storage;
-    const snapshot = storage.snapshot();
-    this.sm = new ReplicaStateMachine(snapshot.metadata.index, snapshot.data);
-    const random = this.random.fork();
-    this.raft = new RaftNode({ ...this.settings, id: this.id, storage, random, applied: snapshot.metadata.index });
-    this.pending = null;
+    const { id, env } = this;
+    this.sm = this.newStateMachine();
+    const driver = new RaftDriver({
+      id,
+      store: this.disk,
+      transport: { send: (to, messages) => env.send(id, to, messages) },
+      stateMachine: this.sm,
+      random: this.random.fork(),
+      settings: this.settings,
+      snapshots: this.snapshots,
+      onSoftState: (state, term) => env.log(`node ${id} ${state.role} term=${term} lead=${state.lead}`),
+      onFailure: (error) => env.checker.fail('no crash', `node ${id} stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
+    });
+    this.driver = driver;
+    const ticker = new RaftTicker(env.clock, TICK_MS);
+    ticker.add(driver);
+    this.ticker = ticker;
+    this.tickerStart = env.clock.setTimer(this.random.between(0, TICK_MS - 1), () => ticker.start());
   }
 
-  /** Loses everything volatile. */
-  crash(): void {
-    this.raft = null;
-    this.pending = null;
-    this.proposals.clear();
+  /** Loses everything volatile, and the writes not yet durable. Returns what the crash tore. */
+  crash(): string {
+    this.driver?.stop();
+    this.driver = null;
+    this.ticker?.stop();
+    this.ticker = null;
+    this.env.clock.clearTimer(this.tickerStart);
     this.incarnation++;
+    return this.disk.crash();
+  }
+
+  private newStateMachine(): ReplicaStateMachine {
+    return new ReplicaStateMachine((entry, proposal, count) => this.env.checker.onApply(this.id, entry, proposal, count));
   }
 }

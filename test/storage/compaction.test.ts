@@ -7,7 +7,8 @@ import { compactLog } from '../../src/storage/compaction.ts';
 import { Log } from '../../src/storage/log.ts';
 import { forEachRecord } from '../../src/storage/records.ts';
 import { batchSize } from '../../src/storage/batch-header.ts';
-import { ManualClock, backends, makeBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { backends, makeBatch, tempDir } from './helpers.ts';
 
 const opts = { segmentBytes: 2048, indexIntervalBytes: 256, preallocateBytes: 0, syncIntervalMs: 0, cleanupPolicy: 'compact' as const, deleteRetentionMs: 1000 };
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Disk } from '../../src/io/disk.ts';
 import { Log } from '../../src/storage/log.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
-import { FaultyDisk, ManualClock, backends, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { FaultyDisk, backends, sizedBatch, tempDir } from './helpers.ts';
 
 const opts = { segmentBytes: 256 * 1024, indexIntervalBytes: 4096, preallocateBytes: 64 * 1024, syncIntervalMs: 0 };
 

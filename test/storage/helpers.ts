@@ -1,9 +1,8 @@
 // Shared helpers of the storage tests: record batch builders, both Disk backends, temp folders and a
-// manual clock. Not a test file itself.
+// disk that fails on demand. Not a test file itself.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../src/io/clock.ts';
 import type { Disk } from '../../src/io/disk.ts';
 import { createDisk } from '../../src/io/real/select-disk.ts';
 import { PortableDisk } from '../../src/io/real/portable-disk.ts';
@@ -94,29 +93,6 @@ export function backends(): Backend[] {
 export function tempDir(prefix = 'sb-storage-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-export class ManualClock implements Clock {
-  #timers: Array<{ every: number; next: number; fn: () => void; cancelled: boolean }> = [];
-  constructor(public time = 1_700_000_000_000) {}
-  now(): number {
-    return this.time;
-  }
-  every(intervalMs: number, fn: () => void): { cancel(): void } {
-    const t = { every: intervalMs, next: this.time + intervalMs, fn, cancelled: false };
-    this.#timers.push(t);
-    return { cancel: () => (t.cancelled = true) };
-  }
-  /** Moves time forward, firing due timers. */
-  advance(ms: number): void {
-    this.time += ms;
-    for (const t of this.#timers) {
-      while (!t.cancelled && t.next <= this.time) {
-        t.next += t.every;
-        t.fn();
-      }
-    }
-  }
 }
 
 /**

@@ -8,7 +8,8 @@ import { openSync, closeSync, writeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogManager } from '../../src/storage/log-manager.ts';
 import { IoError, isStreamBusError } from '../../src/util/errors.ts';
-import { FaultyDisk, ManualClock, backends, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { FaultyDisk, backends, sizedBatch, tempDir } from './helpers.ts';
 
 const opts = { segmentBytes: 8192, indexIntervalBytes: 512, preallocateBytes: 0, syncIntervalMs: 0 };
 

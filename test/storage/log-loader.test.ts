@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Disk } from '../../src/io/disk.ts';
 import { Log } from '../../src/storage/log.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
-import { ManualClock, backends, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { backends, sizedBatch, tempDir } from './helpers.ts';
 
 const opts = { segmentBytes: 8192, indexIntervalBytes: 512, preallocateBytes: 0, syncIntervalMs: 0 };
 

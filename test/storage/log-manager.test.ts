@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogManager } from '../../src/storage/log-manager.ts';
-import { ManualClock, backends, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { backends, sizedBatch, tempDir } from './helpers.ts';
 
 const opts = { segmentBytes: 4096, indexIntervalBytes: 512, preallocateBytes: 0, syncIntervalMs: 0 };
 

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import type { Disk } from '../../src/io/disk.ts';
 import { batchSize, baseOffset, lastOffset } from '../../src/storage/batch-header.ts';
 import { Log } from '../../src/storage/log.ts';
-import { ManualClock, backends, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { backends, sizedBatch, tempDir } from './helpers.ts';
 
 type Op =
   | { kind: 'append'; count: number; bytes: number }

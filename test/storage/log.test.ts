@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { Log } from '../../src/storage/log.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
-import { FaultyDisk, ManualClock, backends, makeBatch, sizedBatch, tempDir } from './helpers.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { FaultyDisk, backends, makeBatch, sizedBatch, tempDir } from './helpers.ts';
 
 const small = { segmentBytes: 4096, indexIntervalBytes: 256, preallocateBytes: 0, syncIntervalMs: 0 };
 

@@ -1,11 +1,14 @@
-/** The wall clock and unref'd interval timers (a pending timer never keeps the process alive). */
+/** The system wall clock and real one-shot timers, unref'd so that a pending timer never keeps the process alive. */
 import type { Clock } from '../clock.ts';
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  every(intervalMs, fn) {
-    const t = setInterval(fn, intervalMs);
+  setTimer(delayMs, fn) {
+    const t = setTimeout(fn, delayMs);
     t.unref();
-    return { cancel: () => clearInterval(t) };
+    return t;
+  },
+  clearTimer(handle) {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };

@@ -1,6 +1,7 @@
 /**
- * The simulator's agenda: events ordered by time, ties broken by insertion order so that a run is
- * a pure function of its seed. A binary min-heap.
+ * Events ordered by time, ties broken by insertion order, so that whatever is driven from it (the
+ * manual clock's timers, hence the simulator's agenda) is a pure function of its inputs. A binary
+ * min-heap.
  */
 export interface Scheduled<T> {
   readonly time: number;
@@ -27,6 +28,11 @@ export class EventQueue<T> {
       [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
       i = parent;
     }
+  }
+
+  /** The earliest event, left in place. */
+  peek(): Scheduled<T> | undefined {
+    return this.heap[0];
   }
 
   pop(): Scheduled<T> | undefined {

@@ -1,0 +1,303 @@
+/**
+ * Drives one Raft group: the loop etcd's node.go runs around its RawNode, here around RaftNode,
+ * with the durable log, the network and the applied state injected and ticks coming from the
+ * owner, so that the broker and the cluster simulator (test/sim) run this same code.
+ *
+ * The loop, for each Ready the core hands out (the order ready.ts prescribes):
+ *   1. persist its snapshot, entries and hard state through the store, and wait for the store to
+ *      say they are durable (fsynced when the Ready says it must be);
+ *   2. send its messages, grouped by peer;
+ *   3. restore the state machine from its snapshot, if any, then apply its committed entries;
+ *   4. advance the core; then decide the proposals that were applied, overwritten or orphaned by a
+ *      leadership change, take a snapshot if the policy asks, and only then call the proposers back.
+ * One Ready is in flight at a time. While its write is in flight, ticks, messages and proposals
+ * still reach the core and pile up into the next Ready: a slow fsync batches more per Ready.
+ *
+ * Conservative ordering: nothing of a Ready is sent before all of it is durable, the leader's
+ * appends included. etcd lets a leader send its appends while its own write is in flight (Raft
+ * thesis 10.2.1), which is safe only if the leader counts its own entries towards commitment once
+ * they are durable. This core counts them when they are appended (docs/raft.md), so sending early
+ * could commit an entry that a majority does not hold durably.
+ *
+ * The driver starts no timer: the owner calls tick() (a RaftTicker ticks every group of a broker
+ * from one timer). Every input (tick, step, propose, ...) runs the loop synchronously until the
+ * driver waits for a write or the core has nothing to do; at most READIES_PER_CALL_MAX Readies per
+ * call, so one busy group cannot hold up the others (the rest waits for the next input or tick).
+ * An input that arrives from inside the loop (a transport delivering at once, a proposer's
+ * callback proposing again) reaches the core at once and is picked up by the loop already running.
+ *
+ * Failures: an exception from the core (a broken invariant, a storage read error) or a failed
+ * write stops the group: pending proposals end as `stopped`, later inputs are ignored, and
+ * `onFailure` is called once. The group must be rebuilt from its durable store.
+ */
+import { RaftNode } from '../raft/index.ts';
+import type { ConfChange, Message, NodeId, ProposeResult, RaftConfig, Random, Ready, SoftState, TransferResult } from '../raft/index.ts';
+import { assert, AssertionError } from '../util/assert.ts';
+import { PendingProposals, type ProposalCallback, type ProposalOutcome } from './pending-proposals.ts';
+import { ProposalError } from './proposal-error.ts';
+import type { RaftLogStore } from './raft-log-store.ts';
+import type { RaftStateMachine } from './raft-state-machine.ts';
+import type { RaftTransport } from './raft-transport.ts';
+
+/** Raft settings of a group (timeouts in ticks, flow-control limits); see src/raft/config.ts. */
+export type RaftSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>;
+
+/** When the driver snapshots the state machine and compacts the log. */
+export interface SnapshotPolicy {
+  /** Snapshot once this many entries were applied since the store's latest snapshot. > 0. */
+  readonly everyEntries: number;
+  /**
+   * Entries kept up to the snapshot's index (0: none, 1: the snapshot's own entry, ...), so that a
+   * follower a little behind catches up from the log rather than from a snapshot.
+   */
+  readonly keepEntries: number;
+}
+
+export interface RaftDriverOptions {
+  readonly id: NodeId;
+  readonly store: RaftLogStore;
+  readonly transport: RaftTransport;
+  readonly stateMachine: RaftStateMachine;
+  /** Election-timeout jitter (seeded in the simulator). */
+  readonly random: Random;
+  readonly settings?: RaftSettings;
+  /** Without one, the log is never compacted by the driver. */
+  readonly snapshots?: SnapshotPolicy;
+  /** The leader or this node's role changed; `term` is the durable term. Called once the Ready is durable. */
+  readonly onSoftState?: (state: SoftState, term: number) => void;
+  /** The group stopped after a failure (see above). Called once. */
+  readonly onFailure: (error: unknown) => void;
+}
+
+/** What the owner may read from the core; everything that changes it goes through the driver. */
+export type RaftNodeView = Pick<
+  RaftNode,
+  'id' | 'term' | 'leader' | 'role' | 'isLeader' | 'commitIndex' | 'appliedIndex' | 'firstIndex' | 'lastIndex' | 'termAt' | 'entries' | 'confState' | 'status'
+>;
+
+/** Readies handled in one call; the rest waits for the next input or tick. */
+export const READIES_PER_CALL_MAX = 64;
+
+export class RaftDriver {
+  readonly raft: RaftNodeView;
+  private readonly node: RaftNode;
+  private readonly store: RaftLogStore;
+  private readonly transport: RaftTransport;
+  private readonly stateMachine: RaftStateMachine;
+  private readonly snapshots: SnapshotPolicy | undefined;
+  private readonly onSoftState: ((state: SoftState, term: number) => void) | undefined;
+  private readonly onFailure: (error: unknown) => void;
+  private readonly proposals = new PendingProposals();
+  /** The Ready whose write is in flight. */
+  private writing: Ready | null = null;
+  /** The Ready whose write is durable and that the loop has not finished yet. */
+  private durable: Ready | null = null;
+  private driving = false;
+  private stoppedFlag = false;
+  private durableTerm: number;
+  private appliedIndex: number;
+
+  /** Boots from the store: the state machine restarts from the latest snapshot. Sends nothing yet. */
+  constructor(options: RaftDriverOptions) {
+    this.store = options.store;
+    this.transport = options.transport;
+    this.stateMachine = options.stateMachine;
+    this.snapshots = options.snapshots;
+    this.onSoftState = options.onSoftState;
+    this.onFailure = options.onFailure;
+    assert(this.snapshots === undefined || this.snapshots.everyEntries > 0, 'snapshot interval must be positive');
+    const snapshot = this.store.snapshot();
+    this.stateMachine.restore(snapshot);
+    this.appliedIndex = snapshot.metadata.index;
+    this.durableTerm = this.store.initialState().hardState.term;
+    this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex });
+    this.raft = this.node;
+  }
+
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
+  /** Pending proposals (accepted, outcome not known yet). */
+  get pendingProposals(): number {
+    return this.proposals.size;
+  }
+
+  /** One tick of the group's logical clock (election and heartbeat timeouts count ticks). */
+  tick(): void {
+    this.input(() => this.node.tick());
+  }
+
+  /** A message from a peer. Any term, duplicated or reordered, is fine. */
+  step(message: Message): void {
+    this.input(() => this.node.step(message));
+  }
+
+  /**
+   * Proposes `data` as consecutive entries, all or none. On acceptance `done` later receives the
+   * outcome, exactly once (see ProposalOutcome); a refusal is returned at once and `done` is never
+   * called. The entries must not be mutated afterwards.
+   */
+  propose(data: readonly Uint8Array[], done: ProposalCallback): ProposeResult {
+    assert(data.length > 0, 'empty proposal');
+    return this.accept(() => this.node.proposeBatch(data), data.length, done);
+  }
+
+  /** propose() as a promise: resolves once applied here, rejects with a ProposalError otherwise. */
+  proposeAndWait(data: readonly Uint8Array[]): Promise<ProposalOutcome> {
+    return new Promise((resolve, reject) => {
+      const result = this.propose(data, (outcome) => (outcome.kind === 'applied' ? resolve(outcome) : reject(ProposalError.lost(outcome))));
+      if (!result.accepted) reject(ProposalError.refused(result.reason));
+    });
+  }
+
+  /** A single-server membership change (see src/raft/conf-change.ts), decided like a proposal. */
+  proposeConfChange(change: ConfChange, done: ProposalCallback): ProposeResult {
+    return this.accept(() => this.node.proposeConfChange(change), 1, done);
+  }
+
+  /** Hands leadership to voter `target` (before a controlled shutdown, for instance). */
+  transferLeader(target: NodeId): TransferResult {
+    let result: TransferResult = { accepted: false, reason: 'not-leader' };
+    this.input(() => (result = this.node.transferLeader(target)));
+    return result;
+  }
+
+  /** The transport could not reach `peer`: the leader stops pipelining to it. */
+  reportUnreachable(peer: NodeId): void {
+    this.input(() => this.node.reportUnreachable(peer));
+  }
+
+  /** The transport delivered (`ok`) or gave up on a snapshot message to `peer`. */
+  reportSnapshot(peer: NodeId, ok: boolean): void {
+    this.input(() => this.node.reportSnapshot(peer, ok));
+  }
+
+  /**
+   * Stops the group: a write in flight is abandoned (its completion is ignored), pending proposals
+   * end as `stopped`, later inputs are ignored. Idempotent.
+   */
+  stop(): void {
+    if (this.stoppedFlag) return;
+    this.stoppedFlag = true;
+    this.writing = null;
+    this.durable = null;
+    this.proposals.stopped();
+    this.proposals.notify();
+  }
+
+  private accept(propose: () => ProposeResult, count: number, done: ProposalCallback): ProposeResult {
+    let result: ProposeResult = { accepted: false, reason: 'not-leader' };
+    this.input(() => {
+      result = propose();
+      if (result.accepted) this.proposals.add(result.index, result.index + count - 1, result.term, done);
+    });
+    return result;
+  }
+
+  private input(apply: () => void): void {
+    if (this.stoppedFlag) return;
+    try {
+      apply();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.drive();
+  }
+
+  private drive(): void {
+    if (this.driving || this.stoppedFlag) return;
+    this.driving = true;
+    try {
+      for (let handled = 0; handled < READIES_PER_CALL_MAX && !this.stoppedFlag; ) {
+        const durable = this.durable;
+        if (durable !== null) {
+          this.durable = null;
+          this.finish(durable);
+          handled++;
+          continue;
+        }
+        if (this.writing !== null || !this.node.hasReady()) break;
+        const rd = this.node.ready();
+        if (rd.snapshot === null && rd.entries.length === 0 && rd.hardState === null) {
+          this.durable = rd;
+          continue;
+        }
+        this.writing = rd;
+        this.store.persist(rd, (error) => this.persisted(rd, error));
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  /** The store's completion of `rd`'s write; may come synchronously from inside persist(). */
+  private persisted(rd: Ready, error: Error | null): void {
+    if (this.stoppedFlag) return;
+    if (this.writing !== rd) {
+      this.fail(new AssertionError('the store completed a write that was not in flight'));
+      return;
+    }
+    this.writing = null;
+    if (error !== null) {
+      this.fail(error);
+      return;
+    }
+    this.durable = rd;
+    this.drive();
+  }
+
+  /** Steps 2 to 4 for a Ready whose writes are durable. */
+  private finish(rd: Ready): void {
+    if (rd.hardState !== null) this.durableTerm = rd.hardState.term;
+    if (rd.softState !== null) this.onSoftState?.(rd.softState, this.durableTerm);
+    this.send(rd.messages);
+    if (rd.snapshot !== null) {
+      this.stateMachine.restore(rd.snapshot);
+      this.appliedIndex = rd.snapshot.metadata.index;
+    }
+    const committed = rd.committedEntries;
+    if (committed.length > 0) {
+      assert(committed[0]!.index === this.appliedIndex + 1, `applying index ${committed[0]!.index} after ${this.appliedIndex}`);
+      this.stateMachine.apply(committed);
+      this.appliedIndex = committed[committed.length - 1]!.index;
+      this.proposals.applied(committed);
+    }
+    this.node.advance(rd);
+    this.proposals.leadershipChanged(this.node.term, this.node.isLeader);
+    this.maybeSnapshot();
+    this.proposals.notify();
+  }
+
+  private send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    const byPeer = new Map<NodeId, Message[]>();
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const list = byPeer.get(m.to);
+      if (list === undefined) byPeer.set(m.to, [m]);
+      else list.push(m);
+    }
+    for (const [to, list] of byPeer) this.transport.send(to, list);
+  }
+
+  private maybeSnapshot(): void {
+    const policy = this.snapshots;
+    if (policy === undefined) return;
+    if (this.appliedIndex - this.store.snapshot().metadata.index < policy.everyEntries) return;
+    const meta = this.node.appliedSnapshotMetadata();
+    if (meta === null) return;
+    assert(meta.index === this.appliedIndex, `state machine applied ${this.appliedIndex}, the core ${meta.index}`);
+    this.store.createSnapshot(meta.index, meta.confState, this.stateMachine.snapshot());
+    this.store.compact(Math.max(this.store.firstIndex(), meta.index - policy.keepEntries + 1));
+  }
+
+  private fail(error: unknown): void {
+    if (this.stoppedFlag) return;
+    this.stop();
+    this.onFailure(error);
+  }
+}

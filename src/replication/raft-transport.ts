@@ -1,0 +1,17 @@
+/**
+ * How a Raft group's driver reaches its peers. One transport serves one group (a multi-raft broker
+ * tags the group on the way out and routes it on the way in; heartbeats of many groups between the
+ * same two brokers can be coalesced behind this interface).
+ */
+import type { Message, NodeId } from '../raft/index.ts';
+
+export interface RaftTransport {
+  /**
+   * Sends `messages`, in order, to peer `to`. Best effort and non-blocking: the network may lose,
+   * duplicate, delay or reorder them, and Raft tolerates all of it, so a failure is never thrown
+   * back. A transport that knows the peer is unreachable tells the driver (reportUnreachable); one
+   * that sent or gave up on a `snapshot` message says so (reportSnapshot). The driver hands out
+   * immutable messages it never touches again; the transport must not mutate them either.
+   */
+  send(to: NodeId, messages: readonly Message[]): void;
+}
