@@ -11,7 +11,7 @@
  * - A partial batch at the end (a Fetch may be cut off at max_bytes) is ignored; `nextOffset` then
  *   points at it so the next fetch reads it whole.
  */
-import { Attributes, checkBatch, ControlType, isControlBatch, isTransactionalBatch, readBatchHeader, readControlMarker, readRecords, splitBatches } from '../protocol/kafka/record-batch/index.ts';
+import { checkBatch, ControlType, isControlBatch, isLogAppendTime, isTransactionalBatch, readBatchHeader, readControlMarker, readRecords, splitBatches } from '../protocol/kafka/record-batch/index.ts';
 import { StreamBusError } from '../util/errors.ts';
 import type { ConsumedRecord } from './types.ts';
 
@@ -35,7 +35,7 @@ export function decodeRecords(topic: string, partition: number, bytes: Buffer | 
   for (const { start, end } of splitBatches(bytes)) {
     const batch = bytes.subarray(start, end);
     const problem = checkBatch(batch);
-    if (problem !== null) throw new StreamBusError('SB_ERR_CORRUPT', `fetched batch of ${topic}-${partition} at byte ${start} is invalid (${problem})`);
+    if (problem !== null) throw new StreamBusError('SB_ERR_CORRUPT', `fetched batch of ${topic}-${partition} at byte ${start} is invalid (${problem.message})`);
     const h = readBatchHeader(batch);
     const lastOffset = h.baseOffset + BigInt(h.lastOffsetDelta);
     if (lastOffset + 1n > nextOffset) nextOffset = lastOffset + 1n;
@@ -47,7 +47,7 @@ export function decodeRecords(topic: string, partition: number, bytes: Buffer | 
     }
     if (lastOffset < fromOffset) continue;
     if (isTransactionalBatch(h.attributes) && aborting.has(h.producerId)) continue;
-    const logAppendTime = (h.attributes & Attributes.logAppendTime) !== 0;
+    const logAppendTime = isLogAppendTime(h.attributes);
     const baseTimestamp = Number(h.baseTimestamp);
     for (const r of readRecords(batch)) {
       const offset = h.baseOffset + BigInt(r.offsetDelta);

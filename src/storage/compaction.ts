@@ -15,22 +15,23 @@
  */
 import type { Disk } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
+import { writeInt32 } from '../util/big-endian.ts';
 import {
-  ATTRIBUTES_AT,
   BATCH_HEADER_BYTES,
-  COMPRESSION_MASK,
-  CONTROL_FLAG,
-  CRC_AT,
-  LENGTH_AT,
-  LOG_OVERHEAD_BYTES,
-  RECORD_COUNT_AT,
-  attributes,
-  batchSize,
-  writeInt32,
-} from './batch-header.ts';
+  BATCH_LOG_OVERHEAD,
+  Compression,
+  Offsets,
+  batchSizeAt,
+  compressionOf,
+  isControlBatch,
+  readAttributes,
+  readBaseOffset,
+  readBaseTimestamp,
+  writeBatchCrc,
+} from '../protocol/kafka/record-batch/header.ts';
+import { forEachRecord } from '../protocol/kafka/record-batch/records.ts';
 import { CLEANED_SUFFIX } from './file-names.ts';
 import type { Log } from './log.ts';
-import { forEachRecord } from './records.ts';
 import { Segment } from './segment.ts';
 import { scanBatches } from './segment-reader.ts';
 
@@ -42,8 +43,8 @@ export interface CompactionResult {
 }
 
 function isOpaque(batch: Buffer, at: number): boolean {
-  const attrs = attributes(batch, at);
-  return (attrs & COMPRESSION_MASK) !== 0 || (attrs & CONTROL_FLAG) !== 0;
+  const attributes = readAttributes(batch, at);
+  return compressionOf(attributes) !== Compression.none || isControlBatch(attributes);
 }
 
 /** Calls `visit` with each whole batch (a view) of the segment's file. */
@@ -53,7 +54,7 @@ async function forEachBatch(disk: Disk, segment: Segment, visit: (batch: Buffer)
     const bytes = await file.read(0, segment.sizeBytes);
     assert(bytes.length === segment.sizeBytes, 'segment shorter than recorded');
     for (let at = 0; at < bytes.length; ) {
-      const size = batchSize(bytes, at);
+      const size = batchSizeAt(bytes, at);
       assert(size >= BATCH_HEADER_BYTES && at + size <= bytes.length, 'bad batch in a sealed segment');
       visit(bytes.subarray(at, at + size));
       at += size;
@@ -73,8 +74,9 @@ export async function compactLog(log: Log, nowMs: number): Promise<CompactionRes
       if (segment.state !== 'sealed') continue;
       await forEachBatch(disk, segment, (batch) => {
         if (isOpaque(batch, 0)) return;
+        const baseOffset = readBaseOffset(batch, 0);
         forEachRecord(batch, 0, (r) => {
-          if (r.key) latest.set(r.key.toString('latin1'), r.offset);
+          if (r.key !== null) latest.set(r.key.toString('latin1'), baseOffset + r.offsetDelta);
         });
       });
     }
@@ -93,12 +95,14 @@ export async function compactLog(log: Log, nowMs: number): Promise<CompactionRes
         }
         const records: Buffer[] = [];
         let total = 0;
-        forEachRecord(batch, 0, (r) => {
-          const superseded = r.key !== undefined && latest.get(r.key.toString('latin1')) !== r.offset;
-          const expiredTombstone = r.valueIsNull && r.timestamp < horizon;
+        const baseOffset = readBaseOffset(batch, 0);
+        const baseTimestamp = readBaseTimestamp(batch, 0);
+        forEachRecord(batch, 0, (r, start, end) => {
+          const superseded = r.key !== null && latest.get(r.key.toString('latin1')) !== baseOffset + r.offsetDelta;
+          const expiredTombstone = r.value === null && baseTimestamp + r.timestampDelta < horizon;
           if (superseded || expiredTombstone) return void total++;
           total++;
-          records.push(batch.subarray(r.start, r.end));
+          records.push(batch.subarray(start, end));
         });
         removedHere += total - records.length;
         if (records.length === total) kept.push(batch);
@@ -125,9 +129,9 @@ function rebuildBatch(batch: Buffer, records: Buffer[], disk: Disk): Buffer {
   batch.copy(out, 0, 0, BATCH_HEADER_BYTES);
   let at = BATCH_HEADER_BYTES;
   for (const r of records) at += r.copy(out, at);
-  writeInt32(out, LENGTH_AT, size - LOG_OVERHEAD_BYTES);
-  writeInt32(out, RECORD_COUNT_AT, records.length);
-  writeInt32(out, CRC_AT, disk.crc32c(out, 0, ATTRIBUTES_AT, size));
+  writeInt32(out, Offsets.batchLength, size - BATCH_LOG_OVERHEAD);
+  writeInt32(out, Offsets.recordsCount, records.length);
+  writeBatchCrc(out, 0, (data, seed, start, end) => disk.crc32c(data, seed, start, end));
   return out;
 }
 

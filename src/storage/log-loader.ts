@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
+import type { CrcFunction } from '../protocol/kafka/record-batch/header.ts';
 import {
   CLEAN_SHUTDOWN_FILE,
   INDEX_SUFFIX,
@@ -35,7 +36,6 @@ import type { LogOptions } from './log-options.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { Segment } from './segment.ts';
 import { scanBatches, type ScanResult } from './segment-reader.ts';
-import type { CrcFunction } from './batch-header.ts';
 import { TimeIndex } from './time-index.ts';
 
 export interface RecoveryInfo {

@@ -31,7 +31,7 @@ import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { AppendFile, Disk } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
 import { IoError, StreamBusError, isStreamBusError } from '../util/errors.ts';
-import { checkProducedBatch, lastOffsetDelta, maxTimestamp, stampBatch, type CrcFunction } from './batch-header.ts';
+import { checkBatch, readLastOffsetDelta, readMaxTimestamp, stampBatch, type BatchRules } from '../protocol/kafka/record-batch/header.ts';
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, SWAP_SUFFIX } from './file-names.ts';
 import { loadLog, type RecoveryInfo } from './log-loader.ts';
 import { resolveLogOptions, type LogOptions } from './log-options.ts';
@@ -75,6 +75,10 @@ interface OffsetWaiter {
 }
 
 const EMPTY: Buffer[] = [];
+
+function appendRules(disk: Disk, options: LogOptions): BatchRules {
+  return { exact: true, maxBytes: options.maxBatchBytes, crc: disk.crc32c.bind(disk), fromClient: false };
+}
 const RESOLVED = Promise.resolve();
 
 export class Log {
@@ -84,7 +88,8 @@ export class Log {
   readonly #disk: Disk;
   readonly #clock: Clock;
   readonly #hooks: LogHooks;
-  readonly #crc: CrcFunction;
+  /** What append checks: one whole batch within maxBatchBytes, its CRC with the disk's (native) CRC-32C. */
+  #appendRules: BatchRules;
   #segments: Segment[];
   #logStartOffset: number;
   #endOffset: number;
@@ -117,7 +122,7 @@ export class Log {
     this.#disk = disk;
     this.#clock = clock;
     this.#hooks = hooks;
-    this.#crc = disk.crc32c.bind(disk);
+    this.#appendRules = appendRules(disk, options);
     this.recovery = loaded.recovery;
     this.#segments = loaded.segments;
     this.#logStartOffset = loaded.logStartOffset;
@@ -205,12 +210,13 @@ export class Log {
     assert(next.indexIntervalBytes === this.#options.indexIntervalBytes, 'indexIntervalBytes cannot change on an open log');
     const timerChanged = next.syncIntervalMs !== this.#options.syncIntervalMs;
     this.#options = next;
+    this.#appendRules = appendRules(this.#disk, next);
     if (timerChanged) this.#armTimer();
   }
 
   /**
-   * Appends one record batch v2 (the whole of `batch`). Checks its length, magic and CRC32C
-   * (SB_ERR_INVALID_BATCH, nothing written), then rewrites its base offset and partition leader epoch
+   * Appends one record batch v2 (the whole of `batch`). Checks it (checkBatch: length, magic, offset
+   * range, codec, CRC32C; SB_ERR_INVALID_BATCH, nothing written), then rewrites its base offset and partition leader epoch
    * in place. Ownership of `batch` passes to the log: it is written and served to readers as is.
    * Returns at once; use waitWritten / waitDurable for the write's outcome.
    * Throws SB_ERR_LOG_DIR_OFFLINE when offline and SB_ERR_CLOSED when closed.
@@ -218,15 +224,16 @@ export class Log {
   append(batch: Buffer, options: { leaderEpoch: number }): AppendResult {
     this.#checkUsable();
     assert(!this.#exclusive, 'append while truncateTo/advanceLogStart/reset runs');
-    checkProducedBatch(batch, this.#crc, this.#options.maxBatchBytes);
+    const problem = checkBatch(batch, 0, batch.length, this.#appendRules);
+    if (problem !== null) throw new StreamBusError('SB_ERR_INVALID_BATCH', problem.message);
     const baseOffset = this.#endOffset;
-    const lastOffset = baseOffset + lastOffsetDelta(batch, 0);
+    const lastOffset = baseOffset + readLastOffsetDelta(batch, 0);
     assert(lastOffset >= baseOffset, 'lastOffsetDelta must be non-negative');
     let segment = this.#segments[this.#segments.length - 1]!;
     const now = this.#clock.now();
     if (segment.state !== 'active' || this.#shouldRoll(segment, batch.length, lastOffset, now)) segment = this.#roll();
     stampBatch(batch, 0, baseOffset, options.leaderEpoch);
-    const position = segment.append(batch, baseOffset, lastOffset, maxTimestamp(batch, 0), now);
+    const position = segment.append(batch, baseOffset, lastOffset, readMaxTimestamp(batch, 0), now);
     const entry: RecentBatch = { baseOffset, lastOffset, buffer: batch, segment, position };
     this.#pending.push(entry);
     this.#endOffset = lastOffset + 1;

@@ -10,22 +10,20 @@ import type { ReadFile } from '../io/disk.ts';
 import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
 import {
-  BATCH_MIN_BYTES,
-  LOG_OVERHEAD_BYTES,
-  MAX_TIMESTAMP_AT,
-  baseOffset,
-  batchProblem,
-  batchSize,
-  lastOffset,
-  maxTimestamp,
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  Offsets,
+  batchSizeAt,
+  checkBatch,
+  readBaseOffset,
+  readLastOffset,
+  readMaxTimestamp,
+  type BatchRules,
   type CrcFunction,
-} from './batch-header.ts';
-
-/** Stands in for the CRC when a scan trusts the data (a clean restart): returns the stored CRC. */
-const STORED_CRC: CrcFunction = (b, _seed, start) => ((b[start - 4]! << 24) | (b[start - 3]! << 16) | (b[start - 2]! << 8) | b[start - 1]!) >>> 0;
+} from '../protocol/kafka/record-batch/header.ts';
 
 /** Header bytes needed to know a batch's size, offsets and max timestamp. */
-const HEADER_PEEK_BYTES = MAX_TIMESTAMP_AT + 8;
+const HEADER_PEEK_BYTES = Offsets.maxTimestamp + 8;
 const PREAD_SLACK_BYTES = 64 * 1024;
 const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -73,10 +71,10 @@ export async function readSlice(
       if (chunk.length < HEADER_PEEK_BYTES) throw corrupt(file.path, position, 'batch header cut short');
     }
     const at = position - chunkStart;
-    const size = batchSize(chunk, at);
-    if (size < BATCH_MIN_BYTES || position + size > endPosition) throw corrupt(file.path, position, `bad batch length ${size}`);
-    if (baseOffset(chunk, at) >= maxOffset) return undefined;
-    if (lastOffset(chunk, at) >= offset) {
+    const size = batchSizeAt(chunk, at);
+    if (size < BATCH_HEADER_BYTES || position + size > endPosition) throw corrupt(file.path, position, `bad batch length ${size}`);
+    if (readBaseOffset(chunk, at) >= maxOffset) return undefined;
+    if (readLastOffset(chunk, at) >= offset) {
       first = position;
       firstSize = size;
       break;
@@ -89,16 +87,16 @@ export async function readSlice(
     chunk = await file.read(chunkStart, want(chunkStart, firstSize));
     if (chunk.length < firstSize) throw corrupt(file.path, first, 'batch cut short');
   }
-  const firstOffset = baseOffset(chunk, first - chunkStart);
-  let nextOffset = lastOffset(chunk, first - chunkStart) + 1;
+  const firstOffset = readBaseOffset(chunk, first - chunkStart);
+  let nextOffset = readLastOffset(chunk, first - chunkStart) + 1;
   let end = first + firstSize;
   const chunkEnd = chunkStart + chunk.length;
   while (end + HEADER_PEEK_BYTES <= chunkEnd && end < endPosition) {
     const at = end - chunkStart;
-    const size = batchSize(chunk, at);
-    if (size < BATCH_MIN_BYTES) throw corrupt(file.path, end, `bad batch length ${size}`);
-    if (end + size > chunkEnd || end + size - first > maxBytes || baseOffset(chunk, at) >= maxOffset) break;
-    nextOffset = lastOffset(chunk, at) + 1;
+    const size = batchSizeAt(chunk, at);
+    if (size < BATCH_HEADER_BYTES) throw corrupt(file.path, end, `bad batch length ${size}`);
+    if (end + size > chunkEnd || end + size - first > maxBytes || readBaseOffset(chunk, at) >= maxOffset) break;
+    nextOffset = readLastOffset(chunk, at) + 1;
     end += size;
   }
   return { bytes: chunk.subarray(first - chunkStart, end - chunkStart), firstOffset, nextOffset };
@@ -117,9 +115,9 @@ export async function findBatch(
   let previousLastOffset = -1;
   let previousBaseOffset = -1;
   const found = await walkHeaders(file, startPosition, endPosition, (b, at, position) => {
-    if (lastOffset(b, at) >= offset) return { position, baseOffset: baseOffset(b, at), previousLastOffset, previousBaseOffset };
-    previousLastOffset = lastOffset(b, at);
-    previousBaseOffset = baseOffset(b, at);
+    if (readLastOffset(b, at) >= offset) return { position, baseOffset: readBaseOffset(b, at), previousLastOffset, previousBaseOffset };
+    previousLastOffset = readLastOffset(b, at);
+    previousBaseOffset = readBaseOffset(b, at);
     return undefined;
   });
   return found;
@@ -132,7 +130,7 @@ export async function findTimestamp(
   endPosition: number,
   timestamp: number,
 ): Promise<number | undefined> {
-  return walkHeaders(file, startPosition, endPosition, (b, at) => (maxTimestamp(b, at) >= timestamp ? baseOffset(b, at) : undefined));
+  return walkHeaders(file, startPosition, endPosition, (b, at) => (readMaxTimestamp(b, at) >= timestamp ? readBaseOffset(b, at) : undefined));
 }
 
 /** Calls `visit` for each batch header from `startPosition` until it returns a value. */
@@ -145,15 +143,15 @@ async function walkHeaders<T>(
   let position = startPosition;
   let chunkStart = position;
   let chunk: Buffer = Buffer.alloc(0);
-  while (position + LOG_OVERHEAD_BYTES <= endPosition) {
+  while (position + BATCH_LOG_OVERHEAD <= endPosition) {
     if (position + HEADER_PEEK_BYTES > chunkStart + chunk.length) {
       chunkStart = position;
       chunk = await file.read(position, file.mapped ? endPosition - position : Math.min(endPosition - position, PREAD_SLACK_BYTES));
       if (chunk.length < HEADER_PEEK_BYTES) throw corrupt(file.path, position, 'batch header cut short');
     }
     const at = position - chunkStart;
-    const size = batchSize(chunk, at);
-    if (size < BATCH_MIN_BYTES) throw corrupt(file.path, position, `bad batch length ${size}`);
+    const size = batchSizeAt(chunk, at);
+    if (size < BATCH_HEADER_BYTES) throw corrupt(file.path, position, `bad batch length ${size}`);
     const result = visit(chunk, at, position);
     if (result !== undefined) return result;
     position += size;
@@ -177,8 +175,9 @@ export interface ScanResult {
 }
 
 /**
- * Walks batches from `startPosition` to `endPosition`, checking each (length, magic, CRC when `crc`
- * is given, and base offsets strictly above the previous batch's last offset), and calls `onBatch`
+ * Walks batches from `startPosition` to `endPosition`, checking each (checkBatch: length, magic, offset
+ * range and codec, the CRC when `crc` is given; then base offsets strictly above the previous batch's
+ * last offset), and calls `onBatch`
  * for every valid one. Stops at the first invalid batch and reports it.
  */
 export async function scanBatches(
@@ -195,27 +194,28 @@ export async function scanBatches(
   let chunk: Buffer = Buffer.alloc(0);
   let lastSeen = previousLastOffset;
   const batch: ScannedBatch = { baseOffset: 0, lastOffset: 0, maxTimestamp: 0, position: 0, size: 0 };
+  const rules: BatchRules = { exact: false, maxBytes: maxBatchBytes, crc: crc ?? null, fromClient: false };
   while (position < endPosition) {
     let at = position - chunkStart;
-    let size = at + LOG_OVERHEAD_BYTES <= chunk.length ? batchSize(chunk, at) : -1;
-    if (size < 0 || (size >= BATCH_MIN_BYTES && at + size > chunk.length && position + size <= endPosition)) {
+    let size = batchSizeAt(chunk, at);
+    if (size < 0 || (size >= BATCH_HEADER_BYTES && at + size > chunk.length && position + size <= endPosition)) {
       // Refill: a chunk from here that holds at least this whole batch (when its length is sane).
       chunkStart = position;
       const length = file.mapped ? endPosition - position : Math.min(endPosition - position, Math.max(SCAN_CHUNK_BYTES, Math.min(size, maxBatchBytes)));
       chunk = await file.read(position, length);
       at = 0;
-      size = chunk.length >= LOG_OVERHEAD_BYTES ? batchSize(chunk, 0) : -1;
+      size = batchSizeAt(chunk, 0);
     }
     const limit = Math.min(chunk.length, endPosition - chunkStart);
-    const reason = batchProblem(chunk, at, limit, crc ?? STORED_CRC, maxBatchBytes);
-    if (reason !== undefined) return { validEnd: position, problem: { position, reason } };
-    const base = baseOffset(chunk, at);
+    const bad = checkBatch(chunk, at, limit, rules);
+    if (bad !== null) return { validEnd: position, problem: { position, reason: bad.message } };
+    const base = readBaseOffset(chunk, at);
     if (base <= lastSeen) {
       return { validEnd: position, problem: { position, reason: `base offset ${base} not above the previous last offset ${lastSeen}` } };
     }
     batch.baseOffset = base;
-    batch.lastOffset = lastOffset(chunk, at);
-    batch.maxTimestamp = maxTimestamp(chunk, at);
+    batch.lastOffset = readLastOffset(chunk, at);
+    batch.maxTimestamp = readMaxTimestamp(chunk, at);
     batch.position = position;
     batch.size = size;
     onBatch(batch);

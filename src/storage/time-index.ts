@@ -12,7 +12,7 @@
  * crash and whenever it fails validation.
  */
 import { assert } from '../util/assert.ts';
-import { readInt64, writeInt64 } from './batch-header.ts';
+import { readInt64, writeInt64 } from '../util/big-endian.ts';
 
 export const TIME_INDEX_ENTRY_BYTES = 12;
 

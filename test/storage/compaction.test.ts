@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactLog } from '../../src/storage/compaction.ts';
 import { Log } from '../../src/storage/log.ts';
-import { forEachRecord } from '../../src/storage/records.ts';
-import { batchSize } from '../../src/storage/batch-header.ts';
+import { batchSizeAt, readBaseOffset } from '../../src/protocol/kafka/record-batch/header.ts';
+import { forEachRecord } from '../../src/protocol/kafka/record-batch/records.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { backends, makeBatch, tempDir } from './helpers.ts';
 
@@ -19,8 +19,9 @@ async function records(log: Log): Promise<Array<[number, string, string | null]>
     const r = await log.read(offset, 1 << 20);
     if (r.buffers.length === 0) break;
     for (const b of r.buffers) {
-      for (let at = 0; at < b.length; at += batchSize(b, at)) {
-        forEachRecord(b, at, (rec) => out.push([rec.offset, rec.key!.toString(), rec.valueIsNull ? null : 'v']));
+      for (let at = 0; at < b.length; at += batchSizeAt(b, at)) {
+        const base = readBaseOffset(b, at);
+        forEachRecord(b, at, (rec) => out.push([base + rec.offsetDelta, rec.key!.toString(), rec.value === null ? null : 'v']));
       }
     }
     offset = r.nextOffset;

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { realClock } from '../../src/io/real/real-clock.ts';
 import { createDisk } from '../../src/io/real/select-disk.ts';
-import { batchSize, baseOffset, lastOffset } from '../../src/storage/batch-header.ts';
+import { batchSizeAt, readBaseOffset, readLastOffset } from '../../src/protocol/kafka/record-batch/header.ts';
 import { Log } from '../../src/storage/log.ts';
 import { CRASH_LOG_OPTIONS, crashBatch } from './crash-batches.ts';
 import { tempDir } from './helpers.ts';
@@ -91,11 +91,11 @@ test(`crash: ${RUNS} SIGKILLs never lose a durable batch nor show a torn one (se
           assert.ok(r.buffers.length > 0, `${context}: nothing readable at ${offset}`);
           for (const bytes of r.buffers) {
             for (let at = 0; at < bytes.length; ) {
-              const size = batchSize(bytes, at);
-              const base = baseOffset(bytes, at);
+              const size = batchSizeAt(bytes, at);
+              const base = readBaseOffset(bytes, at);
               assert.equal(base, offset, `${context}: batch at ${base}, expected ${offset}`);
               assert.ok(bytes.subarray(at, at + size).equals(crashBatch(base)), `${context}: batch ${base} differs`);
-              offset = lastOffset(bytes, at) + 1;
+              offset = readLastOffset(bytes, at) + 1;
               at += size;
             }
           }

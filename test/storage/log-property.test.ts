@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Disk } from '../../src/io/disk.ts';
-import { batchSize, baseOffset, lastOffset } from '../../src/storage/batch-header.ts';
+import { batchSizeAt, readBaseOffset, readLastOffset } from '../../src/protocol/kafka/record-batch/header.ts';
 import { Log } from '../../src/storage/log.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { backends, sizedBatch, tempDir } from './helpers.ts';
@@ -40,7 +40,7 @@ const opts = { segmentBytes: 4096, segmentMs: 2000, indexIntervalBytes: 300, pre
 
 function splitBatches(buffers: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
-  for (const b of buffers) for (let at = 0; at < b.length; at += batchSize(b, at)) out.push(b.subarray(at, at + batchSize(b, at)));
+  for (const b of buffers) for (let at = 0; at < b.length; at += batchSizeAt(b, at)) out.push(b.subarray(at, at + batchSizeAt(b, at)));
   return out;
 }
 
@@ -59,7 +59,7 @@ async function check(log: Log, model: ModelBatch[], start: number): Promise<void
   }
   assert.equal(got.length, visible.length);
   got.forEach((b, i) => {
-    assert.equal(baseOffset(b, 0), visible[i]!.base);
+    assert.equal(readBaseOffset(b, 0), visible[i]!.base);
     assert.ok(b.equals(visible[i]!.bytes), `batch ${visible[i]!.base} differs`);
   });
 }
@@ -89,9 +89,9 @@ async function run(disk: Disk, ops: Op[]): Promise<void> {
           const batches = splitBatches(r.buffers);
           const expected = model.filter((m) => m.last >= offset);
           assert.ok(batches.length >= 1, 'at least one batch');
-          assert.equal(baseOffset(batches[0]!, 0), expected[0]!.base);
+          assert.equal(readBaseOffset(batches[0]!, 0), expected[0]!.base);
           batches.forEach((b, i) => assert.ok(b.equals(expected[i]!.bytes)));
-          assert.equal(r.nextOffset, lastOffset(batches.at(-1)!, 0) + 1);
+          assert.equal(r.nextOffset, readLastOffset(batches.at(-1)!, 0) + 1);
           assert.ok(batches.length === 1 || r.sizeBytes <= op.maxBytes, 'budget respected beyond the first batch');
           break;
         }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stampBatch } from '../../src/storage/batch-header.ts';
+import { stampBatch } from '../../src/protocol/kafka/record-batch/header.ts';
 import { findBatch, findTimestamp, readSlice, scanBatches, type ScannedBatch } from '../../src/storage/segment-reader.ts';
 import { crc32c } from '../../src/util/crc32c.ts';
 import { backends, sizedBatch, tempDir } from './helpers.ts';

@@ -1,13 +1,13 @@
 // Goal: record batches v2 are built, checked, rewritten in place and read back correctly for every
-// codec, including control batches, and malformed batches give typed errors.
-// Method: build batches with known contents, compare header fields at their documented offsets, flip
-// bytes to break length/magic/CRC, and read records back from each codec.
+// codec, including control batches; record walks give each record's byte range; malformed records give
+// typed errors. (Every checkBatch defect is in record-batch-header.test.ts.)
+// Method: build batches with known contents, compare header fields at their documented offsets, read
+// records back from each codec, and break record bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildRecordBatch, buildControlBatch, checkBatch, readBatchHeader, readRecords, readControlMarker,
-  setBaseOffset, setPartitionLeaderEpoch, setLogAppendTime, splitBatches, computeBatchCrc, BATCH_PROBLEM_ERROR,
-  compressionOf, isControlBatch, ControlType,
+  buildRecordBatch, buildControlBatch, checkBatch, readBatchHeader, readRecords, readControlMarker, forEachRecord,
+  stampBatch, setLogAppendTime, splitBatches, computeBatchCrc, compressionOf, isControlBatch, ControlType, batchSizeAt,
 } from '../../../src/protocol/kafka/record-batch/index.ts';
 import { compress, decompress, loadCompressionCodecs } from '../../../src/protocol/kafka/compression/index.ts';
 import { isStreamBusError } from '../../../src/util/errors.ts';
@@ -38,8 +38,7 @@ test('header fields sit at their documented offsets and the CRC covers attribute
 test('baseOffset and partitionLeaderEpoch rewrite in place without touching the CRC', () => {
   const b = buildRecordBatch(records);
   const crc = readBatchHeader(b).crc;
-  setBaseOffset(b, 0, 123456789n);
-  setPartitionLeaderEpoch(b, 0, 9);
+  stampBatch(b, 0, 123456789, 9);
   const h = readBatchHeader(b);
   assert.equal(h.baseOffset, 123456789n);
   assert.equal(h.partitionLeaderEpoch, 9);
@@ -49,20 +48,6 @@ test('baseOffset and partitionLeaderEpoch rewrite in place without touching the 
   assert.equal(readBatchHeader(b).maxTimestamp, 1800000000000n);
   assert.equal(readBatchHeader(b).attributes & 8, 8);
   assert.equal(checkBatch(b), null, 'CRC recomputed after LogAppendTime');
-});
-
-test('length, magic and CRC problems are reported with the Kafka error they map to', () => {
-  const b = buildRecordBatch(records);
-  assert.equal(checkBatch(b.subarray(0, 40)), 'truncated');
-  assert.equal(checkBatch(b, 0, b.length - 1), 'length');
-  const m = Buffer.from(b);
-  m[16] = 1;
-  assert.equal(checkBatch(m), 'magic');
-  assert.equal(BATCH_PROBLEM_ERROR.magic, 87);
-  const c = Buffer.from(b);
-  c[c.length - 1]! ^= 1;
-  assert.equal(checkBatch(c), 'crc');
-  assert.equal(BATCH_PROBLEM_ERROR.crc, 2);
 });
 
 test('records read back for every codec', async () => {
@@ -129,4 +114,45 @@ test('malformed records give SB_ERR_INVALID_BATCH', () => {
   const bad2 = Buffer.from(b);
   bad2[61] = 0x7f; // first record's length varint now wrong
   assert.throws(() => readRecords(bad2), (e) => isStreamBusError(e, 'SB_ERR_INVALID_BATCH'));
+});
+
+test('forEachRecord walks an uncompressed batch: keys, null keys and values, deltas, byte ranges', () => {
+  const recs = [
+    { key: Buffer.from('a'), value: Buffer.from('1'), timestamp: 5000n },
+    { key: null, value: Buffer.from('2'), timestamp: 5070n },
+    { key: Buffer.from('b'.repeat(300)), value: null, timestamp: 105000n },
+  ];
+  const one = buildRecordBatch(recs, { baseOffset: 42n });
+  // Behind another batch, so that ranges are positions in the whole buffer.
+  const all = Buffer.concat([buildRecordBatch(recs.slice(0, 1)), one]);
+  const at = batchSizeAt(all, 0);
+  const seen: Array<[number, number, string | undefined, boolean]> = [];
+  const ranges: Array<[number, number]> = [];
+  forEachRecord(all, at, (r, start, end) => {
+    seen.push([r.offsetDelta, r.timestampDelta, r.key?.toString().slice(0, 3), r.value === null]);
+    ranges.push([start, end]);
+  });
+  assert.deepEqual(seen, [
+    [0, 0, 'a', false],
+    [1, 70, undefined, false],
+    [2, 100000, 'bbb', true],
+  ]);
+  assert.equal(ranges[0]![0], at + 61, 'the first record starts after the header');
+  assert.equal(ranges[1]![0], ranges[0]![1], 'records are contiguous');
+  assert.equal(ranges[2]![1], all.length, 'the last record ends with the batch');
+  const again = readRecords(one);
+  assert.deepEqual(again.map((r) => r.offsetDelta), [0, 1, 2]);
+});
+
+test('forEachRecord: malformed records are typed errors; a compressed batch is a caller mistake', () => {
+  const b = buildRecordBatch(records);
+  const bad = Buffer.from(b);
+  bad[61] = 0x7f; // the first record's length far past the batch end
+  assert.throws(() => forEachRecord(bad, 0, () => undefined), (e) => isStreamBusError(e, 'SB_ERR_INVALID_BATCH'));
+  const extra = Buffer.from(b);
+  extra.writeInt32BE(2, 57); // one record fewer than the bytes hold
+  assert.throws(() => forEachRecord(extra, 0, () => undefined), (e) => isStreamBusError(e, 'SB_ERR_INVALID_BATCH'));
+  assert.throws(() => forEachRecord(b.subarray(0, b.length - 1), 0, () => undefined), (e) => isStreamBusError(e, 'SB_ERR_INVALID_BATCH'));
+  const gzip = buildRecordBatch(records, { compression: 1 });
+  assert.throws(() => forEachRecord(gzip, 0, () => undefined), /compressed batch/);
 });

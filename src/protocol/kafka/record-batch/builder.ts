@@ -5,7 +5,7 @@
 import { assert } from '../../../util/assert.ts';
 import { Writer } from '../writer.ts';
 import { compress } from '../compression/index.ts';
-import { Attributes, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, computeBatchCrc, MAGIC_V2 } from './header.ts';
+import { Attributes, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, Compression, MAGIC_V2, Offsets, writeBatchCrc } from './header.ts';
 import { writeRecord } from './records.ts';
 
 export interface BatchRecord {
@@ -35,7 +35,7 @@ export interface BatchOptions {
 export function buildRecordBatch(records: readonly BatchRecord[], opts: BatchOptions = {}): Buffer {
   assert(records.length > 0, 'a record batch holds at least one record');
   const codec = opts.compression ?? 0;
-  assert(codec >= 0 && codec <= 4, `unknown codec ${codec}`);
+  assert(codec >= Compression.none && codec <= Compression.zstd, `unknown codec ${codec}`);
   const baseTimestamp = opts.baseTimestamp ?? records[0]!.timestamp ?? BigInt(Date.now());
   let maxTimestamp = -1n;
   const body = new Writer(256);
@@ -52,19 +52,19 @@ export function buildRecordBatch(records: readonly BatchRecord[], opts: BatchOpt
   if (opts.control) attributes |= Attributes.control;
   const size = BATCH_HEADER_BYTES + payload.length;
   const out = Buffer.allocUnsafe(size);
-  out.writeBigInt64BE(opts.baseOffset ?? 0n, 0);
-  out.writeInt32BE(size - BATCH_LOG_OVERHEAD, 8);
-  out.writeInt32BE(opts.partitionLeaderEpoch ?? -1, 12);
-  out.writeInt8(MAGIC_V2, 16);
-  out.writeInt16BE(attributes, 21);
-  out.writeInt32BE(records.length - 1, 23);
-  out.writeBigInt64BE(baseTimestamp, 27);
-  out.writeBigInt64BE(maxTimestamp, 35);
-  out.writeBigInt64BE(opts.producerId ?? -1n, 43);
-  out.writeInt16BE(opts.producerEpoch ?? -1, 51);
-  out.writeInt32BE(opts.baseSequence ?? -1, 53);
-  out.writeInt32BE(records.length, 57);
-  payload.copy(out, BATCH_HEADER_BYTES);
-  out.writeUInt32BE(computeBatchCrc(out, 0, size), 17);
+  out.writeBigInt64BE(opts.baseOffset ?? 0n, Offsets.baseOffset);
+  out.writeInt32BE(size - BATCH_LOG_OVERHEAD, Offsets.batchLength);
+  out.writeInt32BE(opts.partitionLeaderEpoch ?? -1, Offsets.partitionLeaderEpoch);
+  out.writeInt8(MAGIC_V2, Offsets.magic);
+  out.writeInt16BE(attributes, Offsets.attributes);
+  out.writeInt32BE(records.length - 1, Offsets.lastOffsetDelta);
+  out.writeBigInt64BE(baseTimestamp, Offsets.baseTimestamp);
+  out.writeBigInt64BE(maxTimestamp, Offsets.maxTimestamp);
+  out.writeBigInt64BE(opts.producerId ?? -1n, Offsets.producerId);
+  out.writeInt16BE(opts.producerEpoch ?? -1, Offsets.producerEpoch);
+  out.writeInt32BE(opts.baseSequence ?? -1, Offsets.baseSequence);
+  out.writeInt32BE(records.length, Offsets.recordsCount);
+  payload.copy(out, Offsets.records);
+  writeBatchCrc(out, 0);
   return out;
 }

@@ -6,11 +6,12 @@
  * valueLength varint (-1 = null), value, headerCount varint, then per header keyLength varint, UTF-8 key,
  * valueLength varint (-1 = null), value.
  */
+import { assert } from '../../../util/assert.ts';
 import { StreamBusError, isStreamBusError } from '../../../util/errors.ts';
 import { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 import { decompress, DEFAULT_MAX_DECOMPRESSED_BYTES } from '../compression/index.ts';
-import { BATCH_HEADER_BYTES, batchSizeAt, compressionOf, Offsets } from './header.ts';
+import { BATCH_HEADER_BYTES, batchSizeAt, compressionOf, Compression, Offsets, readAttributes, readRecordsCount } from './header.ts';
 
 export interface RecordHeader {
   key: string;
@@ -64,6 +65,26 @@ function readRecord(r: Reader): KafkaRecord {
 }
 
 /**
+ * Reads the `count` records that fill the rest of `r`, calling `visit` with each and the [start, end)
+ * of its bytes in the reader's buffer. Throws SB_ERR_INVALID_BATCH on malformed records.
+ */
+function readEach(r: Reader, count: number, visit: (record: KafkaRecord, start: number, end: number) => void): void {
+  if (count < 0 || count * RECORD_MIN_BYTES > r.remaining()) throw invalid(`${count} records cannot fit in ${r.remaining()} bytes`);
+  for (let i = 0; i < count; i++) {
+    const start = r.pos;
+    let record: KafkaRecord;
+    try {
+      record = readRecord(r);
+    } catch (e) {
+      if (isStreamBusError(e, 'SB_ERR_PROTOCOL')) throw invalid(`malformed record: ${e.message}`, e);
+      throw e;
+    }
+    visit(record, start, r.pos);
+  }
+  if (r.remaining() !== 0) throw invalid(`${r.remaining()} bytes after the last record`);
+}
+
+/**
  * The records of the batch at the start of `batch` (which holds exactly one batch, e.g. a view from
  * splitBatches). Uncompressed record keys and values are views into `batch`; compressed ones are views
  * into the decompressed copy. Throws SB_ERR_INVALID_BATCH on malformed records or codec failures; the
@@ -72,20 +93,24 @@ function readRecord(r: Reader): KafkaRecord {
 export function readRecords(batch: Buffer, maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): KafkaRecord[] {
   const size = batchSizeAt(batch, 0);
   if (size < BATCH_HEADER_BYTES || size > batch.length) throw invalid(`batch size ${size} does not fit ${batch.length} bytes`);
-  const count = batch.readInt32BE(Offsets.recordsCount);
-  const codec = compressionOf(batch.readInt16BE(Offsets.attributes));
+  const codec = compressionOf(readAttributes(batch, 0));
   const body = decompress(codec, batch.subarray(Offsets.records, size), maxDecompressedBytes);
-  if (count < 0 || count * RECORD_MIN_BYTES > body.length) throw invalid(`${count} records cannot fit in ${body.length} bytes`);
-  const r = new Reader(body);
   const out: KafkaRecord[] = [];
-  try {
-    for (let i = 0; i < count; i++) out.push(readRecord(r));
-  } catch (e) {
-    if (isStreamBusError(e, 'SB_ERR_PROTOCOL')) throw invalid(`malformed record: ${e.message}`, e);
-    throw e;
-  }
-  if (r.remaining() !== 0) throw invalid(`${r.remaining()} bytes after the last record`);
+  readEach(new Reader(body), readRecordsCount(batch, 0), (record) => out.push(record));
   return out;
+}
+
+/**
+ * Calls `visit` with each record of the uncompressed batch at `batch[at...]` and the [start, end) of its
+ * bytes in `batch`, so that compaction can copy the records it keeps whole. Keys and values are views
+ * into `batch`. Throws SB_ERR_INVALID_BATCH on malformed records; compressed batches are the caller's
+ * mistake (their records are not positions in `batch`).
+ */
+export function forEachRecord(batch: Buffer, at: number, visit: (record: KafkaRecord, start: number, end: number) => void): void {
+  const size = batchSizeAt(batch, at);
+  if (size < BATCH_HEADER_BYTES || at + size > batch.length) throw invalid(`batch size ${size} does not fit ${batch.length - at} bytes`);
+  assert(compressionOf(readAttributes(batch, at)) === Compression.none, 'forEachRecord on a compressed batch');
+  readEach(new Reader(batch, at + Offsets.records, at + size), readRecordsCount(batch, at), visit);
 }
 
 export interface RecordInput {
