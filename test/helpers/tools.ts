@@ -10,13 +10,17 @@ import type { TestContext } from 'node:test';
 
 const found = new Map<string, boolean>();
 
-/** True if `command` can be started (its exit status is ignored). Cached per command. */
-export function toolInstalled(command: string, probeArgs: readonly string[] = ['--version']): boolean {
-  let ok = found.get(command);
+/**
+ * True if `command` can be started (its exit status is ignored), or with `mustSucceed`, if the probe
+ * also exits 0. Cached per command and arguments.
+ */
+export function toolInstalled(command: string, probeArgs: readonly string[] = ['--version'], mustSucceed = false): boolean {
+  const key = JSON.stringify([command, probeArgs, mustSucceed]);
+  let ok = found.get(key);
   if (ok === undefined) {
     const probe = spawnSync(command, probeArgs, { stdio: 'ignore', timeout: 10_000 });
-    ok = probe.error === undefined;
-    found.set(command, ok);
+    ok = probe.error === undefined && (!mustSucceed || probe.status === 0);
+    found.set(key, ok);
   }
   return ok;
 }
@@ -26,6 +30,13 @@ export interface ToolOptions {
   installHint?: string;
   /** Arguments of the probe run (default `--version`). */
   probeArgs?: readonly string[];
+  /**
+   * The probe must exit 0, not merely start: for a module inside an interpreter that is there anyway
+   * (`/usr/bin/python3 -c 'import kafka'`).
+   */
+  probeMustSucceed?: boolean;
+  /** What is missing, named in the skip reason (default: the command). */
+  what?: string;
 }
 
 /**
@@ -33,8 +44,8 @@ export interface ToolOptions {
  * under STREAMBUS_REQUIRE_TOOLS=1, it fails here.
  */
 export function requireTool(t: TestContext, command: string, options: ToolOptions = {}): boolean {
-  if (toolInstalled(command, options.probeArgs)) return true;
-  const reason = `${command} is not installed (${options.installHint ?? `apt-get install ${command}`})`;
+  if (toolInstalled(command, options.probeArgs, options.probeMustSucceed)) return true;
+  const reason = `${options.what ?? command} is not installed (${options.installHint ?? `apt-get install ${command}`})`;
   if (process.env['STREAMBUS_REQUIRE_TOOLS'] === '1') assert.fail(`${reason}; STREAMBUS_REQUIRE_TOOLS=1 requires it`);
   console.log(`# skipped: ${reason}`);
   t.skip(reason);
