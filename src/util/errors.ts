@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   SB_ERR_RAFT_LOG_COMPACTED: 'a Raft log read asked for an index that was compacted into a snapshot',
   SB_ERR_RAFT_LOG_UNAVAILABLE: 'a Raft log read asked for an index past the last stored entry',
   SB_ERR_KAFKA: 'a broker answered a client request with a Kafka error code (carries the code and its name)',
+  SB_ERR_PEER_PROTOCOL: 'bytes from another broker do not follow the inter-broker protocol',
+  SB_ERR_PEER_MESSAGE: 'a message handed to the inter-broker transport cannot be sent (not plain data, or too large)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
