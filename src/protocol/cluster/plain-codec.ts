@@ -6,7 +6,10 @@
  *
  * What arrives: maps as plain objects, binary as a Buffer viewing the received bytes (no copy), 64-bit
  * integers as bigint, every other number as a number. Object properties that are `undefined` are left
- * out, as JSON.stringify does, so optional fields round-trip as absent.
+ * out, as JSON.stringify does, so optional fields round-trip as absent. Senders should keep to plain
+ * objects, arrays, strings, numbers, bigints, booleans, null and Buffers: msgpackr turns some other
+ * values into plain data on the way (a Set into an array, a Map with string keys into an object, any
+ * typed array into its bytes), and those cannot be told apart from the bytes.
  */
 import { Packr } from 'msgpackr';
 import { StreamBusError } from '../../util/errors.ts';
