@@ -37,6 +37,8 @@ export class PeerConnection {
   readonly startedMs: number;
   lastReceivedMs: number;
   lastSentMs: number;
+  /** The last socket error (a refused or reset connection), for log lines. */
+  lastError: Error | null = null;
   /** Set when this side closed the connection because the peer broke the protocol. */
   brokeProtocol = false;
   /** Resolves once the socket is gone (a little after the `closed` event when this side destroyed it). */
@@ -62,7 +64,10 @@ export class PeerConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.events.drain(this));
-    socket.on('error', (err) => this.log.debug({ err, remote: this.remote }, 'peer connection error'));
+    socket.on('error', (err) => {
+      this.lastError = err;
+      this.log.debug({ err, remote: this.remote }, 'peer connection error');
+    });
     socket.on('close', () => this.onClose());
   }
 
@@ -80,7 +85,7 @@ export class PeerConnection {
 
   /** Writes whole frames in one go (one writev when there are several buffers). */
   write(buffers: readonly Buffer[]): void {
-    if (this.phase === 'closed') return;
+    if (this.phase === 'closed' || this.ending) return;
     this.socket.cork();
     for (const buffer of buffers) this.socket.write(buffer);
     this.socket.uncork();

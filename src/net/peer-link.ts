@@ -27,7 +27,7 @@ export class PeerLink {
   connection: PeerConnection | null = null;
   /** Our outbound connection still in its handshake (only on links this broker dials). */
   dialing: PeerConnection | null = null;
-  /** Dial attempts that failed since the last connection opened. */
+  /** Dial attempts that failed (never opened) since the last connection opened; sets the reconnect delay. */
   failures = 0;
   reconnectTimer: NodeJS.Timeout | null = null;
   congested = false;

@@ -13,7 +13,8 @@
  *   unsent bytes would pass the lane's cap, is dropped and counted, and the peer is reported down; so are
  *   messages still queued when a connection is lost. The layer above (Raft) retransmits.
  * - A peer is 'up' while both its lanes are connected and neither is congested, else 'down'. Handlers
- *   hear transitions only, never the initial 'down', and nothing after stop().
+ *   hear transitions only, never the initial 'down', and nothing after stop(). Handlers run synchronously
+ *   inside socket events and send(); they must not throw (that is a programmer error and crashes).
  * - Handshakes are refused, with a refusal frame and a log line naming the reason, from a broker not in
  *   cluster.nodes, of another cluster, with an unsupported protocol version, dialing the wrong way, or
  *   duplicating a live connection of the same incarnation (a new incarnation replaces the old
@@ -166,9 +167,15 @@ export class PeerTransport {
     assert(this.phase === 'new', 'a transport starts once');
     this.phase = 'running';
     const server = createServer((socket) => this.accept(socket));
-    this.server = server;
     const self = this.addresses.get(this.options.brokerId)!;
-    const port = await listen(server, this.options.listenHost, this.options.listenPort ?? self.grpcPort);
+    let port: number;
+    try {
+      port = await listen(server, this.options.listenHost, this.options.listenPort ?? self.grpcPort);
+    } catch (err) {
+      this.phase = 'stopped';
+      throw err;
+    }
+    this.server = server;
     server.on('error', (err) => this.log.error({ err }, 'inter-broker listener error'));
     const { keepaliveMs, handshakeTimeoutMs } = this.limits;
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(5, Math.min(keepaliveMs, handshakeTimeoutMs) / 4));
@@ -181,8 +188,11 @@ export class PeerTransport {
   send(to: number, lane: Lane, message: PeerMessage): boolean {
     const link = this.link(to, lane);
     const bytes = encodePeerMessage(message, this.maxMessageBytes);
-    if (this.phase !== 'running' || !link.offer(bytes)) {
-      if (this.phase !== 'running') link.counters.messagesDropped++;
+    if (this.phase !== 'running') {
+      link.counters.messagesDropped++;
+      return false;
+    }
+    if (!link.offer(bytes)) {
       this.report(to);
       return false;
     }
@@ -301,7 +311,7 @@ export class PeerTransport {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     let pending = 0;
     for (const c of this.connections) if (c.inbound && c.phase === 'handshake') pending++;
-    if (this.phase !== 'running' || pending >= this.limits.pendingHandshakesMax) {
+    if (pending >= this.limits.pendingHandshakesMax) {
       this.log.warn({ remote, pending }, 'too many inter-broker handshakes in progress, refusing connection');
       socket.destroy();
       return;
@@ -325,7 +335,6 @@ export class PeerTransport {
   private redial(link: PeerLink): void {
     if (this.phase !== 'running' || link.reconnectTimer !== null || link.dialing !== null || link.connection !== null) return;
     const delay = reconnectDelayMs(link.failures, this.limits.reconnectBaseMs, this.limits.reconnectMaxMs, this.random);
-    link.failures++;
     link.reconnectTimer = setTimeout(() => this.dial(link), delay);
   }
 
@@ -375,7 +384,15 @@ export class PeerTransport {
     const dialedLink = this.dialed.get(connection);
     this.dialed.delete(connection);
     if (dialedLink === undefined) return;
-    if (dialedLink.dialing === connection) dialedLink.dialing = null;
+    if (dialedLink.dialing === connection) {
+      // An attempt that never opened. The first in a row is worth a line; the retries are not.
+      dialedLink.dialing = null;
+      dialedLink.failures++;
+      if (dialedLink.failures === 1 && this.phase === 'running') {
+        const { peer, lane } = dialedLink;
+        this.log.warn({ peer, lane, remote: connection.remote, error: connection.lastError?.message }, 'cannot reach peer, retrying with backoff');
+      }
+    }
     this.redial(dialedLink);
   }
 
