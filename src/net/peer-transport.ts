@@ -33,11 +33,13 @@ import { listen } from './listen.ts';
 import { PeerConnection, type HelloFrame, type PeerConnectionEvents } from './peer-connection.ts';
 import { admitHello, confirmHello, type HandshakeContext } from './peer-handshake.ts';
 import { peerLimits, type PeerLimits } from './peer-limits.ts';
+import { laneInfo, type PeerInfo, type PeerState, type TransportStats } from './peer-info.ts';
 import { PeerLink, type LinkCounters } from './peer-link.ts';
 import { reconnectDelayMs } from './reconnect-backoff.ts';
 
 export type { Lane } from '../protocol/cluster/handshake.ts';
 export type { PeerMessage } from '../protocol/cluster/peer-frames.ts';
+export type { LaneInfo, PeerInfo, PeerState, TransportStats } from './peer-info.ts';
 
 /** A broker as the transport needs it: a cluster.nodes entry. */
 export interface PeerAddress {
@@ -64,36 +66,9 @@ export interface PeerTransportOptions {
   readonly random?: () => number;
 }
 
-export type PeerState = 'up' | 'down';
+
 export type MessageHandler = (from: number, message: PeerMessage) => void;
 export type PeerStateHandler = (peer: number, state: PeerState) => void;
-
-export interface LaneInfo extends Readonly<LinkCounters> {
-  readonly connected: boolean;
-  readonly congested: boolean;
-  /** Queued bytes plus bytes written and not yet taken by the kernel; at most bytesMax. */
-  readonly bytesPending: number;
-  readonly bytesMax: number;
-  /** The peer's incarnation on this lane's open connection. */
-  readonly incarnationId: string | null;
-}
-
-export interface PeerInfo {
-  readonly id: number;
-  readonly state: PeerState;
-  readonly lanes: Readonly<Record<Lane, LaneInfo>>;
-}
-
-export interface TransportStats {
-  readonly framesSent: number;
-  readonly framesReceived: number;
-  readonly messagesSent: number;
-  readonly messagesReceived: number;
-  readonly messagesDropped: number;
-  readonly keepalivesSent: number;
-  readonly handshakesRefused: number;
-  readonly protocolErrors: number;
-}
 
 export class PeerTransport {
   /** The largest encoded message send() accepts (type, body and their MessagePack framing). */
@@ -126,12 +101,12 @@ export class PeerTransport {
     this.maxMessageBytes = maxMessageBytes(this.limits.maxFrameBytes);
     assert(options.incarnationId.length >= 1 && options.incarnationId.length <= INCARNATION_TEXT_MAX, 'incarnationId must be 1..128 characters');
     assert(options.cluster.length >= 1 && options.cluster.length <= CLUSTER_TEXT_MAX, 'cluster must be 1..256 characters');
+    const { controlLaneBytesMax, dataLaneBytesMax } = this.limits;
     for (const node of options.nodes) {
       assert(!this.addresses.has(node.id), `broker ${node.id} appears twice in the cluster nodes`);
       this.addresses.set(node.id, node);
       if (node.id === options.brokerId) continue;
-      const bytesMax = (lane: Lane): number => (lane === 'control' ? this.limits.controlLaneBytesMax : this.limits.dataLaneBytesMax);
-      this.links.set(node.id, { control: new PeerLink(node.id, 'control', bytesMax('control')), data: new PeerLink(node.id, 'data', bytesMax('data')) });
+      this.links.set(node.id, { control: new PeerLink(node.id, 'control', controlLaneBytesMax), data: new PeerLink(node.id, 'data', dataLaneBytesMax) });
       this.reported.set(node.id, 'down');
     }
     assert(this.addresses.has(options.brokerId), `broker ${options.brokerId} must be one of the cluster nodes`);
@@ -176,6 +151,11 @@ export class PeerTransport {
       throw err;
     }
     this.server = server;
+    if (this.phase !== 'running') {
+      // stop() was called while the port was being bound.
+      server.close();
+      return port;
+    }
     server.on('error', (err) => this.log.error({ err }, 'inter-broker listener error'));
     const { keepaliveMs, handshakeTimeoutMs } = this.limits;
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(5, Math.min(keepaliveMs, handshakeTimeoutMs) / 4));
@@ -212,15 +192,7 @@ export class PeerTransport {
   peers(): PeerInfo[] {
     return [...this.links.keys()].sort((a, b) => a - b).map((id) => {
       const lanes = this.links.get(id)!;
-      const info = (link: PeerLink): LaneInfo => ({
-        ...link.counters,
-        connected: link.connection !== null,
-        congested: link.congested,
-        bytesPending: link.pendingBytes,
-        bytesMax: link.bytesMax,
-        incarnationId: link.connection?.peer?.incarnationId ?? null,
-      });
-      return { id, state: this.stateOf(id), lanes: { control: info(lanes.control), data: info(lanes.data) } };
+      return { id, state: this.stateOf(id), lanes: { control: laneInfo(lanes.control), data: laneInfo(lanes.data) } };
     });
   }
 
@@ -242,7 +214,7 @@ export class PeerTransport {
 
   /** Sends what was queued, closes every connection (hard after limits.closeTimeoutMs) and clears every timer. */
   async stop(): Promise<void> {
-    if (this.phase !== 'running') {
+    if (this.phase !== 'running' || this.server === null) {
       this.phase = 'stopped';
       return;
     }
