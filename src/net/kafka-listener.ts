@@ -5,6 +5,7 @@
  * client reconnecting in a tight loop cannot fill the log.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { listen } from './listen.ts';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DEFAULT_RATE_LIMIT, LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
@@ -37,15 +38,7 @@ export class KafkaListener {
   async start(): Promise<number> {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.options.port, host: this.options.host, backlog: 1024 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    return typeof address === 'object' && address ? address.port : this.options.port;
+    return listen(server, this.options.host, this.options.port);
   }
 
   /** Stops accepting, lets every connection finish the requests it already received, then closes them. */

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Consumer, type Kafka } from 'kafkajs';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
-import { withTimeout } from '../helpers/timeout.ts';
+import { until, withTimeout } from '../helpers/timeout.ts';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -43,15 +43,6 @@ interface Member {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `condition` every 50 ms until it holds; fails after `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('3 kafkajs members rebalancing while messages flow: every committed offset consumed exactly once', { timeout: 180_000 }, async () => {
   const admin = kafka.admin();

@@ -1,21 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../src/observability/logger.ts';
+import { captureLog as capture } from '../helpers/capture-log.ts';
 import { LineRateLimiter, rateLimitedLogger } from '../../src/observability/rate-limited-logger.ts';
-
-function capture(): { log: Logger; lines: () => Record<string, unknown>[] } {
-  const out: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out.push(chunk.toString());
-      done();
-    },
-  });
-  const log = pino({ level: 'debug' }, stream) as unknown as Logger;
-  return { log, lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 test('limiter: perWindow lines per key, then drops, then reports the drops in the next window', () => {
   let now = 0;

@@ -1,0 +1,76 @@
+/**
+ * The inter-broker handshake: what each side of a new connection says about itself, and the rules an
+ * acceptor and a dialer apply to what they hear. Pure: the transport supplies the facts (its own id, the
+ * cluster's node ids, the lane it dialed) and acts on the refusal.
+ *
+ * Who dials: for each pair of brokers the lower id dials the higher, once per lane. A fixed rule means
+ * each pair has exactly one connection per lane without a tie-break between two connections dialed at
+ * the same moment (which closes one of them and can flap); the cost is that a restarted higher id waits
+ * for the lower to redial, which the reconnect backoff's small cap bounds.
+ */
+
+/** The protocol version this build speaks. An acceptor refuses any other. */
+export const PEER_PROTOCOL_VERSION = 1;
+
+/**
+ * Traffic classes, each with its own connection per broker pair: `control` carries small latency-critical
+ * messages (votes, heartbeats), `data` the bulk (appends, snapshot chunks), so bulk never delays an election.
+ */
+export type Lane = 'control' | 'data';
+export const LANES: readonly Lane[] = ['control', 'data'];
+
+export const CLUSTER_TEXT_MAX = 256;
+export const INCARNATION_TEXT_MAX = 128;
+
+/** The first frame each side sends. */
+export interface Hello {
+  readonly version: number;
+  /** The cluster's identity; both sides must agree. */
+  readonly cluster: string;
+  /** The sender's broker id (server.brokerId). */
+  readonly brokerId: number;
+  /** Differs on every start of the sender's process, so a restart is told apart from a duplicate. */
+  readonly incarnationId: string;
+  readonly lane: Lane;
+}
+
+export type RefusalCode = 'unsupported-version' | 'wrong-cluster' | 'unknown-broker' | 'wrong-direction' | 'duplicate-connection';
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly text: string;
+}
+
+/**
+ * A cluster identity derived from the voter ids in cluster.nodes, sorted: brokers configured with a
+ * different voter set refuse each other instead of mixing two clusters' Raft traffic.
+ */
+export function clusterFingerprint(nodeIds: readonly number[]): string {
+  const ids = [...new Set(nodeIds)].sort((a, b) => a - b);
+  return `nodes:${ids.join(',')}`;
+}
+
+/** Whether `self` dials `peer` (rather than waiting for `peer` to dial it). */
+export function dials(self: number, peer: number): boolean {
+  return self < peer;
+}
+
+/** Why an acceptor refuses a dialer's hello (its version is already known to be supported), or null. */
+export function inboundRefusal(hello: Hello, self: { brokerId: number; cluster: string; nodeIds: ReadonlySet<number> }): Refusal | null {
+  if (hello.cluster !== self.cluster) return { code: 'wrong-cluster', text: `cluster ${JSON.stringify(hello.cluster)} is not ours (${JSON.stringify(self.cluster)})` };
+  if (!self.nodeIds.has(hello.brokerId) || hello.brokerId === self.brokerId) {
+    return { code: 'unknown-broker', text: `broker ${hello.brokerId} is not a peer in cluster.nodes of broker ${self.brokerId}` };
+  }
+  if (!dials(hello.brokerId, self.brokerId)) {
+    return { code: 'wrong-direction', text: `broker ${hello.brokerId} must wait for broker ${self.brokerId} to dial (the lower id dials)` };
+  }
+  return null;
+}
+
+/** What is wrong with the acceptor's reply to our hello (its version is already known to be supported), or null. */
+export function replyMismatch(hello: Hello, expected: { brokerId: number; cluster: string; lane: Lane }): string | null {
+  if (hello.brokerId !== expected.brokerId) return `reached broker ${hello.brokerId} where broker ${expected.brokerId} was expected (check cluster.nodes)`;
+  if (hello.cluster !== expected.cluster) return `broker ${hello.brokerId} is in cluster ${JSON.stringify(hello.cluster)}, not ${JSON.stringify(expected.cluster)}`;
+  if (hello.lane !== expected.lane) return `broker ${hello.brokerId} answered on lane ${hello.lane} to a dial on lane ${expected.lane}`;
+  return null;
+}

@@ -1,0 +1,41 @@
+// Goal: the handshake rules: who dials whom, what an acceptor refuses and why, what a dialer rejects in
+// the answer, and a cluster fingerprint that depends only on the set of voter ids.
+// Method: each rule on small hand-made hellos.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clusterFingerprint, dials, inboundRefusal, replyMismatch, type Hello } from '../../../src/protocol/cluster/handshake.ts';
+
+const cluster = clusterFingerprint([1, 2, 3]);
+const self = { brokerId: 2, cluster, nodeIds: new Set([1, 2, 3]) };
+const hello = (changes: Partial<Hello> = {}): Hello => ({ version: 1, cluster, brokerId: 1, incarnationId: 'i-1', lane: 'control', ...changes });
+
+test('the fingerprint depends on the set of ids only', () => {
+  assert.equal(clusterFingerprint([3, 1, 2, 2]), cluster);
+  assert.notEqual(clusterFingerprint([1, 2, 4]), cluster);
+  assert.notEqual(clusterFingerprint([1, 2]), cluster);
+  assert.notEqual(clusterFingerprint([12, 3]), clusterFingerprint([1, 23]));
+});
+
+test('the lower id dials the higher, exactly one of each pair', () => {
+  for (const [a, b] of [[1, 2], [2, 5], [0, 7]] as const) {
+    assert.equal(dials(a, b), true);
+    assert.equal(dials(b, a), false);
+  }
+});
+
+test('an acceptor takes a lower peer of its cluster and refuses the rest, saying why', () => {
+  assert.equal(inboundRefusal(hello(), self), null);
+  assert.equal(inboundRefusal(hello({ cluster: clusterFingerprint([1, 2]) }), self)?.code, 'wrong-cluster');
+  assert.equal(inboundRefusal(hello({ brokerId: 9 }), self)?.code, 'unknown-broker');
+  assert.equal(inboundRefusal(hello({ brokerId: 2 }), self)?.code, 'unknown-broker', 'itself');
+  assert.equal(inboundRefusal(hello({ brokerId: 3 }), self)?.code, 'wrong-direction');
+  assert.match(inboundRefusal(hello({ brokerId: 9 }), self)!.text, /broker 9/);
+});
+
+test('a dialer checks that the answer comes from the broker and lane it dialed', () => {
+  const expected = { brokerId: 3, cluster, lane: 'data' as const };
+  assert.equal(replyMismatch(hello({ brokerId: 3, lane: 'data' }), expected), null);
+  assert.match(replyMismatch(hello({ brokerId: 4, lane: 'data' }), expected)!, /reached broker 4 where broker 3/);
+  assert.match(replyMismatch(hello({ brokerId: 3, lane: 'data', cluster: 'nodes:3' }), expected)!, /cluster/);
+  assert.match(replyMismatch(hello({ brokerId: 3, lane: 'control' }), expected)!, /lane/);
+});
