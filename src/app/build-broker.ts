@@ -87,6 +87,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
           save: (text) => disk.writeFileDurable(metadataFile, Buffer.from(text)),
         },
         () => randomUUID(),
+        config.server.brokerId,
       );
       late.topics = new TopicService(config, late.metadata, partitions, log, now);
       const offline = await late.topics.openAll();

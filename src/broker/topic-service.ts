@@ -84,12 +84,15 @@ export class TopicService {
   create(name: string, numPartitions: number, replicationFactor: number, configs: Record<string, string>, validateOnly = false): Promise<TopicResult> {
     const pending = this.creating.get(name);
     if (pending && !validateOnly) return pending.then((r) => (r.error ? r : { error: 'TOPIC_ALREADY_EXISTS', message: `Topic '${name}' already exists.` }));
+    const partitions = numPartitions === -1 ? this.config.kafka.defaultPartitions : numPartitions;
+    const factor = replicationFactor === -1 ? this.config.kafka.defaultReplicationFactor : replicationFactor;
     const cmd = {
       type: 'create-topic' as const,
       name,
       topicId: randomUUID(),
-      partitions: numPartitions === -1 ? this.config.kafka.defaultPartitions : numPartitions,
-      replicationFactor: replicationFactor === -1 ? this.config.kafka.defaultReplicationFactor : replicationFactor,
+      partitions,
+      replicationFactor: factor,
+      assignments: this.metadata.state.proposeAssignments(partitions, factor),
       configs,
       timestampMs: this.now(),
     };
@@ -124,13 +127,16 @@ export class TopicService {
   }
 
   async addPartitions(name: string, totalCount: number, validateOnly: boolean): Promise<TopicResult> {
-    const cmd = { type: 'create-partitions' as const, name, totalCount };
+    const topic = this.metadata.state.topic(name);
+    const added = topic ? totalCount - topic.partitions : 0;
+    const assignments = topic ? this.metadata.state.proposeAssignments(added, topic.replicationFactor) : [];
+    const cmd = { type: 'create-partitions' as const, name, totalCount, assignments };
     if (validateOnly) return this.metadata.state.validate(cmd);
     const result = await this.metadata.submit(cmd);
     if (result.error) return result;
-    const topic = this.metadata.state.topic(name)!;
-    await this.partitions.open(name, topic.partitions, this.logSettings(topic), false);
-    return { error: null, topic };
+    const grown = this.metadata.state.topic(name)!;
+    await this.partitions.open(name, grown.partitions, this.logSettings(grown), false);
+    return { error: null, topic: grown };
   }
 
   async alterConfigs(name: string, set: Record<string, string>, remove: string[], validateOnly: boolean): Promise<TopicResult> {

@@ -1,12 +1,23 @@
 /**
- * The controller's state machine: topics, their partitions and configs, and the producer-id allocator.
- * Pure: commands in, results out, no I/O. The same code applies commands on a single broker (persisted
- * as a snapshot file) and, with replication, as the applied state machine of Raft group 0.
- * Ids and timestamps are inside the commands, so applying a command is deterministic.
+ * The controller's state machine: registered brokers, topics with their partitions' replica assignments
+ * and configs, and the producer-id allocator. Pure: commands in, results out, no I/O. The same code
+ * applies commands on a single broker (persisted as a snapshot file) and, with replication, as the
+ * applied state machine of Raft group 0.
+ * Ids, timestamps and replica placements are inside the commands (the proposer computes them, see
+ * proposeAssignments), so applying a command is deterministic.
+ *
+ * Single-broker mode: while no broker has registered, the broker named `soloBrokerId` stands for the
+ * whole cluster (every replica is on it), as before brokers registered at all. A replicated controller
+ * passes null, so every replica of its log validates commands alike.
  */
 import { assert } from '../util/assert.ts';
+import { brokerRecord, registrationProblem, type BrokerRecord, type RegisterBrokerCommand } from './broker-registration.ts';
+import { assignmentCountProblem, assignmentProblem } from './replica-assignment.ts';
+import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-placement.ts';
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
+
+export type { BrokerRecord } from './broker-registration.ts';
 
 export interface TopicRecord {
   readonly name: string;
@@ -14,26 +25,53 @@ export interface TopicRecord {
   readonly topicId: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** Replica broker ids per partition (index = partition), the first the preferred leader. */
+  readonly assignments: readonly (readonly number[])[];
   readonly configs: Readonly<Record<string, string>>;
   readonly createdAtMs: number;
 }
 
 export type MetadataCommand =
-  | { type: 'create-topic'; name: string; topicId: string; partitions: number; replicationFactor: number; configs: Record<string, string>; timestampMs: number }
+  | {
+      type: 'create-topic';
+      name: string;
+      topicId: string;
+      partitions: number;
+      replicationFactor: number;
+      /** One replica list per partition; from proposeAssignments, or a client's explicit assignment. */
+      assignments: number[][];
+      configs: Record<string, string>;
+      timestampMs: number;
+    }
   | { type: 'delete-topic'; name: string }
-  | { type: 'create-partitions'; name: string; totalCount: number }
+  /** assignments: replica lists of the added partitions only, in partition order. */
+  | { type: 'create-partitions'; name: string; totalCount: number; assignments: number[][] }
   | { type: 'alter-configs'; name: string; set: Record<string, string>; remove: string[] }
-  | { type: 'allocate-producer-ids'; count: number };
+  | { type: 'allocate-producer-ids'; count: number }
+  | RegisterBrokerCommand
+  /** Forgets a broker, so its id may register again with a new incarnation (see broker-registration.ts). */
+  | { type: 'unregister-broker'; id: number };
 
-/** Kafka error names the broker maps to codes; null means success. */
+/** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
+export type StreamBusMetadataError =
+  /** A known broker id came back with another incarnation id (another data directory). */
+  | 'INCONSISTENT_BROKER_INCARNATION'
+  /** A broker to unregister is still a replica of some partition. */
+  | 'BROKER_HOLDS_REPLICAS';
+
+/** Kafka error names (and StreamBus's own) the broker maps to codes; null means success. */
 export type MetadataError =
   | 'TOPIC_ALREADY_EXISTS'
   | 'UNKNOWN_TOPIC_OR_PARTITION'
   | 'INVALID_TOPIC_EXCEPTION'
   | 'INVALID_PARTITIONS'
   | 'INVALID_REPLICATION_FACTOR'
+  | 'INVALID_REPLICA_ASSIGNMENT'
   | 'INVALID_CONFIG'
-  | 'TOPIC_AUTHORIZATION_FAILED';
+  | 'INVALID_REQUEST'
+  | 'TOPIC_AUTHORIZATION_FAILED'
+  | 'BROKER_ID_NOT_REGISTERED'
+  | StreamBusMetadataError;
 
 export interface MetadataResult {
   error: MetadataError | null;
@@ -44,19 +82,38 @@ export interface MetadataResult {
 
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 
-export interface ClusterSnapshot {
+/**
+ * The persisted form. Version 2 added brokers and per-partition assignments; version 1 (single-broker data
+ * directories) is still read, every replica then being on the broker that wrote it.
+ */
+export type ClusterSnapshot = ClusterSnapshotV2 | ClusterSnapshotV1;
+
+export interface ClusterSnapshotV2 {
+  version: 2;
+  clusterId: string;
+  brokers: BrokerRecord[];
+  topics: TopicRecord[];
+  nextProducerId: string;
+}
+
+export interface ClusterSnapshotV1 {
   version: 1;
   clusterId: string;
-  topics: TopicRecord[];
+  topics: Omit<TopicRecord, 'assignments'>[];
   nextProducerId: string;
 }
 
 export class ClusterState {
   private readonly topicsByName = new Map<string, TopicRecord>();
+  private readonly brokersById = new Map<number, BrokerRecord>();
   private nextProducerId = 0n;
 
-  constructor(readonly clusterId: string, private readonly replicaCount = 1) {
+  constructor(
+    readonly clusterId: string,
+    readonly soloBrokerId: number | null,
+  ) {
     assert(clusterId.length > 0, 'cluster id is empty');
+    assert(soloBrokerId === null || (Number.isInteger(soloBrokerId) && soloBrokerId >= 0), `solo broker id ${soloBrokerId} is not a broker id`);
   }
 
   topic(name: string): TopicRecord | undefined {
@@ -72,6 +129,54 @@ export class ClusterState {
     return undefined;
   }
 
+  broker(id: number): BrokerRecord | undefined {
+    return this.brokersById.get(id);
+  }
+
+  /** Registered brokers in id order. */
+  brokers(): BrokerRecord[] {
+    return [...this.brokersById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** The brokers replicas may be placed on: the registered ones, or the solo broker while none has registered. */
+  availableBrokers(): PlacementBroker[] {
+    if (this.brokersById.size > 0) return this.brokers().map(({ id, rack }) => ({ id, rack }));
+    return this.soloBrokerId === null ? [] : [{ id: this.soloBrokerId, rack: null }];
+  }
+
+  /** Replicas and preferred leaderships per broker id, over every partition of every topic. */
+  brokerLoads(): Map<number, BrokerLoad> {
+    const loads = new Map<number, { replicas: number; leaders: number }>();
+    const of = (id: number) => loads.get(id) ?? loads.set(id, { replicas: 0, leaders: 0 }).get(id)!;
+    for (const t of this.topicsByName.values()) {
+      for (const replicas of t.assignments) {
+        of(replicas[0]!).leaders++;
+        for (const id of replicas) of(id).replicas++;
+      }
+    }
+    return loads;
+  }
+
+  /**
+   * Replica lists for `count` new partitions on the available brokers, evening out the load of the
+   * partitions that exist (see replica-placement.ts). The start index is the number of partitions in the
+   * cluster, so it is the same on every replica of the controller. Empty when the count or the factor is
+   * out of range: validating the command then reports why, in Kafka's order of checks.
+   */
+  proposeAssignments(count: number, replicationFactor: number): number[][] {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS_PER_TOPIC) return [];
+    let partitionsInCluster = 0;
+    for (const t of this.topicsByName.values()) partitionsInCluster += t.partitions;
+    const placement = placeReplicas({
+      brokers: this.availableBrokers(),
+      load: this.brokerLoads(),
+      partitions: count,
+      replicationFactor,
+      startIndex: partitionsInCluster,
+    });
+    return placement.error === null ? placement.assignments : [];
+  }
+
   /** Checks a command without applying it (so handlers can answer validate_only requests). */
   validate(cmd: MetadataCommand): MetadataResult {
     switch (cmd.type) {
@@ -82,12 +187,8 @@ export class ClusterState {
         if (!Number.isInteger(cmd.partitions) || cmd.partitions < 1 || cmd.partitions > MAX_PARTITIONS_PER_TOPIC) {
           return { error: 'INVALID_PARTITIONS', message: `Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}.` };
         }
-        if (cmd.replicationFactor < 1 || cmd.replicationFactor > this.replicaCount) {
-          return {
-            error: 'INVALID_REPLICATION_FACTOR',
-            message: `Replication factor: ${cmd.replicationFactor} larger than available brokers: ${this.replicaCount}.`,
-          };
-        }
+        const assignmentVerdict = this.checkAssignments(cmd.assignments, cmd.partitions, cmd.replicationFactor);
+        if (assignmentVerdict.error) return assignmentVerdict;
         const configProblem = checkTopicConfigs(cmd.configs);
         if (configProblem) return { error: 'INVALID_CONFIG', message: configProblem };
         return { error: null };
@@ -103,7 +204,7 @@ export class ClusterState {
           return { error: 'INVALID_PARTITIONS', message: `Topic currently has ${t.partitions} partitions, which is higher than the requested ${cmd.totalCount}.` };
         }
         if (cmd.totalCount > MAX_PARTITIONS_PER_TOPIC) return { error: 'INVALID_PARTITIONS', message: `At most ${MAX_PARTITIONS_PER_TOPIC} partitions.` };
-        return { error: null };
+        return this.checkAssignments(cmd.assignments, cmd.totalCount - t.partitions, t.replicationFactor);
       }
       case 'alter-configs': {
         if (!this.topicsByName.has(cmd.name)) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Topic '${cmd.name}' does not exist.` };
@@ -114,7 +215,42 @@ export class ClusterState {
       case 'allocate-producer-ids':
         assert(cmd.count > 0, 'producer id block must be positive');
         return { error: null };
+      case 'register-broker':
+        return registrationProblem(this.brokersById.get(cmd.id), cmd) ?? { error: null };
+      case 'unregister-broker': {
+        if (!this.brokersById.has(cmd.id)) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
+        // Unregistering lets the id return with a new, empty data directory: no partition may still count
+        // on the old one's log.
+        const held = this.topics().flatMap((t) => t.assignments.flatMap((replicas, p) => (replicas.includes(cmd.id) ? [`${t.name}-${p}`] : [])));
+        if (held.length > 0) {
+          return {
+            error: 'BROKER_HOLDS_REPLICAS',
+            message: `Broker ${cmd.id} is still a replica of ${held.length} partition(s) (${held.slice(0, 3).join(', ')}${held.length > 3 ? ', ...' : ''}); move them to other brokers first.`,
+          };
+        }
+        return { error: null };
+      }
     }
+  }
+
+  /**
+   * The checks shared by new topics and added partitions. Per-partition problems come before the broker
+   * count, so an explicit assignment naming an unknown broker is told so (as Kafka does), and before the
+   * partition count, so a placement that failed (proposeAssignments returned none) reports the factor.
+   */
+  private checkAssignments(assignments: readonly (readonly number[])[], added: number, replicationFactor: number): MetadataResult {
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+      return { error: 'INVALID_REPLICATION_FACTOR', message: 'Replication factor must be larger than 0.' };
+    }
+    const available = new Set(this.availableBrokers().map((b) => b.id));
+    const problem = assignmentProblem(assignments, replicationFactor, (id) => available.has(id));
+    if (problem) return { error: 'INVALID_REPLICA_ASSIGNMENT', message: problem };
+    if (replicationFactor > available.size) {
+      return { error: 'INVALID_REPLICATION_FACTOR', message: `Replication factor: ${replicationFactor} larger than available brokers: ${available.size}.` };
+    }
+    const countProblem = assignmentCountProblem(assignments, added);
+    if (countProblem) return { error: 'INVALID_REPLICA_ASSIGNMENT', message: countProblem };
+    return { error: null };
   }
 
   apply(cmd: MetadataCommand): MetadataResult {
@@ -127,6 +263,7 @@ export class ClusterState {
           topicId: cmd.topicId,
           partitions: cmd.partitions,
           replicationFactor: cmd.replicationFactor,
+          assignments: cmd.assignments.map((replicas) => [...replicas]),
           configs: { ...cmd.configs },
           createdAtMs: cmd.timestampMs,
         });
@@ -136,7 +273,9 @@ export class ClusterState {
         return { error: null };
       case 'create-partitions': {
         const t = this.topicsByName.get(cmd.name)!;
-        this.topicsByName.set(cmd.name, { ...t, partitions: cmd.totalCount });
+        const assignments = [...t.assignments, ...cmd.assignments.map((replicas) => [...replicas])];
+        assert(assignments.length === cmd.totalCount, 'added partitions do not reach the requested count');
+        this.topicsByName.set(cmd.name, { ...t, partitions: cmd.totalCount, assignments });
         return { error: null };
       }
       case 'alter-configs': {
@@ -151,17 +290,43 @@ export class ClusterState {
         this.nextProducerId += BigInt(cmd.count);
         return { error: null, firstProducerId: first };
       }
+      case 'register-broker':
+        this.brokersById.set(cmd.id, brokerRecord(cmd));
+        return { error: null };
+      case 'unregister-broker':
+        this.brokersById.delete(cmd.id);
+        return { error: null };
     }
   }
 
-  snapshot(): ClusterSnapshot {
-    return { version: 1, clusterId: this.clusterId, topics: this.topics(), nextProducerId: this.nextProducerId.toString() };
+  snapshot(): ClusterSnapshotV2 {
+    return { version: 2, clusterId: this.clusterId, brokers: this.brokers(), topics: this.topics(), nextProducerId: this.nextProducerId.toString() };
   }
 
-  static restore(snapshot: ClusterSnapshot, replicaCount = 1): ClusterState {
-    assert(snapshot.version === 1, `unknown metadata snapshot version ${snapshot.version}`);
-    const state = new ClusterState(snapshot.clusterId, replicaCount);
-    for (const t of snapshot.topics) state.topicsByName.set(t.name, t);
+  /**
+   * soloBrokerId: as for the constructor. A version-1 snapshot was written by a single broker, so its
+   * partitions get that broker (which must then be given) as their only replica.
+   */
+  static restore(snapshot: ClusterSnapshot, soloBrokerId: number | null): ClusterState {
+    const state = new ClusterState(snapshot.clusterId, soloBrokerId);
+    switch (snapshot.version) {
+      case 1:
+        for (const t of snapshot.topics) {
+          assert(soloBrokerId !== null, 'a version-1 metadata snapshot needs the id of the broker that wrote it');
+          assert(t.replicationFactor === 1, `topic ${t.name} in a version-1 metadata snapshot has replication factor ${t.replicationFactor}`);
+          state.topicsByName.set(t.name, { ...t, assignments: Array.from({ length: t.partitions }, () => [soloBrokerId]) });
+        }
+        break;
+      case 2:
+        for (const b of snapshot.brokers) state.brokersById.set(b.id, b);
+        for (const t of snapshot.topics) {
+          assert(t.assignments.length === t.partitions, `topic ${t.name} has ${t.partitions} partitions but ${t.assignments.length} assignments`);
+          state.topicsByName.set(t.name, t);
+        }
+        break;
+      default:
+        assert(false, `unknown metadata snapshot version ${(snapshot as { version: unknown }).version}`);
+    }
     state.nextProducerId = BigInt(snapshot.nextProducerId);
     return state;
   }

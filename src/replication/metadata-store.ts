@@ -25,9 +25,10 @@ export class MetadataStore {
     private readonly persistence: SnapshotPersistence,
   ) {}
 
-  static async open(persistence: SnapshotPersistence, newClusterId: () => string): Promise<MetadataStore> {
+  /** brokerId: this broker, which holds every replica while no broker has registered (see ClusterState). */
+  static async open(persistence: SnapshotPersistence, newClusterId: () => string, brokerId: number): Promise<MetadataStore> {
     const text = await persistence.load();
-    const state = text ? ClusterState.restore(JSON.parse(text) as ClusterSnapshot) : new ClusterState(newClusterId());
+    const state = text ? ClusterState.restore(JSON.parse(text) as ClusterSnapshot, brokerId) : new ClusterState(newClusterId(), brokerId);
     const store = new MetadataStore(state, persistence);
     if (!text) await persistence.save(JSON.stringify(state.snapshot()));
     return store;
