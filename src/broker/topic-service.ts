@@ -79,20 +79,29 @@ export class TopicService {
 
   /**
    * Creates a topic. numPartitions/replicationFactor of -1 mean the broker defaults (kafkajs sends -1
-   * even at CreateTopics v3). Concurrent creations of one name share one attempt.
+   * even at CreateTopics v3); `manualAssignments` (replicas per partition, in partition order) replace
+   * both. Concurrent creations of one name share one attempt.
    */
-  create(name: string, numPartitions: number, replicationFactor: number, configs: Record<string, string>, validateOnly = false): Promise<TopicResult> {
+  create(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    configs: Record<string, string>,
+    validateOnly = false,
+    manualAssignments: number[][] | null = null,
+  ): Promise<TopicResult> {
     const pending = this.creating.get(name);
     if (pending && !validateOnly) return pending.then((r) => (r.error ? r : { error: 'TOPIC_ALREADY_EXISTS', message: `Topic '${name}' already exists.` }));
-    const partitions = numPartitions === -1 ? this.config.kafka.defaultPartitions : numPartitions;
-    const factor = replicationFactor === -1 ? this.config.kafka.defaultReplicationFactor : replicationFactor;
+    const partitions = manualAssignments?.length ?? (numPartitions === -1 ? this.config.kafka.defaultPartitions : numPartitions);
+    const factor = manualAssignments?.[0]?.length ?? (replicationFactor === -1 ? this.config.kafka.defaultReplicationFactor : replicationFactor);
     const cmd = {
       type: 'create-topic' as const,
       name,
       topicId: randomUUID(),
       partitions,
       replicationFactor: factor,
-      assignments: this.metadata.state.proposeAssignments(partitions, factor),
+      // Manual assignments go through the same checks as computed ones (unknown brokers, duplicates, sizes).
+      assignments: manualAssignments ?? this.metadata.state.proposeAssignments(partitions, factor),
       configs,
       timestampMs: this.now(),
     };

@@ -1,7 +1,8 @@
 /**
  * CreateTopics (19), versions 0-7 (CreateTopicsRequest.json). num_partitions / replication_factor of -1
  * mean the broker defaults, in every version (kafkajs sends -1 even at v3). Manual replica assignments
- * are refused (INVALID_REQUEST): placement is the broker's. validate_only checks without creating.
+ * replace both (which must then be -1, as Kafka requires), name partitions 0..n-1, and are checked like
+ * computed ones (INVALID_REPLICA_ASSIGNMENT). validate_only checks without creating.
  * The topic is usable the moment this answers (its logs exist), so clients need not poll.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -18,13 +19,14 @@ export const createTopics: Handler<19> = async (ctx, request) => {
       continue;
     }
     seen.add(t.name);
-    if (t.assignments.length > 0) {
-      topics.push({ name: t.name, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'Manual replica assignment is not supported.' });
+    const manual = manualAssignments(t);
+    if (typeof manual === 'object' && manual !== null && 'errorCode' in manual) {
+      topics.push({ name: t.name, ...manual });
       continue;
     }
     const configs: Record<string, string> = {};
     for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
-    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly);
+    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly, manual);
     if (result.error) {
       topics.push({ name: t.name, errorCode: metadataErrorCode(result.error), errorMessage: result.message ?? null });
       continue;
@@ -51,3 +53,18 @@ export const createTopics: Handler<19> = async (ctx, request) => {
   }
   return { throttleTimeMs: 0, topics };
 };
+
+type CreatableTopic = { numPartitions: number; replicationFactor: number; assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[] };
+
+/** The request's replica lists in partition order, null when it has none, or the error to answer. */
+function manualAssignments(t: CreatableTopic): number[][] | null | { errorCode: number; errorMessage: string } {
+  if (t.assignments.length === 0) return null;
+  if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
+    return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.' };
+  }
+  const sorted = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+  if (sorted.some((a, i) => a.partitionIndex !== i)) {
+    return { errorCode: KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Partitions should be a consecutive 0-based integer sequence.' };
+  }
+  return sorted.map((a) => [...a.brokerIds]);
+}
