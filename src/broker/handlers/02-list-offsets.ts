@@ -50,7 +50,8 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
             }
             // leader_epoch exists from v4; earlier versions must carry the default.
             const leaderEpoch = info.apiVersion >= 4 ? partition.leaderEpoch : -1;
-            if (p.timestamp < 0n && !(info.apiVersion >= (SPECIAL_SINCE.get(p.timestamp) ?? Infinity))) {
+            const since = SPECIAL_SINCE.get(p.timestamp);
+            if (p.timestamp < 0n && (since === undefined || info.apiVersion < since)) {
               return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
             }
             const found = await lookup(partition, p.timestamp);

@@ -20,13 +20,13 @@ export const createTopics: Handler<19> = async (ctx, request) => {
     }
     seen.add(t.name);
     const manual = manualAssignments(t);
-    if (typeof manual === 'object' && manual !== null && 'errorCode' in manual) {
+    if ('errorCode' in manual) {
       topics.push({ name: t.name, ...manual });
       continue;
     }
     const configs: Record<string, string> = {};
     for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
-    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly, manual);
+    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly, manual.assignments);
     if (result.error) {
       topics.push({ name: t.name, errorCode: metadataErrorCode(result.error), errorMessage: result.message ?? null });
       continue;
@@ -56,9 +56,9 @@ export const createTopics: Handler<19> = async (ctx, request) => {
 
 type CreatableTopic = { numPartitions: number; replicationFactor: number; assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[] };
 
-/** The request's replica lists in partition order, null when it has none, or the error to answer. */
-function manualAssignments(t: CreatableTopic): number[][] | null | { errorCode: number; errorMessage: string } {
-  if (t.assignments.length === 0) return null;
+/** The request's replica lists in partition order (null when it has none), or the error to answer. */
+function manualAssignments(t: CreatableTopic): { assignments: number[][] | null } | { errorCode: number; errorMessage: string } {
+  if (t.assignments.length === 0) return { assignments: null };
   if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
     return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.' };
   }
@@ -66,5 +66,5 @@ function manualAssignments(t: CreatableTopic): number[][] | null | { errorCode: 
   if (sorted.some((a, i) => a.partitionIndex !== i)) {
     return { errorCode: KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Partitions should be a consecutive 0-based integer sequence.' };
   }
-  return sorted.map((a) => [...a.brokerIds]);
+  return { assignments: sorted.map((a) => [...a.brokerIds]) };
 }
