@@ -15,6 +15,7 @@ import { realClock } from '../io/real/real-clock.ts';
 import { sdNotify } from '../io/real/system.ts';
 import { MetadataStore } from '../replication/metadata-store.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
+import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
 import { RequestRouter } from '../broker/request-router.ts';
 import { HANDLERS } from '../broker/handlers/index.ts';
@@ -49,10 +50,10 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
 
+  const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
     nodeId: config.server.brokerId,
-    advertisedHost: config.server.advertisedHost,
-    advertisedPort: config.server.port,
+    cluster: new SoloClusterView(self, partitions),
     config,
     partitions,
     metrics: kafkaMetrics,

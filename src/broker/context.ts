@@ -4,19 +4,20 @@
  */
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MetadataStore } from '../replication/metadata-store.ts';
+import type { MetadataService } from '../replication/metadata-service.ts';
+import type { ClusterView } from '../replication/cluster-view.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { GroupCoordinator } from '../groups/group-coordinator.ts';
 import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
 
 export interface BrokerContext {
+  /** This broker's id: only for answers about this broker itself (its configs); leaders come from `cluster`. */
   readonly nodeId: number;
-  /** The host and port clients reach this broker at (Metadata, FindCoordinator). */
-  readonly advertisedHost: string;
-  readonly advertisedPort: number;
   readonly config: BrokerConfig;
-  readonly metadata: MetadataStore;
+  readonly metadata: MetadataService;
+  /** Brokers, the controller, partition leaders and coordinators as this broker knows them. */
+  readonly cluster: ClusterView;
   readonly partitions: PartitionManager;
   readonly topics: TopicService;
   readonly groups: GroupCoordinator;

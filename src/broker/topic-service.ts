@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config/index.ts';
-import type { MetadataStore } from '../replication/metadata-store.ts';
+import type { MetadataService } from '../replication/metadata-service.ts';
 import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
 import type { MetadataError, TopicRecord } from '../metadata/cluster-state.ts';
 import { effectiveTopicConfigs } from '../metadata/topic-configs.ts';
@@ -25,7 +25,7 @@ export class TopicService {
 
   constructor(
     private readonly config: BrokerConfig,
-    private readonly metadata: MetadataStore,
+    private readonly metadata: MetadataService,
     private readonly partitions: PartitionManager,
     private readonly log: Logger,
     private readonly now: () => number,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly advertisedHost: string;
   readonly port: number;
   readonly httpPort: number;
+  /** Empty when unset. */
+  readonly rack: string;
   readonly grpcPort: number;
   readonly maxConnections: number;
   readonly shutdownTimeout: number;

@@ -71,6 +71,7 @@ export const SCHEMA: Schema = {
   },
   'server.port': { type: port(), default: 9092, flag: 'port', description: 'Kafka protocol listener port.' },
   'server.httpPort': { type: port(), default: 8081, flag: 'http-port', description: 'HTTP port for health checks, metrics and the admin API.' },
+  'server.rack': { type: string(), default: '', description: 'Rack or availability zone of this broker (Kafka\'s `broker.rack`); replicas of a partition go to different racks when brokers set it. Empty: none.' },
   'server.grpcPort': { type: port(), default: 9093, feature: 'grpc', description: 'Broker-to-broker port (Raft, replication, request forwarding).' },
   'server.maxConnections': { type: integer(1), default: 10000, description: 'Most client connections open at once; further connections are refused.' },
   'server.shutdownTimeout': { type: duration(), default: 10_000, description: 'Time allowed for in-flight requests to finish on SIGTERM before the broker exits anyway.' },

@@ -5,6 +5,7 @@
  * after a crash: a restart continues after the last persisted block.
  */
 import { ClusterState, type MetadataCommand, type MetadataResult, type ClusterSnapshot } from '../metadata/cluster-state.ts';
+import { ProducerIdBlocks, type MetadataService } from './metadata-service.ts';
 
 /** Durable storage for one small document. `save` resolves only once the text is durable (atomic replace). */
 export interface SnapshotPersistence {
@@ -12,12 +13,9 @@ export interface SnapshotPersistence {
   save(text: string): Promise<void>;
 }
 
-export const PRODUCER_ID_BLOCK = 1000;
-
-export class MetadataStore {
+export class MetadataStore implements MetadataService {
   private queue: Promise<unknown> = Promise.resolve();
-  private producerIdNext = 0n;
-  private producerIdEnd = 0n;
+  private readonly producerIds = new ProducerIdBlocks((cmd) => this.submit(cmd));
   private listeners: ((cmd: MetadataCommand) => void)[] = [];
 
   private constructor(
@@ -53,13 +51,7 @@ export class MetadataStore {
   }
 
   /** A producer id never handed out before. */
-  async nextProducerId(): Promise<bigint> {
-    if (this.producerIdNext >= this.producerIdEnd) {
-      const result = await this.submit({ type: 'allocate-producer-ids', count: PRODUCER_ID_BLOCK });
-      // Another caller may have allocated meanwhile; either block is fresh.
-      this.producerIdNext = result.firstProducerId!;
-      this.producerIdEnd = this.producerIdNext + BigInt(PRODUCER_ID_BLOCK);
-    }
-    return this.producerIdNext++;
+  nextProducerId(): Promise<bigint> {
+    return this.producerIds.nextProducerId();
   }
 }

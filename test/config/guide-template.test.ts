@@ -13,7 +13,7 @@ test('the guide template parses with every key typed', () => {
   const c = loadConfig({ file: FIXTURE, env: {} });
   assert.deepEqual(c.server, {
     brokerId: 1, host: 'broker1.example.com', advertisedHost: 'broker1.example.com', port: 9092, httpPort: 8081,
-    grpcPort: 9093, maxConnections: 10000, shutdownTimeout: 10_000,
+    grpcPort: 9093, rack: '', maxConnections: 10000, shutdownTimeout: 10_000,
   });
   assert.equal(c.storage.dataDir, '/data/streambus');
   assert.equal(c.storage.raftDir, '/data/streambus/raft');

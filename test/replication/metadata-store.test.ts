@@ -2,7 +2,8 @@
 // reused across restarts. Method: an in-memory SnapshotPersistence that records every save.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetadataStore, PRODUCER_ID_BLOCK, type SnapshotPersistence } from '../../src/replication/metadata-store.ts';
+import { MetadataStore, type SnapshotPersistence } from '../../src/replication/metadata-store.ts';
+import { PRODUCER_ID_BLOCK } from '../../src/replication/metadata-service.ts';
 
 function memory(): SnapshotPersistence & { saved: string[] } {
   const saved: string[] = [];

@@ -14,6 +14,7 @@ import type { Handler } from '../handler.ts';
 import type { BrokerContext } from '../context.ts';
 import { validateProducedBatch } from '../produce-validation.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
+import { leaderPartition } from '../partition-access.ts';
 
 interface PartitionAnswer {
   index: number;
@@ -77,8 +78,8 @@ async function appendPartition(
 ): Promise<PartitionAnswer> {
   const topic = ctx.metadata.state.topic(topicName);
   if (!topic || index < 0 || index >= topic.partitions) return refusal(index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  const partition = ctx.partitions.get(topicName, index);
-  if (!partition) return refusal(index, KafkaErrorCode.KAFKA_STORAGE_ERROR, ctx.partitions.offlineReason(topicName, index));
+  const { partition, errorCode, message } = { message: null, ...leaderPartition(ctx, topic, index) };
+  if (!partition) return refusal(index, errorCode, message);
   const configs = ctx.topics.effectiveConfigs(topic);
   const batch = validateProducedBatch(records, apiVersion, Number(configs['max.message.bytes']));
   if (batch.errorCode !== 0) {

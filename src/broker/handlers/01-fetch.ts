@@ -13,6 +13,7 @@
 import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
+import { leaderPartition } from '../partition-access.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Partition } from '../../replication/partition.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
@@ -61,11 +62,9 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
       else if (!topic) slot.errorCode = byId ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
-        slot.partition = ctx.partitions.get(topic.name, p.partition);
-        if (!slot.partition) slot.errorCode = KafkaErrorCode.KAFKA_STORAGE_ERROR;
-        else if (info.apiVersion >= 9 && p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== slot.partition.leaderEpoch) {
-          slot.errorCode = p.currentLeaderEpoch > slot.partition.leaderEpoch ? KafkaErrorCode.UNKNOWN_LEADER_EPOCH : KafkaErrorCode.FENCED_LEADER_EPOCH;
-        }
+        const access = leaderPartition(ctx, topic, p.partition, info.apiVersion >= 9 ? p.currentLeaderEpoch : -1);
+        slot.partition = access.partition;
+        slot.errorCode = access.errorCode;
       }
       slots.push(slot);
     }

@@ -11,6 +11,7 @@ import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { readRecords } from '../../protocol/kafka/record-batch/index.ts';
 import type { Partition } from '../../replication/partition.ts';
 import type { Handler } from '../handler.ts';
+import { leaderPartition } from '../partition-access.ts';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -42,12 +43,8 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
             if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
               return { ...answer, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             }
-            const partition = ctx.partitions.get(t.name, p.partitionIndex);
-            if (!partition) return { ...answer, errorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR };
-            if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
-              const errorCode = p.currentLeaderEpoch > partition.leaderEpoch ? KafkaErrorCode.UNKNOWN_LEADER_EPOCH : KafkaErrorCode.FENCED_LEADER_EPOCH;
-              return { ...answer, errorCode };
-            }
+            const { partition, errorCode } = leaderPartition(ctx, topic, p.partitionIndex, p.currentLeaderEpoch);
+            if (!partition) return { ...answer, errorCode };
             // leader_epoch exists from v4; earlier versions must carry the default.
             const leaderEpoch = info.apiVersion >= 4 ? partition.leaderEpoch : -1;
             const since = SPECIAL_SINCE.get(p.timestamp);

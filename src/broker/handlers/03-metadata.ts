@@ -1,11 +1,12 @@
 /**
- * Metadata (3), versions 0-12 (MetadataRequest.json). This broker is every partition's leader, the
- * controller and the coordinator, so the brokers list holds only itself, with the advertised address.
+ * Metadata (3), versions 0-12 (MetadataRequest.json). Brokers, the controller and every partition's
+ * leader, replicas and in-sync replicas come from the cluster view (a lone broker lists itself).
  * Topics: null (v1+) means all, an empty list none; in v0 an empty list means all. A topic given by id
  * (a null name, v10+) is looked up by id and answered UNKNOWN_TOPIC_ID when there is none. Unknown
  * topics named are created when the request allows it (v4+ `allow_auto_topic_creation`, implicitly
- * true before v4) and the broker does; they are answered ready at once, so clients can use them
- * immediately.
+ * true before v4) and the broker does. A partition without a leader right now (being created, its
+ * leader electing) is answered LEADER_NOT_AVAILABLE, which clients retry; KAFKA_STORAGE_ERROR only
+ * when the leader's log is offline.
  */
 import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -13,10 +14,17 @@ import type { MetadataResponse } from '../../protocol/kafka/generated/index.ts';
 import type { Input } from '../../protocol/kafka/types.ts';
 import type { TopicRecord } from '../../metadata/cluster-state.ts';
 import { isInternalTopic, topicNameProblem } from '../../metadata/topic-name.ts';
+import type { PartitionView } from '../../replication/cluster-view.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
 
 type TopicOut = NonNullable<Input<MetadataResponse>['topics']>[number];
+
+const STATUS_ERROR: Record<PartitionView['status'], number> = {
+  online: 0,
+  unavailable: KafkaErrorCode.LEADER_NOT_AVAILABLE,
+  offline: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+};
 
 export const metadata: Handler<3> = async (ctx, request, info) => {
   const all = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
@@ -45,9 +53,9 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
   }
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
+    brokers: ctx.cluster.brokers().map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
     clusterId: ctx.metadata.state.clusterId,
-    controllerId: ctx.nodeId,
+    controllerId: ctx.cluster.controllerId(),
     topics,
     clusterAuthorizedOperations: -2147483648,
   };
@@ -65,16 +73,15 @@ function unknownTopicId(topicId: string, apiVersion: number): TopicOut {
 export function describeTopic(ctx: BrokerContext, topic: TopicRecord): TopicOut {
   const partitions = [];
   for (let index = 0; index < topic.partitions; index++) {
-    const partition = ctx.partitions.get(topic.name, index);
-    const online = partition !== undefined;
+    const view = ctx.cluster.partition(topic, index);
     partitions.push({
-      errorCode: online ? 0 : KafkaErrorCode.KAFKA_STORAGE_ERROR,
+      errorCode: STATUS_ERROR[view.status],
       partitionIndex: index,
-      leaderId: online ? ctx.nodeId : -1,
-      leaderEpoch: partition?.leaderEpoch ?? 0,
-      replicaNodes: [ctx.nodeId],
-      isrNodes: online ? [ctx.nodeId] : [],
-      offlineReplicas: online ? [] : [ctx.nodeId],
+      leaderId: view.leader,
+      leaderEpoch: view.leaderEpoch,
+      replicaNodes: [...view.replicas],
+      isrNodes: [...view.isr],
+      offlineReplicas: [...view.offline],
     });
   }
   return {

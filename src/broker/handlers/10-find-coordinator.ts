@@ -1,22 +1,31 @@
 /**
- * FindCoordinator (10), versions 0-5 (FindCoordinatorRequest.json). This broker coordinates every group.
+ * FindCoordinator (10), versions 0-5 (FindCoordinatorRequest.json). The cluster view names the broker
+ * coordinating a group; when that is this broker, its coordinator must also be up. There is no
+ * transaction coordinator yet (COORDINATOR_NOT_AVAILABLE).
  * v0-3 carry one key (v0 has no key_type: always a group); v4+ a batch of coordinator_keys (KIP-699) answered one by one.
  */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import { COORDINATOR_KEY_TYPE_GROUP } from '../../groups/group-api.ts';
+import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
 
-export const findCoordinator: Handler<10> = (ctx, request, info) => {
-  const node = { nodeId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort };
-  if (info.apiVersion >= 4) {
-    return {
-      throttleTimeMs: 0,
-      coordinators: request.coordinatorKeys.map((key) => {
-        const { errorCode } = ctx.groups.findCoordinator(request.keyType);
-        return errorCode === 0 ? { key, ...node, errorCode, errorMessage: null } : { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: null };
-      }),
-    };
+type Answer = { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null };
+
+function coordinatorFor(ctx: BrokerContext, keyType: number, key: string): Answer {
+  const none = (errorCode: number, errorMessage: string | null = null): Answer => ({ nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+  if (keyType !== COORDINATOR_KEY_TYPE_GROUP) return none(ctx.groups.findCoordinator(keyType).errorCode);
+  const node = ctx.cluster.groupCoordinator(key);
+  if (node === null) return none(KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, 'no broker coordinates this group right now');
+  if (node.id === ctx.nodeId) {
+    const { errorCode } = ctx.groups.findCoordinator(keyType);
+    if (errorCode !== 0) return none(errorCode);
   }
-  const { errorCode } = ctx.groups.findCoordinator(request.keyType);
-  return errorCode === 0
-    ? { throttleTimeMs: 0, errorCode, errorMessage: null, ...node }
-    : { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: -1, host: '', port: -1 };
+  return { nodeId: node.id, host: node.host, port: node.port, errorCode: 0, errorMessage: null };
+}
+
+export const findCoordinator: Handler<10> = (ctx, request, info) => {
+  if (info.apiVersion >= 4) {
+    return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(ctx, request.keyType, key) })) };
+  }
+  return { throttleTimeMs: 0, ...coordinatorFor(ctx, request.keyType, request.key) };
 };

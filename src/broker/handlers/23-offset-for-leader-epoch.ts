@@ -5,22 +5,18 @@
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
+import { leaderPartition } from '../partition-access.ts';
 
 export const offsetForLeaderEpoch: Handler<23> = (ctx, request) => ({
   throttleTimeMs: 0,
   topics: request.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {
-      const partition = ctx.partitions.get(t.topic, p.partition);
       const none = { partition: p.partition, leaderEpoch: -1, endOffset: -1n };
-      if (!ctx.metadata.state.topic(t.topic) || !partition) {
-        const known = ctx.metadata.state.topic(t.topic) && p.partition >= 0 && p.partition < ctx.metadata.state.topic(t.topic)!.partitions;
-        return { ...none, errorCode: known ? KafkaErrorCode.KAFKA_STORAGE_ERROR : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-      }
-      if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
-        const errorCode = p.currentLeaderEpoch > partition.leaderEpoch ? KafkaErrorCode.UNKNOWN_LEADER_EPOCH : KafkaErrorCode.FENCED_LEADER_EPOCH;
-        return { ...none, errorCode };
-      }
+      const topic = ctx.metadata.state.topic(t.topic);
+      if (!topic || p.partition < 0 || p.partition >= topic.partitions) return { ...none, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      const { partition, errorCode } = leaderPartition(ctx, topic, p.partition, p.currentLeaderEpoch);
+      if (!partition) return { ...none, errorCode };
       if (p.leaderEpoch > partition.leaderEpoch) return { ...none, errorCode: 0 };
       return { partition: p.partition, errorCode: 0, leaderEpoch: partition.leaderEpoch, endOffset: BigInt(partition.highWatermark) };
     }),

@@ -1,4 +1,4 @@
-/** DescribeCluster (60), versions 0-1 (DescribeClusterRequest.json): this broker, which is also the controller. */
+/** DescribeCluster (60), versions 0-1 (DescribeClusterRequest.json): the brokers and the controller from the cluster view. */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 
@@ -14,7 +14,7 @@ export const describeCluster: Handler<60> = (ctx, request) => {
     errorCode: 0,
     errorMessage: null,
     clusterId: ctx.metadata.state.clusterId,
-    controllerId: ctx.nodeId,
-    brokers: [{ brokerId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
+    controllerId: ctx.cluster.controllerId(),
+    brokers: ctx.cluster.brokers().map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
   };
 };
