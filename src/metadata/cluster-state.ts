@@ -60,18 +60,30 @@ export type StreamBusMetadataError =
   | 'BROKER_HOLDS_REPLICAS';
 
 /** Kafka error names (and StreamBus's own) the broker maps to codes; null means success. */
-export type MetadataError =
-  | 'TOPIC_ALREADY_EXISTS'
-  | 'UNKNOWN_TOPIC_OR_PARTITION'
-  | 'INVALID_TOPIC_EXCEPTION'
-  | 'INVALID_PARTITIONS'
-  | 'INVALID_REPLICATION_FACTOR'
-  | 'INVALID_REPLICA_ASSIGNMENT'
-  | 'INVALID_CONFIG'
-  | 'INVALID_REQUEST'
-  | 'TOPIC_AUTHORIZATION_FAILED'
-  | 'BROKER_ID_NOT_REGISTERED'
-  | StreamBusMetadataError;
+export const METADATA_ERRORS = [
+  'TOPIC_ALREADY_EXISTS',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_REPLICA_ASSIGNMENT',
+  'INVALID_CONFIG',
+  'INVALID_REQUEST',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'BROKER_ID_NOT_REGISTERED',
+  /** The controller could not decide the command now (no leader, leadership changed while deciding); retriable. */
+  'NOT_CONTROLLER',
+  /** The controller did not answer in time; the command may still apply. Retriable. */
+  'REQUEST_TIMED_OUT',
+  'INCONSISTENT_BROKER_INCARNATION',
+  'BROKER_HOLDS_REPLICAS',
+] as const satisfies readonly string[];
+
+export type MetadataError = (typeof METADATA_ERRORS)[number];
+
+export function isMetadataError(value: unknown): value is MetadataError {
+  return typeof value === 'string' && (METADATA_ERRORS as readonly string[]).includes(value);
+}
 
 export interface MetadataResult {
   error: MetadataError | null;
@@ -81,6 +93,7 @@ export interface MetadataResult {
 }
 
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+const PRODUCER_ID_BLOCK_MAX = 1_000_000;
 
 /**
  * The persisted form. Version 2 added brokers and per-partition assignments; version 1 (single-broker data
@@ -213,7 +226,10 @@ export class ClusterState {
         return { error: null };
       }
       case 'allocate-producer-ids':
-        assert(cmd.count > 0, 'producer id block must be positive');
+        // Forwarded from other brokers, so checked rather than asserted.
+        if (!Number.isSafeInteger(cmd.count) || cmd.count < 1 || cmd.count > PRODUCER_ID_BLOCK_MAX) {
+          return { error: 'INVALID_REQUEST', message: `A producer id block holds 1 to ${PRODUCER_ID_BLOCK_MAX} ids, not ${cmd.count}.` };
+        }
         return { error: null };
       case 'register-broker':
         return registrationProblem(this.brokersById.get(cmd.id), cmd) ?? { error: null };

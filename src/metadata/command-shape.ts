@@ -1,0 +1,41 @@
+/**
+ * Checks that a value received from another broker (a command forwarded to the controller) has the
+ * shape of a MetadataCommand, field by field, before anything reads it: ClusterState.validate checks
+ * what a command means and trusts its types. A malformed command is refused with the reason, never
+ * asserted on.
+ */
+import type { MetadataCommand } from './cluster-state.ts';
+
+type Check = (v: unknown) => boolean;
+
+const isInt: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v);
+const isString: Check = (v) => typeof v === 'string';
+const isStringOrNull: Check = (v) => v === null || typeof v === 'string';
+const isIntList: Check = (v) => Array.isArray(v) && v.every(isInt);
+const isAssignments: Check = (v) => Array.isArray(v) && v.every(isIntList);
+const isStringList: Check = (v) => Array.isArray(v) && v.every(isString);
+const isStringMap: Check = (v) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(isString);
+
+/** Fields of each command type and their checks (every command also has `type`). */
+const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
+  'create-topic': { name: isString, topicId: isString, partitions: isInt, replicationFactor: isInt, assignments: isAssignments, configs: isStringMap, timestampMs: isInt },
+  'delete-topic': { name: isString },
+  'create-partitions': { name: isString, totalCount: isInt, assignments: isAssignments },
+  'alter-configs': { name: isString, set: isStringMap, remove: isStringList },
+  'allocate-producer-ids': { count: isInt },
+  'register-broker': { id: isInt, incarnationId: isString, host: isString, port: isInt, grpcPort: isInt, rack: isStringOrNull, timestampMs: isInt },
+  'unregister-broker': { id: isInt },
+};
+
+/** Why `value` is not a MetadataCommand, or null when it is one. */
+export function commandShapeProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a command must be an object';
+  const record = value as Record<string, unknown>;
+  const type = record['type'];
+  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) return `unknown command type ${JSON.stringify(type)}`;
+  const fields = FIELDS[type as MetadataCommand['type']];
+  for (const key of Object.keys(record)) if (key !== 'type' && !Object.hasOwn(fields, key)) return `${type}: unexpected field ${JSON.stringify(key)}`;
+  for (const [key, check] of Object.entries(fields)) if (!check(record[key])) return `${type}: field ${key} is missing or has the wrong type`;
+  return null;
+}
