@@ -7,6 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config/index.ts';
 import type { MetadataService } from '../replication/metadata-service.ts';
 import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
+
+/**
+ * What topic changes do to this broker's partition logs. A lone broker opens and removes them here
+ * (PartitionManager); a broker in a cluster hands them to its partition hosting, which opens only the
+ * partitions this broker hosts.
+ */
+export type TopicPartitions = Pick<PartitionManager, 'open' | 'removeTopic' | 'reconfigure'>;
 import type { MetadataError, TopicRecord } from '../metadata/cluster-state.ts';
 import { effectiveTopicConfigs } from '../metadata/topic-configs.ts';
 import { topicNameProblem } from '../metadata/topic-name.ts';
@@ -26,7 +33,7 @@ export class TopicService {
   constructor(
     private readonly config: BrokerConfig,
     private readonly metadata: MetadataService,
-    private readonly partitions: PartitionManager,
+    private readonly partitions: TopicPartitions,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {}

@@ -75,7 +75,14 @@ export interface LoadSummary {
   readonly skipped: number;
 }
 
-type Phase = 'new' | 'loading' | 'active' | 'failed' | 'closed';
+/** `elsewhere`: another broker coordinates the groups (a broker of a cluster that does not lead the offsets partition). */
+type Phase = 'new' | 'loading' | 'active' | 'failed' | 'closed' | 'elsewhere';
+
+/** The offsets log of a coordinator that never loads (see GroupCoordinator.elsewhere). */
+const NO_OFFSETS_LOG: OffsetsLog = {
+  append: () => Promise.reject(new StreamBusError('SB_ERR_CLOSED', 'this broker does not coordinate groups')),
+  replay: async function* () {},
+};
 
 /** Room left in a record string for the '-' and generated id appended to make a member id. */
 const MEMBER_ID_SUFFIX_BYTES_MAX = 128;
@@ -128,6 +135,16 @@ export class GroupCoordinator {
   }
 
   // ============================================================================================ lifecycle
+
+  /**
+   * A coordinator for a broker that coordinates no group: every group request is answered
+   * NOT_COORDINATOR, so clients look the coordinator up again; ListGroups answers an empty list.
+   */
+  static elsewhere(options: Omit<GroupCoordinatorOptions, 'log'>): GroupCoordinator {
+    const coordinator = new GroupCoordinator({ ...options, log: NO_OFFSETS_LOG });
+    coordinator.phase = 'elsewhere';
+    return coordinator;
+  }
 
   /**
    * Replays the offsets log and restores committed offsets and group metadata. A group that had
@@ -393,6 +410,8 @@ export class GroupCoordinator {
   // ============================================================================================ ListGroups (16)
 
   listGroups(req: ListGroupsRequest): ListGroupsResponse {
+    // A broker that coordinates no group lists none, without an error (admin clients ask every broker).
+    if (this.phase === 'elsewhere') return { errorCode: KafkaErrorCode.NONE, groups: [] };
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return { errorCode: unavailable, groups: [] };
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
@@ -545,6 +564,8 @@ export class GroupCoordinator {
       case 'failed':
       case 'closed':
         return KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
+      case 'elsewhere':
+        return KafkaErrorCode.NOT_COORDINATOR;
     }
   }
 }

@@ -54,11 +54,29 @@ export class PartitionManager {
   }
 
   /** Opens partitions [0, count) of a topic not open yet (fresh: wiping leftovers first); a failure marks that partition offline and is returned. */
-  async open(topic: string, count: number, settings: LogSettings, fresh: boolean): Promise<{ index: number; error: unknown }[]> {
+  open(topic: string, count: number, settings: LogSettings, fresh: boolean): Promise<{ index: number; error: unknown }[]> {
+    return this.openIndexes(topic, Array.from({ length: count }, (_, i) => i), settings, fresh);
+  }
+
+  /** Names of the topics with partitions open or offline here. */
+  topicNames(): string[] {
+    return [...this.partitions.keys()];
+  }
+
+  /** Indexes of a topic's partitions open or offline here (the list may have holes). */
+  indexesOf(topic: string): number[] {
+    const list = this.partitions.get(topic) ?? [];
+    const indexes: number[] = [];
+    for (let i = 0; i < list.length; i++) if (list[i] !== undefined || this.offline.has(key(topic, i))) indexes.push(i);
+    return indexes;
+  }
+
+  /** open() for the given partition indexes only (a broker of a cluster hosts some of a topic's partitions). */
+  async openIndexes(topic: string, indexes: readonly number[], settings: LogSettings, fresh: boolean): Promise<{ index: number; error: unknown }[]> {
     const list = this.partitions.get(topic) ?? [];
     this.partitions.set(topic, list);
     const failures: { index: number; error: unknown }[] = [];
-    for (let index = 0; index < count; index++) {
+    for (const index of indexes) {
       if (list[index]) continue;
       try {
         if (fresh) await this.logs.remove(topic, index);

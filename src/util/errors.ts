@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   SB_ERR_RAFT_PROPOSAL_LOST: 'a Raft group accepted a proposal but did not apply it (overwritten, leadership lost, or the group stopped)',
   SB_ERR_KAFKA: 'a broker answered a client request with a Kafka error code (carries the code and its name)',
   SB_ERR_PEER_PROTOCOL: 'bytes from another broker do not follow the inter-broker protocol',
+  SB_ERR_BROKER_IDENTITY: 'the broker\'s directories do not hold one consistent identity (a replaced disk, a directory of another broker)',
   SB_ERR_CONTROLLER_LOG: 'an entry or snapshot of the controller\'s Raft log does not decode (a broken log, or one written by a newer version)',
   SB_ERR_PEER_MESSAGE: 'a message handed to the inter-broker transport cannot be sent (not plain data, or too large)',
 } as const;

@@ -1,0 +1,73 @@
+/**
+ * Keeps this broker's open partition logs in line with the cluster metadata: the partitions it hosts
+ * are open, and the logs of topics that no longer exist are removed. It compares the applied state
+ * with what is open, never replays individual commands, so re-applying the controller log after a
+ * restart (which replays old creations and deletions) cannot remove a log the final state still has.
+ * Runs are serialised; requests during a run are folded into one more run.
+ *
+ * Which partitions a broker hosts is the caller's rule (`hosts`): in this step, the partitions whose
+ * preferred replica it is (see controller/controller-cluster-view.ts).
+ */
+import type { TopicRecord } from '../metadata/cluster-state.ts';
+import type { MetadataService } from './metadata-service.ts';
+import type { LogSettings, PartitionManager } from './partition-manager.ts';
+
+export interface PartitionHostingOptions {
+  readonly metadata: MetadataService;
+  readonly partitions: PartitionManager;
+  readonly hosts: (topic: TopicRecord, index: number) => boolean;
+  readonly settings: (topic: TopicRecord) => LogSettings;
+  readonly log: { info(fields: object, message: string): void; error(fields: object, message: string): void };
+}
+
+export class PartitionHosting {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly options: PartitionHostingOptions) {}
+
+  /** Resolves once a run that started after this call has finished. */
+  reconcile(): Promise<void> {
+    if (this.running !== null) {
+      this.again = true;
+      return this.running;
+    }
+    const running = this.loop();
+    this.running = running;
+    return running;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.run();
+      } while (this.again);
+    } finally {
+      // Cleared in the same step that saw `again` false, so no request falls in between.
+      this.running = null;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { metadata, partitions, hosts, settings, log } = this.options;
+    const topics = metadata.state.topics();
+    const names = new Set(topics.map((t) => t.name));
+    for (const topic of topics) {
+      const wanted: number[] = [];
+      for (let i = 0; i < topic.partitions; i++) if (hosts(topic, i)) wanted.push(i);
+      const open = new Set(partitions.indexesOf(topic.name));
+      const missing = wanted.filter((i) => !open.has(i));
+      if (missing.length === 0) continue;
+      const failures = await partitions.openIndexes(topic.name, missing, settings(topic), false);
+      for (const f of failures) log.error({ topic: topic.name, partition: f.index, err: f.error }, 'partition offline');
+      log.info({ topic: topic.name, partitions: missing.length - failures.length }, 'partitions hosted here opened');
+    }
+    for (const name of partitions.topicNames()) {
+      if (names.has(name)) continue;
+      const indexes = partitions.indexesOf(name);
+      await partitions.removeTopic(name, indexes.length === 0 ? 0 : Math.max(...indexes) + 1);
+      log.info({ topic: name }, 'partitions of a deleted topic removed');
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * From the guide's raft.heartbeatTimeout and raft.electionTimeout (milliseconds) to the core's
+ * ticks. The tick is the unit of both; it is short enough that the timeouts keep their precision
+ * (a tenth of the heartbeat interval, at most 100 ms) and long enough that thousands of groups ticking
+ * on one timer stay cheap (at least 10 ms).
+ */
+import { assert } from '../util/assert.ts';
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly heartbeatTicks: number;
+  readonly electionTicks: number;
+}
+
+export const TICK_MS_MIN = 10;
+export const TICK_MS_MAX = 100;
+
+export function raftTiming(heartbeatMs: number, electionMs: number): RaftTiming {
+  assert(Number.isFinite(heartbeatMs) && heartbeatMs > 0 && electionMs > heartbeatMs, `election timeout ${electionMs} ms must exceed the heartbeat interval ${heartbeatMs} ms`);
+  const tickMs = Math.min(TICK_MS_MAX, Math.max(TICK_MS_MIN, Math.floor(heartbeatMs / 10)));
+  const heartbeatTicks = Math.max(1, Math.round(heartbeatMs / tickMs));
+  // The core requires the election timeout to be longer than the heartbeat interval, in ticks too.
+  const electionTicks = Math.max(heartbeatTicks + 1, Math.round(electionMs / tickMs));
+  return { tickMs, heartbeatTicks, electionTicks };
+}
