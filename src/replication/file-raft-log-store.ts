@@ -23,8 +23,10 @@
  * is repaired on open (the log is replaced by the snapshot).
  *
  * createSnapshot(index): memory at once (snapshot() returns it), the file later on the queue.
- * compact(index): memory at once; the entries stay in raft.log until a rewrite, and a rewrite drops
- * only entries a durable snapshot covers, so the files alone always recover a consistent log.
+ * compact(index): memory at once, then a log start record on the queue behind the snapshot file
+ * that covers it (so it reaches the disk only once that snapshot is durable); the entries' bytes
+ * stay in raft.log until a rewrite, which likewise drops only entries a durable snapshot covers, so
+ * the files alone always recover a consistent log.
  *
  * Rewrite, when dead bytes (truncated tails, compacted entries, old hard states) exceed both the
  * live bytes and `rewriteDeadBytesMin`: the new content (log base at firstIndex() - 1, live
@@ -48,7 +50,7 @@ import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { LOG_FILE_NAME, snapshotFileName } from './raft-log-files.ts';
 import type { RaftLogStore, RaftLogWrite } from './raft-log-store.ts';
-import { HARD_STATE_RECORD_BYTES, LOG_BASE_RECORD_BYTES, encodeEntry, encodeHardState, encodeLogBase, encodeSnapshot, entryRecordBytes } from './raft-log-records.ts';
+import { HARD_STATE_RECORD_BYTES, LOG_BASE_RECORD_BYTES, RecordKind, encodeEntry, encodeHardState, encodeLogBase, encodeSnapshot, entryRecordBytes } from './raft-log-records.ts';
 import type { Crc32c } from './raft-log-records.ts';
 import { recoverRaftLog } from './raft-log-recovery.ts';
 import type { RaftLogRecoveryInfo } from './raft-log-recovery.ts';
@@ -185,9 +187,16 @@ export class FileRaftLogStore implements RaftLogStore {
     this.checkUsable();
     const first = this.memory.firstIndex();
     const dropped = index > first ? this.rangeBytes(first, Math.min(index, this.memory.lastIndex() + 1)) : 0;
+    if (index <= first) return;
     this.memory.compact(index);
     this.liveEntryBytes -= dropped;
-    this.maybeRewrite();
+    // On disk once the snapshot covering it is durable: its file write is queued before this one.
+    // Not fsynced: losing it only brings the compacted entries back.
+    const start = encodeLogBase(this.crc32c, index - 1, this.memory.term(index - 1), RecordKind.LogStart);
+    this.enqueue(async () => {
+      await this.logFile.append([start]);
+      this.maybeRewrite();
+    }).catch(() => undefined);
   }
 
   /** Resolves once every file operation queued so far has finished; rejects when the store failed. */

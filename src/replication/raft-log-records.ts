@@ -17,6 +17,9 @@
  *                                        snapshot from the leader replaces the log)
  *   4 snapshot   [index u64][term u64][voter count u32][voters u64...][learner count u32]
  *                [learners u64...][data ...]   (only in snapshot files)
+ *   5 log start  [index u64][term u64]   compaction: entries up to `index` (whose term is `term`)
+ *                                        are dropped, the later ones stay; written only once a
+ *                                        durable snapshot covers `index`
  *
  * An entry record at index i <= the last index replayed so far truncates the tail from i first
  * (logical truncation: nothing is ever cut out of the file, so a crash cannot lose a hard state
@@ -35,7 +38,7 @@ import { StreamBusError } from '../util/errors.ts';
 /** CRC-32C of data[start, end) continuing from `seed`: the Disk's (hardware where available). */
 export type Crc32c = (data: Uint8Array, seed?: number, start?: number, end?: number) => number;
 
-export const RecordKind = { Entry: 1, HardState: 2, LogBase: 3, Snapshot: 4 } as const;
+export const RecordKind = { Entry: 1, HardState: 2, LogBase: 3, Snapshot: 4, LogStart: 5 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 /** Length and CRC in front of every record. */
@@ -101,10 +104,10 @@ export function encodeHardState(crc32c: Crc32c, hardState: HardState): Uint8Arra
   return seal(crc32c, fixed, null);
 }
 
-export function encodeLogBase(crc32c: Crc32c, index: number, term: number): Uint8Array {
+export function encodeLogBase(crc32c: Crc32c, index: number, term: number, kind: typeof RecordKind.LogBase | typeof RecordKind.LogStart = RecordKind.LogBase): Uint8Array {
   const fixed = new Uint8Array(LOG_BASE_RECORD_BYTES);
   const view = new DataView(fixed.buffer);
-  view.setUint8(8, RecordKind.LogBase);
+  view.setUint8(8, kind);
   putU64(view, 9, index);
   putU64(view, 17, term);
   return seal(crc32c, fixed, null);
@@ -135,10 +138,13 @@ export function encodeSnapshot(crc32c: Crc32c, index: number, term: number, conf
   return out;
 }
 
-export type LogRecord =
+/** A decoded log record and the file position it starts at. */
+export type LogRecord = { readonly position: number } & (
   | { readonly kind: typeof RecordKind.Entry; readonly entry: Entry }
   | { readonly kind: typeof RecordKind.HardState; readonly hardState: HardState }
-  | { readonly kind: typeof RecordKind.LogBase; readonly index: number; readonly term: number };
+  | { readonly kind: typeof RecordKind.LogBase; readonly index: number; readonly term: number }
+  | { readonly kind: typeof RecordKind.LogStart; readonly index: number; readonly term: number }
+);
 
 export interface SnapshotRecord {
   readonly index: number;
@@ -175,13 +181,15 @@ function decodeLogRecord(bytes: Uint8Array, start: number, end: number, path: st
   if (kind === RecordKind.Entry && size >= ENTRY_FIXED_BYTES) {
     const type = view.getUint8(RECORD_HEADER_BYTES + 17);
     if (type !== 0 && type !== 1) throw corruptError(path, start, `unknown entry type ${type}`);
-    const data = bytes.slice(start + RECORD_HEADER_BYTES + ENTRY_FIXED_BYTES, end);
-    return { kind, entry: { term: u64(1), index: u64(9), type: type as EntryType, data } };
+    // A plain copy: the file's buffer (often a Buffer) is not kept alive by one entry.
+    const data = new Uint8Array(bytes.subarray(start + RECORD_HEADER_BYTES + ENTRY_FIXED_BYTES, end));
+    return { position: start, kind, entry: { term: u64(1), index: u64(9), type: type as EntryType, data } };
   }
   if (kind === RecordKind.HardState && size === HARD_STATE_BYTES) {
-    return { kind, hardState: { term: u64(1), vote: u64(9), commit: u64(17) } };
+    return { position: start, kind, hardState: { term: u64(1), vote: u64(9), commit: u64(17) } };
   }
-  if (kind === RecordKind.LogBase && size === LOG_BASE_BYTES) return { kind, index: u64(1), term: u64(9) };
+  if (kind === RecordKind.LogBase && size === LOG_BASE_BYTES) return { position: start, kind, index: u64(1), term: u64(9) };
+  if (kind === RecordKind.LogStart && size === LOG_BASE_BYTES) return { position: start, kind, index: u64(1), term: u64(9) };
   throw corruptError(path, start, `unknown record kind ${kind} of ${size} bytes`);
 }
 
@@ -249,5 +257,5 @@ export function decodeSnapshot(crc32c: Crc32c, bytes: Uint8Array, path: string):
     }
     lists.push(ids);
   }
-  return { index, term, confState: { voters: lists[0]!, learners: lists[1]! }, data: bytes.slice(at) };
+  return { index, term, confState: { voters: lists[0]!, learners: lists[1]! }, data: new Uint8Array(bytes.subarray(at)) };
 }

@@ -10,7 +10,7 @@
  *   3. Scan raft.log: a torn tail is cut off (physically, then fsynced, so stale bytes can never
  *      reappear behind later appends); damage in the middle fails with SB_ERR_CORRUPT.
  *   4. Replay the records: log base, entries (an entry at or below the last index truncates the tail
- *      from there), hard states (the last one wins).
+ *      from there), log starts (compaction), hard states (the last one wins).
  *   5. Take the newest snapshot file that decodes. It must fit the replayed log: the log base is at
  *      or below it and the log holds its index with its term. If the log does not hold it, the
  *      crash fell between a leader's snapshot becoming durable and its log base record: the log is
@@ -67,15 +67,23 @@ function replay(records: readonly LogRecord[], path: string): Replay {
     if (record.kind === RecordKind.LogBase) {
       r.base = { index: record.index, term: record.term };
       r.entries = [];
+    } else if (record.kind === RecordKind.LogStart) {
+      const base = r.base;
+      if (base === null) throw corruptError(path, record.position, `log start ${record.index} before the log base record`);
+      if (record.index <= base.index) continue;
+      const known = termAt(r, record.index);
+      if (known !== record.term) throw corruptError(path, record.position, `log start ${record.index} (term ${record.term}) does not match the entry there`);
+      r.entries = r.entries.slice(record.index - base.index);
+      r.base = { index: record.index, term: record.term };
     } else if (record.kind === RecordKind.HardState) {
       r.hardState = record.hardState;
     } else {
       const base = r.base;
-      if (base === null) throw corruptError(path, 0, `entry ${record.entry.index} before the log base record`);
+      if (base === null) throw corruptError(path, record.position, `entry ${record.entry.index} before the log base record`);
       const index = record.entry.index;
       if (index <= base.index) continue;
       const position = index - base.index - 1;
-      if (position > r.entries.length) throw corruptError(path, 0, `entry ${index} leaves a gap after ${base.index + r.entries.length}`);
+      if (position > r.entries.length) throw corruptError(path, record.position, `entry ${index} leaves a gap after ${base.index + r.entries.length}`);
       if (position < r.entries.length) r.entries.length = position;
       r.entries.push(record.entry);
     }
