@@ -17,7 +17,7 @@ import type { FileRaftLogStoreOptions } from '../../src/replication/file-raft-lo
 import { encodeSnapshot } from '../../src/replication/raft-log-records.ts';
 import type { RaftLogWrite } from '../../src/replication/raft-log-store.ts';
 import { crc32c } from '../../src/util/crc32c.ts';
-import { isStreamBusError } from '../../src/util/errors.ts';
+import { IoError, isStreamBusError } from '../../src/util/errors.ts';
 import { FaultyDisk, backends, tempDir } from '../storage/helpers.ts';
 import { HandDisk } from './raft-group.ts';
 import { conf, dump, entries, entry, persistNow, portableDisk, write } from './raft-log-store-helpers.ts';
@@ -352,6 +352,29 @@ test('a full disk fails the write with SB_ERR_DISK_FULL as the cause, and the st
     assert.equal(store.lastIndex(), 0);
     await store.close();
     await assert.rejects(persistNow(store, write({ entries: [entry(1, 1)] })), (e) => isStreamBusError(e, 'SB_ERR_LOG_DIR_OFFLINE'));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a compaction reaches the disk only after its snapshot file: a failed snapshot write leaves the log whole', async () => {
+  const dir = tempDir('sb-raftlog-');
+  const faulty = new FaultyDisk(portableDisk);
+  try {
+    const store = await open(dir.path, faulty);
+    await persistNow(store, write({ entries: entries(1, 20, 1), hardState: hs(1, 1, 20) }));
+    faulty.writeFileDurable = async (path) => {
+      throw new IoError('EIO', path, 'write durably (simulated)');
+    };
+    store.createSnapshot(15, conf, new Uint8Array([15]));
+    store.compact(14);
+    assert.equal(store.firstIndex(), 14, 'memory compacts at once');
+    await assert.rejects(store.settled(), (e) => isStreamBusError(e, 'SB_ERR_LOG_DIR_OFFLINE') && isStreamBusError(e.cause, 'SB_ERR_IO'));
+    await store.close();
+    const reopened = await open(dir.path);
+    assert.equal(reopened.snapshot().metadata.index, 0);
+    assert.deepEqual([reopened.firstIndex(), reopened.lastIndex()], [1, 20], 'no entry was dropped on disk');
+    await reopened.close();
   } finally {
     dir.remove();
   }
