@@ -167,18 +167,23 @@ export async function recoverRaftLog(dir: string, disk: Disk, initialConfState: 
   const meta = chosen.snapshot.metadata;
   const logFile = await disk.openAppend(logPath, { direct: false, preallocateBytes: 0, size: scan.validBytes });
   const truncatedBytes = logBytes === undefined ? 0 : logBytes.byteLength - scan.validBytes;
-  let changed = logBytes === undefined || corrupt.length > 0;
-  if (truncatedBytes > 0) {
-    await logFile.truncate(scan.validBytes);
-    changed = true;
-  }
-  if (replaceLog) {
-    await logFile.append([encodeLogBase(crc32c, meta.index, meta.term)]);
-    changed = true;
-  }
-  if (changed) {
-    await logFile.sync(true);
-    await disk.syncDir(dir);
+  try {
+    let changed = logBytes === undefined || corrupt.length > 0;
+    if (truncatedBytes > 0) {
+      await logFile.truncate(scan.validBytes);
+      changed = true;
+    }
+    if (replaceLog) {
+      await logFile.append([encodeLogBase(crc32c, meta.index, meta.term)]);
+      changed = true;
+    }
+    if (changed) {
+      await logFile.sync(true);
+      await disk.syncDir(dir);
+    }
+  } catch (e) {
+    await logFile.close().catch(() => undefined);
+    throw e;
   }
 
   const memory = new MemoryStorage(meta.confState);
