@@ -7,8 +7,8 @@
  * Plan of one flush, per peer (raft-codec.ts has the layouts):
  * - control lane: one RAFT_HEARTBEATS message with every coalescible heartbeat and heartbeat response,
  *   then one RAFT_MESSAGES message with the votes, pre-votes, timeoutNow and responses;
- * - data lane: appends packed into RAFT_MESSAGES messages of at most `maxMessageBytes` (estimated),
- *   and each snapshot message alone, so its delivery can be reported to its group. Bulk never sits in
+ * - data lane: appends (empty ones too, so a group's appends stay in order) packed into RAFT_MESSAGES
+ *   messages of at most `maxMessageBytes` (estimated), and each snapshot message alone, so its delivery can be reported to its group. Bulk never sits in
  *   front of a heartbeat or a vote because the lanes are separate connections.
  * Sizes are estimated from the payload plus a generous per-item allowance for MessagePack headers, so
  * a packed message stays under the channel's limit; a single message above it is still tried alone and
@@ -63,12 +63,6 @@ class PeerQueue {
 
 export class RaftOutbox {
   private peers = new Map<number, PeerQueue>();
-  private countValue = 0;
-
-  /** Messages buffered since the last take(). */
-  get count(): number {
-    return this.countValue;
-  }
 
   /** Buffers `messages` of group `groupId`, all addressed to broker `to`. */
   add(groupId: number, to: number, messages: readonly Message[]): void {
@@ -85,14 +79,12 @@ export class RaftOutbox {
       else if (message.type === 'app' || message.type === 'snapshot') queue.data.push(item);
       else queue.control.push(item);
     }
-    this.countValue += messages.length;
   }
 
   /** Everything buffered, planned as transport messages per peer; the outbox is empty afterwards. */
   take(maxMessageBytes: number): Map<number, PlannedSend[]> {
     const peers = this.peers;
     this.peers = new Map();
-    this.countValue = 0;
     const out = new Map<number, PlannedSend[]>();
     for (const [peer, queue] of peers) out.set(peer, plan(queue, maxMessageBytes));
     return out;
