@@ -101,7 +101,7 @@ export class MultiRaft {
     this.brokerId = options.brokerId;
     this.channel = options.channel;
     this.ticker = options.ticker;
-    this.schedule = options.schedule ?? queueMicrotask;
+    this.schedule = options.schedule ?? ((fn) => queueMicrotask(fn));
     this.log = options.log;
     this.channel.onMessage((from, message) => this.receive(from, message));
     this.channel.onPeerState((peer, state) => this.peerState(peer, state));
