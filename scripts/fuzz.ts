@@ -1,10 +1,12 @@
 /**
- * Fuzzes the request decoder (and the record batch reader) with mutated and random frames.
+ * Fuzzes the request decoder (and the record batch reader) with mutated and random frames, and the
+ * Raft peer-message decoders (src/protocol/cluster/raft-codec.ts) with mutated and random bodies.
  *
- * Usage: node lib/scripts/fuzz.js [--count N] [--seed S]   (default 1,000,000 frames, seed from the clock)
+ * Usage: node lib/scripts/fuzz.js [--count N] [--seed S]   (default 1,000,000 frames, seed from the clock;
+ * a tenth as many Raft bodies)
  *
  * Contract under test: decodeRequest returns a value or throws a StreamBusError (SB_ERR_PROTOCOL or
- * SB_ERR_UNSUPPORTED_VERSION); readRecords returns records or throws SB_ERR_INVALID_BATCH. Nothing else
+ * SB_ERR_UNSUPPORTED_VERSION); the Raft body decoders return messages or throw SB_ERR_PEER_PROTOCOL; readRecords returns records or throws SB_ERR_INVALID_BATCH. Nothing else
  * may escape, no single decode may take long (no loops), and memory must stay flat (no allocation driven
  * by a length field). The seed is printed so any failure replays with --seed.
  */
@@ -15,6 +17,8 @@ import { readRecords, splitBatches } from '../src/protocol/kafka/record-batch/in
 import { loadCompressionCodecs } from '../src/protocol/kafka/compression/index.ts';
 import { API_BY_KEY, type ProduceRequest } from '../src/protocol/kafka/generated/index.ts';
 import { isStreamBusError } from '../src/util/errors.ts';
+import { packPlain, unpackPlain } from '../src/protocol/cluster/plain-codec.ts';
+import { decodeGroupMessages, decodeHeartbeats, encodeGroupMessages, RAFT_PEER_TYPES, type WireMessage } from '../src/protocol/cluster/raft-codec.ts';
 
 // Far above a GC pause on a busy shared machine (seen: 300 ms), far below a real runaway loop (seen: 25 s).
 const SLOW_DECODE_MS = 2000;
@@ -170,6 +174,58 @@ export function fuzz(count: number, seed: number, corpus: Buffer[], progress = f
   return report;
 }
 
+export interface RaftFuzzReport {
+  seed: number;
+  bodies: number;
+  decoded: number;
+  typedErrors: Record<string, number>;
+  failures: string[];
+}
+
+const neutral = { logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: null, leaderTransfer: false } as const;
+
+/** Valid Raft transport bodies of each kind, to mutate. */
+function raftCorpus(): { type: number; bytes: Buffer }[] {
+  const data = (n: number) => Buffer.alloc(n, 0x61);
+  const app: WireMessage = { ...neutral, type: 'app', from: 1, to: 2, term: 5, logTerm: 4, index: 9, commit: 8, entries: [{ term: 5, index: 10, type: 0, data: data(7) }, { term: 5, index: 11, type: 1, data: data(3) }] };
+  const resp: WireMessage = { ...neutral, type: 'appResp', from: 2, to: 1, term: 5, index: 9, reject: true, rejectHint: 7, logTerm: 3 };
+  const vote: WireMessage = { ...neutral, type: 'vote', from: 3, to: 1, term: 6, logTerm: 5, index: 11, leaderTransfer: true };
+  const snapshot: WireMessage = { ...neutral, type: 'snapshot', from: 1, to: 3, term: 5, snapshot: { metadata: { index: 20, term: 4, confState: { voters: [1, 2, 3], learners: [4] } }, data: data(12) } };
+  return [
+    { type: RAFT_PEER_TYPES.messages, bytes: packPlain(encodeGroupMessages([{ groupId: 7, messages: [app, resp] }, { groupId: 0, messages: [vote, snapshot] }])) },
+    { type: RAFT_PEER_TYPES.heartbeats, bytes: packPlain([1, 0, 5, 8, 2, 1, 6, 0, 2147483647, 0, 1, 0]) },
+  ];
+}
+
+/** Decodes `count` mutated and random Raft bodies; only SB_ERR_PEER_PROTOCOL may escape. */
+export function fuzzRaft(count: number, seed: number): RaftFuzzReport {
+  const rng = new Rng(seed);
+  const corpus = raftCorpus();
+  const report: RaftFuzzReport = { seed, bodies: 0, decoded: 0, typedErrors: {}, failures: [] };
+  for (let i = 0; i < count; i++) {
+    const base = corpus[rng.int(corpus.length)]!;
+    let bytes: Buffer;
+    if (rng.int(8) === 0) {
+      bytes = Buffer.allocUnsafe(rng.int(48));
+      for (let k = 0; k < bytes.length; k++) bytes[k] = rng.int(256);
+    } else {
+      bytes = mutate(base.bytes, rng);
+    }
+    const type = rng.int(4) === 0 ? corpus[rng.int(corpus.length)]!.type : base.type;
+    try {
+      const body = unpackPlain(bytes);
+      if (type === RAFT_PEER_TYPES.heartbeats) decodeHeartbeats(body, 1, 2);
+      else decodeGroupMessages(body);
+      report.decoded++;
+    } catch (e) {
+      if (isStreamBusError(e, 'SB_ERR_PEER_PROTOCOL')) report.typedErrors[e.code] = (report.typedErrors[e.code] ?? 0) + 1;
+      else if (report.failures.length < 20) report.failures.push(`raft body ${i} (${bytes.subarray(0, 16).toString('hex')}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+    report.bodies++;
+  }
+  return report;
+}
+
 async function main(argv: string[]): Promise<void> {
   let count = 1_000_000;
   let seed = Date.now() >>> 0;
@@ -183,7 +239,9 @@ async function main(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const report = fuzz(count, seed, loadCorpus(), true);
   console.log(JSON.stringify({ ...report, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) }, null, 2));
-  if (report.failures.length > 0) {
+  const raft = fuzzRaft(Math.ceil(count / 10), seed);
+  console.log(JSON.stringify(raft, null, 2));
+  if (report.failures.length > 0 || raft.failures.length > 0) {
     console.error(`fuzz: FAILED; replay with --seed ${seed}`);
     process.exit(1);
   }
