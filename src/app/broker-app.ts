@@ -29,6 +29,8 @@ export interface BrokerParts {
   /** Started in order before the listener; stopped in reverse after it. */
   services: Service[];
   frameHandler: FrameHandler;
+  /** True for a lone broker, which is its own controller (streambus_raft_leader 1 once ready); a cluster broker's controller group sets the gauge. */
+  soloController: boolean;
   /** Told READY=1 / STOPPING=1 (systemd notify); a no-op outside systemd. */
   notify(state: string): void;
 }
@@ -102,8 +104,7 @@ export class BrokerApp {
     const kafka = await this.listener.start();
     this.phase = 'ready';
     this.parts.metrics.brokerUp.set(1);
-    // No replication yet: this broker alone is the controller and every partition's leader.
-    this.parts.metrics.raftLeader.set(1);
+    if (this.parts.soloController) this.parts.metrics.raftLeader.set(1);
     this.parts.notify('READY=1');
     log.info({ kafkaPort: kafka, httpPort: http }, 'broker ready');
     return { kafka, http };

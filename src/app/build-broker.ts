@@ -14,6 +14,12 @@ import { createDisk } from '../io/real/select-disk.ts';
 import { realClock } from '../io/real/real-clock.ts';
 import { sdNotify } from '../io/real/system.ts';
 import { MetadataStore } from '../replication/metadata-store.ts';
+import type { MetadataService } from '../replication/metadata-service.ts';
+import type { ClusterView } from '../replication/cluster-view.ts';
+import type { Partition } from '../replication/partition.ts';
+import type { PartitionHosting } from '../replication/partition-hosting.ts';
+import { ClusterNode } from './cluster-node.ts';
+import { ClusterGroups } from './cluster-groups.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
 import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
@@ -39,8 +45,12 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const logs = new StorageLogFactory(disk, clock, config);
   const partitions = new PartitionManager(logs, strict);
 
-  // Filled in by the storage service before the listener starts; handlers never run before that.
-  const late = {} as { metadata: MetadataStore; topics: TopicService; groups: GroupCoordinator };
+  // A broker of a cluster: cluster.nodes names other brokers too (docs/replication.md).
+  const inCluster = config.cluster.nodes.some((n) => n.id !== config.server.brokerId);
+  // Filled in by the storage (and cluster) services before the listener starts; handlers never run before that.
+  const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupCoordinator };
+  let clusterNode: ClusterNode | undefined;
+  let clusterGroups: ClusterGroups | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
     late.groups
       ? late.groups
@@ -50,10 +60,13 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
 
+  const groupConfig = {
+    groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
+    offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
+  };
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
     nodeId: config.server.brokerId,
-    cluster: new SoloClusterView(self, partitions),
     config,
     partitions,
     metrics: kafkaMetrics,
@@ -61,6 +74,9 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     now,
     get metadata() {
       return late.metadata;
+    },
+    get cluster() {
+      return late.cluster;
     },
     get topics() {
       return late.topics;
@@ -81,6 +97,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         'storage recovered',
       );
       for (const p of recovery.partitions) if (p.error) log.error({ topic: p.topic, partition: p.partition, err: p.error }, 'partition offline after recovery');
+      if (inCluster) return; // the cluster service reads the metadata from the controller
       const metadataFile = join(config.storage.dataDir, 'cluster-metadata.json');
       late.metadata = await MetadataStore.open(
         {
@@ -90,6 +107,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         () => randomUUID(),
         config.server.brokerId,
       );
+      late.cluster = new SoloClusterView(self, partitions);
       late.topics = new TopicService(config, late.metadata, partitions, log, now);
       const offline = await late.topics.openAll();
       if (offline > 0) log.error({ offline }, 'some partitions are offline; the rest of the broker serves');
@@ -107,25 +125,80 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  const coordinatorOn = (partition: Partition) =>
+    new GroupCoordinator({
+      log: new PartitionOffsetsLog(partition, now),
+      clock,
+      newId: () => randomUUID(),
+      config: groupConfig,
+      onBackgroundError: (err, context) => log.error({ err, context }, 'group coordinator background write failed'),
+    });
+
+  const cluster: Service = {
+    name: 'cluster',
+    async start() {
+      log.error(
+        { voters: config.cluster.nodes.map((n) => n.id) },
+        'partition data is not replicated in this release: each partition is stored on its preferred replica only, and is unavailable while that broker is down; cluster metadata is replicated (docs/replication.md)',
+      );
+      clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC });
+      await clusterNode.join();
+      const node = clusterNode;
+      late.metadata = node.metadata;
+      late.cluster = node.view;
+      let hosting: PartitionHosting | undefined;
+      late.topics = new TopicService(
+        config,
+        node.metadata,
+        {
+          // Partitions open where the metadata places them, on every broker, once the change applies there.
+          open: async () => {
+            await hosting?.reconcile();
+            return [];
+          },
+          removeTopic: async () => {
+            await hosting?.reconcile();
+          },
+          reconfigure: (name, settings) => partitions.reconfigure(name, settings),
+        },
+        log,
+        now,
+        (id) => node.isReachable(id),
+      );
+      hosting = await node.hostPartitions((topic) => late.topics.logSettings(topic));
+    },
+    quiesce() {},
+    async stop() {
+      await clusterNode?.stop();
+    },
+  };
+
   const groups: Service = {
     name: 'group coordinator',
     async start() {
+      if (clusterNode !== undefined) {
+        clusterGroups = new ClusterGroups({
+          node: clusterNode,
+          topics: late.topics,
+          partitions,
+          offsetsTopic: OFFSETS_TOPIC,
+          voters: config.cluster.nodes.length,
+          clock,
+          log,
+          standby: () => GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }),
+          coordinatorOn,
+        });
+        clusterGroups.start();
+        Object.defineProperty(late, 'groups', { get: () => clusterGroups!.coordinator, configurable: true });
+        return;
+      }
       if (!late.metadata.state.topic(OFFSETS_TOPIC)) {
         const created = await late.topics.create(OFFSETS_TOPIC, 1, 1, { 'cleanup.policy': 'compact' });
         if (created.error) throw new Error(`cannot create ${OFFSETS_TOPIC}: ${created.message ?? created.error}`);
       }
       const partition = partitions.get(OFFSETS_TOPIC, 0);
       if (!partition) throw new Error(`${OFFSETS_TOPIC} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, 0)}`);
-      late.groups = new GroupCoordinator({
-        log: new PartitionOffsetsLog(partition, now),
-        clock,
-        newId: () => randomUUID(),
-        config: {
-          groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
-          offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
-        },
-        onBackgroundError: (err, context) => log.error({ err, context }, 'group coordinator background write failed'),
-      });
+      late.groups = coordinatorOn(partition);
       const summary = await late.groups.load();
       log.info(summary, 'consumer groups loaded');
     },
@@ -135,6 +208,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       late.groups?.close();
     },
     async stop() {
+      clusterGroups?.stop();
       late.groups?.close();
     },
   };
@@ -143,7 +217,8 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     config,
     log,
     metrics,
-    services: [storage, groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock)],
+    services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock)],
+    soloController: !inCluster,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

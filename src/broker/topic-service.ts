@@ -36,6 +36,8 @@ export class TopicService {
     private readonly partitions: TopicPartitions,
     private readonly log: Logger,
     private readonly now: () => number,
+    /** Brokers new replicas may go to (reachable ones); all registered brokers when absent. */
+    private readonly usable: (brokerId: number) => boolean = () => true,
   ) {}
 
   /** Broker-wide defaults that topic configs fall back to (from broker.yaml). */
@@ -108,7 +110,7 @@ export class TopicService {
       partitions,
       replicationFactor: factor,
       // Manual assignments go through the same checks as computed ones (unknown brokers, duplicates, sizes).
-      assignments: manualAssignments ?? this.metadata.state.proposeAssignments(partitions, factor),
+      assignments: manualAssignments ?? this.metadata.state.proposeAssignments(partitions, factor, this.usable),
       configs,
       timestampMs: this.now(),
     };
@@ -145,7 +147,7 @@ export class TopicService {
   async addPartitions(name: string, totalCount: number, validateOnly: boolean): Promise<TopicResult> {
     const topic = this.metadata.state.topic(name);
     const added = topic ? totalCount - topic.partitions : 0;
-    const assignments = topic ? this.metadata.state.proposeAssignments(added, topic.replicationFactor) : [];
+    const assignments = topic ? this.metadata.state.proposeAssignments(added, topic.replicationFactor, this.usable) : [];
     const cmd = { type: 'create-partitions' as const, name, totalCount, assignments };
     if (validateOnly) return this.metadata.state.validate(cmd);
     const result = await this.metadata.submit(cmd);

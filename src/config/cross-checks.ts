@@ -4,7 +4,6 @@
  */
 import type { KeyPath } from './broker-config.ts';
 import { valueProblem, type ConfigProblem, type Origin } from './config-error.ts';
-import { FEATURES } from './schema.ts';
 import { formatDuration } from './value-types.ts';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '*']);
@@ -26,7 +25,9 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     report(key, `a port other than ${other} (${get(other)})`, show(get(key)), 'the Kafka and HTTP listeners cannot share a port');
   }
   // The broker-to-broker port only matters once that listener exists, or when the user chose it.
-  if (isSet('server.grpcPort') || FEATURES.grpc) {
+  // The inter-broker port is opened only by a broker of a cluster (cluster.nodes names other brokers).
+  const inCluster = (get('cluster.nodes') as readonly { id: number }[]).some((n) => n.id !== get('server.brokerId'));
+  if (isSet('server.grpcPort') || inCluster) {
     const grpcPort = get('server.grpcPort') as number;
     for (const other of ['server.port', 'server.httpPort'] as const) {
       if (grpcPort === get(other)) report('server.grpcPort', `a port other than ${other} (${get(other)})`, show(grpcPort), 'each listener needs its own port');
@@ -94,6 +95,15 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     const key = blame('cluster.nodes', 'server.brokerId');
     report(key, key === 'server.brokerId' ? `one of the cluster.nodes ids (${nodes.map((n) => n.id).join(', ')})` : `a list that includes server.brokerId (${get('server.brokerId')})`,
       key === 'server.brokerId' ? show(get(key)) : `ids ${nodes.map((n) => n.id).join(', ')}`, 'this broker must be one of the voters');
+  }
+  if (own !== undefined && nodes.length > 1) {
+    // This broker's entry is what the others dial and what clients are sent to: it must be where it listens.
+    if (own.port !== port) report('cluster.nodes', `port ${port} (server.port) in the entry of broker ${own.id}`, String(own.port), 'the entry says where this broker listens for clients');
+    const grpcPort = get('server.grpcPort') as number;
+    if (own.grpcPort !== grpcPort) report('server.grpcPort', `${own.grpcPort}, the grpcPort of broker ${own.id} in cluster.nodes`, String(grpcPort), 'the entry says where the other brokers reach this one');
+    const zero = nodes.find((n) => n.id === 0);
+    if (zero !== undefined) report('cluster.nodes', 'broker ids from 1 in a cluster', 'id 0', 'Raft reserves 0 for "no node"; number the brokers from 1, as the deployment guide does');
+    if (get('raft.enabled') !== true) report('raft.enabled', 'true when cluster.nodes names other brokers', 'false', 'a cluster replicates its metadata through Raft');
   }
   const endpoints = new Map<string, number>();
   for (const n of nodes) {

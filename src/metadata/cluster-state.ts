@@ -171,17 +171,18 @@ export class ClusterState {
   }
 
   /**
-   * Replica lists for `count` new partitions on the available brokers, evening out the load of the
+   * Replica lists for `count` new partitions on the available brokers (those `usable` accepts: the
+   * proposer leaves out brokers it cannot reach, as Kafka places replicas on live brokers only), evening out the load of the
    * partitions that exist (see replica-placement.ts). The start index is the number of partitions in the
    * cluster, so it is the same on every replica of the controller. Empty when the count or the factor is
    * out of range: validating the command then reports why, in Kafka's order of checks.
    */
-  proposeAssignments(count: number, replicationFactor: number): number[][] {
+  proposeAssignments(count: number, replicationFactor: number, usable: (brokerId: number) => boolean = () => true): number[][] {
     if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS_PER_TOPIC) return [];
     let partitionsInCluster = 0;
     for (const t of this.topicsByName.values()) partitionsInCluster += t.partitions;
     const placement = placeReplicas({
-      brokers: this.availableBrokers(),
+      brokers: this.availableBrokers().filter((b) => usable(b.id)),
       load: this.brokerLoads(),
       partitions: count,
       replicationFactor,

@@ -17,6 +17,7 @@ test('the table has one row per key with its variable, flag and activity', () =>
   assert.equal(rows.length, KEYS.length);
   const port = rows.find((r) => r.startsWith('| `server.port` |'))!;
   assert.match(port, /\| integer 1\.\.65535 \| `9092` \| `STREAMBUS_SERVER_PORT` \| `--port` \| yes \|/);
-  assert.match(rows.find((r) => r.startsWith('| `raft.enabled` |'))!, /\| not yet \(raft\) \|/);
+  assert.match(rows.find((r) => r.startsWith('| `raft.enabled` |'))!, /\| yes \|/);
+  assert.match(rows.find((r) => r.startsWith('| `raft.snapshotInterval` |'))!, /\| not yet \(raftSnapshotTimer\) \|/);
   assert.match(rows.find((r) => r.startsWith('| `storage.raftDir` |'))!, /`<storage\.dataDir>\/raft`/);
 });

@@ -65,7 +65,7 @@ test('the cluster includes this broker', () => {
 
 test('brokers sharing a host: each entry has its own ports', () => {
   const three = (own: string) =>
-    `server:\n  brokerId: 2\n${own}cluster:\n  nodes:\n` +
+    `server:\n  brokerId: 2\n${own}raft:\n  enabled: true\ncluster:\n  nodes:\n` +
     `    - {id: 1, host: 127.0.0.1, port: 19092, grpcPort: 19093}\n` +
     `    - {id: 2, host: 127.0.0.1, port: 29092, grpcPort: 29093}\n` +
     `    - {id: 3, host: 127.0.0.1, port: 39092, grpcPort: 39093}\n`;
@@ -76,7 +76,20 @@ test('brokers sharing a host: each entry has its own ports', () => {
   assert.ok(clash.some((p) => /nodes 1 and 2 both at h:9093/.test(p.message)), 'grpcPort defaults to 9093 for both');
 });
 
+test('a broker of a cluster: raft enabled, ids from 1, its own entry where it listens', () => {
+  const nodes = 'cluster:\n  nodes:\n    - {id: 1, host: h, port: 9092, grpcPort: 9093}\n    - {id: 2, host: h2, port: 9092}\n';
+  assert.match(onlyProblem(nodes).message, /raft\.enabled: expected true when cluster\.nodes names other brokers/);
+  assert.match(onlyProblem(`raft:\n  enabled: true\nserver:\n  port: 9400\n${nodes}`).message, /expected port 9400 \(server\.port\) in the entry of broker 1, got 9092/);
+  assert.match(onlyProblem(`raft:\n  enabled: true\nserver:\n  grpcPort: 9500\n${nodes}`).message, /server\.grpcPort: expected 9093, the grpcPort of broker 1 in cluster\.nodes, got 9500/);
+  assert.match(
+    onlyProblem('raft:\n  enabled: true\nserver:\n  brokerId: 0\ncluster:\n  nodes:\n    - {id: 0, host: h, port: 9092}\n    - {id: 2, host: h2, port: 9092}\n').message,
+    /broker ids from 1 in a cluster/,
+  );
+  // A list holding only this broker is a single broker: no Raft needed.
+  assert.equal(loadConfig({ file: yamlFile('solo.yaml', 'cluster:\n  nodes:\n    - {id: 1, host: h, port: 9092}\n'), env: {} }).cluster.nodes.length, 1);
+});
+
 test('cluster.nodes from the environment: id@host:port[:grpcPort]', () => {
-  const c = loadConfig({ env: { STREAMBUS_CLUSTER_NODES: '1@127.0.0.1:9092:9093,2@127.0.0.1:9192:9193', STREAMBUS_SERVER_BROKER_ID: '1' } });
+  const c = loadConfig({ env: { STREAMBUS_CLUSTER_NODES: '1@127.0.0.1:9092:9093,2@127.0.0.1:9192:9193', STREAMBUS_SERVER_BROKER_ID: '1', STREAMBUS_RAFT_ENABLED: 'true' } });
   assert.deepEqual(c.cluster.nodes, [{ id: 1, host: '127.0.0.1', port: 9092, grpcPort: 9093 }, { id: 2, host: '127.0.0.1', port: 9192, grpcPort: 9193 }]);
 });

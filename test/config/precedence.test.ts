@@ -43,6 +43,7 @@ test('environment values are parsed by the key type', () => {
       STREAMBUS_OBSERVABILITY_TRACING_SAMPLING_RATE: '0.25',
       STREAMBUS_LOGGING_FORMAT: 'PRETTY',
       STREAMBUS_CLUSTER_NODES: '1@a.example:9092, 2@b.example:9092',
+      STREAMBUS_RAFT_ENABLED: 'true',
     },
   });
   assert.equal(c.storage.dataDir, '/srv/streams');

@@ -43,7 +43,7 @@ test('YAML shows units; JSON shows milliseconds and bytes', () => {
 });
 
 test('printed output loads back to the same configuration', () => {
-  const c = loadConfig({ file: 'test/config/fixtures/guide-broker.yaml', env: {}, overrides: { 'server.port': '19092' } });
+  const c = loadConfig({ file: 'test/config/fixtures/guide-broker.yaml', env: {}, overrides: { 'server.httpPort': '18081' } });
   for (const format of ['yaml', 'json'] as const) {
     const again = loadConfig({ file: yamlFile(`printed.${format}`, printConfig(c, { format })), env: {} });
     assert.deepEqual(again, c, format);

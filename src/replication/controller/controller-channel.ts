@@ -1,7 +1,6 @@
 /**
- * How the controller reaches the other brokers: the inter-broker transport (src/net/peer-transport.ts
- * satisfies this structurally, so replication does not import net), and the messages it sends there to
- * forward commands from any broker to the controller's leader.
+ * The messages the controller sends over the peer channel (peer-channel.ts) to forward commands from
+ * any broker to the controller's leader. Types 40-47 are the controller's (docs/transport.md).
  *
  *   type 40  forward  [requestId, command]                         a broker asks the leader to apply a command
  *   type 41  answer   [requestId, 0, error, message, firstProducerId, index]   the command's result (firstProducerId
@@ -12,12 +11,10 @@
  */
 import { isMetadataError, type MetadataCommand, type MetadataResult } from '../../metadata/cluster-state.ts';
 import { commandShapeProblem } from '../../metadata/command-shape.ts';
+import type { PeerChannel } from '../peer-channel.ts';
 
-export interface ControllerChannel {
-  /** Best effort; false when the message was dropped at once (peer unknown, queue full). */
-  send(to: number, lane: 'control' | 'data', message: { type: number; body: unknown }): boolean;
-  onMessage(handler: (from: number, message: { type: number; body: unknown }) => void): void;
-}
+/** The part of the peer channel the controller uses. */
+export type ControllerChannel = Pick<PeerChannel, 'send' | 'onMessage'>;
 
 export const MSG_FORWARD = 40;
 export const MSG_ANSWER = 41;

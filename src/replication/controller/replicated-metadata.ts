@@ -102,6 +102,11 @@ export class ReplicatedMetadata implements MetadataService {
     this.machine.listen({ applied: listener, reset: () => undefined });
   }
 
+  /** Called when the state was replaced as a whole (the cluster named, a snapshot installed). */
+  onReset(listener: () => void): void {
+    this.machine.listen({ applied: () => undefined, reset: listener });
+  }
+
   nextProducerId(): Promise<bigint> {
     return this.producerIds.nextProducerId();
   }

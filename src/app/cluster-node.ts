@@ -1,0 +1,248 @@
+/**
+ * A broker's membership in a cluster (cluster.nodes names other brokers too): the inter-broker
+ * transport on server.grpcPort, the multi-raft host, the controller's Raft group over the brokers of
+ * cluster.nodes with its log under storage.raftDir, this broker's registration, and the hosting of the
+ * partitions the metadata places here.
+ *
+ * start() returns once the controller has a leader, the cluster is named, and this broker is
+ * registered with its current addresses: from then on its metadata is caught up (the registration
+ * applied here) and it may serve clients. Until a quorum of cluster.nodes is up it waits, logging which
+ * peers it reaches; it never serves as a cluster of its own.
+ */
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { BrokerConfig } from '../config/index.ts';
+import type { Clock } from '../io/clock.ts';
+import type { Disk } from '../io/disk.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BrokerMetrics } from '../observability/metrics.ts';
+import { PeerTransport } from '../net/peer-transport.ts';
+import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
+import type { TopicRecord } from '../metadata/cluster-state.ts';
+import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
+import { MultiRaft } from '../replication/multi-raft.ts';
+import { RaftTicker } from '../replication/raft-ticker.ts';
+import { raftTiming } from '../replication/raft-timing.ts';
+import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
+import { PartitionHosting } from '../replication/partition-hosting.ts';
+import { ControllerStateMachine } from '../replication/controller/controller-state-machine.ts';
+import { ReplicatedMetadata } from '../replication/controller/replicated-metadata.ts';
+import { ControllerClusterView } from '../replication/controller/controller-cluster-view.ts';
+import { StreamBusError } from '../util/errors.ts';
+import { loadOrCreateIdentity } from './broker-identity.ts';
+
+/** The controller's Raft group id (partition groups get theirs from the controller). */
+export const CONTROLLER_GROUP = 0;
+/** How long a metadata command waits for the controller before REQUEST_TIMED_OUT. */
+const SUBMIT_TIMEOUT_MS = 30_000;
+/** Between progress lines while waiting for a quorum. */
+const WAIT_LOG_MS = 10_000;
+const REGISTER_RETRY_MS = 500;
+/** How long joining waits for connections to the other registered brokers (at least an election timeout). */
+const PEER_WAIT_MS = 2_000;
+/** Controller log entries kept below a snapshot, so a follower a little behind catches up from the log. */
+const CONTROLLER_KEEP_ENTRIES = 1_000;
+
+export interface ClusterNodeOptions {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly metrics: BrokerMetrics;
+  readonly disk: Disk;
+  readonly clock: Clock;
+  readonly partitions: PartitionManager;
+  readonly offsetsTopic: string;
+}
+
+export class ClusterNode {
+  private stopping = false;
+  private hosting: PartitionHosting | null = null;
+  private readonly up = new Set<number>();
+
+  private constructor(
+    private readonly options: ClusterNodeOptions,
+    readonly metadata: ReplicatedMetadata,
+    readonly view: ControllerClusterView,
+    private readonly transport: PeerTransport,
+    private readonly multiRaft: MultiRaft,
+    private readonly ticker: RaftTicker,
+    private readonly store: FileRaftLogStore,
+    readonly incarnationId: string,
+  ) {}
+
+  /** Builds every part and starts the network; call join() next. */
+  static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const { config, log, disk, clock, metrics } = options;
+    const self = config.server.brokerId;
+    const identity = await loadOrCreateIdentity(disk, [config.storage.dataDir, config.storage.raftDir], self, () => randomUUID());
+    log.info({ brokerId: self, incarnationId: identity.incarnationId, created: identity.created }, 'broker identity');
+    const voters = config.cluster.nodes.map((n) => n.id).sort((a, b) => a - b);
+    const store = await FileRaftLogStore.open(join(config.storage.raftDir, 'controller'), disk, { initialConfState: { voters, learners: [] } });
+    const r = store.recovery;
+    log.info({ dir: join(config.storage.raftDir, 'controller'), ...r }, 'controller log opened');
+    const stored = store.snapshot().metadata.confState.voters;
+    const unknown = stored.filter((id) => !voters.includes(id));
+    if (unknown.length > 0) {
+      await store.close();
+      throw new StreamBusError(
+        'SB_ERR_BROKER_IDENTITY',
+        `the controller log under ${config.storage.raftDir} names voters ${unknown.join(', ')} that cluster.nodes does not list; ` +
+          'a broker cannot reach voters it has no address for. Add them to cluster.nodes (removing voters is a cluster operation).',
+      );
+    }
+    if ([...stored].sort((a, b) => a - b).join(',') !== voters.join(',')) {
+      log.warn({ configured: voters, stored }, 'cluster.nodes differs from the controller voters this broker recorded; the recorded voters stay in force (membership changes are a cluster operation)');
+    }
+    const transport = new PeerTransport(
+      {
+        brokerId: self,
+        // The transport's incarnation tells a restarted process from the old one's connections.
+        incarnationId: randomUUID(),
+        cluster: clusterFingerprint(voters),
+        nodes: config.cluster.nodes.map((n) => ({ id: n.id, host: n.host, grpcPort: n.grpcPort })),
+        listenHost: config.server.host,
+      },
+      log,
+    );
+    const timing = raftTiming(config.raft.heartbeatTimeout, config.raft.electionTimeout);
+    const ticker = new RaftTicker(clock, timing.tickMs);
+    const multiRaft = new MultiRaft({ brokerId: self, channel: transport, ticker, log });
+    const machine = new ControllerStateMachine();
+    let metadata: ReplicatedMetadata | undefined;
+    const driver = multiRaft.addGroup(CONTROLLER_GROUP, {
+      id: self,
+      store,
+      stateMachine: machine,
+      random: { nextInt: (n: number) => Math.floor(Math.random() * n) },
+      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      snapshots: { everyEntries: config.raft.snapshotThreshold, keepEntries: CONTROLLER_KEEP_ENTRIES },
+      onSoftState: (state, term) => {
+        metrics.raftLeader.set(state.lead === self ? 1 : 0);
+        metrics.raftTerm.set(term);
+        log.info({ leader: state.lead === 0 ? null : state.lead, role: state.role, term }, 'controller leadership');
+        metadata?.leadershipChanged(state, term);
+      },
+      onFailure: (err) => log.fatal({ err }, 'the controller group stopped on this broker; restart the broker'),
+    });
+    metadata = new ReplicatedMetadata({
+      brokerId: self,
+      driver,
+      stateMachine: machine,
+      channel: transport,
+      clock,
+      newClusterId: () => randomUUID(),
+      submitTimeoutMs: SUBMIT_TIMEOUT_MS,
+      log,
+    });
+    const node: ClusterNode = new ClusterNode(
+      options,
+      metadata,
+      new ControllerClusterView({
+        brokerId: self,
+        metadata,
+        partitions: options.partitions,
+        controllerId: () => metadata.leaderId,
+        isAlive: (id): boolean => node.up.has(id),
+        offsetsTopic: options.offsetsTopic,
+      }),
+      transport,
+      multiRaft,
+      ticker,
+      store,
+      identity.incarnationId,
+    );
+    transport.onPeerState((peer, state) => {
+      if (state === 'up') node.up.add(peer);
+      else node.up.delete(peer);
+      log.info({ peer, state }, 'peer broker');
+    });
+    await transport.start();
+    ticker.start();
+    return node;
+  }
+
+  /** Waits for the controller and registers this broker; resolves once registered. */
+  async join(): Promise<void> {
+    const { config, log, clock } = this.options;
+    let lastLog = clock.now();
+    while (!this.metadata.initialised) {
+      await this.sleep(100);
+      if (clock.now() - lastLog >= WAIT_LOG_MS) {
+        lastLog = clock.now();
+        log.warn({ peersUp: [...this.up].sort(), voters: config.cluster.nodes.map((n) => n.id) }, 'waiting for a controller quorum (a majority of cluster.nodes)');
+      }
+    }
+    const own = config.cluster.nodes.find((n) => n.id === config.server.brokerId)!;
+    for (;;) {
+      const result = await this.metadata.submit({
+        type: 'register-broker',
+        id: config.server.brokerId,
+        incarnationId: this.incarnationId,
+        host: config.server.advertisedHost,
+        port: config.server.port,
+        grpcPort: own.grpcPort,
+        rack: config.server.rack === '' ? null : config.server.rack,
+        timestampMs: clock.now(),
+      });
+      if (result.error === null) break;
+      if (result.error === 'INCONSISTENT_BROKER_INCARNATION' || result.error === 'INVALID_REQUEST') {
+        throw new StreamBusError('SB_ERR_BROKER_IDENTITY', result.message ?? result.error);
+      }
+      log.warn({ error: result.error, message: result.message }, 'registration with the controller failed; retrying');
+      await this.sleep(REGISTER_RETRY_MS);
+    }
+    // Leadership answers depend on which brokers this one reaches: give the connections to the other
+    // registered brokers a moment, so the first Metadata answers do not call live leaders unavailable.
+    const others = this.metadata.state.brokers().filter((b) => b.id !== config.server.brokerId).map((b) => b.id);
+    const until = clock.now() + Math.max(PEER_WAIT_MS, config.raft.electionTimeout);
+    while (others.some((id) => !this.up.has(id)) && clock.now() < until) await this.sleep(50);
+    const unreachable = others.filter((id) => !this.up.has(id));
+    log.info(
+      { clusterId: this.metadata.state.clusterId, controller: this.metadata.leaderId, brokers: this.metadata.state.brokers().map((b) => b.id), unreachable },
+      'joined the cluster',
+    );
+  }
+
+  /** Whether broker `id` is this one or a peer the transport reaches now. */
+  isReachable(id: number): boolean {
+    return id === this.options.config.server.brokerId || this.up.has(id);
+  }
+
+  /** Opens the partitions placed here, now and after every metadata change. */
+  async hostPartitions(settings: (topic: TopicRecord) => LogSettings): Promise<PartitionHosting> {
+    const hosting = new PartitionHosting({
+      metadata: this.metadata,
+      partitions: this.options.partitions,
+      hosts: (topic, index) => topic.assignments[index]?.[0] === this.options.config.server.brokerId,
+      settings,
+      log: this.options.log,
+    });
+    this.hosting = hosting;
+    const again = () => void hosting.reconcile().catch((err: unknown) => this.options.log.error({ err }, 'opening or removing partitions failed'));
+    this.metadata.onChange((cmd) => {
+      if (cmd.type === 'alter-configs') {
+        const topic = this.metadata.state.topic(cmd.name);
+        if (topic !== undefined) this.options.partitions.reconfigure(topic.name, settings(topic));
+      }
+      again();
+    });
+    this.metadata.onReset(again);
+    await hosting.reconcile();
+    return hosting;
+  }
+
+  /** Stops waiting, leaves the groups and closes the transport and the controller log. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.metadata.stop();
+    this.ticker.stop();
+    this.multiRaft.stop();
+    await this.transport.stop();
+    await this.store.close();
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.stopping) throw new StreamBusError('SB_ERR_CLOSED', 'the broker is stopping');
+    await new Promise<void>((resolve) => this.options.clock.setTimer(ms, resolve));
+    if (this.stopping) throw new StreamBusError('SB_ERR_CLOSED', 'the broker is stopping');
+  }
+}

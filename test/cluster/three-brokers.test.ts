@@ -1,0 +1,156 @@
+// Goal: three `streambus broker` processes listed in each other's cluster.nodes form one cluster that
+// Kafka clients use like Kafka: any broker's Metadata lists all three with the same cluster id and
+// controller; topics created through any broker are placed evenly and appear everywhere; clients
+// bootstrapped with one broker produce to and consume from the leaders; a request to a broker that does
+// not lead the partition gets NOT_LEADER_OR_FOLLOWER; consumer groups find their coordinator; a broker
+// restarts and rejoins with its metadata; with one broker down the other two still decide metadata.
+// Partition data is not replicated in this step: Metadata shows each partition's leader as its only
+// in-sync replica (docs/replication.md), and the test checks that it says so.
+// Method: real processes on 127.0.0.1 with free ports (test/helpers/broker-cluster.ts), kafkajs for
+// admin, produce and a consumer group, raw requests for the error cases.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import kafkajs, { type Kafka } from 'kafkajs';
+import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
+import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
+import { until, withTimeout } from '../helpers/timeout.ts';
+
+const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+let cluster: BrokerCluster;
+const clientFor = (bootstrap: string[]): Kafka =>
+  new KafkaClient({ clientId: 'cluster-test', brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 1000 } });
+
+before(async () => {
+  cluster = await startCluster(3);
+});
+
+after(async () => {
+  await cluster?.stop();
+});
+
+async function metadataFrom(port: number, topics: string[] | null = null) {
+  const conn = await RawKafka.connect(port);
+  try {
+    return await conn.request(API_KEYS.Metadata, 12, { topics: topics?.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })) ?? null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  } finally {
+    conn.socket.destroy();
+  }
+}
+
+test('every broker lists the same three brokers, cluster id and controller', async () => {
+  const answers = await Promise.all(cluster.members.map((m) => metadataFrom(m.kafkaPort)));
+  for (const a of answers) {
+    assert.deepEqual(a.brokers.map((b) => [b.nodeId, b.port]).sort(), cluster.members.map((m) => [m.id, m.kafkaPort]).sort());
+  }
+  assert.equal(new Set(answers.map((a) => a.clusterId)).size, 1);
+  assert.equal(new Set(answers.map((a) => a.controllerId)).size, 1);
+  assert.ok([1, 2, 3].includes(answers[0]!.controllerId));
+});
+
+test('a topic created through one broker is placed evenly and described alike by all', async () => {
+  const admin = clientFor([cluster.bootstrap[0]!]).admin();
+  await admin.connect();
+  try {
+    assert.equal(await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 6, replicationFactor: 3 }], waitForLeaders: true }), true);
+  } finally {
+    await admin.disconnect();
+  }
+  const answers = await Promise.all(cluster.members.map((m) => metadataFrom(m.kafkaPort, ['spread'])));
+  const partitions = answers[2]!.topics[0]!.partitions;
+  assert.equal(partitions.length, 6);
+  const leaders = new Map<number, number>();
+  for (const p of partitions) {
+    assert.equal(p.errorCode, 0);
+    assert.equal(p.replicaNodes.length, 3);
+    assert.equal(new Set(p.replicaNodes).size, 3);
+    assert.equal(p.leaderId, p.replicaNodes[0]);
+    // Not replicated yet: the leader is the only in-sync replica, and Metadata says so.
+    assert.deepEqual(p.isrNodes, [p.leaderId]);
+    leaders.set(p.leaderId, (leaders.get(p.leaderId) ?? 0) + 1);
+  }
+  assert.deepEqual([...leaders.values()], [2, 2, 2], `leaders per broker: ${JSON.stringify([...leaders])}`);
+  for (const a of answers) assert.deepEqual(a.topics[0]!.partitions.map((p) => p.leaderId), partitions.map((p) => p.leaderId));
+});
+
+test('kafkajs bootstrapped with one broker produces to every leader; a consumer group reads everything and commits', async () => {
+  const kafka = clientFor([cluster.bootstrap[1]!]);
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const sent = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const value = `m${i}`;
+    sent.add(value);
+    await producer.send({ topic: 'spread', acks: -1, messages: [{ key: `k${i}`, value, partition: i % 6 }] });
+  }
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: 'cluster-readers', sessionTimeout: 10_000 });
+  await consumer.connect();
+  const seen = new Set<string>();
+  await consumer.subscribe({ topic: 'spread', fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) });
+  await withTimeout(until(() => seen.size === sent.size, 30_000, 'every message consumed'), 35_000, 'consume');
+  await consumer.disconnect();
+  assert.deepEqual([...seen].sort(), [...sent].sort());
+
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchOffsets({ groupId: 'cluster-readers', topics: ['spread'] });
+  await admin.disconnect();
+  const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+  assert.equal(committed, 60, JSON.stringify(offsets));
+});
+
+test('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER and names nobody else as leader', async () => {
+  const md = await metadataFrom(cluster.members[0]!.kafkaPort, ['spread']);
+  const p = md.topics[0]!.partitions.find((x) => x.leaderId !== 1)!;
+  const conn = await RawKafka.connect(cluster.member(1).kafkaPort);
+  try {
+    const res = await conn.request(API_KEYS.Produce, 9, produceBody('spread', p.partitionIndex, textBatch(['x'])));
+    assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, KafkaErrorCode.NOT_LEADER_OR_FOLLOWER);
+  } finally {
+    conn.socket.destroy();
+  }
+});
+
+test('a broker restarts and rejoins with its metadata; with one broker down the others still create topics', async () => {
+  const stopped = cluster.member(3);
+  assert.equal(await stopped.process!.stop(), 0, stopped.process!.output());
+  // The others notice the broker is gone (its connections closed): its partitions have no leader now,
+  // because no other broker holds their data yet.
+  let ledBy3: { errorCode: number; offlineReplicas: number[] }[] = [];
+  for (let waited = 0; !(ledBy3.length > 0 && ledBy3.every((p) => p.errorCode === KafkaErrorCode.LEADER_NOT_AVAILABLE)); waited += 100) {
+    assert.ok(waited < 10_000, `partitions of broker 3 still led: ${JSON.stringify(ledBy3)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const down = await metadataFrom(cluster.member(1).kafkaPort, ['spread']);
+    ledBy3 = down.topics[0]!.partitions.filter((p) => p.replicaNodes[0] === 3);
+  }
+  for (const p of ledBy3) assert.ok(p.offlineReplicas.includes(3));
+  // Two of three brokers are a quorum: metadata changes go on, and new replicas avoid the missing broker.
+  // (A raw request: kafkajs's admin reads every topic's metadata first and gives up on any partition
+  // without a leader, as it would against Kafka.)
+  const conn = await RawKafka.connect(cluster.member(1).kafkaPort);
+  try {
+    const res = await conn.request(API_KEYS.CreateTopics, 7, {
+      topics: [{ name: 'while-down', numPartitions: 2, replicationFactor: 2, assignments: [], configs: [] }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
+    assert.equal(res.topics[0]!.errorCode, 0, res.topics[0]!.errorMessage ?? '');
+  } finally {
+    conn.socket.destroy();
+  }
+  const placed = await metadataFrom(cluster.member(2).kafkaPort, ['while-down']);
+  for (const p of placed.topics[0]!.partitions) {
+    assert.equal(p.errorCode, 0);
+    assert.ok(!p.replicaNodes.includes(3), `replica placed on the missing broker: ${JSON.stringify(p.replicaNodes)}`);
+  }
+  await cluster.start(3);
+  const after = await metadataFrom(stopped.kafkaPort, ['spread', 'while-down']);
+  assert.deepEqual(after.topics.map((t) => [t.name, t.errorCode, t.partitions.length]), [['spread', 0, 6], ['while-down', 0, 2]]);
+  assert.ok(after.topics[0]!.partitions.every((p) => p.errorCode === 0));
+  assert.equal(after.brokers.length, 3);
+});
