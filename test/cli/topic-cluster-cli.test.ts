@@ -118,7 +118,12 @@ test('cluster status: brokers, controller, counts, and readiness over HTTP', asy
   assert.equal(s.health.status, 200);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.out, /health\s+ready/);
-  assert.match(human.out, /BROKER\s+HOST\s+PORT\s+RACK\s+ROLE\n\d+\s+127\.0\.0\.1\s+\d+\s+-\s+controller/);
+  assert.match(human.out, /BROKER\s+HOST\s+PORT\s+RACK\s+ROLE\s+LEADS\s+REPLICAS\s+UNDER-REPLICATED\n\d+\s+127\.0\.0\.1\s+\d+\s+-\s+controller\s+\d+\s+\d+\s+0\n/);
+  // One broker leads and holds every partition, none under-replicated.
+  assert.equal(s.brokers[0].leads, s.partitions);
+  assert.equal(s.brokers[0].replicas, s.partitions);
+  assert.equal(s.underReplicated, 0);
+  assert.equal(s.leaderless, 0);
   const notReady = await runCli(['cluster', 'status', '--http', `127.0.0.1:${await freePort()}`, ...b]);
   assert.equal(notReady.code, 1);
   assert.match(notReady.stderr, /broker is not ready/);

@@ -45,21 +45,37 @@ export function clusterCommand(y: Argv, _services: CliServices): Argv {
               if (!isStreamBusError(err, 'SB_ERR_UNSUPPORTED_VERSION')) throw err;
             }
             const topics = md.topics.filter((t) => t.error === null);
+            const all = topics.flatMap((t) => t.partitions);
+            const perBroker = (id: number) => ({
+              leads: all.filter((p) => p.leader === id).length,
+              replicas: all.filter((p) => p.replicas.includes(id)).length,
+              // Led here with fewer in-sync replicas than assigned ones.
+              underReplicated: all.filter((p) => p.leader === id && p.isr.length < p.replicas.length).length,
+            });
             const health = argv.http === undefined ? null : await readiness(argv.http, argv.requestTimeoutMs);
             const status = {
               clusterId: cluster.clusterId,
               controllerId: cluster.controllerId,
-              brokers: [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId),
+              brokers: [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId).map((b) => ({ ...b, ...perBroker(b.nodeId) })),
               topics: topics.filter((t) => !t.isInternal).length,
               internalTopics: topics.filter((t) => t.isInternal).length,
-              partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
+              partitions: all.length,
+              leaderless: all.filter((p) => p.leader < 0).length,
+              underReplicated: all.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length).length,
               health,
             };
             if (argv.json) await printJson(status);
             else {
-              let text = `cluster id   ${status.clusterId ?? '-'}\ncontroller   ${status.controllerId}\ntopics       ${status.topics} (+${status.internalTopics} internal)\npartitions   ${status.partitions}\n`;
+              let text =
+                `cluster id   ${status.clusterId ?? '-'}\ncontroller   ${status.controllerId}\ntopics       ${status.topics} (+${status.internalTopics} internal)\n` +
+                `partitions   ${status.partitions} (${status.leaderless} without a leader, ${status.underReplicated} under-replicated)\n`;
               if (health) text += `health       ${health.ready ? 'ready' : 'NOT READY'} (${health.url}: ${health.status ?? 'unreachable'} ${health.body})\n`;
-              text += '\n' + formatTable(['BROKER', 'HOST', 'PORT', 'RACK', 'ROLE'], status.brokers.map((b) => [String(b.nodeId), b.host, String(b.port), b.rack ?? '-', b.nodeId === status.controllerId ? 'controller' : '']));
+              text +=
+                '\n' +
+                formatTable(
+                  ['BROKER', 'HOST', 'PORT', 'RACK', 'ROLE', 'LEADS', 'REPLICAS', 'UNDER-REPLICATED'],
+                  status.brokers.map((b) => [String(b.nodeId), b.host, String(b.port), b.rack ?? '-', b.nodeId === status.controllerId ? 'controller' : '', String(b.leads), String(b.replicas), String(b.underReplicated)]),
+                );
               await out(text);
             }
             if (health && !health.ready) throw new CommandError(`broker is not ready (${health.url}: ${health.status ?? health.body})`);

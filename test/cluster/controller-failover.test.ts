@@ -1,0 +1,94 @@
+// Goal: the controller survives the loss of its leader and brokers keep their identity. SIGKILL of
+// the controller's leader: the other two elect a new one and keep deciding metadata; the killed broker
+// restarts from its files (controller log, identity) and rejoins with everything decided meanwhile.
+// A broker whose raft directory lost its identity file refuses to start; one whose directories were
+// both wiped comes back as a new incarnation of a known id and is refused by the controller.
+// `streambus cluster status` from any broker shows the same brokers and controller.
+// Method: three real processes on 127.0.0.1 (test/helpers/broker-cluster.ts), raw Kafka requests.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
+import { RawKafka } from '../helpers/raw-kafka.ts';
+import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+
+let cluster: BrokerCluster;
+
+before(async () => {
+  cluster = await startCluster(3);
+});
+
+after(async () => {
+  await cluster?.stop();
+});
+
+async function withConn<T>(port: number, fn: (conn: RawKafka) => Promise<T>): Promise<T> {
+  const conn = await RawKafka.connect(port);
+  try {
+    return await fn(conn);
+  } finally {
+    conn.socket.destroy();
+  }
+}
+
+const controllerSeenBy = (port: number) =>
+  withConn(port, async (conn) => (await conn.request(API_KEYS.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).controllerId);
+
+const createTopic = (port: number, name: string) =>
+  withConn(port, async (conn) => {
+    const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false }, 20_000);
+    return { errorCode: res.topics[0]!.errorCode, message: res.topics[0]!.errorMessage };
+  });
+
+const topicNames = (port: number) =>
+  withConn(port, async (conn) => (await conn.request(API_KEYS.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics.map((t) => t.name).sort());
+
+test('SIGKILL of the controller leader: a new one decides within seconds, and the killed broker rejoins with what it missed', async () => {
+  const leaderId = await controllerSeenBy(cluster.member(1).kafkaPort);
+  assert.ok(leaderId >= 1);
+  const survivor = cluster.members.find((m) => m.id !== leaderId)!;
+  await cluster.member(leaderId).process!.kill();
+  const killedAt = Date.now();
+  // CreateTopics waits for the controller (NOT_CONTROLLER / REQUEST_TIMED_OUT are retried here, as clients do).
+  let result = await createTopic(survivor.kafkaPort, 'after-kill');
+  for (let i = 0; i < 20 && result.errorCode !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    result = await createTopic(survivor.kafkaPort, 'after-kill');
+  }
+  const failoverMs = Date.now() - killedAt;
+  assert.equal(result.errorCode, 0, result.message ?? '');
+  assert.ok(failoverMs < 10_000, `failover took ${failoverMs} ms`);
+  const newLeader = await controllerSeenBy(survivor.kafkaPort);
+  assert.notEqual(newLeader, leaderId);
+
+  await cluster.start(leaderId);
+  assert.deepEqual(await topicNames(cluster.member(leaderId).kafkaPort), await topicNames(survivor.kafkaPort));
+  assert.ok((await topicNames(cluster.member(leaderId).kafkaPort)).includes('after-kill'));
+});
+
+test('cluster status from any broker shows the same brokers and controller', async () => {
+  const statuses = cluster.members.map((m) => {
+    const run = spawnSync(process.execPath, ['bin/streambus', 'cluster', 'status', '--json', '--bootstrap-server', `127.0.0.1:${m.kafkaPort}`, '--http', `127.0.0.1:${m.httpPort}`], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as { clusterId: string; controllerId: number; brokers: { nodeId: number; leads: number }[]; health: { ready: boolean } };
+  });
+  for (const s of statuses) {
+    assert.deepEqual(s.brokers.map((b) => b.nodeId), [1, 2, 3]);
+    assert.equal(s.clusterId, statuses[0]!.clusterId);
+    assert.equal(s.controllerId, statuses[0]!.controllerId);
+    assert.equal(s.health.ready, true);
+  }
+});
+
+test('a broker whose raft directory lost its identity does not start; wiped entirely, the controller refuses its new incarnation', async () => {
+  const m = cluster.member(2);
+  assert.equal(await m.process!.stop(), 0);
+  rmSync(join(m.dataDir, 'data', 'raft', 'broker-identity.json'));
+  await assert.rejects(cluster.start(2, { readyTimeoutMs: 10_000 }), /SB_ERR_BROKER_IDENTITY|broker-identity\.json is missing/);
+  rmSync(join(m.dataDir, 'data'), { recursive: true, force: true });
+  await assert.rejects(cluster.start(2, { readyTimeoutMs: 20_000 }), /incarnation/);
+  // The other two carry on.
+  assert.equal((await createTopic(cluster.member(1).kafkaPort, 'still-deciding')).errorCode, 0);
+});
