@@ -31,6 +31,7 @@ import type { BrokerParts, Service } from './broker-app.ts';
 import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
 import { logMaintenance } from './log-maintenance.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -59,6 +60,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       : [],
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
+  registerClusterMetrics(metrics.registry, { metadata: () => late.metadata, view: () => late.cluster });
 
   const groupConfig = {
     groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,

@@ -75,6 +75,30 @@ test('a topic created through one broker is placed evenly and described alike by
   for (const a of answers) assert.deepEqual(a.topics[0]!.partitions.map((p) => p.leaderId), partitions.map((p) => p.leaderId));
 });
 
+async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  assert.ok(line, `${name} missing`);
+  return Number(line.split(' ').pop());
+}
+
+test('metrics: one controller leader, every partition led once, all of them under-replicated (not replicated yet)', async () => {
+  const md = await metadataFrom(cluster.members[0]!.kafkaPort);
+  const total = md.topics.reduce((n, t) => n + t.partitions.length, 0);
+  let led = 0;
+  let leaders = 0;
+  for (const m of cluster.members) {
+    led += await metric(m.httpPort, 'streambus_partitions_led');
+    leaders += await metric(m.httpPort, 'streambus_raft_leader');
+    assert.equal(await metric(m.httpPort, 'streambus_cluster_brokers'), 3);
+    assert.equal(await metric(m.httpPort, 'streambus_partitions_leaderless'), 0);
+    assert.equal(await metric(m.httpPort, 'streambus_partitions_under_replicated'), total);
+    assert.ok((await metric(m.httpPort, 'streambus_raft_term')) >= 1);
+  }
+  assert.equal(led, total);
+  assert.equal(leaders, 1);
+});
+
 test('kafkajs bootstrapped with one broker produces to every leader; a consumer group reads everything and commits', async () => {
   const kafka = clientFor([cluster.bootstrap[1]!]);
   const producer = kafka.producer({ idempotent: true });
