@@ -23,6 +23,7 @@ import { ClusterGroups } from './cluster-groups.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
 import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
+import { GroupRouter } from '../groups/group-router.ts';
 import { RequestRouter } from '../broker/request-router.ts';
 import { HANDLERS } from '../broker/handlers/index.ts';
 import { TopicService } from '../broker/topic-service.ts';
@@ -49,7 +50,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   // A broker of a cluster: cluster.nodes names other brokers too (docs/replication.md).
   const inCluster = config.cluster.nodes.some((n) => n.id !== config.server.brokerId);
   // Filled in by the storage (and cluster) services before the listener starts; handlers never run before that.
-  const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupCoordinator };
+  const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter };
   let clusterNode: ClusterNode | undefined;
   let clusterGroups: ClusterGroups | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
@@ -191,18 +192,24 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
           coordinatorOn,
         });
         clusterGroups.start();
-        Object.defineProperty(late, 'groups', { get: () => clusterGroups!.coordinator, configurable: true });
+        late.groups = clusterGroups.router;
         return;
       }
       if (!late.metadata.state.topic(OFFSETS_TOPIC)) {
         const created = await late.topics.create(OFFSETS_TOPIC, 1, 1, { 'cleanup.policy': 'compact' });
         if (created.error) throw new Error(`cannot create ${OFFSETS_TOPIC}: ${created.message ?? created.error}`);
       }
-      const partition = partitions.get(OFFSETS_TOPIC, 0);
-      if (!partition) throw new Error(`${OFFSETS_TOPIC} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, 0)}`);
-      late.groups = coordinatorOn(partition);
-      const summary = await late.groups.load();
-      log.info(summary, 'consumer groups loaded');
+      // A lone broker coordinates every partition of the offsets topic (one, in data directories it made).
+      const router = new GroupRouter(() => late.metadata.state.topic(OFFSETS_TOPIC)?.partitions ?? 0, GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }));
+      late.groups = router;
+      for (let index = 0; index < late.metadata.state.topic(OFFSETS_TOPIC)!.partitions; index++) {
+        const partition = partitions.get(OFFSETS_TOPIC, index);
+        if (!partition) throw new Error(`${OFFSETS_TOPIC}-${index} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, index)}`);
+        const coordinator = coordinatorOn(partition);
+        router.add(index, coordinator);
+        const summary = await coordinator.load();
+        log.info({ partition: index, ...summary }, 'consumer groups loaded');
+      }
     },
     quiesce() {
       // Parked JoinGroup/SyncGroup requests are answered (NOT_COORDINATOR) so the drain is not held up

@@ -1,22 +1,25 @@
 /**
- * Consumer groups on a broker of a cluster. `__consumer_offsets` (one partition in this step) is
- * created once enough brokers registered to give it min(3, cluster.nodes) replicas, by whichever broker
- * gets there first (the controller refuses the others' attempts as TOPIC_ALREADY_EXISTS). The broker
- * that leads its partition loads the group coordinator from it; every other broker answers group
- * requests NOT_COORDINATOR, and FindCoordinator sends clients to the leader. Checked after each metadata
- * change and once a second until loaded, because the partition opens a little after its creation
- * applies.
+ * Consumer groups on a broker of a cluster. `__consumer_offsets` gets Kafka's defaults (50 partitions,
+ * min(3, cluster.nodes) replicas); it is created once that many brokers registered, by whichever broker
+ * gets there first (the controller refuses the others' attempts as TOPIC_ALREADY_EXISTS). For every
+ * offsets partition this broker leads, a group coordinator loads from it and joins the router; groups of
+ * the other partitions are answered NOT_COORDINATOR, and FindCoordinator sends clients to the leader of
+ * their partition. Checked after each metadata change and once a second, because partitions open a
+ * little after their creation applies.
  */
 import type { Clock } from '../io/clock.ts';
 import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { Logger } from '../observability/logger.ts';
-import { GroupCoordinator } from '../groups/group-coordinator.ts';
+import type { GroupCoordinator } from '../groups/group-coordinator.ts';
+import { GroupRouter } from '../groups/group-router.ts';
 import type { Partition } from '../replication/partition.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { TopicService } from '../broker/topic-service.ts';
 import type { ClusterNode } from './cluster-node.ts';
 
 const CHECK_MS = 1_000;
+/** Kafka's offsets.topic.num.partitions default. */
+export const OFFSETS_PARTITIONS = 50;
 
 export interface ClusterGroupsOptions {
   readonly node: ClusterNode;
@@ -32,19 +35,13 @@ export interface ClusterGroupsOptions {
 }
 
 export class ClusterGroups {
-  private currentCoordinator: GroupCoordinator;
-  private loaded = false;
+  readonly router: GroupRouter;
   private checking = false;
   private timer: PeriodicTimer | null = null;
   private stopped = false;
 
   constructor(private readonly options: ClusterGroupsOptions) {
-    this.currentCoordinator = options.standby();
-  }
-
-  /** The coordinator the Kafka handlers use: the loaded one here, or the standby. */
-  get coordinator(): GroupCoordinator {
-    return this.currentCoordinator;
+    this.router = new GroupRouter(() => options.node.metadata.state.topic(options.offsetsTopic)?.partitions ?? 0, options.standby());
   }
 
   start(): void {
@@ -56,11 +53,11 @@ export class ClusterGroups {
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
-    this.currentCoordinator.close();
+    this.router.close();
   }
 
   private check(): void {
-    if (this.checking || this.loaded || this.stopped) return;
+    if (this.checking || this.stopped) return;
     this.checking = true;
     void this.step()
       .catch((err: unknown) => this.options.log.error({ err }, 'consumer group coordinator placement failed; retrying'))
@@ -76,22 +73,33 @@ export class ClusterGroups {
     if (topic === undefined) {
       const factor = Math.min(3, this.options.voters);
       if (state.brokers().length < factor) return;
-      const created = await topics.create(offsetsTopic, 1, factor, { 'cleanup.policy': 'compact' });
+      const created = await topics.create(offsetsTopic, OFFSETS_PARTITIONS, factor, { 'cleanup.policy': 'compact' });
       if (created.error !== null && created.error !== 'TOPIC_ALREADY_EXISTS') log.warn({ error: created.error, message: created.message }, `${offsetsTopic} not created yet`);
       return;
     }
-    if (node.view.groupCoordinator()?.id !== node.view.brokerId) return;
-    const partition = partitions.get(offsetsTopic, 0);
-    if (partition === undefined) return;
-    const coordinator = this.options.coordinatorOn(partition);
-    const summary = await coordinator.load();
-    if (this.stopped) {
-      coordinator.close();
-      return;
+    const loads: Promise<void>[] = [];
+    for (let index = 0; index < topic.partitions; index++) {
+      const leads = node.view.leaderOf(topic, index) === node.view.brokerId;
+      if (!leads) {
+        if (this.router.has(index)) this.router.remove(index);
+        continue;
+      }
+      const partition = partitions.get(offsetsTopic, index);
+      if (partition === undefined || this.router.has(index)) continue;
+      const coordinator = this.options.coordinatorOn(partition);
+      // In the router while loading, so its groups answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
+      this.router.add(index, coordinator);
+      loads.push(
+        coordinator.load().then(
+          (summary) => log.info({ partition: index, ...summary }, 'consumer groups loaded'),
+          (err: unknown) => {
+            log.error({ err, partition: index }, 'consumer groups could not be loaded; retrying');
+            this.router.remove(index);
+          },
+        ),
+      );
     }
-    this.currentCoordinator.close();
-    this.currentCoordinator = coordinator;
-    this.loaded = true;
-    log.info(summary, 'consumer groups loaded; this broker coordinates them');
+    await Promise.all(loads);
+    if (this.stopped) this.router.close();
   }
 }

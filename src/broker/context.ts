@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { MetadataService } from '../replication/metadata-service.ts';
 import type { ClusterView } from '../replication/cluster-view.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
-import type { GroupCoordinator } from '../groups/group-coordinator.ts';
+import type { GroupRouter } from '../groups/group-router.ts';
 import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
 
@@ -20,7 +20,7 @@ export interface BrokerContext {
   readonly cluster: ClusterView;
   readonly partitions: PartitionManager;
   readonly topics: TopicService;
-  readonly groups: GroupCoordinator;
+  readonly groups: GroupRouter;
   readonly metrics: KafkaMetrics;
   readonly log: Logger;
   /** Milliseconds since the epoch (injected, so tests can move time). */

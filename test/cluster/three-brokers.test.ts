@@ -16,6 +16,7 @@ import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
+import { offsetsPartitionFor } from '../../src/metadata/offsets-partition.ts';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -30,6 +31,15 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
+
+async function withConn<T>(port: number, fn: (conn: RawKafka) => Promise<T>): Promise<T> {
+  const conn = await RawKafka.connect(port);
+  try {
+    return await fn(conn);
+  } finally {
+    conn.socket.destroy();
+  }
+}
 
 async function metadataFrom(port: number, topics: string[] | null = null) {
   const conn = await RawKafka.connect(port);
@@ -126,6 +136,21 @@ test('kafkajs bootstrapped with one broker produces to every leader; a consumer 
   await admin.disconnect();
   const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
   assert.equal(committed, 60, JSON.stringify(offsets));
+});
+
+test("__consumer_offsets has Kafka's 50 partitions over three replicas; every broker names the leader of a group's partition as its coordinator", async () => {
+  const md = await metadataFrom(cluster.members[0]!.kafkaPort, ['__consumer_offsets']);
+  const offsets = md.topics[0]!;
+  assert.equal(offsets.partitions.length, 50);
+  assert.ok(offsets.partitions.every((p) => p.replicaNodes.length === 3));
+  for (const group of ['cluster-readers', 'a', 'polygenelubricants']) {
+    const expected = offsets.partitions.find((p) => p.partitionIndex === offsetsPartitionFor(group, 50))!.leaderId;
+    for (const m of cluster.members) {
+      const answer = await withConn(m.kafkaPort, (conn) => conn.request(API_KEYS.FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: [group] }));
+      assert.equal(answer.coordinators[0]!.errorCode, 0);
+      assert.equal(answer.coordinators[0]!.nodeId, expected, `broker ${m.id} for ${group}`);
+    }
+  }
 });
 
 test('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER and names nobody else as leader', async () => {

@@ -13,11 +13,11 @@ type Answer = { nodeId: number; host: string; port: number; errorCode: number; e
 
 function coordinatorFor(ctx: BrokerContext, keyType: number, key: string): Answer {
   const none = (errorCode: number, errorMessage: string | null = null): Answer => ({ nodeId: -1, host: '', port: -1, errorCode, errorMessage });
-  if (keyType !== COORDINATOR_KEY_TYPE_GROUP) return none(ctx.groups.findCoordinator(keyType).errorCode);
+  if (keyType !== COORDINATOR_KEY_TYPE_GROUP) return none(ctx.groups.findCoordinator(keyType, key).errorCode);
   const node = ctx.cluster.groupCoordinator(key);
   if (node === null) return none(KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, 'no broker coordinates this group right now');
   if (node.id === ctx.nodeId) {
-    const { errorCode } = ctx.groups.findCoordinator(keyType);
+    const { errorCode } = ctx.groups.findCoordinator(keyType, key);
     if (errorCode !== 0) return none(errorCode);
   }
   return { nodeId: node.id, host: node.host, port: node.port, errorCode: 0, errorMessage: null };

@@ -10,6 +10,7 @@
  * Raft groups replace this rule (docs/replication.md).
  */
 import type { TopicRecord } from '../../metadata/cluster-state.ts';
+import { offsetsPartitionFor } from '../../metadata/offsets-partition.ts';
 import type { BrokerEndpoint, ClusterView, PartitionRoute, PartitionView } from '../cluster-view.ts';
 import type { MetadataService } from '../metadata-service.ts';
 import type { PartitionManager } from '../partition-manager.ts';
@@ -73,11 +74,11 @@ export class ControllerClusterView implements ClusterView {
     return { kind: 'unavailable', reason: `partition ${topic.name}-${index} is being opened` };
   }
 
-  /** The leader of the offsets partition (one partition in this step), when it is known and registered. */
-  groupCoordinator(): BrokerEndpoint | null {
+  /** The leader of the group's offsets partition, when it is known and registered. */
+  groupCoordinator(groupId: string): BrokerEndpoint | null {
     const topic = this.options.metadata.state.topic(this.options.offsetsTopic);
     if (topic === undefined) return null;
-    const leader = this.leaderOf(topic, 0);
+    const leader = this.leaderOf(topic, offsetsPartitionFor(groupId, topic.partitions));
     return this.brokers().find((b) => b.id === leader) ?? null;
   }
 

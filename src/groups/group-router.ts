@@ -1,0 +1,139 @@
+/**
+ * The consumer-group API of a broker: one GroupCoordinator per `__consumer_offsets` partition this
+ * broker coordinates, and a request for a group goes to the coordinator of the group's partition
+ * (metadata/offsets-partition.ts). A group whose partition is coordinated elsewhere is answered by a
+ * standby coordinator (NOT_COORDINATOR), so clients look the coordinator up again. Requests naming
+ * several groups (DescribeGroups, DeleteGroups) are split by partition and answered in their order;
+ * ListGroups lists the groups of every coordinator here.
+ */
+import { offsetsPartitionFor } from '../metadata/offsets-partition.ts';
+import { KafkaErrorCode } from './error-codes.ts';
+import type { GroupCoordinator } from './group-coordinator.ts';
+import type {
+  DeletableGroupResult,
+  DescribedGroup,
+  GroupPartitionLag,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  LeaveGroupRequest,
+  LeaveGroupResponse,
+  ListGroupsRequest,
+  ListGroupsResponse,
+  OffsetCommitRequest,
+  OffsetCommitResponse,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
+  SyncGroupRequest,
+  SyncGroupResponse,
+} from './group-api.ts';
+
+export class GroupRouter {
+  private readonly byPartition = new Map<number, GroupCoordinator>();
+
+  /**
+   * `partitions`: how many partitions `__consumer_offsets` has (0 while it does not exist);
+   * `standby`: the coordinator answering for groups coordinated elsewhere.
+   */
+  constructor(
+    private readonly partitions: () => number,
+    private readonly standby: GroupCoordinator,
+  ) {}
+
+  /** Partitions of `__consumer_offsets` coordinated here. */
+  get coordinated(): number[] {
+    return [...this.byPartition.keys()].sort((a, b) => a - b);
+  }
+
+  /** Adds the loaded (or loading) coordinator of `partition`. */
+  add(partition: number, coordinator: GroupCoordinator): void {
+    this.byPartition.get(partition)?.close();
+    this.byPartition.set(partition, coordinator);
+  }
+
+  /** Closes and forgets the coordinator of `partition` (leadership moved away). */
+  remove(partition: number): void {
+    this.byPartition.get(partition)?.close();
+    this.byPartition.delete(partition);
+  }
+
+  has(partition: number): boolean {
+    return this.byPartition.has(partition);
+  }
+
+  /** The coordinator answering for `groupId` here: its partition's, or the standby. */
+  coordinatorOf(groupId: string): GroupCoordinator {
+    return this.byPartition.get(offsetsPartitionFor(groupId, this.partitions())) ?? this.standby;
+  }
+
+  close(): void {
+    for (const c of this.byPartition.values()) c.close();
+    this.standby.close();
+  }
+
+  findCoordinator(keyType: number, key: string): { errorCode: number } {
+    return this.coordinatorOf(key).findCoordinator(keyType);
+  }
+
+  joinGroup(req: JoinGroupRequest): Promise<JoinGroupResponse> {
+    return this.coordinatorOf(req.groupId).joinGroup(req);
+  }
+
+  syncGroup(req: SyncGroupRequest): Promise<SyncGroupResponse> {
+    return this.coordinatorOf(req.groupId).syncGroup(req);
+  }
+
+  heartbeat(req: HeartbeatRequest): HeartbeatResponse {
+    return this.coordinatorOf(req.groupId).heartbeat(req);
+  }
+
+  leaveGroup(req: LeaveGroupRequest): LeaveGroupResponse {
+    return this.coordinatorOf(req.groupId).leaveGroup(req);
+  }
+
+  offsetCommit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+    return this.coordinatorOf(req.groupId).offsetCommit(req);
+  }
+
+  offsetFetch(req: OffsetFetchRequest): OffsetFetchResponse {
+    return this.coordinatorOf(req.groupId).offsetFetch(req);
+  }
+
+  describeGroups(groupIds: readonly string[]): DescribedGroup[] {
+    return groupIds.map((groupId) => this.coordinatorOf(groupId).describeGroups([groupId])[0]!);
+  }
+
+  listGroups(req: ListGroupsRequest): ListGroupsResponse {
+    const groups: ListGroupsResponse['groups'][number][] = [];
+    let errorCode: number = KafkaErrorCode.NONE;
+    for (const c of this.byPartition.values()) {
+      const r = c.listGroups(req);
+      // A coordinator still loading makes the answer incomplete: say so, as Kafka does.
+      if (r.errorCode !== KafkaErrorCode.NONE) errorCode = r.errorCode;
+      groups.push(...r.groups);
+    }
+    return { errorCode, groups: errorCode === KafkaErrorCode.NONE ? groups : [] };
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<DeletableGroupResult[]> {
+    const byCoordinator = new Map<GroupCoordinator, string[]>();
+    for (const id of groupIds) {
+      const c = this.coordinatorOf(id);
+      byCoordinator.set(c, [...(byCoordinator.get(c) ?? []), id]);
+    }
+    const results = new Map<string, DeletableGroupResult>();
+    await Promise.all([...byCoordinator].map(async ([c, ids]) => (await c.deleteGroups(ids)).forEach((r) => results.set(r.groupId, r))));
+    return groupIds.map((id) => results.get(id)!);
+  }
+
+  async removeTopicOffsets(topics: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const c of this.byPartition.values()) removed += await c.removeTopicOffsets(topics);
+    return removed;
+  }
+
+  consumerLag(highWatermark: (topic: string, partition: number) => bigint | number | undefined): GroupPartitionLag[] {
+    return [...this.byPartition.values()].flatMap((c) => c.consumerLag(highWatermark));
+  }
+}
