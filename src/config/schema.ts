@@ -95,7 +95,11 @@ export const SCHEMA: Schema = {
 
   'kafka.autoCreateTopics': { type: boolean(), default: true, description: 'Create a topic when a client produces to or asks for metadata of an unknown one.' },
   'kafka.defaultPartitions': { type: integer(1, INT32_MAX), default: 1, description: 'Partitions of an automatically created topic.' },
-  'kafka.defaultReplicationFactor': { type: integer(1, 32767), default: 1, description: 'Replicas of an automatically created topic.' },
+  'kafka.defaultReplicationFactor': {
+    type: integer(1, 32767),
+    default: new Derived('cluster.nodes', (nodes: readonly unknown[]) => Math.min(3, Math.max(1, nodes.length)), 'min(3, number of `cluster.nodes`); 1 for a single broker'),
+    description: 'Replicas of a topic created without a replication factor (automatically, or with -1).',
+  },
   'kafka.maxFrameBytes': { type: size(KiB, INT32_MAX), default: 100 * MiB, description: 'Largest request frame accepted; a larger one closes the connection.' },
   'kafka.messageMaxBytes': { type: size(1, INT32_MAX), default: 1048588, description: 'Largest record batch accepted in a produce request (Kafka\'s message.max.bytes).' },
   'kafka.maxInFlightRequestsPerConnection': { type: integer(1, 65536), default: 32, description: 'Requests read from one connection before their responses are sent; beyond it the connection is not read.' },
