@@ -35,7 +35,21 @@ export const CLUSTER_TEST_ENV = {
   STREAMBUS_RAFT_ELECTION_TIMEOUT: '600ms',
 };
 
+/**
+ * Ports are picked free before any broker binds them, so another process (or an outgoing connection's
+ * ephemeral port) can take one in between: a start that fails with EADDRINUSE is retried on new ports.
+ */
 export async function startCluster(size: number, options: { env?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<BrokerCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(size, options);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startClusterOnce(size: number, options: { env?: Record<string, string>; readyTimeoutMs?: number }): Promise<BrokerCluster> {
   const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-'));
   const members: ClusterMember[] = [];
   for (let id = 1; id <= size; id++) {
@@ -79,11 +93,12 @@ export async function startCluster(size: number, options: { env?: Record<string,
       rmSync(root, { recursive: true, force: true });
     },
   };
-  try {
-    await Promise.all(members.map((m) => start(m.id)));
-  } catch (err) {
+  // Wait for every start to settle, so a failed start leaves no broker running behind it.
+  const started = await Promise.allSettled(members.map((m) => start(m.id)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) {
     await cluster.stop();
-    throw err;
+    throw failed.reason;
   }
   return cluster;
 }
