@@ -130,6 +130,7 @@ export class ClusterNode {
       channel: transport,
       clock,
       newClusterId: () => randomUUID(),
+      random: Math.random,
       submitTimeoutMs: SUBMIT_TIMEOUT_MS,
       log,
     });

@@ -118,7 +118,8 @@ export class TopicService {
     const run = (async (): Promise<TopicResult> => {
       const result = await this.metadata.submit(cmd);
       if (result.error) return result;
-      const topic = this.metadata.state.topic(name)!;
+      const topic = this.metadata.state.topic(name);
+      if (topic === undefined) return notVisible(name);
       const failures = await this.partitions.open(name, topic.partitions, this.logSettings(topic), true);
       for (const f of failures) this.log.error({ topic: name, partition: f.index, err: f.error }, 'new partition could not be created');
       this.log.info({ topic: name, partitions: topic.partitions, configs }, 'topic created');
@@ -132,7 +133,9 @@ export class TopicService {
   async autoCreate(name: string): Promise<TopicResult | null> {
     if (!this.config.kafka.autoCreateTopics || topicNameProblem(name)) return null;
     const result = await this.create(name, -1, -1, {});
-    return result.error === 'TOPIC_ALREADY_EXISTS' ? { error: null, topic: this.metadata.state.topic(name)! } : result;
+    if (result.error !== 'TOPIC_ALREADY_EXISTS') return result;
+    const topic = this.metadata.state.topic(name);
+    return topic === undefined ? notVisible(name) : { error: null, topic };
   }
 
   async delete(name: string): Promise<TopicResult> {
@@ -152,7 +155,8 @@ export class TopicService {
     if (validateOnly) return this.metadata.state.validate(cmd);
     const result = await this.metadata.submit(cmd);
     if (result.error) return result;
-    const grown = this.metadata.state.topic(name)!;
+    const grown = this.metadata.state.topic(name);
+    if (grown === undefined) return notVisible(name);
     await this.partitions.open(name, grown.partitions, this.logSettings(grown), false);
     return { error: null, topic: grown };
   }
@@ -161,7 +165,18 @@ export class TopicService {
     const cmd = { type: 'alter-configs' as const, name, set, remove };
     if (validateOnly) return this.metadata.state.validate(cmd);
     const result = await this.metadata.submit(cmd);
-    if (!result.error) this.partitions.reconfigure(name, this.logSettings(this.metadata.state.topic(name)!));
+    if (result.error) return result;
+    const topic = this.metadata.state.topic(name);
+    if (topic === undefined) return notVisible(name);
+    this.partitions.reconfigure(name, this.logSettings(topic));
     return result;
   }
+}
+
+/**
+ * The controller applied a change, but this broker's metadata does not show the topic (it fell behind,
+ * or a later command removed it): retriable, as Kafka answers while its metadata propagates.
+ */
+function notVisible(name: string): TopicResult {
+  return { error: 'REQUEST_TIMED_OUT', message: `Topic '${name}' is not visible on this broker yet; retry.` };
 }

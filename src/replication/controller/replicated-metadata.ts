@@ -24,6 +24,8 @@ import { MSG_ANSWER, MSG_FORWARD, decodeAnswer, decodeForward, encodeAnswer, enc
 import { encodeControllerEntry } from './controller-entry.ts';
 import type { ControllerStateMachine } from './controller-state-machine.ts';
 
+/** Request numbers start at a random point below this (2^48), leaving room to count up. */
+const REQUEST_ID_SPACE = 2 ** 48;
 /** Between attempts while no leader is known or the leader is not ready. */
 const RETRY_MS = 50;
 
@@ -41,6 +43,12 @@ export interface ReplicatedMetadataOptions {
   readonly clock: Clock;
   /** A fresh cluster id, for the first leader of a new cluster. */
   readonly newClusterId: () => string;
+  /**
+   * A number in [0, 1) (Math.random in production, seeded in the simulator). Forwarded requests are
+   * numbered from a random start, so a leader's late answer to a request of this broker's previous
+   * process cannot be taken for the answer to a request of this one.
+   */
+  readonly random: () => number;
   /** How long submit waits for a leader and its answer before REQUEST_TIMED_OUT. */
   readonly submitTimeoutMs: number;
   readonly log: ControllerLogger;
@@ -65,7 +73,7 @@ export class ReplicatedMetadata implements MetadataService {
   private readonly producerIds = new ProducerIdBlocks((cmd) => this.submit(cmd));
   private readonly forwards = new Map<number, PendingForward>();
   private readonly changeWaiters = new Set<() => void>();
-  private nextRequestId = 1;
+  private nextRequestId: number;
   /** The term in which this broker last proposed the cluster's id. */
   private namedInTerm = -1;
   private stopped = false;
@@ -74,6 +82,7 @@ export class ReplicatedMetadata implements MetadataService {
     this.options = options;
     this.driver = options.driver;
     this.machine = options.stateMachine;
+    this.nextRequestId = 1 + Math.floor(options.random() * REQUEST_ID_SPACE);
     options.channel.onMessage((from, message) => {
       if (message.type === MSG_FORWARD) this.onForward(from, message.body);
       else if (message.type === MSG_ANSWER) this.onAnswer(from, message.body);
@@ -180,8 +189,17 @@ export class ReplicatedMetadata implements MetadataService {
         } else if (answer.kind === 'not-leader') {
           resolve({ retry: true, why: `broker ${leader} no longer leads the controller` });
         } else {
-          // The leader answers once it applied the command; wait until it applied here too.
-          void this.appliedHere(answer.appliedIndex, deadline).then(() => resolve({ retry: false, result: answer.result }));
+          // The leader answers once it applied the command; wait until it applied here too, so the
+          // caller reads its effect in `state`. If this broker cannot catch up in time, the caller is
+          // told the command's fate is not visible here yet (it did apply at the leader).
+          void this.appliedHere(answer.appliedIndex, deadline).then((caughtUp) =>
+            resolve({
+              retry: false,
+              result: caughtUp
+                ? answer.result
+                : { error: 'REQUEST_TIMED_OUT', message: `The controller decided the command, but this broker has not applied it yet (index ${answer.appliedIndex}); retry.` },
+            }),
+          );
         }
       };
       const timer = this.options.clock.setTimer(Math.max(1, deadline - this.options.clock.now()), () => {
@@ -199,14 +217,15 @@ export class ReplicatedMetadata implements MetadataService {
 
   /**
    * Waits (until the deadline at most) for this broker to apply the log up to `index`, so that the
-   * caller of a forwarded command reads its effect in `state`. The result is final either way.
+   * caller of a forwarded command reads its effect in `state`. False when it did not get there.
    */
-  private async appliedHere(index: number, deadline: number): Promise<void> {
-    while (!this.stopped && this.driver.raft.appliedIndex < index) {
+  private async appliedHere(index: number, deadline: number): Promise<boolean> {
+    while (this.driver.raft.appliedIndex < index) {
       const left = deadline - this.options.clock.now();
-      if (left <= 0) return;
+      if (this.stopped || left <= 0) return false;
       await this.changeOrDelay(Math.min(RETRY_MS, left));
     }
+    return true;
   }
 
   private onForward(from: number, body: unknown): void {

@@ -73,6 +73,7 @@ export class ControllerHarness {
         channel,
         clock: this.clock,
         newClusterId: () => `cluster-${++this.clusterIds}`,
+        random: () => 0,
         submitTimeoutMs,
         log: { warn: (fields, message) => this.warnings.push({ from: id, fields, message }), info: () => undefined },
       });
