@@ -5,10 +5,10 @@
  * builds them instead of the production ones when a bug switch is on.
  */
 import type { MetadataCommand, MetadataResult } from '../../src/metadata/cluster-state.ts';
-import { EntryType, type Entry } from '../../src/raft/index.ts';
-import { decodeControllerEntry } from '../../src/replication/controller/controller-entry.ts';
+import { EntryType, type Entry, type SoftState } from '../../src/raft/index.ts';
+import { decodeControllerEntry, encodeControllerEntry, encodeControllerSnapshot } from '../../src/replication/controller/controller-entry.ts';
 import { ControllerStateMachine } from '../../src/replication/controller/controller-state-machine.ts';
-import { ReplicatedMetadata } from '../../src/replication/controller/replicated-metadata.ts';
+import { ReplicatedMetadata, type ReplicatedMetadataOptions } from '../../src/replication/controller/replicated-metadata.ts';
 
 function commandOf(entry: Entry): MetadataCommand | null {
   if (entry.type !== EntryType.Normal || entry.data.byteLength === 0) return null;
@@ -42,5 +42,51 @@ export class OptimisticMetadata extends ReplicatedMetadata {
     const result = await super.submit(cmd);
     if (result.error === 'NOT_CONTROLLER' || result.error === 'REQUEST_TIMED_OUT') return { error: null };
     return result;
+  }
+}
+
+/**
+ * Hands out the next producer id read from the applied state, and allocates it in the background:
+ * two brokers reading the same state hand out the same id.
+ */
+export class LocalProducerIds extends ReplicatedMetadata {
+  override async nextProducerId(): Promise<bigint> {
+    if (!this.initialised) throw new Error('no cluster state yet');
+    const next = BigInt(this.state.snapshot().nextProducerId);
+    void this.submit({ type: 'allocate-producer-ids', count: 1 });
+    return next;
+  }
+}
+
+/** Names the cluster again in every term it leads, not only while the cluster has no name. */
+export class RenamingMetadata extends ReplicatedMetadata {
+  private readonly settings: ReplicatedMetadataOptions;
+
+  constructor(options: ReplicatedMetadataOptions) {
+    super(options);
+    this.settings = options;
+  }
+
+  override leadershipChanged(state: SoftState, term: number): void {
+    super.leadershipChanged(state, term);
+    if (state.lead === this.settings.brokerId && this.initialised) {
+      this.settings.driver.propose([encodeControllerEntry({ kind: 'init', clusterId: this.settings.newClusterId() })], () => undefined);
+    }
+  }
+}
+
+/** Lets a later naming entry rename a cluster that already has an id (the last name wins). */
+export class RenamingMachine extends ControllerStateMachine {
+  override apply(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      const current = this.state;
+      const decoded = entry.type === EntryType.Normal && entry.data.byteLength > 0 ? decodeControllerEntry(entry.data) : null;
+      if (current === null || decoded?.kind !== 'init' || decoded.clusterId === current.clusterId) {
+        super.apply([entry]);
+        continue;
+      }
+      const data = encodeControllerSnapshot({ ...current.snapshot(), clusterId: decoded.clusterId });
+      this.restore({ data, metadata: { index: entry.index, term: entry.term, confState: { voters: [], learners: [] } } });
+    }
   }
 }

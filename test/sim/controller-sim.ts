@@ -27,7 +27,7 @@ import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { InvariantChecker } from './checkers.ts';
 import { ControllerBroker, type ChannelMessage, type ControllerEnv } from './controller-broker.ts';
-import { DoubleApplyingMachine, OptimisticMetadata, SkippingMachine } from './controller-bugs.ts';
+import { DoubleApplyingMachine, LocalProducerIds, OptimisticMetadata, RenamingMachine, RenamingMetadata, SkippingMachine } from './controller-bugs.ts';
 import { ControllerChecker, describeControllerEntry } from './controller-checkers.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
@@ -41,6 +41,10 @@ export interface ControllerSimBugs {
   readonly skipApply?: boolean;
   /** Every broker reports a submit whose fate is unknown as a success. */
   readonly unknownAsSuccess?: boolean;
+  /** Every broker hands out producer ids read from its applied state, allocating them in the background. */
+  readonly localProducerIds?: boolean;
+  /** Every leader names the cluster again, and a later name replaces the first. */
+  readonly renaming?: boolean;
 }
 
 export interface ControllerSimOptions {
@@ -173,9 +177,15 @@ class ControllerSimulation {
       newStateMachine: (id) => {
         if (id === buggy && bugs.doubleApply) return new DoubleApplyingMachine();
         if (id === buggy && bugs.skipApply) return new SkippingMachine();
+        if (bugs.renaming) return new RenamingMachine();
         return new ControllerStateMachine();
       },
-      newMetadata: (o: ReplicatedMetadataOptions) => (bugs.unknownAsSuccess ? new OptimisticMetadata(o) : new ReplicatedMetadata(o)),
+      newMetadata: (o: ReplicatedMetadataOptions) => {
+        if (bugs.unknownAsSuccess) return new OptimisticMetadata(o);
+        if (bugs.localProducerIds) return new LocalProducerIds(o);
+        if (bugs.renaming) return new RenamingMetadata(o);
+        return new ReplicatedMetadata(o);
+      },
       newClusterId: (id) => `cluster-${this.seed}-${id}-${++this.clusterIds}`,
       submitTimeoutMs: this.submitTimeoutMs,
     };
