@@ -195,6 +195,17 @@ class ControllerSimulation {
   }
 
   async run(): Promise<ControllerSimResult> {
+    // A promise chain of the production code that rejects would otherwise end the process with no seed.
+    const onRejection = (reason: unknown): void => this.raftChecker.fail('no crash', `a promise rejected unhandled at ${this.clock.now()} ms: ${describe(reason)}`);
+    process.on('unhandledRejection', onRejection);
+    try {
+      return await this.runEvents();
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  }
+
+  private async runEvents(): Promise<ControllerSimResult> {
     for (const broker of this.brokers) this.start(broker);
     this.clock.setTimer(this.random.between(50, 300), () => this.client());
     this.clock.setTimer(this.random.between(100, 500), () => this.fault());
