@@ -28,6 +28,12 @@ export class InvariantChecker {
   private readonly lastCommitSeen = new Map<NodeId, number>();
   private readonly lastTermSeen = new Map<NodeId, number>();
 
+  /**
+   * `describe` names a normal entry's payload in violation messages and entry keys; the default
+   * reads the proposal ids of this simulator's own payloads (payload.ts).
+   */
+  constructor(private readonly describe: PayloadDescriber = describeProposal) {}
+
   fail(invariant: string, detail: string): void {
     if (this.violation === null) this.violation = `${invariant}: ${detail}`;
   }
@@ -67,7 +73,7 @@ export class InvariantChecker {
     const entries = raft.entries(lo, hi + 1);
     if (entries === null) return;
     for (const entry of entries) {
-      const key = entryKey(entry);
+      const key = entryKey(entry, this.describe);
       const known = this.committed.get(entry.index);
       if (known === undefined) this.committed.set(entry.index, key);
       else if (known !== key) {
@@ -90,12 +96,12 @@ export class InvariantChecker {
     for (let index = from; index <= storedLast; index++) {
       const committedKey = this.committed.get(index);
       // A stale entry (from a deposed leader) may be replaced; only the committed one must stay.
-      if (committedKey === undefined || entryKey(stored[index - from]!) !== committedKey) continue;
+      if (committedKey === undefined || entryKey(stored[index - from]!, this.describe) !== committedKey) continue;
       if (index > last) {
         this.fail('committed entries never vanish', `node ${id} truncates committed index ${index} (${committedKey})`);
         return;
       }
-      const replacement = entryKey(entries[index - first]!);
+      const replacement = entryKey(entries[index - first]!, this.describe);
       if (replacement !== committedKey) {
         this.fail('committed entries never change', `node ${id} overwrites committed index ${index} (${committedKey}) with ${replacement}`);
         return;
@@ -115,7 +121,7 @@ export class InvariantChecker {
       byTerm = new Map();
       this.logIndex.set(entry.index, byTerm);
     }
-    const key = entryKey(entry);
+    const key = entryKey(entry, this.describe);
     const known = byTerm.get(entry.term);
     if (known === undefined) {
       byTerm.set(entry.term, { key, prevTerm });
@@ -141,7 +147,7 @@ export class InvariantChecker {
 
   /** A replica applied a committed entry. `count` is how many times its proposal was applied there now. */
   onApply(id: NodeId, entry: Entry, proposal: string | null, count: number): void {
-    const key = entryKey(entry);
+    const key = entryKey(entry, this.describe);
     const known = this.applied.get(entry.index);
     if (known === undefined) this.applied.set(entry.index, key);
     else if (known !== key) {
@@ -153,8 +159,15 @@ export class InvariantChecker {
   }
 }
 
+/** Names the payload of a normal, non-empty entry. */
+export type PayloadDescriber = (data: Uint8Array) => string;
+
+function describeProposal(data: Uint8Array): string {
+  return decodePayload(data) ?? 'noop';
+}
+
 /** Identifies an entry by term, type and content. */
-export function entryKey(entry: Entry): string {
+export function entryKey(entry: Entry, describe: PayloadDescriber = describeProposal): string {
   if (entry.type === EntryType.ConfChange) return `${entry.term}/conf/${Array.from(entry.data).join('.')}`;
-  return `${entry.term}/${decodePayload(entry.data) ?? 'noop'}`;
+  return `${entry.term}/${entry.data.length === 0 ? 'noop' : describe(entry.data)}`;
 }

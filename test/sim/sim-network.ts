@@ -5,7 +5,8 @@ import type { Prng } from './prng.ts';
  * The simulated network between nodes. Each send yields zero, one or two deliveries (drop,
  * duplicate), each after its own random delay, so messages also reorder. Links can be cut one
  * direction at a time: cutting both directions between two groups is a symmetric partition,
- * cutting one is an asymmetric one. A message in flight on a link that gets cut is lost.
+ * cutting one is an asymmetric one. A message in flight on a link that gets cut is lost. Raft
+ * messages and any other traffic between nodes (the controller's forwards) share these links.
  */
 export class SimNetwork {
   dropRate = 0;
@@ -47,7 +48,12 @@ export class SimNetwork {
 
   /** Delivery delays for one send: empty when dropped, two when duplicated. */
   deliveries(message: Message): number[] {
-    if (this.isBlocked(message.from, message.to)) return [];
+    return this.deliveriesBetween(message.from, message.to);
+  }
+
+  /** Delivery delays for one send on the link `from`->`to`, for any kind of message. */
+  deliveriesBetween(from: NodeId, to: NodeId): number[] {
+    if (this.isBlocked(from, to)) return [];
     if (this.random.chance(this.dropRate)) return [];
     const delays = [this.delay()];
     if (this.random.chance(this.duplicateRate)) delays.push(this.delay());

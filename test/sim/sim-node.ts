@@ -1,7 +1,8 @@
 import type { TimerHandle } from '../../src/io/clock.ts';
-import type { ConfState, Message, NodeId } from '../../src/raft/index.ts';
+import type { ConfState, Message, NodeId, SoftState } from '../../src/raft/index.ts';
 import { RaftDriver } from '../../src/replication/raft-driver.ts';
 import type { RaftNodeView, RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
+import type { RaftStateMachine } from '../../src/replication/raft-state-machine.ts';
 import { RaftTicker } from '../../src/replication/raft-ticker.ts';
 import type { Prng } from './prng.ts';
 import { SimDisk } from './sim-disk.ts';
@@ -17,17 +18,30 @@ export interface NodeEnv extends DiskEnv {
   send(from: NodeId, to: NodeId, messages: readonly Message[]): void;
 }
 
+/** What runs above a node's driver: its applied state machine, and who hears of leadership changes. */
+export interface NodeApplication<M extends RaftStateMachine> {
+  /** A fresh, empty state machine for a node that boots (the driver then restores it from disk). */
+  newStateMachine(id: NodeId): M;
+  /** The driver's soft-state hook, after the node logged the change. */
+  onSoftState?(id: NodeId, state: SoftState, term: number): void;
+}
+
+/** The simulator's own application: proposal ids applied exactly once (state-machine.ts). */
+export function replicaApplication(env: NodeEnv): NodeApplication<ReplicaStateMachine> {
+  return { newStateMachine: (id) => new ReplicaStateMachine((entry, proposal, count) => env.checker.onApply(id, entry, proposal, count)) };
+}
+
 /**
  * One simulated server: its durable disk (which survives crashes) and, while it is up, the
  * production RaftDriver over that disk, the simulated network and a volatile state machine,
  * ticked by its own RaftTicker (as a broker ticks its groups) that starts at a random offset so
  * that nodes do not tick in lockstep.
  */
-export class SimNode {
+export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
   readonly id: NodeId;
   readonly disk: SimDisk;
   driver: RaftDriver | null = null;
-  sm: ReplicaStateMachine;
+  sm: M;
   /** Bumped at every crash, so events scheduled for an earlier life are ignored. */
   incarnation = 0;
   private ticker: RaftTicker | null = null;
@@ -40,10 +54,11 @@ export class SimNode {
     private readonly snapshots: SnapshotPolicy,
     private readonly random: Prng,
     private readonly env: NodeEnv,
+    private readonly application: NodeApplication<M>,
   ) {
     this.id = id;
     this.disk = new SimDisk(id, conf, random.fork(), env);
-    this.sm = this.newStateMachine();
+    this.sm = application.newStateMachine(id);
   }
 
   get up(): boolean {
@@ -58,7 +73,7 @@ export class SimNode {
   /** Boots from the durable disk: the driver restores the state machine from the stored snapshot. */
   start(): void {
     const { id, env } = this;
-    this.sm = this.newStateMachine();
+    this.sm = this.application.newStateMachine(id);
     const driver = new RaftDriver({
       id,
       store: this.disk,
@@ -67,7 +82,10 @@ export class SimNode {
       random: this.random.fork(),
       settings: this.settings,
       snapshots: this.snapshots,
-      onSoftState: (state, term) => env.log(`node ${id} ${state.role} term=${term} lead=${state.lead}`),
+      onSoftState: (state, term) => {
+        env.log(`node ${id} ${state.role} term=${term} lead=${state.lead}`);
+        this.application.onSoftState?.(id, state, term);
+      },
       onFailure: (error) => env.checker.fail('no crash', `node ${id} stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
     });
     this.driver = driver;
@@ -86,9 +104,5 @@ export class SimNode {
     this.env.clock.clearTimer(this.tickerStart);
     this.incarnation++;
     return this.disk.crash();
-  }
-
-  private newStateMachine(): ReplicaStateMachine {
-    return new ReplicaStateMachine((entry, proposal, count) => this.env.checker.onApply(this.id, entry, proposal, count));
   }
 }

@@ -5,7 +5,7 @@ import { InvariantChecker } from './checkers.ts';
 import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
-import { SimNode, TICK_MS } from './sim-node.ts';
+import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
 
 /**
  * A deterministic cluster simulation: 3 or 5 nodes, each running the production Raft driver
@@ -123,7 +123,8 @@ class Simulation {
       send: (from: NodeId, to: NodeId, messages: readonly Message[]) => this.send(from, to, messages),
     };
     const snapshots = { everyEntries: this.compactEvery, keepEntries: this.compactKeep };
-    for (const id of this.ids) this.nodes.push(new SimNode(id, conf, this.settings, snapshots, this.random.fork(), env));
+    const application = replicaApplication(env);
+    for (const id of this.ids) this.nodes.push(new SimNode(id, conf, this.settings, snapshots, this.random.fork(), env, application));
   }
 
   run(): SimResult {
