@@ -76,7 +76,7 @@ export class ControllerBroker {
   private life: IncarnationClock | null = null;
   private handler: ((from: number, message: ChannelMessage) => void) | null = null;
 
-  constructor(id: NodeId, conf: ConfState, settings: RaftSettings, snapshots: SnapshotPolicy, random: Prng, private readonly env: ControllerEnv) {
+  constructor(id: NodeId, conf: ConfState, settings: RaftSettings, snapshots: SnapshotPolicy, private readonly random: Prng, private readonly env: ControllerEnv) {
     this.id = id;
     this.node = new SimNode(id, conf, settings, snapshots, random, env, {
       newStateMachine: (nodeId) => new ObservedControllerMachine(nodeId, env.newStateMachine(nodeId), env.controllerChecker),
@@ -116,6 +116,7 @@ export class ControllerBroker {
       channel,
       clock: life,
       newClusterId: () => env.newClusterId(id),
+      random: () => this.random.nextFloat(),
       submitTimeoutMs: env.submitTimeoutMs,
       log: quietLog,
     });

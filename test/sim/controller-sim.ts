@@ -55,11 +55,7 @@ export interface ControllerSimOptions {
   /** Ticks the liveness phase may take. Default 3000 (30 simulated seconds). */
   readonly livenessTicks?: number;
   readonly bugs?: ControllerSimBugs;
-  /**
-   * Also check that an OK submit's broker has applied the command when the submit resolves. Off by
-   * default: ReplicatedMetadata's forward path resolves at the submit deadline even when this
-   * broker has not applied the command yet (see docs/replication.md, Controller simulation).
-   */
+  /** Check that an OK submit's broker has applied the command when the submit resolves (default on). */
   readonly readYourWrites?: boolean;
   /** Receives one line per notable event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
@@ -142,7 +138,7 @@ class ControllerSimulation {
     this.livenessTicks = options.livenessTicks ?? 3000;
     this.trace = options.trace;
     const bugs = options.bugs ?? {};
-    this.checker = new ControllerChecker(options.readYourWrites === true);
+    this.checker = new ControllerChecker(options.readYourWrites !== false);
     this.random = new Prng(options.seed);
     this.faultRandom = this.random.fork();
     this.clientRandom = this.random.fork();

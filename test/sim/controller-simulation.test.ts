@@ -6,9 +6,7 @@
 // cluster size (kept small so the file stays well under 20 s on slow machines; larger sweeps run
 // with `npm run sim -- --cluster --brokers N --seed-start S --seeds K`). Any violation fails with
 // its seed and the first broken invariant. Replay one seed twice and compare full event traces.
-// Seeds known to fail because of an open production bug are not in these ranges (3 brokers: 754,
-// 2755, 2809, 2860; 5 brokers: 1020; a forwarded command's answer reaches the requester's next
-// incarnation, see docs/replication.md, Controller simulation).
+// Every check is on, read-your-writes included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runControllerSimulation } from './controller-sim.ts';
