@@ -11,8 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { RawKafka } from '../helpers/raw-kafka.ts';
-import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+import { createTopicThrough, metadataFrom } from './cluster-requests.ts';
 
 let cluster: BrokerCluster;
 
@@ -24,26 +23,13 @@ after(async () => {
   await cluster?.stop();
 });
 
-async function withConn<T>(port: number, fn: (conn: RawKafka) => Promise<T>): Promise<T> {
-  const conn = await RawKafka.connect(port);
-  try {
-    return await fn(conn);
-  } finally {
-    conn.socket.destroy();
-  }
-}
-
 const controllerSeenBy = (port: number) =>
-  withConn(port, async (conn) => (await conn.request(API_KEYS.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).controllerId);
+  metadataFrom(port, []).then((md) => md.controllerId);
 
-const createTopic = (port: number, name: string) =>
-  withConn(port, async (conn) => {
-    const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false }, 20_000);
-    return { errorCode: res.topics[0]!.errorCode, message: res.topics[0]!.errorMessage };
-  });
+const createTopic = (port: number, name: string) => createTopicThrough(port, name);
 
 const topicNames = (port: number) =>
-  withConn(port, async (conn) => (await conn.request(API_KEYS.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics.map((t) => t.name).sort());
+  metadataFrom(port).then((md) => md.topics.map((t) => t.name).sort());
 
 test('SIGKILL of the controller leader: a new one decides within seconds, and the killed broker rejoins with what it missed', async () => {
   const leaderId = await controllerSeenBy(cluster.member(1).kafkaPort);

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { createTopicThrough, metadataFrom, withConn } from './cluster-requests.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
@@ -31,24 +32,6 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-
-async function withConn<T>(port: number, fn: (conn: RawKafka) => Promise<T>): Promise<T> {
-  const conn = await RawKafka.connect(port);
-  try {
-    return await fn(conn);
-  } finally {
-    conn.socket.destroy();
-  }
-}
-
-async function metadataFrom(port: number, topics: string[] | null = null) {
-  const conn = await RawKafka.connect(port);
-  try {
-    return await conn.request(API_KEYS.Metadata, 12, { topics: topics?.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })) ?? null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-  } finally {
-    conn.socket.destroy();
-  }
-}
 
 test('every broker lists the same three brokers, cluster id and controller', async () => {
   const answers = await Promise.all(cluster.members.map((m) => metadataFrom(m.kafkaPort)));
@@ -181,17 +164,8 @@ test('a broker restarts and rejoins with its metadata; with one broker down the 
   // Two of three brokers are a quorum: metadata changes go on, and new replicas avoid the missing broker.
   // (A raw request: kafkajs's admin reads every topic's metadata first and gives up on any partition
   // without a leader, as it would against Kafka.)
-  const conn = await RawKafka.connect(cluster.member(1).kafkaPort);
-  try {
-    const res = await conn.request(API_KEYS.CreateTopics, 7, {
-      topics: [{ name: 'while-down', numPartitions: 2, replicationFactor: 2, assignments: [], configs: [] }],
-      timeoutMs: 10_000,
-      validateOnly: false,
-    });
-    assert.equal(res.topics[0]!.errorCode, 0, res.topics[0]!.errorMessage ?? '');
-  } finally {
-    conn.socket.destroy();
-  }
+  const created = await createTopicThrough(cluster.member(1).kafkaPort, 'while-down', 2, 2);
+  assert.equal(created.errorCode, 0, created.message ?? '');
   const placed = await metadataFrom(cluster.member(2).kafkaPort, ['while-down']);
   for (const p of placed.topics[0]!.partitions) {
     assert.equal(p.errorCode, 0);

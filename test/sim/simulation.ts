@@ -5,6 +5,7 @@ import { InvariantChecker } from './checkers.ts';
 import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
+import { injectNetworkFault } from './network-faults.ts';
 import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
 
 /**
@@ -283,27 +284,9 @@ class Simulation {
   private injectFault(): void {
     const random = this.faultRandom;
     const roll = random.nextInt(100);
-    if (roll < 15) {
-      const shuffled = [...this.ids];
-      for (let i = shuffled.length - 1; i > 0; i--) {
-        const j = random.nextInt(i + 1);
-        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-      }
-      const cut = random.between(1, shuffled.length - 1);
-      this.network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
-      this.log(`fault: partition ${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}`);
-    } else if (roll < 25) {
-      const isolated = random.pick(this.ids);
-      this.network.partition([isolated], this.ids.filter((id) => id !== isolated));
-      this.log(`fault: isolate ${isolated}`);
-    } else if (roll < 35) {
-      const from = random.pick(this.ids);
-      const to = random.pick(this.ids.filter((id) => id !== from));
-      this.network.block(from, to);
-      this.log(`fault: cut link ${from}->${to}`);
-    } else if (roll < 55) {
-      this.network.heal();
-      this.log('fault: heal network');
+    if (roll < 55) {
+      const fault = roll < 15 ? 'partition' : roll < 25 ? 'isolate' : roll < 35 ? 'cut-link' : 'heal';
+      injectNetworkFault(fault, this.network, this.ids, random, (line) => this.log(line));
     } else if (roll < 70) {
       const up = this.upNodes();
       if (up.length === 0) return;
@@ -316,11 +299,7 @@ class Simulation {
       node.disk.slowUntilMs = this.clock.now() + random.between(100, 2000);
       this.log(`fault: slow fsync on node ${node.id}`);
     } else {
-      this.network.dropRate = random.pick([0, 0, 0.01, 0.05, 0.2]);
-      this.network.duplicateRate = random.pick([0, 0.02, 0.1]);
-      this.network.minDelayMs = random.between(0, 5);
-      this.network.maxDelayMs = this.network.minDelayMs + random.pick([5, 20, 80]);
-      this.log(`fault: network drop=${this.network.dropRate} dup=${this.network.duplicateRate} delay=${this.network.minDelayMs}..${this.network.maxDelayMs}ms`);
+      injectNetworkFault('conditions', this.network, this.ids, random, (line) => this.log(line));
     }
   }
 

@@ -1,0 +1,31 @@
+// Raw Kafka requests the cluster tests send to one chosen broker (not through a client's routing), so
+// each test sees exactly what that broker answers.
+import { RawKafka } from '../helpers/raw-kafka.ts';
+import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Runs `fn` on a fresh connection to 127.0.0.1:`port`, closed afterwards. */
+export async function withConn<T>(port: number, fn: (conn: RawKafka) => Promise<T>): Promise<T> {
+  const conn = await RawKafka.connect(port);
+  try {
+    return await fn(conn);
+  } finally {
+    conn.socket.destroy();
+  }
+}
+
+/** Metadata v12 from one broker: `topics` null for all, [] for none. */
+export function metadataFrom(port: number, topics: string[] | null = null) {
+  return withConn(port, (conn) =>
+    conn.request(API_KEYS.Metadata, 12, { topics: topics?.map((name) => ({ name, topicId: ZERO_UUID })) ?? null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }),
+  );
+}
+
+/** CreateTopics v7 through one broker; its error code and message. */
+export function createTopicThrough(port: number, name: string, partitions = 1, replicationFactor = 1) {
+  return withConn(port, async (conn) => {
+    const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false }, 20_000);
+    return { errorCode: res.topics[0]!.errorCode, message: res.topics[0]!.errorMessage };
+  });
+}
