@@ -29,7 +29,7 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const QUICK = args.includes('--quick');
-const KILLS = Number(flag('kills', QUICK ? 3 : 10));
+const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));
 const log = (...m) => console.error('[bench]', ...m);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -120,22 +120,28 @@ async function failover(cluster, i) {
   const leaderId = await controllerOf(cluster.members[0]);
   const leader = cluster.members.find((m) => m.id === leaderId);
   const survivor = cluster.members.find((m) => m.id !== leaderId);
-  const client = new KafkaClient({ bootstrap: `127.0.0.1:${survivor.kafka}`, requestTimeoutMs: 5_000, retry: { retries: 0 } });
   const killedAt = performance.now();
   leader.proc.kill('SIGKILL');
   await leader.exited;
   let decidedMs = null;
+  let lastError = null;
   for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
+    // A fresh client each attempt: its first metadata names the controller as the survivor sees it now.
+    const client = new KafkaClient({ bootstrap: `127.0.0.1:${survivor.kafka}`, requestTimeoutMs: 5_000, retry: { retries: 0 } });
     try {
       const [r] = await client.createTopics([{ name: `failover-${i}`, partitions: 1, replicationFactor: 1 }], { timeoutMs: 5_000 });
       if (r.error === null) {
         decidedMs = performance.now() - killedAt;
         break;
       }
-    } catch {}
+    } catch (err) {
+      lastError = err;
+    } finally {
+      client.close();
+    }
     await sleep(20);
   }
-  await client.close();
+  if (decidedMs === null) log(`no metadata change decided after the kill: ${lastError}`);
   cluster.start(leader);
   await ready(leader.http, Date.now() + 60_000);
   return { killed: leaderId, decidedMs };

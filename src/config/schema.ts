@@ -111,7 +111,7 @@ export const SCHEMA: Schema = {
 
   'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
-  'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Time without a heartbeat before a follower stands for election. Greater than `raft.heartbeatTimeout`.' },
+  'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Longest time a follower goes without hearing from a leader before it stands for election (each waits a random time between half of it and all of it). Greater than `raft.heartbeatTimeout`.' },
   'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raftSnapshotTimer', description: 'Longest time between snapshots.' },
   'raft.snapshotThreshold': { type: integer(1), default: 100000, feature: 'raft', description: 'Log entries applied since the last snapshot that trigger a new one.' },
 

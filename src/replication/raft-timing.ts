@@ -1,6 +1,7 @@
 /**
  * From the guide's raft.heartbeatTimeout and raft.electionTimeout (milliseconds) to the core's
- * ticks. The tick is the unit of both; it is short enough that the timeouts keep their precision
+ * ticks. A follower that hears no leader stands after a random time between half of
+ * raft.electionTimeout and all of it. The tick is the unit of both; it is short enough that the timeouts keep their precision
  * (a tenth of the heartbeat interval, at most 100 ms) and long enough that thousands of groups ticking
  * on one timer stay cheap (at least 10 ms).
  */
@@ -19,7 +20,10 @@ export function raftTiming(heartbeatMs: number, electionMs: number): RaftTiming 
   assert(Number.isFinite(heartbeatMs) && heartbeatMs > 0 && electionMs > heartbeatMs, `election timeout ${electionMs} ms must exceed the heartbeat interval ${heartbeatMs} ms`);
   const tickMs = Math.min(TICK_MS_MAX, Math.max(TICK_MS_MIN, Math.floor(heartbeatMs / 10)));
   const heartbeatTicks = Math.max(1, Math.round(heartbeatMs / tickMs));
-  // The core requires the election timeout to be longer than the heartbeat interval, in ticks too.
-  const electionTicks = Math.max(heartbeatTicks + 1, Math.round(electionMs / tickMs));
+  // The core waits a random time in [electionTicks, 2 * electionTicks) before standing. Taking half of
+  // raft.electionTimeout as the base makes the setting what operators read it as: the longest a
+  // follower goes without a leader before it stands (so a failover takes about electionTimeout plus
+  // one round trip, not up to twice that). The base stays longer than the heartbeat interval.
+  const electionTicks = Math.max(heartbeatTicks + 1, Math.round(electionMs / 2 / tickMs));
   return { tickMs, heartbeatTicks, electionTicks };
 }
