@@ -95,7 +95,19 @@ export class RaftNode {
 
   /** Advances logical time by one tick: election timeouts, heartbeats, check-quorum. */
   tick(): void {
+    // Committed entries that were being loaded are asked for again at least once per tick, even if
+    // the owner never calls storageLoaded().
+    this.raft.log.applyWaitsForLoad = false;
     this.raft.tick();
+  }
+
+  /**
+   * Storage finished loading entries it had answered with LogNotLoadedError: hand out committed
+   * entries again, and on a leader send the appends that waited for them at the next Ready.
+   */
+  storageLoaded(): void {
+    this.raft.log.applyWaitsForLoad = false;
+    if (this.raft.role === 'leader') this.raft.pendingFlush = true;
   }
 
   /** Feeds a message received from a peer. Messages from any term, duplicated or reordered, are fine. */
