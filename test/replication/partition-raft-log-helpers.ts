@@ -201,3 +201,15 @@ export class PayloadAsBatchStore implements RaftLogStore {
     this.inner.compact(index);
   }
 }
+
+/** Opens the segment log in `dir` alone (no Raft store), runs `work` on it and closes it cleanly. */
+export async function withSegmentLog(dir: string, work: (log: Log) => Promise<void>): Promise<void> {
+  const log = await Log.open(dir, smallLog, portableDisk, new ManualClock());
+  try {
+    await work(log);
+  } finally {
+    await log.close();
+  }
+}
+
+export { portableDisk as partitionTestDisk };
