@@ -422,6 +422,8 @@ export class PartitionRaftLog implements RaftLogStore {
     }
     this.table.truncateFrom(index);
     this.cache.deleteFrom(index);
+    // Again: a load that read the log while it was being cut must not cache what it read.
+    this.generation++;
   }
 
   /** A leader's snapshot replaces the whole log: snapshot file, segment log reset, new index. */
@@ -440,6 +442,7 @@ export class PartitionRaftLog implements RaftLogStore {
     await old.close();
     this.indexBase = index + 1;
     this.table.reset(index, term, nextOffset);
+    this.generation++;
   }
 
   /** Queues a rewrite of raft.index without its compacted prefix when that prefix is large. */

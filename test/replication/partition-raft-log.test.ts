@@ -160,3 +160,25 @@ test('entries below a tiny cache throw LogNotLoadedError, load asynchronously, c
     p.remove();
   }
 });
+
+test('a large compacted prefix is dropped from raft.index by an atomic rewrite; a reopen starts there', async () => {
+  const p = await openPartition({ indexRewriteRecordsMin: 4 });
+  try {
+    const s = p.store;
+    const entries: Entry[] = [];
+    for (let i = 1; i <= 20; i++) entries.push(i % 4 === 0 ? noop(i, 1) : dataEntry(i, 1, entries.filter((e) => e.data.length > 0).length));
+    await persistNow(s, write({ entries }));
+    s.createSnapshot(15, conf, new Uint8Array([3]));
+    s.compact(16);
+    await s.settled();
+    assert.equal(s.indexFileBase, 16);
+    await persistNow(s, write({ entries: [dataEntry(21, 2, s.endOffsetAt(20))] }));
+    const before = await dumpPartition(s);
+    await p.reopen();
+    assert.equal(p.store.firstIndex(), 16);
+    assert.deepEqual(await dumpPartition(p.store), before);
+  } finally {
+    await p.close();
+    p.remove();
+  }
+});
