@@ -16,7 +16,7 @@ import { readRecords } from '../../src/protocol/kafka/record-batch/records.ts';
 import { Log } from '../../src/storage/log.ts';
 import { PartitionRaftLog } from '../../src/replication/partition-raft-log.ts';
 import { decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
-import { RaftDriver } from '../../src/replication/raft-driver.ts';
+import { RaftDriver, type SnapshotPolicy } from '../../src/replication/raft-driver.ts';
 import type { RaftStateMachine } from '../../src/replication/raft-state-machine.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { tempDir } from '../storage/helpers.ts';
@@ -56,7 +56,10 @@ class PartitionGroup {
   /** Messages for which this returns true are lost. */
   drop: (m: Message) => boolean = () => false;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly snapshots?: SnapshotPolicy,
+  ) {}
 
   async start(id: NodeId): Promise<void> {
     const dir = join(this.root, `node-${id}`);
@@ -82,6 +85,7 @@ class PartitionGroup {
         stateMachine: machine,
         random: { nextInt: (bound) => Math.min(bound - 1, (id - 1) * 4) },
         settings: { preVote: false, maxMessageBytes: 1024 },
+        ...(this.snapshots === undefined ? {} : { snapshots: this.snapshots }),
         onFailure: (error) => this.failures.push(error),
       }),
     );
@@ -138,11 +142,11 @@ class PartitionGroup {
     }
   }
 
-  /** The raw bytes of every batch in a node's segment log, by offset. */
-  async logBytes(id: NodeId): Promise<string[]> {
+  /** The raw bytes of every batch in a node's segment log from `from` (default: its start), by offset. */
+  async logBytes(id: NodeId, from?: number): Promise<string[]> {
     const log = this.logs.get(id)!;
     const out: string[] = [];
-    let offset = log.logStartOffset;
+    let offset = from ?? log.logStartOffset;
     while (offset < log.endOffset) {
       const read = await log.read(offset, 1 << 20);
       out.push(...read.buffers.map((b) => `${read.firstOffset}:${b.toString('hex')}`));
@@ -192,6 +196,33 @@ test('three replicas over partition Raft logs hold byte-identical segment logs; 
       assert.deepEqual(await group.logBytes(id), finalBytes, `node ${id} after the restart`);
       assert.deepEqual(group.machines.get(id)!.values.slice(0, expected.length), expected);
     }
+  } finally {
+    await group.stopAll();
+    root.remove();
+  }
+});
+
+test('a follower behind the leader\'s compacted log installs its snapshot: its segment log restarts at the snapshot\'s next offset', async () => {
+  const root = tempDir('sb-partgroup-snap-');
+  const group = new PartitionGroup(root.path, { everyEntries: 8, keepEntries: 2 });
+  try {
+    for (const id of ids) await group.start(id);
+    await group.produce('a', 5);
+    await group.until(() => group.leader() !== undefined, 'a leader');
+    const leaderId = group.leader()!.raft.id;
+    const isolated = ids.find((id) => id !== leaderId)!;
+    group.drop = (m) => m.to === isolated || m.from === isolated;
+    await group.produce('b', 40);
+    const leaderStore = group.stores.get(leaderId)!;
+    assert.ok(leaderStore.firstIndex() > group.stores.get(isolated)!.lastIndex() + 1, 'the leader compacted what the follower lacks');
+    group.drop = () => false;
+    const end = () => group.logs.get(group.leader()?.raft.id ?? leaderId)!.endOffset;
+    await group.until(() => ids.every((id) => group.logs.get(id)!.endOffset === end() && group.machines.get(id)!.values.length === end()), 'the follower to catch up');
+    const follower = group.logs.get(isolated)!;
+    const snapshotOffset = decodePartitionSnapshotData(group.stores.get(isolated)!.snapshot().data).nextOffset;
+    assert.ok(follower.logStartOffset > 0 && follower.logStartOffset <= snapshotOffset, 'the follower\'s log restarted at a snapshot');
+    assert.deepEqual(await group.logBytes(isolated), await group.logBytes(group.leader()!.raft.id, follower.logStartOffset), 'the same batches from there on');
+    assert.deepEqual(group.machines.get(isolated)!.values, group.machines.get(group.leader()!.raft.id)!.values, 'the snapshot carried the applied state');
   } finally {
     await group.stopAll();
     root.remove();
