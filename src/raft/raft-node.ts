@@ -87,7 +87,9 @@ export class RaftNode {
 
   /**
    * Entries [lo, hi) of this node's log (durable or not yet), at most `maxBytes` (at least one
-   * entry), or null when lo is compacted. hi must not pass lastIndex + 1.
+   * entry), or null when lo is compacted. hi must not pass lastIndex + 1. A caching storage may
+   * answer a shorter prefix, or throw LogNotLoadedError when entry lo is on disk only (see
+   * storage.ts): ask again after it reported the load.
    */
   entries(lo: number, hi: number, maxBytes = Number.MAX_SAFE_INTEGER): readonly Entry[] | null {
     return this.raft.log.slice(lo, hi, maxBytes);
