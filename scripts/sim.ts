@@ -39,6 +39,8 @@ function main(): number {
   const steps = integer(args, 'steps', 3000);
   const livenessTicks = integer(args, 'liveness-ticks', 3000);
   const verbose = args.get('verbose') === 'true';
+  // Percent of log reads that answer "not loaded" (LogNotLoadedError or a prefix), as a partition's Raft log may.
+  const notLoadedChance = integer(args, 'not-loaded-percent', 0) / 100;
   let start: number;
   let count: number;
   if (args.has('seed')) {
@@ -53,7 +55,7 @@ function main(): number {
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
-    const result = runSimulation({ seed, steps, livenessTicks, trace });
+    const result = runSimulation({ seed, steps, livenessTicks, trace, notLoadedChance });
     events += result.events;
     if (count === 1) {
       console.log(`seed ${seed}: ${result.settings}`);
@@ -66,7 +68,8 @@ function main(): number {
       violations++;
       console.log(`VIOLATION ${result.violation}`);
       const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
-      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness} --verbose`);
+      const notLoaded = notLoadedChance === 0 ? '' : ` --not-loaded-percent ${notLoadedChance * 100}`;
+      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness}${notLoaded} --verbose`);
     }
   }
   const seconds = (performance.now() - began) / 1000;
