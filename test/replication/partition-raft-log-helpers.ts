@@ -6,6 +6,7 @@ import { EntryType, encodeConfChange, entryBytes } from '../../src/raft/index.ts
 import type { ConfState, Entry, Snapshot } from '../../src/raft/index.ts';
 import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/builder.ts';
 import { readRecords } from '../../src/protocol/kafka/record-batch/records.ts';
+import type { Disk } from '../../src/io/disk.ts';
 import { Log } from '../../src/storage/log.ts';
 import type { LogOptions } from '../../src/storage/log-options.ts';
 import { PartitionRaftLog, type PartitionRaftLogOptions } from '../../src/replication/partition-raft-log.ts';
@@ -55,11 +56,16 @@ export interface Partition {
   remove(): void;
 }
 
-export async function openPartition(options: Partial<PartitionRaftLogOptions> = {}, conf: ConfState = { voters: [1, 2, 3], learners: [] }, dir = tempDir('sb-partraft-')): Promise<Partition> {
+export async function openPartition(
+  options: Partial<PartitionRaftLogOptions> = {},
+  conf: ConfState = { voters: [1, 2, 3], learners: [] },
+  dir = tempDir('sb-partraft-'),
+  disk: Disk = portableDisk,
+): Promise<Partition> {
   const clock = new ManualClock();
   const open = async (extra: Partial<PartitionRaftLogOptions>) => {
-    const log = await Log.open(dir.path, smallLog, portableDisk, clock);
-    const store = await PartitionRaftLog.open(log, dir.path, portableDisk, { initialConfState: conf, ...options, ...extra });
+    const log = await Log.open(dir.path, smallLog, disk, clock);
+    const store = await PartitionRaftLog.open(log, dir.path, disk, { initialConfState: conf, ...options, ...extra });
     return { log, store };
   };
   const first = await open({});

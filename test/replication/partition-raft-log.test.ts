@@ -12,7 +12,8 @@ import type { Entry } from '../../src/raft/index.ts';
 import { encodePartitionSnapshotData, decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
 import { write, persistNow } from './raft-log-store-helpers.ts';
-import { confEntry, dataEntry, dumpPartition, logContent, noop, openPartition, readAll, valuesOf } from './partition-raft-log-helpers.ts';
+import { FaultyDisk, tempDir } from '../storage/helpers.ts';
+import { confEntry, dataEntry, dumpPartition, logContent, noop, openPartition, partitionTestDisk, readAll, valuesOf } from './partition-raft-log-helpers.ts';
 
 const conf = { voters: [1, 2, 3], learners: [] };
 
@@ -179,6 +180,26 @@ test('a large compacted prefix is dropped from raft.index by an atomic rewrite; 
     assert.deepEqual(await dumpPartition(p.store), before);
   } finally {
     await p.close();
+    p.remove();
+  }
+});
+
+test('a failed fsync fails the write and the store for good; cached reads keep answering', async () => {
+  const disk = new FaultyDisk(partitionTestDisk);
+  const p = await openPartition({}, conf, tempDir('sb-partraft-'), disk);
+  try {
+    const s = p.store;
+    await persistNow(s, write({ entries: [dataEntry(1, 1, 0, ['a'])] }));
+    disk.failSync = true;
+    await assert.rejects(persistNow(s, write({ entries: [dataEntry(2, 1, 1, ['b'])] })), (e) => isStreamBusError(e, 'SB_ERR_LOG_DIR_OFFLINE'));
+    disk.failSync = false;
+    await assert.rejects(persistNow(s, write({ hardState: { term: 2, vote: 1, commit: 1 } })), (e) => isStreamBusError(e, 'SB_ERR_LOG_DIR_OFFLINE'), 'never retried');
+    assert.throws(() => s.createSnapshot(1, conf, new Uint8Array(0)), (e) => isStreamBusError(e, 'SB_ERR_LOG_DIR_OFFLINE'));
+    assert.equal(s.lastIndex(), 1, 'the failed write is not readable');
+    assert.deepEqual(valuesOf(s.entries(1, 2, 1e9)[0]!), ['a']);
+  } finally {
+    await p.store.close();
+    await p.log.close({ clean: false }).catch(() => undefined);
     p.remove();
   }
 });
