@@ -22,7 +22,8 @@
  * runs) answers term(), firstIndex() and lastIndex(); a byte-bounded cache of recent data entries
  * (partition-entry-cache.ts) answers entries(). A data entry that is not cached makes entries()
  * throw LogNotLoadedError (or return the cached prefix): the range is then read from the segment
- * log asynchronously and `onLoaded` is called, so the owner calls RaftDriver.storageLoaded().
+ * log asynchronously (partition-entry-loader.ts) and `onLoaded` is called, so the owner calls
+ * RaftDriver.storageLoaded(). The append itself, with the offset check, is partition-raft-append.ts.
  *
  * Writes run on one queue, one at a time (a Ready, a snapshot file, an index rewrite, the owner's
  * exclusive log work):
@@ -50,13 +51,15 @@ import { join } from 'node:path';
 import type { AppendFile, Disk } from '../io/disk.ts';
 import { EntryType, LogCompactedError, LogNotLoadedError, LogUnavailableError, entryBytes } from '../raft/index.ts';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.ts';
-import { BATCH_HEADER_BYTES, readBaseOffset, readPartitionLeaderEpoch, splitBatches } from '../protocol/kafka/record-batch/header.ts';
 import type { Log } from '../storage/log.ts';
 import { assert } from '../util/assert.ts';
-import { StreamBusError, isStreamBusError } from '../util/errors.ts';
+import { StreamBusError } from '../util/errors.ts';
 import { PartitionEntryCache } from './partition-entry-cache.ts';
+import { PartitionEntryLoader } from './partition-entry-loader.ts';
+import { appendEntries } from './partition-raft-append.ts';
+import type { StagedEntry } from './partition-raft-append.ts';
 import { HardStateFile, decodePartitionSnapshotData, encodePartitionSnapshotData } from './partition-raft-files.ts';
-import { INDEX_FILE_NAME, INDEX_PAYLOAD_BYTES_MAX, INDEX_RECORD_BYTES, EntryKind, encodeIndexFile, encodeIndexRecord, indexRecordPosition } from './partition-raft-index.ts';
+import { INDEX_FILE_NAME, INDEX_RECORD_BYTES, EntryKind, encodeIndexFile, encodeIndexRecord, indexRecordPosition } from './partition-raft-index.ts';
 import type { IndexRecord } from './partition-raft-index.ts';
 import { recoverPartitionRaftLog, writeEmptyIndex, writeSnapshotFile } from './partition-raft-recovery.ts';
 import type { PartitionRaftRecoveryInfo } from './partition-raft-recovery.ts';
@@ -86,19 +89,11 @@ export const DEFAULT_PARTITION_RAFT_CACHE_BYTES = 32 * 1024 * 1024;
 const LOAD_BYTES_MAX = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
-/** A data entry about to be appended: its record and the entry as cached (stamped bytes). */
-interface Staged {
-  readonly record: IndexRecord;
-  readonly endOffset: number;
-  readonly entry: Entry;
-}
-
 export class PartitionRaftLog implements RaftLogStore {
   readonly recovery: PartitionRaftRecoveryInfo;
   private readonly crc32c: Crc32c;
   private readonly cache: PartitionEntryCache;
-  private readonly loadBytes: number;
-  private readonly onLoaded: () => void;
+  private readonly loader: PartitionEntryLoader;
   private readonly syncEntries: boolean;
   private readonly indexRewriteRecordsMin: number;
   private queue: Promise<void> = Promise.resolve();
@@ -106,9 +101,6 @@ export class PartitionRaftLog implements RaftLogStore {
   private closed = false;
   private persisting = false;
   private rewriteQueued = false;
-  /** Bumped whenever stored entries are replaced or dropped: loads started before are discarded. */
-  private generation = 0;
-  private readonly loading = new Set<number>();
   private durableSnapshotIndex: number;
 
   private constructor(
@@ -127,12 +119,14 @@ export class PartitionRaftLog implements RaftLogStore {
     this.crc32c = disk.crc32c.bind(disk);
     this.recovery = recovery;
     this.cache = new PartitionEntryCache(options.cacheBytes ?? DEFAULT_PARTITION_RAFT_CACHE_BYTES);
-    this.loadBytes = options.loadBytes ?? Math.max(1, Math.min(LOAD_BYTES_MAX, Math.floor(this.cache.budgetBytes / 4)));
-    this.onLoaded = options.onLoaded ?? (() => undefined);
+    const loadBytes = options.loadBytes ?? Math.max(1, Math.min(LOAD_BYTES_MAX, Math.floor(this.cache.budgetBytes / 4)));
+    const onLoaded = options.onLoaded ?? (() => undefined);
+    this.loader = new PartitionEntryLoader(log, table, this.cache, loadBytes, { onLoaded, onFailure: (error) => this.fail(error) });
     this.syncEntries = options.syncEntries ?? true;
     this.indexRewriteRecordsMin = options.indexRewriteRecordsMin ?? 65536;
     this.durableSnapshotIndex = snap.metadata.index;
-    assert(this.loadBytes > 0, 'loadBytes must be positive');
+    assert(snap.metadata.index <= table.last, 'the snapshot lies past the log');
+    assert(table.first - 1 <= snap.metadata.index, 'the log was compacted past the snapshot');
   }
 
   /**
@@ -194,7 +188,7 @@ export class PartitionRaftLog implements RaftLogStore {
           break;
         }
         if (this.failure !== null && index === lo) throw this.failure;
-        this.startLoad(index);
+        this.loader.start(index);
         if (index === lo) throw new LogNotLoadedError(lo);
         break;
       }
@@ -314,6 +308,7 @@ export class PartitionRaftLog implements RaftLogStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.loader.stop();
     await this.queue;
     await this.indexFile.close();
     await this.hardStateFile.close();
@@ -330,7 +325,7 @@ export class PartitionRaftLog implements RaftLogStore {
   }
 
   private dropPrefix(index: number): void {
-    this.generation++;
+    this.loader.invalidate();
     this.table.compactTo(index);
     this.cache.deleteBelow(index);
     this.maybeRewriteIndex();
@@ -342,13 +337,14 @@ export class PartitionRaftLog implements RaftLogStore {
     let entries = write.entries;
     if (entries.length > 0 && entries[0]!.index < this.table.first) entries = entries.filter((e) => e.index >= this.table.first);
     const waits: Promise<unknown>[] = [];
-    let staged: Staged[] | null = null;
+    let staged: StagedEntry[] | null = null;
     let lastData = -1;
     if (entries.length > 0) {
       const first = entries[0]!.index;
       assert(first <= this.table.last + 1, `entry ${first} leaves a gap after ${this.table.last}`);
       if (first <= this.table.last) await this.truncate(first);
-      staged = this.appendToLog(entries);
+      assert(this.log.endOffset === this.table.endOffset, `segment log ends at ${this.log.endOffset}, the Raft log at ${this.table.endOffset}`);
+      staged = appendEntries(this.log, entries);
       const records = new Uint8Array(staged.length * INDEX_RECORD_BYTES);
       for (let i = 0; i < staged.length; i++) encodeIndexRecord(this.crc32c, staged[i]!.record, records, i * INDEX_RECORD_BYTES);
       await this.indexFile.append([records]);
@@ -373,46 +369,9 @@ export class PartitionRaftLog implements RaftLogStore {
     if (hardState !== null) this.hardStateNow = hardState;
   }
 
-  /** Appends the data batches to the segment log (synchronously) and returns what to index. */
-  private appendToLog(entries: readonly Entry[]): Staged[] {
-    assert(this.log.endOffset === this.table.endOffset, `segment log ends at ${this.log.endOffset}, the Raft log at ${this.table.endOffset}`);
-    const staged: Staged[] = [];
-    for (const entry of entries) {
-      const start = this.log.endOffset;
-      if (entry.type === EntryType.ConfChange) {
-        assert(entry.data.byteLength <= INDEX_PAYLOAD_BYTES_MAX, 'conf change entry too large for the index');
-        staged.push({ record: { startOffset: start, term: entry.term, kind: EntryKind.ConfChange, payload: entry.data }, endOffset: start, entry });
-        continue;
-      }
-      if (entry.data.byteLength === 0) {
-        staged.push({ record: { startOffset: start, term: entry.term, kind: EntryKind.Noop, payload: EMPTY }, endOffset: start, entry });
-        continue;
-      }
-      if (entry.data.byteLength < BATCH_HEADER_BYTES) {
-        throw new StreamBusError('SB_ERR_INVALID_BATCH', `Raft entry ${entry.index} of ${this.log.dir} is ${entry.data.byteLength} bytes, not a record batch`);
-      }
-      const baseOffset = readBaseOffset(entry.data, 0);
-      if (baseOffset !== start) {
-        throw new StreamBusError(
-          'SB_ERR_RAFT_INCONSISTENT_OFFSET',
-          `Raft entry ${entry.index} (term ${entry.term}) of ${this.log.dir} holds a batch at offset ${baseOffset}, the log ends at ${start}`,
-        );
-      }
-      // The log stamps the epoch in place; entries are immutable, so a differing one is copied first.
-      let data = entry.data;
-      if (readPartitionLeaderEpoch(data, 0) !== entry.term) data = new Uint8Array(data);
-      const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const appended = this.log.append(buffer, { leaderEpoch: entry.term });
-      assert(appended.baseOffset === start, 'the log appended at another offset');
-      const cached = data === entry.data ? entry : { ...entry, data };
-      staged.push({ record: { startOffset: start, term: entry.term, kind: EntryKind.Data, payload: EMPTY }, endOffset: appended.lastOffset + 1, entry: cached });
-    }
-    return staged;
-  }
-
   /** Drops entries `index` and later from the index, then their batches from the segment log, durably. */
   private async truncate(index: number): Promise<void> {
-    this.generation++;
+    this.loader.invalidate();
     const offset = this.table.startOffset(index);
     await this.indexFile.truncate(indexRecordPosition(this.indexBase, index));
     await this.indexFile.sync(true);
@@ -423,7 +382,7 @@ export class PartitionRaftLog implements RaftLogStore {
     this.table.truncateFrom(index);
     this.cache.deleteFrom(index);
     // Again: a load that read the log while it was being cut must not cache what it read.
-    this.generation++;
+    this.loader.invalidate();
   }
 
   /** A leader's snapshot replaces the whole log: snapshot file, segment log reset, new index. */
@@ -434,7 +393,7 @@ export class PartitionRaftLog implements RaftLogStore {
     await writeSnapshotFile(this.dir, this.disk, this.crc32c, snapshot);
     this.snap = snapshot;
     this.durableSnapshotIndex = index;
-    this.generation++;
+    this.loader.invalidate();
     this.cache.clear();
     await this.log.reset(nextOffset);
     const old = this.indexFile;
@@ -442,7 +401,7 @@ export class PartitionRaftLog implements RaftLogStore {
     await old.close();
     this.indexBase = index + 1;
     this.table.reset(index, term, nextOffset);
-    this.generation++;
+    this.loader.invalidate();
   }
 
   /** Queues a rewrite of raft.index without its compacted prefix when that prefix is large. */
@@ -468,49 +427,6 @@ export class PartitionRaftLog implements RaftLogStore {
       await old.close();
       this.indexBase = first;
     }).catch(() => undefined);
-  }
-
-  /** Reads the batches from entry `index` on into the cache, then calls onLoaded. */
-  private startLoad(index: number): void {
-    if (this.loading.has(index) || this.closed) return;
-    this.loading.add(index);
-    const generation = this.generation;
-    this.load(index, generation).then(
-      (loaded) => {
-        this.loading.delete(index);
-        if (loaded) this.onLoaded();
-      },
-      (error: unknown) => {
-        this.loading.delete(index);
-        // Retention removed the range meanwhile: the next read answers LogCompactedError.
-        if (isStreamBusError(error, 'SB_ERR_OFFSET_OUT_OF_RANGE')) {
-          this.onLoaded();
-          return;
-        }
-        this.fail(error);
-        this.onLoaded();
-      },
-    );
-  }
-
-  private async load(lo: number, generation: number): Promise<boolean> {
-    const read = await this.log.read(this.table.startOffset(lo), this.loadBytes);
-    if (generation !== this.generation || this.closed) return false;
-    let index = lo;
-    for (const buffer of read.buffers) {
-      for (const { start, end } of splitBatches(buffer)) {
-        while (index <= this.table.last && this.table.kind(index) !== EntryKind.Data) index++;
-        if (index > this.table.last) return true;
-        const batch = buffer.subarray(start, end);
-        const term = this.table.term(index);
-        if (readBaseOffset(batch, 0) !== this.table.startOffset(index) || readPartitionLeaderEpoch(batch, 0) !== term) {
-          throw new StreamBusError('SB_ERR_CORRUPT', `${this.log.dir}: the batch at ${readBaseOffset(batch, 0)} does not match Raft entry ${index} (offset ${this.table.startOffset(index)}, term ${term})`);
-        }
-        if (this.cache.get(index) === undefined) this.cache.put({ term, index, type: EntryType.Normal, data: batch });
-        index++;
-      }
-    }
-    return true;
   }
 
   /** Runs `operation` after the ones queued before it, unless the store failed by then. */
