@@ -203,3 +203,39 @@ test('a failed fsync fails the write and the store for good; cached reads keep a
     p.remove();
   }
 });
+
+test('loads that overlap a truncation never leave entries of the replaced tail in the cache', async () => {
+  for (let round = 0; round < 20; round++) {
+    const p = await openPartition({ cacheBytes: 600 });
+    try {
+      const s = p.store;
+      const old: Entry[] = [];
+      for (let i = 1; i <= 12; i++) old.push(dataEntry(i, 1, i - 1, [`old${i}`.padEnd(120, '.')]));
+      await persistNow(s, write({ entries: old }));
+      // Reads of the segment log finish only when the gate opens (in odd rounds: after the cut).
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const read = p.log.read.bind(p.log);
+      p.log.read = async (...args: Parameters<typeof read>) => {
+        const result = await read(...args);
+        await gate;
+        return result;
+      };
+      // Start loads of the tail about to be replaced, then replace it at once.
+      for (const lo of [6, 8, 10]) assert.throws(() => s.entries(lo, 13, 1e9), LogNotLoadedError);
+      if (round % 2 === 0) open();
+      await new Promise((resolve) => setTimeout(resolve, round % 3));
+      const replacement = [dataEntry(6, 2, 5, ['new6']), dataEntry(7, 2, 6, ['new7']), dataEntry(8, 2, 7, ['new8'])];
+      await persistNow(s, write({ entries: replacement }));
+      open();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const tail = await readAll(s, 6, 9);
+      assert.deepEqual(tail.map((e) => [e.term, valuesOf(e)[0]]), [[2, 'new6'], [2, 'new7'], [2, 'new8']], `round ${round}`);
+      assert.equal(s.lastIndex(), 8);
+      assert.equal(s.failed, null);
+    } finally {
+      await p.close();
+      p.remove();
+    }
+  }
+});
