@@ -66,7 +66,8 @@ export class HardStateFile {
   /** Opens (creating when missing) and reads the last whole record; cuts a torn tail durably. */
   static async open(dir: string, disk: Disk, crc32c: Crc32c): Promise<{ file: HardStateFile; tornTail: string | null }> {
     const path = join(dir, HARD_STATE_FILE_NAME);
-    const bytes = (await disk.readFile(path)) ?? new Uint8Array(0);
+    const existing = await disk.readFile(path);
+    const bytes = existing ?? new Uint8Array(0);
     const scan = scanRecords(crc32c, bytes, path);
     let hardState = EMPTY_HARD_STATE;
     for (const record of scan.records) {
@@ -74,6 +75,8 @@ export class HardStateFile {
       hardState = record.hardState;
     }
     const file = await disk.openAppend(path, { direct: false, preallocateBytes: 0, size: scan.validBytes });
+    // A new file's name must be durable before a record fsynced into it counts as durable.
+    if (existing === undefined) await disk.syncDir(dir);
     if (scan.validBytes < bytes.byteLength) {
       await file.truncate(scan.validBytes);
       await file.sync(true);

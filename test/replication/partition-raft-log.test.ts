@@ -239,3 +239,21 @@ test('loads that overlap a truncation never leave entries of the replaced tail i
     }
   }
 });
+
+test('with syncEntries off (write caching) entries are written, not fsynced, and still read back after a reopen', async () => {
+  const disk = new FaultyDisk(partitionTestDisk);
+  const p = await openPartition({ syncEntries: false }, conf, tempDir('sb-partraft-'), disk);
+  try {
+    const syncs = disk.syncs;
+    await persistNow(p.store, write({ entries: [noop(1, 1), dataEntry(2, 1, 0, ['a']), dataEntry(3, 1, 1, ['b'])] }));
+    assert.equal(disk.syncs, syncs, 'no fsync for entries');
+    await persistNow(p.store, write({ hardState: { term: 1, vote: 1, commit: 3 } }));
+    assert.equal(disk.syncs, syncs + 1, 'term and vote are fsynced whatever syncEntries says');
+    const before = await dumpPartition(p.store);
+    await p.reopen();
+    assert.deepEqual(await dumpPartition(p.store), before);
+  } finally {
+    await p.close();
+    p.remove();
+  }
+});
