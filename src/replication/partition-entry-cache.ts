@@ -4,7 +4,7 @@
  * files. Filled by persist (what was just appended) and by asynchronous loads (older ranges a
  * lagging follower or the apply path asked for). Evicts in insertion order: the oldest appended
  * or loaded entries go first, so a range that was just loaded for a retry survives until that
- * retry unless the budget is smaller than one load.
+ * retry unless the budget is smaller than one load (the newest entry is always kept).
  */
 import type { Entry } from '../raft/index.ts';
 import { entryBytes } from '../raft/index.ts';
@@ -30,8 +30,10 @@ export class PartitionEntryCache {
     this.delete(entry.index);
     this.map.set(entry.index, entry);
     this.bytes += entryBytes(entry);
+    // The newest entry stays even alone over the budget: a load of one large batch must survive
+    // until the read that asked for it retries, or that read would never succeed.
     for (const [index, old] of this.map) {
-      if (this.bytes <= this.budgetBytes) break;
+      if (this.bytes <= this.budgetBytes || this.map.size === 1) break;
       this.map.delete(index);
       this.bytes -= entryBytes(old);
     }

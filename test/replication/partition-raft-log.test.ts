@@ -257,3 +257,19 @@ test('with syncEntries off (write caching) entries are written, not fsynced, and
     p.remove();
   }
 });
+
+test('a cache smaller than one batch still makes progress: the newest loaded entry is kept', async () => {
+  let loaded = 0;
+  const p = await openPartition({ cacheBytes: 10, onLoaded: () => loaded++ });
+  try {
+    const entries: Entry[] = [];
+    for (let i = 1; i <= 6; i++) entries.push(dataEntry(i, 1, i - 1, [`value${i}`]));
+    await persistNow(p.store, write({ entries }));
+    const all = await readAll(p.store, 1, 7);
+    assert.deepEqual(all.map((e) => valuesOf(e)[0]), ['value1', 'value2', 'value3', 'value4', 'value5', 'value6']);
+    assert.ok(loaded >= 5, 'every entry but the newest needed a load');
+  } finally {
+    await p.close();
+    p.remove();
+  }
+});
