@@ -100,8 +100,11 @@ class PartitionGroup {
     this.network = [];
   }
 
+  /** The leader of the highest term (an isolated old leader may still think it leads). */
   leader(): RaftDriver | undefined {
-    return [...this.drivers.values()].find((d) => d.raft.isLeader && !d.stopped);
+    let best: RaftDriver | undefined;
+    for (const d of this.drivers.values()) if (d.raft.isLeader && !d.stopped && (best === undefined || d.raft.term > best.raft.term)) best = d;
+    return best;
   }
 
   async until(done: () => boolean, what: string): Promise<void> {
@@ -223,6 +226,40 @@ test('a follower behind the leader\'s compacted log installs its snapshot: its s
     assert.ok(follower.logStartOffset > 0 && follower.logStartOffset <= snapshotOffset, 'the follower\'s log restarted at a snapshot');
     assert.deepEqual(await group.logBytes(isolated), await group.logBytes(group.leader()!.raft.id, follower.logStartOffset), 'the same batches from there on');
     assert.deepEqual(group.machines.get(isolated)!.values, group.machines.get(group.leader()!.raft.id)!.values, 'the snapshot carried the applied state');
+  } finally {
+    await group.stopAll();
+    root.remove();
+  }
+});
+
+test('an isolated leader\'s uncommitted batches at offsets a new leader reuses are truncated: no offset ever holds two batches', async () => {
+  const root = tempDir('sb-partgroup-split-');
+  const group = new PartitionGroup(root.path);
+  try {
+    for (const id of ids) await group.start(id);
+    await group.produce('a', 5);
+    const old = group.leader()!;
+    const oldId = old.raft.id;
+    group.drop = (m) => m.to === oldId || m.from === oldId;
+    // The isolated leader appends batches that can never commit, at offsets the others will reuse.
+    const oldStore = group.stores.get(oldId)!;
+    let offset = oldStore.endOffsetAt(oldStore.lastIndex());
+    const doomed = [0, 1, 2].map((i) => batch(offset++, old.raft.term, [`lost${i}`]));
+    const outcomes: string[] = [];
+    assert.equal(old.propose(doomed, (o) => outcomes.push(o.kind)).accepted, true);
+    await group.until(() => [...group.drivers.values()].some((d) => d.raft.id !== oldId && d.raft.isLeader), 'a new leader');
+    await group.until(() => group.logs.get(oldId)!.endOffset === offset, 'the isolated leader to store its batches');
+    await group.produce('c', 10);
+    group.drop = () => false;
+    const end = () => group.logs.get(group.leader()!.raft.id)!.endOffset;
+    await group.until(() => ids.every((id) => group.logs.get(id)!.endOffset === end() && group.machines.get(id)!.values.length === end()), 'the old leader to converge');
+    assert.equal(outcomes.length, 1);
+    assert.notEqual(outcomes[0], 'applied', 'the isolated leader\'s proposal is not reported applied');
+    const bytes = await group.logBytes(group.leader()!.raft.id);
+    for (const id of ids) {
+      assert.deepEqual(await group.logBytes(id), bytes, `node ${id}`);
+      assert.equal(group.machines.get(id)!.values.some((v) => v.startsWith('lost')), false, `node ${id} never applied a lost batch`);
+    }
   } finally {
     await group.stopAll();
     root.remove();
