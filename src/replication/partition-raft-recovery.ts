@@ -41,7 +41,7 @@ import { corruptError, decodeSnapshot, encodeSnapshot } from './raft-log-records
 import type { Crc32c } from './raft-log-records.ts';
 import { INDEX_FILE_NAME, INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, EntryKind, decodeIndexHeader, encodeIndexHeader, scanIndexRecords } from './partition-raft-index.ts';
 import type { IndexHeader, IndexRecord } from './partition-raft-index.ts';
-import { SNAPSHOT_FILE_NAME, decodePartitionSnapshotData, encodePartitionSnapshotData } from './partition-raft-files.ts';
+import { HARD_STATE_FILE_NAME, SNAPSHOT_FILE_NAME, decodePartitionSnapshotData, encodePartitionSnapshotData } from './partition-raft-files.ts';
 import { PartitionRaftTable } from './partition-raft-table.ts';
 
 /** What recovery found and repaired, for the startup log and tests. */
@@ -82,7 +82,9 @@ export async function recoverPartitionRaftLog(log: Log, dir: string, disk: Disk,
   const crc32c: Crc32c = disk.crc32c.bind(disk);
   await disk.mkdir(dir);
   for (const name of await disk.readdir(dir)) {
-    if (name === `${SNAPSHOT_FILE_NAME}.tmp` || name === `${INDEX_FILE_NAME}.tmp`) await disk.unlink(join(dir, name));
+    // Atomic replacements that never got renamed into place (the segment log's loader removes
+    // *.tmp in this folder too; the store does not rely on that).
+    if (name === `${SNAPSHOT_FILE_NAME}.tmp` || name === `${INDEX_FILE_NAME}.tmp` || name === `${HARD_STATE_FILE_NAME}.tmp`) await disk.unlink(join(dir, name));
   }
   const snapshotPath = join(dir, SNAPSHOT_FILE_NAME);
   const indexPath = join(dir, INDEX_FILE_NAME);
