@@ -58,6 +58,8 @@ async function main(): Promise<number> {
   const steps = integer(args, 'steps', cluster ? 6000 : 3000);
   const livenessTicks = integer(args, 'liveness-ticks', 3000);
   const verbose = args.get('verbose') === 'true';
+  // Percent of log reads that answer "not loaded" (LogNotLoadedError or a prefix), as a partition's Raft log may.
+  const notLoadedChance = integer(args, 'not-loaded-percent', 0) / 100;
   let start: number;
   let count: number;
   if (args.has('seed')) {
@@ -95,7 +97,7 @@ async function main(): Promise<number> {
       }
       continue;
     }
-    const result = runSimulation({ seed, steps, livenessTicks, trace });
+    const result = runSimulation({ seed, steps, livenessTicks, trace, notLoadedChance });
     events += result.events;
     if (count === 1) {
       console.log(`seed ${seed}: ${result.settings}`);
@@ -108,7 +110,8 @@ async function main(): Promise<number> {
       violations++;
       console.log(`VIOLATION ${result.violation}`);
       const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
-      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness} --verbose`);
+      const notLoaded = notLoadedChance === 0 ? '' : ` --not-loaded-percent ${notLoadedChance * 100}`;
+      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness}${notLoaded} --verbose`);
     }
   }
   const seconds = (performance.now() - began) / 1000;

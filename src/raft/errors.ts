@@ -26,3 +26,20 @@ export class LogUnavailableError extends StreamBusError {
     this.lastIndex = lastIndex;
   }
 }
+
+/**
+ * Thrown by a LogStorage read for entries it holds but cannot answer synchronously: they are on
+ * disk, not in memory (a storage that caches the recent log over asynchronous files). The storage
+ * has started loading them when it throws, and tells its owner when they are in memory (the owner
+ * then calls RawNode.storageLoaded()). The core treats it as "not now": a leader sends nothing to
+ * that follower this round, the apply path hands out nothing until the load is done, an election
+ * waits. It is never fatal and never leads to a snapshot.
+ */
+export class LogNotLoadedError extends StreamBusError {
+  readonly index: number;
+  constructor(index: number) {
+    super('SB_ERR_RAFT_LOG_NOT_LOADED', `raft log index ${index} is on disk and being loaded`);
+    this.name = 'LogNotLoadedError';
+    this.index = index;
+  }
+}

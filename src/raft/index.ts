@@ -24,5 +24,5 @@ export { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange,
 export type { ConfChange, ConfChangeType } from './conf-change.ts';
 export type { LogStorage } from './storage.ts';
 export { MemoryStorage } from './memory-storage.ts';
-export { LogCompactedError, LogUnavailableError } from './errors.ts';
+export { LogCompactedError, LogNotLoadedError, LogUnavailableError } from './errors.ts';
 export type { Random } from './random.ts';

@@ -1,4 +1,5 @@
 import { assert } from '../util/assert.ts';
+import { LogNotLoadedError } from './errors.ts';
 import { entryBytes, message } from './messages.ts';
 import type { Message, NodeId } from './messages.ts';
 import type { Progress } from './progress.ts';
@@ -130,7 +131,15 @@ function maybeSendAppend(r: Raft, to: NodeId, pr: Progress, sendIfEmpty: boolean
   if (pr.isPaused()) return false;
   const prevIndex = pr.next - 1;
   if (prevIndex < r.log.firstIndex() - 1) return sendSnapshot(r, to, pr);
-  const entries = r.log.entriesFrom(pr.next, r.cfg.maxMessageBytes);
+  let entries: ReturnType<typeof r.log.entriesFrom>;
+  try {
+    entries = r.log.entriesFrom(pr.next, r.cfg.maxMessageBytes);
+  } catch (e) {
+    // The entries are on disk and being loaded: send nothing now. The next heartbeat response (or
+    // the owner's storageLoaded()) schedules another flush; a snapshot would be wrong and costly.
+    if (e instanceof LogNotLoadedError) return false;
+    throw e;
+  }
   if (entries === null) return sendSnapshot(r, to, pr);
   if (entries.length === 0 && !sendIfEmpty) return false;
   const prevTerm = r.log.term(prevIndex);

@@ -1,5 +1,5 @@
 import { assert } from '../util/assert.ts';
-import { LogCompactedError, LogUnavailableError } from './errors.ts';
+import { LogCompactedError, LogNotLoadedError, LogUnavailableError } from './errors.ts';
 import { entryBytes } from './messages.ts';
 import type { Entry, Snapshot } from './messages.ts';
 import type { LogStorage } from './storage.ts';
@@ -26,6 +26,12 @@ export class RaftLog {
   readonly maxApplyBytes: number;
   /** Size of the last slice() result, or -1 if it was not counted (see slice). */
   lastSliceBytes = 0;
+  /**
+   * Set when the next committed entries were not in storage's memory (LogNotLoadedError): nothing
+   * is handed out to apply until the owner reports the load done (RawNode.storageLoaded) or the
+   * next tick, so the driver does not spin on empty Readies meanwhile.
+   */
+  applyWaitsForLoad = false;
 
   constructor(storage: LogStorage, maxApplyBytes: number) {
     this.storage = storage;
@@ -154,7 +160,9 @@ export class RaftLog {
   }
 
   /**
-   * Entries in [lo, hi) up to `maxBytes` (at least one), or null when lo is compacted. Sets
+   * Entries in [lo, hi) up to `maxBytes` (at least one), or null when lo is compacted. Storage may
+   * answer a shorter prefix (see LogStorage.entries) or throw LogNotLoadedError, which propagates:
+   * each caller decides what "not now" means for it. Sets
    * `lastSliceBytes` to their size as counted by entryBytes when it was known without an extra
    * pass, else to -1.
    */
@@ -200,15 +208,25 @@ export class RaftLog {
 
   /** Whether committed entries are waiting to be handed to the application. */
   hasNextCommittedEntries(): boolean {
-    if (this.unstable.snapshot !== null) return false;
+    if (this.unstable.snapshot !== null || this.applyWaitsForLoad) return false;
     return this.applying < this.committed;
   }
 
-  /** The next committed entries to apply (bounded by maxApplyBytes), without marking them. */
+  /**
+   * The next committed entries to apply (bounded by maxApplyBytes), without marking them. None
+   * while storage is loading them (applyWaitsForLoad).
+   */
   nextCommittedEntries(): readonly Entry[] {
     if (!this.hasNextCommittedEntries()) return NO_ENTRIES;
     const lo = Math.max(this.applying + 1, this.firstIndex());
-    const entries = this.slice(lo, this.committed + 1, this.maxApplyBytes);
+    let entries: readonly Entry[] | null;
+    try {
+      entries = this.slice(lo, this.committed + 1, this.maxApplyBytes);
+    } catch (e) {
+      if (!(e instanceof LogNotLoadedError)) throw e;
+      this.applyWaitsForLoad = true;
+      return NO_ENTRIES;
+    }
     assert(entries !== null, 'committed entries to apply were compacted before being applied');
     return entries;
   }

@@ -87,7 +87,9 @@ export class RaftNode {
 
   /**
    * Entries [lo, hi) of this node's log (durable or not yet), at most `maxBytes` (at least one
-   * entry), or null when lo is compacted. hi must not pass lastIndex + 1.
+   * entry), or null when lo is compacted. hi must not pass lastIndex + 1. A caching storage may
+   * answer a shorter prefix, or throw LogNotLoadedError when entry lo is on disk only (see
+   * storage.ts): ask again after it reported the load.
    */
   entries(lo: number, hi: number, maxBytes = Number.MAX_SAFE_INTEGER): readonly Entry[] | null {
     return this.raft.log.slice(lo, hi, maxBytes);
@@ -95,7 +97,19 @@ export class RaftNode {
 
   /** Advances logical time by one tick: election timeouts, heartbeats, check-quorum. */
   tick(): void {
+    // Committed entries that were being loaded are asked for again at least once per tick, even if
+    // the owner never calls storageLoaded().
+    this.raft.log.applyWaitsForLoad = false;
     this.raft.tick();
+  }
+
+  /**
+   * Storage finished loading entries it had answered with LogNotLoadedError: hand out committed
+   * entries again, and on a leader send the appends that waited for them at the next Ready.
+   */
+  storageLoaded(): void {
+    this.raft.log.applyWaitsForLoad = false;
+    if (this.raft.role === 'leader') this.raft.pendingFlush = true;
   }
 
   /** Feeds a message received from a peer. Messages from any term, duplicated or reordered, are fine. */

@@ -2,6 +2,7 @@ import { assert } from '../util/assert.ts';
 import { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange } from './conf-change.ts';
 import type { ConfChange } from './conf-change.ts';
 import { resolveConfig } from './config.ts';
+import { LogNotLoadedError } from './errors.ts';
 import type { RaftConfig, ResolvedRaftConfig } from './config.ts';
 import { stepCandidate, stepFollower } from './follower.ts';
 import { bcastHeartbeat, flushAppends, maybeCommit, sendTimeoutNow, stepLeader } from './leader.ts';
@@ -82,10 +83,13 @@ export class Raft {
     const applied = this.cfg.applied ?? snapshotIndex;
     assert(applied >= snapshotIndex && applied <= this.log.committed, `applied ${applied} lies outside [snapshot ${snapshotIndex}, commit ${this.log.committed}]`);
     // Membership is the snapshot's, plus the conf changes the application already applied.
-    if (applied > snapshotIndex) {
-      const applying = this.log.slice(snapshotIndex + 1, applied + 1, Number.MAX_SAFE_INTEGER);
-      assert(applying !== null, 'applied entries are compacted');
+    // Storage may answer in pieces (a caching one); LogNotLoadedError propagates: the owner loads
+    // [snapshot + 1, applied] before building a node with `applied` above the snapshot.
+    for (let lo = snapshotIndex + 1; lo <= applied; ) {
+      const applying = this.log.slice(lo, applied + 1, Number.MAX_SAFE_INTEGER);
+      assert(applying !== null && applying.length > 0, 'applied entries are compacted');
       for (const entry of applying) if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
+      lo += applying.length;
     }
     this.log.appliedTo(applied);
     this.becomeFollower(this.term, NO_NODE);
@@ -205,10 +209,20 @@ export class Raft {
 
   private hasUnappliedConfChanges(): boolean {
     if (this.log.applying >= this.log.committed) return false;
-    const lo = Math.max(this.log.applying + 1, this.log.firstIndex());
-    const entries = this.log.slice(lo, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
-    if (entries === null) return false;
-    for (const entry of entries) if (entry.type === EntryType.ConfChange) return true;
+    for (let lo = Math.max(this.log.applying + 1, this.log.firstIndex()); lo <= this.log.committed; ) {
+      let entries: readonly Entry[] | null;
+      try {
+        entries = this.log.slice(lo, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+      } catch (e) {
+        // Not in memory yet: assume the worst and do not campaign now. Applying loads these
+        // entries, and the next election timeout asks again.
+        if (e instanceof LogNotLoadedError) return true;
+        throw e;
+      }
+      if (entries === null) return false;
+      for (const entry of entries) if (entry.type === EntryType.ConfChange) return true;
+      lo += entries.length;
+    }
     return false;
   }
 

@@ -18,9 +18,13 @@ import type { ConfState, Entry, HardState, Snapshot } from './messages.ts';
  * snapshot's term) so the core can check the entry before the first retained one.
  *
  * Errors. Reads below that range throw LogCompactedError; reads above it throw
- * LogUnavailableError. Any other exception is an I/O failure the core does not handle: it
- * propagates out of tick/step/ready and the driver must stop the group (the log directory is
- * offline; see docs/errors.md).
+ * LogUnavailableError. `entries()` (never `term()`, `firstIndex()`, `lastIndex()` or `snapshot()`)
+ * may also throw LogNotLoadedError for entries inside the range that are on disk but not in
+ * memory: the storage has then started loading them and tells its owner when they are in memory,
+ * and the owner calls RawNode.storageLoaded() so the core retries. The core treats it as "not
+ * now", never as a reason to send a snapshot. Any other exception is an I/O failure the core does
+ * not handle: it propagates out of tick/step/ready and the driver must stop the group (the log
+ * directory is offline; see docs/errors.md).
  *
  * Immutability. An entry object, once returned, is never mutated by storage or core. Storage may
  * return the same objects again (no copies needed). Entries at an index may be replaced only
@@ -39,7 +43,9 @@ export interface LogStorage {
    * Entries with indexes in the half-open range [lo, hi), in order, at most `maxBytes` in total as
    * counted by `entryBytes`, but always at least one entry when lo < hi, even if that one alone is
    * larger. Throws LogCompactedError when lo < firstIndex() and LogUnavailableError when
-   * hi > lastIndex() + 1. The caller must not mutate the returned array.
+   * hi > lastIndex() + 1. A caching storage may return fewer entries than the byte limit allows (a
+   * prefix of the range, still at least one) when the next one is not in memory, and throws
+   * LogNotLoadedError when entry `lo` itself is not. The caller must not mutate the returned array.
    */
   entries(lo: number, hi: number, maxBytes: number): readonly Entry[];
 

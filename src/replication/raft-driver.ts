@@ -129,6 +129,14 @@ export class RaftDriver {
   }
 
   /** A message from a peer. Any term, duplicated or reordered, is fine. */
+  /**
+   * The store finished loading entries it had answered with LogNotLoadedError (a partition's Raft
+   * log calls its onLoaded callback): retry the appends and the applying that waited for them.
+   */
+  storageLoaded(): void {
+    this.input(() => this.node.storageLoaded());
+  }
+
   step(message: Message): void {
     this.input(() => this.node.step(message));
   }

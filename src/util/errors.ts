@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   SB_ERR_CLOSED: 'the resource is closed',
   SB_ERR_RAFT_LOG_COMPACTED: 'a Raft log read asked for an index that was compacted into a snapshot',
   SB_ERR_RAFT_LOG_UNAVAILABLE: 'a Raft log read asked for an index past the last stored entry',
+  SB_ERR_RAFT_LOG_NOT_LOADED: 'a Raft log read asked for entries that are on disk but not in memory; loading has started',
+  SB_ERR_RAFT_INCONSISTENT_OFFSET: 'a partition Raft entry does not start at the partition log\'s end offset (two batches would share an offset)',
   SB_ERR_RAFT_PROPOSAL_REFUSED: 'a Raft group refused a proposal at once (not the leader, a transfer running, too much uncommitted); nothing was appended',
   SB_ERR_RAFT_PROPOSAL_LOST: 'a Raft group accepted a proposal but did not apply it (overwritten, leadership lost, or the group stopped)',
   SB_ERR_KAFKA: 'a broker answered a client request with a Kafka error code (carries the code and its name)',

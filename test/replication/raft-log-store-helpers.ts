@@ -10,6 +10,7 @@ import type { RaftLogStore, RaftLogWrite } from '../../src/replication/raft-log-
 import { PortableDisk } from '../../src/io/real/portable-disk.ts';
 import { tempDir } from '../storage/helpers.ts';
 import { HandDisk } from './raft-group.ts';
+import { PayloadAsBatchStore, openPartition } from './partition-raft-log-helpers.ts';
 
 export const conf: ConfState = { voters: [1, 2, 3], learners: [] };
 
@@ -76,6 +77,19 @@ export const storeFactories: StoreFactory[] = [
         close: async () => {
           await store.close();
           dir.remove();
+        },
+      };
+    },
+  },
+  {
+    name: 'PartitionRaftLog',
+    create: async (initial) => {
+      const partition = await openPartition({}, initial);
+      return {
+        store: new PayloadAsBatchStore(partition.store),
+        close: async () => {
+          await partition.close();
+          partition.remove();
         },
       };
     },

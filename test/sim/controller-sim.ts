@@ -169,6 +169,7 @@ class ControllerSimulation {
       controllerChecker: this.checker,
       log: (line) => this.log(line),
       lyingFsync: false,
+      notLoadedChance: 0,
       send: (from, to, messages) => this.sendRaft(from, to, messages),
       sendChannel: (from, to, message) => this.sendChannel(from, to, message),
       newStateMachine: (id) => {

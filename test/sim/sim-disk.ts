@@ -1,5 +1,5 @@
 import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../../src/raft/index.ts';
-import { MemoryStorage } from '../../src/raft/index.ts';
+import { LogNotLoadedError, MemoryStorage } from '../../src/raft/index.ts';
 import type { TimerHandle } from '../../src/io/clock.ts';
 import type { RaftLogStore, RaftLogWrite } from '../../src/replication/raft-log-store.ts';
 import type { ManualClock } from '../helpers/manual-clock.ts';
@@ -12,6 +12,12 @@ export interface DiskEnv {
   readonly log: (line: string) => void;
   /** A deliberate bug: fsync reports success at once and the data becomes durable only later. */
   readonly lyingFsync: boolean;
+  /**
+   * Chance (0 to 1) that an entries() read answers as a caching store whose entries are on disk:
+   * LogNotLoadedError, or a shorter prefix, with the "loaded" report (onLoaded) a few ms later, as
+   * a partition's Raft log does. 0 leaves every read (and every seed's random draws) unchanged.
+   */
+  readonly notLoadedChance: number;
 }
 
 interface Write {
@@ -39,6 +45,12 @@ export class SimDisk implements RaftLogStore {
   /** With lyingFsync: the writes reported durable that are not, oldest first, and what was durable before them. */
   private unsynced: Write[] = [];
   private durable: MemoryStorage | null = null;
+  /** Its own stream, so that enabling notLoadedChance does not reshuffle the disk's latencies. */
+  private readonly loadRandom: Prng | null;
+  /** Set by the node: the driver to tell that loads finished. */
+  onLoaded: () => void = () => undefined;
+  /** Off while the checkers read through the core: they must see the whole log. */
+  loadFaults = true;
 
   constructor(
     private readonly id: NodeId,
@@ -47,6 +59,7 @@ export class SimDisk implements RaftLogStore {
     private readonly env: DiskEnv,
   ) {
     this.storage = new MemoryStorage(conf);
+    this.loadRandom = env.notLoadedChance > 0 ? random.fork() : null;
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
@@ -54,7 +67,12 @@ export class SimDisk implements RaftLogStore {
   }
 
   entries(lo: number, hi: number, maxBytes: number): readonly Entry[] {
-    return this.storage.entries(lo, hi, maxBytes);
+    const entries = this.storage.entries(lo, hi, maxBytes);
+    const random = this.loadRandom;
+    if (random === null || !this.loadFaults || !random.chance(this.env.notLoadedChance)) return entries;
+    this.env.clock.setTimer(random.between(0, 30), () => this.onLoaded());
+    if (entries.length > 1 && random.chance(0.5)) return entries.slice(0, random.between(1, entries.length - 1));
+    throw new LogNotLoadedError(lo);
   }
 
   term(index: number): number {

@@ -89,6 +89,7 @@ export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
       onFailure: (error) => env.checker.fail('no crash', `node ${id} stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
     });
     this.driver = driver;
+    this.disk.onLoaded = () => this.driver?.storageLoaded();
     const ticker = new RaftTicker(env.clock, TICK_MS);
     ticker.add(driver);
     this.ticker = ticker;

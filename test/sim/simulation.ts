@@ -37,6 +37,11 @@ export interface SimOptions {
   readonly bugs?: SimBugs;
   /** Raft settings forced on every node, instead of those drawn from the seed. */
   readonly overrides?: Partial<RaftSettings>;
+  /**
+   * Chance that a log read answers "not loaded" (LogNotLoadedError or a shorter prefix), as a
+   * partition's Raft log with a small cache does. Default 0.
+   */
+  readonly notLoadedChance?: number;
   /** Receives one line per event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
 }
@@ -121,6 +126,7 @@ class Simulation {
       checker: this.checker,
       log: (line: string) => this.log(line),
       lyingFsync: this.bugs.lyingFsync === true,
+      notLoadedChance: options.notLoadedChance ?? 0,
       send: (from: NodeId, to: NodeId, messages: readonly Message[]) => this.send(from, to, messages),
     };
     const snapshots = { everyEntries: this.compactEvery, keepEntries: this.compactKeep };
@@ -147,7 +153,9 @@ class Simulation {
         break;
       }
       this.events++;
+      for (const node of this.nodes) node.disk.loadFaults = false;
       this.checker.observe(this.nodes);
+      for (const node of this.nodes) node.disk.loadFaults = true;
       for (const node of this.nodes) if (node.raft?.isLeader) this.leaderTerms.add(node.raft.term);
       if (this.checker.violation !== null) break;
       if (this.phase === 'faults' && this.events >= this.steps) this.startLiveness();
