@@ -191,9 +191,10 @@ export class ClusterNode {
       log.warn({ error: result.error, message: result.message }, 'registration with the controller failed; retrying');
       await this.sleep(REGISTER_RETRY_MS);
     }
-    // Leadership answers depend on which brokers this one reaches: give the connections to the other
-    // registered brokers a moment, so the first Metadata answers do not call live leaders unavailable.
-    const others = this.metadata.state.brokers().filter((b) => b.id !== config.server.brokerId).map((b) => b.id);
+    // Leadership answers and replica placement depend on which brokers this one reaches: give the
+    // connections to the other brokers of cluster.nodes a moment, so the first Metadata answers do not
+    // call live leaders unavailable and the first topics are not placed on the brokers reached first.
+    const others = config.cluster.nodes.filter((n) => n.id !== config.server.brokerId).map((n) => n.id);
     const until = clock.now() + Math.max(PEER_WAIT_MS, config.raft.electionTimeout);
     while (others.some((id) => !this.up.has(id)) && clock.now() < until) await this.sleep(50);
     const unreachable = others.filter((id) => !this.up.has(id));

@@ -98,6 +98,7 @@ export class TopicService {
     configs: Record<string, string>,
     validateOnly = false,
     manualAssignments: number[][] | null = null,
+    timeoutMs?: number,
   ): Promise<TopicResult> {
     const pending = this.creating.get(name);
     if (pending && !validateOnly) return pending.then((r) => (r.error ? r : { error: 'TOPIC_ALREADY_EXISTS', message: `Topic '${name}' already exists.` }));
@@ -116,7 +117,7 @@ export class TopicService {
     };
     if (validateOnly) return Promise.resolve(this.metadata.state.validate(cmd));
     const run = (async (): Promise<TopicResult> => {
-      const result = await this.metadata.submit(cmd);
+      const result = await this.metadata.submit(cmd, timeoutMs);
       if (result.error) return result;
       const topic = this.metadata.state.topic(name);
       if (topic === undefined) return notVisible(name);

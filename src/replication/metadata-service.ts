@@ -10,8 +10,12 @@ import type { ClusterState, MetadataCommand, MetadataResult } from '../metadata/
 export interface MetadataService {
   /** The applied state. Read it anew each time: a replicated service may replace the object. */
   readonly state: ClusterState;
-  /** Applies one command; commands apply in one order everywhere, each seeing the previous one's effect. */
-  submit(cmd: MetadataCommand): Promise<MetadataResult>;
+  /**
+   * Applies one command; commands apply in one order everywhere, each seeing the previous one's effect.
+   * `timeoutMs` bounds the wait for a replicated controller (a Kafka request's timeout_ms); past it the
+   * answer is REQUEST_TIMED_OUT.
+   */
+  submit(cmd: MetadataCommand, timeoutMs?: number): Promise<MetadataResult>;
   /** Called after every applied command that succeeded, in order. */
   onChange(listener: (cmd: MetadataCommand) => void): void;
   /** A producer id never handed out before, cluster-wide. */

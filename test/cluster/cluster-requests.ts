@@ -22,10 +22,10 @@ export function metadataFrom(port: number, topics: string[] | null = null) {
   );
 }
 
-/** CreateTopics v7 through one broker; its error code and message. */
-export function createTopicThrough(port: number, name: string, partitions = 1, replicationFactor = 1) {
+/** CreateTopics v7 through one broker, with the request's timeout_ms; its error code and message. */
+export function createTopicThrough(port: number, name: string, partitions = 1, replicationFactor = 1, timeoutMs = 10_000) {
   return withConn(port, async (conn) => {
-    const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false }, 20_000);
+    const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: [] }], timeoutMs, validateOnly: false }, timeoutMs + 10_000);
     return { errorCode: res.topics[0]!.errorCode, message: res.topics[0]!.errorMessage };
   });
 }

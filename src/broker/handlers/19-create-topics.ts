@@ -3,7 +3,9 @@
  * mean the broker defaults, in every version (kafkajs sends -1 even at v3). Manual replica assignments
  * replace both (which must then be -1, as Kafka requires), name partitions 0..n-1, and are checked like
  * computed ones (INVALID_REPLICA_ASSIGNMENT). validate_only checks without creating.
- * The topic is usable the moment this answers (its logs exist), so clients need not poll.
+ * On a lone broker the topic is usable the moment this answers (its logs exist). In a cluster it is
+ * decided by the controller within the request's timeout_ms (else REQUEST_TIMED_OUT) and its
+ * partitions open on their brokers right after, as in Kafka (LEADER_NOT_AVAILABLE meanwhile).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { effectiveTopicConfigs } from '../../metadata/topic-configs.ts';
@@ -26,7 +28,7 @@ export const createTopics: Handler<19> = async (ctx, request) => {
     }
     const configs: Record<string, string> = {};
     for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
-    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly, manual.assignments);
+    const result = await ctx.topics.create(t.name, t.numPartitions, t.replicationFactor, configs, request.validateOnly, manual.assignments, request.timeoutMs);
     if (result.error) {
       topics.push({ name: t.name, errorCode: metadataErrorCode(result.error), errorMessage: result.message ?? null });
       continue;

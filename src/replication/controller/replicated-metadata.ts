@@ -131,8 +131,9 @@ export class ReplicatedMetadata implements MetadataService {
     this.wakeWaiters();
   }
 
-  async submit(cmd: MetadataCommand): Promise<MetadataResult> {
-    const deadline = this.options.clock.now() + this.options.submitTimeoutMs;
+  async submit(cmd: MetadataCommand, timeoutMs?: number): Promise<MetadataResult> {
+    const limit = timeoutMs === undefined || timeoutMs <= 0 ? this.options.submitTimeoutMs : Math.min(timeoutMs, this.options.submitTimeoutMs);
+    const deadline = this.options.clock.now() + limit;
     let why = 'no controller leader is known';
     while (!this.stopped) {
       const leader = this.driver.raft.leader;
@@ -147,7 +148,7 @@ export class ReplicatedMetadata implements MetadataService {
       if (left <= 0) break;
       await this.changeOrDelay(Math.min(left, RETRY_MS));
     }
-    return { error: 'REQUEST_TIMED_OUT', message: `The controller did not decide in ${this.options.submitTimeoutMs} ms: ${why}.` };
+    return { error: 'REQUEST_TIMED_OUT', message: `The controller did not decide in ${limit} ms: ${why}.` };
   }
 
   /** Stops answering and asking; pending submits end with REQUEST_TIMED_OUT or NOT_CONTROLLER. */

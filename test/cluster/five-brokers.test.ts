@@ -1,0 +1,51 @@
+// Goal: the guide's large topology, five brokers, forms one cluster, and its controller keeps deciding
+// with two brokers down (three of five are a quorum), then refuses to decide with three down rather
+// than split.
+// Method: five real processes on 127.0.0.1 (test/helpers/broker-cluster.ts), raw requests to one broker.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
+import { createTopicThrough, metadataFrom } from './cluster-requests.ts';
+import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
+
+let cluster: BrokerCluster;
+
+before(async () => {
+  cluster = await startCluster(5);
+});
+
+after(async () => {
+  await cluster?.stop();
+});
+
+test('five brokers: one cluster; two down, metadata still decided; three down, refused as retriable', async () => {
+  const md = await metadataFrom(cluster.member(1).kafkaPort);
+  assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2, 3, 4, 5]);
+  const spread = await createTopicThrough(cluster.member(5).kafkaPort, 'five-way', 10, 3);
+  assert.equal(spread.errorCode, 0, spread.message ?? '');
+  // Three distinct replicas per partition (how evenly they spread is the placement unit tests' job:
+  // here it depends on which brokers had registered when the offsets topic was created).
+  const topic = (await metadataFrom(cluster.member(2).kafkaPort, ['five-way'])).topics[0]!;
+  for (const p of topic.partitions) assert.equal(new Set(p.replicaNodes).size, 3);
+
+  // Stop two brokers, the controller's leader among them.
+  const leader = md.controllerId;
+  const other = [1, 2, 3, 4, 5].find((id) => id !== leader && id !== 1)!;
+  await Promise.all([cluster.member(leader).process!.kill(), cluster.member(other).process!.kill()]);
+  const survivor = [1, 2, 3, 4, 5].find((id) => id !== leader && id !== other)!;
+  let created = await createTopicThrough(cluster.member(survivor).kafkaPort, 'with-three');
+  for (let i = 0; i < 30 && created.errorCode !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    created = await createTopicThrough(cluster.member(survivor).kafkaPort, 'with-three');
+  }
+  assert.equal(created.errorCode, 0, created.message ?? '');
+
+  // A third one down: two of five cannot decide anything, and say so with a retriable error.
+  const third = [1, 2, 3, 4, 5].find((id) => id !== leader && id !== other && id !== survivor)!;
+  await cluster.member(third).process!.kill();
+  const asked = Date.now();
+  const refused = await createTopicThrough(cluster.member(survivor).kafkaPort, 'with-two', 1, 1, 1_500);
+  // Answered within the request's timeout_ms (plus scheduling slack), not the broker's own limit.
+  assert.ok(Date.now() - asked < 8_000, `answered after ${Date.now() - asked} ms`);
+  assert.ok([KafkaErrorCode.REQUEST_TIMED_OUT, KafkaErrorCode.NOT_CONTROLLER].includes(refused.errorCode as never), `got ${refused.errorCode}: ${refused.message}`);
+});
