@@ -29,3 +29,22 @@ export function createTopicThrough(port: number, name: string, partitions = 1, r
     return { errorCode: res.topics[0]!.errorCode, message: res.topics[0]!.errorMessage };
   });
 }
+
+type MetadataAnswer = Awaited<ReturnType<typeof metadataFrom>>;
+
+/**
+ * Asks one broker for metadata until `done` holds (every 100 ms, at most `ms`), as clients retry
+ * while partitions open or leaders move; fails naming `what` and the last answer's partition errors.
+ */
+export async function metadataUntil(port: number, topics: string[] | null, done: (md: MetadataAnswer) => boolean, what: string, ms = 10_000): Promise<MetadataAnswer> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const md = await metadataFrom(port, topics);
+    if (done(md)) return md;
+    if (Date.now() > deadline) {
+      const errors = md.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId])]);
+      throw new Error(`timed out after ${ms} ms waiting for ${what}: ${JSON.stringify(errors)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

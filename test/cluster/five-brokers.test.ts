@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom } from './cluster-requests.ts';
+import { createTopicThrough, metadataUntil } from './cluster-requests.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
 let cluster: BrokerCluster;
@@ -19,13 +19,13 @@ after(async () => {
 });
 
 test('five brokers: one cluster; two down, metadata still decided; three down, refused as retriable', async () => {
-  const md = await metadataFrom(cluster.member(1).kafkaPort);
+  const md = await metadataUntil(cluster.member(1).kafkaPort, null, (m) => m.brokers.length === 5, 'five brokers listed');
   assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2, 3, 4, 5]);
   const spread = await createTopicThrough(cluster.member(5).kafkaPort, 'five-way', 10, 3);
   assert.equal(spread.errorCode, 0, spread.message ?? '');
   // Three distinct replicas per partition (how evenly they spread is the placement unit tests' job:
   // here it depends on which brokers had registered when the offsets topic was created).
-  const topic = (await metadataFrom(cluster.member(2).kafkaPort, ['five-way'])).topics[0]!;
+  const topic = (await metadataUntil(cluster.member(2).kafkaPort, ['five-way'], (md) => md.topics[0]!.partitions.length === 10, 'broker 2 knows the topic')).topics[0]!;
   for (const p of topic.partitions) assert.equal(new Set(p.replicaNodes).size, 3);
 
   // Stop two brokers, the controller's leader among them.
