@@ -19,6 +19,11 @@ export interface Service {
    * holds back (long-polling fetches, parked JoinGroup and SyncGroup), so the drain ends promptly.
    */
   quiesce?(): void;
+  /**
+   * A stop arrived while this service was still starting (a broker of a cluster waiting for a
+   * quorum): give up, so start() rejects soon with SB_ERR_CLOSED after releasing what it holds.
+   */
+  abortStart?(): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +51,7 @@ export class BrokerApp {
   private readonly http: HttpServer;
   private readonly listener: KafkaListener;
   private started: Service[] = [];
+  private starting: Service | null = null;
 
   constructor(private readonly parts: BrokerParts) {
     const { config, log, metrics } = parts;
@@ -96,7 +102,12 @@ export class BrokerApp {
     for (const service of this.parts.services) {
       this.startingStep = `starting ${service.name}`;
       const t0 = performance.now();
-      await service.start();
+      this.starting = service;
+      try {
+        await service.start();
+      } finally {
+        this.starting = null;
+      }
       this.started.push(service);
       log.info({ service: service.name, ms: Math.round(performance.now() - t0) }, 'service started');
     }
@@ -110,10 +121,16 @@ export class BrokerApp {
     return { kafka, http };
   }
 
+  /** True once a stop began (a start that fails after it was aborted, not broken). */
+  get stopRequested(): boolean {
+    return this.phase === 'stopping' || this.phase === 'stopped';
+  }
+
   /** Graceful stop. Safe to call more than once; later calls wait for the first. */
   async stop(): Promise<void> {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'stopping';
+    this.starting?.abortStart?.();
     const { log } = this.parts;
     this.parts.metrics.brokerUp.set(0);
     this.parts.metrics.raftLeader.set(0);

@@ -145,7 +145,13 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         'partition data is not replicated in this release: each partition is stored on its preferred replica only, and is unavailable while that broker is down; cluster metadata is replicated (docs/replication.md)',
       );
       clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC });
-      await clusterNode.join();
+      try {
+        await clusterNode.join();
+      } catch (err) {
+        // Not started, so stop() will not be called for it: release the transport and the controller log here.
+        await clusterNode.stop().catch(() => undefined);
+        throw err;
+      }
       const node = clusterNode;
       late.metadata = node.metadata;
       late.cluster = node.view;
@@ -171,6 +177,9 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       hosting = await node.hostPartitions((topic) => late.topics.logSettings(topic));
     },
     quiesce() {},
+    abortStart() {
+      clusterNode?.abort();
+    },
     async stop() {
       await clusterNode?.stop();
     },

@@ -232,6 +232,12 @@ export class ClusterNode {
     return hosting;
   }
 
+  /** A stop arrived while joining: join() gives up with SB_ERR_CLOSED at its next wait. */
+  abort(): void {
+    this.stopping = true;
+    this.metadata.stop();
+  }
+
   /** Stops waiting, leaves the groups and closes the transport and the controller log. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -47,6 +47,15 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   try {
     await app.start();
   } catch (err) {
+    if (app.stopRequested) {
+      // Stopped by a signal while starting (waiting for a cluster quorum, say): a normal stop.
+      log.info({ reason: (err as Error).message }, 'stopped before the start completed');
+      const code = await stopped;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await closeLog();
+      return code;
+    }
     log.fatal({ err }, 'broker failed to start');
     await app.stop().catch(() => undefined);
     await closeLog();
