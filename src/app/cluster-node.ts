@@ -23,6 +23,7 @@ import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
 import { MultiRaft } from '../replication/multi-raft.ts';
 import { RaftTicker } from '../replication/raft-ticker.ts';
 import { raftTiming } from '../replication/raft-timing.ts';
+import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
 import { PartitionHosting } from '../replication/partition-hosting.ts';
 import { ControllerStateMachine } from '../replication/controller/controller-state-machine.ts';
@@ -57,6 +58,7 @@ export class ClusterNode {
   private stopping = false;
   private hosting: PartitionHosting | null = null;
   private readonly up = new Set<number>();
+  private snapshotTimer: PeriodicTimer | null = null;
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -158,6 +160,8 @@ export class ClusterNode {
     });
     await transport.start();
     ticker.start();
+    // The time-based snapshot trigger; the entry-count one is the snapshot policy above.
+    node.snapshotTimer = every(clock, config.raft.snapshotInterval, () => driver.requestSnapshot());
     return node;
   }
 
@@ -241,6 +245,7 @@ export class ClusterNode {
   /** Stops waiting, leaves the groups and closes the transport and the controller log. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.snapshotTimer?.cancel();
     this.metadata.stop();
     this.ticker.stop();
     this.multiRaft.stop();

@@ -18,12 +18,10 @@ import {
  * Features that are configured but not built yet. Their keys are accepted, typed and validated, and
  * the broker lists the ones a user set as "not active yet". Flip a feature to true when it ships.
  */
-export type Feature = 'cluster' | 'raft' | 'raftSnapshotTimer' | 'grpc' | 'tls' | 'authentication' | 'multiTenancy' | 'tracing' | 'compaction';
+export type Feature = 'cluster' | 'raft' | 'grpc' | 'tls' | 'authentication' | 'multiTenancy' | 'tracing' | 'compaction';
 export const FEATURES: Readonly<Record<Feature, boolean>> = {
   cluster: true,
   raft: true,
-  // Snapshots are taken by entry count (raft.snapshotThreshold); the time-based trigger is not built yet.
-  raftSnapshotTimer: false,
   grpc: true,
   tls: false,
   authentication: false,
@@ -112,7 +110,7 @@ export const SCHEMA: Schema = {
   'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
   'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Longest time a follower goes without hearing from a leader before it stands for election (each waits a random time between half of it and all of it). Greater than `raft.heartbeatTimeout`.' },
-  'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raftSnapshotTimer', description: 'Longest time between snapshots.' },
+  'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raft', description: 'Longest time between snapshots.' },
   'raft.snapshotThreshold': { type: integer(1), default: 100000, feature: 'raft', description: 'Log entries applied since the last snapshot that trigger a new one.' },
 
   'security.tls.enabled': { type: boolean(), default: false, feature: 'tls', description: 'Serve TLS on the Kafka, broker-to-broker and HTTP ports.' },

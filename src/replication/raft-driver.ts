@@ -94,6 +94,8 @@ export class RaftDriver {
   private durable: Ready | null = null;
   private driving = false;
   private stoppedFlag = false;
+  /** A snapshot was asked for (raft.snapshotInterval) whatever the entry count. */
+  private snapshotRequested = false;
   private durableTerm: number;
   private appliedIndex: number;
 
@@ -169,6 +171,22 @@ export class RaftDriver {
     let result: TransferResult = { accepted: false, reason: 'not-leader' };
     this.input(() => (result = this.node.transferLeader(target)));
     return result;
+  }
+
+  /**
+   * Snapshots the state machine at the next opportunity if anything was applied since the latest
+   * snapshot, even short of the policy's entry count (the time-based trigger, raft.snapshotInterval).
+   * Now when the group is idle, else once the Ready in flight is done. No-op without a policy.
+   */
+  requestSnapshot(): void {
+    if (this.stoppedFlag || this.snapshots === undefined) return;
+    this.snapshotRequested = true;
+    if (this.driving || this.writing !== null || this.durable !== null) return;
+    try {
+      this.maybeSnapshot();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** The transport could not reach `peer`: the leader stops pipelining to it. */
@@ -295,9 +313,11 @@ export class RaftDriver {
   private maybeSnapshot(): void {
     const policy = this.snapshots;
     if (policy === undefined) return;
-    if (this.appliedIndex - this.store.snapshot().metadata.index < policy.everyEntries) return;
+    const since = this.appliedIndex - this.store.snapshot().metadata.index;
+    if (since < policy.everyEntries && !(this.snapshotRequested && since > 0)) return;
     const meta = this.node.appliedSnapshotMetadata();
     if (meta === null) return;
+    this.snapshotRequested = false;
     assert(meta.index === this.appliedIndex, `state machine applied ${this.appliedIndex}, the core ${meta.index}`);
     this.store.createSnapshot(meta.index, meta.confState, this.stateMachine.snapshot());
     this.store.compact(Math.max(this.store.firstIndex(), meta.index - policy.keepEntries + 1));

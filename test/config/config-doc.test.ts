@@ -18,6 +18,5 @@ test('the table has one row per key with its variable, flag and activity', () =>
   const port = rows.find((r) => r.startsWith('| `server.port` |'))!;
   assert.match(port, /\| integer 1\.\.65535 \| `9092` \| `STREAMBUS_SERVER_PORT` \| `--port` \| yes \|/);
   assert.match(rows.find((r) => r.startsWith('| `raft.enabled` |'))!, /\| yes \|/);
-  assert.match(rows.find((r) => r.startsWith('| `raft.snapshotInterval` |'))!, /\| not yet \(raftSnapshotTimer\) \|/);
   assert.match(rows.find((r) => r.startsWith('| `storage.raftDir` |'))!, /`<storage\.dataDir>\/raft`/);
 });

@@ -14,7 +14,7 @@ test('only inactive keys the user set are listed', () => {
 
 test('keys belong to the features that are not built yet, and follow their FEATURES switch', () => {
   const expected: [string, string][] = [
-    ['cluster.', 'cluster'], ['raft.snapshotInterval', 'raftSnapshotTimer'], ['raft.', 'raft'], ['security.tls.', 'tls'], ['security.authentication.', 'authentication'],
+    ['cluster.', 'cluster'], ['raft.', 'raft'], ['security.tls.', 'tls'], ['security.authentication.', 'authentication'],
     ['multiTenancy.', 'multiTenancy'], ['observability.tracing.', 'tracing'], ['server.grpcPort', 'grpc'], ['storage.compactionInterval', 'compaction'],
   ];
   for (const k of KEYS) {

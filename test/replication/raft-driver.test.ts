@@ -143,6 +143,28 @@ test('snapshots follow the policy, and a restart restores the state machine from
   assert.deepEqual(g.machine(1).applied, before, 'and the committed entries after it applied again');
 });
 
+test('requestSnapshot snapshots what was applied short of the entry count, once, and never an unchanged state', () => {
+  const g = new RaftGroup([1], { snapshots: { everyEntries: 1000, keepEntries: 0 } });
+  g.elect(1);
+  for (const s of ['a', 'b']) g.driver(1).propose([text(s)], () => {});
+  const disk = g.disk(1);
+  assert.equal(disk.snapshot().metadata.index, 0, 'the entry count is far from reached');
+  g.driver(1).requestSnapshot();
+  assert.equal(disk.snapshot().metadata.index, 3, 'no-op plus a and b');
+  assert.equal(disk.firstIndex(), 4, 'keepEntries 0: the log starts after the snapshot');
+  const snapshot = disk.snapshot();
+  g.driver(1).requestSnapshot();
+  assert.equal(disk.snapshot(), snapshot, 'nothing applied since: no new snapshot');
+  // Asked while a write is in flight: taken once that Ready is done.
+  disk.autoSync = false;
+  g.driver(1).propose([text('c')], () => {});
+  assert.equal(disk.writing, true);
+  g.driver(1).requestSnapshot();
+  assert.equal(disk.snapshot(), snapshot);
+  disk.sync();
+  assert.equal(disk.snapshot().metadata.index, 4);
+});
+
 test('at most READIES_PER_CALL_MAX Readies per input; the rest continues at the next one', () => {
   const g = new RaftGroup([1], { settings: { maxApplyBytes: 1 } });
   g.elect(1);
