@@ -47,6 +47,7 @@ import { join } from 'node:path';
 import type { AppendFile, Disk } from '../io/disk.ts';
 import type { ConfState, Entry, HardState, MemoryStorage, Snapshot } from '../raft/index.ts';
 import { assert } from '../util/assert.ts';
+import { FailStopQueue } from './fail-stop-queue.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { LOG_FILE_NAME, snapshotFileName } from './raft-log-files.ts';
 import type { RaftLogStore, RaftLogWrite } from './raft-log-store.ts';
@@ -72,8 +73,7 @@ export class FileRaftLogStore implements RaftLogStore {
   private readonly crc32c: Crc32c;
   private readonly logPath: string;
   private readonly rewriteDeadBytesMin: number;
-  private queue: Promise<void> = Promise.resolve();
-  private failure: StreamBusError | null = null;
+  private readonly ops = new FailStopQueue((error) => new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `Raft log in ${this.dir} is offline after an I/O error: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   private closed = false;
   private persisting = false;
   private rewriteQueued = false;
@@ -134,7 +134,7 @@ export class FileRaftLogStore implements RaftLogStore {
 
   /** The failure that took the store offline, or null. */
   get failed(): StreamBusError | null {
-    return this.failure;
+    return this.ops.failure;
   }
 
   /** Bytes of raft.log now, and how many of them the current state needs. */
@@ -143,8 +143,8 @@ export class FileRaftLogStore implements RaftLogStore {
   }
 
   persist(write: RaftLogWrite, done: (error: Error | null) => void): void {
-    if (this.failure !== null) {
-      done(this.failure);
+    if (this.ops.failure !== null) {
+      done(this.ops.failure);
       return;
     }
     this.checkOpen();
@@ -155,7 +155,7 @@ export class FileRaftLogStore implements RaftLogStore {
     if (snapshot !== null) buffers.push(encodeLogBase(this.crc32c, snapshot.metadata.index, snapshot.metadata.term));
     for (const entry of write.entries) buffers.push(...encodeEntry(this.crc32c, entry));
     if (write.hardState !== null) buffers.push(encodeHardState(this.crc32c, write.hardState));
-    const operation = this.enqueue(async () => {
+    const operation = this.ops.enqueue(async () => {
       if (snapshot !== null) await this.writeSnapshotFile(snapshot);
       if (buffers.length > 0) await this.logFile.append(buffers);
       if (buffers.length > 0 && (write.mustSync || snapshot !== null)) await this.logFile.sync();
@@ -177,10 +177,10 @@ export class FileRaftLogStore implements RaftLogStore {
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): void {
     this.checkUsable();
     const snapshot = this.memory.createSnapshot(index, confState, data);
-    this.enqueue(async () => {
+    this.ops.enqueue(async () => {
       await this.writeSnapshotFile(snapshot);
       this.maybeRewrite();
-    }).catch(() => undefined); // the failure is kept in this.failure and reported to the next caller
+    }).catch(() => undefined); // the failure is kept in this.ops.failure and reported to the next caller
   }
 
   compact(index: number): void {
@@ -193,7 +193,7 @@ export class FileRaftLogStore implements RaftLogStore {
     // On disk once the snapshot covering it is durable: its file write is queued before this one.
     // Not fsynced: losing it only brings the compacted entries back.
     const start = encodeLogBase(this.crc32c, index - 1, this.memory.term(index - 1), RecordKind.LogStart);
-    this.enqueue(async () => {
+    this.ops.enqueue(async () => {
       await this.logFile.append([start]);
       this.maybeRewrite();
     }).catch(() => undefined);
@@ -201,45 +201,25 @@ export class FileRaftLogStore implements RaftLogStore {
 
   /** Resolves once every file operation queued so far has finished; rejects when the store failed. */
   async settled(): Promise<void> {
-    await this.queue;
-    if (this.failure !== null) throw this.failure;
+    await this.ops.idle();
+    if (this.ops.failure !== null) throw this.ops.failure;
   }
 
   /** Waits for the writes in flight, then closes raft.log. Later writes throw SB_ERR_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue;
+    await this.ops.idle();
     await this.logFile.close();
   }
 
-  /** Runs `operation` after the ones queued before it, unless the store failed by then. */
-  private enqueue(operation: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(async () => {
-      if (this.failure !== null) throw this.failure;
-      try {
-        await operation();
-      } catch (error) {
-        this.fail(error);
-        throw this.failure;
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private fail(error: unknown): void {
-    if (this.failure !== null) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `Raft log in ${this.dir} is offline after an I/O error: ${reason}`, { cause: error });
-  }
 
   private checkOpen(): void {
     if (this.closed) throw new StreamBusError('SB_ERR_CLOSED', `Raft log in ${this.dir} is closed`);
   }
 
   private checkUsable(): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.ops.failure !== null) throw this.ops.failure;
     this.checkOpen();
   }
 
@@ -288,12 +268,12 @@ export class FileRaftLogStore implements RaftLogStore {
 
   /** Queues a rewrite of raft.log when it holds mostly dead bytes. */
   private maybeRewrite(): void {
-    if (this.rewriteQueued || this.failure !== null || this.closed) return;
+    if (this.rewriteQueued || this.ops.failure !== null || this.closed) return;
     const live = this.liveBytes();
     const dead = this.logFile.size - live;
     if (dead <= live || dead <= this.rewriteDeadBytesMin) return;
     this.rewriteQueued = true;
-    this.enqueue(() => this.rewrite()).catch(() => undefined);
+    this.ops.enqueue(() => this.rewrite()).catch(() => undefined);
   }
 
   private async rewrite(): Promise<void> {

@@ -53,6 +53,7 @@ import { EntryType, LogCompactedError, LogNotLoadedError, LogUnavailableError, e
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.ts';
 import type { Log } from '../storage/log.ts';
 import { assert } from '../util/assert.ts';
+import { FailStopQueue } from './fail-stop-queue.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { PartitionEntryCache } from './partition-entry-cache.ts';
 import { PartitionEntryLoader } from './partition-entry-loader.ts';
@@ -96,8 +97,7 @@ export class PartitionRaftLog implements RaftLogStore {
   private readonly loader: PartitionEntryLoader;
   private readonly syncEntries: boolean;
   private readonly indexRewriteRecordsMin: number;
-  private queue: Promise<void> = Promise.resolve();
-  private failure: StreamBusError | null = null;
+  private readonly ops = new FailStopQueue((error) => error instanceof StreamBusError && error.code === 'SB_ERR_RAFT_INCONSISTENT_OFFSET' ? error : new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `partition Raft log in ${this.dir} is offline after an error: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   private closed = false;
   private persisting = false;
   private rewriteQueued = false;
@@ -121,7 +121,7 @@ export class PartitionRaftLog implements RaftLogStore {
     this.cache = new PartitionEntryCache(options.cacheBytes ?? DEFAULT_PARTITION_RAFT_CACHE_BYTES);
     const loadBytes = options.loadBytes ?? Math.max(1, Math.min(LOAD_BYTES_MAX, Math.floor(this.cache.budgetBytes / 4)));
     const onLoaded = options.onLoaded ?? (() => undefined);
-    this.loader = new PartitionEntryLoader(log, table, this.cache, loadBytes, { onLoaded, onFailure: (error) => this.fail(error) });
+    this.loader = new PartitionEntryLoader(log, table, this.cache, loadBytes, { onLoaded, onFailure: (error) => this.ops.fail(error) });
     this.syncEntries = options.syncEntries ?? true;
     this.indexRewriteRecordsMin = options.indexRewriteRecordsMin ?? 65536;
     this.durableSnapshotIndex = snap.metadata.index;
@@ -187,7 +187,7 @@ export class PartitionRaftLog implements RaftLogStore {
           if (index === lo) throw new LogCompactedError(lo, this.table.first);
           break;
         }
-        if (this.failure !== null && index === lo) throw this.failure;
+        if (this.ops.failure !== null && index === lo) throw this.ops.failure;
         this.loader.start(index);
         if (index === lo) throw new LogNotLoadedError(lo);
         break;
@@ -223,7 +223,7 @@ export class PartitionRaftLog implements RaftLogStore {
 
   /** The failure that took the store offline, or null. */
   get failed(): StreamBusError | null {
-    return this.failure;
+    return this.ops.failure;
   }
 
   /** Raft index of raft.index's first record (at most firstIndex(); below it until a rewrite). */
@@ -234,14 +234,14 @@ export class PartitionRaftLog implements RaftLogStore {
   // ---- writer side ----
 
   persist(write: RaftLogWrite, done: (error: Error | null) => void): void {
-    if (this.failure !== null) {
-      done(this.failure);
+    if (this.ops.failure !== null) {
+      done(this.ops.failure);
       return;
     }
     this.checkOpen();
     assert(!this.persisting, 'a second persist while one is in flight');
     this.persisting = true;
-    this.enqueue(() => this.write(write)).then(
+    this.ops.enqueue(() => this.write(write)).then(
       () => {
         this.persisting = false;
         done(null);
@@ -261,13 +261,13 @@ export class PartitionRaftLog implements RaftLogStore {
     const envelope = encodePartitionSnapshotData(this.table.endOffsetAt(index), data);
     const snapshot: Snapshot = { metadata: { index, term: this.table.term(index), confState }, data: envelope };
     this.snap = snapshot;
-    this.enqueue(async () => {
+    this.ops.enqueue(async () => {
       // A leader's snapshot installed meanwhile replaced this one: it must not be written over it.
       if (this.snap !== snapshot) return;
       await writeSnapshotFile(this.dir, this.disk, this.crc32c, snapshot);
       this.durableSnapshotIndex = Math.max(this.durableSnapshotIndex, index);
       this.maybeRewriteIndex();
-    }).catch(() => undefined); // kept in this.failure, reported to the next caller
+    }).catch(() => undefined); // kept in this.ops.failure, reported to the next caller
   }
 
   compact(index: number): void {
@@ -293,15 +293,15 @@ export class PartitionRaftLog implements RaftLogStore {
   runExclusively<T>(work: () => Promise<T>): Promise<T> {
     this.checkUsable();
     let result: T | undefined;
-    return this.enqueue(async () => {
+    return this.ops.enqueue(async () => {
       result = await work();
     }).then(() => result as T);
   }
 
   /** Resolves once every write queued so far has finished; rejects when the store failed. */
   async settled(): Promise<void> {
-    await this.queue;
-    if (this.failure !== null) throw this.failure;
+    await this.ops.idle();
+    if (this.ops.failure !== null) throw this.ops.failure;
   }
 
   /** Waits for the writes in flight, then closes the store's files (not the segment log). */
@@ -309,7 +309,7 @@ export class PartitionRaftLog implements RaftLogStore {
     if (this.closed) return;
     this.closed = true;
     this.loader.stop();
-    await this.queue;
+    await this.ops.idle();
     await this.indexFile.close();
     await this.hardStateFile.close();
   }
@@ -406,11 +406,11 @@ export class PartitionRaftLog implements RaftLogStore {
 
   /** Queues a rewrite of raft.index without its compacted prefix when that prefix is large. */
   private maybeRewriteIndex(): void {
-    if (this.rewriteQueued || this.failure !== null || this.closed) return;
+    if (this.rewriteQueued || this.ops.failure !== null || this.closed) return;
     const dead = this.table.first - this.indexBase;
     if (dead <= this.table.size || dead <= this.indexRewriteRecordsMin) return;
     this.rewriteQueued = true;
-    this.enqueue(async () => {
+    this.ops.enqueue(async () => {
       this.rewriteQueued = false;
       const first = this.table.first;
       // Only a prefix a durable snapshot covers may disappear from the files.
@@ -429,37 +429,13 @@ export class PartitionRaftLog implements RaftLogStore {
     }).catch(() => undefined);
   }
 
-  /** Runs `operation` after the ones queued before it, unless the store failed by then. */
-  private enqueue(operation: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(async () => {
-      if (this.failure !== null) throw this.failure;
-      try {
-        await operation();
-      } catch (error) {
-        this.fail(error);
-        throw this.failure;
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private fail(error: unknown): void {
-    if (this.failure !== null) return;
-    if (error instanceof StreamBusError && error.code === 'SB_ERR_RAFT_INCONSISTENT_OFFSET') {
-      this.failure = error;
-      return;
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `partition Raft log in ${this.dir} is offline after an error: ${reason}`, { cause: error });
-  }
 
   private checkOpen(): void {
     if (this.closed) throw new StreamBusError('SB_ERR_CLOSED', `partition Raft log in ${this.dir} is closed`);
   }
 
   private checkUsable(): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.ops.failure !== null) throw this.ops.failure;
     this.checkOpen();
   }
 }
