@@ -53,8 +53,8 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
     help: 'Brokers registered with the controller',
     registers: [registry],
     collect() {
-      const view = source.view();
-      if (view !== undefined) this.set(view.brokers().length);
+      const metadata = source.metadata();
+      if (metadata !== undefined) this.set(metadata.state.brokers().length);
     },
   });
 }

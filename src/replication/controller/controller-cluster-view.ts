@@ -34,8 +34,15 @@ export class ControllerClusterView implements ClusterView {
     this.brokerId = options.brokerId;
   }
 
+  /**
+   * The registered brokers this broker reaches (itself included): as Kafka leaves fenced brokers out
+   * of Metadata, clients are not sent to a broker that is down. Replica lists still name it.
+   */
   brokers(): BrokerEndpoint[] {
-    return this.options.metadata.state.brokers().map(({ id, host, port, rack }) => ({ id, host, port, rack }));
+    return this.options.metadata.state
+      .brokers()
+      .filter((b) => this.alive(b.id))
+      .map(({ id, host, port, rack }) => ({ id, host, port, rack }));
   }
 
   controllerId(): number {
