@@ -32,6 +32,7 @@ import { ControllerChecker, describeControllerEntry } from './controller-checker
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
 import { injectNetworkFault } from './network-faults.ts';
+import { randomRaftSettings } from './random-settings.ts';
 import { TICK_MS } from './sim-node.ts';
 
 /** Deliberate bugs (controller-bugs.ts), to show that the checkers catch them. */
@@ -145,19 +146,7 @@ class ControllerSimulation {
     this.clientRandom = this.random.fork();
     this.network = new SimNetwork(this.random.fork());
     this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
-    const maxMessageBytes = this.random.pick([512, 2048, 8192, 65536]);
-    this.settings = {
-      electionTicks: 10,
-      heartbeatTicks: this.random.pick([1, 1, 2, 3]),
-      preVote: this.random.chance(0.75),
-      checkQuorum: this.random.chance(0.75),
-      maxMessageBytes,
-      maxInflightMessages: this.random.pick([1, 2, 4, 16, 64]),
-      maxInflightBytes: maxMessageBytes * this.random.pick([1, 4, 64]),
-      maxApplyBytes: this.random.pick([1024, 1024 * 1024]),
-      maxUncommittedBytes: this.random.pick([16 * 1024, 1024 * 1024]),
-      snapshotTimeoutTicks: this.random.pick([30, 200]),
-    };
+    this.settings = randomRaftSettings(this.random);
     this.compactEvery = this.random.pick([8, 40, 150, 1_000_000]);
     this.compactKeep = this.random.pick([0, 3, 20]);
     this.submitTimeoutMs = this.random.pick(SUBMIT_TIMEOUTS_MS);

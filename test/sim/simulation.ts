@@ -6,6 +6,7 @@ import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
 import { injectNetworkFault } from './network-faults.ts';
+import { randomRaftSettings } from './random-settings.ts';
 import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
 
 /**
@@ -103,18 +104,8 @@ class Simulation {
     const count = this.random.chance(0.5) ? 3 : 5;
     this.ids = Array.from({ length: count }, (_, i) => i + 1);
     this.minVoters = count === 3 ? 2 : 3;
-    const maxMessageBytes = this.random.pick([512, 2048, 8192, 65536]);
     this.settings = {
-      electionTicks: 10,
-      heartbeatTicks: this.random.pick([1, 1, 2, 3]),
-      preVote: this.random.chance(0.75),
-      checkQuorum: this.random.chance(0.75),
-      maxMessageBytes,
-      maxInflightMessages: this.random.pick([1, 2, 4, 16, 64]),
-      maxInflightBytes: maxMessageBytes * this.random.pick([1, 4, 64]),
-      maxApplyBytes: this.random.pick([1024, 1024 * 1024]),
-      maxUncommittedBytes: this.random.pick([16 * 1024, 1024 * 1024]),
-      snapshotTimeoutTicks: this.random.pick([30, 200]),
+      ...randomRaftSettings(this.random),
       promotionMaxLagEntries: this.random.pick([0, 5, 50]),
       ...options.overrides,
     };
