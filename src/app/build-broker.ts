@@ -140,10 +140,6 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const cluster: Service = {
     name: 'cluster',
     async start() {
-      log.error(
-        { voters: config.cluster.nodes.map((n) => n.id) },
-        'partition data is not replicated in this release: each partition is stored on its preferred replica only, and is unavailable while that broker is down; cluster metadata is replicated (docs/replication.md)',
-      );
       clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC });
       try {
         await clusterNode.join();
@@ -235,7 +231,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     config,
     log,
     metrics,
-    services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock)],
+    services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock, (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0))],
     soloController: !inCluster,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {

@@ -2,10 +2,11 @@
  * Consumer groups on a broker of a cluster. `__consumer_offsets` gets Kafka's defaults (50 partitions,
  * min(3, cluster.nodes) replicas); it is created once that many brokers registered, by whichever broker
  * gets there first (the controller refuses the others' attempts as TOPIC_ALREADY_EXISTS). For every
- * offsets partition this broker leads, a group coordinator loads from it and joins the router; groups of
- * the other partitions are answered NOT_COORDINATOR, and FindCoordinator sends clients to the leader of
- * their partition. Checked after each metadata change and once a second, because partitions open a
- * little after their creation applies.
+ * offsets partition this broker leads (its replica ready for writes), a group coordinator loads from it
+ * and joins the router; groups of the other partitions are answered NOT_COORDINATOR, and FindCoordinator
+ * sends clients to the leader of their partition. When leadership moves, the coordinator is dropped here
+ * and loaded on the new leader. Checked after each metadata change, each leadership change of an
+ * offsets partition, and once a second.
  */
 import type { Clock } from '../io/clock.ts';
 import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
@@ -39,6 +40,8 @@ export class ClusterGroups {
   private checking = false;
   private timer: PeriodicTimer | null = null;
   private stopped = false;
+  /** The leader epoch each loaded coordinator was loaded at. */
+  private readonly loadedEpochs = new Map<number, number>();
 
   constructor(private readonly options: ClusterGroupsOptions) {
     this.router = new GroupRouter(() => options.node.metadata.state.topic(options.offsetsTopic)?.partitions ?? 0, options.standby());
@@ -46,6 +49,9 @@ export class ClusterGroups {
 
   start(): void {
     this.options.node.metadata.onChange(() => this.check());
+    this.options.node.onPartitionLeadership((replica) => {
+      if (replica.partition.topic === this.options.offsetsTopic) this.check();
+    });
     this.timer = every(this.options.clock, CHECK_MS, () => this.check());
     this.check();
   }
@@ -79,13 +85,17 @@ export class ClusterGroups {
     }
     const loads: Promise<void>[] = [];
     for (let index = 0; index < topic.partitions; index++) {
-      const leads = node.view.leaderOf(topic, index) === node.view.brokerId;
-      if (!leads) {
-        if (this.router.has(index)) this.router.remove(index);
-        continue;
-      }
+      // The coordinator lives with the partition's ready leader; it moves when leadership does.
       const partition = partitions.get(offsetsTopic, index);
-      if (partition === undefined || this.router.has(index)) continue;
+      const loadedAt = this.loadedEpochs.get(index);
+      if (partition === undefined || !partition.writable || (loadedAt !== undefined && loadedAt !== partition.leaderEpoch)) {
+        // Another leader may have written groups in between: a coordinator is loaded per leadership.
+        if (this.router.has(index)) this.router.remove(index);
+        this.loadedEpochs.delete(index);
+        if (partition === undefined || !partition.writable) continue;
+      }
+      if (this.router.has(index)) continue;
+      this.loadedEpochs.set(index, partition.leaderEpoch);
       const coordinator = this.options.coordinatorOn(partition);
       // In the router while loading, so its groups answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
       this.router.add(index, coordinator);
@@ -95,6 +105,7 @@ export class ClusterGroups {
           (err: unknown) => {
             log.error({ err, partition: index }, 'consumer groups could not be loaded; retrying');
             this.router.remove(index);
+            this.loadedEpochs.delete(index);
           },
         ),
       );

@@ -30,6 +30,10 @@ import { ControllerStateMachine } from '../replication/controller/controller-sta
 import { ReplicatedMetadata } from '../replication/controller/replicated-metadata.ts';
 import { ControllerClusterView } from '../replication/controller/controller-cluster-view.ts';
 import { StreamBusError } from '../util/errors.ts';
+import { LeadershipTable } from '../replication/leadership-table.ts';
+import { LeadershipGossip } from '../replication/leadership-gossip.ts';
+import { PartitionReplicas } from '../replication/partition-replicas.ts';
+import type { PartitionReplica, ReplicaLeadership } from '../replication/partition-replica.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 
 /** The controller's Raft group id (partition groups get theirs from the controller). */
@@ -43,6 +47,10 @@ const REGISTER_RETRY_MS = 500;
 const PEER_WAIT_MS = 2_000;
 /** Controller log entries kept below a snapshot, so a follower a little behind catches up from the log. */
 const CONTROLLER_KEEP_ENTRIES = 1_000;
+/** Between two samples of the in-sync replicas of the partitions led here (and their report to the other brokers). */
+const ISR_SAMPLE_MS = 500;
+/** At most one hand-over per group to its preferred replica in this long. */
+const PREFERRED_TRANSFER_GAP_MS = 5_000;
 
 export interface ClusterNodeOptions {
   readonly config: BrokerConfig;
@@ -59,6 +67,10 @@ export class ClusterNode {
   private hosting: PartitionHosting | null = null;
   private readonly up = new Set<number>();
   private snapshotTimer: PeriodicTimer | null = null;
+  private isrTimer: PeriodicTimer | null = null;
+  /** When leadership of a group was last handed to its preferred replica from here. */
+  private readonly transfers = new Map<number, number>();
+  private readonly leadershipListeners: ((replica: PartitionReplica) => void)[] = [];
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -69,7 +81,13 @@ export class ClusterNode {
     private readonly ticker: RaftTicker,
     private readonly store: FileRaftLogStore,
     readonly incarnationId: string,
+    readonly leaders: LeadershipTable,
   ) {}
+
+  /** The partition replicas hosted here (set once open() built them). */
+  replicas!: PartitionReplicas;
+  /** Tells the other brokers which partitions this one leads (set once open() built it). */
+  private gossip!: LeadershipGossip;
 
   /** Builds every part and starts the network; call join() next. */
   static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -136,6 +154,7 @@ export class ClusterNode {
       submitTimeoutMs: SUBMIT_TIMEOUT_MS,
       log,
     });
+    const leaders = new LeadershipTable();
     const node: ClusterNode = new ClusterNode(
       options,
       metadata,
@@ -143,6 +162,7 @@ export class ClusterNode {
         brokerId: self,
         metadata,
         partitions: options.partitions,
+        leaders,
         controllerId: () => metadata.leaderId,
         isAlive: (id): boolean => node.up.has(id),
         offsetsTopic: options.offsetsTopic,
@@ -152,7 +172,22 @@ export class ClusterNode {
       ticker,
       store,
       identity.incarnationId,
+      leaders,
     );
+    node.replicas = new PartitionReplicas({
+      brokerId: self,
+      metadata,
+      multiRaft,
+      disk,
+      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      channelMaxBytes: transport.maxMessageBytes,
+      now: () => clock.now(),
+      onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),
+      log,
+    });
+    options.partitions.replicateWith(node.replicas);
+    const others = config.cluster.nodes.map((n) => n.id).filter((id) => id !== self);
+    node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), peers: () => others, log });
     transport.onPeerState((peer, state) => {
       if (state === 'up') node.up.add(peer);
       else node.up.delete(peer);
@@ -162,7 +197,57 @@ export class ClusterNode {
     ticker.start();
     // The time-based snapshot trigger; the entry-count one is the snapshot policy above.
     node.snapshotTimer = every(clock, config.raft.snapshotInterval, () => driver.requestSnapshot());
+    node.isrTimer = every(clock, ISR_SAMPLE_MS, () => node.sampleLeadership());
     return node;
+  }
+
+  /** Called after any partition replica here saw its group's leadership change. */
+  onPartitionLeadership(listener: (replica: PartitionReplica) => void): void {
+    this.leadershipListeners.push(listener);
+  }
+
+  private partitionLeadership(replica: PartitionReplica, { groupId, leader, term }: ReplicaLeadership): void {
+    const self = this.options.config.server.brokerId;
+    const known = this.leaders.get(groupId);
+    if (leader === self) {
+      this.leaders.observe(groupId, leader, term, this.replicas.inSyncReplicas(replica));
+    } else if (known === undefined || known.term < term || (known.term === term && known.leader === -1)) {
+      // A follower knows the leader but not its in-sync replicas: the leader's own report brings them.
+      this.leaders.observe(groupId, leader, term, []);
+    }
+    if (leader !== self) this.leaders.stepDown(groupId, self, term);
+    this.gossip.changed();
+    for (const listener of this.leadershipListeners) listener(replica);
+  }
+
+  /** Refreshes the in-sync replicas of the partitions led here and repeats them to the other brokers. */
+  private sampleLeadership(): void {
+    const self = this.options.config.server.brokerId;
+    const now = this.options.clock.now();
+    for (const replica of this.replicas.replicas()) {
+      if (!replica.leading) continue;
+      const isr = this.replicas.inSyncReplicas(replica);
+      this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr);
+      // Leadership goes back to the preferred replica once it is in sync (Kafka's automatic
+      // preferred-leader election), so leaders stay spread as placement spread them.
+      const preferred = this.metadata.state.topic(replica.partition.topic)?.assignments[replica.partition.index]?.[0];
+      if (preferred === undefined || preferred === self || !isr.includes(preferred) || !this.up.has(preferred)) continue;
+      if (now - (this.transfers.get(replica.groupId) ?? -Infinity) < PREFERRED_TRANSFER_GAP_MS) continue;
+      this.transfers.set(replica.groupId, now);
+      replica.driver.transferLeader(preferred);
+    }
+    this.gossip.tick();
+  }
+
+  /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */
+  private *ledPartitions(): Iterable<{ groupId: number; term: number; isr: readonly number[] }> {
+    const self = this.options.config.server.brokerId;
+    for (const replica of this.replicas.replicas()) {
+      if (!replica.leading) continue;
+      const entry = this.leaders.get(replica.groupId);
+      const term = replica.driver.raft.term;
+      yield { groupId: replica.groupId, term, isr: entry !== undefined && entry.leader === self && entry.term === term ? entry.isr : [self] };
+    }
   }
 
   /** Waits for the controller and registers this broker; resolves once registered. */
@@ -218,7 +303,7 @@ export class ClusterNode {
     const hosting = new PartitionHosting({
       metadata: this.metadata,
       partitions: this.options.partitions,
-      hosts: (topic, index) => topic.assignments[index]?.[0] === this.options.config.server.brokerId,
+      hosts: (topic, index) => topic.assignments[index]?.includes(this.options.config.server.brokerId) === true,
       settings,
       log: this.options.log,
     });
@@ -246,6 +331,8 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.stopping = true;
     this.snapshotTimer?.cancel();
+    this.isrTimer?.cancel();
+    this.gossip.stop();
     this.metadata.stop();
     this.ticker.stop();
     this.multiRaft.stop();

@@ -8,6 +8,7 @@ import type { Clock } from '../io/clock.ts';
 import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
+import type { Partition } from '../replication/partition.ts';
 import type { Log } from '../storage/log.ts';
 import { compactLog } from '../storage/compaction.ts';
 import type { Service } from './broker-app.ts';
@@ -16,7 +17,18 @@ export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
 /** Idle producers are forgotten after a day (Kafka's producer.id.expiration.ms). */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
-export function logMaintenance(partitions: PartitionManager, compactionIntervalMs: number, log: Logger, clock: Clock): Service {
+/**
+ * `retainReplicated` runs retention on a partition replicated by Raft (the Raft log must follow the
+ * segment log's start; partition-replicas.ts). Compaction skips replicated partitions in this release:
+ * a compacted batch would no longer be the entry its followers must receive (docs/replication.md).
+ */
+export function logMaintenance(
+  partitions: PartitionManager,
+  compactionIntervalMs: number,
+  log: Logger,
+  clock: Clock,
+  retainReplicated: (partition: Partition, nowMs: number) => Promise<number> = () => Promise.resolve(0),
+): Service {
   const now = () => clock.now();
   const timers: PeriodicTimer[] = [];
   let running: Promise<void> = Promise.resolve();
@@ -28,7 +40,8 @@ export function logMaintenance(partitions: PartitionManager, compactionIntervalM
     for (const p of partitions.all()) {
       p.producers.expire(now(), PRODUCER_ID_EXPIRATION_MS);
       const before = p.logStartOffset;
-      const deleted = await p.maintain(() => p.log.applyRetention(now())).catch((err: unknown) => {
+      const run = p.replicated ? retainReplicated(p, now()) : p.maintain(() => p.log.applyRetention(now()));
+      const deleted = await run.catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'retention failed');
         return 0;
       });
@@ -37,6 +50,7 @@ export function logMaintenance(partitions: PartitionManager, compactionIntervalM
   };
   const compaction = async () => {
     for (const p of partitions.all()) {
+      if (p.replicated) continue;
       const result = await compactLog(p.log as Log, now()).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
         return null;

@@ -23,9 +23,11 @@ export class PartitionOffsetsLog implements OffsetsLog {
     );
     const result = await this.partition.append(batch, null, this.now());
     if (result.kind !== 'appended') throw new StreamBusError('SB_ERR_IO', `offsets append refused: ${result.kind}`);
-    // Ask for the sync rather than wait for the periodic one: with a 1 s interval every commit (and
-    // every SyncGroup, whose assignment is stored first) would otherwise take up to a second.
-    await this.partition.log.sync();
+    // Replicated: committed means durable on a majority. Alone: ask for the sync rather than wait for
+    // the periodic one: with a 1 s interval every commit (and every SyncGroup, whose assignment is
+    // stored first) would otherwise take up to a second.
+    await result.visible;
+    if (!this.partition.replicated) await this.partition.log.sync();
   }
 
   async *replay(): AsyncIterable<OffsetsLogRecord> {

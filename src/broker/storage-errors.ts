@@ -14,6 +14,12 @@ export function kafkaErrorForStorage(err: unknown): { errorCode: number; message
         return { errorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR, message: err.message };
       case 'SB_ERR_OFFSET_OUT_OF_RANGE':
         return { errorCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE, message: err.message };
+      case 'SB_ERR_NOT_LEADER':
+        return { errorCode: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER, message: err.message };
+      case 'SB_ERR_NOT_ENOUGH_REPLICAS':
+        return { errorCode: KafkaErrorCode.NOT_ENOUGH_REPLICAS, message: err.message };
+      case 'SB_ERR_RECORD_TOO_LARGE':
+        return { errorCode: KafkaErrorCode.MESSAGE_TOO_LARGE, message: err.message };
       case 'SB_ERR_CLOSED':
         return { errorCode: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'partition is closing' };
       default:

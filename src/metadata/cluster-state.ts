@@ -27,6 +27,11 @@ export interface TopicRecord {
   readonly replicationFactor: number;
   /** Replica broker ids per partition (index = partition), the first the preferred leader. */
   readonly assignments: readonly (readonly number[])[];
+  /**
+   * The Raft group id of each partition (index = partition) in a cluster: ids are handed out in
+   * order of application, never reused, 0 being the controller's group.
+   */
+  readonly raftGroups: readonly number[];
   readonly configs: Readonly<Record<string, string>>;
   readonly createdAtMs: number;
 }
@@ -93,7 +98,10 @@ export interface MetadataResult {
 }
 
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+/** Partition Raft group ids start here; 0 is the controller's group. */
+export const FIRST_PARTITION_GROUP = 1;
 const PRODUCER_ID_BLOCK_MAX = 1_000_000;
+const RAFT_GROUP_MAX = 0x7fffffff;
 
 /**
  * The persisted form. Version 2 added brokers and per-partition assignments; version 1 (single-broker data
@@ -107,12 +115,14 @@ export interface ClusterSnapshotV2 {
   brokers: BrokerRecord[];
   topics: TopicRecord[];
   nextProducerId: string;
+  /** Absent in snapshots written before partitions had Raft groups (see restore). */
+  nextRaftGroup?: number;
 }
 
 export interface ClusterSnapshotV1 {
   version: 1;
   clusterId: string;
-  topics: Omit<TopicRecord, 'assignments'>[];
+  topics: Omit<TopicRecord, 'assignments' | 'raftGroups'>[];
   nextProducerId: string;
 }
 
@@ -120,6 +130,8 @@ export class ClusterState {
   private readonly topicsByName = new Map<string, TopicRecord>();
   private readonly brokersById = new Map<number, BrokerRecord>();
   private nextProducerId = 0n;
+  /** The next partition Raft group id (0 is the controller's). */
+  private nextRaftGroup = FIRST_PARTITION_GROUP;
 
   constructor(
     readonly clusterId: string,
@@ -281,6 +293,7 @@ export class ClusterState {
           partitions: cmd.partitions,
           replicationFactor: cmd.replicationFactor,
           assignments: cmd.assignments.map((replicas) => [...replicas]),
+          raftGroups: this.takeRaftGroups(cmd.partitions),
           configs: { ...cmd.configs },
           createdAtMs: cmd.timestampMs,
         });
@@ -292,7 +305,8 @@ export class ClusterState {
         const t = this.topicsByName.get(cmd.name)!;
         const assignments = [...t.assignments, ...cmd.assignments.map((replicas) => [...replicas])];
         assert(assignments.length === cmd.totalCount, 'added partitions do not reach the requested count');
-        this.topicsByName.set(cmd.name, { ...t, partitions: cmd.totalCount, assignments });
+        const raftGroups = [...t.raftGroups, ...this.takeRaftGroups(cmd.totalCount - t.partitions)];
+        this.topicsByName.set(cmd.name, { ...t, partitions: cmd.totalCount, assignments, raftGroups });
         return { error: null };
       }
       case 'alter-configs': {
@@ -317,7 +331,21 @@ export class ClusterState {
   }
 
   snapshot(): ClusterSnapshotV2 {
-    return { version: 2, clusterId: this.clusterId, brokers: this.brokers(), topics: this.topics(), nextProducerId: this.nextProducerId.toString() };
+    return {
+      version: 2,
+      clusterId: this.clusterId,
+      brokers: this.brokers(),
+      topics: this.topics(),
+      nextProducerId: this.nextProducerId.toString(),
+      nextRaftGroup: this.nextRaftGroup,
+    };
+  }
+
+  private takeRaftGroups(count: number): number[] {
+    const first = this.nextRaftGroup;
+    this.nextRaftGroup += count;
+    assert(this.nextRaftGroup <= RAFT_GROUP_MAX + 1, 'partition Raft group ids are exhausted');
+    return Array.from({ length: count }, (_, i) => first + i);
   }
 
   /**
@@ -331,11 +359,12 @@ export class ClusterState {
         for (const t of snapshot.topics) {
           assert(soloBrokerId !== null, 'a version-1 metadata snapshot needs the id of the broker that wrote it');
           assert(t.replicationFactor === 1, `topic ${t.name} in a version-1 metadata snapshot has replication factor ${t.replicationFactor}`);
-          state.topicsByName.set(t.name, { ...t, assignments: Array.from({ length: t.partitions }, () => [soloBrokerId]) });
+          state.topicsByName.set(t.name, { ...t, assignments: Array.from({ length: t.partitions }, () => [soloBrokerId]), raftGroups: [] });
         }
         break;
       case 2:
         for (const b of snapshot.brokers) state.brokersById.set(b.id, b);
+        if (snapshot.nextRaftGroup !== undefined) state.nextRaftGroup = snapshot.nextRaftGroup;
         for (const t of snapshot.topics) {
           assert(t.assignments.length === t.partitions, `topic ${t.name} has ${t.partitions} partitions but ${t.assignments.length} assignments`);
           state.topicsByName.set(t.name, t);
@@ -345,6 +374,13 @@ export class ClusterState {
         assert(false, `unknown metadata snapshot version ${(snapshot as { version: unknown }).version}`);
     }
     state.nextProducerId = BigInt(snapshot.nextProducerId);
+    // Snapshots from before partition Raft groups: ids for every partition, in topic-name order, so
+    // every broker restoring the same snapshot hands out the same ids.
+    for (const t of [...state.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (t.raftGroups === undefined || t.raftGroups.length !== t.partitions) {
+        state.topicsByName.set(t.name, { ...t, raftGroups: state.takeRaftGroups(t.partitions) });
+      }
+    }
     return state;
   }
 }

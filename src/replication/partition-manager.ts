@@ -28,17 +28,31 @@ export interface LogFactory {
   close(): Promise<void>;
 }
 
+/** Makes partitions replicas of their Raft groups (a broker in a cluster; partition-replicas.ts). */
+export interface PartitionReplication {
+  /** Turns a just-opened partition into a replica of its group, before it serves anything. */
+  attach(partition: Partition): Promise<void>;
+  /** Leaves the group and closes its Raft files, before the log is closed or removed. */
+  detach(partition: Partition): Promise<void>;
+}
+
 /** How much of each log's tail is scanned at start-up to rebuild idempotent-producer state. */
 export const PRODUCER_STATE_TAIL_BYTES = 64 * 1024 * 1024;
 
 export class PartitionManager {
   private readonly partitions = new Map<string, Partition[]>();
   private readonly offline = new Map<string, string>();
+  private replication: PartitionReplication | null = null;
 
   constructor(
     private readonly logs: LogFactory,
     private readonly strictDurability: boolean,
   ) {}
+
+  /** From now on every partition opened is a replica of its Raft group; set before any is opened. */
+  replicateWith(replication: PartitionReplication): void {
+    this.replication = replication;
+  }
 
   get(topic: string, index: number): Partition | undefined {
     return this.partitions.get(topic)?.[index];
@@ -82,7 +96,9 @@ export class PartitionManager {
         if (fresh) await this.logs.remove(topic, index);
         const log = await this.logs.open(topic, index, settings);
         const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
-        if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+        // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
+        if (this.replication !== null) await this.replication.attach(partition);
+        else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
         list[index] = partition;
         this.offline.delete(key(topic, index));
       } catch (error) {
@@ -105,6 +121,7 @@ export class PartitionManager {
     for (let index = 0; index < Math.max(count, list.length); index++) {
       const p = list[index];
       p?.wakeAll();
+      if (p !== undefined) await this.replication?.detach(p);
       this.offline.delete(key(topic, index));
       await this.logs.remove(topic, index);
     }
@@ -112,6 +129,7 @@ export class PartitionManager {
 
   async closeAll(): Promise<void> {
     for (const p of this.all()) p.wakeAll();
+    for (const p of this.all()) await this.replication?.detach(p);
     this.partitions.clear();
     await this.logs.close();
   }

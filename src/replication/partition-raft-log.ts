@@ -216,6 +216,11 @@ export class PartitionRaftLog implements RaftLogStore {
     return this.table.startOffset(index);
   }
 
+  /** The first retained index whose entry starts at or after Kafka offset `offset` (lastIndex() + 1 when none). */
+  firstIndexAtOrAfter(offset: number): number {
+    return this.table.firstIndexAtOrAfter(offset);
+  }
+
   /** Bytes of data entries cached now. */
   get cachedBytes(): number {
     return this.cache.sizeBytes;

@@ -1,10 +1,16 @@
 /**
- * One partition on this broker (single-replica leader). Owns its log, its idempotent-producer state and
- * the waiters of long-polling fetches. The high watermark is what consumers may read:
- *   syncInterval 0  -> only durable offsets (what acks=-1 acknowledged survives any crash);
- *   otherwise       -> every written offset (Kafka's default: durability by periodic flush).
- * Appends and log maintenance (retention) are serialised through one queue: the log forbids them
- * running at the same time.
+ * One partition on this broker. Owns its log, its idempotent-producer state and the waiters of
+ * long-polling fetches; how an accepted batch reaches its offsets and when it becomes visible is its
+ * writer's business:
+ *   - LocalWriter (a single broker): the batch is appended here; the high watermark is
+ *       syncInterval 0  -> only durable offsets (what acks=-1 acknowledged survives any crash);
+ *       otherwise       -> every written offset (Kafka's default: durability by periodic flush);
+ *   - a replica of a Raft group (partition-replica.ts): the leader stamps the offsets and proposes the
+ *     batch; it is visible once committed (held by a majority), and the high watermark is the end of
+ *     the committed log.
+ * Producer checks, writes and log maintenance (retention) are serialised through one queue: the log
+ * forbids appends and maintenance running at the same time, and two in-flight batches of one producer
+ * must not race.
  */
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
@@ -28,8 +34,53 @@ export interface ProducerFields {
   lastOffsetDelta: number;
 }
 
+/**
+ * Where an accepted batch goes. `write` runs inside the partition's queue after the producer checks,
+ * returns the offsets the batch got, and `visible` resolves once consumers may read it (rejects if it
+ * never will: a failed write, a lost leadership). Throws a typed error when nothing was accepted.
+ */
+export interface PartitionWriter {
+  readonly leaderEpoch: number;
+  /** One past the last offset consumers may read. */
+  readonly highWatermark: number;
+  /** False while this replica may not take writes (not the leader, or not ready yet). */
+  readonly writable: boolean;
+  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> };
+  /** Resolves once every offset below `offset` is visible (the high watermark reached it). */
+  waitVisible(offset: number): Promise<void>;
+}
+
+/** Appends to the partition's own log: a single broker. */
+class LocalWriter implements PartitionWriter {
+  readonly writable = true;
+
+  constructor(
+    private readonly log: PartitionLog,
+    private readonly options: PartitionOptions,
+  ) {}
+
+  get leaderEpoch(): number {
+    return this.options.leaderEpoch;
+  }
+
+  get highWatermark(): number {
+    return this.options.strictDurability ? this.log.durableOffset : this.log.writtenOffset;
+  }
+
+  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> } {
+    const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
+    const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
+    return { baseOffset, lastOffset, visible };
+  }
+
+  waitVisible(offset: number): Promise<void> {
+    if (this.options.strictDurability) return offset <= this.log.durableOffset ? Promise.resolve() : this.log.waitDurable(offset - 1);
+    return offset <= this.log.writtenOffset ? Promise.resolve() : this.log.waitWritten(offset - 1);
+  }
+}
+
 export type AppendResult =
-  | { kind: 'appended'; baseOffset: number; lastOffset: number }
+  | { kind: 'appended'; baseOffset: number; lastOffset: number; visible: Promise<void> }
   | { kind: 'duplicate'; baseOffset: number }
   | { kind: 'invalid-epoch' }
   | { kind: 'out-of-order' };
@@ -40,8 +91,10 @@ interface DataWaiter {
 }
 
 export class Partition {
-  readonly producers = new ProducerStateTable();
+  /** Replaced when a replica becomes leader and rebuilds it from the log (partition-replica.ts). */
+  producers = new ProducerStateTable();
   private waiters: DataWaiter[] = [];
+  private writer: PartitionWriter;
   private appendQueue: Promise<unknown> = Promise.resolve();
   /** Set when the broker stops or the partition goes away: waiting for data is pointless then. */
   closing = false;
@@ -50,12 +103,28 @@ export class Partition {
     readonly topic: string,
     readonly index: number,
     readonly log: PartitionLog,
-    private readonly options: PartitionOptions,
+    options: PartitionOptions,
   ) {
+    this.writer = new LocalWriter(log, options);
+  }
+
+  /** Hands writes to a Raft group's replica; before the partition serves anything. */
+  replicateWith(writer: PartitionWriter): void {
+    this.writer = writer;
+  }
+
+  /** Whether writes go through a Raft group. */
+  get replicated(): boolean {
+    return !(this.writer instanceof LocalWriter);
+  }
+
+  /** Whether this replica takes writes now (always on a single broker; the ready leader of a Raft group). */
+  get writable(): boolean {
+    return this.writer.writable;
   }
 
   get leaderEpoch(): number {
-    return this.options.leaderEpoch;
+    return this.writer.leaderEpoch;
   }
 
   get logStartOffset(): number {
@@ -67,13 +136,13 @@ export class Partition {
   }
 
   get highWatermark(): number {
-    return this.options.strictDurability ? this.log.durableOffset : this.log.writtenOffset;
+    return this.writer.highWatermark;
   }
 
   /**
    * Appends one producer batch. Idempotent batches are checked against producer state first; checks
    * and appends are serialised per partition so two in-flight batches of one producer cannot race.
-   * Resolves once the batch is accepted (offsets assigned); durability is `waitDurable`'s job.
+   * Resolves once the batch is accepted (offsets assigned); the result's `visible` says when consumers may read it.
    */
   append(batch: Buffer, producer: ProducerFields | null, timestampMs: number): Promise<AppendResult> {
     const run = this.appendQueue.then((): AppendResult => {
@@ -88,12 +157,11 @@ export class Partition {
         const verdict = this.producers.check(identity);
         if (verdict.kind !== 'append') return verdict;
       }
-      const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
+      const { baseOffset, lastOffset, visible } = this.writer.write(batch);
       if (identity) this.producers.record(identity, baseOffset, lastOffset, timestampMs);
-      const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
-      // A failed write or sync takes the log offline; producers hear of it through waitDurable.
+      // A failed write takes the log offline (a lost proposal ends the leadership); producers hear of it through `visible`.
       visible.then(() => this.wakeWaiters(), () => undefined);
-      return { kind: 'appended', baseOffset, lastOffset };
+      return { kind: 'appended', baseOffset, lastOffset, visible };
     });
     this.appendQueue = run.catch(() => undefined);
     return run;
@@ -104,8 +172,7 @@ export class Partition {
    * the operating system, so it survives the broker process dying) or, in strict mode, durable.
    */
   waitVisible(offset: number): Promise<void> {
-    if (this.options.strictDurability) return this.waitDurable(offset);
-    return offset <= this.log.writtenOffset ? Promise.resolve() : this.log.waitWritten(offset - 1);
+    return this.writer.waitVisible(offset);
   }
 
   /** Resolves once every offset below `offset` is durable (fdatasync returned). */
@@ -120,14 +187,19 @@ export class Partition {
     return run;
   }
 
-  /** Reads committed batches (below the high watermark) from `offset`; SB_ERR_OFFSET_OUT_OF_RANGE outside the log. */
+  /**
+   * Reads committed batches (below the high watermark) from `offset`; SB_ERR_OFFSET_OUT_OF_RANGE outside
+   * the log. An offset between the high watermark and the log end reads nothing, as in Kafka: a new
+   * leader's high watermark may trail what its predecessor let consumers read, and those consumers
+   * must wait, not reset their position.
+   */
   read(offset: number, maxBytes: number): Promise<PartitionLogRead> {
-    if (offset < this.log.logStartOffset || offset > this.highWatermark) {
-      return Promise.reject(
-        new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.log.logStartOffset}, ${this.highWatermark}] of ${this.topic}-${this.index}`),
-      );
+    const hw = this.highWatermark;
+    const end = Math.max(hw, this.log.endOffset);
+    if (offset < this.log.logStartOffset || offset > end) {
+      return Promise.reject(new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.log.logStartOffset}, ${end}] of ${this.topic}-${this.index}`));
     }
-    if (offset === this.highWatermark) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
+    if (offset >= hw) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
     return this.log.read(offset, maxBytes, this.highWatermark);
   }
 
@@ -150,7 +222,7 @@ export class Partition {
    * for which any sequence is accepted, as after Kafka's producer-state expiry; retried batches are
    * always recent, so their duplicates are still recognised.
    */
-  async rebuildProducerState(tailBytes: number): Promise<number> {
+  async rebuildProducerState(tailBytes: number, into: ProducerStateTable = this.producers): Promise<number> {
     const bases = this.log.segmentBaseOffsets();
     let from = this.log.logStartOffset;
     if (this.log.sizeBytes > tailBytes && bases.length > 2) from = Math.max(from, bases[bases.length - 2]!);
@@ -160,7 +232,7 @@ export class Partition {
       if (header.producerId < 0n || baseOffset < from) continue;
       const lastSequence = lastSequenceOf(header.baseSequence, header.lastOffsetDelta);
       const identity = { producerId: header.producerId, producerEpoch: header.producerEpoch, baseSequence: header.baseSequence, lastSequence };
-      this.producers.record(identity, baseOffset, baseOffset + header.lastOffsetDelta, Number(header.maxTimestamp));
+      into.record(identity, baseOffset, baseOffset + header.lastOffsetDelta, Number(header.maxTimestamp));
       batches++;
     }
     return batches;
@@ -193,6 +265,11 @@ export class Partition {
     const all = this.waiters;
     this.waiters = [];
     for (const w of all) w.wake();
+  }
+
+  /** The high watermark moved (a replica applied committed entries): wake the fetches waiting for it. */
+  dataVisible(): void {
+    this.wakeWaiters();
   }
 
   private wakeWaiters(): void {

@@ -130,7 +130,11 @@ export class RaftDriver {
     this.input(() => this.node.tick());
   }
 
-  /** A message from a peer. Any term, duplicated or reordered, is fine. */
+  /** Starts an election now (a new group's preferred leader, so the group need not wait a timeout). */
+  campaign(): void {
+    this.input(() => this.node.campaign());
+  }
+
   /**
    * The store finished loading entries it had answered with LogNotLoadedError (a partition's Raft
    * log calls its onLoaded callback): retry the appends and the applying that waited for them.
@@ -139,6 +143,7 @@ export class RaftDriver {
     this.input(() => this.node.storageLoaded());
   }
 
+  /** A message from a peer. Any term, duplicated or reordered, is fine. */
   step(message: Message): void {
     this.input(() => this.node.step(message));
   }

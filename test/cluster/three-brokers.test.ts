@@ -4,8 +4,8 @@
 // bootstrapped with one broker produce to and consume from the leaders; a request to a broker that does
 // not lead the partition gets NOT_LEADER_OR_FOLLOWER; consumer groups find their coordinator; a broker
 // restarts and rejoins with its metadata; with one broker down the other two still decide metadata.
-// Partition data is not replicated in this step: Metadata shows each partition's leader as its only
-// in-sync replica (docs/replication.md), and the test checks that it says so.
+// Every partition is a Raft group over its three replicas: Metadata shows all three in sync, and
+// leadership settles on the preferred replica, so leaders are spread as placement spread them.
 // Method: real processes on 127.0.0.1 with free ports (test/helpers/broker-cluster.ts), kafkajs for
 // admin, produce and a consumer group, raw requests for the error cases.
 import { test, before, after } from 'node:test';
@@ -53,7 +53,8 @@ test('a topic created through one broker is placed evenly and described alike by
     await admin.disconnect();
   }
   // Every broker applies the creation and opens its partitions a moment after the controller decided.
-  const ready = (md: Awaited<ReturnType<typeof metadataFrom>>) => md.topics[0]!.partitions.length === 6 && md.topics[0]!.partitions.every((p) => p.errorCode === 0);
+  const ready = (md: Awaited<ReturnType<typeof metadataFrom>>) =>
+    md.topics[0]!.partitions.length === 6 && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.leaderId === p.replicaNodes[0] && p.isrNodes.length === 3);
   const answers = await Promise.all(cluster.members.map((m) => metadataUntil(m.kafkaPort, ['spread'], ready, `broker ${m.id} describes the new topic`)));
   const partitions = answers[2]!.topics[0]!.partitions;
   assert.equal(partitions.length, 6);
@@ -63,8 +64,7 @@ test('a topic created through one broker is placed evenly and described alike by
     assert.equal(p.replicaNodes.length, 3);
     assert.equal(new Set(p.replicaNodes).size, 3);
     assert.equal(p.leaderId, p.replicaNodes[0]);
-    // Not replicated yet: the leader is the only in-sync replica, and Metadata says so.
-    assert.deepEqual(p.isrNodes, [p.leaderId]);
+    assert.deepEqual([...p.isrNodes].sort(), [...p.replicaNodes].sort());
     leaders.set(p.leaderId, (leaders.get(p.leaderId) ?? 0) + 1);
   }
   assert.deepEqual([...leaders.values()], [2, 2, 2], `leaders per broker: ${JSON.stringify([...leaders])}`);
@@ -78,7 +78,7 @@ async function metric(httpPort: number, name: string): Promise<number> {
   return Number(line.split(' ').pop());
 }
 
-test('metrics: one controller leader, every partition led once, all of them under-replicated (not replicated yet)', async () => {
+test('metrics: one controller leader, every partition led once, none under-replicated', async () => {
   const md = await metadataFrom(cluster.members[0]!.kafkaPort);
   const total = md.topics.reduce((n, t) => n + t.partitions.length, 0);
   let led = 0;
@@ -88,7 +88,7 @@ test('metrics: one controller leader, every partition led once, all of them unde
     leaders += await metric(m.httpPort, 'streambus_raft_leader');
     assert.equal(await metric(m.httpPort, 'streambus_cluster_brokers'), 3);
     assert.equal(await metric(m.httpPort, 'streambus_partitions_leaderless'), 0);
-    assert.equal(await metric(m.httpPort, 'streambus_partitions_under_replicated'), total);
+    assert.equal(await metric(m.httpPort, 'streambus_partitions_under_replicated'), 0);
     assert.ok((await metric(m.httpPort, 'streambus_raft_term')) >= 1);
   }
   assert.equal(led, total);
@@ -154,13 +154,12 @@ test('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER and
 test('a broker restarts and rejoins with its metadata; with one broker down the others still create topics', async () => {
   const stopped = cluster.member(3);
   assert.equal(await stopped.process!.stop(), 0, stopped.process!.output());
-  // The others notice the broker is gone (its connections closed): its partitions have no leader now,
-  // because no other broker holds their data yet.
+  // The others notice the broker is gone: the partitions it led elect another of their replicas.
   const down = await metadataUntil(
     cluster.member(1).kafkaPort,
     ['spread'],
-    (md) => md.topics[0]!.partitions.filter((p) => p.replicaNodes[0] === 3).every((p) => p.errorCode === KafkaErrorCode.LEADER_NOT_AVAILABLE),
-    'partitions of broker 3 leaderless',
+    (md) => md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.leaderId !== 3) && md.brokers.length === 2,
+    'partitions of broker 3 led elsewhere',
   );
   const ledBy3 = down.topics[0]!.partitions.filter((p) => p.replicaNodes[0] === 3);
   assert.ok(ledBy3.length > 0);

@@ -106,10 +106,11 @@ async function appendPartition(
       case 'appended':
         break;
     }
-    // Acknowledge once the records are visible to consumers: written to the operating system (they
-    // survive the broker process dying) or, with storage.syncInterval 0, fdatasync'd. Kafka's leader
-    // likewise answers acks=1/-1 only after the append, and a consumer fetching right after sees it.
-    const visible = partition.waitVisible(result.lastOffset + 1);
+    // Acknowledge once the records are visible to consumers. On a single broker: written to the
+    // operating system (they survive the broker process dying) or, with storage.syncInterval 0,
+    // fdatasync'd. On a replicated partition: committed, i.e. durable on a majority of its replicas,
+    // for acks=1 as for acks=-1 (docs/replication.md). A consumer fetching right after sees them.
+    const visible = result.visible;
     if (acks === 0) visible.catch((err: unknown) => ctx.log.error({ err, topic: topicName, partition: index }, 'write failed'));
     else await visible;
     ctx.metrics.appended(topicName, batch.recordCount, bytes.length, (performance.now() - receivedAt) / 1000);

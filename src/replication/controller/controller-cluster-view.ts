@@ -1,24 +1,25 @@
 /**
- * The ClusterView of a broker in a cluster, from the controller's metadata: the registered brokers,
- * the controller's leader, and each partition's assignment.
+ * The ClusterView of a broker in a cluster, from the controller's metadata (the registered brokers,
+ * the controller's leader, each partition's assignment and Raft group) and the leadership table
+ * (who leads each partition's group, at which term, with which in-sync replicas: learnt from the
+ * groups hosted here and from the other brokers' leadership gossip).
  *
- * Partition leadership in this step: partitions are not replicated yet, so a partition's data lives on
- * its preferred replica (the first of its assignment) alone. That broker leads it while it is
- * reachable; when it is not, the partition has no leader (LEADER_NOT_AVAILABLE), because no other
- * replica holds its data. The in-sync replicas are the leader alone, which is what Metadata shows:
- * every partition with more than one assigned replica is under-replicated, and says so. Per-partition
- * Raft groups replace this rule (docs/replication.md).
+ * A partition's leader is its group's Raft leader while that broker is reachable; its leader epoch
+ * is the Raft term. This broker serves a partition it leads once the replica is ready for writes
+ * (partition-replica.ts); until then the partition answers LEADER_NOT_AVAILABLE, which clients retry.
  */
 import type { TopicRecord } from '../../metadata/cluster-state.ts';
 import { offsetsPartitionFor } from '../../metadata/offsets-partition.ts';
 import type { BrokerEndpoint, ClusterView, PartitionRoute, PartitionView } from '../cluster-view.ts';
 import type { MetadataService } from '../metadata-service.ts';
 import type { PartitionManager } from '../partition-manager.ts';
+import { NO_LEADER, type LeadershipEntry, type LeadershipTable } from '../leadership-table.ts';
 
 export interface ControllerClusterViewOptions {
   readonly brokerId: number;
   readonly metadata: MetadataService;
   readonly partitions: PartitionManager;
+  readonly leaders: LeadershipTable;
   /** The controller's leader as this broker knows it, or -1. */
   readonly controllerId: () => number;
   /** Whether broker `id` is reachable from here (this broker always is). */
@@ -49,36 +50,39 @@ export class ControllerClusterView implements ClusterView {
     return this.options.controllerId();
   }
 
-  /** The preferred replica while it is reachable; -1 otherwise. */
+  /** The Raft leader of the partition's group while it is reachable; -1 otherwise. */
   leaderOf(topic: TopicRecord, index: number): number {
-    const preferred = topic.assignments[index]?.[0];
-    if (preferred === undefined || !this.alive(preferred)) return -1;
-    return preferred;
+    const entry = this.leadership(topic, index);
+    if (entry === undefined || entry.leader === NO_LEADER || !this.alive(entry.leader)) return -1;
+    return entry.leader;
   }
 
   partition(topic: TopicRecord, index: number): PartitionView {
     const replicas = topic.assignments[index] ?? [];
     const offline = replicas.filter((id) => !this.alive(id));
+    const entry = this.leadership(topic, index);
+    const leaderEpoch = entry?.term ?? 0;
     const leader = this.leaderOf(topic, index);
-    if (leader === -1) return { leader, leaderEpoch: 0, replicas, isr: [], offline, status: 'unavailable' };
+    if (leader === -1) return { leader, leaderEpoch, replicas, isr: [], offline, status: 'unavailable' };
     if (leader === this.brokerId) {
       const route = this.route(topic, index);
-      if (route.kind === 'offline') return { leader: -1, leaderEpoch: 0, replicas, isr: [], offline: [...offline, leader], status: 'offline' };
-      if (route.kind !== 'leader') return { leader: -1, leaderEpoch: 0, replicas, isr: [], offline, status: 'unavailable' };
-      return { leader, leaderEpoch: route.partition.leaderEpoch, replicas, isr: [leader], offline, status: 'online' };
+      if (route.kind === 'offline') return { leader: -1, leaderEpoch, replicas, isr: [], offline: [...offline, leader], status: 'offline' };
+      if (route.kind !== 'leader') return { leader: -1, leaderEpoch, replicas, isr: [], offline, status: 'unavailable' };
     }
-    return { leader, leaderEpoch: 0, replicas, isr: [leader], offline, status: 'online' };
+    // The leader's report; a leader not heard from yet counts itself.
+    const isr = entry!.isr.length > 0 ? entry!.isr.filter((id) => this.alive(id)) : [leader];
+    return { leader, leaderEpoch, replicas, isr, offline, status: 'online' };
   }
 
   route(topic: TopicRecord, index: number): PartitionRoute {
-    const leader = this.leaderOf(topic, index);
-    if (leader === -1) return { kind: 'unavailable', reason: `the preferred replica of ${topic.name}-${index} is unreachable` };
-    if (leader !== this.brokerId) return { kind: 'elsewhere', leader };
-    const partition = this.options.partitions.get(topic.name, index);
-    if (partition !== undefined) return { kind: 'leader', partition };
+    const local = this.options.partitions.get(topic.name, index);
+    if (local !== undefined && local.writable) return { kind: 'leader', partition: local };
     const reason = this.options.partitions.offlineReason(topic.name, index);
     if (reason !== null) return { kind: 'offline', reason };
-    return { kind: 'unavailable', reason: `partition ${topic.name}-${index} is being opened` };
+    const leader = this.leaderOf(topic, index);
+    if (leader === this.brokerId) return { kind: 'unavailable', reason: `this broker was just elected leader of ${topic.name}-${index} and is getting ready` };
+    if (leader !== -1) return { kind: 'elsewhere', leader };
+    return { kind: 'unavailable', reason: `${topic.name}-${index} has no leader right now (electing, or its replicas are down)` };
   }
 
   /** The leader of the group's offsets partition, when it is known and registered. */
@@ -87,6 +91,11 @@ export class ControllerClusterView implements ClusterView {
     if (topic === undefined) return null;
     const leader = this.leaderOf(topic, offsetsPartitionFor(groupId, topic.partitions));
     return this.brokers().find((b) => b.id === leader) ?? null;
+  }
+
+  private leadership(topic: TopicRecord, index: number): LeadershipEntry | undefined {
+    const group = topic.raftGroups[index];
+    return group === undefined ? undefined : this.options.leaders.get(group);
   }
 
   private alive(id: number): boolean {

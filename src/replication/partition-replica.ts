@@ -1,0 +1,216 @@
+/**
+ * This broker's replica of a partition's Raft group: the glue between a Partition (its segment log,
+ * producer state and fetch waiters), the group's PartitionRaftLog (the Raft log inside that segment
+ * log) and its RaftDriver in the broker's multi-raft host.
+ *
+ * As the partition's writer (PartitionWriter) on the leader: it stamps each batch with the next
+ * offset and the leader epoch (= the Raft term), proposes it as one entry, and the batch is visible
+ * once the entry is applied here, that is committed: durable on a majority of the replicas. A lost
+ * proposal (overwritten, leadership lost) rejects with SB_ERR_NOT_LEADER, so the producer retries
+ * against the new leader; with idempotence the retry is recognised if the batch did commit.
+ *
+ * As the group's state machine: the data is in the log already (persisted before it is applied), so
+ * applying only moves the high watermark to the end offset of the last applied entry and wakes the
+ * fetches waiting for it.
+ *
+ * Leadership: a leader takes writes only once it is ready: the first entry of its own term (the
+ * no-op every new leader proposes) is applied, so its high watermark covers everything any earlier
+ * leader acknowledged, and its producer state is rebuilt from the log tail, so it recognises the
+ * retries of batches its predecessor appended. Losing leadership drops that state.
+ *
+ * Snapshots: a partition group takes none of its own; the log is its state (see docs/replication.md
+ * for retention).
+ */
+import type { Entry, SoftState, Snapshot } from '../raft/index.ts';
+import { checkBatch, readLastOffsetDelta, stampBatch, type BatchRules } from '../protocol/kafka/record-batch/header.ts';
+import { StreamBusError } from '../util/errors.ts';
+import type { MultiRaft } from './multi-raft.ts';
+import type { Partition, PartitionWriter } from './partition.ts';
+import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
+import { decodePartitionSnapshotData } from './partition-raft-files.ts';
+import type { PartitionRaftLog } from './partition-raft-log.ts';
+import { ProducerStateTable } from './producer-state.ts';
+import type { RaftDriver, RaftSettings } from './raft-driver.ts';
+import type { RaftStateMachine } from './raft-state-machine.ts';
+
+export interface ReplicaLeadership {
+  readonly groupId: number;
+  /** The leader's broker id, -1 when none is known. */
+  readonly leader: number;
+  readonly term: number;
+}
+
+export interface PartitionReplicaOptions {
+  readonly groupId: number;
+  readonly brokerId: number;
+  readonly partition: Partition;
+  readonly store: PartitionRaftLog;
+  readonly multiRaft: MultiRaft;
+  readonly settings: RaftSettings;
+  /** Largest batch accepted (the group's entries must fit one inter-broker message). */
+  readonly maxBatchBytes: number;
+  readonly crc32c: (data: Uint8Array, initial: number, start: number, end: number) => number;
+  readonly random: { nextInt(n: number): number };
+  /** Leadership of the group changed as this replica sees it (durable term). */
+  readonly onLeadership: (leadership: ReplicaLeadership) => void;
+  readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
+}
+
+export class PartitionReplica implements PartitionWriter, RaftStateMachine {
+  readonly driver: RaftDriver;
+  private committedOffset = 0;
+  /** Term of the last applied entry: a new leader is ready once it applied one of its own term. */
+  private appliedTerm = 0;
+  private leaderTerm = -1;
+  /** The leader term whose producer state is rebuilt. */
+  private rebuiltTerm = -1;
+  private nextOffset = 0;
+  private failure: StreamBusError | null = null;
+  private readonly batchRules: BatchRules;
+
+  constructor(private readonly options: PartitionReplicaOptions) {
+    this.batchRules = { exact: true, maxBytes: options.maxBatchBytes, crc: options.crc32c, fromClient: true };
+    this.driver = options.multiRaft.addGroup(options.groupId, {
+      id: options.brokerId,
+      store: options.store,
+      stateMachine: this,
+      random: options.random,
+      settings: options.settings,
+      onSoftState: (state, term) => this.softState(state, term),
+      onFailure: (err) => {
+        this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        this.leaderTerm = -1;
+        options.log.error({ err, topic: options.partition.topic, partition: options.partition.index, group: options.groupId }, 'partition Raft group stopped; restart the broker');
+        options.onLeadership({ groupId: options.groupId, leader: -1, term: this.driver.raft.term });
+      },
+    });
+  }
+
+  get groupId(): number {
+    return this.options.groupId;
+  }
+
+  get partition(): Partition {
+    return this.options.partition;
+  }
+
+  get name(): string {
+    return `${this.options.partition.topic}-${this.options.partition.index}`;
+  }
+
+  /** The group failed here (its log is offline); null while healthy. */
+  get failed(): StreamBusError | null {
+    return this.failure;
+  }
+
+  // ---- PartitionWriter ----
+
+  get leaderEpoch(): number {
+    return this.driver.raft.term;
+  }
+
+  get highWatermark(): number {
+    return this.committedOffset;
+  }
+
+  get writable(): boolean {
+    return this.leaderTerm >= 0 && this.leaderTerm === this.driver.raft.term && this.appliedTerm === this.leaderTerm && this.rebuiltTerm === this.leaderTerm;
+  }
+
+  /** Whether this replica leads its group (ready for writes or not). */
+  get leading(): boolean {
+    return this.driver.raft.isLeader;
+  }
+
+  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> } {
+    if (this.failure !== null) throw this.failure;
+    if (!this.writable) throw new StreamBusError('SB_ERR_NOT_LEADER', `this broker does not lead ${this.name} now`);
+    // A broken batch must be refused here: every replica stores exactly what the leader proposes.
+    const problem = checkBatch(batch, 0, batch.length, this.batchRules);
+    if (problem !== null) throw new StreamBusError(problem.kind === 'too-large' ? 'SB_ERR_RECORD_TOO_LARGE' : 'SB_ERR_INVALID_BATCH', problem.message);
+    const term = this.leaderTerm;
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + readLastOffsetDelta(batch, 0);
+    stampBatch(batch, 0, baseOffset, term);
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    const visible = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const result = this.driver.propose([batch], (outcome) => {
+      if (outcome.kind === 'applied') settle.resolve();
+      else settle.reject(new StreamBusError('SB_ERR_NOT_LEADER', `the write to ${this.name} was not committed (${outcome.kind}); retry against the current leader`));
+    });
+    if (!result.accepted) {
+      if (result.reason === 'too-many-uncommitted-bytes') {
+        throw new StreamBusError('SB_ERR_NOT_ENOUGH_REPLICAS', `the followers of ${this.name} are too far behind; retry`);
+      }
+      throw new StreamBusError('SB_ERR_NOT_LEADER', `this broker cannot take writes for ${this.name} now (${result.reason})`);
+    }
+    this.nextOffset = lastOffset + 1;
+    return { baseOffset, lastOffset, visible };
+  }
+
+  waitVisible(offset: number): Promise<void> {
+    if (offset <= this.committedOffset) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (offset <= this.committedOffset || this.options.partition.closing) resolve();
+        else this.options.partition.onData(this.committedOffset, check);
+      };
+      check();
+    });
+  }
+
+  // ---- RaftStateMachine ----
+
+  apply(entries: readonly Entry[]): void {
+    const last = entries[entries.length - 1]!;
+    this.committedOffset = this.options.store.endOffsetAt(last.index);
+    this.appliedTerm = last.term;
+    this.options.partition.dataVisible();
+  }
+
+  snapshot(): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.committedOffset = decodePartitionSnapshotData(snapshot.data).nextOffset;
+    this.appliedTerm = snapshot.metadata.term;
+    this.options.partition.dataVisible();
+  }
+
+  // ---- leadership ----
+
+  private softState(state: SoftState, term: number): void {
+    const { partition, brokerId, groupId, log } = this.options;
+    const leads = state.lead === brokerId;
+    if (leads && this.leaderTerm !== term) {
+      this.leaderTerm = term;
+      void this.rebuildProducers(term);
+    } else if (!leads && this.leaderTerm >= 0) {
+      this.leaderTerm = -1;
+      // Followers keep no producer state: the next leadership rebuilds it from the log.
+      partition.producers = new ProducerStateTable();
+    }
+    log.info({ topic: partition.topic, partition: partition.index, group: groupId, leader: state.lead === 0 ? null : state.lead, term }, 'partition leadership');
+    this.options.onLeadership({ groupId, leader: state.lead === 0 ? -1 : state.lead, term });
+  }
+
+  /**
+   * Producer state of a new leadership, from the log as it stands now: everything earlier leaders
+   * appended is in it, and this leader has not proposed anything yet.
+   */
+  private async rebuildProducers(term: number): Promise<void> {
+    const { partition, store, log } = this.options;
+    const table = new ProducerStateTable();
+    try {
+      const batches = await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES, table);
+      if (this.leaderTerm !== term) return;
+      partition.producers = table;
+      this.nextOffset = store.endOffsetAt(store.lastIndex());
+      this.rebuiltTerm = term;
+      log.info({ topic: partition.topic, partition: partition.index, term, batches, nextOffset: this.nextOffset }, 'partition leader ready');
+    } catch (err) {
+      log.error({ err, topic: partition.topic, partition: partition.index }, 'rebuilding producer state failed; this broker will not take writes for the partition');
+    }
+  }
+}
