@@ -52,8 +52,16 @@ export async function startCluster(size: number, options: { env?: Record<string,
 async function startClusterOnce(size: number, options: { env?: Record<string, string>; readyTimeoutMs?: number }): Promise<BrokerCluster> {
   const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-'));
   const members: ClusterMember[] = [];
+  // A port just released can be handed out again: never give two roles the same one.
+  const taken = new Set<number>();
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) return taken.add(port), port;
+    }
+  };
   for (let id = 1; id <= size; id++) {
-    members.push({ id, kafkaPort: await freePort(), httpPort: await freePort(), grpcPort: await freePort(), dataDir: join(root, `broker-${id}`), process: null });
+    members.push({ id, kafkaPort: await distinctPort(), httpPort: await distinctPort(), grpcPort: await distinctPort(), dataDir: join(root, `broker-${id}`), process: null });
   }
   const nodes = members.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.grpcPort}`).join(',');
   const member = (id: number) => {
