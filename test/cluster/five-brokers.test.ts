@@ -1,4 +1,5 @@
-// Goal: the guide's large topology, five brokers, forms one cluster, and its controller keeps deciding
+// Goal: the guide's large topology, five brokers, forms one cluster in which every broker names the
+// same partition leaders (also for partitions it holds no replica of), and its controller keeps deciding
 // with two brokers down (three of five are a quorum), then refuses to decide with three down rather
 // than split.
 // Method: five real processes on 127.0.0.1 (test/helpers/broker-cluster.ts), raw requests to one broker.
@@ -27,6 +28,20 @@ test('five brokers: one cluster; two down, metadata still decided; three down, r
   // here it depends on which brokers had registered when the offsets topic was created).
   const topic = (await metadataUntil(cluster.member(2).kafkaPort, ['five-way'], (md) => md.topics[0]!.partitions.length === 10, 'broker 2 knows the topic')).topics[0]!;
   for (const p of topic.partitions) assert.equal(new Set(p.replicaNodes).size, 3);
+  // Every broker, member of a partition's group or not, names the same leader with three in-sync
+  // replicas (the leadership gossip tells the two brokers outside each group).
+  const led = (m: Awaited<ReturnType<typeof metadataUntil>>) => m.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3);
+  const leaders = (v: Awaited<ReturnType<typeof metadataUntil>>) =>
+    JSON.stringify([...v.topics[0]!.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => [p.leaderId, p.leaderEpoch]));
+  // Leadership may still move (to preferred replicas) between two answers: ask until all five agree.
+  let views: Awaited<ReturnType<typeof metadataUntil>>[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    views = await Promise.all(cluster.members.map((m) => metadataUntil(m.kafkaPort, ['five-way'], led, `broker ${m.id} names every leader`)));
+    if (views.every((v) => leaders(v) === leaders(views[0]!))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const v of views) assert.equal(leaders(v), leaders(views[0]!));
+  for (const p of views[0]!.topics[0]!.partitions) assert.ok(p.replicaNodes.includes(p.leaderId));
 
   // Stop two brokers, the controller's leader among them.
   const leader = md.controllerId;
