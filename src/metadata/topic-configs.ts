@@ -22,7 +22,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigSpec[] = [
   { name: 'segment.bytes', defaultValue: String(1024 * 1024 * 1024), check: long(14), active: true },
   { name: 'segment.ms', defaultValue: String(7 * 24 * 3600 * 1000), check: long(1), active: true },
   { name: 'max.message.bytes', defaultValue: '1048588', check: long(0), active: true },
-  { name: 'min.insync.replicas', defaultValue: '1', check: long(1), active: false },
+  { name: 'min.insync.replicas', defaultValue: '1', check: long(1), active: true },
   { name: 'delete.retention.ms', defaultValue: String(24 * 3600 * 1000), check: long(0), active: true },
   { name: 'message.timestamp.type', defaultValue: 'CreateTime', check: oneOf('CreateTime', 'LogAppendTime'), active: true },
   { name: 'compression.type', defaultValue: 'producer', check: oneOf('producer'), active: true },

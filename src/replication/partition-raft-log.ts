@@ -77,6 +77,8 @@ export interface PartitionRaftLogOptions {
   readonly loadBytes?: number;
   /** Called once entries that were answered with LogNotLoadedError are in memory. */
   readonly onLoaded?: () => void;
+  /** Called after each successful persist, once the driver has heard of it (acks=1 waits for it). */
+  readonly onPersisted?: () => void;
   /**
    * true (default): entries are fsynced (segment log and index) before persist completes. false:
    * only written (page cache), Redpanda's "write caching"; term and vote are fsynced either way.
@@ -102,6 +104,7 @@ export class PartitionRaftLog implements RaftLogStore {
   private persisting = false;
   private rewriteQueued = false;
   private durableSnapshotIndex: number;
+  private readonly onPersisted: () => void;
 
   private constructor(
     private readonly log: Log,
@@ -123,6 +126,7 @@ export class PartitionRaftLog implements RaftLogStore {
     const onLoaded = options.onLoaded ?? (() => undefined);
     this.loader = new PartitionEntryLoader(log, table, this.cache, loadBytes, { onLoaded, onFailure: (error) => this.ops.fail(error) });
     this.syncEntries = options.syncEntries ?? true;
+    this.onPersisted = options.onPersisted ?? (() => undefined);
     this.indexRewriteRecordsMin = options.indexRewriteRecordsMin ?? 65536;
     this.durableSnapshotIndex = snap.metadata.index;
     assert(snap.metadata.index <= table.last, 'the snapshot lies past the log');
@@ -250,6 +254,7 @@ export class PartitionRaftLog implements RaftLogStore {
       () => {
         this.persisting = false;
         done(null);
+        this.onPersisted();
       },
       (error: unknown) => {
         this.persisting = false;

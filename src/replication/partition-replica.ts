@@ -25,13 +25,16 @@ import type { Entry, SoftState, Snapshot } from '../raft/index.ts';
 import { checkBatch, readLastOffsetDelta, stampBatch, type BatchRules } from '../protocol/kafka/record-batch/header.ts';
 import { StreamBusError } from '../util/errors.ts';
 import type { MultiRaft } from './multi-raft.ts';
-import type { Partition, PartitionWriter } from './partition.ts';
+import type { Partition, PartitionWriter, WrittenBatch } from './partition.ts';
 import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
 import { decodePartitionSnapshotData } from './partition-raft-files.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
 import type { RaftDriver, RaftSettings } from './raft-driver.ts';
 import type { RaftStateMachine } from './raft-state-machine.ts';
+
+/** How long a follower may trail the leader's commit and still count as in sync (Kafka's replica.lag.time.max.ms is 30 s). */
+export const REPLICA_LAG_MS = 10_000;
 
 export interface ReplicaLeadership {
   readonly groupId: number;
@@ -53,6 +56,7 @@ export interface PartitionReplicaOptions {
   readonly random: { nextInt(n: number): number };
   /** Leadership of the group changed as this replica sees it (durable term). */
   readonly onLeadership: (leadership: ReplicaLeadership) => void;
+  readonly now: () => number;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
 
@@ -67,6 +71,10 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   private nextOffset = 0;
   private failure: StreamBusError | null = null;
   private readonly batchRules: BatchRules;
+  /** Proposals not yet known to be written here (acks=1 waits for them), oldest first. */
+  private unwritten: { index: number; term: number; settle: Settle }[] = [];
+  /** Per voter, when it was last caught up with the commit index (leader only). */
+  private readonly caughtUp = new Map<number, number>();
 
   constructor(private readonly options: PartitionReplicaOptions) {
     this.batchRules = { exact: true, maxBytes: options.maxBatchBytes, crc: options.crc32c, fromClient: true };
@@ -122,7 +130,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     return this.driver.raft.isLeader;
   }
 
-  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> } {
+  write(batch: Buffer): WrittenBatch {
     if (this.failure !== null) throw this.failure;
     if (!this.writable) throw new StreamBusError('SB_ERR_NOT_LEADER', `this broker does not lead ${this.name} now`);
     // A broken batch must be refused here: every replica stores exactly what the leader proposes.
@@ -132,11 +140,17 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     const baseOffset = this.nextOffset;
     const lastOffset = baseOffset + readLastOffsetDelta(batch, 0);
     stampBatch(batch, 0, baseOffset, term);
-    let settle!: { resolve: () => void; reject: (error: Error) => void };
-    const visible = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const [visible, committed] = settleable();
+    const [written, local] = settleable();
     const result = this.driver.propose([batch], (outcome) => {
-      if (outcome.kind === 'applied') settle.resolve();
-      else settle.reject(new StreamBusError('SB_ERR_NOT_LEADER', `the write to ${this.name} was not committed (${outcome.kind}); retry against the current leader`));
+      if (outcome.kind === 'applied') {
+        local.resolve();
+        committed.resolve();
+        return;
+      }
+      const error = new StreamBusError('SB_ERR_NOT_LEADER', `the write to ${this.name} was not committed (${outcome.kind}); retry against the current leader`);
+      local.reject(error);
+      committed.reject(error);
     });
     if (!result.accepted) {
       if (result.reason === 'too-many-uncommitted-bytes') {
@@ -144,8 +158,50 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       }
       throw new StreamBusError('SB_ERR_NOT_LEADER', `this broker cannot take writes for ${this.name} now (${result.reason})`);
     }
+    this.unwritten.push({ index: result.index, term: result.term, settle: local });
     this.nextOffset = lastOffset + 1;
-    return { baseOffset, lastOffset, visible };
+    return { baseOffset, lastOffset, visible, written };
+  }
+
+  inSyncReplicaCount(): number {
+    return this.inSyncReplicas(REPLICA_LAG_MS).length;
+  }
+
+  /** The store finished a write: proposals now stored here with their term are written (acks=1). */
+  persisted(): void {
+    const { store } = this.options;
+    const last = store.lastIndex();
+    let done = 0;
+    while (done < this.unwritten.length && this.unwritten[done]!.index <= last) {
+      const { index, term, settle } = this.unwritten[done++]!;
+      let stored = true;
+      try {
+        stored = store.term(index) === term;
+      } catch {
+        // Compacted already: it was stored.
+      }
+      if (stored) settle.resolve();
+      else settle.reject(new StreamBusError('SB_ERR_NOT_LEADER', `the write to ${this.name} was replaced by another leader's; retry against the current leader`));
+    }
+    if (done > 0) this.unwritten = this.unwritten.slice(done);
+  }
+
+  /**
+   * The voters caught up with the leader's commit index within `lagMs` (this broker included), or
+   * [] when this replica does not lead. Samples the followers: call it regularly.
+   */
+  inSyncReplicas(lagMs: number): number[] {
+    const status = this.driver.raft.status();
+    if (status.progress === null) return [];
+    const now = this.options.now();
+    const isr: number[] = [];
+    for (const [id, peer] of status.progress) {
+      if (peer.isLearner) continue;
+      if (id === this.options.brokerId || (peer.recentActive && peer.match >= status.commit)) this.caughtUp.set(id, now);
+      const at = this.caughtUp.get(id);
+      if (at !== undefined && now - at <= lagMs) isr.push(id);
+    }
+    return isr.sort((a, b) => a - b);
   }
 
   waitVisible(offset: number): Promise<void> {
@@ -188,6 +244,9 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       void this.rebuildProducers(term);
     } else if (!leads && this.leaderTerm >= 0) {
       this.leaderTerm = -1;
+      this.caughtUp.clear();
+      // Their proposals' outcomes settle them (lost leadership): nothing more to watch.
+      this.unwritten = [];
       // Followers keep no producer state: the next leadership rebuilds it from the log.
       partition.producers = new ProducerStateTable();
     }
@@ -213,4 +272,17 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       log.error({ err, topic: partition.topic, partition: partition.index }, 'rebuilding producer state failed; this broker will not take writes for the partition');
     }
   }
+}
+
+interface Settle {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** A promise and the functions that settle it; a rejection nobody awaits is not reported as unhandled. */
+function settleable(): [Promise<void>, Settle] {
+  let settle!: Settle;
+  const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  promise.catch(() => undefined);
+  return [promise, settle];
 }

@@ -17,12 +17,10 @@ import { StreamBusError } from '../util/errors.ts';
 import { APPEND_HEADROOM_BYTES, type MultiRaft } from './multi-raft.ts';
 import type { PartitionReplication } from './partition-manager.ts';
 import { PartitionRaftLog } from './partition-raft-log.ts';
-import { PartitionReplica, type ReplicaLeadership } from './partition-replica.ts';
+import { PartitionReplica, REPLICA_LAG_MS, type ReplicaLeadership } from './partition-replica.ts';
 import type { Partition } from './partition.ts';
 import type { RaftSettings } from './raft-driver.ts';
 
-/** How long a follower may trail the leader's commit and still count as in sync (Kafka's replica.lag.time.max.ms is 30 s). */
-export const REPLICA_LAG_MS = 10_000;
 
 export interface PartitionReplicasOptions {
   readonly brokerId: number;
@@ -40,8 +38,6 @@ export interface PartitionReplicasOptions {
 interface Hosted {
   readonly replica: PartitionReplica;
   readonly store: PartitionRaftLog;
-  /** Per follower, when it was last caught up with the commit index (leader only). */
-  readonly caughtUp: Map<number, number>;
 }
 
 export class PartitionReplicas implements PartitionReplication {
@@ -76,6 +72,7 @@ export class PartitionReplicas implements PartitionReplication {
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
       initialConfState: { voters, learners: [] },
       onLoaded: () => replica?.driver.storageLoaded(),
+      onPersisted: () => replica?.persisted(),
     });
     replica = new PartitionReplica({
       groupId,
@@ -88,12 +85,13 @@ export class PartitionReplicas implements PartitionReplication {
       crc32c: (data, seed, start, end) => disk.crc32c(data, seed, start, end),
       random: { nextInt: (n) => Math.floor(Math.random() * n) },
       onLeadership: (leadership) => this.options.onLeadership(replica!, leadership),
+      now: this.options.now,
       log,
     });
     partition.replicateWith(replica);
     // A new group's preferred replica stands at once rather than after an election timeout.
     if (store.hardState().term === 0 && topic.assignments[partition.index]![0] === brokerId) replica.driver.campaign();
-    const hosted = { replica, store, caughtUp: new Map<number, number>() };
+    const hosted = { replica, store };
     this.hosted.set(partition, hosted);
     this.byReplica.set(replica, hosted);
   }
@@ -131,22 +129,8 @@ export class PartitionReplicas implements PartitionReplication {
     return deleted;
   }
 
-  /**
-   * The in-sync replicas of a group this broker leads: itself and every voter that was caught up
-   * with the commit index within REPLICA_LAG_MS. Call it regularly (it samples the followers).
-   */
+  /** The in-sync replicas of a group this broker leads (see PartitionReplica.inSyncReplicas). */
   inSyncReplicas(replica: PartitionReplica): number[] {
-    const hosted = this.byReplica.get(replica);
-    const status = replica.driver.raft.status();
-    if (hosted === undefined || status.progress === null) return [];
-    const now = this.options.now();
-    const isr: number[] = [];
-    for (const [id, peer] of status.progress) {
-      if (peer.isLearner) continue;
-      if (id === this.options.brokerId || (peer.recentActive && peer.match >= status.commit)) hosted.caughtUp.set(id, now);
-      const at = hosted.caughtUp.get(id);
-      if (at !== undefined && now - at <= REPLICA_LAG_MS) isr.push(id);
-    }
-    return isr.sort((a, b) => a - b);
+    return replica.inSyncReplicas(REPLICA_LAG_MS);
   }
 }

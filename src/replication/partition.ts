@@ -34,6 +34,14 @@ export interface ProducerFields {
   lastOffsetDelta: number;
 }
 
+/** Offsets of an accepted batch; `written` resolves once this broker stored it (acks=1), `visible` once consumers may read it. */
+export interface WrittenBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly written: Promise<void>;
+  readonly visible: Promise<void>;
+}
+
 /**
  * Where an accepted batch goes. `write` runs inside the partition's queue after the producer checks,
  * returns the offsets the batch got, and `visible` resolves once consumers may read it (rejects if it
@@ -45,9 +53,11 @@ export interface PartitionWriter {
   readonly highWatermark: number;
   /** False while this replica may not take writes (not the leader, or not ready yet). */
   readonly writable: boolean;
-  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> };
+  write(batch: Buffer): WrittenBatch;
   /** Resolves once every offset below `offset` is visible (the high watermark reached it). */
   waitVisible(offset: number): Promise<void>;
+  /** Replicas in sync with this leader, itself included (min.insync.replicas is checked against it). */
+  inSyncReplicaCount(): number;
 }
 
 /** Appends to the partition's own log: a single broker. */
@@ -67,10 +77,14 @@ class LocalWriter implements PartitionWriter {
     return this.options.strictDurability ? this.log.durableOffset : this.log.writtenOffset;
   }
 
-  write(batch: Buffer): { baseOffset: number; lastOffset: number; visible: Promise<void> } {
+  write(batch: Buffer): WrittenBatch {
     const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
     const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
-    return { baseOffset, lastOffset, visible };
+    return { baseOffset, lastOffset, visible, written: visible };
+  }
+
+  inSyncReplicaCount(): number {
+    return 1;
   }
 
   waitVisible(offset: number): Promise<void> {
@@ -80,7 +94,7 @@ class LocalWriter implements PartitionWriter {
 }
 
 export type AppendResult =
-  | { kind: 'appended'; baseOffset: number; lastOffset: number; visible: Promise<void> }
+  | { kind: 'appended'; baseOffset: number; lastOffset: number; written: Promise<void>; visible: Promise<void> }
   | { kind: 'duplicate'; baseOffset: number }
   | { kind: 'invalid-epoch' }
   | { kind: 'out-of-order' };
@@ -127,6 +141,10 @@ export class Partition {
     return this.writer.leaderEpoch;
   }
 
+  inSyncReplicaCount(): number {
+    return this.writer.inSyncReplicaCount();
+  }
+
   get logStartOffset(): number {
     return this.log.logStartOffset;
   }
@@ -157,11 +175,11 @@ export class Partition {
         const verdict = this.producers.check(identity);
         if (verdict.kind !== 'append') return verdict;
       }
-      const { baseOffset, lastOffset, visible } = this.writer.write(batch);
+      const { baseOffset, lastOffset, visible, written } = this.writer.write(batch);
       if (identity) this.producers.record(identity, baseOffset, lastOffset, timestampMs);
       // A failed write takes the log offline (a lost proposal ends the leadership); producers hear of it through `visible`.
       visible.then(() => this.wakeWaiters(), () => undefined);
-      return { kind: 'appended', baseOffset, lastOffset, visible };
+      return { kind: 'appended', baseOffset, lastOffset, written, visible };
     });
     this.appendQueue = run.catch(() => undefined);
     return run;

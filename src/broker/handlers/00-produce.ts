@@ -86,6 +86,13 @@ async function appendPartition(
     ctx.log.debug({ topic: topicName, partition: index, error: batch.errorMessage }, 'produce refused');
     return refusal(index, batch.errorCode, batch.errorMessage);
   }
+  // Kafka refuses acks=-1 before appending when fewer replicas than min.insync.replicas are in sync.
+  const minInSync = Number(configs['min.insync.replicas']);
+  if (acks === -1 && partition.replicated && partition.inSyncReplicaCount() < minInSync) {
+    const message = `${partition.inSyncReplicaCount()} in-sync replicas of ${topicName}-${index}, min.insync.replicas is ${minInSync}`;
+    ctx.log.debug({ topic: topicName, partition: index, message }, 'produce refused');
+    return refusal(index, KafkaErrorCode.NOT_ENOUGH_REPLICAS, message);
+  }
   const bytes = records!;
   const now = ctx.now();
   let logAppendTimeMs = -1n;
@@ -106,11 +113,12 @@ async function appendPartition(
       case 'appended':
         break;
     }
-    // Acknowledge once the records are visible to consumers. On a single broker: written to the
+    // On a single broker, acknowledge once the records are visible to consumers: written to the
     // operating system (they survive the broker process dying) or, with storage.syncInterval 0,
-    // fdatasync'd. On a replicated partition: committed, i.e. durable on a majority of its replicas,
-    // for acks=1 as for acks=-1 (docs/replication.md). A consumer fetching right after sees them.
-    const visible = result.visible;
+    // fdatasync'd. On a replicated partition: acks=-1 once committed (durable on a majority of its
+    // replicas; a consumer fetching right after sees them), acks=1 once written here (Kafka's leader
+    // ack; docs/replication.md).
+    const visible = acks === 1 ? result.written : result.visible;
     if (acks === 0) visible.catch((err: unknown) => ctx.log.error({ err, topic: topicName, partition: index }, 'write failed'));
     else await visible;
     ctx.metrics.appended(topicName, batch.recordCount, bytes.length, (performance.now() - receivedAt) / 1000);
