@@ -285,3 +285,46 @@ test('a follower that crashed reopens its files, catches up and holds the same l
     await cluster.stop();
   }
 });
+
+test('a retry answered as a duplicate before its batch committed is not acknowledged if the batch is then lost', async () => {
+  const { cluster, leader: old } = await startCluster();
+  try {
+    await produce(cluster, old, ['a0']);
+    await settle(cluster);
+    const original = idempotentBatch(7n, 0, 2);
+
+    // The leader proposes the batch, then loses its followers before anyone acknowledges it.
+    cluster.isolate(old.id);
+    const first = await append(old, original, true);
+    assert.equal(first.kind, 'appended');
+    if (first.kind !== 'appended') throw new Error('unreachable');
+    const firstVisible = track(first.visible);
+    // The producer's request timed out; its retry reaches the same broker while the batch is in flight.
+    const retry = await append(old, original, true);
+    assert.equal(retry.kind, 'duplicate');
+    if (retry.kind !== 'duplicate') throw new Error('unreachable');
+    assert.equal(retry.baseOffset, first.baseOffset);
+    // A duplicate is acknowledged only once its original batch is visible: it must come with a
+    // promise to wait for (the produce handler acknowledges at once otherwise).
+    const retryVisible = (retry as { visible?: Promise<void> }).visible;
+    const retryOutcome = retryVisible === undefined ? { state: 'resolved' as const, error: undefined } : track(retryVisible);
+
+    await cluster.pump(() => {
+      const l = cluster.writableLeader();
+      return l !== undefined && l.id !== old.id;
+    }, 'a new writable leader');
+    const next = cluster.writableLeader()!;
+    assert.equal(await produce(cluster, next, ['other']), first.baseOffset, 'the new leader reuses the offset');
+    cluster.heal();
+    await cluster.pump(() => firstVisible.state !== 'pending' && retryOutcome.state !== 'pending', 'the old leader\'s answers to end');
+    await settle(cluster);
+    await assertIdenticalLogs(cluster);
+    assert.equal(firstVisible.state, 'rejected');
+    const stored = (await logContent(next.log)).find((c) => c.offset === first.baseOffset)!;
+    assert.deepEqual(stored.values, ['other'], 'the batch the retry was answered for is gone');
+    assert.equal(retryOutcome.state, 'rejected', `the retry was acknowledged at offset ${retry.baseOffset}, which now holds another batch`);
+    assert.equal((retryOutcome.error as { code?: string }).code, 'SB_ERR_NOT_LEADER');
+  } finally {
+    await cluster.stop();
+  }
+});
