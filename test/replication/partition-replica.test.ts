@@ -3,8 +3,9 @@
 // majority holds it, every replica stores byte-identical batches at the same offsets, followers
 // refuse writes, an isolated leader's unacknowledged batch is refused and truncated while a new
 // leader continues the offsets, idempotent retries are recognised across a leader change, a new
-// leader takes writes only once its high watermark covers what its predecessor acknowledged, and
-// a follower that crashed catches up after it reopens its files.
+// leader takes writes only once its high watermark covers what its predecessor acknowledged, a
+// follower that crashed catches up after it reopens its files, and a retry answered as a duplicate
+// while its batch is in flight shares that batch's fate (it is never acknowledged for a lost batch).
 // Method: three in-process brokers (partition-replica-fixture.ts): real segment logs and Raft files
 // in temp folders, MultiRaft hosts on a FakeNetwork whose messages move only when the test delivers
 // them, RaftTickers on one hand-driven clock. Every wait is a bounded loop of rounds.
