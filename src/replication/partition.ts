@@ -95,7 +95,11 @@ class LocalWriter implements PartitionWriter {
 
 export type AppendResult =
   | { kind: 'appended'; baseOffset: number; lastOffset: number; written: Promise<void>; visible: Promise<void> }
-  | { kind: 'duplicate'; baseOffset: number }
+  /**
+   * A retry of one of the producer's recent batches: `visible` is that batch's own visibility while
+   * its write is still in flight (it rejects if the batch never becomes visible), else resolved.
+   */
+  | { kind: 'duplicate'; baseOffset: number; visible: Promise<void> }
   | { kind: 'invalid-epoch' }
   | { kind: 'out-of-order' };
 
@@ -110,6 +114,11 @@ export class Partition {
   private waiters: DataWaiter[] = [];
   private writer: PartitionWriter;
   private appendQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * The visibility of idempotent batches written and not visible yet, by base offset: a retry that
+   * arrives meanwhile is answered once the batch is visible, not before (it may still be lost).
+   */
+  private readonly pendingVisible = new Map<number, Promise<void>>();
   /** Set when the broker stops or the partition goes away: waiting for data is pointless then. */
   closing = false;
 
@@ -173,10 +182,18 @@ export class Partition {
           lastSequence: lastSequenceOf(producer.baseSequence, producer.lastOffsetDelta),
         };
         const verdict = this.producers.check(identity);
+        if (verdict.kind === 'duplicate') return { kind: 'duplicate', baseOffset: verdict.baseOffset, visible: this.pendingVisible.get(verdict.baseOffset) ?? Promise.resolve() };
         if (verdict.kind !== 'append') return verdict;
       }
       const { baseOffset, lastOffset, visible, written } = this.writer.write(batch);
-      if (identity) this.producers.record(identity, baseOffset, lastOffset, timestampMs);
+      if (identity) {
+        this.producers.record(identity, baseOffset, lastOffset, timestampMs);
+        this.pendingVisible.set(baseOffset, visible);
+        const settled = (): void => {
+          if (this.pendingVisible.get(baseOffset) === visible) this.pendingVisible.delete(baseOffset);
+        };
+        visible.then(settled, settled);
+      }
       // A failed write takes the log offline (a lost proposal ends the leadership); producers hear of it through `visible`.
       visible.then(() => this.wakeWaiters(), () => undefined);
       return { kind: 'appended', baseOffset, lastOffset, written, visible };
