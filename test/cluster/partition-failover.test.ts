@@ -4,13 +4,17 @@
 // is written twice; the killed broker restarts, catches up from the others and is in sync again.
 // Method: three real broker processes (test/helpers/broker-cluster.ts), a kafkajs idempotent producer
 // bootstrapped with all three, SIGKILL of the current leader of partition 0 after the first hundred
-// acknowledgements, then a consumer reads every partition from the beginning.
+// acknowledgements, then a consumer reads every partition from the beginning. Then acks=1 and
+// min.insync.replicas with a follower down, through raw Produce requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
+import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
 const TOPIC = 'failover';
 const PARTITIONS = 3;
@@ -107,4 +111,40 @@ test('SIGKILL of a partition leader during acks=all idempotent produce loses and
     const expected = acked.filter((_, i) => i % PARTITIONS === p);
     assert.deepEqual(seen.get(p), expected, `partition ${p}`);
   }
+});
+
+test('acks=1 is answered by the leader alone; acks=-1 is refused with NOT_ENOUGH_REPLICAS while fewer replicas than min.insync.replicas are in sync', async () => {
+  const admin = clientFor(cluster.bootstrap).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'strict', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '3' }] }] });
+  await admin.disconnect();
+  const ready = await metadataUntil(cluster.member(1).kafkaPort, ['strict'], (md) => md.topics[0]!.partitions[0]?.errorCode === 0 && md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'strict led, three in sync');
+  const leader = ready.topics[0]!.partitions[0]!.leaderId;
+  const follower = cluster.members.find((m) => m.id !== leader)!;
+  const produce = async (acks: number): Promise<number> => {
+    const conn = await RawKafka.connect(cluster.member(leader).kafkaPort);
+    try {
+      const res = await conn.request(API_KEYS.Produce, 7, produceBody('strict', 0, textBatch([`acks${acks}`]), acks));
+      return res.responses[0]!.partitionResponses[0]!.errorCode;
+    } finally {
+      conn.socket.destroy();
+    }
+  };
+  assert.equal(await produce(-1), 0);
+  assert.equal(await produce(1), 0);
+
+  // A follower dies: once it has fallen out of the in-sync replicas, acks=-1 is refused up front.
+  await follower.process!.kill();
+  let code = await produce(-1);
+  for (let i = 0; i < 100 && code !== KafkaErrorCode.NOT_ENOUGH_REPLICAS; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    code = await produce(-1);
+  }
+  assert.equal(code, KafkaErrorCode.NOT_ENOUGH_REPLICAS);
+  // The leader and the other follower are a majority: acks=1 (and a lower min.insync.replicas) go on.
+  assert.equal(await produce(1), 0);
+
+  await cluster.start(follower.id);
+  await metadataUntil(cluster.member(leader).kafkaPort, ['strict'], (md) => md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'the follower back in sync');
+  assert.equal(await produce(-1), 0);
 });
