@@ -95,6 +95,7 @@ export async function produceLoad(cluster, topic, batches, load) {
     // One batch per producer first, outside the measurement: it opens the connection to the leader.
     await Promise.all(producers.map((pr) => sendBatch(pr.client, pr.leader, topic, pr.partition, batch, -1, LOAD_PRODUCE_TIMEOUT_MS)));
     const cpuBefore = cluster.cpu();
+    const generatorBefore = process.cpuUsage();
     const latenciesMs = [];
     let issued = 0;
     let errors = 0;
@@ -119,6 +120,7 @@ export async function produceLoad(cluster, topic, batches, load) {
     );
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cluster.cpu().map((c, i) => c - cpuBefore[i]);
+    const generator = process.cpuUsage(generatorBefore);
     if (errors > 0) log(`${topic}: ${errors} failed batches (${lastError?.message})`);
     const records = latenciesMs.length * load.records;
     return {
@@ -132,6 +134,7 @@ export async function produceLoad(cluster, topic, batches, load) {
       p99Ms: round(percentile(latenciesMs, 0.99), 2),
       maxMs: round(Math.max(...latenciesMs), 2),
       brokerCpuPercentOfCore: cpu.map((micros) => round((micros / 1e6 / seconds) * 100, 1)),
+      generatorCpuPercentOfCore: round(((generator.user + generator.system) / 1e6 / seconds) * 100, 1),
       timedOut: issued < batches,
     };
   } finally {
@@ -158,7 +161,7 @@ export async function replicationThroughput(cluster, load) {
   for (let i = 0; i < load.runs; i++) {
     for (const topic of ['rf1', 'rf3']) {
       const r = await produceLoad(cluster, topic, load.batches, load);
-      log(`replication: run ${i + 1}/${load.runs} ${topic}: ${r.recordsPerSec} records/s, ${r.mbPerSec} MB/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, broker CPU ${r.brokerCpuPercentOfCore.join('/')} %`);
+      log(`replication: run ${i + 1}/${load.runs} ${topic}: ${r.recordsPerSec} records/s, ${r.mbPerSec} MB/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU brokers ${r.brokerCpuPercentOfCore.join('/')} %, generator ${r.generatorCpuPercentOfCore} %`);
       runs.push({ run: i + 1, ...r });
     }
   }
@@ -177,6 +180,8 @@ export async function replicationThroughput(cluster, load) {
       recordsPerSec: round(rf3.recordsPerSec / rf1.recordsPerSec, 2),
       p50Ms: round(rf3.p50Ms / rf1.p50Ms, 2),
       p99Ms: round(rf3.p99Ms / rf1.p99Ms, 2),
+      // rf3 / rf1 records/s of each pair of neighbouring runs: how much of the spread is the machine.
+      recordsPerSecByRun: Array.from({ length: load.runs }, (_, i) => round(runs[2 * i + 1].recordsPerSec / runs[2 * i].recordsPerSec, 2)),
     },
     runs,
   };

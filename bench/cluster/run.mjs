@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Cluster benchmark: three brokers on this machine (one process each, sharing its cores), measured in
-// one run. Writes bench/results/cluster.json.
+// Cluster benchmark: three brokers on this machine (one process each, sharing its cores with each
+// other and with the load generator), measured in one run. Writes bench/results/cluster.json.
 //
-//   node bench/cluster/run.mjs [--kills N] [--idle-seconds S] [--quick]
+//   node bench/cluster/run.mjs [--kills N] [--idle-seconds S] [--partition-kills K] [--batches N]
+//                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
+//                              [--load-seconds T] [--quick]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -11,11 +13,23 @@
 //                      a client would) decided by the new leader; median and max. The killed broker
 //                      is restarted before the next kill.
 //   idle               CPU (percent of one core) and RSS per broker over S idle seconds, with the
-//                      offsets topic's 50 partitions created.
-// Partition data is not replicated yet, so produce-path benchmarks against RF 1 are not here yet.
-// Every load is bounded (kill count, timeouts) and stops by itself.
+//                      offsets topic's 50 partitions (three replicas each) created.
+//   partitionFailover  K SIGKILLs of the leader of partition 0 of topic rf3 while a producer sends
+//                      acks=-1 batches to it in a loop (retried every 20 ms, metadata refreshed after
+//                      each error); the time from the kill to the first acknowledgement of a batch sent
+//                      after it, median and max; and the time from the restart of the killed broker
+//                      until it is in the ISR of every rf3 partition again (waited for before the next
+//                      kill).
+// With the tuned timeouts only, before any kill (replication.mjs):
+//   replication        topics rf1 and rf3 (3 partitions, replication factor 1 and 3, CreateTopics
+//                      API); R alternating runs (rf1, rf3, rf1, ...) of N batches of M records of B
+//                      bytes, acks=-1, F producers per partition with one batch in flight each, each
+//                      run stopping at N batches or T seconds; records/s, MB/s, p50 and p99 produce
+//                      latency per run, their medians per topic and the ratio rf3 / rf1.
+// Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
+// started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KafkaClient, ROOT, cpuMicros, log, median, ready, rss, sleep, startCluster } from './cluster-procs.mjs';
@@ -91,7 +105,9 @@ const report = {
   tool: 'bench/cluster/run.mjs',
   startedAt: new Date().toISOString(),
   commit: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+  // The machine is shared: its load average (other processes included) at the start and the end of
+  // the run says how much of it the brokers had.
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100) },
   params: { kills: KILLS, idleSeconds: IDLE_SECONDS, partitionKills: PARTITION_KILLS, quick: QUICK },
   settings: {},
 };
@@ -130,6 +146,7 @@ for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms
     await cluster.stop();
   }
 }
+report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/cluster.json'), JSON.stringify(report, null, 2) + '\n');
 log('wrote bench/results/cluster.json');
