@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Cluster benchmark: three brokers on this machine (one process each, sharing its cores), measured in
-// one run. Writes bench/results/cluster.json.
+// Cluster benchmark: three brokers on this machine (one process each, sharing its cores with each
+// other and with the load generator), measured in one run. Writes bench/results/cluster.json.
 //
-//   node bench/cluster/run.mjs [--kills N] [--idle-seconds S] [--quick]
+//   node bench/cluster/run.mjs [--kills N] [--idle-seconds S] [--partition-kills K] [--batches N]
+//                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
+//                              [--load-seconds T] [--quick]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -11,18 +13,28 @@
 //                      a client would) decided by the new leader; median and max. The killed broker
 //                      is restarted before the next kill.
 //   idle               CPU (percent of one core) and RSS per broker over S idle seconds, with the
-//                      offsets topic's 50 partitions created.
-// Partition data is not replicated yet, so produce-path benchmarks against RF 1 are not here yet.
-// Every load is bounded (kill count, timeouts) and stops by itself.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+//                      offsets topic's 50 partitions (three replicas each) created.
+//   partitionFailover  K SIGKILLs of the leader of partition 0 of topic rf3 while a producer sends
+//                      acks=-1 batches to it in a loop (retried every 20 ms, metadata refreshed after
+//                      each error); the time from the kill to the first acknowledgement of a batch sent
+//                      after it, median and max; and the time from the restart of the killed broker
+//                      until it is in the ISR of every rf3 partition again (waited for before the next
+//                      kill).
+// With the tuned timeouts only, before any kill (replication.mjs):
+//   replication        topics rf1 and rf3 (3 partitions, replication factor 1 and 3, CreateTopics
+//                      API); R alternating runs (rf1, rf3, rf1, ...) of N batches of M records of B
+//                      bytes, acks=-1, F producers per partition with one batch in flight each, each
+//                      run stopping at N batches or T seconds; records/s, MB/s, p50 and p99 produce
+//                      latency per run, their medians per topic and the ratio rf3 / rf1.
+// Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
+// started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { KafkaClient, ROOT, cpuMicros, log, median, ready, rss, sleep, startCluster } from './cluster-procs.mjs';
+import { createTopics, partitionFailover, replicationThroughput } from './replication.mjs';
 
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const { KafkaClient } = await import(join(ROOT, 'lib/src/client/index.js'));
 const args = process.argv.slice(2);
 const flag = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
@@ -31,81 +43,16 @@ const flag = (name, dflt) => {
 const QUICK = args.includes('--quick');
 const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));
-const log = (...m) => console.error('[bench]', ...m);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-const cpuMicros = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000;
+const PARTITION_KILLS = Number(flag('partition-kills', QUICK ? 2 : 5));
+const LOAD = {
+  batches: Number(flag('batches', QUICK ? 200 : 3000)),
+  records: Number(flag('records', 100)),
+  recordBytes: Number(flag('record-bytes', 100)),
+  partitions: 3,
+  inFlight: Number(flag('in-flight', 4)),
+  runs: Number(flag('runs', QUICK ? 2 : 3)),
+  seconds: Number(flag('load-seconds', QUICK ? 10 : 60)),
 };
-const rss = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]) * 1024;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function ready(httpPort, deadline) {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200) return;
-    } catch {}
-    await sleep(20);
-  }
-  throw new Error(`broker on http ${httpPort} not ready`);
-}
-
-async function startCluster(timeouts) {
-  const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-bench-'));
-  const members = [];
-  for (let id = 1; id <= 3; id++) members.push({ id, kafka: await freePort(), http: await freePort(), grpc: await freePort(), dir: join(root, `b${id}`), proc: null });
-  const nodes = members.map((m) => `${m.id}@127.0.0.1:${m.kafka}:${m.grpc}`).join(',');
-  const start = (m) => {
-    mkdirSync(m.dir, { recursive: true });
-    m.proc = spawn(process.execPath, [join(ROOT, 'bin/streambus'), 'broker'], {
-      cwd: m.dir,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        STREAMBUS_SERVER_HOST: '127.0.0.1',
-        STREAMBUS_SERVER_PORT: String(m.kafka),
-        STREAMBUS_SERVER_HTTP_PORT: String(m.http),
-        STREAMBUS_SERVER_GRPC_PORT: String(m.grpc),
-        STREAMBUS_SERVER_BROKER_ID: String(m.id),
-        STREAMBUS_CLUSTER_NODES: nodes,
-        STREAMBUS_RAFT_ENABLED: 'true',
-        STREAMBUS_RAFT_HEARTBEAT_TIMEOUT: timeouts.heartbeat,
-        STREAMBUS_RAFT_ELECTION_TIMEOUT: timeouts.election,
-        STREAMBUS_STORAGE_DATA_DIR: join(m.dir, 'data'),
-        STREAMBUS_LOGGING_LEVEL: 'warn',
-      },
-    });
-    m.exited = new Promise((r) => m.proc.once('exit', r));
-  };
-  const t0 = Date.now();
-  members.forEach(start);
-  await Promise.all(members.map((m) => ready(m.http, Date.now() + 60_000)));
-  return {
-    members,
-    startToReadyMs: Date.now() - t0,
-    start,
-    async stop() {
-      for (const m of members) if (m.proc.exitCode === null && m.proc.signalCode === null) m.proc.kill('SIGTERM');
-      await Promise.all(members.map((m) => m.exited));
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
 
 async function controllerOf(member) {
   const client = new KafkaClient({ bootstrap: `127.0.0.1:${member.kafka}`, requestTimeoutMs: 2_000 });
@@ -121,8 +68,7 @@ async function failover(cluster, i) {
   const leader = cluster.members.find((m) => m.id === leaderId);
   const survivor = cluster.members.find((m) => m.id !== leaderId);
   const killedAt = performance.now();
-  leader.proc.kill('SIGKILL');
-  await leader.exited;
+  await cluster.kill(leader);
   let decidedMs = null;
   let lastError = null;
   for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
@@ -159,8 +105,10 @@ const report = {
   tool: 'bench/cluster/run.mjs',
   startedAt: new Date().toISOString(),
   commit: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
-  params: { kills: KILLS, idleSeconds: IDLE_SECONDS },
+  // The machine is shared: its load average (other processes included) at the start and the end of
+  // the run says how much of it the brokers had.
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100) },
+  params: { kills: KILLS, idleSeconds: IDLE_SECONDS, partitionKills: PARTITION_KILLS, quick: QUICK },
   settings: {},
 };
 for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms' }], ['guide', { heartbeat: '1s', election: '3s' }]]) {
@@ -171,6 +119,14 @@ for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms
     await sleep(2_000);
     const idleRows = await idle(cluster);
     log(`${name}: idle`, JSON.stringify(idleRows));
+    // The replicated produce path is measured once, with the tuned timeouts, before any kill moves
+    // leadership; the other setting only needs the rf3 topic for its partition failovers.
+    if (name === 'tuned') {
+      report.replication = { timeouts, ...(await replicationThroughput(cluster, LOAD)) };
+      log(`${name}: rf3 / rf1 records/s ${report.replication.ratio.recordsPerSec}, p50 ${report.replication.ratio.p50Ms}, p99 ${report.replication.ratio.p99Ms}`);
+    } else {
+      await createTopics(cluster, [{ name: 'rf3', partitions: LOAD.partitions, replicationFactor: 3 }]);
+    }
     const kills = [];
     for (let i = 0; i < KILLS; i++) {
       const k = await failover(cluster, i);
@@ -184,10 +140,13 @@ for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms
       idle: idleRows,
       controllerFailover: { kills, medianMs: Math.round(median(times)), maxMs: Math.round(Math.max(...times)), failed: kills.length - times.length },
     };
+    report.partitionFailover ??= {};
+    report.partitionFailover[name] = { timeouts, ...(await partitionFailover(cluster, PARTITION_KILLS, name)) };
   } finally {
     await cluster.stop();
   }
 }
+report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/cluster.json'), JSON.stringify(report, null, 2) + '\n');
 log('wrote bench/results/cluster.json');

@@ -1,0 +1,149 @@
+// Shared helpers of the cluster benchmarks: three broker processes on 127.0.0.1 with free ports, their
+// readiness, CPU and RSS, and a Kafka client per purpose.
+//
+// Contract: every broker process started here is recorded by pid, and `stopAll()` (also run on exit,
+// SIGINT and SIGTERM) ends exactly those, so a failed or interrupted run leaves no broker behind and
+// never touches brokers it did not start.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const { KafkaClient, KafkaResponseError } = await import(join(ROOT, 'lib/src/client/index.js'));
+export const { API_KEYS } = await import(join(ROOT, 'lib/src/protocol/kafka/generated/index.js'));
+export const { buildRecordBatch } = await import(join(ROOT, 'lib/src/protocol/kafka/record-batch/index.js'));
+
+export const log = (...m) => console.error('[bench]', ...m);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** Nearest-rank percentile of `xs` (q in 0..1). */
+export const percentile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+export const cpuMicros = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+};
+export const rss = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]) * 1024;
+
+export async function ready(httpPort, deadline) {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200) return;
+    } catch {}
+    await sleep(20);
+  }
+  throw new Error(`broker on http ${httpPort} not ready`);
+}
+
+/** Broker processes of this run that may still be running, by pid. */
+const running = new Map();
+
+export function stopAll(signal = 'SIGKILL') {
+  for (const proc of running.values()) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+  }
+}
+process.once('exit', () => stopAll());
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
+
+const alive = (m) => m.proc !== null && m.proc.exitCode === null && m.proc.signalCode === null;
+
+/**
+ * Starts three brokers together with the given Raft timeouts and waits until all are ready. If any
+ * of them fails to become ready, the ones started are stopped before the error is thrown.
+ */
+export async function startCluster(timeouts) {
+  const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-bench-'));
+  const members = [];
+  for (let id = 1; id <= 3; id++) members.push({ id, kafka: await freePort(), http: await freePort(), grpc: await freePort(), dir: join(root, `b${id}`), proc: null });
+  const nodes = members.map((m) => `${m.id}@127.0.0.1:${m.kafka}:${m.grpc}`).join(',');
+  const start = (m) => {
+    if (alive(m)) throw new Error(`broker ${m.id} is running`);
+    mkdirSync(m.dir, { recursive: true });
+    m.proc = spawn(process.execPath, [join(ROOT, 'bin/streambus'), 'broker'], {
+      cwd: m.dir,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        STREAMBUS_SERVER_HOST: '127.0.0.1',
+        STREAMBUS_SERVER_PORT: String(m.kafka),
+        STREAMBUS_SERVER_HTTP_PORT: String(m.http),
+        STREAMBUS_SERVER_GRPC_PORT: String(m.grpc),
+        STREAMBUS_SERVER_BROKER_ID: String(m.id),
+        STREAMBUS_CLUSTER_NODES: nodes,
+        STREAMBUS_RAFT_ENABLED: 'true',
+        STREAMBUS_RAFT_HEARTBEAT_TIMEOUT: timeouts.heartbeat,
+        STREAMBUS_RAFT_ELECTION_TIMEOUT: timeouts.election,
+        STREAMBUS_STORAGE_DATA_DIR: join(m.dir, 'data'),
+        STREAMBUS_LOGGING_LEVEL: 'warn',
+      },
+    });
+    const { pid } = m.proc;
+    running.set(pid, m.proc);
+    m.exited = new Promise((r) => m.proc.once('exit', r));
+    m.exited.then(() => running.delete(pid));
+  };
+  const cluster = {
+    members,
+    bootstrap: members.map((m) => `127.0.0.1:${m.kafka}`).join(','),
+    startToReadyMs: 0,
+    start,
+    member: (id) => members.find((m) => m.id === id),
+    /** CPU time (microseconds) each member's current process has used; 0 for one not running. */
+    cpu: () => members.map((m) => (alive(m) ? cpuMicros(m.proc.pid) : 0)),
+    /** SIGKILLs broker `m` and resolves once its process is gone. */
+    async kill(m) {
+      m.proc.kill('SIGKILL');
+      await m.exited;
+    },
+    async stop() {
+      for (const m of members) if (alive(m)) m.proc.kill('SIGTERM');
+      // A broker that ignores SIGTERM for 10 s is killed: the run must end with none left.
+      const timer = setTimeout(() => members.forEach((m) => alive(m) && m.proc.kill('SIGKILL')), 10_000);
+      await Promise.all(members.filter((m) => m.proc !== null).map((m) => m.exited));
+      clearTimeout(timer);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  const t0 = Date.now();
+  try {
+    members.forEach(start);
+    await Promise.all(members.map((m) => ready(m.http, Date.now() + 60_000)));
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  cluster.startToReadyMs = Date.now() - t0;
+  return cluster;
+}
+
+/** A client bootstrapped with the running members of `cluster` (the caller closes it). */
+export function clientOf(cluster, options = {}) {
+  const bootstrap = cluster.members.filter(alive).map((m) => `127.0.0.1:${m.kafka}`).join(',');
+  return new KafkaClient({ bootstrap, requestTimeoutMs: 5_000, ...options });
+}
