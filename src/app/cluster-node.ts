@@ -182,6 +182,7 @@ export class ClusterNode {
       settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
+      syncEntries: config.storage.syncInterval === 0,
       onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),
       log,
     });

@@ -31,6 +31,11 @@ export interface PartitionReplicasOptions {
   /** The largest message the inter-broker channel carries: one entry (one batch) must fit. */
   readonly channelMaxBytes: number;
   readonly now: () => number;
+  /**
+   * Whether each Raft write is fsynced before it is acknowledged (storage.syncInterval 0), or only
+   * written and left to the segment log's periodic sync, Kafka's durability by replication.
+   */
+  readonly syncEntries: boolean;
   readonly onLeadership: (replica: PartitionReplica, leadership: ReplicaLeadership) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
@@ -73,6 +78,7 @@ export class PartitionReplicas implements PartitionReplication {
       initialConfState: { voters, learners: [] },
       onLoaded: () => replica?.driver.storageLoaded(),
       onPersisted: () => replica?.persisted(),
+      syncEntries: this.options.syncEntries,
     });
     replica = new PartitionReplica({
       groupId,

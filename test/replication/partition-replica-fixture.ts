@@ -78,6 +78,7 @@ export class Broker {
       settings: SETTINGS,
       channelMaxBytes: channel.maxMessageBytes,
       now: () => clock.now(),
+      syncEntries: true,
       onLeadership: () => undefined,
       log: silent,
     });
