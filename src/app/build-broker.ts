@@ -172,11 +172,15 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       );
       hosting = await node.hostPartitions((topic) => late.topics.logSettings(topic));
     },
-    quiesce() {},
+    quiesce() {
+      clusterNode?.startHandOver();
+    },
     abortStart() {
       clusterNode?.abort();
     },
     async stop() {
+      // Half the shutdown budget for moving leadership; the rest for closing.
+      await clusterNode?.finishHandOver(config.server.shutdownTimeout / 2);
       await clusterNode?.stop();
     },
   };

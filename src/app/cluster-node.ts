@@ -21,6 +21,7 @@ import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
 import { MultiRaft } from '../replication/multi-raft.ts';
+import type { RaftDriver } from '../replication/raft-driver.ts';
 import { RaftTicker } from '../replication/raft-ticker.ts';
 import { raftTiming } from '../replication/raft-timing.ts';
 import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
@@ -70,6 +71,8 @@ export class ClusterNode {
   private isrTimer: PeriodicTimer | null = null;
   /** When leadership of a group was last handed to its preferred replica from here. */
   private readonly transfers = new Map<number, number>();
+  /** When this broker became leader of a group it leads. */
+  private readonly ledSince = new Map<number, number>();
   private readonly leadershipListeners: ((replica: PartitionReplica) => void)[] = [];
 
   private constructor(
@@ -88,6 +91,9 @@ export class ClusterNode {
   replicas!: PartitionReplicas;
   /** Tells the other brokers which partitions this one leads (set once open() built it). */
   private gossip!: LeadershipGossip;
+  /** The controller group's driver here (set once open() built it). */
+  private controller!: RaftDriver;
+  private handOverStarted = false;
 
   /** Builds every part and starts the network; call join() next. */
   static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -199,7 +205,60 @@ export class ClusterNode {
     // The time-based snapshot trigger; the entry-count one is the snapshot policy above.
     node.snapshotTimer = every(clock, config.raft.snapshotInterval, () => driver.requestSnapshot());
     node.isrTimer = every(clock, ISR_SAMPLE_MS, () => node.sampleLeadership());
+    node.controller = driver;
     return node;
+  }
+
+  /**
+   * A graceful stop begins: every group led here (the controller's included) hands leadership to its
+   * most caught-up reachable follower (a TimeoutNow transfer), so clients move on within a round trip
+   * instead of an election timeout after the broker is gone. A leader transferring refuses new writes
+   * (clients retry against the new leader); writes already proposed commit under the new leader.
+   */
+  startHandOver(): void {
+    if (this.handOverStarted) return;
+    this.handOverStarted = true;
+    const led = this.ledDrivers();
+    for (const driver of led) this.transfer(driver);
+    this.options.log.info({ groups: led.length }, 'handing over leadership before stopping');
+  }
+
+  /** Waits (at most `timeoutMs`) until this broker leads no group, repeating transfers that lapsed. */
+  async finishHandOver(timeoutMs: number): Promise<void> {
+    const { clock, log, config } = this.options;
+    this.startHandOver();
+    const started = clock.now();
+    let lastTry = started;
+    let led = this.ledDrivers();
+    while (led.length > 0 && clock.now() - started < timeoutMs) {
+      await new Promise<void>((resolve) => clock.setTimer(20, resolve));
+      led = this.ledDrivers();
+      // A transfer is abandoned after an election timeout (the target did not catch up or answer).
+      if (clock.now() - lastTry >= config.raft.electionTimeout) {
+        lastTry = clock.now();
+        for (const driver of led) this.transfer(driver);
+      }
+    }
+    if (led.length > 0) log.warn({ stillLeading: led.length, ms: clock.now() - started }, 'leadership not handed over in time; the other brokers elect after their election timeout');
+    else log.info({ ms: clock.now() - started }, 'leadership handed over');
+  }
+
+  private ledDrivers(): RaftDriver[] {
+    const led = this.replicas.replicas().filter((r) => r.leading && !r.driver.stopped).map((r) => r.driver);
+    if (this.controller.raft.isLeader && !this.controller.stopped) led.push(this.controller);
+    return led;
+  }
+
+  private transfer(driver: RaftDriver): void {
+    const status = driver.raft.status();
+    let target = 0;
+    let best = -1;
+    for (const [id, peer] of status.progress ?? []) {
+      if (id === status.id || peer.isLearner || !peer.recentActive || !this.up.has(id) || peer.match <= best) continue;
+      target = id;
+      best = peer.match;
+    }
+    if (target !== 0) driver.transferLeader(target);
   }
 
   /** Called after any partition replica here saw its group's leadership change. */
@@ -210,6 +269,8 @@ export class ClusterNode {
   private partitionLeadership(replica: PartitionReplica, { groupId, leader, term }: ReplicaLeadership): void {
     const self = this.options.config.server.brokerId;
     const known = this.leaders.get(groupId);
+    if (leader === self && !(known?.leader === self && known.term === term)) this.ledSince.set(groupId, this.options.clock.now());
+    if (leader !== self) this.ledSince.delete(groupId);
     if (leader === self) {
       this.leaders.observe(groupId, leader, term, this.replicas.inSyncReplicas(replica));
     } else if (known === undefined || known.term < term || (known.term === term && known.leader === -1)) {
@@ -234,6 +295,9 @@ export class ClusterNode {
       const preferred = this.metadata.state.topic(replica.partition.topic)?.assignments[replica.partition.index]?.[0];
       if (preferred === undefined || preferred === self || !isr.includes(preferred) || !this.up.has(preferred)) continue;
       if (now - (this.transfers.get(replica.groupId) ?? -Infinity) < PREFERRED_TRANSFER_GAP_MS) continue;
+      // Not right after gaining leadership: the preferred replica may be the broker that just handed
+      // it over because it is stopping.
+      if (now - (this.ledSince.get(replica.groupId) ?? now) < PREFERRED_TRANSFER_GAP_MS) continue;
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
