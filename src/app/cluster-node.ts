@@ -36,6 +36,7 @@ import { LeadershipGossip } from '../replication/leadership-gossip.ts';
 import { PartitionReplicas } from '../replication/partition-replicas.ts';
 import type { PartitionReplica, ReplicaLeadership } from '../replication/partition-replica.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
+import { registerReplicationMetrics } from './replication-metrics.ts';
 
 /** The controller's Raft group id (partition groups get theirs from the controller). */
 export const CONTROLLER_GROUP = 0;
@@ -161,6 +162,7 @@ export class ClusterNode {
       log,
     });
     const leaders = new LeadershipTable();
+    const replicationMetrics = registerReplicationMetrics(metrics.registry, () => node.replicas);
     const node: ClusterNode = new ClusterNode(
       options,
       metadata,
@@ -189,6 +191,7 @@ export class ClusterNode {
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
       syncEntries: config.storage.syncInterval === 0,
+      onCommitted: (seconds) => replicationMetrics.commitSeconds.observe(seconds),
       onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),
       log,
     });

@@ -57,6 +57,8 @@ export interface PartitionReplicaOptions {
   /** Leadership of the group changed as this replica sees it (durable term). */
   readonly onLeadership: (leadership: ReplicaLeadership) => void;
   readonly now: () => number;
+  /** Seconds from proposing a batch to its commit here (for the commit-latency histogram). */
+  readonly onCommitted?: (seconds: number) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
 
@@ -142,10 +144,12 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     stampBatch(batch, 0, baseOffset, term);
     const [visible, committed] = settleable();
     const [written, local] = settleable();
+    const proposedAt = performance.now();
     const result = this.driver.propose([batch], (outcome) => {
       if (outcome.kind === 'applied') {
         local.resolve();
         committed.resolve();
+        this.options.onCommitted?.((performance.now() - proposedAt) / 1000);
         return;
       }
       const error = new StreamBusError('SB_ERR_NOT_LEADER', `the write to ${this.name} was not committed (${outcome.kind}); retry against the current leader`);
@@ -161,6 +165,14 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     this.unwritten.push({ index: result.index, term: result.term, settle: local });
     this.nextOffset = lastOffset + 1;
     return { baseOffset, lastOffset, visible, written };
+  }
+
+  /** Entries the furthest-behind follower lacks (0 when not leading). */
+  followerLag(): number {
+    const status = this.driver.raft.status();
+    let lag = 0;
+    for (const [id, peer] of status.progress ?? []) if (id !== status.id) lag = Math.max(lag, status.lastIndex - peer.match);
+    return lag;
   }
 
   inSyncReplicaCount(): number {

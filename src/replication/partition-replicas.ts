@@ -36,6 +36,7 @@ export interface PartitionReplicasOptions {
    * written and left to the segment log's periodic sync, Kafka's durability by replication.
    */
   readonly syncEntries: boolean;
+  readonly onCommitted?: (seconds: number) => void;
   readonly onLeadership: (replica: PartitionReplica, leadership: ReplicaLeadership) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
@@ -92,6 +93,7 @@ export class PartitionReplicas implements PartitionReplication {
       random: { nextInt: (n) => Math.floor(Math.random() * n) },
       onLeadership: (leadership) => this.options.onLeadership(replica!, leadership),
       now: this.options.now,
+      onCommitted: this.options.onCommitted,
       log,
     });
     partition.replicateWith(replica);
