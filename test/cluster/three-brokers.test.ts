@@ -89,6 +89,9 @@ test('metrics: one controller leader, every partition led once, none under-repli
     assert.equal(await metric(m.httpPort, 'streambus_cluster_brokers'), 3);
     assert.equal(await metric(m.httpPort, 'streambus_partitions_leaderless'), 0);
     assert.equal(await metric(m.httpPort, 'streambus_partitions_under_replicated'), 0);
+    // Three replicas on three brokers: each hosts a replica of every partition.
+    assert.equal(await metric(m.httpPort, 'streambus_partition_replicas'), total);
+    assert.ok((await metric(m.httpPort, 'streambus_replica_lag_entries_max')) >= 0);
     assert.ok((await metric(m.httpPort, 'streambus_raft_term')) >= 1);
   }
   assert.equal(led, total);
