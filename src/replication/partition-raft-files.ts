@@ -11,8 +11,9 @@
  *                  a Raft snapshot carries nothing else the core does not know about.
  *   raft.state     the hard state: append-only hard-state records of raft-log-records.ts (CRC
  *                  checked, the last whole one wins, a torn tail is cut). A term or vote change
- *                  is fsynced before the write is acknowledged; a commit-only change is not (a lost
- *                  commit index is learnt again). Rewritten (atomically) once it grows past
+ *                  is fsynced before the write is acknowledged; a commit-only change is not even
+ *                  written then (PartitionRaftLog writes it with the next term or vote change and
+ *                  on close: a lost commit index is learnt again). Rewritten (atomically) once it grows past
  *                  HARD_STATE_FILE_BYTES_MAX. An append costs one fsync, where an atomic
  *                  replacement would cost two and a rename.
  *

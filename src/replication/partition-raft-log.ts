@@ -321,6 +321,9 @@ export class PartitionRaftLog implements RaftLogStore {
     this.loader.stop();
     await this.ops.idle();
     await this.indexFile.close();
+    if (this.ops.failure === null && this.hardStateFile.hardState.commit !== this.hardStateNow.commit) {
+      await this.hardStateFile.write(this.hardStateNow).catch(() => undefined);
+    }
     await this.hardStateFile.close();
   }
 
@@ -367,7 +370,11 @@ export class PartitionRaftLog implements RaftLogStore {
       }
     }
     const hardState = write.hardState;
-    if (hardState !== null) waits.push(this.hardStateFile.write(hardState));
+    // A change of the commit index alone is not written on the way to applying it: a lost commit
+    // index is learnt again from the leader, and every commit would otherwise cost a write on every
+    // replica before the entries apply. It goes out with the next term or vote change, and on close.
+    const commitOnly = hardState !== null && hardState.term === this.hardStateNow.term && hardState.vote === this.hardStateNow.vote;
+    if (hardState !== null && !commitOnly) waits.push(this.hardStateFile.write(hardState));
     await Promise.all(waits);
     if (staged !== null) {
       for (const s of staged) {
