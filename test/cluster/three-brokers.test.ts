@@ -11,6 +11,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
+import { spawnSync } from 'node:child_process';
+import { requireTool } from '../helpers/tools.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { createTopicThrough, metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
@@ -139,6 +141,54 @@ test("__consumer_offsets has Kafka's 50 partitions over three replicas; every br
       assert.equal(answer.coordinators[0]!.errorCode, 0);
       assert.equal(answer.coordinators[0]!.nodeId, expected, `broker ${m.id} for ${group}`);
     }
+  }
+});
+
+test('kcat -L -J and the kafkajs admin read the same brokers, leaders, replicas, ISR and epochs as Metadata', async (t) => {
+  if (!requireTool(t, 'kcat', { probeArgs: ['-V'] })) return;
+  const raw = await metadataUntil(
+    cluster.member(2).kafkaPort,
+    ['spread'],
+    (md) => md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
+    'spread fully in sync',
+  );
+  const expected = [...raw.topics[0]!.partitions]
+    .sort((a, b) => a.partitionIndex - b.partitionIndex)
+    .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: [...p.replicaNodes], isr: [...p.isrNodes].sort() }));
+
+  const run = spawnSync('kcat', ['-b', cluster.bootstrap[0]!, '-L', '-J', '-t', 'spread', '-m', '10'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const kcat = JSON.parse(run.stdout) as {
+    controllerid: number;
+    brokers: { id: number; name: string }[];
+    topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[] }[];
+  };
+  assert.equal(kcat.controllerid, raw.controllerId);
+  assert.deepEqual(kcat.brokers.map((b) => b.id).sort(), [1, 2, 3]);
+  const fromKcat = [...kcat.topics[0]!.partitions]
+    .sort((a, b) => a.partition - b.partition)
+    .map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas.map((r) => r.id), isr: p.isrs.map((r) => r.id).sort() }));
+  assert.deepEqual(fromKcat, expected);
+
+  const admin = clientFor([cluster.bootstrap[2]!]).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: ['spread'] });
+    const fromAdmin = [...topics[0]!.partitions]
+      .sort((a, b) => a.partitionId - b.partitionId)
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: [...p.isr].sort() }));
+    assert.deepEqual(fromAdmin, expected);
+    // Leader epochs are the Raft terms: at least 1 once a leader was elected, alike on every broker.
+    for (const m of cluster.members) {
+      const md = await metadataFrom(m.kafkaPort, ['spread']);
+      for (const p of md.topics[0]!.partitions) {
+        const same = raw.topics[0]!.partitions.find((q) => q.partitionIndex === p.partitionIndex)!;
+        assert.ok(p.leaderEpoch >= 1);
+        if (p.leaderId === same.leaderId) assert.equal(p.leaderEpoch, same.leaderEpoch);
+      }
+    }
+  } finally {
+    await admin.disconnect();
   }
 });
 
