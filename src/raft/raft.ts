@@ -83,13 +83,18 @@ export class Raft {
     const applied = this.cfg.applied ?? snapshotIndex;
     assert(applied >= snapshotIndex && applied <= this.log.committed, `applied ${applied} lies outside [snapshot ${snapshotIndex}, commit ${this.log.committed}]`);
     // Membership is the snapshot's, plus the conf changes the application already applied.
-    // Storage may answer in pieces (a caching one); LogNotLoadedError propagates: the owner loads
+    // A storage that lists its conf changes from memory answers at once; otherwise the entries are
+    // read, possibly in pieces (a caching one): LogNotLoadedError propagates, and the owner loads
     // [snapshot + 1, applied] before building a node with `applied` above the snapshot.
-    for (let lo = snapshotIndex + 1; lo <= applied; ) {
-      const applying = this.log.slice(lo, applied + 1, Number.MAX_SAFE_INTEGER);
-      assert(applying !== null && applying.length > 0, 'applied entries are compacted');
-      for (const entry of applying) if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
-      lo += applying.length;
+    if (storage.confChangeEntries !== undefined) {
+      for (const entry of storage.confChangeEntries(snapshotIndex + 1, applied + 1)) this.applyConfChangeEntry(entry);
+    } else {
+      for (let lo = snapshotIndex + 1; lo <= applied; ) {
+        const applying = this.log.slice(lo, applied + 1, Number.MAX_SAFE_INTEGER);
+        assert(applying !== null && applying.length > 0, 'applied entries are compacted');
+        for (const entry of applying) if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
+        lo += applying.length;
+      }
     }
     this.log.appliedTo(applied);
     this.becomeFollower(this.term, NO_NODE);

@@ -60,4 +60,11 @@ export interface LogStorage {
 
   /** The latest snapshot. The core sends it to followers that need entries below firstIndex(). */
   snapshot(): Snapshot;
+
+  /**
+   * Optional: the conf-change entries among [lo, hi), in order, from memory. A caching storage that
+   * can answer this without reading data entries lets a node restart with `applied` far above its
+   * snapshot without loading every entry in between (the core only needs their membership changes).
+   */
+  confChangeEntries?(lo: number, hi: number): readonly Entry[];
 }

@@ -204,6 +204,15 @@ export class PartitionRaftLog implements RaftLogStore {
     return out;
   }
 
+  /** The conf changes among [lo, hi), from the index table alone (they are stored inline there). */
+  confChangeEntries(lo: number, hi: number): readonly Entry[] {
+    const out: Entry[] = [];
+    for (let index = Math.max(lo, this.table.first); index < Math.min(hi, this.table.last + 1); index++) {
+      if (this.table.kind(index) === EntryKind.ConfChange) out.push(this.entryAt(index)!);
+    }
+    return out;
+  }
+
   // ---- partition view ----
 
   /** The Kafka log end offset as of Raft index `index` (in [firstIndex() - 1, lastIndex()]): the high watermark when `index` is the commit index. */
@@ -370,11 +379,13 @@ export class PartitionRaftLog implements RaftLogStore {
       }
     }
     const hardState = write.hardState;
-    // A change of the commit index alone is not written on the way to applying it: a lost commit
-    // index is learnt again from the leader, and every commit would otherwise cost a write on every
-    // replica before the entries apply. It goes out with the next term or vote change, and on close.
+    // A Ready that only moves the commit index does not write it on the way to applying: a lost
+    // commit index is learnt again from the leader, and every commit would otherwise cost a write on
+    // every replica before its entries apply. The commit index goes out with the next entries (in
+    // parallel with them), the next term or vote change, and on close; a restart re-applies only the
+    // entries after it (the owner reads the high watermark off it).
     const commitOnly = hardState !== null && hardState.term === this.hardStateNow.term && hardState.vote === this.hardStateNow.vote;
-    if (hardState !== null && !commitOnly) waits.push(this.hardStateFile.write(hardState));
+    if (hardState !== null && (!commitOnly || staged !== null)) waits.push(this.hardStateFile.write(hardState));
     await Promise.all(waits);
     if (staged !== null) {
       for (const s of staged) {

@@ -86,6 +86,8 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       stateMachine: this,
       random: options.random,
       settings: options.settings,
+      // The log is the state: nothing up to the stored commit index is read back to be applied again.
+      applied: options.store.hardState().commit,
       onSoftState: (state, term) => this.softState(state, term),
       onFailure: (err) => {
         this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -94,6 +96,11 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
         options.onLeadership({ groupId: options.groupId, leader: -1, term: this.driver.raft.term });
       },
     });
+    const applied = this.driver.raft.appliedIndex;
+    if (applied > options.store.snapshot().metadata.index) {
+      this.committedOffset = options.store.endOffsetAt(applied);
+      this.appliedTerm = options.store.term(applied);
+    }
   }
 
   get groupId(): number {

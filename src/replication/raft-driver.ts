@@ -63,6 +63,12 @@ export interface RaftDriverOptions {
   readonly settings?: RaftSettings;
   /** Without one, the log is never compacted by the driver. */
   readonly snapshots?: SnapshotPolicy;
+  /**
+   * For a state machine that keeps its state durably by itself (a partition: its state is its log):
+   * the entries up to this index (at most the stored commit index) are reflected already and are not
+   * applied again at start; the owner sets the state machine to match. Default: the snapshot's index.
+   */
+  readonly applied?: number;
   /** The leader or this node's role changed; `term` is the durable term. Called once the Ready is durable. */
   readonly onSoftState?: (state: SoftState, term: number) => void;
   /** The group stopped after a failure (see above). Called once. */
@@ -110,7 +116,8 @@ export class RaftDriver {
     assert(this.snapshots === undefined || this.snapshots.everyEntries > 0, 'snapshot interval must be positive');
     const snapshot = this.store.snapshot();
     this.stateMachine.restore(snapshot);
-    this.appliedIndex = snapshot.metadata.index;
+    this.appliedIndex = Math.max(snapshot.metadata.index, options.applied ?? 0);
+    assert(this.appliedIndex <= Math.max(snapshot.metadata.index, this.store.initialState().hardState.commit), 'applied past the stored commit index');
     this.durableTerm = this.store.initialState().hardState.term;
     this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex });
     this.raft = this.node;

@@ -188,6 +188,31 @@ test('restart rebuilds membership from the snapshot plus the conf changes up to 
   assert.deepEqual(fromScratch.confState(), { voters: [1, 2], learners: [] });
 });
 
+test('a storage that lists its conf changes from memory restarts a node with applied entries it never reads', () => {
+  const cc = encodeConfChange({ type: 'addLearner', nodeId: 2 });
+  class IndexedStorage extends MemoryStorage {
+    reads = 0;
+    override entries(lo: number, hi: number, maxBytes: number) {
+      this.reads++;
+      return super.entries(lo, hi, maxBytes);
+    }
+    confChangeEntries(lo: number, hi: number) {
+      return super.entries(lo, hi, Number.MAX_SAFE_INTEGER).filter((e) => e.type === EntryType.ConfChange);
+    }
+  }
+  const storage = new IndexedStorage({ voters: [1], learners: [] });
+  storage.append([
+    { term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(8) },
+    { term: 1, index: 2, type: EntryType.ConfChange, data: cc },
+    { term: 1, index: 3, type: EntryType.Normal, data: new Uint8Array(8) },
+  ]);
+  storage.setHardState({ term: 1, vote: 1, commit: 3 });
+  const node = new RaftNode({ id: 1, storage, random: fixed(0), applied: 3 });
+  assert.equal(storage.reads, 0, 'no entry read to rebuild the membership');
+  assert.deepEqual(node.confState(), { voters: [1], learners: [2] });
+  assert.equal(node.appliedIndex, 3);
+});
+
 test('no campaign while committed conf changes wait to be applied', () => {
   const storage = new MemoryStorage({ voters: [1, 2], learners: [] });
   storage.append([{ term: 1, index: 1, type: EntryType.ConfChange, data: encodeConfChange({ type: 'removeNode', nodeId: 2 }) }]);
