@@ -131,7 +131,8 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   }
 
   get writable(): boolean {
-    return this.leaderTerm >= 0 && this.leaderTerm === this.driver.raft.term && this.appliedTerm === this.leaderTerm && this.rebuiltTerm === this.leaderTerm;
+    const term = this.leaderTerm;
+    return term >= 0 && this.driver.raft.isLeader && this.driver.raft.term === term && this.appliedTerm === term && this.rebuiltTerm === term;
   }
 
   /** Whether this replica leads its group (ready for writes or not). */
