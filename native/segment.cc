@@ -29,6 +29,8 @@ namespace {
 
 constexpr size_t kStageMin = 256 * 1024;
 constexpr size_t kStageMax = 8 * 1024 * 1024;
+// First reservation of a new segment file; later ones double up to the configured step.
+constexpr uint64_t kInitialReserve = 1024 * 1024;
 
 struct Segment {
   int fd = -1;
@@ -36,7 +38,8 @@ struct Segment {
   bool direct = false;
   uint64_t size = 0;          // logical end: bytes [0, size) are appended data
   uint64_t allocated = 0;     // file size: reserved (fallocate) or written, >= size
-  uint64_t step = 0;          // preallocation step; 0 once the filesystem refused fallocate
+  uint64_t step = 0;          // next preallocation step; 0 once the filesystem refused fallocate
+  uint64_t step_max = 0;      // the configured preallocation: steps double up to it
   uint8_t* tail = nullptr;    // kDirectAlign bytes; the first size % kDirectAlign are valid
   uint8_t* stage = nullptr;   // aligned staging buffer for O_DIRECT writes
   size_t stage_capacity = 0;
@@ -133,12 +136,15 @@ class OpenWorker : public PromiseWorker {
     if (size_ > file_size_) return Fail(EINVAL, "open(size beyond end of file)");
     seg_->size = size_;
     seg_->allocated = file_size_;
-    seg_->step = preallocate_;
-    if (file_size_ == 0 && preallocate_ > 0) {
+    // A new segment reserves little and the reservation doubles as it fills, up to `preallocate`
+    // per step: thousands of idle partitions do not each hold a full step of disk.
+    seg_->step_max = preallocate_;
+    seg_->step = std::min<uint64_t>(preallocate_, kInitialReserve);
+    if (file_size_ == 0 && seg_->step > 0) {
       // Preallocation is an optimisation: without space or support, appends still work (and report
       // ENOSPC themselves), so a failure here only drops whatever was partly reserved.
-      if (::fallocate(fd, 0, 0, static_cast<off_t>(preallocate_)) == 0) {
-        file_size_ = preallocate_;
+      if (::fallocate(fd, 0, 0, static_cast<off_t>(seg_->step)) == 0) {
+        file_size_ = seg_->step;
         seg_->allocated = file_size_;
         preallocated_ = true;
       } else {
@@ -251,6 +257,7 @@ class AppendWorker : public PromiseWorker {
     while (target < end) target += seg_->step;
     if (::fallocate(seg_->fd, 0, static_cast<off_t>(seg_->allocated), static_cast<off_t>(target - seg_->allocated)) == 0) {
       seg_->allocated = target;
+      seg_->step = std::min(seg_->step * 2, seg_->step_max);
     } else if (errno == EOPNOTSUPP) {
       seg_->step = 0;
     }

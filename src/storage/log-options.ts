@@ -22,7 +22,11 @@ export interface LogOptions {
   readonly segmentMs: number;
   /** Bytes of log between two offset index entries. */
   readonly indexIntervalBytes: number;
-  /** Space reserved (fallocate) when a segment file is created; 0 for none. */
+  /**
+   * Largest step of space reserved (fallocate) ahead of the appends; 0 for none. A new segment
+   * reserves 1 MiB and each further step doubles up to this (native backend), so an idle partition
+   * holds 1 MiB of disk, not a full step.
+   */
   readonly preallocateBytes: number;
   /** The largest batch accepted (Kafka's max.message.bytes). */
   readonly maxBatchBytes: number;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNativeAddon, type NativeAddon } from '../../src/io/real/native-addon.ts';
@@ -93,6 +93,28 @@ for (const direct of [true, false]) {
     }
   });
 }
+
+test('a new segment reserves 1 MiB at first and the reservation doubles as it fills, up to the configured step', async () => {
+  const a = addon();
+  const dir = tempDir('sb-native-');
+  const path = join(dir.path, 'seg.log');
+  const MiB = 1024 * 1024;
+  try {
+    const opened = await a.openSegment(path, { direct: false, preallocate: 32 * MiB, size: 0 });
+    // Every Linux filesystem the broker supports (ext4, xfs, tmpfs) takes fallocate.
+    assert.ok(opened.preallocated, 'fallocate refused here');
+    // An idle partition holds 1 MiB, not a full step (thousands of partitions per broker).
+    assert.equal(statSync(path).size, MiB);
+    await a.append(opened.handle, [Buffer.alloc(MiB + 1, 1)]);
+    assert.equal(statSync(path).size, 2 * MiB, 'grown by a step of 1 MiB');
+    await a.append(opened.handle, [Buffer.alloc(2 * MiB, 2)]);
+    assert.equal(statSync(path).size, 4 * MiB, 'then by a doubled step of 2 MiB');
+    assert.equal(a.segmentSize(opened.handle), 3 * MiB + 1);
+    await a.close(opened.handle);
+  } finally {
+    dir.remove();
+  }
+});
 
 test('errors become IoError with errno and path; opening beyond the end is refused', async () => {
   const a = addon();
