@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
+import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
@@ -23,6 +24,7 @@ const MESSAGES = 600;
 const PRODUCE_DEADLINE_MS = 60_000;
 
 let cluster: BrokerCluster;
+const clients = new OpenClients();
 
 before(async () => {
   cluster = await startCluster(3);
@@ -37,6 +39,7 @@ before(async () => {
 });
 
 after(async () => {
+  await clients.closeAll();
   await cluster?.stop();
 });
 
@@ -52,7 +55,7 @@ function clientFor(brokers: string[]): Kafka {
 test('SIGKILL of a partition leader during acks=all idempotent produce loses and duplicates nothing; the broker rejoins in sync', async () => {
   const kafka = clientFor(cluster.bootstrap);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  await clients.connect(producer);
   const acked: string[] = [];
   let killed: number | null = null;
   let killedAt = 0;
@@ -92,7 +95,7 @@ test('SIGKILL of a partition leader during acks=all idempotent produce loses and
 
   // Every acknowledged message is there exactly once, in the order of its partition.
   const consumer = clientFor([`127.0.0.1:${survivor.kafkaPort}`]).consumer({ groupId: 'failover-readers', sessionTimeout: 10_000 });
-  await consumer.connect();
+  await clients.connect(consumer);
   const seen = new Map<number, string[]>();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
   let total = 0;
@@ -115,7 +118,7 @@ test('SIGKILL of a partition leader during acks=all idempotent produce loses and
 
 test('acks=1 is answered by the leader alone; acks=-1 is refused with NOT_ENOUGH_REPLICAS while fewer replicas than min.insync.replicas are in sync', async () => {
   const admin = clientFor(cluster.bootstrap).admin();
-  await admin.connect();
+  await clients.connect(admin);
   await admin.createTopics({ topics: [{ topic: 'strict', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '3' }] }] });
   await admin.disconnect();
   // Led by its preferred replica, so leadership does not move back to it during the test.
@@ -161,7 +164,7 @@ test('acks=1 is answered by the leader alone; acks=-1 is refused with NOT_ENOUGH
 test('SIGTERM of a leader hands leadership over before the broker exits: produce stalls briefly, nothing is lost', async () => {
   const kafka = clientFor(cluster.bootstrap);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  await clients.connect(producer);
   const md = await metadataFrom(cluster.member(1).kafkaPort, [TOPIC]);
   const leader = md.topics[0]!.partitions.find((p) => p.partitionIndex === 0)!.leaderId;
   const acks: number[] = [];
@@ -188,7 +191,7 @@ test('SIGTERM of a leader hands leadership over before the broker exits: produce
 
   const survivor = cluster.members.find((m) => m.id !== leader)!;
   const consumer = clientFor([`127.0.0.1:${survivor.kafkaPort}`]).consumer({ groupId: 'handover-readers', sessionTimeout: 10_000 });
-  await consumer.connect();
+  await clients.connect(consumer);
   const seen: string[] = [];
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
   await consumer.run({

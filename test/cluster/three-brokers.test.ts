@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { spawnSync } from 'node:child_process';
 import { requireTool } from '../helpers/tools.ts';
+import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { createTopicThrough, metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
@@ -24,6 +25,7 @@ import { offsetsPartitionFor } from '../../src/metadata/offsets-partition.ts';
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
 let cluster: BrokerCluster;
+const clients = new OpenClients();
 const clientFor = (bootstrap: string[]): Kafka =>
   new KafkaClient({ clientId: 'cluster-test', brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 1000 } });
 
@@ -32,6 +34,7 @@ before(async () => {
 });
 
 after(async () => {
+  await clients.closeAll();
   await cluster?.stop();
 });
 
@@ -48,7 +51,7 @@ test('every broker lists the same three brokers, cluster id and controller', asy
 
 test('a topic created through one broker is placed evenly and described alike by all', async () => {
   const admin = clientFor([cluster.bootstrap[0]!]).admin();
-  await admin.connect();
+  await clients.connect(admin);
   try {
     assert.equal(await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 6, replicationFactor: 3 }], waitForLeaders: true }), true);
   } finally {
@@ -103,7 +106,7 @@ test('metrics: one controller leader, every partition led once, none under-repli
 test('kafkajs bootstrapped with one broker produces to every leader; a consumer group reads everything and commits', async () => {
   const kafka = clientFor([cluster.bootstrap[1]!]);
   const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
+  await clients.connect(producer);
   const sent = new Set<string>();
   for (let i = 0; i < 60; i++) {
     const value = `m${i}`;
@@ -113,7 +116,7 @@ test('kafkajs bootstrapped with one broker produces to every leader; a consumer 
   await producer.disconnect();
 
   const consumer = kafka.consumer({ groupId: 'cluster-readers', sessionTimeout: 10_000 });
-  await consumer.connect();
+  await clients.connect(consumer);
   const seen = new Set<string>();
   await consumer.subscribe({ topic: 'spread', fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) });
@@ -122,7 +125,7 @@ test('kafkajs bootstrapped with one broker produces to every leader; a consumer 
   assert.deepEqual([...seen].sort(), [...sent].sort());
 
   const admin = kafka.admin();
-  await admin.connect();
+  await clients.connect(admin);
   const offsets = await admin.fetchOffsets({ groupId: 'cluster-readers', topics: ['spread'] });
   await admin.disconnect();
   const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
@@ -171,7 +174,7 @@ test('kcat -L -J and the kafkajs admin read the same brokers, leaders, replicas,
   assert.deepEqual(fromKcat, expected);
 
   const admin = clientFor([cluster.bootstrap[2]!]).admin();
-  await admin.connect();
+  await clients.connect(admin);
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: ['spread'] });
     const fromAdmin = [...topics[0]!.partitions]
