@@ -33,6 +33,8 @@ export interface PartitionReplicasOptions {
   /** The largest message the inter-broker channel carries: one entry (one batch) must fit. */
   readonly channelMaxBytes: number;
   readonly now: () => number;
+  /** Election-timeout jitter of the groups; default Math.random (a simulation passes a seeded one). */
+  readonly random?: { nextInt(n: number): number };
   readonly onLeadership: (replica: PartitionReplica, leadership: ReplicaLeadership) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
@@ -86,7 +88,7 @@ export class PartitionReplicas implements PartitionReplication {
       settings: this.options.settings,
       maxBatchBytes: this.options.channelMaxBytes - APPEND_HEADROOM_BYTES,
       crc32c: (data, seed, start, end) => disk.crc32c(data, seed, start, end),
-      random: { nextInt: (n) => Math.floor(Math.random() * n) },
+      random: this.options.random ?? { nextInt: (n) => Math.floor(Math.random() * n) },
       onLeadership: (leadership) => this.options.onLeadership(replica!, leadership),
       log,
     });
