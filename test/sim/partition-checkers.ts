@@ -11,8 +11,8 @@
  *   - acknowledged means committed: a produce acknowledged at an offset the registry does not hold
  *     with that batch is a violation (the leader applies before it acknowledges);
  *   - consumers read only committed batches, below the high watermark they were served under;
- *   - a replica's high watermark never goes down within one incarnation, and a writable leader's
- *     covers every acknowledged offset;
+ *   - a replica's high watermark never goes down within one incarnation, and a new leader's covers
+ *     every acknowledged offset when it starts taking writes;
  *   - at the end, every replica's log holds exactly the committed batches, byte for byte, every
  *     acknowledged and consumed batch where it was acknowledged or consumed.
  */
@@ -50,6 +50,7 @@ export class PartitionChecker {
   /** Per broker incarnation and partition: applied end offset and high watermark seen. */
   private readonly appliedEnd = new Map<string, number>();
   private readonly highWatermarks = new Map<string, number>();
+  private readonly writableTerms = new Map<string, number>();
 
   fail(invariant: string, message: string): void {
     if (this.violation === null) this.violation = `${invariant}: ${message}`;
@@ -120,14 +121,20 @@ export class PartitionChecker {
     }
   }
 
-  /** A replica's high watermark now; `writable` when it takes writes. */
-  highWatermark(broker: number, incarnation: number, partition: string, highWatermark: number, writable: boolean): void {
+  /**
+   * A replica's high watermark now; `writableTerm` is the term it takes writes in, or -1. Checked
+   * when it becomes writable in a term: later acknowledgements may come from a newer leader that a
+   * deposed one, cut off, does not know of yet (it cannot commit anything more).
+   */
+  highWatermark(broker: number, incarnation: number, partition: string, highWatermark: number, writableTerm: number): void {
     const key = `${broker}/${incarnation}/${partition}`;
     const before = this.highWatermarks.get(key) ?? 0;
     if (highWatermark < before) this.fail('high watermark never decreases', `broker ${broker} ${partition}: ${before} -> ${highWatermark}`);
     this.highWatermarks.set(key, highWatermark);
+    if (writableTerm < 0 || this.writableTerms.get(key) === writableTerm) return;
+    this.writableTerms.set(key, writableTerm);
     const acked = this.ackedEnd.get(partition) ?? 0;
-    if (writable && highWatermark < acked) this.fail('a writable leader covers every acknowledged offset', `broker ${broker} ${partition}: writable with high watermark ${highWatermark}, acknowledged up to ${acked}`);
+    if (highWatermark < acked) this.fail('a new leader covers every acknowledged offset', `broker ${broker} ${partition}: writable in term ${writableTerm} with high watermark ${highWatermark}, acknowledged up to ${acked}`);
   }
 
   /** The end: every replica's whole log, by broker. Each must be exactly the committed batches. */

@@ -6,13 +6,14 @@
  * sends the same batch again: an idempotent producer with the SAME producer id, epoch and base
  * sequence, as the Kafka client retries; a plain producer the same records (which may duplicate
  * them, as Kafka allows without idempotence). Each broker answers as the Produce handler does
- * (src/broker/handlers/00-produce.ts, appendPartition): Partition.append, a duplicate answered at
- * once with its first offset, an appended batch once `visible` resolves (acks=all). Every success
+ * (src/broker/handlers/00-produce.ts, appendPartition): Partition.append, then a duplicate answered
+ * at once with its first offset, an appended batch once it is visible (acks=all). Every success
  * answer is reported to the checker; an answer from a broker incarnation that died meanwhile never
  * reaches the client (its connection died with it).
  *
  * A consumer fetches from the current leader through Partition.read up to its high watermark and
- * reports what it read.
+ * reports what it read. It sends the newest leader epoch it has seen, as Kafka consumers do, so a
+ * deposed leader that has not noticed yet refuses it rather than answering from a shorter log.
  */
 import type { ProducerFields } from '../../src/replication/partition.ts';
 import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/builder.ts';
@@ -152,6 +153,8 @@ export class SimProducer {
 
 export class SimConsumer {
   position = 0;
+  /** The newest leader epoch seen: sent with each fetch, so a deposed leader answers UNKNOWN_LEADER_EPOCH (partition-access.ts). */
+  private leaderEpoch = -1;
   /** The fetch in flight: a fetch from a broker that died meanwhile never answers. */
   private reading: { broker: PartitionBroker; incarnation: number } | null = null;
 
@@ -167,6 +170,8 @@ export class SimConsumer {
     const pending = this.reading;
     if (broker === null || (pending !== null && pending.broker.incarnation === pending.incarnation)) return;
     const partition = broker.partition(this.partition)!;
+    if (partition.leaderEpoch < this.leaderEpoch) return;
+    this.leaderEpoch = partition.leaderEpoch;
     const highWatermark = partition.highWatermark;
     const incarnation = broker.incarnation;
     this.reading = { broker, incarnation };

@@ -245,7 +245,7 @@ class PartitionSimulation {
     for (const broker of this.brokers) {
       for (const key of this.keys) {
         const replica = broker.replica(key);
-        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.incarnation, key, replica.highWatermark, replica.writable);
+        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.incarnation, key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
       }
     }
   }
