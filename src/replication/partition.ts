@@ -81,7 +81,12 @@ class LocalWriter implements PartitionWriter {
 
 export type AppendResult =
   | { kind: 'appended'; baseOffset: number; lastOffset: number; visible: Promise<void> }
-  | { kind: 'duplicate'; baseOffset: number }
+  /**
+   * A retry of a batch appended before: answer with its first offset once `visible` resolves. It is
+   * the first write's visibility, which may still be pending (the first attempt timed out at the
+   * client, not here); it rejects when that write will never be visible.
+   */
+  | { kind: 'duplicate'; baseOffset: number; visible: Promise<void> }
   | { kind: 'invalid-epoch' }
   | { kind: 'out-of-order' };
 
@@ -95,6 +100,8 @@ export class Partition {
   producers = new ProducerStateTable();
   private waiters: DataWaiter[] = [];
   private writer: PartitionWriter;
+  /** The `visible` of appended batches that have not settled yet, by base offset: a retry waits for it. */
+  private readonly unsettled = new Map<number, Promise<void>>();
   private appendQueue: Promise<unknown> = Promise.resolve();
   /** Set when the broker stops or the partition goes away: waiting for data is pointless then. */
   closing = false;
@@ -155,16 +162,41 @@ export class Partition {
           lastSequence: lastSequenceOf(producer.baseSequence, producer.lastOffsetDelta),
         };
         const verdict = this.producers.check(identity);
+        if (verdict.kind === 'duplicate') return { ...verdict, visible: this.visibleAgain(verdict.baseOffset) };
         if (verdict.kind !== 'append') return verdict;
       }
       const { baseOffset, lastOffset, visible } = this.writer.write(batch);
       if (identity) this.producers.record(identity, baseOffset, lastOffset, timestampMs);
       // A failed write takes the log offline (a lost proposal ends the leadership); producers hear of it through `visible`.
-      visible.then(() => this.wakeWaiters(), () => undefined);
+      this.unsettled.set(baseOffset, visible);
+      const settled = (): void => {
+        if (this.unsettled.get(baseOffset) === visible) this.unsettled.delete(baseOffset);
+      };
+      visible.then(
+        () => {
+          settled();
+          this.wakeWaiters();
+        },
+        settled,
+      );
       return { kind: 'appended', baseOffset, lastOffset, visible };
     });
     this.appendQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * When a retried batch may be acknowledged: when its first write is visible. That write may still
+   * be pending (a replica's proposal not committed yet, which a crash or a lost leadership can still
+   * undo), or already visible (below the high watermark: a replica's producer state holds only
+   * batches of its log, whose prefix below the high watermark is committed). Otherwise the first
+   * write failed, and the producer must retry (against the leader of the moment).
+   */
+  private visibleAgain(baseOffset: number): Promise<void> {
+    const pending = this.unsettled.get(baseOffset);
+    if (pending !== undefined) return pending;
+    if (baseOffset < this.highWatermark) return Promise.resolve();
+    return Promise.reject(new StreamBusError('SB_ERR_NOT_LEADER', `the first write of this batch to ${this.topic}-${this.index} at offset ${baseOffset} is not visible; retry`));
   }
 
   /**

@@ -7,7 +7,8 @@
  * sequence, as the Kafka client retries; a plain producer the same records (which may duplicate
  * them, as Kafka allows without idempotence). Each broker answers as the Produce handler does
  * (src/broker/handlers/00-produce.ts, appendPartition): Partition.append, then a duplicate answered
- * at once with its first offset, an appended batch once it is visible (acks=all). Every success
+ * with its first offset once that first write is visible, an appended batch once it is visible
+ * (acks=all). Every success
  * answer is reported to the checker; an answer from a broker incarnation that died meanwhile never
  * reaches the client (its connection died with it).
  *
@@ -58,6 +59,7 @@ async function produce(broker: PartitionBroker, key: string, batch: Buffer, prod
       case 'out-of-order':
         return { ok: false, error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' };
       case 'duplicate':
+        await result.visible;
         return { ok: true, baseOffset: result.baseOffset, how: 'duplicate' };
       case 'appended':
         await result.visible;
