@@ -3,7 +3,8 @@
 //   npm run sim -- --seed N [--steps S] [--verbose]        replay one seed (--verbose traces every event)
 //   npm run sim -- --seed-start N --seeds K [--steps S]    run seeds N .. N+K-1
 //
-// Options: --steps S (events in the fault phase, default 3000; 6000 with --cluster),
+// Options: --steps S (events in the fault phase, default 3000; 6000 with --cluster, 10000 with
+// --partitions),
 // --liveness-ticks T (default 3000).
 //
 // With --cluster [--brokers 3|5] (default 3) it runs the controller-cluster simulation instead
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
   const readYourWrites = args.get('no-read-your-writes') !== 'true';
   const brokers = integer(args, 'brokers', 3);
   if (brokers !== 3 && brokers !== 5) throw new Error(`--brokers must be 3 or 5, got ${brokers}`);
-  const steps = integer(args, 'steps', cluster ? 6000 : partitions ? 4000 : 3000);
+  const steps = integer(args, 'steps', cluster ? 6000 : partitions ? 10000 : 3000);
   const livenessTicks = integer(args, 'liveness-ticks', 3000);
   const verbose = args.get('verbose') === 'true';
   // Percent of log reads that answer "not loaded" (LogNotLoadedError or a prefix), as a partition's Raft log may.

@@ -34,7 +34,7 @@ import { TICK_MS } from './sim-node.ts';
 export interface PartitionSimOptions {
   readonly seed: number;
   readonly brokers: 3 | 5;
-  /** Events in the fault phase. Default 4000. */
+  /** Events in the fault phase. Default 10000. */
   readonly steps?: number;
   /** Ticks the liveness phase may take. Default 3000 (30 simulated seconds). */
   readonly livenessTicks?: number;
@@ -101,7 +101,7 @@ class PartitionSimulation {
 
   constructor(options: PartitionSimOptions) {
     this.seed = options.seed;
-    this.steps = options.steps ?? 4000;
+    this.steps = options.steps ?? 10000;
     this.livenessTicks = options.livenessTicks ?? 3000;
     this.trace = options.trace;
     const bugs = options.bugs ?? {};
