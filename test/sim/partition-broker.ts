@@ -43,11 +43,15 @@ export interface PartitionBrokerEnv extends ChannelEnv {
   readonly settings: RaftSettings;
   readonly logOptions: Partial<LogOptions>;
   readonly channelMaxBytes: number;
+  /** How often each partition's retention runs (PartitionReplicas.retain, as log maintenance does); 0 never. */
+  readonly retentionEveryMs: number;
   log(line: string): void;
   /** A broken invariant of the production code (an error it logged, a failed start). */
   fail(invariant: string, message: string): void;
   /** Every committed entry of a partition, on `broker`, before its replica applies it. */
   applying(broker: number, partition: string, entries: readonly Entry[]): void;
+  /** A replica restores a snapshot (at start, or a leader's after retention). */
+  restoring(broker: number, partition: string, snapshot: Snapshot): void;
   /** A replica just attached: where deliberate bugs are planted (partition-bugs.ts). */
   attached(broker: number, replica: PartitionReplica): void;
 }
@@ -57,6 +61,7 @@ class ObservedMachine implements RaftStateMachine {
   constructor(
     private readonly inner: RaftStateMachine,
     private readonly onApply: (entries: readonly Entry[]) => void,
+    private readonly onRestore: (snapshot: Snapshot) => void,
   ) {}
 
   apply(entries: readonly Entry[]): void {
@@ -69,15 +74,22 @@ class ObservedMachine implements RaftStateMachine {
   }
 
   restore(snapshot: Snapshot): void {
+    this.onRestore(snapshot);
     this.inner.restore(snapshot);
   }
 }
 
 class ObservedMultiRaft extends MultiRaft {
   observe: (groupId: number, entries: readonly Entry[]) => void = () => undefined;
+  observeRestore: (groupId: number, snapshot: Snapshot) => void = () => undefined;
 
   override addGroup(groupId: number, options: GroupOptions): RaftDriver {
-    return super.addGroup(groupId, { ...options, stateMachine: new ObservedMachine(options.stateMachine, (entries) => this.observe(groupId, entries)) });
+    const machine = new ObservedMachine(
+      options.stateMachine,
+      (entries) => this.observe(groupId, entries),
+      (snapshot) => this.observeRestore(groupId, snapshot),
+    );
+    return super.addGroup(groupId, { ...options, stateMachine: machine });
   }
 }
 
@@ -145,6 +157,7 @@ export class PartitionBroker {
     const metadata = { state: { topic: (name: string) => topics.find((t) => t.name === name) } } as unknown as MetadataService;
     const partitionOf = new Map(this.hosted().map((h) => [h.groupId, h.key]));
     multiRaft.observe = (groupId, entries) => env.applying(id, partitionOf.get(groupId)!, entries);
+    multiRaft.observeRestore = (groupId, snapshot) => env.restoring(id, partitionOf.get(groupId)!, snapshot);
     const replicas = new PartitionReplicas({
       brokerId: id,
       metadata,
@@ -157,7 +170,7 @@ export class PartitionBroker {
       onLeadership: (replica, leadership) => env.log(`broker ${id} ${replica.name} leader=${leadership.leader} term=${leadership.term}`),
       log: {
         info: () => undefined,
-        warn: () => undefined,
+        warn: (fields, message) => env.log(`broker ${id} warning: ${message} ${describeFields(fields)}`),
         error: (fields, message) => env.fail('no crash', `broker ${id}: ${message} ${describeFields(fields)}`),
       },
     });
@@ -184,6 +197,23 @@ export class PartitionBroker {
     }
     this.ready = true;
     this.env.log(`broker ${this.id} ready (incarnation ${life.number})`);
+    if (this.env.retentionEveryMs > 0) this.retainEvery(life);
+  }
+
+  /** Retention of every partition in turn, then again after the interval, as log maintenance runs it. */
+  private retainEvery(life: Life): void {
+    life.clock.setTimer(this.env.retentionEveryMs, () => {
+      void (async () => {
+        for (const [key, partition] of life.partitions) {
+          const before = partition.logStartOffset;
+          const deleted = await life.replicas.retain(partition, life.clock.now());
+          if (deleted > 0) this.env.log(`broker ${this.id} ${key} retention deleted ${deleted} segment(s): log start ${before} -> ${partition.logStartOffset}`);
+        }
+        if (this.life === life) this.retainEvery(life);
+      })().catch((e: unknown) => {
+        if (this.life === life) this.env.fail('no crash', `broker ${this.id} retention failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      });
+    });
   }
 
   /** The process dies; with `powerLoss` the machine too, and unsynced writes are torn. Returns what was torn. */

@@ -19,6 +19,8 @@
 import { EntryType, type Entry } from '../../src/raft/index.ts';
 import { readBatchHeader, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
 import { readRecords } from '../../src/protocol/kafka/record-batch/records.ts';
+import { decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
+import type { Snapshot } from '../../src/raft/index.ts';
 
 export interface CommittedBatch {
   readonly hex: string;
@@ -51,6 +53,10 @@ export class PartitionChecker {
   private readonly appliedEnd = new Map<string, number>();
   private readonly highWatermarks = new Map<string, number>();
   private readonly writableTerms = new Map<string, number>();
+  /** Per partition, the highest log start offset any replica reached (retention deleted below it). */
+  private readonly retainedFrom = new Map<string, number>();
+  /** Idempotent batches stored again after retention had deleted their first copy (allowed, as in Kafka). */
+  forgottenProducers = 0;
 
   fail(invariant: string, message: string): void {
     if (this.violation === null) this.violation = `${invariant}: ${message}`;
@@ -83,12 +89,27 @@ export class PartitionChecker {
         const identity = `${header.producerId}/${header.producerEpoch}/${header.baseSequence}`;
         const sequences = this.sequencesOf(partition);
         const earlier = sequences.get(identity);
-        if (earlier !== undefined && earlier !== baseOffset) {
+        if (earlier !== undefined && earlier !== baseOffset && earlier < (this.retainedFrom.get(partition) ?? 0)) {
+          // Retention deleted the first copy: its producer state went with it, as Kafka forgets
+          // producers whose batches all lie below the log start offset.
+          this.forgottenProducers++;
+        } else if (earlier !== undefined && earlier !== baseOffset) {
           this.fail('exactly once', `${partition}: idempotent batch ${identity} (${batchId(bytes)}) committed at ${earlier} and again at ${baseOffset}`);
         }
         sequences.set(identity, baseOffset);
       }
     }
+  }
+
+  /** `broker` restores a snapshot of `partition`: it applies from the snapshot's next offset on. */
+  restoring(broker: number, incarnation: number, partition: string, snapshot: Snapshot): void {
+    if (snapshot.metadata.index === 0) return;
+    this.appliedEnd.set(`${broker}/${incarnation}/${partition}`, decodePartitionSnapshotData(snapshot.data).nextOffset);
+  }
+
+  /** A replica's log start offset now (retention moves it). */
+  logStart(partition: string, logStartOffset: number): void {
+    if (logStartOffset > (this.retainedFrom.get(partition) ?? 0)) this.retainedFrom.set(partition, logStartOffset);
   }
 
   /** A produce of batch `id` was acknowledged at `baseOffset`. */
@@ -137,13 +158,17 @@ export class PartitionChecker {
     if (highWatermark < acked) this.fail('a new leader covers every acknowledged offset', `broker ${broker} ${partition}: writable in term ${writableTerm} with high watermark ${highWatermark}, acknowledged up to ${acked}`);
   }
 
-  /** The end: every replica's whole log, by broker. Each must be exactly the committed batches. */
-  finalLogs(partition: string, logs: ReadonlyMap<number, readonly StoredBatch[]>): void {
+  /**
+   * The end: every replica's whole log (from its log start offset), by broker. Each must be exactly
+   * the committed batches from there on.
+   */
+  finalLogs(partition: string, logs: ReadonlyMap<number, { logStartOffset: number; batches: readonly StoredBatch[] }>): void {
     const registry = this.registry(partition);
     const committedEnd = Math.max(0, ...[...registry.values()].map((b) => b.lastOffset + 1));
-    for (const [broker, batches] of logs) {
+    for (const [broker, { logStartOffset, batches }] of logs) {
       const stored = new Map(batches.map((b) => [b.baseOffset, b.bytes]));
-      let end = 0;
+      let end = batches[0]?.baseOffset ?? committedEnd;
+      if (end > logStartOffset && registry.has(logStartOffset)) this.fail('identical logs', `broker ${broker} ${partition}: log starts at ${logStartOffset}, its first batch at ${end}`);
       for (const b of batches) {
         if (b.baseOffset !== end) this.fail('identical logs', `broker ${broker} ${partition}: batch at ${b.baseOffset} after end ${end}`);
         end = b.baseOffset + readBatchHeader(b.bytes).lastOffsetDelta + 1;
@@ -154,6 +179,7 @@ export class PartitionChecker {
       if (end !== committedEnd) this.fail('identical logs', `broker ${broker} ${partition}: log ends at ${end}, the committed log at ${committedEnd}`);
       for (const [what, map] of [['acknowledged', this.ackedOf(partition)], ['consumed', this.consumedOf(partition)]] as const) {
         for (const [offset, id] of map) {
+          if (offset < logStartOffset) continue;
           const bytes = stored.get(offset);
           if (bytes === undefined || batchId(bytes) !== id) this.fail('no acknowledged batch lost', `broker ${broker} ${partition}: ${what} ${id} at ${offset}, the log holds ${bytes === undefined ? 'nothing' : batchId(bytes)}`);
         }

@@ -174,6 +174,8 @@ export class SimConsumer {
     const partition = broker.partition(this.partition)!;
     if (partition.leaderEpoch < this.leaderEpoch) return;
     this.leaderEpoch = partition.leaderEpoch;
+    // Retention deleted what this consumer had not read yet: it resets to the earliest offset.
+    if (this.position < partition.logStartOffset) this.position = partition.logStartOffset;
     const highWatermark = partition.highWatermark;
     const incarnation = broker.incarnation;
     this.reading = { broker, incarnation };

@@ -56,6 +56,8 @@ export interface PartitionSimResult {
   /** Offsets committed, summed over the partitions. */
   readonly committedOffsets: number;
   readonly comparisons: number;
+  /** Idempotent batches stored again because retention had deleted their first copy (allowed). */
+  readonly forgottenProducers: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -92,6 +94,7 @@ class PartitionSimulation {
   private readonly producers: SimProducer[] = [];
   private readonly consumers: SimConsumer[] = [];
   private readonly timeoutMs: number;
+  private readonly retentionEveryMs: number;
   private readonly outcomes: Record<string, number> = {};
   private events = 0;
   private crashes = 0;
@@ -120,6 +123,10 @@ class PartitionSimulation {
       tailCacheBytes: this.random.pick([0, 4096, 1 << 20]),
     };
     this.timeoutMs = this.random.pick(TIMEOUTS_MS);
+    // Retention (by size) in some runs: logs then start past 0 and lagging followers get snapshots.
+    const retentionBytes = this.random.pick([-1, -1, 4096, 16384]);
+    this.logOptions = { ...this.logOptions, retentionBytes };
+    this.retentionEveryMs = retentionBytes < 0 ? 0 : this.random.pick([200, 1000]);
     const partitions = this.random.between(1, 3);
     const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
     this.topics = [{ name: 'data', raftGroups: assignments.map((_, p) => p + 1), assignments }];
@@ -130,11 +137,13 @@ class PartitionSimulation {
       settings: this.settings,
       logOptions: this.logOptions,
       channelMaxBytes: APPEND_HEADROOM_BYTES + 128 * 1024,
+      retentionEveryMs: this.retentionEveryMs,
       isUp: (id) => this.broker(id).up,
       deliver: (from, to, bytes) => this.broker(to).receive(from, bytes),
       log: (line) => this.log(line),
       fail: (invariant, message) => this.checker.fail(invariant, message),
       applying: (broker, partition, entries) => this.checker.applying(broker, this.broker(broker).incarnation, partition, entries),
+      restoring: (broker, partition, snapshot) => this.checker.restoring(broker, this.broker(broker).incarnation, partition, snapshot),
       attached: (_broker, replica) => plantBugs(replica, bugs),
     };
     for (const id of this.ids) {
@@ -235,6 +244,7 @@ class PartitionSimulation {
       outcomes: this.outcomes,
       committedOffsets: this.keys.reduce((n, key) => n + this.checker.committedEnd(key), 0),
       comparisons: this.checker.comparisons,
+      forgottenProducers: this.checker.forgottenProducers,
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
@@ -245,6 +255,7 @@ class PartitionSimulation {
     for (const broker of this.brokers) {
       for (const key of this.keys) {
         const replica = broker.replica(key);
+        if (replica !== undefined) this.checker.logStart(key, replica.partition.logStartOffset);
         if (replica !== undefined) this.checker.highWatermark(broker.id, broker.incarnation, key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
       }
     }
@@ -256,7 +267,8 @@ class PartitionSimulation {
     return (
       `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
-      `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} timeoutMs=${this.timeoutMs}`
+      `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
+      `retentionEveryMs=${this.retentionEveryMs} timeoutMs=${this.timeoutMs}`
     );
   }
 
@@ -363,7 +375,7 @@ class PartitionSimulation {
   /** Reads every replica's whole log and compares it with what was committed, acknowledged and consumed. */
   private async compareLogs(): Promise<void> {
     for (const key of this.keys) {
-      const logs = new Map<number, StoredBatch[]>();
+      const logs = new Map<number, { logStartOffset: number; batches: StoredBatch[] }>();
       for (const broker of this.brokers) {
         const partition = broker.partition(key);
         if (partition === undefined) continue;
@@ -372,7 +384,7 @@ class PartitionSimulation {
         for await (const { batch, header } of partition.batches(partition.logStartOffset, partition.logEndOffset)) {
           batches.push({ baseOffset: Number(header.baseOffset), bytes: Buffer.from(batch) });
         }
-        logs.set(broker.id, batches);
+        logs.set(broker.id, { logStartOffset: partition.logStartOffset, batches });
       }
       this.checker.finalLogs(key, logs);
     }
