@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPartitionSimulation } from './partition-sim.ts';
 
-const SEEDS: Record<3 | 5, number> = { 3: 5, 5: 3 };
+const SEEDS: Record<3 | 5, number> = { 3: 3, 5: 3 };
 const STEPS = 5000;
 
 for (const brokers of [3, 5] as const) {
@@ -33,6 +33,13 @@ for (const brokers of [3, 5] as const) {
     assert.ok(crashes >= SEEDS[brokers], `only ${crashes} crashes`);
   });
 }
+
+test('seeds that found defects stay clean', async () => {
+  // Seed 0: a retry of a batch whose first write was not committed yet was acknowledged at once.
+  // Seed 5: retention deleted segments before the snapshot past them was durable; a power loss then
+  // left committed entries that could never be applied.
+  for (const seed of [0, 5]) assert.equal((await runPartitionSimulation({ seed, brokers: 3 })).violation, null);
+});
 
 test('a partition seed replays event for event', async () => {
   const first: string[] = [];
