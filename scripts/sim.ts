@@ -95,7 +95,7 @@ async function main(): Promise<number> {
         console.log(
           `seed ${seed}: ${result.events} events, ${result.simulatedMs - 1_700_000_000_000} simulated ms, ${result.committedOffsets} offsets committed, ` +
             `${result.crashes} crashes (${result.powerLosses} power losses), ${result.comparisons} batches compared, ` +
-            `${result.forgottenProducers} idempotent batches stored again after retention`,
+            `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention`,
         );
         const outcomes = Object.entries(result.outcomes).sort(([a], [b]) => a.localeCompare(b));
         console.log(`seed ${seed}: outcomes ${outcomes.map(([k, n]) => `${k}=${n}`).join(', ')}`);

@@ -57,6 +57,8 @@ export class PartitionChecker {
   private readonly retainedFrom = new Map<string, number>();
   /** Idempotent batches stored again after retention had deleted their first copy (allowed, as in Kafka). */
   forgottenProducers = 0;
+  /** Snapshots restored by replicas (at start after retention, or sent by a leader). */
+  restores = 0;
 
   fail(invariant: string, message: string): void {
     if (this.violation === null) this.violation = `${invariant}: ${message}`;
@@ -104,6 +106,7 @@ export class PartitionChecker {
   /** `broker` restores a snapshot of `partition`: it applies from the snapshot's next offset on. */
   restoring(broker: number, incarnation: number, partition: string, snapshot: Snapshot): void {
     if (snapshot.metadata.index === 0) return;
+    this.restores++;
     this.appliedEnd.set(`${broker}/${incarnation}/${partition}`, decodePartitionSnapshotData(snapshot.data).nextOffset);
   }
 

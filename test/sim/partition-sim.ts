@@ -58,6 +58,7 @@ export interface PartitionSimResult {
   readonly comparisons: number;
   /** Idempotent batches stored again because retention had deleted their first copy (allowed). */
   readonly forgottenProducers: number;
+  readonly snapshotsRestored: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -245,6 +246,7 @@ class PartitionSimulation {
       committedOffsets: this.keys.reduce((n, key) => n + this.checker.committedEnd(key), 0),
       comparisons: this.checker.comparisons,
       forgottenProducers: this.checker.forgottenProducers,
+      snapshotsRestored: this.checker.restores,
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
