@@ -279,9 +279,9 @@ class MountedDisk implements Disk {
     }
   }
 
-  sync(inode: { content: Buffer; durable: Buffer }): Promise<void> {
+  sync(inode: Inode): Promise<void> {
     if (!this.disk.alive(this.generation)) return NEVER;
-    return this.disk.fsync(this.generation, inode as Inode);
+    return this.disk.fsync(this.generation, inode);
   }
 
   openAppend(path: string, options: AppendFileOptions): Promise<AppendFile> {

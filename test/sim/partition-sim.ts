@@ -94,6 +94,8 @@ class PartitionSimulation {
   private readonly keys: string[] = [];
   private readonly producers: SimProducer[] = [];
   private readonly consumers: SimConsumer[] = [];
+  /** Liveness phase: one batch per partition that must be acknowledged after healing. */
+  private readonly livenessProducers: SimProducer[];
   private readonly timeoutMs: number;
   private readonly retentionEveryMs: number;
   private readonly outcomes: Record<string, number> = {};
@@ -174,8 +176,6 @@ class PartitionSimulation {
       return producer;
     });
   }
-
-  private readonly livenessProducers: SimProducer[];
 
   /** Three of the brokers, the preferred leader first, spread over the partitions. */
   private replicaSet(p: number): number[] {
