@@ -3,7 +3,8 @@
 //   npm run sim -- --seed N [--steps S] [--verbose]        replay one seed (--verbose traces every event)
 //   npm run sim -- --seed-start N --seeds K [--steps S]    run seeds N .. N+K-1
 //
-// Options: --steps S (events in the fault phase, default 3000; 6000 with --cluster),
+// Options: --steps S (events in the fault phase, default 3000; 6000 with --cluster, 10000 with
+// --partitions),
 // --liveness-ticks T (default 3000).
 //
 // With --cluster [--brokers 3|5] (default 3) it runs the controller-cluster simulation instead
@@ -18,9 +19,20 @@
 // The controller checks include "read your writes": an acknowledged submit's own broker has applied
 // it when the submit resolves (ReplicatedMetadata's contract); --no-read-your-writes leaves it out.
 //
+// With --partitions [--brokers 3|5] it runs the partition-data simulation instead
+// (test/sim/partition-sim.ts): every broker runs the production replica path (segment Log,
+// PartitionRaftLog, PartitionReplica, MultiRaft) over an in-memory disk with crash semantics,
+// idempotent and plain producers retry as Kafka clients do, consumers fetch from the leader, and the
+// data's invariants (acknowledged batches never lost, committed prefixes agree, high watermarks never
+// go down, idempotent batches stored once, liveness after healing) are checked after every event.
+//
+//   npm run sim -- --partitions --brokers 3 --seed-start 0 --seeds 200
+//   npm run sim -- --partitions --seed 17 --verbose
+//
 // Prints the seed and first broken invariant of every failing seed, then one summary line
 // "seeds K, events E, violations V". Exits 0 only when V is 0.
 import { runControllerSimulation } from '../test/sim/controller-sim.ts';
+import { runPartitionSimulation } from '../test/sim/partition-sim.ts';
 import { runSimulation } from '../test/sim/simulation.ts';
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -52,10 +64,11 @@ function integer(args: Map<string, string>, name: string, fallback?: number): nu
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const cluster = args.get('cluster') === 'true';
+  const partitions = args.get('partitions') === 'true';
   const readYourWrites = args.get('no-read-your-writes') !== 'true';
   const brokers = integer(args, 'brokers', 3);
   if (brokers !== 3 && brokers !== 5) throw new Error(`--brokers must be 3 or 5, got ${brokers}`);
-  const steps = integer(args, 'steps', cluster ? 6000 : 3000);
+  const steps = integer(args, 'steps', cluster ? 6000 : partitions ? 10000 : 3000);
   const livenessTicks = integer(args, 'liveness-ticks', 3000);
   const verbose = args.get('verbose') === 'true';
   // Percent of log reads that answer "not loaded" (LogNotLoadedError or a prefix), as a partition's Raft log may.
@@ -74,6 +87,27 @@ async function main(): Promise<number> {
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
+    if (partitions) {
+      const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace });
+      events += result.events;
+      if (count === 1) {
+        console.log(`seed ${seed}: ${result.settings}`);
+        console.log(
+          `seed ${seed}: ${result.events} events, ${result.simulatedMs - 1_700_000_000_000} simulated ms, ${result.committedOffsets} offsets committed, ` +
+            `${result.crashes} crashes (${result.powerLosses} power losses), ${result.comparisons} batches compared, ` +
+            `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention`,
+        );
+        const outcomes = Object.entries(result.outcomes).sort(([a], [b]) => a.localeCompare(b));
+        console.log(`seed ${seed}: outcomes ${outcomes.map(([k, n]) => `${k}=${n}`).join(', ')}`);
+      }
+      if (result.violation !== null) {
+        violations++;
+        console.log(`VIOLATION ${result.violation}`);
+        const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
+        console.log(`  replay: npm run sim -- --partitions --brokers ${brokers} --seed ${seed} --steps ${steps}${liveness} --verbose`);
+      }
+      continue;
+    }
     if (cluster) {
       const result = await runControllerSimulation({ seed, brokers, steps, livenessTicks, readYourWrites, trace });
       events += result.events;

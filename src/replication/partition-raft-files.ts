@@ -64,7 +64,7 @@ export class HardStateFile {
     private current: HardState,
   ) {}
 
-  /** Opens (creating when missing) and reads the last whole record; cuts a torn tail durably. */
+  /** Opens (creating when missing) and reads the last whole record; cuts a torn tail; fsyncs what it read. */
   static async open(dir: string, disk: Disk, crc32c: Crc32c): Promise<{ file: HardStateFile; tornTail: string | null }> {
     const path = join(dir, HARD_STATE_FILE_NAME);
     const existing = await disk.readFile(path);
@@ -78,10 +78,9 @@ export class HardStateFile {
     const file = await disk.openAppend(path, { direct: false, preallocateBytes: 0, size: scan.validBytes });
     // A new file's name must be durable before a record fsynced into it counts as durable.
     if (existing === undefined) await disk.syncDir(dir);
-    if (scan.validBytes < bytes.byteLength) {
-      await file.truncate(scan.validBytes);
-      await file.sync(true);
-    }
+    if (scan.validBytes < bytes.byteLength) await file.truncate(scan.validBytes);
+    // A record a killed process wrote may be in the page cache only: durable before it counts.
+    if (existing !== undefined) await file.sync(true);
     return { file: new HardStateFile(path, disk, crc32c, file, hardState), tornTail: scan.tornTail };
   }
 

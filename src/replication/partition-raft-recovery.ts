@@ -134,11 +134,10 @@ export async function recoverPartitionRaftLog(log: Log, dir: string, disk: Disk,
   records = records.slice(0, reconciled.count);
   const validBytes = INDEX_HEADER_BYTES + records.length * INDEX_RECORD_BYTES;
   const indexFile = await disk.openAppend(indexPath, { direct: false, preallocateBytes: 0, size: validBytes });
-  if (validBytes < indexBytes.byteLength) {
-    // Cut physically, so stale records can never reappear behind later appends.
-    await indexFile.truncate(validBytes);
-    await indexFile.sync(true);
-  }
+  // Cut physically, so stale records can never reappear behind later appends.
+  if (validBytes < indexBytes.byteLength) await indexFile.truncate(validBytes);
+  // Records a killed process wrote may be in the page cache only: durable before they count.
+  await indexFile.sync(true);
   const table = new PartitionRaftTable(header.baseIndex, header.prevTerm, header.baseOffset);
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;

@@ -4,15 +4,16 @@
  * log inside the partition's segment log. The partition manager calls attach() when it opens a
  * partition and detach() before it closes or removes one (PartitionReplication).
  *
- * Also the two jobs that need the group and the log together: retention (the segment log deletes,
- * then the Raft log forgets the entries whose batches are gone, behind a snapshot at the new log
- * start) and the in-sync replica set a leader reports.
+ * Also the two jobs that need the group and the log together: retention (a durable snapshot at the
+ * new log start, then the segment log deletes, then the Raft log forgets the entries whose batches
+ * are gone) and the in-sync replica set a leader reports.
  */
-import { SNAPSHOT_FILE_NAME } from './partition-raft-files.ts';
+import { SNAPSHOT_FILE_NAME, decodePartitionSnapshotData } from './partition-raft-files.ts';
 import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import type { MetadataService } from './metadata-service.ts';
 import type { Log } from '../storage/log.ts';
+import { segmentsToDelete } from '../storage/retention.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { APPEND_HEADROOM_BYTES, type MultiRaft } from './multi-raft.ts';
 import type { PartitionReplication } from './partition-manager.ts';
@@ -37,6 +38,8 @@ export interface PartitionReplicasOptions {
    */
   readonly syncEntries: boolean;
   readonly onCommitted?: (seconds: number) => void;
+  /** Election-timeout jitter of the groups; default Math.random (a simulation passes a seeded one). */
+  readonly random?: { nextInt(n: number): number };
   readonly onLeadership: (replica: PartitionReplica, leadership: ReplicaLeadership) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
@@ -90,7 +93,7 @@ export class PartitionReplicas implements PartitionReplication {
       settings: this.options.settings,
       maxBatchBytes: this.options.channelMaxBytes - APPEND_HEADROOM_BYTES,
       crc32c: (data, seed, start, end) => disk.crc32c(data, seed, start, end),
-      random: { nextInt: (n) => Math.floor(Math.random() * n) },
+      random: this.options.random ?? { nextInt: (n) => Math.floor(Math.random() * n) },
       onLeadership: (leadership) => this.options.onLeadership(replica!, leadership),
       now: this.options.now,
       onCommitted: this.options.onCommitted,
@@ -114,27 +117,41 @@ export class PartitionReplicas implements PartitionReplication {
   }
 
   /**
-   * Retention of a replicated partition: the segment log deletes expired segments between two Raft
-   * writes; then a snapshot at the new log start replaces the entries whose batches are gone, so a
-   * follower that far behind restarts its log there, as a Kafka follower truncates to the leader's
-   * log start. Returns the segments deleted.
+   * Retention of a replicated partition: the whole segments retention would delete, but only those
+   * below what this replica applied; first a snapshot at the new log start, durable, then the
+   * segments go (Log.advanceLogStart), and the Raft log forgets the entries whose batches are gone,
+   * so a follower that far behind restarts its log there, as a Kafka follower truncates to the
+   * leader's log start. In that order because a crash between the two must not leave committed
+   * entries whose batches are gone with no snapshot past them: they could never be applied again.
+   * Returns the segments deleted.
    */
   async retain(partition: Partition, nowMs: number): Promise<number> {
     const hosted = this.hosted.get(partition);
     if (hosted === undefined) return 0;
     const { store, replica } = hosted;
     const segmentLog = partition.log as Log;
-    const deleted = await store.runExclusively(() => segmentLog.applyRetention(nowMs));
-    if (deleted === 0) return 0;
-    const last = store.firstIndexAtOrAfter(segmentLog.logStartOffset) - 1;
+    const { cleanupPolicy, retentionMs, retentionBytes } = segmentLog.options;
+    if (!cleanupPolicy.includes('delete')) return 0;
+    const segments = segmentLog.allSegments();
+    const candidates = segments.map((s) => ({ sizeBytes: s.sizeBytes, maxTimestamp: s.maxTimestamp, sealed: s.state !== 'active' }));
+    let n = segmentsToDelete(candidates, nowMs, retentionMs, retentionBytes);
     const raft = replica.driver.raft;
-    if (last > store.snapshot().metadata.index && last <= raft.appliedIndex) {
-      store.createSnapshot(last, raft.confState(), new Uint8Array(0));
-    } else if (last > raft.appliedIndex) {
-      this.options.log.warn({ topic: partition.topic, partition: partition.index, last, applied: raft.appliedIndex }, 'retention passed the committed log; no snapshot taken');
-    }
+    // Entries not applied here yet keep their batches: they are applied from them.
+    while (n > 0 && store.firstIndexAtOrAfter(segments[n]!.baseOffset) - 1 > raft.appliedIndex) n--;
+    if (n === 0) return 0;
+    const logStartOffset = segments[n]!.baseOffset;
+    const last = store.firstIndexAtOrAfter(logStartOffset) - 1;
+    if (last > store.snapshot().metadata.index) store.createSnapshot(last, raft.confState(), new Uint8Array(0));
+    await store.settled();
+    const deleted = await store.runExclusively(async () => {
+      // A leader's snapshot installed meanwhile replaced the log; this round is void.
+      if (decodePartitionSnapshotData(store.snapshot().data).nextOffset < logStartOffset || logStartOffset > segmentLog.endOffset) return 0;
+      const before = segmentLog.segmentCount;
+      await segmentLog.advanceLogStart(logStartOffset);
+      return before - segmentLog.segmentCount;
+    });
     store.logStartAdvanced();
-    return deleted;
+    return Math.max(0, deleted);
   }
 
   /** The in-sync replicas of a group this broker leads (see PartitionReplica.inSyncReplicas). */

@@ -182,7 +182,7 @@ export class Partition {
           lastSequence: lastSequenceOf(producer.baseSequence, producer.lastOffsetDelta),
         };
         const verdict = this.producers.check(identity);
-        if (verdict.kind === 'duplicate') return { kind: 'duplicate', baseOffset: verdict.baseOffset, visible: this.pendingVisible.get(verdict.baseOffset) ?? Promise.resolve() };
+        if (verdict.kind === 'duplicate') return { kind: 'duplicate', baseOffset: verdict.baseOffset, visible: this.visibleAgain(verdict.baseOffset) };
         if (verdict.kind !== 'append') return verdict;
       }
       const { baseOffset, lastOffset, visible, written } = this.writer.write(batch);
@@ -200,6 +200,18 @@ export class Partition {
     });
     this.appendQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The visibility of a batch appended before at `baseOffset`, for a retry of it: its write's own
+   * while that is in flight; resolved once below the high watermark; otherwise (known from the log
+   * but not visible, with no write in flight here) it never will be through this leader: retriable.
+   */
+  private visibleAgain(baseOffset: number): Promise<void> {
+    const pending = this.pendingVisible.get(baseOffset);
+    if (pending !== undefined) return pending;
+    if (baseOffset < this.highWatermark) return Promise.resolve();
+    return Promise.reject(new StreamBusError('SB_ERR_NOT_LEADER', `the first write of this batch to ${this.topic}-${this.index} at offset ${baseOffset} is not visible; retry`));
   }
 
   /**

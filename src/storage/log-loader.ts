@@ -13,7 +13,9 @@
  *    SB_ERR_CORRUPT error naming the file and position, and the partition stays offline. From the
  *    first segment at or above the recovery point on, data may be a torn write: the log is cut at the
  *    first bad batch (the file truncated, later segments removed). Nothing cut there was ever
- *    reported durable, since a sync resolves only after every earlier segment was sealed.
+ *    reported durable, since a sync resolves only after every earlier segment was sealed. What is
+ *    kept from the recovery point on is then fsynced, with the folder: a killed process may have
+ *    left it in the page cache only, and a later recovery point vouches for it.
  * 4. Remove the marker (durably) before the log accepts appends.
  */
 import { join } from 'node:path';
@@ -223,6 +225,12 @@ async function loadUnclean(
     if (segment.nextOffset > base) previousLast = segment.nextOffset - 1;
     else previousLast = Math.max(previousLast, base - 1);
   }
+  // Segments past the recovery point may hold bytes a dead process wrote and never fsynced (a killed
+  // process leaves them in the page cache, where a power loss can still tear them): make them
+  // durable before the log counts on them, or a later recovery point would vouch for them.
+  const unsynced = segments.filter((s) => s.nextOffset > recoveryPoint || s.baseOffset >= recoveryPoint);
+  for (const s of unsynced) await disk.syncFile(s.logPath);
+  if (unsynced.length > 0) await disk.syncDir(dir);
   // Rebuilt indexes of sealed segments are written back (a cache: not fsynced, errors ignored).
   for (let i = 0; i + 1 < segments.length; i++) {
     segments[i]!.addFinalTimeEntry();

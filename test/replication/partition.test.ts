@@ -1,7 +1,8 @@
 // Goal: a partition over the real storage log: idempotent producers are checked across appends, their
 // state is rebuilt from the log after a restart (a retried batch is still answered with its original
-// offset, a gap is still out of order), the high watermark follows durability in strict mode, and
-// long-polling readers wake when data becomes visible.
+// offset, a gap is still out of order), a retry of a batch whose first write is not visible yet is
+// acknowledged only once that write is (and refused when it never will be), the high watermark
+// follows durability in strict mode, and long-polling readers wake when data becomes visible.
 // Method: storage Log on the portable disk in a temporary folder; batches from the protocol builder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { Log } from '../../src/storage/log.ts';
 import { PortableDisk } from '../../src/io/real/portable-disk.ts';
 import { realClock } from '../../src/io/real/real-clock.ts';
-import { Partition, type AppendResult } from '../../src/replication/partition.ts';
+import { Partition, type AppendResult, type PartitionWriter, type WrittenBatch } from '../../src/replication/partition.ts';
 import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/index.ts';
 
 const disk = new PortableDisk('test');
@@ -69,6 +70,68 @@ test('strict durability: the high watermark moves only once data is synced; wait
   assert.equal(read.buffers.length, 1);
   await assert.rejects(p.read(5, 100), /outside/);
   await log.close();
+});
+
+/** A replica-like writer whose writes become visible (or fail) when the test says so. */
+class HandWriter implements PartitionWriter {
+  readonly leaderEpoch = 1;
+  readonly writable = true;
+  highWatermark = 0;
+  private nextOffset = 0;
+  readonly writes: { lastOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  write(batch: Buffer): WrittenBatch {
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + batch.readInt32BE(23);
+    this.nextOffset = lastOffset + 1;
+    const visible = new Promise<void>((resolve, reject) => this.writes.push({ lastOffset, resolve, reject }));
+    return { baseOffset, lastOffset, visible, written: visible };
+  }
+
+  waitVisible(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  inSyncReplicaCount(): number {
+    return 1;
+  }
+}
+
+test('a retried batch is acknowledged only once its first write is visible, and refused if that write failed', async () => {
+  const p = new Partition('t', 0, { logStartOffset: 0, endOffset: 0 } as never, { strictDurability: false, leaderEpoch: 0 });
+  const writer = new HandWriter();
+  p.replicateWith(writer);
+  const first = idempotent(7n, 0, 0, 2);
+  const appended = await p.append(Buffer.from(first), fields(first), 1);
+  assert.equal(appended.kind, 'appended');
+  // The client timed out and retries while the first write is still pending: the retry waits for it.
+  const retry = await p.append(Buffer.from(first), fields(first), 2);
+  assert.equal(retry.kind, 'duplicate');
+  let acknowledged = false;
+  void (retry as { visible: Promise<void> }).visible.then(() => (acknowledged = true));
+  await new Promise((res) => setImmediate(res));
+  assert.equal(acknowledged, false, 'not acknowledged before the first write is visible');
+  writer.highWatermark = 2;
+  writer.writes[0]!.resolve();
+  await new Promise((res) => setImmediate(res));
+  assert.equal(acknowledged, true);
+  // Visible already: a later retry is acknowledged at once.
+  const late = await p.append(Buffer.from(first), fields(first), 3);
+  assert.ok(late.kind === 'duplicate');
+  await late.visible;
+
+  // A write that fails (a lost proposal) fails its retries too, so the producer retries elsewhere.
+  const second = idempotent(7n, 0, 2, 1);
+  const failing = await p.append(Buffer.from(second), fields(second), 4);
+  assert.ok(failing.kind === 'appended');
+  failing.visible.catch(() => undefined);
+  const pendingRetry = await p.append(Buffer.from(second), fields(second), 5);
+  assert.ok(pendingRetry.kind === 'duplicate');
+  writer.writes[1]!.reject(new Error('not committed'));
+  await assert.rejects(pendingRetry.visible, /not committed/);
+  const laterRetry = await p.append(Buffer.from(second), fields(second), 6);
+  assert.ok(laterRetry.kind === 'duplicate');
+  await assert.rejects(laterRetry.visible, (e: Error & { code?: string }) => e.code === 'SB_ERR_NOT_LEADER');
 });
 
 /** An append result without its promises, for comparing. */

@@ -36,7 +36,7 @@ export interface ControllerEnv extends NodeEnv {
 const quietLog = { warn: () => undefined, info: () => undefined };
 
 /** A Clock whose timers all die with the incarnation that set them. */
-class IncarnationClock implements Clock {
+export class IncarnationClock implements Clock {
   private readonly timers = new Set<TimerHandle>();
   closed = false;
 

@@ -108,9 +108,11 @@ async function appendPartition(
       case 'out-of-order':
         return refusal(index, KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
       case 'duplicate':
-        // Kafka answers a retried batch with success and the offset it got the first time, once that
-        // batch is visible: the first write may still be in flight, and lost (a leader change).
-        if (acks !== 0) await result.visible;
+        // Kafka answers a retried batch with success and the offset it got the first time, once
+        // that first write is visible (committed): it may still be pending when the client retried
+        // after a timeout, and acknowledging it then would lose it if it never commits.
+        if (acks === 0) result.visible.catch(() => undefined);
+        else await result.visible;
         return { index, errorCode: 0, baseOffset: BigInt(result.baseOffset), logAppendTimeMs, logStartOffset: BigInt(partition.logStartOffset), errorMessage: null };
       case 'appended':
         break;

@@ -1,0 +1,248 @@
+/**
+ * Goal: one simulated broker of the partition simulation, built from the production classes as a
+ * broker of a cluster builds them: per hosted partition a segment Log (src/storage/log.ts) over the
+ * broker's MemDisk, a Partition, and PartitionReplicas.attach() turning it into a replica of its Raft
+ * group (PartitionRaftLog inside the segment log, PartitionReplica as writer and state machine), all
+ * groups in one MultiRaft host over a simulated PeerChannel, ticked by one RaftTicker.
+ * Method: everything volatile belongs to one incarnation (its clock, channel, host and objects). A
+ * crash kills the incarnation: its timers never fire, its channel neither sends nor receives, its
+ * disk operations never complete; with power loss the MemDisk also tears what was not durable. A
+ * restart opens everything again from the disk, through the production recovery (Log, then
+ * PartitionRaftLog). The host applies through ObservedMultiRaft, which shows every committed entry
+ * to the checker before the replica applies it.
+ */
+import { join } from 'node:path';
+import type { RaftDriver, RaftSettings } from '../../src/replication/raft-driver.ts';
+import type { Entry, Snapshot } from '../../src/raft/index.ts';
+import type { MetadataService } from '../../src/replication/metadata-service.ts';
+import { MultiRaft, type GroupOptions } from '../../src/replication/multi-raft.ts';
+import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
+import { PartitionReplicas } from '../../src/replication/partition-replicas.ts';
+import { Partition } from '../../src/replication/partition.ts';
+import type { RaftStateMachine } from '../../src/replication/raft-state-machine.ts';
+import { RaftTicker } from '../../src/replication/raft-ticker.ts';
+import { Log } from '../../src/storage/log.ts';
+import type { LogOptions } from '../../src/storage/log-options.ts';
+import type { ManualClock } from '../helpers/manual-clock.ts';
+import { IncarnationClock } from './controller-broker.ts';
+import type { MemDisk } from './mem-disk.ts';
+import type { Prng } from './prng.ts';
+import { SimPeerChannel, type ChannelEnv } from './sim-peer-channel.ts';
+import { TICK_MS } from './sim-node.ts';
+
+/** A topic as the fake metadata service describes it. */
+export interface SimTopic {
+  readonly name: string;
+  readonly raftGroups: readonly number[];
+  readonly assignments: readonly (readonly number[])[];
+}
+
+export interface PartitionBrokerEnv extends ChannelEnv {
+  readonly clock: ManualClock;
+  readonly topics: readonly SimTopic[];
+  readonly settings: RaftSettings;
+  readonly logOptions: Partial<LogOptions>;
+  readonly channelMaxBytes: number;
+  /** How often each partition's retention runs (PartitionReplicas.retain, as log maintenance does); 0 never. */
+  readonly retentionEveryMs: number;
+  log(line: string): void;
+  /** A broken invariant of the production code (an error it logged, a failed start). */
+  fail(invariant: string, message: string): void;
+  /** Every committed entry of a partition, on `broker`, before its replica applies it. */
+  applying(broker: number, partition: string, entries: readonly Entry[]): void;
+  /** A replica restores a snapshot (at start, or a leader's after retention). */
+  restoring(broker: number, partition: string, snapshot: Snapshot): void;
+  /** A replica just attached: where deliberate bugs are planted (partition-bugs.ts). */
+  attached(broker: number, replica: PartitionReplica): void;
+}
+
+/** Shows every committed entry to the checker before the state machine applies it. */
+class ObservedMachine implements RaftStateMachine {
+  constructor(
+    private readonly inner: RaftStateMachine,
+    private readonly onApply: (entries: readonly Entry[]) => void,
+    private readonly onRestore: (snapshot: Snapshot) => void,
+  ) {}
+
+  apply(entries: readonly Entry[]): void {
+    this.onApply(entries);
+    this.inner.apply(entries);
+  }
+
+  snapshot(): Uint8Array {
+    return this.inner.snapshot();
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.onRestore(snapshot);
+    this.inner.restore(snapshot);
+  }
+}
+
+class ObservedMultiRaft extends MultiRaft {
+  observe: (groupId: number, entries: readonly Entry[]) => void = () => undefined;
+  observeRestore: (groupId: number, snapshot: Snapshot) => void = () => undefined;
+
+  override addGroup(groupId: number, options: GroupOptions): RaftDriver {
+    const machine = new ObservedMachine(
+      options.stateMachine,
+      (entries) => this.observe(groupId, entries),
+      (snapshot) => this.observeRestore(groupId, snapshot),
+    );
+    return super.addGroup(groupId, { ...options, stateMachine: machine });
+  }
+}
+
+export function partitionKey(topic: string, index: number): string {
+  return `${topic}-${index}`;
+}
+
+/** One incarnation's objects. */
+interface Life {
+  readonly number: number;
+  readonly clock: IncarnationClock;
+  readonly channel: SimPeerChannel;
+  readonly ticker: RaftTicker;
+  readonly multiRaft: ObservedMultiRaft;
+  readonly replicas: PartitionReplicas;
+  readonly partitions: Map<string, Partition>;
+}
+
+export class PartitionBroker {
+  incarnation = 0;
+  /** Every hosted partition attached: the broker serves. */
+  ready = false;
+  private life: Life | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly disk: MemDisk,
+    private readonly random: Prng,
+    private readonly env: PartitionBrokerEnv,
+  ) {}
+
+  get up(): boolean {
+    return this.life !== null;
+  }
+
+  /** The partitions this broker holds replicas of, by key. */
+  hosted(): { key: string; topic: string; index: number; groupId: number }[] {
+    const out: { key: string; topic: string; index: number; groupId: number }[] = [];
+    for (const topic of this.env.topics) {
+      topic.assignments.forEach((replicas, index) => {
+        if (replicas.includes(this.id)) out.push({ key: partitionKey(topic.name, index), topic: topic.name, index, groupId: topic.raftGroups[index]! });
+      });
+    }
+    return out;
+  }
+
+  partition(key: string): Partition | undefined {
+    return this.ready ? this.life?.partitions.get(key) : undefined;
+  }
+
+  replica(key: string): PartitionReplica | undefined {
+    const partition = this.partition(key);
+    return this.life?.replicas.replicas().find((r) => r.partition === partition);
+  }
+
+  /** Boots from the disk: opens (recovers) each partition's log and attaches it to its group. */
+  start(): void {
+    const { env, id } = this;
+    const clock = new IncarnationClock(env.clock);
+    const channel = new SimPeerChannel(id, env.channelMaxBytes, env);
+    const ticker = new RaftTicker(clock, TICK_MS);
+    const multiRaft = new ObservedMultiRaft({ brokerId: id, channel, ticker, log: { warn: () => undefined } });
+    const disk = this.disk.mount();
+    const topics = this.env.topics;
+    const metadata = { state: { topic: (name: string) => topics.find((t) => t.name === name) } } as unknown as MetadataService;
+    const partitionOf = new Map(this.hosted().map((h) => [h.groupId, h.key]));
+    multiRaft.observe = (groupId, entries) => env.applying(id, partitionOf.get(groupId)!, entries);
+    multiRaft.observeRestore = (groupId, snapshot) => env.restoring(id, partitionOf.get(groupId)!, snapshot);
+    const replicas = new PartitionReplicas({
+      brokerId: id,
+      metadata,
+      multiRaft,
+      disk,
+      // The simulated disk loses what was not fsynced on a power loss: replicas fsync every write
+      // (storage.syncInterval 0), the mode whose guarantees hold under it.
+      syncEntries: true,
+      settings: env.settings,
+      channelMaxBytes: env.channelMaxBytes,
+      now: () => clock.now(),
+      random: { nextInt: (n) => this.random.nextInt(n) },
+      onLeadership: (replica, leadership) => env.log(`broker ${id} ${replica.name} leader=${leadership.leader} term=${leadership.term}`),
+      log: {
+        info: () => undefined,
+        warn: (fields, message) => env.log(`broker ${id} warning: ${message} ${describeFields(fields)}`),
+        error: (fields, message) => env.fail('no crash', `broker ${id}: ${message} ${describeFields(fields)}`),
+      },
+    });
+    this.incarnation++;
+    const life: Life = { number: this.incarnation, clock, channel, ticker, multiRaft, replicas, partitions: new Map() };
+    this.life = life;
+    this.ready = false;
+    clock.setTimer(this.random.between(0, TICK_MS - 1), () => ticker.start());
+    void this.open(life, disk).catch((e: unknown) => {
+      if (this.life === life) env.fail('no crash', `broker ${id} could not start: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    });
+  }
+
+  private async open(life: Life, disk: ReturnType<MemDisk['mount']>): Promise<void> {
+    for (const { key, topic, index } of this.hosted()) {
+      const log = await Log.open(join(`/broker-${this.id}`, key), this.env.logOptions, disk, life.clock);
+      if (this.life !== life) return;
+      const partition = new Partition(topic, index, log, { strictDurability: false, leaderEpoch: 0 });
+      await life.replicas.attach(partition);
+      if (this.life !== life) return;
+      life.partitions.set(key, partition);
+      const replica = life.replicas.replicas().find((r) => r.partition === partition)!;
+      this.env.attached(this.id, replica);
+    }
+    this.ready = true;
+    this.env.log(`broker ${this.id} ready (incarnation ${life.number})`);
+    if (this.env.retentionEveryMs > 0) this.retainEvery(life);
+  }
+
+  /** Retention of every partition in turn, then again after the interval, as log maintenance runs it. */
+  private retainEvery(life: Life): void {
+    life.clock.setTimer(this.env.retentionEveryMs, () => {
+      void (async () => {
+        for (const [key, partition] of life.partitions) {
+          const before = partition.logStartOffset;
+          const deleted = await life.replicas.retain(partition, life.clock.now());
+          if (deleted > 0) this.env.log(`broker ${this.id} ${key} retention deleted ${deleted} segment(s): log start ${before} -> ${partition.logStartOffset}`);
+        }
+        if (this.life === life) this.retainEvery(life);
+      })().catch((e: unknown) => {
+        if (this.life === life) this.env.fail('no crash', `broker ${this.id} retention failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      });
+    });
+  }
+
+  /** The process dies; with `powerLoss` the machine too, and unsynced writes are torn. Returns what was torn. */
+  crash(powerLoss: boolean): string {
+    const life = this.life;
+    if (life === null) return '';
+    this.life = null;
+    this.ready = false;
+    life.clock.close();
+    life.channel.closed = true;
+    life.ticker.stop();
+    for (const p of life.partitions.values()) p.wakeAll();
+    // Dead first: anything the stopping host still triggers must not reach the disk.
+    const torn = powerLoss ? this.disk.crash() : this.disk.kill();
+    life.multiRaft.stop();
+    return torn;
+  }
+
+  /** A message from `from` arrives (dropped while down or booting groups that do not exist yet). */
+  receive(from: number, bytes: Buffer): void {
+    this.life?.channel.receive(from, bytes);
+  }
+}
+
+function describeFields(fields: object): string {
+  const err = (fields as { err?: unknown }).err;
+  const rest = Object.entries(fields).filter(([k]) => k !== 'err').map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  return `${rest}${err === undefined ? '' : ` err=${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`}`;
+}

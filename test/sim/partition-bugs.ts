@@ -1,0 +1,82 @@
+// Deliberate bugs for the partition simulation, to show that its checkers catch them. Each is
+// planted on a replica right after PartitionReplicas.attach() (or, for the lying fsync, in the
+// MemDisk), so src stays as it ships: a writer wrapped around the replica, or an instance property
+// shadowing one of the replica's members.
+import type { RaftDriver } from '../../src/replication/raft-driver.ts';
+import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
+import type { PartitionWriter, WrittenBatch } from '../../src/replication/partition.ts';
+import { ProducerStateTable } from '../../src/replication/producer-state.ts';
+import type { PartitionRaftLog } from '../../src/replication/partition-raft-log.ts';
+
+export interface PartitionSimBugs {
+  /** Produce is acknowledged as soon as the leader proposed the batch, not once it is committed. */
+  readonly ackBeforeCommit?: boolean;
+  /** A new leader takes writes before the first entry of its own term is applied. */
+  readonly writableBeforeOwnEntry?: boolean;
+  /** A new leader starts with empty producer state instead of rebuilding it from the log. */
+  readonly skipProducerRebuild?: boolean;
+  /** The disk's fsync reports success and makes nothing durable. */
+  readonly lyingFsync?: boolean;
+}
+
+/** The replica's private members the bugs reach into. */
+interface ReplicaInternals {
+  leaderTerm: number;
+  rebuiltTerm: number;
+  nextOffset: number;
+  readonly driver: RaftDriver;
+  readonly options: { readonly store: PartitionRaftLog };
+  rebuildProducers(term: number): Promise<void>;
+}
+
+export function plantBugs(replica: PartitionReplica, bugs: PartitionSimBugs): void {
+  const internals = replica as unknown as ReplicaInternals;
+  if (bugs.ackBeforeCommit) replica.partition.replicateWith(new EagerWriter(replica));
+  if (bugs.writableBeforeOwnEntry) {
+    Object.defineProperty(replica, 'writable', {
+      get: () => internals.leaderTerm >= 0 && internals.leaderTerm === internals.driver.raft.term && internals.rebuiltTerm === internals.leaderTerm,
+    });
+  }
+  if (bugs.skipProducerRebuild) {
+    internals.rebuildProducers = (term: number): Promise<void> => {
+      if (internals.leaderTerm === term) {
+        replica.partition.producers = new ProducerStateTable();
+        const store = internals.options.store;
+        internals.nextOffset = store.endOffsetAt(store.lastIndex());
+        internals.rebuiltTerm = term;
+      }
+      return Promise.resolve();
+    };
+  }
+}
+
+/** Resolves `visible` at once: the produce is acknowledged before the batch is committed. */
+class EagerWriter implements PartitionWriter {
+  constructor(private readonly inner: PartitionReplica) {}
+
+  get leaderEpoch(): number {
+    return this.inner.leaderEpoch;
+  }
+
+  get highWatermark(): number {
+    return this.inner.highWatermark;
+  }
+
+  get writable(): boolean {
+    return this.inner.writable;
+  }
+
+  write(batch: Buffer): WrittenBatch {
+    const result = this.inner.write(batch);
+    result.visible.catch(() => undefined);
+    return { ...result, visible: Promise.resolve(), written: Promise.resolve() };
+  }
+
+  waitVisible(offset: number): Promise<void> {
+    return this.inner.waitVisible(offset);
+  }
+
+  inSyncReplicaCount(): number {
+    return this.inner.inSyncReplicaCount();
+  }
+}

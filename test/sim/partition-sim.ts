@@ -1,0 +1,403 @@
+/**
+ * Goal: a deterministic simulation of replicated partition data over the production replica path:
+ * 3 or 5 brokers, one to three partitions of replication factor 3, each replica a segment Log with
+ * its PartitionRaftLog and PartitionReplica attached by PartitionReplicas, in a MultiRaft host per
+ * broker, over a simulated disk (MemDisk) and network, under crashes, power loss, partitions and
+ * slow fsyncs, with the data's invariants (partition-checkers.ts) checked after every event.
+ * Method: as controller-sim.ts: everything is drawn from one seed and runs on one hand-driven clock;
+ * after every timer the microtask queue drains, so the promise chains of the storage and replication
+ * code run in the same order every time and a seed replays event for event. Idempotent and plain
+ * producers retry as Kafka clients do, consumers fetch from the leader (partition-clients.ts).
+ * Crashes are process kills (the page cache survives) or power losses (MemDisk tears what was not
+ * durable); a restart recovers everything from the disk (partition-broker.ts).
+ *
+ * After `steps` events the faults heal and every broker is up; within `livenessTicks` every
+ * partition must have a writable leader, a produce to it must succeed, the producers must have
+ * finished their batches and every replica must hold the whole committed log; then every replica's
+ * log is read and compared with the committed batches, the acknowledged and the consumed ones.
+ */
+import type { RaftSettings } from '../../src/replication/raft-driver.ts';
+import { APPEND_HEADROOM_BYTES } from '../../src/replication/multi-raft.ts';
+import type { LogOptions } from '../../src/storage/log-options.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { PartitionBroker, partitionKey, type PartitionBrokerEnv, type SimTopic } from './partition-broker.ts';
+import { plantBugs, type PartitionSimBugs } from './partition-bugs.ts';
+import { PartitionChecker, type StoredBatch } from './partition-checkers.ts';
+import { SimConsumer, SimProducer, writableLeader, type ClientEnv } from './partition-clients.ts';
+import { MemDisk } from './mem-disk.ts';
+import { injectNetworkFault } from './network-faults.ts';
+import { Prng } from './prng.ts';
+import { randomRaftSettings } from './random-settings.ts';
+import { SimNetwork } from './sim-network.ts';
+import { TICK_MS } from './sim-node.ts';
+
+export interface PartitionSimOptions {
+  readonly seed: number;
+  readonly brokers: 3 | 5;
+  /** Events in the fault phase. Default 10000. */
+  readonly steps?: number;
+  /** Ticks the liveness phase may take. Default 3000 (30 simulated seconds). */
+  readonly livenessTicks?: number;
+  readonly bugs?: PartitionSimBugs;
+  /** Receives one line per notable event (for replaying a seed verbosely). */
+  readonly trace?: (line: string) => void;
+}
+
+export interface PartitionSimResult {
+  readonly seed: number;
+  readonly brokers: number;
+  readonly partitions: number;
+  readonly events: number;
+  readonly simulatedMs: number;
+  readonly crashes: number;
+  readonly powerLosses: number;
+  /** Answers to producers by kind ("produce appended", "produce NOT_LEADER_OR_FOLLOWER", ...). */
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Offsets committed, summed over the partitions. */
+  readonly committedOffsets: number;
+  readonly comparisons: number;
+  /** Idempotent batches stored again because retention had deleted their first copy (allowed). */
+  readonly forgottenProducers: number;
+  readonly snapshotsRestored: number;
+  readonly settings: string;
+  /** The first broken invariant, or null. */
+  readonly violation: string | null;
+}
+
+export function runPartitionSimulation(options: PartitionSimOptions): Promise<PartitionSimResult> {
+  return new PartitionSimulation(options).run();
+}
+
+/** Lets every pending promise callback run (all microtasks drain before an immediate). */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const TIMEOUTS_MS = [150, 500, 2000];
+
+class PartitionSimulation {
+  private readonly seed: number;
+  private readonly steps: number;
+  private readonly livenessTicks: number;
+  private readonly trace: ((line: string) => void) | undefined;
+  private readonly random: Prng;
+  private readonly faultRandom: Prng;
+  private readonly clientRandom: Prng;
+  private readonly clock = new ManualClock();
+  private readonly network: SimNetwork;
+  private readonly ids: number[];
+  private readonly brokers: PartitionBroker[] = [];
+  private readonly checker = new PartitionChecker();
+  private readonly settings: RaftSettings;
+  private readonly logOptions: Partial<LogOptions>;
+  private readonly topics: SimTopic[];
+  private readonly keys: string[] = [];
+  private readonly producers: SimProducer[] = [];
+  private readonly consumers: SimConsumer[] = [];
+  /** Liveness phase: one batch per partition that must be acknowledged after healing. */
+  private readonly livenessProducers: SimProducer[];
+  private readonly timeoutMs: number;
+  private readonly retentionEveryMs: number;
+  private readonly outcomes: Record<string, number> = {};
+  private events = 0;
+  private crashes = 0;
+  private powerLosses = 0;
+  private phase: 'faults' | 'liveness' = 'faults';
+  private livenessDeadlineMs = 0;
+
+  constructor(options: PartitionSimOptions) {
+    this.seed = options.seed;
+    this.steps = options.steps ?? 10000;
+    this.livenessTicks = options.livenessTicks ?? 3000;
+    this.trace = options.trace;
+    const bugs = options.bugs ?? {};
+    this.random = new Prng(options.seed);
+    this.faultRandom = this.random.fork();
+    this.clientRandom = this.random.fork();
+    this.network = new SimNetwork(this.random.fork());
+    this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
+    this.settings = randomRaftSettings(this.random);
+    this.logOptions = {
+      ioMode: this.random.pick(['buffered', 'direct'] as const),
+      syncIntervalMs: this.random.pick([0, 1000]),
+      segmentBytes: this.random.pick([1024, 4096, 65536]),
+      indexIntervalBytes: this.random.pick([0, 256, 4096]),
+      preallocateBytes: this.random.pick([0, 8192]),
+      tailCacheBytes: this.random.pick([0, 4096, 1 << 20]),
+    };
+    this.timeoutMs = this.random.pick(TIMEOUTS_MS);
+    // Retention (by size) in some runs: logs then start past 0 and lagging followers get snapshots.
+    const retentionBytes = this.random.pick([-1, -1, 4096, 16384]);
+    this.logOptions = { ...this.logOptions, retentionBytes };
+    this.retentionEveryMs = retentionBytes < 0 ? 0 : this.random.pick([200, 1000]);
+    const partitions = this.random.between(1, 3);
+    const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
+    this.topics = [{ name: 'data', raftGroups: assignments.map((_, p) => p + 1), assignments }];
+    const env: PartitionBrokerEnv = {
+      clock: this.clock,
+      network: this.network,
+      topics: this.topics,
+      settings: this.settings,
+      logOptions: this.logOptions,
+      channelMaxBytes: APPEND_HEADROOM_BYTES + 128 * 1024,
+      retentionEveryMs: this.retentionEveryMs,
+      isUp: (id) => this.broker(id).up,
+      deliver: (from, to, bytes) => this.broker(to).receive(from, bytes),
+      log: (line) => this.log(line),
+      fail: (invariant, message) => this.checker.fail(invariant, message),
+      applying: (broker, partition, entries) => this.checker.applying(broker, this.broker(broker).incarnation, partition, entries),
+      restoring: (broker, partition, snapshot) => this.checker.restoring(broker, this.broker(broker).incarnation, partition, snapshot),
+      attached: (broker, replica) => {
+        // A restarted replica counts what its stored commit index covers as applied (its log is its
+        // state) and applies only what follows; the final check compares its whole log.
+        this.checker.startsAt(broker, this.broker(broker).incarnation, partitionKey(replica.partition.topic, replica.partition.index), replica.highWatermark);
+        plantBugs(replica, bugs);
+      },
+    };
+    for (const id of this.ids) {
+      const disk = new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: bugs.lyingFsync === true });
+      this.brokers.push(new PartitionBroker(id, disk, this.random.fork(), env));
+    }
+    const clients: ClientEnv = {
+      clock: this.clock,
+      checker: this.checker,
+      brokers: this.brokers,
+      random: this.clientRandom,
+      producing: () => this.phase === 'faults',
+      count: (outcome) => (this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1),
+      log: (line) => this.log(line),
+    };
+    for (let p = 0; p < partitions; p++) {
+      const key = partitionKey('data', p);
+      this.keys.push(key);
+      this.producers.push(new SimProducer(`idem${p}a`, key, BigInt(1000 + 2 * p), this.timeoutMs, clients));
+      this.producers.push(new SimProducer(`idem${p}b`, key, BigInt(1001 + 2 * p), this.timeoutMs, clients));
+      this.producers.push(new SimProducer(`plain${p}`, key, -1n, this.timeoutMs, clients));
+      this.consumers.push(new SimConsumer(key, clients));
+    }
+    // One batch each: a produce to every partition must succeed after healing.
+    this.livenessProducers = this.keys.map((key) => {
+      const producer: SimProducer = new SimProducer(`live-${key}`, key, -1n, this.timeoutMs, { ...clients, producing: () => producer.acknowledgedBatches === 0 });
+      return producer;
+    });
+  }
+
+  /** Three of the brokers, the preferred leader first, spread over the partitions. */
+  private replicaSet(p: number): number[] {
+    if (this.ids.length === 3) return [1, 2, 3].map((_, i) => ((p + i) % 3) + 1);
+    const shuffled = [...this.ids];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = this.random.nextInt(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    return shuffled.slice(0, 3);
+  }
+
+  async run(): Promise<PartitionSimResult> {
+    // A promise chain of the production code that rejects would otherwise end the process with no seed.
+    const onRejection = (reason: unknown): void => this.checker.fail('no crash', `a promise rejected unhandled at ${this.clock.now()} ms: ${describe(reason)}`);
+    process.on('unhandledRejection', onRejection);
+    try {
+      return await this.runEvents();
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  }
+
+  private async runEvents(): Promise<PartitionSimResult> {
+    for (const broker of this.brokers) this.start(broker);
+    for (const producer of this.producers) this.clock.setTimer(this.clientRandom.between(50, 300), () => producer.next());
+    this.clock.setTimer(this.clientRandom.between(50, 300), () => this.poll());
+    this.clock.setTimer(this.faultRandom.between(100, 500), () => this.fault());
+    for (;;) {
+      let fired: boolean;
+      try {
+        fired = this.clock.runNext();
+      } catch (e) {
+        fired = true;
+        this.checker.fail('no crash', `an event at ${this.clock.now()} ms threw ${describe(e)}`);
+      }
+      await drainMicrotasks();
+      if (!fired) {
+        this.checker.fail('liveness', 'the simulation ran out of events');
+        break;
+      }
+      this.events++;
+      this.observe();
+      if (this.checker.violation !== null) break;
+      if (this.phase === 'faults' && this.events >= this.steps) this.startLiveness();
+      if (this.phase === 'liveness') {
+        const problem = this.livenessProblem();
+        if (problem === null) {
+          await this.compareLogs();
+          break;
+        }
+        if (this.clock.now() > this.livenessDeadlineMs) {
+          this.checker.fail('liveness', `not converged ${this.livenessTicks} ticks after healing: ${problem}`);
+          break;
+        }
+      }
+    }
+    const violation = this.checker.violation;
+    return {
+      seed: this.seed,
+      brokers: this.ids.length,
+      partitions: this.keys.length,
+      events: this.events,
+      simulatedMs: this.clock.now(),
+      crashes: this.crashes,
+      powerLosses: this.powerLosses,
+      outcomes: this.outcomes,
+      committedOffsets: this.keys.reduce((n, key) => n + this.checker.committedEnd(key), 0),
+      comparisons: this.checker.comparisons,
+      forgottenProducers: this.checker.forgottenProducers,
+      snapshotsRestored: this.checker.restores,
+      settings: this.describeSettings(),
+      violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
+    };
+  }
+
+  /** High watermarks of every live replica, after every event. */
+  private observe(): void {
+    for (const broker of this.brokers) {
+      for (const key of this.keys) {
+        const replica = broker.replica(key);
+        if (replica !== undefined) this.checker.logStart(key, replica.partition.logStartOffset);
+        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.incarnation, key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
+      }
+    }
+  }
+
+  private describeSettings(): string {
+    const s = this.settings;
+    const l = this.logOptions;
+    return (
+      `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
+      `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
+      `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
+      `retentionEveryMs=${this.retentionEveryMs} timeoutMs=${this.timeoutMs}`
+    );
+  }
+
+  private log(line: string): void {
+    if (this.trace !== undefined) this.trace(`${String(this.clock.now() - 1_700_000_000_000).padStart(7)}ms ${line}`);
+  }
+
+  private broker(id: number): PartitionBroker {
+    return this.brokers[id - 1]!;
+  }
+
+  private start(broker: PartitionBroker): void {
+    broker.start();
+    this.log(`broker ${broker.id} starting (incarnation ${broker.incarnation})`);
+  }
+
+  // ---- workload ----
+
+  private poll(): void {
+    if (this.phase !== 'faults') return;
+    for (const consumer of this.consumers) consumer.poll();
+    this.clock.setTimer(this.clientRandom.between(10, 100), () => this.poll());
+  }
+
+  // ---- faults ----
+
+  private fault(): void {
+    if (this.phase !== 'faults') return;
+    this.injectFault();
+    // Calm stretches between faults let writes through; short ones pile faults up.
+    this.clock.setTimer(this.faultRandom.chance(0.3) ? this.faultRandom.between(500, 2000) : this.faultRandom.between(20, 400), () => this.fault());
+  }
+
+  private injectFault(): void {
+    const random = this.faultRandom;
+    const roll = random.nextInt(100);
+    if (roll < 50) {
+      const fault = roll < 12 ? 'partition' : roll < 20 ? 'isolate' : roll < 32 ? 'cut-link' : 'heal';
+      injectNetworkFault(fault, this.network, this.ids, random, (line) => this.log(line));
+    } else if (roll < 70) {
+      const up = this.brokers.filter((b) => b.up);
+      if (up.length === 0) return;
+      // A leader more often than the others: its pending writes are where the interesting cases are.
+      const leaders = this.keys.map((key) => writableLeader(this.brokers, key)).filter((b) => b !== null);
+      const victim = leaders.length > 0 && random.chance(0.4) ? random.pick(leaders) : random.pick(up);
+      const powerLoss = random.chance(0.5);
+      const torn = victim.crash(powerLoss);
+      this.crashes++;
+      if (powerLoss) this.powerLosses++;
+      this.log(`broker ${victim.id} ${powerLoss ? 'lost power' : 'was killed'}${torn === '' ? '' : ` (${torn})`}`);
+      const incarnation = victim.incarnation;
+      this.clock.setTimer(random.between(20, 2000), () => {
+        if (!victim.up && victim.incarnation === incarnation) this.start(victim);
+      });
+    } else if (roll < 80) {
+      const broker = random.pick(this.brokers);
+      broker.disk.slowUntilMs = this.clock.now() + random.between(100, 2000);
+      this.log(`fault: slow fsync on broker ${broker.id}`);
+    } else {
+      injectNetworkFault('conditions', this.network, this.ids, random, (line) => this.log(line));
+    }
+  }
+
+  // ---- liveness ----
+
+  private startLiveness(): void {
+    this.phase = 'liveness';
+    this.livenessDeadlineMs = this.clock.now() + this.livenessTicks * TICK_MS;
+    this.network.heal();
+    this.network.dropRate = 0;
+    this.network.duplicateRate = 0;
+    this.network.minDelayMs = 1;
+    this.network.maxDelayMs = 5;
+    for (const broker of this.brokers) {
+      broker.disk.slowUntilMs = 0;
+      if (!broker.up) this.start(broker);
+    }
+    this.log('liveness phase: all faults healed, every broker up');
+    for (const producer of this.livenessProducers) producer.next();
+  }
+
+  /** Why the cluster has not converged yet, or null once it has. */
+  private livenessProblem(): string | null {
+    const booting = this.brokers.filter((b) => !b.ready);
+    if (booting.length > 0) return `broker(s) ${booting.map((b) => b.id).join(', ')} not started`;
+    for (const key of this.keys) {
+      const leader = writableLeader(this.brokers, key);
+      if (leader === null) return `no writable leader of ${key}`;
+      if (this.livenessProducers.some((p) => p.partition === key && p.acknowledgedBatches === 0)) return `no produce to ${key} has succeeded yet`;
+      const busy = this.producers.filter((p) => !p.idle);
+      if (busy.length > 0) return `producer(s) ${busy.map((p) => p.name).join(', ')} still retrying`;
+      const end = leader.partition(key)!.logEndOffset;
+      for (const broker of this.brokers) {
+        const partition = broker.partition(key);
+        if (partition === undefined) continue;
+        if (partition.logEndOffset !== end || partition.highWatermark !== end) {
+          return `broker ${broker.id} ${key}: log end ${partition.logEndOffset}, high watermark ${partition.highWatermark}; leader ${leader.id} log end ${end}`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Reads every replica's whole log and compares it with what was committed, acknowledged and consumed. */
+  private async compareLogs(): Promise<void> {
+    for (const key of this.keys) {
+      const logs = new Map<number, { logStartOffset: number; batches: StoredBatch[] }>();
+      for (const broker of this.brokers) {
+        const partition = broker.partition(key);
+        if (partition === undefined) continue;
+        // MemDisk reads complete in microtasks: no simulated time passes.
+        const batches: StoredBatch[] = [];
+        for await (const { batch, header } of partition.batches(partition.logStartOffset, partition.logEndOffset)) {
+          batches.push({ baseOffset: Number(header.baseOffset), bytes: Buffer.from(batch) });
+        }
+        logs.set(broker.id, { logStartOffset: partition.logStartOffset, batches });
+      }
+      this.checker.finalLogs(key, logs);
+    }
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
