@@ -1,0 +1,191 @@
+// Goal: a network split that isolates a partition's leader from both followers (its Kafka port still
+// reachable by clients) loses nothing acknowledged and acknowledges nothing that is not committed: the
+// majority elects a new leader and keeps taking acks=all writes from an idempotent producer; writes
+// sent straight to the isolated old leader are never acknowledged (answered with an error or not at
+// all), and it stops claiming leadership within a few election timeouts (check-quorum); after the
+// links heal every broker names the same leader with three in-sync replicas, the replicas hold logs
+// of the same size, the old leader's uncommitted writes are gone, and the partition holds exactly the
+// acknowledged messages, once each.
+// Method: three real broker processes whose inter-broker connections run through a fault-injecting
+// TCP proxy (test/helpers/link-proxy.ts: one listener per directed pair, cluster.nodes of each broker
+// points its peers' grpcPort at the proxy); the proxy cuts the leader's links; a kafkajs idempotent
+// producer writes throughout, raw Produce requests go to the old leader during the split; afterwards
+// the partition is read from its leader and compared with the producer's ledger; log sizes per broker
+// come from each broker's /metrics.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
+import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
+import { LinkProxy } from '../helpers/link-proxy.ts';
+import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
+import { checkDelivery, ledger, readTopic, valueOf, type ProducerLedger } from './delivery-checks.ts';
+import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+import { until } from '../helpers/timeout.ts';
+
+const TOPIC = 'split';
+/** Acknowledgements before the split, and again on the majority side during it. */
+const ACKS_PER_PHASE = 60;
+const SENDS_MAX = 2_000;
+const PACE_MS = 20;
+const STALE_WRITES = 5;
+/** Raft election timeout of CLUSTER_TEST_ENV. */
+const ELECTION_TIMEOUT_MS = 600;
+const TEST_DEADLINE_MS = 90_000;
+
+let proxy: LinkProxy;
+let cluster: BrokerCluster;
+
+before(async () => {
+  proxy = await LinkProxy.start([1, 2, 3]);
+  cluster = await startCluster(3, {
+    peerGrpcPort: (from, to) => {
+      proxy.route(to.id, to.grpcPort);
+      return proxy.port(from, to.id);
+    },
+  });
+  const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, 1, 3);
+  assert.equal(created.errorCode, 0, created.message ?? '');
+  await metadataUntil(cluster.member(1).kafkaPort, [TOPIC], (md) => md.topics[0]!.partitions[0]?.errorCode === 0 && md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'the partition led with three in-sync replicas');
+});
+
+after(async () => {
+  await cluster?.stop();
+  await proxy?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One message per send to partition 0 until `stop()` holds (then a few more), the cap or the deadline. */
+async function produceThrough(book: ProducerLedger, stop: () => boolean, deadline: number): Promise<string[]> {
+  const kafka = new kafkajs.Kafka({
+    clientId: 'network-split',
+    brokers: cluster.bootstrap,
+    logLevel: kafkajs.logLevel.NOTHING,
+    requestTimeout: 5_000,
+    retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const failures: string[] = [];
+  let after = 0;
+  try {
+    for (let s = 0; s < SENDS_MAX && after < 5 && Date.now() < deadline; s++) {
+      if (stop()) after++;
+      book.sent++;
+      try {
+        await producer.send({ topic: TOPIC, acks: -1, timeout: 3_000, messages: [{ value: valueOf(book.name, s), partition: 0 }] });
+        book.acked.add(s);
+      } catch (err) {
+        failures.push(`${s}: ${(err as Error).message}`);
+      }
+      await sleep(PACE_MS);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return failures;
+}
+
+/** Sizes of partition 0's log as each broker's /metrics reports them. */
+async function logSizes(): Promise<number[]> {
+  return Promise.all(
+    cluster.members.map(async (m) => {
+      const text = await (await fetch(`http://127.0.0.1:${m.httpPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('streambus_partition_log_size_bytes{') && l.includes(`topic="${TOPIC}"`) && l.includes('partition="0"'));
+      return line === undefined ? -1 : Number(line.split(' ').pop());
+    }),
+  );
+}
+
+test('an isolated leader acknowledges nothing, steps down, and after the heal every replica converges on exactly the acknowledged messages', { timeout: TEST_DEADLINE_MS + 30_000 }, async (t) => {
+  const book = ledger('majority', true);
+  let healed = false;
+  const startedAt = Date.now();
+  const ackedAtStart = () => book.acked.size;
+  const producing = produceThrough(book, () => healed, Date.now() + TEST_DEADLINE_MS);
+  try {
+    await until(() => book.acked.size >= ACKS_PER_PHASE, 20_000, `${ACKS_PER_PHASE} acknowledgements before the split`);
+    const before = await metadataFrom(cluster.member(1).kafkaPort, [TOPIC]);
+    const isolated = before.topics[0]!.partitions[0]!.leaderId;
+    const majority = cluster.members.filter((m) => m.id !== isolated);
+    const splitAt = Date.now();
+    t.diagnostic(`${ackedAtStart()} acknowledged before the split, ${splitAt - startedAt} ms`);
+    proxy.isolate(isolated);
+    const ackedAtSplit = book.acked.size;
+
+    // Writes straight to the old leader: it cannot reach a quorum, so none may be acknowledged.
+    const staleAnswers: string[] = [];
+    const staleWrites = (async () => {
+      for (let i = 0; i < STALE_WRITES; i++) {
+        try {
+          const conn = await RawKafka.connect(cluster.member(isolated).kafkaPort);
+          try {
+            const body = { ...produceBody(TOPIC, 0, textBatch([`stale:${i}`]), -1), timeoutMs: 2_000 };
+            const res = await conn.request(API_KEYS.Produce, 7, body, 5_000);
+            staleAnswers.push(`error ${res.responses[0]!.partitionResponses[0]!.errorCode}`);
+          } finally {
+            conn.socket.destroy();
+          }
+        } catch (err) {
+          staleAnswers.push(`no answer (${(err as Error).message})`);
+        }
+      }
+    })();
+
+    // The majority elects another leader and goes on acknowledging.
+    const elected = await metadataUntil(
+      majority[0]!.kafkaPort,
+      [TOPIC],
+      (md) => md.topics[0]!.partitions[0]!.errorCode === 0 && ![isolated, -1].includes(md.topics[0]!.partitions[0]!.leaderId),
+      'a leader on the majority side',
+      15_000,
+    );
+    const electedMs = Date.now() - splitAt;
+    // The old leader stops claiming the partition (check-quorum), though nobody can tell it who leads.
+    await metadataUntil(cluster.member(isolated).kafkaPort, [TOPIC], (md) => md.topics[0]!.partitions[0]!.leaderId !== isolated, `broker ${isolated} to stop claiming the partition`, 10 * ELECTION_TIMEOUT_MS);
+    const steppedDownMs = Date.now() - splitAt;
+    await until(() => book.acked.size >= ackedAtSplit + ACKS_PER_PHASE, 30_000, `${ACKS_PER_PHASE} acknowledgements during the split`);
+    t.diagnostic(`${ACKS_PER_PHASE} acknowledged during the split after ${Date.now() - splitAt} ms`);
+    await staleWrites;
+    t.diagnostic(`isolated broker ${isolated}; broker ${elected.topics[0]!.partitions[0]!.leaderId} elected after ${electedMs} ms; old leader stepped down after ${steppedDownMs} ms; stale writes: ${staleAnswers.join(', ')}`);
+    assert.equal(staleAnswers.length, STALE_WRITES);
+    assert.ok(staleAnswers.every((a) => a !== 'error 0'), `the isolated leader acknowledged a write: ${staleAnswers.join(', ')}`);
+    assert.ok(proxy.refused > 0, 'the isolated broker tried to reach its peers through the cut links');
+
+    // Heal: every broker names the same leader, at the same epoch, with three in-sync replicas.
+    proxy.heal();
+    const healedAt = Date.now();
+    const agreed = async () => {
+      const views = await Promise.all(cluster.members.map((m) => metadataFrom(m.kafkaPort, [TOPIC])));
+      const parts = views.map((v) => v.topics[0]!.partitions[0]!);
+      return parts.every((p) => p.errorCode === 0 && p.leaderId > 0 && p.leaderId === parts[0]!.leaderId && p.leaderEpoch === parts[0]!.leaderEpoch && p.isrNodes.length === 3);
+    };
+    const convergeDeadline = Date.now() + 20_000;
+    while (!(await agreed())) {
+      assert.ok(Date.now() < convergeDeadline, 'brokers did not agree on the partition within 20 s of the heal');
+      await sleep(100);
+    }
+    t.diagnostic(`metadata agreed ${Date.now() - healedAt} ms after the heal`);
+  } finally {
+    healed = true;
+  }
+  const failures = await producing;
+  t.diagnostic(`producer done ${Date.now() - startedAt} ms after the start`);
+  assert.deepEqual(failures, [], 'every send acknowledged');
+
+  // Replicas converge: the same log size everywhere (the old leader truncated its unreplicated tail).
+  let sizes = await logSizes();
+  for (let i = 0; i < 100 && !sizes.every((s) => s > 0 && s === sizes[0]); i++) {
+    await sleep(100);
+    sizes = await logSizes();
+  }
+  assert.ok(sizes.every((s) => s > 0 && s === sizes[0]), `log sizes per broker differ: ${sizes.join(', ')}`);
+
+  const stored = await readTopic(cluster.member(1).kafkaPort, TOPIC, 1);
+  const stale = stored.filter((r) => r.value.startsWith('stale:'));
+  assert.deepEqual(stale, [], 'writes the isolated leader never committed are gone');
+  const report = checkDelivery(stored, [book]);
+  assert.deepEqual(report.problems, []);
+  t.diagnostic(`sent ${book.sent}, acknowledged ${book.acked.size}, stored ${stored.length}`);
+});
