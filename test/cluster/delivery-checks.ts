@@ -2,7 +2,7 @@
 // partition from its leader, then compare what is stored with what each producer sent and had
 // acknowledged. Every value is `<producer>:<sequence>`, so a stored record names who sent it and when.
 import { RawKafka, fetchAll } from '../helpers/raw-kafka.ts';
-import { metadataUntil } from './cluster-requests.ts';
+import { metadataFrom, metadataUntil } from './cluster-requests.ts';
 
 export interface StoredRecord {
   readonly partition: number;
@@ -106,4 +106,36 @@ export function checkDelivery(stored: readonly StoredRecord[], producers: readon
     if (missing.length > 0) problems.push(`${producer.name}: ${missing.length} acknowledged messages missing, first ${missing.slice(0, 10).join(', ')}`);
   }
   return { problems, duplicates };
+}
+
+/**
+ * Size of one partition's log on each broker, as its /metrics reports it (-1 where it reports none).
+ * Replicas that hold the same log hold the same bytes, so differing sizes mean diverged or lagging logs.
+ */
+export async function logSizes(httpPorts: readonly number[], topic: string, partition: number): Promise<number[]> {
+  return Promise.all(
+    httpPorts.map(async (port) => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('streambus_partition_log_size_bytes{') && l.includes(`topic="${topic}"`) && l.includes(`partition="${partition}"`));
+      return line === undefined ? -1 : Number(line.split(' ').pop());
+    }),
+  );
+}
+
+/** Polls logSizes until every broker reports the same positive size (at most `ms`); the last sizes seen. */
+export async function converge(httpPorts: readonly number[], topic: string, partition: number, ms = 10_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const sizes = await logSizes(httpPorts, topic, partition);
+    if ((sizes.every((s) => s > 0 && s === sizes[0])) || Date.now() > deadline) return sizes;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Whether every broker's Metadata names the same leader at the same epoch, with `replicas` in sync. */
+export async function metadataAgrees(kafkaPorts: readonly number[], topic: string, partition: number, replicas: number): Promise<boolean> {
+  const views = await Promise.all(kafkaPorts.map((port) => metadataFrom(port, [topic])));
+  const parts = views.map((v) => v.topics[0]?.partitions.find((p) => p.partitionIndex === partition));
+  const first = parts[0];
+  return parts.every((p) => p !== undefined && first !== undefined && p.errorCode === 0 && p.leaderId > 0 && p.leaderId === first.leaderId && p.leaderEpoch === first.leaderEpoch && p.isrNodes.length === replicas);
 }

@@ -19,6 +19,7 @@ import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { checkDelivery, ledger, readTopic, valueOf, type ProducerLedger, type StoredRecord } from './delivery-checks.ts';
 import { runKcat } from '../helpers/kcat.ts';
+import { produceWithKcat } from './fault-producers.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { until } from '../helpers/timeout.ts';
 
@@ -63,29 +64,19 @@ interface Stream {
   readonly deadline: number;
 }
 
-/** Sends batches through kcat until the kills are over (plus a few batches), the cap or the deadline. */
-async function kcatProducer(book: ProducerLedger, settings: readonly string[], stream: Stream): Promise<string[]> {
-  const failures: string[] = [];
-  let after = 0;
-  for (let b = 0; b < KCAT_BATCHES_MAX && after < BATCHES_AFTER_KILLS && Date.now() < stream.deadline; b++) {
-    if (stream.done()) after++;
-    const first = book.sent;
-    book.sent += KCAT_BATCH;
-    const lines: string[] = [];
-    for (let s = first; s < book.sent; s++) lines.push(`${book.name}-${s}|${valueOf(book.name, s)}`);
-    const run = await runKcat(
-      ['-b', cluster.bootstrap.join(','), '-P', '-t', TOPIC, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...settings],
-      lines.join('\n') + '\n',
-      KCAT_TIMEOUT_MS,
-    );
-    if (run.code === 0 && !/delivery failed/i.test(run.stderr)) {
-      for (let s = first; s < book.sent; s++) book.acked.add(s);
-    } else {
-      failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-    }
-    await sleep(PACE_MS);
-  }
-  return failures;
+function kcatProducer(book: ProducerLedger, settings: readonly string[], stream: Stream): Promise<string[]> {
+  return produceWithKcat(book, {
+    brokers: cluster.bootstrap,
+    topic: TOPIC,
+    settings,
+    batch: KCAT_BATCH,
+    batchesMax: KCAT_BATCHES_MAX,
+    paceMs: PACE_MS,
+    stop: stream.done,
+    afterStop: BATCHES_AFTER_KILLS,
+    deadline: stream.deadline,
+    timeoutMs: KCAT_TIMEOUT_MS,
+  });
 }
 
 /**

@@ -14,11 +14,11 @@
 // come from each broker's /metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { LinkProxy } from '../helpers/link-proxy.ts';
 import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
-import { checkDelivery, ledger, readTopic, valueOf, type ProducerLedger } from './delivery-checks.ts';
+import { checkDelivery, converge, ledger, metadataAgrees, readTopic } from './delivery-checks.ts';
+import { produceSteadily } from './fault-producers.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { until } from '../helpers/timeout.ts';
@@ -26,8 +26,6 @@ import { until } from '../helpers/timeout.ts';
 const TOPIC = 'split';
 /** Acknowledgements before the split, and again on the majority side during it. */
 const ACKS_PER_PHASE = 60;
-const SENDS_MAX = 2_000;
-const PACE_MS = 20;
 const STALE_WRITES = 5;
 /** Raft election timeout of CLUSTER_TEST_ENV. */
 const ELECTION_TIMEOUT_MS = 600;
@@ -56,54 +54,12 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One message per send to partition 0 until `stop()` holds (then a few more), the cap or the deadline. */
-async function produceThrough(book: ProducerLedger, stop: () => boolean, deadline: number): Promise<string[]> {
-  const kafka = new kafkajs.Kafka({
-    clientId: 'network-split',
-    brokers: cluster.bootstrap,
-    logLevel: kafkajs.logLevel.NOTHING,
-    requestTimeout: 5_000,
-    retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 },
-  });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const failures: string[] = [];
-  let after = 0;
-  try {
-    for (let s = 0; s < SENDS_MAX && after < 5 && Date.now() < deadline; s++) {
-      if (stop()) after++;
-      book.sent++;
-      try {
-        await producer.send({ topic: TOPIC, acks: -1, timeout: 3_000, messages: [{ value: valueOf(book.name, s), partition: 0 }] });
-        book.acked.add(s);
-      } catch (err) {
-        failures.push(`${s}: ${(err as Error).message}`);
-      }
-      await sleep(PACE_MS);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return failures;
-}
-
-/** Sizes of partition 0's log as each broker's /metrics reports them. */
-async function logSizes(): Promise<number[]> {
-  return Promise.all(
-    cluster.members.map(async (m) => {
-      const text = await (await fetch(`http://127.0.0.1:${m.httpPort}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('streambus_partition_log_size_bytes{') && l.includes(`topic="${TOPIC}"`) && l.includes('partition="0"'));
-      return line === undefined ? -1 : Number(line.split(' ').pop());
-    }),
-  );
-}
-
 test('an isolated leader acknowledges nothing, steps down, and after the heal every replica converges on exactly the acknowledged messages', { timeout: TEST_DEADLINE_MS + 30_000 }, async (t) => {
   const book = ledger('majority', true);
   let healed = false;
   const startedAt = Date.now();
   const ackedAtStart = () => book.acked.size;
-  const producing = produceThrough(book, () => healed, Date.now() + TEST_DEADLINE_MS);
+  const producing = produceSteadily(cluster.bootstrap, TOPIC, 0, book, () => healed, Date.now() + TEST_DEADLINE_MS);
   try {
     await until(() => book.acked.size >= ACKS_PER_PHASE, 20_000, `${ACKS_PER_PHASE} acknowledgements before the split`);
     const before = await metadataFrom(cluster.member(1).kafkaPort, [TOPIC]);
@@ -156,13 +112,8 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
     // Heal: every broker names the same leader, at the same epoch, with three in-sync replicas.
     proxy.heal();
     const healedAt = Date.now();
-    const agreed = async () => {
-      const views = await Promise.all(cluster.members.map((m) => metadataFrom(m.kafkaPort, [TOPIC])));
-      const parts = views.map((v) => v.topics[0]!.partitions[0]!);
-      return parts.every((p) => p.errorCode === 0 && p.leaderId > 0 && p.leaderId === parts[0]!.leaderId && p.leaderEpoch === parts[0]!.leaderEpoch && p.isrNodes.length === 3);
-    };
     const convergeDeadline = Date.now() + 20_000;
-    while (!(await agreed())) {
+    while (!(await metadataAgrees(cluster.members.map((m) => m.kafkaPort), TOPIC, 0, 3))) {
       assert.ok(Date.now() < convergeDeadline, 'brokers did not agree on the partition within 20 s of the heal');
       await sleep(100);
     }
@@ -175,11 +126,7 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
   assert.deepEqual(failures, [], 'every send acknowledged');
 
   // Replicas converge: the same log size everywhere (the old leader truncated its unreplicated tail).
-  let sizes = await logSizes();
-  for (let i = 0; i < 100 && !sizes.every((s) => s > 0 && s === sizes[0]); i++) {
-    await sleep(100);
-    sizes = await logSizes();
-  }
+  const sizes = await converge(cluster.members.map((m) => m.httpPort), TOPIC, 0);
   assert.ok(sizes.every((s) => s > 0 && s === sizes[0]), `log sizes per broker differ: ${sizes.join(', ')}`);
 
   const stored = await readTopic(cluster.member(1).kafkaPort, TOPIC, 1);

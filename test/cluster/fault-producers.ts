@@ -1,0 +1,92 @@
+// Producers for the fault tests: each writes numbered messages (`<name>:<sequence>`, see
+// delivery-checks.ts) with acks=all and fills its ledger with what the brokers acknowledged.
+import kafkajs from 'kafkajs';
+import { runKcat } from '../helpers/kcat.ts';
+import { valueOf, type ProducerLedger } from './delivery-checks.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface KcatProducerOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  /** librdkafka settings as `-X` arguments (`['-X', 'enable.idempotence=true']`). */
+  readonly settings: readonly string[];
+  /** The partition of every message; by default librdkafka picks one from each message's key. */
+  readonly partition?: number;
+  readonly batch: number;
+  readonly batchesMax: number;
+  readonly paceMs: number;
+  /** Once this holds, `afterStop` more batches are sent and the producer ends. */
+  readonly stop: () => boolean;
+  readonly afterStop: number;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Sends batches through kcat, one child process per batch. kcat cannot say which messages of a batch
+ * were delivered, so a batch counts as acknowledged only as a whole: exit status 0 and no delivery
+ * failure printed. Returns the batches that failed, with kcat's last words.
+ */
+export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptions): Promise<string[]> {
+  const failures: string[] = [];
+  let after = 0;
+  for (let b = 0; b < o.batchesMax && after < o.afterStop && Date.now() < o.deadline; b++) {
+    if (o.stop()) after++;
+    const first = book.sent;
+    book.sent += o.batch;
+    const lines: string[] = [];
+    for (let s = first; s < book.sent; s++) lines.push(`${book.name}-${s}|${valueOf(book.name, s)}`);
+    const target = o.partition === undefined ? [] : ['-p', String(o.partition)];
+    const run = await runKcat(
+      ['-b', o.brokers.join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...o.settings],
+      lines.join('\n') + '\n',
+      o.timeoutMs,
+    );
+    if (run.code === 0 && !/delivery failed/i.test(run.stderr)) {
+      for (let s = first; s < book.sent; s++) book.acked.add(s);
+    } else {
+      failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    }
+    await sleep(o.paceMs);
+  }
+  return failures;
+}
+
+/**
+ * Sends one message per send, acks=all, to one partition with a kafkajs idempotent producer, until
+ * `stop()` holds (then `afterStop` more sends), `sendsMax` sends or `deadline`. Fills the ledger as
+ * answers come; returns the sends that failed after kafkajs's own retries.
+ */
+export async function produceSteadily(
+  brokers: string[],
+  topic: string,
+  partition: number,
+  book: ProducerLedger,
+  stop: () => boolean,
+  deadline: number,
+  { paceMs = 20, sendsMax = 2_000, afterStop = 5 } = {},
+): Promise<string[]> {
+  const kafka = new kafkajs.Kafka({ clientId: `fault-${book.name}`, brokers, logLevel: kafkajs.logLevel.NOTHING, requestTimeout: 5_000, retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const failures: string[] = [];
+  let after = 0;
+  try {
+    for (let s = book.sent; s < sendsMax && after < afterStop && Date.now() < deadline; s++) {
+      if (stop()) after++;
+      book.sent = s + 1;
+      try {
+        await producer.send({ topic, acks: -1, timeout: 3_000, messages: [{ value: valueOf(book.name, s), partition }] });
+        book.acked.add(s);
+      } catch (err) {
+        failures.push(`${s}: ${(err as Error).message}`);
+      }
+      await sleep(paceMs);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return failures;
+}
+
