@@ -50,6 +50,7 @@ before(async () => {
     [TOPIC],
     (md) => md.topics[0]!.partitions.length === PARTITIONS && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
     'every partition led with three in-sync replicas',
+    30_000,
   );
 });
 

@@ -39,7 +39,7 @@ before(async () => {
   cluster = await startCluster(3);
   const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, 1, 3);
   assert.equal(created.errorCode, 0, created.message ?? '');
-  await metadataUntil(cluster.member(1).kafkaPort, [TOPIC], (md) => md.topics[0]!.partitions[0]?.errorCode === 0 && md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'the partition led with three in-sync replicas');
+  await metadataUntil(cluster.member(1).kafkaPort, [TOPIC], (md) => md.topics[0]!.partitions[0]?.errorCode === 0 && md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'the partition led with three in-sync replicas', 30_000);
 });
 
 after(async () => {
