@@ -100,8 +100,12 @@ test('a consumer group resumes from its committed offsets after its coordinator 
   const deliveries: Delivery[] = [];
   const commits: Commit[] = [];
   const consumers: Consumer[] = [];
+  // A member that crashes (its coordinator died under it) restarts, until the test ends: a crash while
+  // disconnecting, or against the stopped cluster, would otherwise restart it forever.
+  let stopping = false;
+  const retry = { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000, restartOnFailure: async () => !stopping };
   for (const member of ['a', 'b']) {
-    const consumer = clientFor(cluster.bootstrap, `member-${member}`).consumer({ groupId: GROUP, sessionTimeout: 6_000, rebalanceTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
+    const consumer = clientFor(cluster.bootstrap, `member-${member}`).consumer({ groupId: GROUP, sessionTimeout: 6_000, rebalanceTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 200, retry });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
@@ -160,6 +164,7 @@ test('a consumer group resumes from its committed offsets after its coordinator 
     const resumedMs = deliveries.find((d) => d.at > killedAt + movedMs)?.at;
     t.diagnostic(`killed coordinator ${killed} after ${commits.length} commits; broker ${coordinator} coordinates ${movedMs} ms later; first delivery after that ${resumedMs === undefined ? 'none' : resumedMs - killedAt} ms after the kill`);
   } finally {
+    stopping = true;
     await Promise.all(consumers.map((c) => c.disconnect()));
     await producer.disconnect();
   }

@@ -7,7 +7,8 @@ import { valueOf, type ProducerLedger } from './delivery-checks.ts';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface KcatProducerOptions {
-  readonly brokers: readonly string[];
+  /** Bootstrap brokers, asked again for every batch (a test may leave out a broker it cut off). */
+  readonly brokers: () => readonly string[];
   readonly topic: string;
   /** librdkafka settings as `-X` arguments (`['-X', 'enable.idempotence=true']`). */
   readonly settings: readonly string[];
@@ -39,14 +40,14 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
     for (let s = first; s < book.sent; s++) lines.push(`${book.name}-${s}|${valueOf(book.name, s)}`);
     const target = o.partition === undefined ? [] : ['-p', String(o.partition)];
     const run = await runKcat(
-      ['-b', o.brokers.join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...o.settings],
+      ['-b', o.brokers().join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...o.settings],
       lines.join('\n') + '\n',
       o.timeoutMs,
     );
     if (run.code === 0 && !/delivery failed/i.test(run.stderr)) {
       for (let s = first; s < book.sent; s++) book.acked.add(s);
     } else {
-      failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code} after ${run.elapsedMs} ms: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
     }
     await sleep(o.paceMs);
   }

@@ -67,7 +67,7 @@ interface Stream {
 
 function kcatProducer(book: ProducerLedger, settings: readonly string[], stream: Stream): Promise<string[]> {
   return produceWithKcat(book, {
-    brokers: cluster.bootstrap,
+    brokers: () => cluster.bootstrap,
     topic: TOPIC,
     settings,
     batch: KCAT_BATCH,

@@ -65,7 +65,7 @@ test('a leader frozen for three election timeouts steps down on waking, acknowle
   const queued = ledger('queued', true);
   let resumed = false;
   const producing = produceWithKcat(book, {
-    brokers: cluster.bootstrap,
+    brokers: () => cluster.bootstrap,
     topic: TOPIC,
     partition: 0,
     settings: ['-X', 'enable.idempotence=true', '-X', 'socket.timeout.ms=3000', '-X', 'request.timeout.ms=3000'],
