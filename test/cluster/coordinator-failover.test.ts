@@ -125,6 +125,7 @@ test('a consumer group resumes from its committed offsets after its coordinator 
 
   let killed = -1;
   let killedAt = 0;
+  let commitsAtKill = 0;
   /** Output of the killed coordinator, kept for the report of a failure. */
   let killedOutput = '';
   /** Writes the brokers' output and the clients' timeline (times from the kill) to a folder, for a failure. */
@@ -149,6 +150,7 @@ test('a consumer group resumes from its committed offsets after its coordinator 
     killed = await coordinatorFrom(cluster.member(1).kafkaPort);
     assert.ok(killed > 0, 'FindCoordinator names a broker');
     for (const c of commits) lastBeforeKill.set(c.partition, Math.max(lastBeforeKill.get(c.partition) ?? 0, c.offset));
+    commitsAtKill = commits.length;
     killedAt = Date.now();
     const killedProcess = cluster.member(killed).process!;
     await killedProcess.kill();
@@ -180,7 +182,7 @@ test('a consumer group resumes from its committed offsets after its coordinator 
     const perPartition = MESSAGES / PARTITIONS;
     await until(() => Array.from({ length: PARTITIONS }, (_, p) => committedTo(p)).every((o) => o === perPartition), 10_000, 'every partition committed to its end');
     const resumedMs = deliveries.find((d) => d.at > killedAt + movedMs)?.at;
-    t.diagnostic(`killed coordinator ${killed} after ${commits.length} commits; broker ${coordinator} coordinates ${movedMs} ms later; first delivery after that ${resumedMs === undefined ? 'none' : resumedMs - killedAt} ms after the kill`);
+    t.diagnostic(`killed coordinator ${killed} after ${commitsAtKill} commits; broker ${coordinator} coordinates ${movedMs} ms later; first delivery after that ${resumedMs === undefined ? 'none' : resumedMs - killedAt} ms after the kill`);
   } finally {
     stopping = true;
     await Promise.all(consumers.map((c) => c.disconnect()));
