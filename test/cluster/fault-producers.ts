@@ -1,6 +1,5 @@
 // Producers for the fault tests: each writes numbered messages (`<name>:<sequence>`, see
 // delivery-checks.ts) with acks=all and fills its ledger with what the brokers acknowledged.
-import kafkajs from 'kafkajs';
 import { runKcat } from '../helpers/kcat.ts';
 import { valueOf, type ProducerLedger } from './delivery-checks.ts';
 
@@ -53,41 +52,3 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
   }
   return failures;
 }
-
-/**
- * Sends one message per send, acks=all, to one partition with a kafkajs idempotent producer, until
- * `stop()` holds (then `afterStop` more sends), `sendsMax` sends or `deadline`. Fills the ledger as
- * answers come; returns the sends that failed after kafkajs's own retries.
- */
-export async function produceSteadily(
-  brokers: string[],
-  topic: string,
-  partition: number,
-  book: ProducerLedger,
-  stop: () => boolean,
-  deadline: number,
-  { paceMs = 20, sendsMax = 2_000, afterStop = 5 } = {},
-): Promise<string[]> {
-  const kafka = new kafkajs.Kafka({ clientId: `fault-${book.name}`, brokers, logLevel: kafkajs.logLevel.NOTHING, requestTimeout: 5_000, retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 } });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const failures: string[] = [];
-  let after = 0;
-  try {
-    for (let s = book.sent; s < sendsMax && after < afterStop && Date.now() < deadline; s++) {
-      if (stop()) after++;
-      book.sent = s + 1;
-      try {
-        await producer.send({ topic, acks: -1, timeout: 3_000, messages: [{ value: valueOf(book.name, s), partition }] });
-        book.acked.add(s);
-      } catch (err) {
-        failures.push(`${s}: ${(err as Error).message}`);
-      }
-      await sleep(paceMs);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return failures;
-}
-
