@@ -29,6 +29,16 @@ export interface BrokerCluster {
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+  /**
+   * The grpcPort broker `from` has in its cluster.nodes for broker `to` (default: `to`'s own), so a
+   * test can put a proxy between brokers (test/helpers/link-proxy.ts). Called before any broker starts.
+   */
+  peerGrpcPort?: (from: number, to: ClusterMember) => number;
+}
+
 export const CLUSTER_TEST_ENV = {
   STREAMBUS_RAFT_ENABLED: 'true',
   STREAMBUS_RAFT_HEARTBEAT_TIMEOUT: '100ms',
@@ -39,7 +49,7 @@ export const CLUSTER_TEST_ENV = {
  * Ports are picked free before any broker binds them, so another process (or an outgoing connection's
  * ephemeral port) can take one in between: a start that fails with EADDRINUSE is retried on new ports.
  */
-export async function startCluster(size: number, options: { env?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<BrokerCluster> {
+export async function startCluster(size: number, options: ClusterOptions = {}): Promise<BrokerCluster> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startClusterOnce(size, options);
@@ -49,7 +59,7 @@ export async function startCluster(size: number, options: { env?: Record<string,
   }
 }
 
-async function startClusterOnce(size: number, options: { env?: Record<string, string>; readyTimeoutMs?: number }): Promise<BrokerCluster> {
+async function startClusterOnce(size: number, options: ClusterOptions): Promise<BrokerCluster> {
   const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-'));
   const members: ClusterMember[] = [];
   // A port just released can be handed out again: never give two roles the same one.
@@ -63,7 +73,13 @@ async function startClusterOnce(size: number, options: { env?: Record<string, st
   for (let id = 1; id <= size; id++) {
     members.push({ id, kafkaPort: await distinctPort(), httpPort: await distinctPort(), grpcPort: await distinctPort(), dataDir: join(root, `broker-${id}`), process: null });
   }
-  const nodes = members.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.grpcPort}`).join(',');
+  // Each broker's own entry is where it listens; its peers' entries are where it dials them.
+  const nodesOf = new Map(
+    members.map((self) => [
+      self.id,
+      members.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.id === self.id || options.peerGrpcPort === undefined ? m.grpcPort : options.peerGrpcPort(self.id, m)}`).join(','),
+    ]),
+  );
   const member = (id: number) => {
     const m = members.find((x) => x.id === id);
     if (m === undefined) throw new Error(`no broker ${id}`);
@@ -84,7 +100,7 @@ async function startClusterOnce(size: number, options: { env?: Record<string, st
         ...CLUSTER_TEST_ENV,
         STREAMBUS_SERVER_BROKER_ID: String(id),
         STREAMBUS_SERVER_GRPC_PORT: String(m.grpcPort),
-        STREAMBUS_CLUSTER_NODES: nodes,
+        STREAMBUS_CLUSTER_NODES: nodesOf.get(id)!,
         ...options.env,
         ...extra.env,
       },

@@ -1,0 +1,54 @@
+// Producers for the fault tests: each writes numbered messages (`<name>:<sequence>`, see
+// delivery-checks.ts) with acks=all and fills its ledger with what the brokers acknowledged.
+import { runKcat } from '../helpers/kcat.ts';
+import { valueOf, type ProducerLedger } from './delivery-checks.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface KcatProducerOptions {
+  /** Bootstrap brokers, asked again for every batch (a test may leave out a broker it cut off). */
+  readonly brokers: () => readonly string[];
+  readonly topic: string;
+  /** librdkafka settings as `-X` arguments (`['-X', 'enable.idempotence=true']`). */
+  readonly settings: readonly string[];
+  /** The partition of every message; by default librdkafka picks one from each message's key. */
+  readonly partition?: number;
+  readonly batch: number;
+  readonly batchesMax: number;
+  readonly paceMs: number;
+  /** Once this holds, `afterStop` more batches are sent and the producer ends. */
+  readonly stop: () => boolean;
+  readonly afterStop: number;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Sends batches through kcat, one child process per batch. kcat cannot say which messages of a batch
+ * were delivered, so a batch counts as acknowledged only as a whole: exit status 0 and no delivery
+ * failure printed. Returns the batches that failed, with kcat's last words.
+ */
+export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptions): Promise<string[]> {
+  const failures: string[] = [];
+  let after = 0;
+  for (let b = 0; b < o.batchesMax && after < o.afterStop && Date.now() < o.deadline; b++) {
+    if (o.stop()) after++;
+    const first = book.sent;
+    book.sent += o.batch;
+    const lines: string[] = [];
+    for (let s = first; s < book.sent; s++) lines.push(`${book.name}-${s}|${valueOf(book.name, s)}`);
+    const target = o.partition === undefined ? [] : ['-p', String(o.partition)];
+    const run = await runKcat(
+      ['-b', o.brokers().join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...o.settings],
+      lines.join('\n') + '\n',
+      o.timeoutMs,
+    );
+    if (run.code === 0 && !/delivery failed/i.test(run.stderr)) {
+      for (let s = first; s < book.sent; s++) book.acked.add(s);
+    } else {
+      failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code} after ${run.elapsedMs} ms: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    }
+    await sleep(o.paceMs);
+  }
+  return failures;
+}
