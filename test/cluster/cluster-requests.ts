@@ -30,6 +30,22 @@ export function createTopicThrough(port: number, name: string, partitions = 1, r
   });
 }
 
+/**
+ * Creates `name` with three replicas per partition through the broker at `port` and waits until every
+ * partition is led with all three in sync (30 s: elections on a loaded machine).
+ */
+export async function createReplicatedTopic(port: number, name: string, partitions: number): Promise<void> {
+  const created = await createTopicThrough(port, name, partitions, 3);
+  if (created.errorCode !== 0) throw new Error(`creating ${name}: error ${created.errorCode} ${created.message ?? ''}`);
+  await metadataUntil(
+    port,
+    [name],
+    (md) => md.topics[0]!.partitions.length === partitions && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
+    `every partition of ${name} led with three in-sync replicas`,
+    30_000,
+  );
+}
+
 type MetadataAnswer = Awaited<ReturnType<typeof metadataFrom>>;
 
 /**

@@ -18,7 +18,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
+import { createReplicatedTopic, metadataFrom, withConn } from './cluster-requests.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { until } from '../helpers/timeout.ts';
 
@@ -38,15 +38,7 @@ let cluster: BrokerCluster;
 
 before(async () => {
   cluster = await startCluster(3, { env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '300' } });
-  const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, PARTITIONS, 3);
-  assert.equal(created.errorCode, 0, created.message ?? '');
-  await metadataUntil(
-    cluster.member(1).kafkaPort,
-    [TOPIC],
-    (md) => md.topics[0]!.partitions.length === PARTITIONS && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
-    'every partition led with three in-sync replicas',
-    30_000,
-  );
+  await createReplicatedTopic(cluster.member(1).kafkaPort, TOPIC, PARTITIONS);
 });
 
 after(async () => {

@@ -16,7 +16,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
+import { createReplicatedTopic, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { checkDelivery, ledger, readTopic, valueOf, type ProducerLedger, type StoredRecord } from './delivery-checks.ts';
 import { runKcat } from '../helpers/kcat.ts';
 import { produceWithKcat } from './fault-producers.ts';
@@ -43,15 +43,7 @@ let cluster: BrokerCluster;
 
 before(async () => {
   cluster = await startCluster(3);
-  const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, PARTITIONS, 3);
-  assert.equal(created.errorCode, 0, created.message ?? '');
-  await metadataUntil(
-    cluster.member(1).kafkaPort,
-    [TOPIC],
-    (md) => md.topics[0]!.partitions.length === PARTITIONS && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
-    'every partition led with three in-sync replicas',
-    30_000,
-  );
+  await createReplicatedTopic(cluster.member(1).kafkaPort, TOPIC, PARTITIONS);
 });
 
 after(async () => {

@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
+import { createReplicatedTopic, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { checkDelivery, converge, ledger, metadataAgrees, readTopic, valueOf } from './delivery-checks.ts';
 import { produceWithKcat } from './fault-producers.ts';
 import { requireTool } from '../helpers/tools.ts';
@@ -37,9 +37,7 @@ let cluster: BrokerCluster;
 
 before(async () => {
   cluster = await startCluster(3);
-  const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, 1, 3);
-  assert.equal(created.errorCode, 0, created.message ?? '');
-  await metadataUntil(cluster.member(1).kafkaPort, [TOPIC], (md) => md.topics[0]!.partitions[0]?.errorCode === 0 && md.topics[0]!.partitions[0]!.isrNodes.length === 3, 'the partition led with three in-sync replicas', 30_000);
+  await createReplicatedTopic(cluster.member(1).kafkaPort, TOPIC, 1);
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom, metadataUntil } from './cluster-requests.ts';
+import { createReplicatedTopic, metadataFrom, metadataUntil } from './cluster-requests.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
@@ -28,14 +28,7 @@ const clients = new OpenClients();
 
 before(async () => {
   cluster = await startCluster(3);
-  const created = await createTopicThrough(cluster.member(1).kafkaPort, TOPIC, PARTITIONS, 3);
-  assert.equal(created.errorCode, 0, created.message ?? '');
-  await metadataUntil(
-    cluster.member(1).kafkaPort,
-    [TOPIC],
-    (md) => md.topics[0]!.partitions.length === PARTITIONS && md.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.length === 3),
-    'every partition led with three in-sync replicas',
-  );
+  await createReplicatedTopic(cluster.member(1).kafkaPort, TOPIC, PARTITIONS);
 });
 
 after(async () => {
