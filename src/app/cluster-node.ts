@@ -49,6 +49,8 @@ const PEER_WAIT_MS = 2_000;
 const CONTROLLER_KEEP_ENTRIES = 1_000;
 /** Between two samples of the in-sync replicas of the partitions led here (and their report to the other brokers). */
 const ISR_SAMPLE_MS = 500;
+/** Heartbeat intervals an idle partition group's leader waits before it quiesces the group. */
+const QUIESCE_HEARTBEATS = 2;
 /** At most one hand-over per group to its preferred replica in this long. */
 const PREFERRED_TRANSFER_GAP_MS = 5_000;
 
@@ -180,6 +182,8 @@ export class ClusterNode {
       multiRaft,
       disk,
       settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      // Two heartbeat intervals idle: the followers heard the final commit index and answered.
+      ...(config.raft.quiesce ? { quiesce: { afterTicks: QUIESCE_HEARTBEATS * timing.heartbeatTicks } } : {}),
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
       onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),

@@ -77,6 +77,7 @@ export interface RaftConfig {
   readonly electionTimeout: number;
   readonly snapshotInterval: number;
   readonly snapshotThreshold: number;
+  readonly quiesce: boolean;
 }
 
 export interface TlsConfig {

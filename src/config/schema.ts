@@ -111,6 +111,7 @@ export const SCHEMA: Schema = {
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
   'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Longest time a follower goes without hearing from a leader before it stands for election (each waits a random time between half of it and all of it). Greater than `raft.heartbeatTimeout`.' },
   'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raft', description: 'Longest time between snapshots.' },
+  'raft.quiesce': { type: boolean(), default: true, feature: 'raft', description: 'Idle partition groups stop ticking and heartbeating until the next write, message or peer failure (docs/replication.md, "Quiescence"). The controller group never quiesces.' },
   'raft.snapshotThreshold': { type: integer(1), default: 100000, feature: 'raft', description: 'Log entries applied since the last snapshot that trigger a new one.' },
 
   'security.tls.enabled': { type: boolean(), default: false, feature: 'tls', description: 'Serve TLS on the Kafka, broker-to-broker and HTTP ports.' },

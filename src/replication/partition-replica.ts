@@ -30,7 +30,7 @@ import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
 import { decodePartitionSnapshotData } from './partition-raft-files.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
-import type { RaftDriver, RaftSettings } from './raft-driver.ts';
+import type { QuiescePolicy, RaftDriver, RaftSettings } from './raft-driver.ts';
 import type { RaftStateMachine } from './raft-state-machine.ts';
 
 /** How long a follower may trail the leader's commit and still count as in sync (Kafka's replica.lag.time.max.ms is 30 s). */
@@ -50,6 +50,8 @@ export interface PartitionReplicaOptions {
   readonly store: PartitionRaftLog;
   readonly multiRaft: MultiRaft;
   readonly settings: RaftSettings;
+  /** When the group stops ticking while idle; without it, it never does. */
+  readonly quiesce?: QuiescePolicy;
   /** Largest batch accepted (the group's entries must fit one inter-broker message). */
   readonly maxBatchBytes: number;
   readonly crc32c: (data: Uint8Array, initial: number, start: number, end: number) => number;
@@ -84,6 +86,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       stateMachine: this,
       random: options.random,
       settings: options.settings,
+      ...(options.quiesce === undefined ? {} : { quiesce: options.quiesce }),
       onSoftState: (state, term) => this.softState(state, term),
       onFailure: (err) => {
         this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

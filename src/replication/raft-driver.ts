@@ -26,12 +26,28 @@
  * An input that arrives from inside the loop (a transport delivering at once, a proposer's
  * callback proposing again) reaches the core at once and is picked up by the loop already running.
  *
+ * Quiescence (opt-in, `quiesce`): a group with nothing to do stops ticking, so that thousands of
+ * idle groups cost neither heartbeats nor timer work. A leader that, for `afterTicks` consecutive
+ * ticks, has nothing pending (no proposal, no Ready in flight, no leadership transfer), has
+ * committed and applied its whole log, and sees every member match its last index (and, when it
+ * stops, every member recently active), sends a quiesce notice (term, commit) to every member
+ * through the transport and stops ticking. A follower stops ticking on a notice from the leader it
+ * knows, in its term, once its own commit index reached the notice's. Every other input wakes the
+ * group before it runs (a message of any kind, a proposal, a campaign, a transfer, a report), except
+ * that a quiesced follower ignores reportUnreachable for a peer other than its leader, and that a
+ * quiesced leader still idle after a heartbeat or append answer of its term (the answers to its last
+ * heartbeats arrive after it quiesced) stays quiesced. A follower
+ * that missed the notice keeps ticking and in time campaigns: its pre-vote wakes the leader, which
+ * heartbeats again. Ticks are the only thing suppressed, and Raft's safety never depends on timing;
+ * liveness after a leader failure relies on the host reporting the leader's link down (which wakes
+ * the follower) or on any message. docs/replication.md, "Quiescence".
+ *
  * Failures: an exception from the core (a broken invariant, a storage read error) or a failed
  * write stops the group: pending proposals end as `stopped`, later inputs are ignored, and
  * `onFailure` is called once. The group must be rebuilt from its durable store.
  */
 import { RaftNode } from '../raft/index.ts';
-import type { ConfChange, Message, NodeId, ProposeResult, RaftConfig, Random, Ready, SoftState, TransferResult } from '../raft/index.ts';
+import type { ConfChange, Message, NodeId, ProposeResult, RaftConfig, Random, Ready, SoftState, Status, TransferResult } from '../raft/index.ts';
 import { assert, AssertionError } from '../util/assert.ts';
 import { PendingProposals, type ProposalCallback, type ProposalOutcome } from './pending-proposals.ts';
 import { ProposalError } from './proposal-error.ts';
@@ -53,6 +69,12 @@ export interface SnapshotPolicy {
   readonly keepEntries: number;
 }
 
+/** When an idle group stops ticking (see "Quiescence" above). */
+export interface QuiescePolicy {
+  /** Consecutive idle ticks a leader waits before it quiesces the group. > 0. */
+  readonly afterTicks: number;
+}
+
 export interface RaftDriverOptions {
   readonly id: NodeId;
   readonly store: RaftLogStore;
@@ -63,6 +85,8 @@ export interface RaftDriverOptions {
   readonly settings?: RaftSettings;
   /** Without one, the log is never compacted by the driver. */
   readonly snapshots?: SnapshotPolicy;
+  /** Without one, the group never quiesces; with one, the transport must implement quiesce(). */
+  readonly quiesce?: QuiescePolicy;
   /** The leader or this node's role changed; `term` is the durable term. Called once the Ready is durable. */
   readonly onSoftState?: (state: SoftState, term: number) => void;
   /** The group stopped after a failure (see above). Called once. */
@@ -98,6 +122,11 @@ export class RaftDriver {
   private snapshotRequested = false;
   private durableTerm: number;
   private appliedIndex: number;
+  private readonly quiescePolicy: QuiescePolicy | undefined;
+  /** The group stopped ticking until the next input (see "Quiescence" above). */
+  private quiescedFlag = false;
+  /** Consecutive ticks a leader was idle. */
+  private idleTicks = 0;
 
   /** Boots from the store: the state machine restarts from the latest snapshot. Sends nothing yet. */
   constructor(options: RaftDriverOptions) {
@@ -107,6 +136,9 @@ export class RaftDriver {
     this.snapshots = options.snapshots;
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
+    this.quiescePolicy = options.quiesce;
+    assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
+    assert(this.quiescePolicy === undefined || this.transport.quiesce !== undefined, 'a quiescing group needs a transport that sends quiesce notices');
     assert(this.snapshots === undefined || this.snapshots.everyEntries > 0, 'snapshot interval must be positive');
     const snapshot = this.store.snapshot();
     this.stateMachine.restore(snapshot);
@@ -125,9 +157,34 @@ export class RaftDriver {
     return this.proposals.size;
   }
 
-  /** One tick of the group's logical clock (election and heartbeat timeouts count ticks). */
+  /** Whether the group is quiesced: ticks do nothing until the next other input. */
+  get quiesced(): boolean {
+    return this.quiescedFlag;
+  }
+
+  /**
+   * One tick of the group's logical clock (election and heartbeat timeouts count ticks). Nothing
+   * while quiesced; on an idle leader, may quiesce the group.
+   */
   tick(): void {
+    if (this.quiescedFlag || this.stoppedFlag) return;
     this.input(() => this.node.tick());
+    if (this.quiescePolicy !== undefined) this.maybeQuiesce(this.quiescePolicy);
+  }
+
+  /**
+   * A quiesce notice from peer `from`: it leads in `term` and everything up to `commit` is
+   * committed everywhere. A follower of `from` in that term whose commit index reached `commit`
+   * stops ticking; anything else (another term or leader, a follower behind, a group without the
+   * option) ignores the notice and keeps ticking. Returns whether the group is quiesced now.
+   */
+  quiesceNotice(from: NodeId, term: number, commit: number): boolean {
+    if (this.stoppedFlag || this.quiescePolicy === undefined) return false;
+    const node = this.node;
+    if (node.role !== 'follower' || node.term !== term || node.leader !== from || node.commitIndex < commit) return this.quiescedFlag;
+    this.quiescedFlag = true;
+    this.idleTicks = 0;
+    return true;
   }
 
   /** Starts an election now (a new group's preferred leader, so the group need not wait a timeout). */
@@ -145,7 +202,13 @@ export class RaftDriver {
 
   /** A message from a peer. Any term, duplicated or reordered, is fine. */
   step(message: Message): void {
-    this.input(() => this.node.step(message));
+    // Answers to the last heartbeats (or appends) before the leader quiesced are still on their
+    // way: they change nothing that matters to an idle leader, so it stays quiesced if still idle.
+    const node = this.node;
+    const answer =
+      this.quiescedFlag && node.isLeader && message.term === node.term && (message.type === 'heartbeatResp' || (message.type === 'appResp' && !message.reject));
+    this.input(() => node.step(message));
+    if (answer && this.leaderIdle() !== null) this.quiescedFlag = true;
   }
 
   /**
@@ -196,6 +259,9 @@ export class RaftDriver {
 
   /** The transport could not reach `peer`: the leader stops pipelining to it. */
   reportUnreachable(peer: NodeId): void {
+    // Only a leader reacts to this; a quiesced follower wakes only when it may have lost its leader
+    // (so that its election timer runs), not for every peer of the broker that goes down.
+    if (this.quiescedFlag && !this.node.isLeader && peer !== this.node.leader) return;
     this.input(() => this.node.reportUnreachable(peer));
   }
 
@@ -228,6 +294,9 @@ export class RaftDriver {
 
   private input(apply: () => void): void {
     if (this.stoppedFlag) return;
+    // Any input wakes a quiesced group: the leader heartbeats again, a follower counts its
+    // election timeout again.
+    this.quiescedFlag = false;
     try {
       apply();
     } catch (error) {
@@ -326,6 +395,53 @@ export class RaftDriver {
     assert(meta.index === this.appliedIndex, `state machine applied ${this.appliedIndex}, the core ${meta.index}`);
     this.store.createSnapshot(meta.index, meta.confState, this.stateMachine.snapshot());
     this.store.compact(Math.max(this.store.firstIndex(), meta.index - policy.keepEntries + 1));
+  }
+
+  /** The leader side of "Quiescence" above, after a tick. */
+  private maybeQuiesce(policy: QuiescePolicy): void {
+    const idle = this.leaderIdle();
+    if (idle === null) {
+      this.idleTicks = 0;
+      return;
+    }
+    this.idleTicks++;
+    // Every member recently active: the first check-quorum round after waking then passes even
+    // though the members' answers were not counted while quiesced.
+    if (this.idleTicks < policy.afterTicks || !idle.allActive) return;
+    this.quiescedFlag = true;
+    this.idleTicks = 0;
+    const { id: self, term, commit } = idle.status;
+    for (const id of idle.status.progress!.keys()) if (id !== self) this.transport.quiesce!(id, term, commit);
+  }
+
+  /**
+   * The status of this node if it leads and is idle: nothing pending, its whole log committed,
+   * applied and matched by every member, nothing in flight to any; null otherwise.
+   */
+  private leaderIdle(): { status: Status; allActive: boolean } | null {
+    const node = this.node;
+    const last = node.lastIndex;
+    const cheap =
+      !this.stoppedFlag &&
+      node.isLeader &&
+      this.proposals.size === 0 &&
+      this.writing === null &&
+      this.durable === null &&
+      node.commitIndex === last &&
+      this.appliedIndex === last &&
+      node.appliedIndex === last;
+    if (!cheap) return null;
+    // status() allocates, so it is read only once the cheap conditions hold; an idle leader reads
+    // it for about afterTicks ticks and then stops ticking.
+    const status = node.status();
+    if (status.leadTransferee !== 0 || status.progress === null) return null;
+    let allActive = true;
+    for (const [id, peer] of status.progress) {
+      if (id === status.id) continue;
+      if (peer.match !== last || peer.state !== 'replicate' || peer.inflightBytes !== 0) return null;
+      if (!peer.recentActive) allActive = false;
+    }
+    return { status, allActive };
   }
 
   private fail(error: unknown): void {

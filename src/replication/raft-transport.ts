@@ -14,4 +14,11 @@ export interface RaftTransport {
    * immutable messages it never touches again; the transport must not mutate them either.
    */
   send(to: NodeId, messages: readonly Message[]): void;
+  /**
+   * Tells peer `to` that this node, leader of the group in `term` with everything up to `commit`
+   * committed and replicated everywhere, stops ticking (raft-driver.ts, "Quiescence"). Best effort
+   * like send(), and ordered after what send() was given before it on the same peer's control path.
+   * Needed only by a driver with the `quiesce` option.
+   */
+  quiesce?(to: NodeId, term: number, commit: number): void;
 }
