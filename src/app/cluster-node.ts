@@ -86,6 +86,11 @@ export class ClusterNode {
     readonly leaders: LeadershipTable,
   ) {}
 
+  /** Raft groups hosted here (the controller group and a group per partition replica), and those quiesced now. */
+  raftGroups(): { hosted: number; quiesced: number } {
+    return { hosted: this.multiRaft.size, quiesced: this.multiRaft.quiescedCount() };
+  }
+
   /** The partition replicas hosted here (set once open() built them). */
   replicas!: PartitionReplicas;
   /** Tells the other brokers which partitions this one leads (set once open() built it). */

@@ -1,0 +1,82 @@
+// Many partitions on a three-broker cluster: how long creating them takes, and what they cost once
+// idle. Run by run.mjs (the `scale` row).
+//
+// N partitions with replication factor 3 are created through CreateTopics as topics of
+// SCALE_TOPIC_PARTITIONS partitions each, in one request; the time runs from that request until
+// Metadata shows every partition with a leader and three in-sync replicas. The cluster then idles for
+// SCALE_SETTLE_MS (idle groups quiesce after two heartbeat intervals) before CPU (percent of one core)
+// and RSS are read per broker over the idle window, with the number of quiesced Raft groups each
+// broker reports (streambus_raft_groups_quiesced).
+import { clientOf, cpuMicros, log, rss, sleep } from './cluster-procs.mjs';
+
+export const SCALE_TOPIC_PARTITIONS = 100;
+const CREATE_TIMEOUT_MS = 120_000;
+const SCALE_SETTLE_MS = 5_000;
+
+const inSync = (t, rf) => t.error === null && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0 && p.replicas.length === rf && p.isr.length === rf);
+
+/** Sum of a Prometheus gauge on one broker, or null when it is not exported. */
+async function gauge(httpPort, name) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? null : Number(line.split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+export async function scale(cluster, partitions, idleSeconds) {
+  const topicCount = Math.ceil(partitions / SCALE_TOPIC_PARTITIONS);
+  const topics = Array.from({ length: topicCount }, (_, i) => ({
+    name: `scale-${i}`,
+    partitions: Math.min(SCALE_TOPIC_PARTITIONS, partitions - i * SCALE_TOPIC_PARTITIONS),
+    replicationFactor: 3,
+  }));
+  const names = topics.map((t) => t.name);
+  const t0 = performance.now();
+  const client = clientOf(cluster, { requestTimeoutMs: CREATE_TIMEOUT_MS });
+  try {
+    const created = await client.createTopics(topics, { timeoutMs: CREATE_TIMEOUT_MS });
+    for (const c of created) if (c.error !== null) throw c.error;
+  } finally {
+    client.close();
+  }
+  const createdMs = performance.now() - t0;
+  let ledMs = null;
+  let last = null;
+  for (const deadline = Date.now() + CREATE_TIMEOUT_MS; Date.now() < deadline; ) {
+    const md = clientOf(cluster, { requestTimeoutMs: 10_000 });
+    try {
+      const { topics: ts } = await md.metadata(names);
+      const done = ts.filter((t) => inSync(t, 3));
+      last = `${done.length}/${topicCount} topics in sync`;
+      if (done.length === topicCount) {
+        ledMs = performance.now() - t0;
+        break;
+      }
+    } catch (err) {
+      last = err.message;
+    } finally {
+      md.close();
+    }
+    await sleep(200);
+  }
+  if (ledMs === null) throw new Error(`scale: ${partitions} partitions not led and in sync within ${CREATE_TIMEOUT_MS} ms (${last})`);
+  log(`scale: ${partitions} partitions answered in ${createdMs.toFixed(0)} ms, led with 3 in-sync replicas after ${ledMs.toFixed(0)} ms`);
+  await sleep(SCALE_SETTLE_MS);
+  const before = cluster.members.map((m) => cpuMicros(m.proc.pid));
+  const t1 = performance.now();
+  await sleep(idleSeconds * 1000);
+  const seconds = (performance.now() - t1) / 1000;
+  const idle = [];
+  for (const [i, m] of cluster.members.entries()) {
+    idle.push({
+      broker: m.id,
+      cpuPercentOfCore: Math.round(((cpuMicros(m.proc.pid) - before[i]) / 1e6 / seconds) * 1000) / 10,
+      rssBytes: rss(m.proc.pid),
+      groupsQuiesced: await gauge(m.http, 'streambus_raft_groups_quiesced'),
+    });
+  }
+  return { partitions, topics: topicCount, createResponseMs: Math.round(createdMs), createToInSyncMs: Math.round(ledMs), idleSeconds, idle };
+}
