@@ -33,7 +33,7 @@
 //                      to every partition led with 3 in-sync replicas in Metadata; then CPU (percent of
 //                      one core) and RSS per broker over S idle seconds, and the quiesced groups each
 //                      broker reports. --scale-quiesce off sets raft.quiesce=false (every group ticks
-//                      and heartbeats), for comparison.
+//                      and heartbeats), for comparison. storage.preallocateBytes is 1 MiB (see below).
 // --only main runs every row but scale, --only scale only scale; without --only, all of them. With
 // --only, bench/results/cluster.json keeps the keys of the rows not run.
 // Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
@@ -61,6 +61,9 @@ if (!['all', 'main', 'scale'].includes(ONLY)) throw new Error(`--only takes main
 const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
 const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
 const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');
+// Each replica reserves one preallocation step for its empty active segment: 9,000 replicas on this
+// one machine would reserve 288 GB at the default 32 MiB, so the scale row reserves 1 MiB each.
+const SCALE_PREALLOCATE_BYTES = 1024 * 1024;
 const LOAD = {
   batches: Number(flag('batches', QUICK ? 200 : 3000)),
   records: Number(flag('records', 100)),
@@ -174,7 +177,7 @@ if (ONLY !== 'main') {
     for (const quiesce of SCALE_QUIESCE) {
       if (quiesce !== 'on' && quiesce !== 'off') throw new Error(`--scale-quiesce takes on and off, not ${quiesce}`);
       log(`scale ${name}, quiesce ${quiesce}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election})`);
-      const cluster = await startCluster(timeouts, { STREAMBUS_RAFT_QUIESCE: quiesce === 'on' ? 'true' : 'false' });
+      const cluster = await startCluster(timeouts, { STREAMBUS_RAFT_QUIESCE: quiesce === 'on' ? 'true' : 'false', STREAMBUS_STORAGE_PREALLOCATE_BYTES: String(SCALE_PREALLOCATE_BYTES) });
       try {
         await sleep(2_000);
         const row = await scale(cluster, SCALE_PARTITIONS, IDLE_SECONDS);

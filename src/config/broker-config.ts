@@ -41,6 +41,7 @@ export interface StorageConfig {
   readonly segmentBytes: number;
   readonly segmentMs: number;
   readonly indexIntervalBytes: number;
+  readonly preallocateBytes: number;
   readonly retentionDays: number;
   readonly retentionBytes: number;
   readonly compactionInterval: number;

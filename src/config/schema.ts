@@ -86,6 +86,7 @@ export const SCHEMA: Schema = {
   'storage.syncInterval': { type: duration(), default: 1000, flag: 'sync-interval', description: 'How often appended data is fdatasync\'d; 0 syncs before every acknowledgement.' },
   'storage.segmentBytes': { type: size(14, INT32_MAX), default: GiB, description: 'A segment is rolled when it would grow past this size (index positions are 32-bit).' },
   'storage.segmentMs': { type: duration(1), default: 7 * 86_400_000, description: 'A segment is rolled once its first batch is this old.' },
+  'storage.preallocateBytes': { type: size(0, INT32_MAX), default: 32 * MiB, description: 'Disk space reserved (fallocate) ahead of the appends of each partition\'s active segment, in steps of this size; 0 reserves none. Every partition replica reserves one step even when empty, so thousands of partitions need a smaller step.' },
   'storage.indexIntervalBytes': { type: size(0, INT32_MAX), default: 4096, description: 'Bytes of log between two offset index entries.' },
   'storage.retentionDays': { type: number(0, undefined, { unlimited: true }), default: 7, description: 'Days a closed segment is kept; -1 keeps it forever.' },
   'storage.retentionBytes': { type: size(0, undefined, { unlimited: true }), default: -1, description: 'Bytes kept per partition before old segments are deleted; -1 for no size limit.' },
