@@ -10,7 +10,7 @@
 import { clientOf, cpuMicros, log, rss, sleep } from './cluster-procs.mjs';
 
 export const SCALE_TOPIC_PARTITIONS = 100;
-const CREATE_TIMEOUT_MS = 120_000;
+const CREATE_TIMEOUT_MS = 300_000;
 const SCALE_SETTLE_MS = 5_000;
 
 const inSync = (t, rf) => t.error === null && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0 && p.replicas.length === rf && p.isr.length === rf);
@@ -19,8 +19,9 @@ const inSync = (t, rf) => t.error === null && t.partitions.length > 0 && t.parti
 async function gauge(httpPort, name) {
   try {
     const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? null : Number(line.split(' ')[1]);
+    // Default labels (broker_id) may follow the name.
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1));
   } catch {
     return null;
   }

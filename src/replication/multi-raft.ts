@@ -123,11 +123,19 @@ export class MultiRaft {
       appendBytes + APPEND_HEADROOM_BYTES <= this.channel.maxMessageBytes,
       `group ${groupId}: maxMessageBytes ${appendBytes} must stay ${APPEND_HEADROOM_BYTES} bytes under the channel's ${this.channel.maxMessageBytes}`,
     );
+    let hosted: HostedGroup | undefined;
     const driver = new RaftDriver({
       ...options,
+      // A quiesced group leaves the ticker, so thousands of idle groups cost no work per tick.
+      onQuiesce: (quiesced) => {
+        options.onQuiesce?.(quiesced);
+        if (hosted === undefined || this.stoppedFlag || this.groups.get(groupId) !== hosted) return;
+        if (quiesced && hosted.failedSnapshots.size === 0) this.ticker.remove(hosted);
+        else if (!quiesced && !this.ticker.has(hosted)) this.ticker.add(hosted);
+      },
       transport: { send: (to, messages) => this.enqueue(groupId, to, messages), quiesce: (to, term, commit) => this.enqueueQuiesce(groupId, to, term, commit) },
     });
-    const hosted = new HostedGroup(driver);
+    hosted = new HostedGroup(driver);
     this.groups.set(groupId, hosted);
     this.ticker.add(hosted);
     return driver;
@@ -209,7 +217,12 @@ export class MultiRaft {
             reports.push(() => this.groups.get(groupId)?.driver.reportSnapshot(peer, true));
           } else {
             this.counters.snapshotsFailed++;
-            this.groups.get(groupId)?.failedSnapshots.add(peer);
+            const hosted = this.groups.get(groupId);
+            if (hosted !== undefined) {
+              hosted.failedSnapshots.add(peer);
+              // Reported at its next tick, so it must be ticked even if it quiesced meanwhile.
+              if (!this.ticker.has(hosted)) this.ticker.add(hosted);
+            }
           }
         } else if (outcome !== 'sent') {
           for (const { groupId } of send.messages) unreachable.add(groupId);

@@ -87,6 +87,8 @@ export interface RaftDriverOptions {
   readonly snapshots?: SnapshotPolicy;
   /** Without one, the group never quiesces; with one, the transport must implement quiesce(). */
   readonly quiesce?: QuiescePolicy;
+  /** The group quiesced (true) or woke (false); the host stops and resumes ticking it. */
+  readonly onQuiesce?: (quiesced: boolean) => void;
   /** The leader or this node's role changed; `term` is the durable term. Called once the Ready is durable. */
   readonly onSoftState?: (state: SoftState, term: number) => void;
   /** The group stopped after a failure (see above). Called once. */
@@ -123,6 +125,7 @@ export class RaftDriver {
   private durableTerm: number;
   private appliedIndex: number;
   private readonly quiescePolicy: QuiescePolicy | undefined;
+  private readonly onQuiesce: ((quiesced: boolean) => void) | undefined;
   /** The group stopped ticking until the next input (see "Quiescence" above). */
   private quiescedFlag = false;
   /** Consecutive ticks a leader was idle. */
@@ -137,6 +140,7 @@ export class RaftDriver {
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
     this.quiescePolicy = options.quiesce;
+    this.onQuiesce = options.onQuiesce;
     assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
     assert(this.quiescePolicy === undefined || this.transport.quiesce !== undefined, 'a quiescing group needs a transport that sends quiesce notices');
     assert(this.snapshots === undefined || this.snapshots.everyEntries > 0, 'snapshot interval must be positive');
@@ -182,8 +186,8 @@ export class RaftDriver {
     if (this.stoppedFlag || this.quiescePolicy === undefined) return false;
     const node = this.node;
     if (node.role !== 'follower' || node.term !== term || node.leader !== from || node.commitIndex < commit) return this.quiescedFlag;
-    this.quiescedFlag = true;
     this.idleTicks = 0;
+    this.setQuiesced(true);
     return true;
   }
 
@@ -208,7 +212,7 @@ export class RaftDriver {
     const answer =
       this.quiescedFlag && node.isLeader && message.term === node.term && (message.type === 'heartbeatResp' || (message.type === 'appResp' && !message.reject));
     this.input(() => node.step(message));
-    if (answer && this.leaderIdle() !== null) this.quiescedFlag = true;
+    if (answer && this.leaderIdle() !== null) this.setQuiesced(true);
   }
 
   /**
@@ -296,7 +300,7 @@ export class RaftDriver {
     if (this.stoppedFlag) return;
     // Any input wakes a quiesced group: the leader heartbeats again, a follower counts its
     // election timeout again.
-    this.quiescedFlag = false;
+    if (this.quiescedFlag) this.setQuiesced(false);
     try {
       apply();
     } catch (error) {
@@ -397,6 +401,12 @@ export class RaftDriver {
     this.store.compact(Math.max(this.store.firstIndex(), meta.index - policy.keepEntries + 1));
   }
 
+  private setQuiesced(quiesced: boolean): void {
+    if (this.quiescedFlag === quiesced) return;
+    this.quiescedFlag = quiesced;
+    this.onQuiesce?.(quiesced);
+  }
+
   /** The leader side of "Quiescence" above, after a tick. */
   private maybeQuiesce(policy: QuiescePolicy): void {
     const idle = this.leaderIdle();
@@ -408,8 +418,8 @@ export class RaftDriver {
     // Every member recently active: the first check-quorum round after waking then passes even
     // though the members' answers were not counted while quiesced.
     if (this.idleTicks < policy.afterTicks || !idle.allActive) return;
-    this.quiescedFlag = true;
     this.idleTicks = 0;
+    this.setQuiesced(true);
     const { id: self, term, commit } = idle.status;
     for (const id of idle.status.progress!.keys()) if (id !== self) this.transport.quiesce!(id, term, commit);
   }

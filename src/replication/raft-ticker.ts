@@ -33,6 +33,10 @@ export class RaftTicker {
     this.groups.add(group);
   }
 
+  has(group: Tickable): boolean {
+    return this.groups.has(group);
+  }
+
   /** Stops ticking `group`, even in the middle of a tick. */
   remove(group: Tickable): void {
     this.groups.delete(group);

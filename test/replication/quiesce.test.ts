@@ -120,6 +120,7 @@ test('idle groups quiesce on every broker after one notice per follower, then se
   c.tick(AFTER_TICKS + 2);
   for (const id of IDS) assert.deepEqual(c.quiesced(id), ALL, `every group quiesced on broker ${id}`);
   for (const id of IDS) assert.equal(c.driver(id, CONTROLLER).quiesced, false, 'the controller group never quiesces');
+  for (const id of IDS) assert.equal(c.host(id).ticker.size, 1, 'quiesced groups left the ticker: only the controller group is ticked');
   const notices = c.net.sent.slice(mark).filter((w) => w.type === RAFT_PEER_TYPES.quiesce);
   assert.deepEqual(notices.map((w) => `${w.from}->${w.to} ${w.lane}`), ['1->2 control', '1->3 control'], 'one coalesced notice message per follower');
   for (const w of notices) assert.deepEqual(groupsOf(w), ALL);
@@ -148,6 +149,7 @@ test('a proposal wakes a quiesced group: it commits everywhere, and the group qu
   let outcome = '';
   assert.equal(c.driver(1, 7).propose([text('wake')], (o) => (outcome = o.kind)).accepted, true);
   assert.equal(c.driver(1, 7).quiesced, false, 'the proposal woke the leader');
+  assert.equal(c.host(1).ticker.size, 1, 'the woken group is ticked again');
   c.net.settle();
   assert.equal(outcome, 'applied');
   for (const id of IDS) {
