@@ -6,6 +6,7 @@
 //                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
 //                              [--load-seconds T] [--quick] [--only main|scale]
 //                              [--scale-partitions P] [--scale-settings tuned,guide] [--scale-quiesce on,off]
+//                              [--scale-key KEY]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -61,6 +62,8 @@ if (!['all', 'main', 'scale'].includes(ONLY)) throw new Error(`--only takes main
 const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
 const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
 const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');
+// The key of bench/results/cluster.json the scale row goes to (a comparison run may use another).
+const SCALE_KEY = flag('scale-key', 'scale');
 // Each replica reserves one preallocation step for its empty active segment: 9,000 replicas on this
 // one machine would reserve 288 GB at the default 32 MiB, so the scale row reserves 1 MiB each.
 const SCALE_PREALLOCATE_BYTES = 1024 * 1024;
@@ -180,8 +183,9 @@ if (ONLY !== 'main') {
       const cluster = await startCluster(timeouts, { STREAMBUS_RAFT_QUIESCE: quiesce === 'on' ? 'true' : 'false', STREAMBUS_STORAGE_PREALLOCATE_BYTES: String(SCALE_PREALLOCATE_BYTES) });
       try {
         await sleep(2_000);
-        const row = await scale(cluster, SCALE_PARTITIONS, IDLE_SECONDS);
-        log(`scale ${name}, quiesce ${quiesce}:`, JSON.stringify(row.idle));
+        // A setting that cannot create the partitions in time is recorded as such, not fatal to the run.
+        const row = await scale(cluster, SCALE_PARTITIONS, IDLE_SECONDS).catch((err) => ({ partitions: SCALE_PARTITIONS, error: err.message }));
+        log(`scale ${name}, quiesce ${quiesce}:`, JSON.stringify(row.idle ?? row.error));
         rows[name] ??= { timeouts };
         rows[name][quiesce === 'on' ? 'quiesce' : 'noQuiesce'] = row;
       } finally {
@@ -194,6 +198,7 @@ if (ONLY !== 'main') {
 report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 // With --only, the rows not run keep their previous values (the scale row carries its own run header).
-const out = ONLY === 'scale' ? { ...previous, scale: report.scale } : ONLY === 'main' ? { ...report, ...(previous.scale ? { scale: previous.scale } : {}) } : report;
+const out = ONLY === 'scale' ? { ...previous, [SCALE_KEY]: report.scale } : ONLY === 'main' ? { ...previous, ...report, scale: previous.scale } : { ...report, [SCALE_KEY]: report.scale };
+if (SCALE_KEY !== 'scale' && ONLY === 'all') delete out.scale;
 writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
 log('wrote bench/results/cluster.json');

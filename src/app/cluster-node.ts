@@ -49,6 +49,8 @@ const PEER_WAIT_MS = 2_000;
 const CONTROLLER_KEEP_ENTRIES = 1_000;
 /** Between two samples of the in-sync replicas of the partitions led here (and their report to the other brokers). */
 const ISR_SAMPLE_MS = 500;
+/** Every this many ISR samples (5 s), the leadership gossip sends its full digest even if nothing changed. */
+const GOSSIP_REPAIR_SAMPLES = 10;
 /** Heartbeat intervals an idle partition group's leader waits before it quiesces the group. */
 const QUIESCE_HEARTBEATS = 2;
 /** At most one hand-over per group to its preferred replica in this long. */
@@ -90,6 +92,9 @@ export class ClusterNode {
   raftGroups(): { hosted: number; quiesced: number } {
     return { hosted: this.multiRaft.size, quiesced: this.multiRaft.quiescedCount() };
   }
+
+  /** ISR samples taken (sampleLeadership). */
+  private samples = 0;
 
   /** The partition replicas hosted here (set once open() built them). */
   replicas!: PartitionReplicas;
@@ -233,10 +238,11 @@ export class ClusterNode {
   private sampleLeadership(): void {
     const self = this.options.config.server.brokerId;
     const now = this.options.clock.now();
+    let changed = false;
     for (const replica of this.replicas.replicas()) {
       if (!replica.leading) continue;
       const isr = this.replicas.inSyncReplicas(replica);
-      this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr);
+      if (this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr)) changed = true;
       // Leadership goes back to the preferred replica once it is in sync (Kafka's automatic
       // preferred-leader election), so leaders stay spread as placement spread them.
       const preferred = this.metadata.state.topic(replica.partition.topic)?.assignments[replica.partition.index]?.[0];
@@ -245,7 +251,11 @@ export class ClusterNode {
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
-    this.gossip.tick();
+    // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
+    // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
+    // not cost a digest of all of them twice a second.
+    if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
+    else if (changed) this.gossip.changed();
   }
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */
