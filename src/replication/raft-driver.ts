@@ -29,7 +29,8 @@
  * Quiescence (opt-in, `quiesce`): a group with nothing to do stops ticking, so that thousands of
  * idle groups cost neither heartbeats nor timer work. A leader that, for `afterTicks` consecutive
  * ticks, has nothing pending (no proposal, no Ready in flight, no leadership transfer), has
- * committed and applied its whole log, and sees every member match its last index (and, when it
+ * committed and applied its whole log, and sees every member match its last index with nothing in
+ * flight (in replicate or probe state, not receiving a snapshot) (and, when it
  * stops, every member recently active), sends a quiesce notice (term, commit) to every member
  * through the transport and stops ticking. A follower stops ticking on a notice from the leader it
  * knows, in its term, once its own commit index reached the notice's. Every other input wakes the
@@ -448,7 +449,9 @@ export class RaftDriver {
     let allActive = true;
     for (const [id, peer] of status.progress) {
       if (id === status.id) continue;
-      if (peer.match !== last || peer.state !== 'replicate' || peer.inflightBytes !== 0) return null;
+      // Probe state is fine once the member matches the last index: a leader that lost touch with a
+      // member probes it, and with nothing new to send it stays in probe although the member has all.
+      if (peer.match !== last || peer.state === 'snapshot' || peer.inflightBytes !== 0) return null;
       if (!peer.recentActive) allActive = false;
     }
     return { status, allActive };

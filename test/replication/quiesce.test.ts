@@ -220,6 +220,21 @@ test('followers of a quiesced leader whose broker goes away wake on the link goi
   c.stop();
 });
 
+test('after a follower broker comes back (its leader probing it, with nothing new to send), the group quiesces again', () => {
+  const c = new Cluster();
+  c.electAndWrite();
+  c.tick(AFTER_TICKS + 2);
+  assert.ok(c.allQuiesced());
+  // Broker 3 restarts as far as broker 1 can tell: its link went down and came back.
+  c.host(1).channel.peerState(3, 'down');
+  assert.deepEqual(c.quiesced(1), [], 'the leaders woke');
+  for (let g = 0; g < GROUPS; g++) assert.equal(c.driver(1, g).raft.status().progress?.get(3)?.state, 'probe');
+  c.tick(3 * ELECTION_TICKS);
+  assert.ok(c.allQuiesced(), 'every group quiesced again');
+  for (let g = 0; g < GROUPS; g++) assert.equal(c.driver(1, g).raft.isLeader, true);
+  c.stop();
+});
+
 test('a notice from another term, from a node that is not the leader, or ahead of the follower is ignored', () => {
   const c = new Cluster();
   c.electAndWrite();
