@@ -6,12 +6,15 @@
 // Metadata shows every partition with a leader and three in-sync replicas. The cluster then idles for
 // SCALE_SETTLE_MS (idle groups quiesce after two heartbeat intervals) before CPU (percent of one core)
 // and RSS are read per broker over the idle window, with the number of quiesced Raft groups each
-// broker reports (streambus_raft_groups_quiesced).
+// broker reports (streambus_raft_groups_quiesced). Last, the leader of one partition is SIGKILLed
+// while everything is idle: the time until Metadata shows that partition, and every partition the
+// killed broker led, led by a survivor.
 import { clientOf, cpuMicros, log, rss, sleep } from './cluster-procs.mjs';
 
 export const SCALE_TOPIC_PARTITIONS = 100;
 const CREATE_TIMEOUT_MS = 300_000;
 const SCALE_SETTLE_MS = 5_000;
+const FAILOVER_DEADLINE_MS = 60_000;
 
 const inSync = (t, rf) => t.error === null && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0 && p.replicas.length === rf && p.isr.length === rf);
 
@@ -79,5 +82,42 @@ export async function scale(cluster, partitions, idleSeconds) {
       groupsQuiesced: await gauge(m.http, 'streambus_raft_groups_quiesced'),
     });
   }
-  return { partitions, topics: topicCount, createResponseMs: Math.round(createdMs), createToInSyncMs: Math.round(ledMs), idleSeconds, idle };
+  const failover = await killLeader(cluster, names);
+  log(`scale: SIGKILL of broker ${failover.killed}: partition 0 led again after ${failover.firstMs} ms, all ${failover.moved} partitions it led after ${failover.allMs} ms`);
+  return { partitions, topics: topicCount, createResponseMs: Math.round(createdMs), createToInSyncMs: Math.round(ledMs), idleSeconds, idle, failover };
+}
+
+/**
+ * SIGKILLs the leader of partition 0 of the first topic while every group is idle (quiesced, when
+ * enabled) and times, from the kill, until Metadata shows that partition led by another broker, and
+ * until every partition the killed broker led is. The broker is not restarted (the row ends here).
+ */
+async function killLeader(cluster, names) {
+  const leaders = async () => {
+    const md = clientOf(cluster, { requestTimeoutMs: 5_000 });
+    try {
+      return (await md.metadata(names)).topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, leader: p.leader })));
+    } finally {
+      md.close();
+    }
+  };
+  const before = await leaders();
+  const killed = before.find((p) => p.topic === names[0] && p.partition === 0).leader;
+  const led = new Set(before.filter((p) => p.leader === killed).map((p) => `${p.topic}/${p.partition}`));
+  const t0 = performance.now();
+  await cluster.kill(cluster.member(killed));
+  let firstMs = null;
+  let allMs = null;
+  for (const deadline = t0 + FAILOVER_DEADLINE_MS; performance.now() < deadline && allMs === null; ) {
+    try {
+      const now = await leaders();
+      const moved = now.filter((p) => led.has(`${p.topic}/${p.partition}`) && p.leader >= 0 && p.leader !== killed);
+      if (firstMs === null && moved.some((p) => p.topic === names[0] && p.partition === 0)) firstMs = Math.round(performance.now() - t0);
+      if (moved.length === led.size) allMs = Math.round(performance.now() - t0);
+    } catch {
+      // A survivor busy electing may time out a metadata request; ask again.
+    }
+    await sleep(20);
+  }
+  return { killed, moved: led.size, firstMs, allMs };
 }
