@@ -26,6 +26,13 @@
  * decode is dropped whole and counted, as is a message for a group this broker does not host or
  * addressed between the wrong brokers. Nothing thrown escapes the channel's handler.
  *
+ * Quiescence (raft-driver.ts): a group's quiesce notices are coalesced per peer like heartbeats
+ * (RAFT_QUIESCE) and handed to the receiving group's driver; a quiesced group leaves the ticker and
+ * comes back when it wakes, so idle groups cost nothing per tick; a notice the channel drops reports
+ * the peer unreachable to its leader, which wakes it and has it notify again. A leader may quiesce
+ * without a member whose link is down (a quorum holding its log); when that link comes up again,
+ * every quiesced leader here wakes to catch the member up.
+ *
  * Deterministic: no clock, no randomness; when a flush runs is up to the injected `schedule`.
  */
 import { DEFAULT_MAX_MESSAGE_BYTES, type Message } from '../raft/index.ts';
@@ -94,6 +101,8 @@ export class MultiRaft {
   private readonly outbox = new RaftOutbox();
   private readonly counters: MultiRaftStats = emptyStats();
   private flushScheduled = false;
+  /** Peers whose link the channel reported down and not up since. */
+  private readonly downPeers = new Set<number>();
   private stoppedFlag = false;
 
   constructor(options: MultiRaftOptions) {
@@ -133,7 +142,11 @@ export class MultiRaft {
         if (quiesced && hosted.failedSnapshots.size === 0) this.ticker.remove(hosted);
         else if (!quiesced && !this.ticker.has(hosted)) this.ticker.add(hosted);
       },
-      transport: { send: (to, messages) => this.enqueue(groupId, to, messages), quiesce: (to, term, commit) => this.enqueueQuiesce(groupId, to, term, commit) },
+      transport: {
+        send: (to, messages) => this.enqueue(groupId, to, messages),
+        quiesce: (to, term, commit) => this.enqueueQuiesce(groupId, to, term, commit),
+        peerDown: (to) => this.downPeers.has(to),
+      },
     });
     hosted = new HostedGroup(driver);
     this.groups.set(groupId, hosted);
@@ -329,8 +342,16 @@ export class MultiRaft {
   }
 
   private peerState(peer: number, state: PeerLinkState): void {
-    if (this.stoppedFlag || state !== 'down') return;
-    for (const hosted of [...this.groups.values()]) hosted.driver.reportUnreachable(peer);
+    if (this.stoppedFlag) return;
+    if (state === 'down') {
+      this.downPeers.add(peer);
+      for (const hosted of [...this.groups.values()]) hosted.driver.reportUnreachable(peer);
+      return;
+    }
+    if (!this.downPeers.delete(peer)) return;
+    // Leaders that quiesced without the peer must catch it up: they heartbeat again, and quiesce
+    // again once it holds their whole log.
+    for (const hosted of [...this.groups.values()]) hosted.driver.wakeLeader();
   }
 
   /** Logs the 1st, 2nd, 4th, 8th, ... occurrence of each kind: a flood costs a logarithm of lines. */

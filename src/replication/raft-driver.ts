@@ -30,16 +30,16 @@
  * idle groups cost neither heartbeats nor timer work. A leader that, for `afterTicks` consecutive
  * ticks, has nothing pending (no proposal, no Ready in flight, no leadership transfer), has
  * committed and applied its whole log, and sees every member match its last index with nothing in
- * flight (in replicate or probe state, not receiving a snapshot) (and, when it
- * stops, every member recently active), sends a quiesce notice (term, commit) to every member
- * through the transport and stops ticking. A follower stops ticking on a notice from the leader it
- * knows, in its term, once its own commit index reached the notice's. Every other input wakes the
- * group before it runs (a message of any kind, a proposal, a campaign, a transfer, a report), except
- * that a quiesced follower ignores reportUnreachable for a peer other than its leader, and that a
- * quiesced leader still idle after a heartbeat or append answer of its term (the answers to its last
- * heartbeats arrive after it quiesced) stays quiesced. A follower
- * that missed the notice keeps ticking and in time campaigns: its pre-vote wakes the leader, which
- * heartbeats again. Ticks are the only thing suppressed, and Raft's safety never depends on timing;
+ * flight and no snapshot on its way (members whose broker is down excepted, as long as a quorum of
+ * voters holds the whole log; and, when it stops, every member recently active), sends a quiesce
+ * notice (term, commit) to every member that is up and stops ticking. A
+ * follower stops ticking on a notice from the leader it knows, in its term, once its own commit
+ * index reached the notice's. Every other input wakes the group before it runs (a message of any
+ * kind, a proposal, a campaign, a transfer, a report), except that a quiesced follower ignores
+ * reportUnreachable for a peer other than its leader, and that a quiesced leader still idle after a
+ * heartbeat or append answer of its term (the answers to its last heartbeats arrive after it
+ * quiesced) stays quiesced. A follower that missed the notice keeps ticking and in time campaigns:
+ * its pre-vote wakes the leader, which heartbeats again. Ticks are the only thing suppressed, and Raft's safety never depends on timing;
  * liveness after a leader failure relies on the host reporting the leader's link down (which wakes
  * the follower) or on any message. docs/replication.md, "Quiescence".
  *
@@ -262,6 +262,14 @@ export class RaftDriver {
     }
   }
 
+  /**
+   * Wakes a quiesced leader (a member's broker came back and must be caught up and heartbeated);
+   * nothing for a follower or a group that is not quiesced.
+   */
+  wakeLeader(): void {
+    if (this.quiescedFlag && this.node.isLeader) this.input(() => {});
+  }
+
   /** The transport could not reach `peer`: the leader stops pipelining to it. */
   reportUnreachable(peer: NodeId): void {
     // Only a leader reacts to this; a quiesced follower wakes only when it may have lost its leader
@@ -422,7 +430,7 @@ export class RaftDriver {
     this.idleTicks = 0;
     this.setQuiesced(true);
     const { id: self, term, commit } = idle.status;
-    for (const id of idle.status.progress!.keys()) if (id !== self) this.transport.quiesce!(id, term, commit);
+    for (const id of idle.status.progress!.keys()) if (id !== self && this.transport.peerDown?.(id) !== true) this.transport.quiesce!(id, term, commit);
   }
 
   /**
@@ -447,13 +455,23 @@ export class RaftDriver {
     const status = node.status();
     if (status.leadTransferee !== 0 || status.progress === null) return null;
     let allActive = true;
+    // Voters holding the whole log, this one included: a quorum of them must, whoever is down.
+    let votersMatched = 0;
     for (const [id, peer] of status.progress) {
-      if (id === status.id) continue;
-      // Probe state is fine once the member matches the last index: a leader that lost touch with a
-      // member probes it, and with nothing new to send it stays in probe although the member has all.
+      if (id === status.id) {
+        if (!peer.isLearner) votersMatched++;
+        continue;
+      }
+      // A member whose broker is down is not waited for (the host wakes the group when it is back);
+      // every other one must hold the whole log. Probe state is fine once it matches the last index:
+      // a leader that lost touch with a member probes it, and with nothing new to send it stays in
+      // probe although the member has everything.
+      if (this.transport.peerDown?.(id) === true) continue;
       if (peer.match !== last || peer.state === 'snapshot' || peer.inflightBytes !== 0) return null;
+      if (!peer.isLearner) votersMatched++;
       if (!peer.recentActive) allActive = false;
     }
+    if (2 * votersMatched <= status.confState.voters.length) return null;
     return { status, allActive };
   }
 

@@ -21,4 +21,10 @@ export interface RaftTransport {
    * Needed only by a driver with the `quiesce` option.
    */
   quiesce?(to: NodeId, term: number, commit: number): void;
+  /**
+   * Whether peer `to` is known to be down (its link is down). A quiescing leader does not wait for
+   * such a member to catch up; the transport wakes the group when the peer comes back. Without it,
+   * every peer counts as up.
+   */
+  peerDown?(to: NodeId): boolean;
 }

@@ -2,8 +2,9 @@
 // committed and replicated, a leader sends one quiesce notice per follower and every member stops
 // ticking, so no Raft message flows; any input wakes a group and it quiesces again once idle; a
 // follower that missed the notice campaigns and its pre-vote wakes the leader without deposing it; a
-// leader whose broker goes away is replaced within an election timeout of its link going down; a
-// group without the option (the controller group) never quiesces.
+// leader whose broker goes away is replaced within an election timeout of its link going down, and
+// the groups quiesce without it and wake to catch it up when it is back; a group without the option
+// (the controller group) never quiesces.
 // Method: three multi-raft hosts on the in-memory network (multi-raft-fixture.ts), a ManualClock
 // driving real RaftTickers one tick at a time, the network settled after each tick. Broker 1's
 // members campaign first, so it leads every group; brokers 2 and 3 wait different timeouts.
@@ -189,7 +190,7 @@ test('a follower that missed the notice campaigns, its pre-vote wakes the leader
   c.stop();
 });
 
-test('followers of a quiesced leader whose broker goes away wake on the link going down and elect a new leader within an election timeout', () => {
+test('followers of a quiesced leader whose broker goes away wake on the link going down, elect a new leader within an election timeout, quiesce without it and wake when it is back', () => {
   const c = new Cluster();
   c.electAndWrite();
   c.tick(AFTER_TICKS + 2);
@@ -199,6 +200,8 @@ test('followers of a quiesced leader whose broker goes away wake on the link goi
   // A peer other than the leader going down does not wake a follower.
   c.host(2).channel.peerState(3, 'down');
   assert.deepEqual(c.quiesced(2), ALL);
+  c.host(2).channel.peerState(3, 'up');
+  assert.deepEqual(c.quiesced(2), ALL, 'nor does it coming back: broker 2 leads no group');
   for (const id of [2, 3]) c.host(id).channel.peerState(1, 'down');
   for (const id of [2, 3]) assert.deepEqual(c.quiesced(id), [], `broker ${id}'s groups woke`);
   let ticks = 0;
@@ -213,10 +216,21 @@ test('followers of a quiesced leader whose broker goes away wake on the link goi
     assert.equal(c.driver(other, g).raft.leader, leader, `one leader for group ${g}`);
     assert.equal(c.driver(leader, g).propose([text('after')], () => {}).accepted, true);
   }
-  c.tick(5, away);
+  c.tick(AFTER_TICKS + 5, away);
   for (let g = 0; g < GROUPS; g++) for (const id of [2, 3]) assert.equal(c.host(id).members.get(g)!.machine.applied.at(-1), 'after');
-  // A member down keeps its groups awake: the leader must keep trying to reach it.
-  assert.deepEqual(c.quiesced(2), []);
+  // The new leaders do not wait for the member whose broker is down: a quorum holds their logs.
+  assert.ok(c.allQuiesced([2, 3]), 'quiesced again without broker 1');
+  const quiet = c.net.sent.length;
+  c.tick(5 * ELECTION_TICKS, away);
+  assert.equal(c.net.sent.length, quiet, 'nothing sent while broker 1 is away');
+
+  // Broker 1 comes back: the leaders wake, catch it up, and the groups quiesce with it.
+  for (const id of [2, 3]) c.host(id).channel.peerState(1, 'up');
+  assert.ok(ALL.every((g) => [2, 3].every((id) => !c.driver(id, g).raft.isLeader || !c.driver(id, g).quiesced)), 'the leaders woke');
+  c.host(1).ticker.start();
+  c.tick(6 * ELECTION_TICKS);
+  assert.ok(c.allQuiesced(), 'every group quiesced with broker 1 back');
+  for (let g = 0; g < GROUPS; g++) assert.equal(c.host(1).members.get(g)!.machine.applied.at(-1), 'after', `broker 1 caught up in group ${g}`);
   c.stop();
 });
 
@@ -229,6 +243,7 @@ test('after a follower broker comes back (its leader probing it, with nothing ne
   c.host(1).channel.peerState(3, 'down');
   assert.deepEqual(c.quiesced(1), [], 'the leaders woke');
   for (let g = 0; g < GROUPS; g++) assert.equal(c.driver(1, g).raft.status().progress?.get(3)?.state, 'probe');
+  c.host(1).channel.peerState(3, 'up');
   c.tick(3 * ELECTION_TICKS);
   assert.ok(c.allQuiesced(), 'every group quiesced again');
   for (let g = 0; g < GROUPS; g++) assert.equal(c.driver(1, g).raft.isLeader, true);
