@@ -77,8 +77,6 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   private unwritten: { index: number; term: number; settle: Settle }[] = [];
   /** Per voter, when it was last caught up with the commit index (leader only). */
   private readonly caughtUp = new Map<number, number>();
-  /** The in-sync replicas while quiesced as leader (every voter), computed once per quiescence. */
-  private quiescedIsr: number[] | null = null;
 
   constructor(private readonly options: PartitionReplicaOptions) {
     this.batchRules = { exact: true, maxBytes: options.maxBatchBytes, crc: options.crc32c, fromClient: true };
@@ -90,9 +88,6 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       settings: options.settings,
       ...(options.quiesce === undefined ? {} : { quiesce: options.quiesce }),
       onSoftState: (state, term) => this.softState(state, term),
-      onQuiesce: (quiesced) => {
-        if (!quiesced) this.quiescedIsr = null;
-      },
       onFailure: (err) => {
         this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         this.leaderTerm = -1;
@@ -199,16 +194,18 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
    * [] when this replica does not lead. Samples the followers: call it regularly.
    */
   inSyncReplicas(lagMs: number): number[] {
-    // A quiesced leader saw every voter caught up and recently active when it quiesced, and nothing
-    // changed since (any change wakes it): every voter is in sync, without reading status() (which
-    // allocates) for each of thousands of idle partitions twice a second.
-    if (this.driver.quiesced && this.driver.raft.isLeader) {
+    // A quiesced leader knows which voters held its whole log when it quiesced, and nothing changed
+    // since (any change wakes it): they are caught up now, without reading status() (which
+    // allocates) for each of thousands of idle partitions twice a second. A voter whose broker was
+    // down is not among them and leaves the in-sync replicas once it lagged `lagMs`.
+    const quiescedVoters = this.driver.quiescedLeaderVoters;
+    if (quiescedVoters !== null) {
       const now = this.options.now();
-      if (this.quiescedIsr === null) this.quiescedIsr = [...this.driver.raft.confState().voters].sort((a, b) => a - b);
-      for (const id of this.quiescedIsr) this.caughtUp.set(id, now);
-      return this.quiescedIsr;
+      for (const id of quiescedVoters) this.caughtUp.set(id, now);
+      const isr: number[] = [];
+      for (const [id, at] of this.caughtUp) if (now - at <= lagMs) isr.push(id);
+      return isr.sort((a, b) => a - b);
     }
-    this.quiescedIsr = null;
     const status = this.driver.raft.status();
     if (status.progress === null) return [];
     const now = this.options.now();

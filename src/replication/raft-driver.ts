@@ -131,6 +131,8 @@ export class RaftDriver {
   private quiescedFlag = false;
   /** Consecutive ticks a leader was idle. */
   private idleTicks = 0;
+  /** While quiesced as leader: the voters holding its whole log when it quiesced, itself included. */
+  private quiescedVoters: readonly NodeId[] | null = null;
 
   /** Boots from the store: the state machine restarts from the latest snapshot. Sends nothing yet. */
   constructor(options: RaftDriverOptions) {
@@ -160,6 +162,15 @@ export class RaftDriver {
   /** Pending proposals (accepted, outcome not known yet). */
   get pendingProposals(): number {
     return this.proposals.size;
+  }
+
+  /**
+   * While quiesced as leader, the voters that held its whole log when it quiesced (itself
+   * included; a member whose broker was down is not among them); null otherwise. They still do:
+   * anything that could change it wakes the group.
+   */
+  get quiescedLeaderVoters(): readonly NodeId[] | null {
+    return this.quiescedFlag && this.node.isLeader ? this.quiescedVoters : null;
   }
 
   /** Whether the group is quiesced: ticks do nothing until the next other input. */
@@ -213,7 +224,11 @@ export class RaftDriver {
     const answer =
       this.quiescedFlag && node.isLeader && message.term === node.term && (message.type === 'heartbeatResp' || (message.type === 'appResp' && !message.reject));
     this.input(() => node.step(message));
-    if (answer && this.leaderIdle() !== null) this.setQuiesced(true);
+    if (!answer) return;
+    const idle = this.leaderIdle();
+    if (idle === null) return;
+    this.setQuiesced(true);
+    this.quiescedVoters = idle.voters;
   }
 
   /**
@@ -413,6 +428,7 @@ export class RaftDriver {
   private setQuiesced(quiesced: boolean): void {
     if (this.quiescedFlag === quiesced) return;
     this.quiescedFlag = quiesced;
+    if (!quiesced) this.quiescedVoters = null;
     this.onQuiesce?.(quiesced);
   }
 
@@ -429,6 +445,7 @@ export class RaftDriver {
     if (this.idleTicks < policy.afterTicks || !idle.allActive) return;
     this.idleTicks = 0;
     this.setQuiesced(true);
+    this.quiescedVoters = idle.voters;
     const { id: self, term, commit } = idle.status;
     for (const id of idle.status.progress!.keys()) if (id !== self && this.transport.peerDown?.(id) !== true) this.transport.quiesce!(id, term, commit);
   }
@@ -437,7 +454,7 @@ export class RaftDriver {
    * The status of this node if it leads and is idle: nothing pending, its whole log committed,
    * applied and matched by every member, nothing in flight to any; null otherwise.
    */
-  private leaderIdle(): { status: Status; allActive: boolean } | null {
+  private leaderIdle(): { status: Status; allActive: boolean; voters: NodeId[] } | null {
     const node = this.node;
     const last = node.lastIndex;
     const cheap =
@@ -456,10 +473,10 @@ export class RaftDriver {
     if (status.leadTransferee !== 0 || status.progress === null) return null;
     let allActive = true;
     // Voters holding the whole log, this one included: a quorum of them must, whoever is down.
-    let votersMatched = 0;
+    const voters: NodeId[] = [];
     for (const [id, peer] of status.progress) {
       if (id === status.id) {
-        if (!peer.isLearner) votersMatched++;
+        if (!peer.isLearner) voters.push(id);
         continue;
       }
       // A member whose broker is down is not waited for (the host wakes the group when it is back);
@@ -468,11 +485,11 @@ export class RaftDriver {
       // probe although the member has everything.
       if (this.transport.peerDown?.(id) === true) continue;
       if (peer.match !== last || peer.state === 'snapshot' || peer.inflightBytes !== 0) return null;
-      if (!peer.isLearner) votersMatched++;
+      if (!peer.isLearner) voters.push(id);
       if (!peer.recentActive) allActive = false;
     }
-    if (2 * votersMatched <= status.confState.voters.length) return null;
-    return { status, allActive };
+    if (2 * voters.length <= status.confState.voters.length) return null;
+    return { status, allActive, voters };
   }
 
   private fail(error: unknown): void {

@@ -220,6 +220,10 @@ test('followers of a quiesced leader whose broker goes away wake on the link goi
   for (let g = 0; g < GROUPS; g++) for (const id of [2, 3]) assert.equal(c.host(id).members.get(g)!.machine.applied.at(-1), 'after');
   // The new leaders do not wait for the member whose broker is down: a quorum holds their logs.
   assert.ok(c.allQuiesced([2, 3]), 'quiesced again without broker 1');
+  for (let g = 0; g < GROUPS; g++) {
+    const leader = c.driver(2, g).raft.isLeader ? 2 : 3;
+    assert.deepEqual([...c.driver(leader, g).quiescedLeaderVoters!].sort(), [2, 3], 'broker 1 is not counted as holding the log');
+  }
   const quiet = c.net.sent.length;
   c.tick(5 * ELECTION_TICKS, away);
   assert.equal(c.net.sent.length, quiet, 'nothing sent while broker 1 is away');
