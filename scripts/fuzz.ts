@@ -18,7 +18,7 @@ import { loadCompressionCodecs } from '../src/protocol/kafka/compression/index.t
 import { API_BY_KEY, type ProduceRequest } from '../src/protocol/kafka/generated/index.ts';
 import { isStreamBusError } from '../src/util/errors.ts';
 import { packPlain, unpackPlain } from '../src/protocol/cluster/plain-codec.ts';
-import { decodeGroupMessages, decodeHeartbeats, encodeGroupMessages, RAFT_PEER_TYPES, type WireMessage } from '../src/protocol/cluster/raft-codec.ts';
+import { decodeGroupMessages, decodeHeartbeats, decodeQuiesce, encodeGroupMessages, RAFT_PEER_TYPES, type WireMessage } from '../src/protocol/cluster/raft-codec.ts';
 
 // Far above a GC pause on a busy shared machine (seen: 300 ms), far below a real runaway loop (seen: 25 s).
 const SLOW_DECODE_MS = 2000;
@@ -194,6 +194,7 @@ function raftCorpus(): { type: number; bytes: Buffer }[] {
   return [
     { type: RAFT_PEER_TYPES.messages, bytes: packPlain(encodeGroupMessages([{ groupId: 7, messages: [app, resp] }, { groupId: 0, messages: [vote, snapshot] }])) },
     { type: RAFT_PEER_TYPES.heartbeats, bytes: packPlain([1, 0, 5, 8, 2, 1, 6, 0, 2147483647, 0, 1, 0]) },
+    { type: RAFT_PEER_TYPES.quiesce, bytes: packPlain([1, 5, 8, 2, 6, 0, 2147483647, 1, 2 ** 40]) },
   ];
 }
 
@@ -215,6 +216,7 @@ export function fuzzRaft(count: number, seed: number): RaftFuzzReport {
     try {
       const body = unpackPlain(bytes);
       if (type === RAFT_PEER_TYPES.heartbeats) decodeHeartbeats(body, 1, 2);
+      else if (type === RAFT_PEER_TYPES.quiesce) decodeQuiesce(body);
       else decodeGroupMessages(body);
       report.decoded++;
     } catch (e) {

@@ -74,10 +74,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const alive = (m) => m.proc !== null && m.proc.exitCode === null && m.proc.signalCode === null;
 
 /**
- * Starts three brokers together with the given Raft timeouts and waits until all are ready. If any
+ * Starts three brokers together with the given Raft timeouts (and `extraEnv`, settings as
+ * STREAMBUS_* variables) and waits until all are ready. If any
  * of them fails to become ready, the ones started are stopped before the error is thrown.
  */
-export async function startCluster(timeouts) {
+export async function startCluster(timeouts, extraEnv = {}) {
   const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-bench-'));
   const members = [];
   for (let id = 1; id <= 3; id++) members.push({ id, kafka: await freePort(), http: await freePort(), grpc: await freePort(), dir: join(root, `b${id}`), proc: null });
@@ -101,6 +102,7 @@ export async function startCluster(timeouts) {
         STREAMBUS_RAFT_ELECTION_TIMEOUT: timeouts.election,
         STREAMBUS_STORAGE_DATA_DIR: join(m.dir, 'data'),
         STREAMBUS_LOGGING_LEVEL: 'warn',
+        ...extraEnv,
       },
     });
     const { pid } = m.proc;

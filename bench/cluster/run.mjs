@@ -4,7 +4,9 @@
 //
 //   node bench/cluster/run.mjs [--kills N] [--idle-seconds S] [--partition-kills K] [--batches N]
 //                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
-//                              [--load-seconds T] [--quick]
+//                              [--load-seconds T] [--quick] [--only main|scale]
+//                              [--scale-partitions P] [--scale-settings tuned,guide] [--scale-quiesce on,off]
+//                              [--scale-key KEY]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -26,6 +28,15 @@
 //                      bytes, acks=-1, F producers per partition with one batch in flight each, each
 //                      run stopping at N batches or T seconds; records/s, MB/s, p50 and p99 produce
 //                      latency per run, their medians per topic and the ratio rf3 / rf1.
+// The scale row (scale.mjs), a fresh cluster per setting and per quiesce choice:
+//   scale              P partitions (default 3000, 300 with --quick) with replication factor 3,
+//                      created as topics of 100 partitions through one CreateTopics request: the time
+//                      to every partition led with 3 in-sync replicas in Metadata; then CPU (percent of
+//                      one core) and RSS per broker over S idle seconds, and the quiesced groups each
+//                      broker reports. --scale-quiesce off sets raft.quiesce=false (every group ticks
+//                      and heartbeats), for comparison. storage.preallocateBytes is 1 MiB (see below).
+// --only main runs every row but scale, --only scale only scale; without --only, all of them. With
+// --only, bench/results/cluster.json keeps the keys of the rows not run.
 // Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
 // started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +45,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KafkaClient, ROOT, cpuMicros, log, median, ready, rss, sleep, startCluster } from './cluster-procs.mjs';
 import { createTopics, partitionFailover, replicationThroughput } from './replication.mjs';
+import { scale } from './scale.mjs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -44,6 +57,16 @@ const QUICK = args.includes('--quick');
 const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));
 const PARTITION_KILLS = Number(flag('partition-kills', QUICK ? 2 : 5));
+const ONLY = flag('only', 'all');
+if (!['all', 'main', 'scale'].includes(ONLY)) throw new Error(`--only takes main or scale, not ${ONLY}`);
+const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
+const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
+const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');
+// The key of bench/results/cluster.json the scale row goes to (a comparison run may use another).
+const SCALE_KEY = flag('scale-key', 'scale');
+// The step the scale row was first measured with (when an empty segment still reserved a whole step);
+// a new segment now reserves 1 MiB whatever the step, kept for comparable runs.
+const SCALE_PREALLOCATE_BYTES = 1024 * 1024;
 const LOAD = {
   batches: Number(flag('batches', QUICK ? 200 : 3000)),
   records: Number(flag('records', 100)),
@@ -101,6 +124,9 @@ async function idle(cluster) {
   return cluster.members.map((m, i) => ({ broker: m.id, cpuPercentOfCore: Math.round(((cpuMicros(m.proc.pid) - before[i]) / 1e6 / seconds) * 1000) / 10, rssBytes: rss(m.proc.pid) }));
 }
 
+const TIMEOUTS = { tuned: { heartbeat: '100ms', election: '600ms' }, guide: { heartbeat: '1s', election: '3s' } };
+const RESULTS = join(ROOT, 'bench/results/cluster.json');
+const previous = ONLY !== 'all' && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
 const report = {
   tool: 'bench/cluster/run.mjs',
   startedAt: new Date().toISOString(),
@@ -111,7 +137,7 @@ const report = {
   params: { kills: KILLS, idleSeconds: IDLE_SECONDS, partitionKills: PARTITION_KILLS, quick: QUICK },
   settings: {},
 };
-for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms' }], ['guide', { heartbeat: '1s', election: '3s' }]]) {
+for (const [name, timeouts] of ONLY === 'scale' ? [] : Object.entries(TIMEOUTS)) {
   log(`${name}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election})`);
   const cluster = await startCluster(timeouts);
   try {
@@ -146,7 +172,33 @@ for (const [name, timeouts] of [['tuned', { heartbeat: '100ms', election: '600ms
     await cluster.stop();
   }
 }
+if (ONLY !== 'main') {
+  const rows = {};
+  for (const name of SCALE_SETTINGS) {
+    const timeouts = TIMEOUTS[name];
+    if (timeouts === undefined) throw new Error(`--scale-settings: unknown setting ${name}`);
+    for (const quiesce of SCALE_QUIESCE) {
+      if (quiesce !== 'on' && quiesce !== 'off') throw new Error(`--scale-quiesce takes on and off, not ${quiesce}`);
+      log(`scale ${name}, quiesce ${quiesce}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election})`);
+      const cluster = await startCluster(timeouts, { STREAMBUS_RAFT_QUIESCE: quiesce === 'on' ? 'true' : 'false', STREAMBUS_STORAGE_PREALLOCATE_BYTES: String(SCALE_PREALLOCATE_BYTES) });
+      try {
+        await sleep(2_000);
+        // A setting that cannot create the partitions in time is recorded as such, not fatal to the run.
+        const row = await scale(cluster, SCALE_PARTITIONS, IDLE_SECONDS).catch((err) => ({ partitions: SCALE_PARTITIONS, error: err.message }));
+        log(`scale ${name}, quiesce ${quiesce}:`, JSON.stringify(row.idle ?? row.error));
+        rows[name] ??= { timeouts };
+        rows[name][quiesce === 'on' ? 'quiesce' : 'noQuiesce'] = row;
+      } finally {
+        await cluster.stop();
+      }
+    }
+  }
+  report.scale = { tool: report.tool, startedAt: report.startedAt, commit: report.commit, machine: report.machine, partitions: SCALE_PARTITIONS, idleSeconds: IDLE_SECONDS, settings: rows };
+}
 report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/cluster.json'), JSON.stringify(report, null, 2) + '\n');
+// With --only, the rows not run keep their previous values (the scale row carries its own run header).
+const out = ONLY === 'scale' ? { ...previous, [SCALE_KEY]: report.scale } : ONLY === 'main' ? { ...previous, ...report, scale: previous.scale } : { ...report, [SCALE_KEY]: report.scale };
+if (SCALE_KEY !== 'scale' && ONLY === 'all') delete out.scale;
+writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
 log('wrote bench/results/cluster.json');

@@ -50,7 +50,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   // A broker of a cluster: cluster.nodes names other brokers too (docs/replication.md).
   const inCluster = config.cluster.nodes.some((n) => n.id !== config.server.brokerId);
   // Filled in by the storage (and cluster) services before the listener starts; handlers never run before that.
-  const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter };
+  const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter; raftGroups?: () => { hosted: number; quiesced: number } };
   let clusterNode: ClusterNode | undefined;
   let clusterGroups: ClusterGroups | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
@@ -61,7 +61,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       : [],
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
-  registerClusterMetrics(metrics.registry, { metadata: () => late.metadata, view: () => late.cluster });
+  registerClusterMetrics(metrics.registry, { metadata: () => late.metadata, view: () => late.cluster, raftGroups: () => late.raftGroups?.() });
 
   const groupConfig = {
     groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
@@ -151,6 +151,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       const node = clusterNode;
       late.metadata = node.metadata;
       late.cluster = node.view;
+      late.raftGroups = () => node.raftGroups();
       let hosting: PartitionHosting | undefined;
       late.topics = new TopicService(
         config,

@@ -4,6 +4,8 @@
  * partition, those without a leader and those with fewer in-sync replicas than assigned ones.
  * streambus_raft_leader / streambus_raft_term (the guide's names) are set by the controller group's
  * leadership changes (cluster-node.ts), or to 1 / 0 by a lone broker that is its own controller.
+ * streambus_raft_groups / streambus_raft_groups_quiesced count the Raft groups this broker hosts and
+ * those quiesced (idle, not ticking; docs/replication.md, "Quiescence"), in a replicated cluster only.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { ClusterView } from '../replication/cluster-view.ts';
@@ -13,6 +15,8 @@ export interface ClusterMetricsSource {
   /** Undefined until the broker has its metadata (start-up). */
   readonly metadata: () => MetadataService | undefined;
   readonly view: () => ClusterView | undefined;
+  /** Raft groups hosted here and quiesced now; undefined without replication. */
+  readonly raftGroups?: () => { hosted: number; quiesced: number } | undefined;
 }
 
 export function registerClusterMetrics(registry: Registry, source: ClusterMetricsSource): void {
@@ -48,6 +52,18 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
   partitionGauge('streambus_partitions_led', 'Partitions this broker leads', (c) => c.led);
   partitionGauge('streambus_partitions_leaderless', 'Partitions without a leader, as this broker sees the cluster', (c) => c.leaderless);
   partitionGauge('streambus_partitions_under_replicated', 'Partitions with fewer in-sync replicas than assigned replicas, as this broker sees the cluster', (c) => c.underReplicated);
+  const raftGauge = (name: string, help: string, pick: (g: { hosted: number; quiesced: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const groups = source.raftGroups?.();
+        if (groups !== undefined) this.set(pick(groups));
+      },
+    });
+  raftGauge('streambus_raft_groups', 'Raft groups this broker hosts (the controller group and a group per partition replica)', (g) => g.hosted);
+  raftGauge('streambus_raft_groups_quiesced', 'Raft groups hosted here that are quiesced: idle, neither ticking nor heartbeating', (g) => g.quiesced);
   new Gauge({
     name: 'streambus_cluster_brokers',
     help: 'Brokers registered with the controller',

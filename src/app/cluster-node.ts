@@ -51,6 +51,10 @@ const PEER_WAIT_MS = 2_000;
 const CONTROLLER_KEEP_ENTRIES = 1_000;
 /** Between two samples of the in-sync replicas of the partitions led here (and their report to the other brokers). */
 const ISR_SAMPLE_MS = 500;
+/** Every this many ISR samples (5 s), the leadership gossip sends its full digest even if nothing changed. */
+const GOSSIP_REPAIR_SAMPLES = 10;
+/** Heartbeat intervals an idle partition group's leader waits before it quiesces the group. */
+const QUIESCE_HEARTBEATS = 2;
 /** At most one hand-over per group to its preferred replica in this long. */
 const PREFERRED_TRANSFER_GAP_MS = 5_000;
 
@@ -87,6 +91,14 @@ export class ClusterNode {
     readonly incarnationId: string,
     readonly leaders: LeadershipTable,
   ) {}
+
+  /** Raft groups hosted here (the controller group and a group per partition replica), and those quiesced now. */
+  raftGroups(): { hosted: number; quiesced: number } {
+    return { hosted: this.multiRaft.size, quiesced: this.multiRaft.quiescedCount() };
+  }
+
+  /** ISR samples taken (sampleLeadership). */
+  private samples = 0;
 
   /** The partition replicas hosted here (set once open() built them). */
   replicas!: PartitionReplicas;
@@ -188,6 +200,8 @@ export class ClusterNode {
       multiRaft,
       disk,
       settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      // Two heartbeat intervals idle: the followers heard the final commit index and answered.
+      ...(config.raft.quiesce ? { quiesce: { afterTicks: QUIESCE_HEARTBEATS * timing.heartbeatTicks } } : {}),
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
       syncEntries: config.storage.syncInterval === 0,
@@ -289,10 +303,11 @@ export class ClusterNode {
   private sampleLeadership(): void {
     const self = this.options.config.server.brokerId;
     const now = this.options.clock.now();
+    let changed = false;
     for (const replica of this.replicas.replicas()) {
       if (!replica.leading) continue;
       const isr = this.replicas.inSyncReplicas(replica);
-      this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr);
+      if (this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr)) changed = true;
       // Leadership goes back to the preferred replica once it is in sync (Kafka's automatic
       // preferred-leader election), so leaders stay spread as placement spread them.
       const preferred = this.metadata.state.topic(replica.partition.topic)?.assignments[replica.partition.index]?.[0];
@@ -304,7 +319,11 @@ export class ClusterNode {
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
-    this.gossip.tick();
+    // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
+    // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
+    // not cost a digest of all of them twice a second.
+    if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
+    else if (changed) this.gossip.changed();
   }
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */

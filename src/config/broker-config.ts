@@ -41,6 +41,7 @@ export interface StorageConfig {
   readonly segmentBytes: number;
   readonly segmentMs: number;
   readonly indexIntervalBytes: number;
+  readonly preallocateBytes: number;
   readonly retentionDays: number;
   readonly retentionBytes: number;
   readonly compactionInterval: number;
@@ -77,6 +78,7 @@ export interface RaftConfig {
   readonly electionTimeout: number;
   readonly snapshotInterval: number;
   readonly snapshotThreshold: number;
+  readonly quiesce: boolean;
 }
 
 export interface TlsConfig {

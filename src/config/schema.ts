@@ -86,6 +86,7 @@ export const SCHEMA: Schema = {
   'storage.syncInterval': { type: duration(), default: 1000, flag: 'sync-interval', description: 'How often appended data is fdatasync\'d; 0 syncs before every acknowledgement.' },
   'storage.segmentBytes': { type: size(14, INT32_MAX), default: GiB, description: 'A segment is rolled when it would grow past this size (index positions are 32-bit).' },
   'storage.segmentMs': { type: duration(1), default: 7 * 86_400_000, description: 'A segment is rolled once its first batch is this old.' },
+  'storage.preallocateBytes': { type: size(0, INT32_MAX), default: 32 * MiB, description: 'Largest step of disk space reserved (fallocate) ahead of the appends of a partition\'s active segment; 0 reserves none. A new segment reserves 1 MiB (or this, if smaller) and each further step doubles up to this, so an idle partition holds 1 MiB.' },
   'storage.indexIntervalBytes': { type: size(0, INT32_MAX), default: 4096, description: 'Bytes of log between two offset index entries.' },
   'storage.retentionDays': { type: number(0, undefined, { unlimited: true }), default: 7, description: 'Days a closed segment is kept; -1 keeps it forever.' },
   'storage.retentionBytes': { type: size(0, undefined, { unlimited: true }), default: -1, description: 'Bytes kept per partition before old segments are deleted; -1 for no size limit.' },
@@ -111,6 +112,7 @@ export const SCHEMA: Schema = {
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
   'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Longest time a follower goes without hearing from a leader before it stands for election (each waits a random time between half of it and all of it). Greater than `raft.heartbeatTimeout`.' },
   'raft.snapshotInterval': { type: duration(1), default: 3_600_000, feature: 'raft', description: 'Longest time between snapshots.' },
+  'raft.quiesce': { type: boolean(), default: true, feature: 'raft', description: 'Idle partition groups stop ticking and heartbeating until the next write, message or peer failure (docs/replication.md, "Quiescence"). The controller group never quiesces.' },
   'raft.snapshotThreshold': { type: integer(1), default: 100000, feature: 'raft', description: 'Log entries applied since the last snapshot that trigger a new one.' },
 
   'security.tls.enabled': { type: boolean(), default: false, feature: 'tls', description: 'Serve TLS on the Kafka, broker-to-broker and HTTP ports.' },

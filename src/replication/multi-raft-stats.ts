@@ -20,6 +20,8 @@ export interface PeerCounters {
   heartbeatsCoalesced: number;
   /** RAFT_MESSAGES transport messages sent to this peer. */
   messageBatches: number;
+  /** RAFT_QUIESCE transport messages sent to this peer. */
+  quiesceBatches: number;
   /** Transport messages the channel dropped (send() returned false). */
   batchesDropped: number;
 }
@@ -45,6 +47,14 @@ export interface MultiRaftStats {
   droppedMisrouted: number;
   /** Incoming transport messages of a Raft type whose body did not decode; all of it was dropped. */
   decodeErrors: number;
+  /** Quiesce notices handed to the channel (accepted by send()). */
+  quiesceNoticesSent: number;
+  /** Quiesce notices received for a group hosted here. */
+  quiesceNoticesReceived: number;
+  /** Of those, the ones the group ignored (not a caught-up follower of the sender in its term). */
+  quiesceNoticesIgnored: number;
+  /** Groups hosted here that are quiesced, when stats() was called. */
+  groupsQuiesced: number;
 }
 
 function perType(): Record<MessageType, TypeCounters> {
@@ -65,13 +75,17 @@ export function emptyStats(): MultiRaftStats {
     droppedUnknownGroup: 0,
     droppedMisrouted: 0,
     decodeErrors: 0,
+    quiesceNoticesSent: 0,
+    quiesceNoticesReceived: 0,
+    quiesceNoticesIgnored: 0,
+    groupsQuiesced: 0,
   };
 }
 
 export function peerCounters(stats: MultiRaftStats, peer: number): PeerCounters {
   let counters = stats.peers[peer];
   if (counters === undefined) {
-    counters = { heartbeatBatches: 0, heartbeatRequestBatches: 0, heartbeatsCoalesced: 0, messageBatches: 0, batchesDropped: 0 };
+    counters = { heartbeatBatches: 0, heartbeatRequestBatches: 0, heartbeatsCoalesced: 0, messageBatches: 0, quiesceBatches: 0, batchesDropped: 0 };
     stats.peers[peer] = counters;
   }
   return counters;

@@ -26,10 +26,17 @@
  * decode is dropped whole and counted, as is a message for a group this broker does not host or
  * addressed between the wrong brokers. Nothing thrown escapes the channel's handler.
  *
+ * Quiescence (raft-driver.ts): a group's quiesce notices are coalesced per peer like heartbeats
+ * (RAFT_QUIESCE) and handed to the receiving group's driver; a quiesced group leaves the ticker and
+ * comes back when it wakes, so idle groups cost nothing per tick; a notice the channel drops reports
+ * the peer unreachable to its leader, which wakes it and has it notify again. A leader may quiesce
+ * without a member whose link is down (a quorum holding its log); when that link comes up again,
+ * every quiesced leader here wakes to catch the member up.
+ *
  * Deterministic: no clock, no randomness; when a flush runs is up to the injected `schedule`.
  */
 import { DEFAULT_MAX_MESSAGE_BYTES, type Message } from '../raft/index.ts';
-import { decodeGroupMessages, decodeHeartbeats, RAFT_PEER_TYPE_MAX, RAFT_PEER_TYPE_MIN, RAFT_PEER_TYPES, type GroupMessage, type WireMessage } from '../protocol/cluster/raft-codec.ts';
+import { decodeGroupMessages, decodeHeartbeats, decodeQuiesce, RAFT_PEER_TYPE_MAX, RAFT_PEER_TYPE_MIN, RAFT_PEER_TYPES, type GroupMessage, type QuiesceNotice, type WireMessage } from '../protocol/cluster/raft-codec.ts';
 import { assert } from '../util/assert.ts';
 import { isStreamBusError } from '../util/errors.ts';
 import { copyStats, emptyStats, peerCounters, type MultiRaftStats } from './multi-raft-stats.ts';
@@ -77,6 +84,7 @@ class HostedGroup {
   constructor(readonly driver: RaftDriver) {}
 
   tick(): void {
+    if (this.driver.quiesced && this.failedSnapshots.size === 0) return;
     for (const peer of this.failedSnapshots) this.driver.reportSnapshot(peer, false);
     this.failedSnapshots.clear();
     this.driver.tick();
@@ -93,6 +101,8 @@ export class MultiRaft {
   private readonly outbox = new RaftOutbox();
   private readonly counters: MultiRaftStats = emptyStats();
   private flushScheduled = false;
+  /** Peers whose link the channel reported down and not up since. */
+  private readonly downPeers = new Set<number>();
   private stoppedFlag = false;
 
   constructor(options: MultiRaftOptions) {
@@ -122,8 +132,23 @@ export class MultiRaft {
       appendBytes + APPEND_HEADROOM_BYTES <= this.channel.maxMessageBytes,
       `group ${groupId}: maxMessageBytes ${appendBytes} must stay ${APPEND_HEADROOM_BYTES} bytes under the channel's ${this.channel.maxMessageBytes}`,
     );
-    const driver = new RaftDriver({ ...options, transport: { send: (to, messages) => this.enqueue(groupId, to, messages) } });
-    const hosted = new HostedGroup(driver);
+    let hosted: HostedGroup | undefined;
+    const driver = new RaftDriver({
+      ...options,
+      // A quiesced group leaves the ticker, so thousands of idle groups cost no work per tick.
+      onQuiesce: (quiesced) => {
+        options.onQuiesce?.(quiesced);
+        if (hosted === undefined || this.stoppedFlag || this.groups.get(groupId) !== hosted) return;
+        if (quiesced && hosted.failedSnapshots.size === 0) this.ticker.remove(hosted);
+        else if (!quiesced && !this.ticker.has(hosted)) this.ticker.add(hosted);
+      },
+      transport: {
+        send: (to, messages) => this.enqueue(groupId, to, messages),
+        quiesce: (to, term, commit) => this.enqueueQuiesce(groupId, to, term, commit),
+        peerDown: (to) => this.downPeers.has(to),
+      },
+    });
+    hosted = new HostedGroup(driver);
     this.groups.set(groupId, hosted);
     this.ticker.add(hosted);
     return driver;
@@ -143,9 +168,18 @@ export class MultiRaft {
     return true;
   }
 
-  /** A copy of the counters. */
+  /** A copy of the counters, with the groups quiesced now. */
   stats(): MultiRaftStats {
-    return copyStats(this.counters);
+    const stats = copyStats(this.counters);
+    stats.groupsQuiesced = this.quiescedCount();
+    return stats;
+  }
+
+  /** Groups hosted here that are quiesced now (a walk over the groups: for metrics, not hot paths). */
+  quiescedCount(): number {
+    let count = 0;
+    for (const hosted of this.groups.values()) if (hosted.driver.quiesced) count++;
+    return count;
   }
 
   /** Stops every group and drops what was buffered; later messages and flushes do nothing. Idempotent. */
@@ -161,6 +195,16 @@ export class MultiRaft {
     // Thrown inside the driver's loop, this stops the group (a broken invariant of the core).
     assert(to !== this.brokerId, `group ${groupId} sent a message to its own broker ${to}`);
     this.outbox.add(groupId, to, messages);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
+  private enqueueQuiesce(groupId: number, to: number, term: number, commit: number): void {
+    if (this.stoppedFlag) return;
+    assert(to !== this.brokerId, `group ${groupId} sent a quiesce notice to its own broker ${to}`);
+    this.outbox.addQuiesce(groupId, to, term, commit);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.schedule(() => this.flush());
@@ -186,10 +230,17 @@ export class MultiRaft {
             reports.push(() => this.groups.get(groupId)?.driver.reportSnapshot(peer, true));
           } else {
             this.counters.snapshotsFailed++;
-            this.groups.get(groupId)?.failedSnapshots.add(peer);
+            const hosted = this.groups.get(groupId);
+            if (hosted !== undefined) {
+              hosted.failedSnapshots.add(peer);
+              // Reported at its next tick, so it must be ticked even if it quiesced meanwhile.
+              if (!this.ticker.has(hosted)) this.ticker.add(hosted);
+            }
           }
         } else if (outcome !== 'sent') {
           for (const { groupId } of send.messages) unreachable.add(groupId);
+          // A lost notice leaves a follower ticking; waking its leader has it quiesce (and notify) again.
+          for (const groupId of send.quiesced) unreachable.add(groupId);
         }
       }
       for (const groupId of unreachable) reports.push(() => this.groups.get(groupId)?.driver.reportUnreachable(peer));
@@ -213,7 +264,10 @@ export class MultiRaft {
       this.counters.messagesDropped += send.messages.length;
       return 'dropped';
     }
-    if (send.heartbeats) {
+    if (send.quiesced.length > 0) {
+      counters.quiesceBatches++;
+      this.counters.quiesceNoticesSent += send.quiesced.length;
+    } else if (send.heartbeats) {
       counters.heartbeatBatches++;
       counters.heartbeatsCoalesced += send.messages.length;
       if (send.messages.some((q) => q.message.type === 'heartbeat')) counters.heartbeatRequestBatches++;
@@ -231,6 +285,10 @@ export class MultiRaft {
   private receive(from: number, message: ChannelMessage): void {
     if (this.stoppedFlag) return;
     if (message.type < RAFT_PEER_TYPE_MIN || message.type > RAFT_PEER_TYPE_MAX) return; // another layer's
+    if (message.type === RAFT_PEER_TYPES.quiesce) {
+      this.receiveQuiesce(from, message.body);
+      return;
+    }
     let decoded: GroupMessage[];
     try {
       if (message.type === RAFT_PEER_TYPES.heartbeats) decoded = decodeHeartbeats(message.body, from, this.brokerId);
@@ -242,6 +300,27 @@ export class MultiRaft {
       return;
     }
     for (const { groupId, message: m } of decoded) this.deliver(from, groupId, m);
+  }
+
+  private receiveQuiesce(from: number, body: unknown): void {
+    let notices: QuiesceNotice[];
+    try {
+      notices = decodeQuiesce(body);
+    } catch (error) {
+      this.counters.decodeErrors++;
+      this.warn('decodeErrors', { peer: from, type: RAFT_PEER_TYPES.quiesce, error: error instanceof Error ? error.message : String(error) }, 'raft message from peer does not decode, dropped');
+      return;
+    }
+    for (const { groupId, term, commit } of notices) {
+      const hosted = this.groups.get(groupId);
+      if (hosted === undefined) {
+        this.counters.droppedUnknownGroup++;
+        this.warn('droppedUnknownGroup', { peer: from, group: groupId, type: 'quiesce' }, 'raft message for a group this broker does not host, dropped');
+        continue;
+      }
+      this.counters.quiesceNoticesReceived++;
+      if (!hosted.driver.quiesceNotice(from, term, commit)) this.counters.quiesceNoticesIgnored++;
+    }
   }
 
   private deliver(from: number, groupId: number, m: Message): void {
@@ -263,8 +342,16 @@ export class MultiRaft {
   }
 
   private peerState(peer: number, state: PeerLinkState): void {
-    if (this.stoppedFlag || state !== 'down') return;
-    for (const hosted of [...this.groups.values()]) hosted.driver.reportUnreachable(peer);
+    if (this.stoppedFlag) return;
+    if (state === 'down') {
+      this.downPeers.add(peer);
+      for (const hosted of [...this.groups.values()]) hosted.driver.reportUnreachable(peer);
+      return;
+    }
+    if (!this.downPeers.delete(peer)) return;
+    // Leaders that quiesced without the peer must catch it up: they heartbeat again, and quiesce
+    // again once it holds their whole log.
+    for (const hosted of [...this.groups.values()]) hosted.driver.wakeLeader();
   }
 
   /** Logs the 1st, 2nd, 4th, 8th, ... occurrence of each kind: a flood costs a logarithm of lines. */

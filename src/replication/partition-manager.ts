@@ -38,6 +38,8 @@ export interface PartitionReplication {
 
 /** How much of each log's tail is scanned at start-up to rebuild idempotent-producer state. */
 export const PRODUCER_STATE_TAIL_BYTES = 64 * 1024 * 1024;
+/** Partitions openIndexes() opens at once (bounds open files and fsyncs in flight). */
+const OPEN_PARALLELISM = 16;
 
 export class PartitionManager {
   private readonly partitions = new Map<string, Partition[]>();
@@ -85,28 +87,38 @@ export class PartitionManager {
     return indexes;
   }
 
-  /** open() for the given partition indexes only (a broker of a cluster hosts some of a topic's partitions). */
+  /**
+   * open() for the given partition indexes only (a broker of a cluster hosts some of a topic's
+   * partitions). Up to OPEN_PARALLELISM partitions open at once: each costs a few fsyncs (its
+   * directory, its files, its Raft state), so thousands of new partitions one by one would take
+   * minutes. Failures are returned in index order.
+   */
   async openIndexes(topic: string, indexes: readonly number[], settings: LogSettings, fresh: boolean): Promise<{ index: number; error: unknown }[]> {
     const list = this.partitions.get(topic) ?? [];
     this.partitions.set(topic, list);
     const failures: { index: number; error: unknown }[] = [];
-    for (const index of indexes) {
-      if (list[index]) continue;
-      try {
-        if (fresh) await this.logs.remove(topic, index);
-        const log = await this.logs.open(topic, index, settings);
-        const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
-        // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
-        if (this.replication !== null) await this.replication.attach(partition);
-        else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
-        list[index] = partition;
-        this.offline.delete(key(topic, index));
-      } catch (error) {
-        this.offline.set(key(topic, index), error instanceof Error ? error.message : String(error));
-        failures.push({ index, error });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < indexes.length) {
+        const index = indexes[next++]!;
+        if (list[index]) continue;
+        try {
+          if (fresh) await this.logs.remove(topic, index);
+          const log = await this.logs.open(topic, index, settings);
+          const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
+          // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
+          if (this.replication !== null) await this.replication.attach(partition);
+          else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+          list[index] = partition;
+          this.offline.delete(key(topic, index));
+        } catch (error) {
+          this.offline.set(key(topic, index), error instanceof Error ? error.message : String(error));
+          failures.push({ index, error });
+        }
       }
-    }
-    return failures;
+    };
+    await Promise.all(Array.from({ length: Math.min(OPEN_PARALLELISM, indexes.length) }, worker));
+    return failures.sort((a, b) => a.index - b.index);
   }
 
   /** Applies a topic's changed configs to its open partitions. */

@@ -30,7 +30,7 @@ import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
 import { decodePartitionSnapshotData } from './partition-raft-files.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
-import type { RaftDriver, RaftSettings } from './raft-driver.ts';
+import type { QuiescePolicy, RaftDriver, RaftSettings } from './raft-driver.ts';
 import type { RaftStateMachine } from './raft-state-machine.ts';
 
 /** How long a follower may trail the leader's commit and still count as in sync (Kafka's replica.lag.time.max.ms is 30 s). */
@@ -50,6 +50,8 @@ export interface PartitionReplicaOptions {
   readonly store: PartitionRaftLog;
   readonly multiRaft: MultiRaft;
   readonly settings: RaftSettings;
+  /** When the group stops ticking while idle; without it, it never does. */
+  readonly quiesce?: QuiescePolicy;
   /** Largest batch accepted (the group's entries must fit one inter-broker message). */
   readonly maxBatchBytes: number;
   readonly crc32c: (data: Uint8Array, initial: number, start: number, end: number) => number;
@@ -88,6 +90,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       settings: options.settings,
       // The log is the state: nothing up to the stored commit index is read back to be applied again.
       applied: options.store.hardState().commit,
+      ...(options.quiesce === undefined ? {} : { quiesce: options.quiesce }),
       onSoftState: (state, term) => this.softState(state, term),
       onFailure: (err) => {
         this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -211,6 +214,18 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
    * [] when this replica does not lead. Samples the followers: call it regularly.
    */
   inSyncReplicas(lagMs: number): number[] {
+    // A quiesced leader knows which voters held its whole log when it quiesced, and nothing changed
+    // since (any change wakes it): they are caught up now, without reading status() (which
+    // allocates) for each of thousands of idle partitions twice a second. A voter whose broker was
+    // down is not among them and leaves the in-sync replicas once it lagged `lagMs`.
+    const quiescedVoters = this.driver.quiescedLeaderVoters;
+    if (quiescedVoters !== null) {
+      const now = this.options.now();
+      for (const id of quiescedVoters) this.caughtUp.set(id, now);
+      const isr: number[] = [];
+      for (const [id, at] of this.caughtUp) if (now - at <= lagMs) isr.push(id);
+      return isr.sort((a, b) => a - b);
+    }
     const status = this.driver.raft.status();
     if (status.progress === null) return [];
     const now = this.options.now();

@@ -20,7 +20,7 @@ import type { PartitionReplication } from './partition-manager.ts';
 import { PartitionRaftLog } from './partition-raft-log.ts';
 import { PartitionReplica, REPLICA_LAG_MS, type ReplicaLeadership } from './partition-replica.ts';
 import type { Partition } from './partition.ts';
-import type { RaftSettings } from './raft-driver.ts';
+import type { QuiescePolicy, RaftSettings } from './raft-driver.ts';
 
 
 export interface PartitionReplicasOptions {
@@ -29,6 +29,8 @@ export interface PartitionReplicasOptions {
   readonly multiRaft: MultiRaft;
   readonly disk: Disk;
   readonly settings: RaftSettings;
+  /** When idle partition groups stop ticking (docs/replication.md, "Quiescence"); never without it. */
+  readonly quiesce?: QuiescePolicy;
   /** The largest message the inter-broker channel carries: one entry (one batch) must fit. */
   readonly channelMaxBytes: number;
   readonly now: () => number;
@@ -91,6 +93,7 @@ export class PartitionReplicas implements PartitionReplication {
       store,
       multiRaft,
       settings: this.options.settings,
+      ...(this.options.quiesce === undefined ? {} : { quiesce: this.options.quiesce }),
       maxBatchBytes: this.options.channelMaxBytes - APPEND_HEADROOM_BYTES,
       crc32c: (data, seed, start, end) => disk.crc32c(data, seed, start, end),
       random: this.options.random ?? { nextInt: (n) => Math.floor(Math.random() * n) },

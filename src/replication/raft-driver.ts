@@ -26,12 +26,29 @@
  * An input that arrives from inside the loop (a transport delivering at once, a proposer's
  * callback proposing again) reaches the core at once and is picked up by the loop already running.
  *
+ * Quiescence (opt-in, `quiesce`): a group with nothing to do stops ticking, so that thousands of
+ * idle groups cost neither heartbeats nor timer work. A leader that, for `afterTicks` consecutive
+ * ticks, has nothing pending (no proposal, no Ready in flight, no leadership transfer), has
+ * committed and applied its whole log, and sees every member match its last index with nothing in
+ * flight and no snapshot on its way (members whose broker is down excepted, as long as a quorum of
+ * voters holds the whole log; and, when it stops, every member recently active), sends a quiesce
+ * notice (term, commit) to every member that is up and stops ticking. A
+ * follower stops ticking on a notice from the leader it knows, in its term, once its own commit
+ * index reached the notice's. Every other input wakes the group before it runs (a message of any
+ * kind, a proposal, a campaign, a transfer, a report), except that a quiesced follower ignores
+ * reportUnreachable for a peer other than its leader, and that a quiesced leader still idle after a
+ * heartbeat or append answer of its term (the answers to its last heartbeats arrive after it
+ * quiesced) stays quiesced. A follower that missed the notice keeps ticking and in time campaigns:
+ * its pre-vote wakes the leader, which heartbeats again. Ticks are the only thing suppressed, and Raft's safety never depends on timing;
+ * liveness after a leader failure relies on the host reporting the leader's link down (which wakes
+ * the follower) or on any message. docs/replication.md, "Quiescence".
+ *
  * Failures: an exception from the core (a broken invariant, a storage read error) or a failed
  * write stops the group: pending proposals end as `stopped`, later inputs are ignored, and
  * `onFailure` is called once. The group must be rebuilt from its durable store.
  */
 import { RaftNode } from '../raft/index.ts';
-import type { ConfChange, Message, NodeId, ProposeResult, RaftConfig, Random, Ready, SoftState, TransferResult } from '../raft/index.ts';
+import type { ConfChange, Message, NodeId, ProposeResult, RaftConfig, Random, Ready, SoftState, Status, TransferResult } from '../raft/index.ts';
 import { assert, AssertionError } from '../util/assert.ts';
 import { PendingProposals, type ProposalCallback, type ProposalOutcome } from './pending-proposals.ts';
 import { ProposalError } from './proposal-error.ts';
@@ -53,6 +70,12 @@ export interface SnapshotPolicy {
   readonly keepEntries: number;
 }
 
+/** When an idle group stops ticking (see "Quiescence" above). */
+export interface QuiescePolicy {
+  /** Consecutive idle ticks a leader waits before it quiesces the group. > 0. */
+  readonly afterTicks: number;
+}
+
 export interface RaftDriverOptions {
   readonly id: NodeId;
   readonly store: RaftLogStore;
@@ -69,6 +92,10 @@ export interface RaftDriverOptions {
    * applied again at start; the owner sets the state machine to match. Default: the snapshot's index.
    */
   readonly applied?: number;
+  /** Without one, the group never quiesces; with one, the transport must implement quiesce(). */
+  readonly quiesce?: QuiescePolicy;
+  /** The group quiesced (true) or woke (false); the host stops and resumes ticking it. */
+  readonly onQuiesce?: (quiesced: boolean) => void;
   /** The leader or this node's role changed; `term` is the durable term. Called once the Ready is durable. */
   readonly onSoftState?: (state: SoftState, term: number) => void;
   /** The group stopped after a failure (see above). Called once. */
@@ -104,6 +131,14 @@ export class RaftDriver {
   private snapshotRequested = false;
   private durableTerm: number;
   private appliedIndex: number;
+  private readonly quiescePolicy: QuiescePolicy | undefined;
+  private readonly onQuiesce: ((quiesced: boolean) => void) | undefined;
+  /** The group stopped ticking until the next input (see "Quiescence" above). */
+  private quiescedFlag = false;
+  /** Consecutive ticks a leader was idle. */
+  private idleTicks = 0;
+  /** While quiesced as leader: the voters holding its whole log when it quiesced, itself included. */
+  private quiescedVoters: readonly NodeId[] | null = null;
 
   /** Boots from the store: the state machine restarts from the latest snapshot. Sends nothing yet. */
   constructor(options: RaftDriverOptions) {
@@ -113,6 +148,10 @@ export class RaftDriver {
     this.snapshots = options.snapshots;
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
+    this.quiescePolicy = options.quiesce;
+    this.onQuiesce = options.onQuiesce;
+    assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
+    assert(this.quiescePolicy === undefined || this.transport.quiesce !== undefined, 'a quiescing group needs a transport that sends quiesce notices');
     assert(this.snapshots === undefined || this.snapshots.everyEntries > 0, 'snapshot interval must be positive');
     const snapshot = this.store.snapshot();
     this.stateMachine.restore(snapshot);
@@ -132,9 +171,43 @@ export class RaftDriver {
     return this.proposals.size;
   }
 
-  /** One tick of the group's logical clock (election and heartbeat timeouts count ticks). */
+  /**
+   * While quiesced as leader, the voters that held its whole log when it quiesced (itself
+   * included; a member whose broker was down is not among them); null otherwise. They still do:
+   * anything that could change it wakes the group.
+   */
+  get quiescedLeaderVoters(): readonly NodeId[] | null {
+    return this.quiescedFlag && this.node.isLeader ? this.quiescedVoters : null;
+  }
+
+  /** Whether the group is quiesced: ticks do nothing until the next other input. */
+  get quiesced(): boolean {
+    return this.quiescedFlag;
+  }
+
+  /**
+   * One tick of the group's logical clock (election and heartbeat timeouts count ticks). Nothing
+   * while quiesced; on an idle leader, may quiesce the group.
+   */
   tick(): void {
+    if (this.quiescedFlag || this.stoppedFlag) return;
     this.input(() => this.node.tick());
+    if (this.quiescePolicy !== undefined) this.maybeQuiesce(this.quiescePolicy);
+  }
+
+  /**
+   * A quiesce notice from peer `from`: it leads in `term` and everything up to `commit` is
+   * committed everywhere. A follower of `from` in that term whose commit index reached `commit`
+   * stops ticking; anything else (another term or leader, a follower behind, a group without the
+   * option) ignores the notice and keeps ticking. Returns whether the group is quiesced now.
+   */
+  quiesceNotice(from: NodeId, term: number, commit: number): boolean {
+    if (this.stoppedFlag || this.quiescePolicy === undefined) return false;
+    const node = this.node;
+    if (node.role !== 'follower' || node.term !== term || node.leader !== from || node.commitIndex < commit) return this.quiescedFlag;
+    this.idleTicks = 0;
+    this.setQuiesced(true);
+    return true;
   }
 
   /** Starts an election now (a new group's preferred leader, so the group need not wait a timeout). */
@@ -152,7 +225,17 @@ export class RaftDriver {
 
   /** A message from a peer. Any term, duplicated or reordered, is fine. */
   step(message: Message): void {
-    this.input(() => this.node.step(message));
+    // Answers to the last heartbeats (or appends) before the leader quiesced are still on their
+    // way: they change nothing that matters to an idle leader, so it stays quiesced if still idle.
+    const node = this.node;
+    const answer =
+      this.quiescedFlag && node.isLeader && message.term === node.term && (message.type === 'heartbeatResp' || (message.type === 'appResp' && !message.reject));
+    this.input(() => node.step(message));
+    if (!answer) return;
+    const idle = this.leaderIdle();
+    if (idle === null) return;
+    this.setQuiesced(true);
+    this.quiescedVoters = idle.voters;
   }
 
   /**
@@ -201,8 +284,19 @@ export class RaftDriver {
     }
   }
 
+  /**
+   * Wakes a quiesced leader (a member's broker came back and must be caught up and heartbeated);
+   * nothing for a follower or a group that is not quiesced.
+   */
+  wakeLeader(): void {
+    if (this.quiescedFlag && this.node.isLeader) this.input(() => {});
+  }
+
   /** The transport could not reach `peer`: the leader stops pipelining to it. */
   reportUnreachable(peer: NodeId): void {
+    // Only a leader reacts to this; a quiesced follower wakes only when it may have lost its leader
+    // (so that its election timer runs), not for every peer of the broker that goes down.
+    if (this.quiescedFlag && !this.node.isLeader && peer !== this.node.leader) return;
     this.input(() => this.node.reportUnreachable(peer));
   }
 
@@ -235,6 +329,9 @@ export class RaftDriver {
 
   private input(apply: () => void): void {
     if (this.stoppedFlag) return;
+    // Any input wakes a quiesced group: the leader heartbeats again, a follower counts its
+    // election timeout again.
+    if (this.quiescedFlag) this.setQuiesced(false);
     try {
       apply();
     } catch (error) {
@@ -333,6 +430,73 @@ export class RaftDriver {
     assert(meta.index === this.appliedIndex, `state machine applied ${this.appliedIndex}, the core ${meta.index}`);
     this.store.createSnapshot(meta.index, meta.confState, this.stateMachine.snapshot());
     this.store.compact(Math.max(this.store.firstIndex(), meta.index - policy.keepEntries + 1));
+  }
+
+  private setQuiesced(quiesced: boolean): void {
+    if (this.quiescedFlag === quiesced) return;
+    this.quiescedFlag = quiesced;
+    if (!quiesced) this.quiescedVoters = null;
+    this.onQuiesce?.(quiesced);
+  }
+
+  /** The leader side of "Quiescence" above, after a tick. */
+  private maybeQuiesce(policy: QuiescePolicy): void {
+    const idle = this.leaderIdle();
+    if (idle === null) {
+      this.idleTicks = 0;
+      return;
+    }
+    this.idleTicks++;
+    // Every member recently active: the first check-quorum round after waking then passes even
+    // though the members' answers were not counted while quiesced.
+    if (this.idleTicks < policy.afterTicks || !idle.allActive) return;
+    this.idleTicks = 0;
+    this.setQuiesced(true);
+    this.quiescedVoters = idle.voters;
+    const { id: self, term, commit } = idle.status;
+    for (const id of idle.status.progress!.keys()) if (id !== self && this.transport.peerDown?.(id) !== true) this.transport.quiesce!(id, term, commit);
+  }
+
+  /**
+   * The status of this node if it leads and is idle: nothing pending, its whole log committed,
+   * applied and matched by every member, nothing in flight to any; null otherwise.
+   */
+  private leaderIdle(): { status: Status; allActive: boolean; voters: NodeId[] } | null {
+    const node = this.node;
+    const last = node.lastIndex;
+    const cheap =
+      !this.stoppedFlag &&
+      node.isLeader &&
+      this.proposals.size === 0 &&
+      this.writing === null &&
+      this.durable === null &&
+      node.commitIndex === last &&
+      this.appliedIndex === last &&
+      node.appliedIndex === last;
+    if (!cheap) return null;
+    // status() allocates, so it is read only once the cheap conditions hold; an idle leader reads
+    // it for about afterTicks ticks and then stops ticking.
+    const status = node.status();
+    if (status.leadTransferee !== 0 || status.progress === null) return null;
+    let allActive = true;
+    // Voters holding the whole log, this one included: a quorum of them must, whoever is down.
+    const voters: NodeId[] = [];
+    for (const [id, peer] of status.progress) {
+      if (id === status.id) {
+        if (!peer.isLearner) voters.push(id);
+        continue;
+      }
+      // A member whose broker is down is not waited for (the host wakes the group when it is back);
+      // every other one must hold the whole log. Probe state is fine once it matches the last index:
+      // a leader that lost touch with a member probes it, and with nothing new to send it stays in
+      // probe although the member has everything.
+      if (this.transport.peerDown?.(id) === true) continue;
+      if (peer.match !== last || peer.state === 'snapshot' || peer.inflightBytes !== 0) return null;
+      if (!peer.isLearner) voters.push(id);
+      if (!peer.recentActive) allActive = false;
+    }
+    if (2 * voters.length <= status.confState.voters.length) return null;
+    return { status, allActive, voters };
   }
 
   private fail(error: unknown): void {

@@ -6,7 +6,8 @@
  *
  * Plan of one flush, per peer (raft-codec.ts has the layouts):
  * - control lane: one RAFT_HEARTBEATS message with every coalescible heartbeat and heartbeat response,
- *   then one RAFT_MESSAGES message with the votes, pre-votes, timeoutNow and responses;
+ *   then one RAFT_MESSAGES message with the votes, pre-votes, timeoutNow and responses, then one
+ *   RAFT_QUIESCE message with the quiesce notices (last, so a group's notice follows its heartbeats);
  * - data lane: appends (empty ones too, so a group's appends stay in order) packed into RAFT_MESSAGES
  *   messages of at most `maxMessageBytes` (estimated), and each snapshot message alone, so its delivery can be reported to its group. Bulk never sits in
  *   front of a heartbeat or a vote because the lanes are separate connections.
@@ -15,7 +16,7 @@
  * the channel refuses it if it really is too large.
  */
 import type { Message } from '../raft/index.ts';
-import { encodeGroupMessages, isCoalescibleHeartbeat, pushHeartbeat, RAFT_PEER_TYPES } from '../protocol/cluster/raft-codec.ts';
+import { encodeGroupMessages, isCoalescibleHeartbeat, pushHeartbeat, pushQuiesce, RAFT_PEER_TYPES } from '../protocol/cluster/raft-codec.ts';
 import { assert } from '../util/assert.ts';
 import type { PeerLane } from './peer-channel.ts';
 
@@ -26,6 +27,7 @@ const MEMBER_BYTES = 5;
 const RUN_HEADER_BYTES = 16;
 /** The transport's framing around a body: its [type, body] pair. */
 export const ENVELOPE_BYTES = 16;
+const NO_GROUPS: readonly number[] = Object.freeze([]);
 
 /** A message of a group, waiting in the outbox. */
 export interface Queued {
@@ -44,6 +46,8 @@ export interface PlannedSend {
   readonly snapshot: boolean;
   /** True for a RAFT_HEARTBEATS message. */
   readonly heartbeats: boolean;
+  /** The groups of a RAFT_QUIESCE message (empty for any other). */
+  readonly quiesced: readonly number[];
 }
 
 /** Estimated encoded size of `m` (an upper bound for anything but pathological member lists). */
@@ -59,6 +63,9 @@ class PeerQueue {
   readonly heartbeats: Queued[] = [];
   readonly control: Queued[] = [];
   readonly data: Queued[] = [];
+  /** RAFT_QUIESCE body under construction, and its groups. */
+  readonly quiesceBody: number[] = [];
+  readonly quiesceGroups: number[] = [];
 }
 
 export class RaftOutbox {
@@ -66,11 +73,7 @@ export class RaftOutbox {
 
   /** Buffers `messages` of group `groupId`, all addressed to broker `to`. */
   add(groupId: number, to: number, messages: readonly Message[]): void {
-    let queue = this.peers.get(to);
-    if (queue === undefined) {
-      queue = new PeerQueue();
-      this.peers.set(to, queue);
-    }
+    const queue = this.queue(to);
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
       assert(message.to === to, `a message to ${message.to} handed over for ${to}`);
@@ -79,6 +82,22 @@ export class RaftOutbox {
       else if (message.type === 'app' || message.type === 'snapshot') queue.data.push(item);
       else queue.control.push(item);
     }
+  }
+
+  /** Buffers the quiesce notice of group `groupId` (its leader's term and commit index) to broker `to`. */
+  addQuiesce(groupId: number, to: number, term: number, commit: number): void {
+    const queue = this.queue(to);
+    pushQuiesce(queue.quiesceBody, groupId, term, commit);
+    queue.quiesceGroups.push(groupId);
+  }
+
+  private queue(to: number): PeerQueue {
+    let queue = this.peers.get(to);
+    if (queue === undefined) {
+      queue = new PeerQueue();
+      this.peers.set(to, queue);
+    }
+    return queue;
   }
 
   /** Everything buffered, planned as transport messages per peer; the outbox is empty afterwards. */
@@ -96,9 +115,12 @@ function plan(queue: PeerQueue, maxMessageBytes: number): PlannedSend[] {
   if (queue.heartbeats.length > 0) {
     const body: number[] = [];
     for (const { groupId, message } of queue.heartbeats) pushHeartbeat(body, groupId, message);
-    sends.push({ lane: 'control', type: RAFT_PEER_TYPES.heartbeats, body, messages: queue.heartbeats, snapshot: false, heartbeats: true });
+    sends.push({ lane: 'control', type: RAFT_PEER_TYPES.heartbeats, body, messages: queue.heartbeats, snapshot: false, heartbeats: true, quiesced: NO_GROUPS });
   }
   if (queue.control.length > 0) sends.push(groupSend('control', queue.control, false));
+  if (queue.quiesceGroups.length > 0) {
+    sends.push({ lane: 'control', type: RAFT_PEER_TYPES.quiesce, body: queue.quiesceBody, messages: [], snapshot: false, heartbeats: false, quiesced: queue.quiesceGroups });
+  }
   const budget = maxMessageBytes - ENVELOPE_BYTES;
   let bundle: Queued[] = [];
   let bundleBytes = 0;
@@ -128,5 +150,5 @@ function groupSend(lane: PeerLane, items: readonly Queued[], snapshot: boolean):
     if (last !== undefined && last.groupId === groupId) last.messages.push(message);
     else runs.push({ groupId, messages: [message] });
   }
-  return { lane, type: RAFT_PEER_TYPES.messages, body: encodeGroupMessages(runs), messages: items, snapshot, heartbeats: false };
+  return { lane, type: RAFT_PEER_TYPES.messages, body: encodeGroupMessages(runs), messages: items, snapshot, heartbeats: false, quiesced: NO_GROUPS };
 }

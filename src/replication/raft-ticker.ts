@@ -1,7 +1,8 @@
 /**
  * One periodic timer that ticks many Raft groups. A broker hosts a group per partition replica
  * plus the controller group: one timer for all of them instead of one each, and the groups of a
- * broker tick together, in the order they were added. A tick is the unit of the core's election
+ * broker tick together, in the order they were (last) added: the multi-raft host takes a quiesced
+ * group out and adds it back when it wakes, so idle groups cost nothing per tick. A tick is the unit of the core's election
  * and heartbeat timeouts, so `tickMs` times `electionTicks` is the base election timeout.
  */
 import type { Clock } from '../io/clock.ts';
@@ -31,6 +32,10 @@ export class RaftTicker {
   add(group: Tickable): void {
     assert(!this.groups.has(group), 'group is ticked already');
     this.groups.add(group);
+  }
+
+  has(group: Tickable): boolean {
+    return this.groups.has(group);
   }
 
   /** Stops ticking `group`, even in the middle of a tick. */

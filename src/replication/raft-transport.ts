@@ -14,4 +14,17 @@ export interface RaftTransport {
    * immutable messages it never touches again; the transport must not mutate them either.
    */
   send(to: NodeId, messages: readonly Message[]): void;
+  /**
+   * Tells peer `to` that this node, leader of the group in `term` with everything up to `commit`
+   * committed and replicated everywhere, stops ticking (raft-driver.ts, "Quiescence"). Best effort
+   * like send(), and ordered after what send() was given before it on the same peer's control path.
+   * Needed only by a driver with the `quiesce` option.
+   */
+  quiesce?(to: NodeId, term: number, commit: number): void;
+  /**
+   * Whether peer `to` is known to be down (its link is down). A quiescing leader does not wait for
+   * such a member to catch up; the transport wakes the group when the peer comes back. Without it,
+   * every peer counts as up.
+   */
+  peerDown?(to: NodeId): boolean;
 }

@@ -25,7 +25,7 @@ test('the guide template parses with every key typed', () => {
     { id: 2, host: 'broker2.example.com', port: 9092, grpcPort: 9093 },
     { id: 3, host: 'broker3.example.com', port: 9092, grpcPort: 9093 },
   ]);
-  assert.deepEqual(c.raft, { enabled: true, heartbeatTimeout: 1000, electionTimeout: 3000, snapshotInterval: 3_600_000, snapshotThreshold: 100000 });
+  assert.deepEqual(c.raft, { enabled: true, heartbeatTimeout: 1000, electionTimeout: 3000, snapshotInterval: 3_600_000, snapshotThreshold: 100000, quiesce: true });
   assert.deepEqual(c.security, {
     tls: {
       enabled: true, certFile: '/etc/streambus/certs/server.crt', keyFile: '/etc/streambus/certs/server.key', keyPassphrase: '',

@@ -7,7 +7,7 @@ import type { ConfState, NodeId } from '../../src/raft/index.ts';
 import { packPlain, unpackPlain } from '../../src/protocol/cluster/plain-codec.ts';
 import type { ChannelMessage, PeerChannel, PeerLane, PeerLinkState } from '../../src/replication/peer-channel.ts';
 import type { GroupOptions } from '../../src/replication/multi-raft.ts';
-import type { RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
+import type { QuiescePolicy, RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
 import { StreamBusError } from '../../src/util/errors.ts';
 import { HandDisk, RecordingStateMachine } from './raft-group.ts';
 
@@ -118,6 +118,8 @@ export class FakeChannel implements PeerChannel {
 export interface MemberOptions {
   readonly settings?: RaftSettings;
   readonly snapshots?: SnapshotPolicy;
+  /** Quiesce when idle (never without it). */
+  readonly quiesce?: QuiescePolicy;
   /** Election-timeout jitter; 0 makes the member campaign first. */
   readonly nextInt?: (bound: number) => number;
 }
@@ -146,6 +148,7 @@ export function member(id: NodeId, voters: readonly NodeId[], opts: MemberOption
     random: { nextInt: opts.nextInt ?? (() => 0) },
     settings: { electionTicks: 10, heartbeatTicks: 1, ...opts.settings },
     snapshots: opts.snapshots,
+    ...(opts.quiesce === undefined ? {} : { quiesce: opts.quiesce }),
     onFailure: (error) => failures.push(error),
   };
   return { options, disk, machine, failures };

@@ -23,6 +23,10 @@
  *                       heartbeats (kind 0) and heartbeat responses (kind 1) of many groups between
  *                       two brokers, coalesced; `from` and `to` are the two brokers of the connection.
  *   17 RAFT_MESSAGES    [[groupId, [message, ...]], ...]   any other messages, tagged with their group.
+ *   18 RAFT_QUIESCE     [groupId, term, commit, groupId, term, commit, ...]
+ *                       quiesce notices of many groups, coalesced: the sending broker leads each
+ *                       group in `term`, and everything up to `commit` is committed on every member;
+ *                       the group stops ticking (src/replication/raft-driver.ts, "Quiescence").
  *
  * Decoding checks every item: types, integer ranges (node ids 1..2^31-1, group ids 0..2^31-1, terms
  * and indexes 0..2^53-1), tuple lengths, entry types, that an append's entries are consecutive from
@@ -37,7 +41,7 @@
 import { StreamBusError } from '../../util/errors.ts';
 
 /** PeerTransport message types this codec owns; 16..31 are reserved for Raft. */
-export const RAFT_PEER_TYPES = { heartbeats: 16, messages: 17 } as const;
+export const RAFT_PEER_TYPES = { heartbeats: 16, messages: 17, quiesce: 18 } as const;
 export const RAFT_PEER_TYPE_MIN = 16;
 export const RAFT_PEER_TYPE_MAX = 31;
 
@@ -85,6 +89,7 @@ export const GROUP_ID_MAX = 0x7fffffff;
 const MESSAGE_ITEMS_MIN = 4;
 const MESSAGE_ITEMS_MAX = 12;
 const HEARTBEAT_STRIDE = 4;
+const QUIESCE_STRIDE = 3;
 const NO_ENTRIES: readonly WireEntry[] = Object.freeze([]);
 
 function fail(what: string): never {
@@ -310,6 +315,33 @@ export function decodeHeartbeats(body: unknown, from: number, to: number): Group
       leaderTransfer: false,
     };
     out[i / HEARTBEAT_STRIDE] = { groupId, message };
+  }
+  return out;
+}
+
+/** One quiesce notice of a RAFT_QUIESCE body. */
+export interface QuiesceNotice {
+  readonly groupId: number;
+  readonly term: number;
+  readonly commit: number;
+}
+
+/** Appends the notice of group `groupId` to a RAFT_QUIESCE body under construction. */
+export function pushQuiesce(body: number[], groupId: number, term: number, commit: number): void {
+  body.push(groupId, term, commit);
+}
+
+/** The notices of a RAFT_QUIESCE body, checked in full. */
+export function decodeQuiesce(body: unknown): QuiesceNotice[] {
+  const items = list(body, 'quiesce notices');
+  if (items.length % QUIESCE_STRIDE !== 0) fail(`quiesce notices must hold groups of ${QUIESCE_STRIDE} items, got ${items.length} items`);
+  const out: QuiesceNotice[] = new Array(items.length / QUIESCE_STRIDE);
+  for (let i = 0; i < items.length; i += QUIESCE_STRIDE) {
+    const at = `quiesce notice ${i / QUIESCE_STRIDE}`;
+    const groupId = integer(items[i], 0, GROUP_ID_MAX, `${at} groupId`);
+    const term = integer(items[i + 1], 1, Number.MAX_SAFE_INTEGER, `${at} term`);
+    const commit = counter(items[i + 2], `${at} commit`);
+    out[i / QUIESCE_STRIDE] = { groupId, term, commit };
   }
   return out;
 }

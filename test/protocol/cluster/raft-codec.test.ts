@@ -11,11 +11,13 @@ import { packPlain, unpackPlain } from '../../../src/protocol/cluster/plain-code
 import {
   decodeGroupMessages,
   decodeHeartbeats,
+  decodeQuiesce,
   decodeRaftMessage,
   encodeGroupMessages,
   encodeRaftMessage,
   NODE_ID_MAX,
   pushHeartbeat,
+  pushQuiesce,
   WIRE_MESSAGE_TYPES,
   type WireEntry,
   type WireMessage,
@@ -188,6 +190,22 @@ test('each rule is enforced with a message naming it', () => {
   assert.throws(() => decodeHeartbeats([1, 0, 5], 1, 2), /groups of 4 items/);
   assert.throws(() => decodeHeartbeats([1, 2, 5, 0], 1, 2), /kind must be an integer 0..1/);
   assert.throws(() => decodeHeartbeats({}, 1, 2), /heartbeats must be an array/);
+  assert.throws(() => decodeQuiesce([1, 5]), /groups of 3 items/);
+  assert.throws(() => decodeQuiesce([1, 0, 5]), /term must be an integer 1../);
+  assert.throws(() => decodeQuiesce([1, 2, -1]), /commit must be an integer 0../);
+  assert.throws(() => decodeQuiesce([2 ** 31, 2, 1]), /groupId must be an integer 0..2147483647/);
+  assert.throws(() => decodeQuiesce('x'), /quiesce notices must be an array/);
+});
+
+test('quiesce notices round-trip in order', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ groupId: fc.nat({ max: 2 ** 31 - 1 }), term: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), commit: count }), { maxLength: 8 }), (notices) => {
+      const body: number[] = [];
+      for (const n of notices) pushQuiesce(body, n.groupId, n.term, n.commit);
+      assert.deepStrictEqual(decodeQuiesce(wire(body)), notices.map((n) => ({ groupId: n.groupId, term: n.term, commit: n.commit })));
+    }),
+    { numRuns: 300, seed: 15 },
+  );
 });
 
 const key = fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__');
@@ -215,6 +233,15 @@ function decodeAnyway(value: unknown): void {
     } catch (e) {
       if (!peerProtocolError(e)) throw e;
     }
+  }
+  try {
+    for (const n of decodeQuiesce(value)) {
+      assert.ok(Number.isSafeInteger(n.groupId) && n.groupId >= 0 && n.groupId <= 2 ** 31 - 1);
+      assert.ok(Number.isSafeInteger(n.term) && n.term >= 1);
+      assert.ok(Number.isSafeInteger(n.commit) && n.commit >= 0);
+    }
+  } catch (e) {
+    if (!peerProtocolError(e)) throw e;
   }
 }
 
