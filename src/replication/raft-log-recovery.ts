@@ -168,19 +168,13 @@ export async function recoverRaftLog(dir: string, disk: Disk, initialConfState: 
   const logFile = await disk.openAppend(logPath, { direct: false, preallocateBytes: 0, size: scan.validBytes });
   const truncatedBytes = logBytes === undefined ? 0 : logBytes.byteLength - scan.validBytes;
   try {
-    let changed = logBytes === undefined || corrupt.length > 0;
-    if (truncatedBytes > 0) {
-      await logFile.truncate(scan.validBytes);
-      changed = true;
-    }
-    if (replaceLog) {
-      await logFile.append([encodeLogBase(crc32c, meta.index, meta.term)]);
-      changed = true;
-    }
-    if (changed) {
-      await logFile.sync(true);
-      await disk.syncDir(dir);
-    }
+    if (truncatedBytes > 0) await logFile.truncate(scan.validBytes);
+    if (replaceLog) await logFile.append([encodeLogBase(crc32c, meta.index, meta.term)]);
+    // Always, not only after a repair: bytes a killed process wrote but never fsynced survive in the
+    // page cache and are adopted here; they must be durable before this node acts on them (votes,
+    // acknowledgements), or a later power loss could take back what it already answered for.
+    await logFile.sync(true);
+    await disk.syncDir(dir);
   } catch (e) {
     await logFile.close().catch(() => undefined);
     throw e;
