@@ -34,6 +34,7 @@ import { SimNetwork } from './sim-network.ts';
 import { injectNetworkFault } from './network-faults.ts';
 import { randomRaftSettings } from './random-settings.ts';
 import { TICK_MS } from './sim-node.ts';
+import { drainMicrotasks } from './drain-microtasks.ts';
 
 /** Deliberate bugs (controller-bugs.ts), to show that the checkers catch them. */
 export interface ControllerSimBugs {
@@ -89,11 +90,6 @@ export interface ControllerSimResult {
 
 export function runControllerSimulation(options: ControllerSimOptions): Promise<ControllerSimResult> {
   return new ControllerSimulation(options).run();
-}
-
-/** Lets every pending promise callback run (all microtasks drain before an immediate). */
-function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 const SUBMIT_TIMEOUTS_MS = [300, 1000, 3000];

@@ -30,6 +30,7 @@ import { Prng } from './prng.ts';
 import { randomRaftSettings } from './random-settings.ts';
 import { SimNetwork } from './sim-network.ts';
 import { TICK_MS } from './sim-node.ts';
+import { drainMicrotasks } from './drain-microtasks.ts';
 
 export interface PartitionSimOptions {
   readonly seed: number;
@@ -66,11 +67,6 @@ export interface PartitionSimResult {
 
 export function runPartitionSimulation(options: PartitionSimOptions): Promise<PartitionSimResult> {
   return new PartitionSimulation(options).run();
-}
-
-/** Lets every pending promise callback run (all microtasks drain before an immediate). */
-function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 const TIMEOUTS_MS = [150, 500, 2000];
