@@ -97,8 +97,7 @@ async function main(): Promise<number> {
             `${result.crashes} crashes (${result.powerLosses} power losses), ${result.comparisons} batches compared, ` +
             `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention`,
         );
-        const outcomes = Object.entries(result.outcomes).sort(([a], [b]) => a.localeCompare(b));
-        console.log(`seed ${seed}: outcomes ${outcomes.map(([k, n]) => `${k}=${n}`).join(', ')}`);
+        printOutcomes(seed, result.outcomes);
       }
       if (result.violation !== null) {
         violations++;
@@ -119,8 +118,7 @@ async function main(): Promise<number> {
             `${result.producerIds} producer ids, ${result.crashes} crashes, ${result.leaderTerms} terms with a leader, ` +
             `${result.comparisons} applied states compared`,
         );
-        const outcomes = Object.entries(result.outcomes).sort(([a], [b]) => a.localeCompare(b));
-        console.log(`seed ${seed}: outcomes ${outcomes.map(([k, n]) => `${k}=${n}`).join(', ')}`);
+        printOutcomes(seed, result.outcomes);
       }
       if (result.violation !== null) {
         violations++;
@@ -155,3 +153,9 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+
+/** The per-outcome counts of one seed's submits or produces, sorted by name. */
+function printOutcomes(seed: number, outcomes: Record<string, number>): void {
+  const sorted = Object.entries(outcomes).sort(([a], [b]) => a.localeCompare(b));
+  console.log(`seed ${seed}: outcomes ${sorted.map(([k, n]) => `${k}=${n}`).join(', ')}`);
+}

@@ -87,9 +87,11 @@ async function appendPartition(
     return refusal(index, batch.errorCode, batch.errorMessage);
   }
   // Kafka refuses acks=-1 before appending when fewer replicas than min.insync.replicas are in sync.
+  // The leader always counts itself, so the default of 1 never needs the (per-request) count.
   const minInSync = Number(configs['min.insync.replicas']);
-  if (acks === -1 && partition.replicated && partition.inSyncReplicaCount() < minInSync) {
-    const message = `${partition.inSyncReplicaCount()} in-sync replicas of ${topicName}-${index}, min.insync.replicas is ${minInSync}`;
+  const inSync = acks === -1 && minInSync > 1 && partition.replicated ? partition.inSyncReplicaCount() : minInSync;
+  if (inSync < minInSync) {
+    const message = `${inSync} in-sync replicas of ${topicName}-${index}, min.insync.replicas is ${minInSync}`;
     ctx.log.debug({ topic: topicName, partition: index, message }, 'produce refused');
     return refusal(index, KafkaErrorCode.NOT_ENOUGH_REPLICAS, message);
   }
