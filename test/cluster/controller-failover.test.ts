@@ -3,7 +3,9 @@
 // restarts from its files (controller log, identity) and rejoins with everything decided meanwhile.
 // A broker whose raft directory lost its identity file refuses to start; one whose directories were
 // both wiped comes back as a new incarnation of a known id and is refused by the controller.
-// `streambus cluster status` from any broker shows the same brokers and controller.
+// `streambus cluster status` from any broker shows the same brokers and controller. InitProducerId on
+// a follower while the controller leader is frozen (SIGSTOP) is answered long before a client's
+// request timeout, and draws an id once another broker leads.
 // Method: three real processes on 127.0.0.1 (test/helpers/broker-cluster.ts), raw Kafka requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createTopicThrough, metadataFrom } from './cluster-requests.ts';
+import { createTopicThrough, metadataFrom, withConn } from './cluster-requests.ts';
+import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
 let cluster: BrokerCluster;
 
@@ -52,6 +55,31 @@ test('SIGKILL of the controller leader: a new one decides within seconds, and th
   await cluster.start(leaderId);
   assert.deepEqual(await topicNames(cluster.member(leaderId).kafkaPort), await topicNames(survivor.kafkaPort));
   assert.ok((await topicNames(cluster.member(leaderId).kafkaPort)).includes('after-kill'));
+});
+
+test('InitProducerId on a follower while the controller leader is frozen: answered within seconds, and an id once another broker leads', async () => {
+  const leaderId = await controllerSeenBy(cluster.member(1).kafkaPort);
+  const follower = cluster.members.find((m) => m.id !== leaderId)!;
+  const pid = cluster.member(leaderId).process!.proc.pid!;
+  // A follower that never drew a producer id forwards the allocation to the frozen leader, which never answers.
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const askedAt = Date.now();
+    const first = await withConn(follower.kafkaPort, (conn) => conn.request(22, 4, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1n, producerEpoch: -1 }));
+    const answeredMs = Date.now() - askedAt;
+    // Clients time a request out after 30 s: the answer must come well before, retriable if not an id.
+    assert.ok(answeredMs < 8_000, `InitProducerId answered after ${answeredMs} ms`);
+    assert.ok([0, KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS].includes(first.errorCode), `error ${first.errorCode}`);
+    let answer = first;
+    for (let i = 0; i < 40 && answer.errorCode !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      answer = await withConn(follower.kafkaPort, (conn) => conn.request(22, 4, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1n, producerEpoch: -1 }));
+    }
+    assert.equal(answer.errorCode, 0);
+    assert.ok(answer.producerId >= 0n);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 });
 
 test('cluster status from any broker shows the same brokers and controller', async () => {

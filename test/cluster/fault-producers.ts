@@ -5,6 +5,9 @@ import { valueOf, type ProducerLedger } from './delivery-checks.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `STREAMBUS_TEST_KCAT_DEBUG=eos,protocol` turns on librdkafka's debug contexts, to see why a batch failed. */
+const KCAT_DEBUG = process.env.STREAMBUS_TEST_KCAT_DEBUG ? ['-X', `debug=${process.env.STREAMBUS_TEST_KCAT_DEBUG}`] : [];
+
 export interface KcatProducerOptions {
   /** Bootstrap brokers, asked again for every batch (a test may leave out a broker it cut off). */
   readonly brokers: () => readonly string[];
@@ -21,6 +24,8 @@ export interface KcatProducerOptions {
   readonly afterStop: number;
   readonly deadline: number;
   readonly timeoutMs: number;
+  /** Receives kcat's whole stderr of every failed batch (for a test's failure report). */
+  readonly onFailure?: (batch: string, stderr: string) => void;
 }
 
 /**
@@ -39,7 +44,7 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
     for (let s = first; s < book.sent; s++) lines.push(`${book.name}-${s}|${valueOf(book.name, s)}`);
     const target = o.partition === undefined ? [] : ['-p', String(o.partition)];
     const run = await runKcat(
-      ['-b', o.brokers().join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...o.settings],
+      ['-b', o.brokers().join(','), '-P', '-t', o.topic, ...target, '-K', '|', '-X', 'acks=all', '-X', 'message.timeout.ms=30000', '-X', 'linger.ms=5', '-X', 'retry.backoff.ms=100', ...KCAT_DEBUG, ...o.settings],
       lines.join('\n') + '\n',
       o.timeoutMs,
     );
@@ -47,6 +52,7 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
       for (let s = first; s < book.sent; s++) book.acked.add(s);
     } else {
       failures.push(`batch ${first}..${book.sent - 1}: exit ${run.code} after ${run.elapsedMs} ms: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      o.onFailure?.(`${book.name}-${first}`, run.stderr);
     }
     await sleep(o.paceMs);
   }

@@ -57,7 +57,7 @@ interface Stream {
   readonly deadline: number;
 }
 
-function kcatProducer(book: ProducerLedger, settings: readonly string[], stream: Stream): Promise<string[]> {
+function kcatProducer(book: ProducerLedger, settings: readonly string[], stream: Stream, failed: string[]): Promise<string[]> {
   return produceWithKcat(book, {
     brokers: () => cluster.bootstrap,
     topic: TOPIC,
@@ -69,6 +69,7 @@ function kcatProducer(book: ProducerLedger, settings: readonly string[], stream:
     afterStop: BATCHES_AFTER_KILLS,
     deadline: stream.deadline,
     timeoutMs: KCAT_TIMEOUT_MS,
+    onFailure: (batch, stderr) => failed.push(`kcat ${batch}`, stderr),
   });
 }
 
@@ -125,14 +126,14 @@ test('three producers keep every acknowledged message through three leader SIGKI
   let killsDone = false;
   const stream: Stream = { done: () => killsDone, deadline: Date.now() + TEST_DEADLINE_MS };
 
+  /** Output of the killed broker processes and of failed kcat runs (name, text, ...), written out if a check fails. */
+  const pastLogs: string[] = [];
   const producers = Promise.all([
-    kcatProducer(plain, ['-X', 'max.in.flight=1'], stream),
-    kcatProducer(idempotent, ['-X', 'enable.idempotence=true'], stream),
+    kcatProducer(plain, ['-X', 'max.in.flight=1'], stream, pastLogs),
+    kcatProducer(idempotent, ['-X', 'enable.idempotence=true'], stream, pastLogs),
     kafkajsProducer(jsIdempotent, stream),
   ]);
   const kills: string[] = [];
-  /** Output of the killed broker processes, written out if the check fails. */
-  const pastLogs: string[] = [];
   try {
     for (let k = 0; k < KILLS; k++) {
       const before = totalAcked();
@@ -168,7 +169,14 @@ test('three producers keep every acknowledged message through three leader SIGKI
   const failures = await producers;
   t.diagnostic(kills.join('; '));
   t.diagnostic(books.map((b) => `${b.name}: sent ${b.sent}, acknowledged ${b.acked.size}`).join('; '));
+  const keepLogs = (): void => {
+    const dir = mkdtempSync(join(tmpdir(), 'streambus-leader-kills-'));
+    for (let i = 0; i < pastLogs.length; i += 2) writeFileSync(join(dir, `${i / 2}-${pastLogs[i]!.replace(/ /g, '-')}.log`), pastLogs[i + 1]!);
+    for (const m of cluster.members) writeFileSync(join(dir, `now-broker-${m.id}.log`), m.process?.output() ?? '');
+    t.diagnostic(`logs in ${dir}`);
+  };
   // librdkafka and kafkajs retry through an election; with 30 s message timeouts nothing should fail.
+  if (failures.flat().length > 0) keepLogs();
   assert.deepEqual(failures.flat(), [], 'every batch acknowledged');
 
   // kcat reads the whole topic back, which is also what raw Fetch from each leader serves.
@@ -182,10 +190,7 @@ test('three producers keep every acknowledged message through three leader SIGKI
   t.diagnostic(`stored ${viaFetch.length} records; duplicates left by the plain producer: ${report.duplicates.get(plain.name) ?? 0}`);
   if (report.problems.length > 0) {
     t.diagnostic(`stored: ${viaFetch.map((r) => `p${r.partition}@${r.offset}=${r.value}`).join(' ')}`);
-    const dir = mkdtempSync(join(tmpdir(), 'streambus-leader-kills-'));
-    for (let i = 0; i < pastLogs.length; i += 2) writeFileSync(join(dir, `${i / 2}-${pastLogs[i]!.replace(/ /g, '-')}.log`), pastLogs[i + 1]!);
-    for (const m of cluster.members) writeFileSync(join(dir, `now-broker-${m.id}.log`), m.process?.output() ?? '');
-    t.diagnostic(`broker logs in ${dir}`);
+    keepLogs();
   }
   assert.deepEqual(report.problems, []);
 });

@@ -15,7 +15,8 @@ export const initProducerId: Handler<22> = async (ctx, request) => {
     const producerId = await ctx.metadata.nextProducerId();
     return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
   } catch (err) {
-    ctx.log.error({ err }, 'producer id allocation failed');
-    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR, producerId: -1n, producerEpoch: -1 };
+    // No block of ids now (the controller is electing a leader, say): retriable, as Kafka answers it.
+    ctx.log.warn({ err }, 'producer id allocation failed; the client retries');
+    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1n, producerEpoch: -1 };
   }
 };

@@ -63,14 +63,15 @@ type Decision = { readonly retry: false; readonly result: MetadataResult; readon
 interface PendingForward {
   readonly leader: number;
   readonly timer: TimerHandle;
-  readonly resolve: (answer: ForwardAnswer | null) => void;
+  /** The leader's answer; null when it did not come in time; 'deposed' when the asked broker stopped leading. */
+  readonly resolve: (answer: ForwardAnswer | null | 'deposed') => void;
 }
 
 export class ReplicatedMetadata implements MetadataService {
   private readonly options: ReplicatedMetadataOptions;
   private readonly driver: RaftDriver;
   private readonly machine: ControllerStateMachine;
-  private readonly producerIds = new ProducerIdBlocks((cmd) => this.submit(cmd));
+  private readonly producerIds = new ProducerIdBlocks((cmd, timeoutMs) => this.submit(cmd, timeoutMs));
   private readonly forwards = new Map<number, PendingForward>();
   private readonly changeWaiters = new Set<() => void>();
   private nextRequestId: number;
@@ -128,6 +129,15 @@ export class ReplicatedMetadata implements MetadataService {
       const accepted = this.driver.propose([encodeControllerEntry({ kind: 'init', clusterId })], () => this.wakeWaiters());
       if (accepted.accepted) this.options.log.info({ clusterId, term }, 'controller leader names the new cluster');
     }
+    // Once another broker leads, the one asked before (a dead one, typically) will not answer what was
+    // forwarded to it: end those waits now rather than at their deadline, so callers retry against the
+    // new leader. While no leader is known, they wait: the old one may still answer.
+    for (const [requestId, pending] of this.forwards) {
+      if (state.lead === 0 || pending.leader === state.lead) continue;
+      this.options.clock.clearTimer(pending.timer);
+      this.forwards.delete(requestId);
+      pending.resolve('deposed');
+    }
     this.wakeWaiters();
   }
 
@@ -184,9 +194,11 @@ export class ReplicatedMetadata implements MetadataService {
   private forward(leader: number, cmd: MetadataCommand, deadline: number): Promise<Attempt> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
-      const settle = (answer: ForwardAnswer | null) => {
+      const settle = (answer: ForwardAnswer | null | 'deposed') => {
         if (answer === null) {
           resolve({ retry: false, result: { error: 'REQUEST_TIMED_OUT', message: `Controller leader ${leader} did not answer in time; the command may still apply.` } });
+        } else if (answer === 'deposed') {
+          resolve({ retry: false, result: { error: 'NOT_CONTROLLER', message: `Broker ${leader} stopped leading the controller before answering; the command may or may not have applied.` } });
         } else if (answer.kind === 'not-leader') {
           resolve({ retry: true, why: `broker ${leader} no longer leads the controller` });
         } else {

@@ -111,6 +111,22 @@ test('after the leader is cut off, a new leader takes commands forwarded from th
   assert.equal(h.drivers.get(2)!.raft.isLeader, true);
 });
 
+test('a command forwarded to a leader that dies unanswered ends with NOT_CONTROLLER once another broker is elected, not at the timeout', async () => {
+  const h = await namedCluster();
+  h.isolated.add(1);
+  const started = h.clock.now();
+  // Broker 3 still takes 1 for the leader: the forward is sent and never answered.
+  const submitted = h.meta(3).submit(topic('lost-leader'));
+  await h.settle();
+  await h.elect(2);
+  const result = await h.finish(submitted);
+  assert.equal(result.error, 'NOT_CONTROLLER');
+  assert.match(result.message ?? '', /stopped leading the controller before answering/);
+  assert.ok(h.clock.now() - started < 2_000, `the wait ended after ${h.clock.now() - started} ms (timeout 5000 ms)`);
+  // The caller's retry reaches the new leader.
+  assert.equal((await h.finish(h.meta(3).submit(topic('lost-leader')))).error, null);
+});
+
 test('malformed forwarded commands are refused with a reason; garbage is ignored; nobody crashes', async () => {
   const h = await namedCluster();
   const before = h.drivers.get(1)!.raft.lastIndex;
