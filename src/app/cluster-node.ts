@@ -19,6 +19,7 @@ import type { BrokerMetrics } from '../observability/metrics.ts';
 import { PeerTransport } from '../net/peer-transport.ts';
 import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
+import { desiredReplicas, replicaSet } from '../metadata/reassignment.ts';
 import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
 import { MultiRaft } from '../replication/multi-raft.ts';
 import type { RaftDriver } from '../replication/raft-driver.ts';
@@ -34,6 +35,7 @@ import { StreamBusError } from '../util/errors.ts';
 import { LeadershipTable } from '../replication/leadership-table.ts';
 import { LeadershipGossip } from '../replication/leadership-gossip.ts';
 import { PartitionReplicas } from '../replication/partition-replicas.ts';
+import { PartitionMover } from '../replication/partition-moves.ts';
 import type { PartitionReplica, ReplicaLeadership } from '../replication/partition-replica.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
@@ -106,6 +108,8 @@ export class ClusterNode {
   private gossip!: LeadershipGossip;
   /** The controller group's driver here (set once open() built it). */
   private controller!: RaftDriver;
+  /** Takes the membership steps of partitions being moved that this broker leads (set once open() built it). */
+  private mover!: PartitionMover;
   private handOverStarted = false;
 
   /** Builds every part and starts the network; call join() next. */
@@ -210,6 +214,7 @@ export class ClusterNode {
       log,
     });
     options.partitions.replicateWith(node.replicas);
+    node.mover = new PartitionMover({ brokerId: self, metadata, log });
     const others = config.cluster.nodes.map((n) => n.id).filter((id) => id !== self);
     node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), peers: () => others, log });
     transport.onPeerState((peer, state) => {
@@ -306,11 +311,13 @@ export class ClusterNode {
     let changed = false;
     for (const replica of this.replicas.replicas()) {
       if (!replica.leading) continue;
+      this.mover.step(replica);
       const isr = this.replicas.inSyncReplicas(replica);
       if (this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr)) changed = true;
       // Leadership goes back to the preferred replica once it is in sync (Kafka's automatic
       // preferred-leader election), so leaders stay spread as placement spread them.
-      const preferred = this.metadata.state.topic(replica.partition.topic)?.assignments[replica.partition.index]?.[0];
+      const topic = this.metadata.state.topic(replica.partition.topic);
+      const preferred = topic === undefined ? undefined : desiredReplicas(topic, replica.partition.index)[0];
       if (preferred === undefined || preferred === self || !isr.includes(preferred) || !this.up.has(preferred)) continue;
       if (now - (this.transfers.get(replica.groupId) ?? -Infinity) < PREFERRED_TRANSFER_GAP_MS) continue;
       // Not right after gaining leadership: the preferred replica may be the broker that just handed
@@ -390,7 +397,7 @@ export class ClusterNode {
     const hosting = new PartitionHosting({
       metadata: this.metadata,
       partitions: this.options.partitions,
-      hosts: (topic, index) => topic.assignments[index]?.includes(this.options.config.server.brokerId) === true,
+      hosts: (topic, index) => replicaSet(topic, index).includes(this.options.config.server.brokerId),
       settings,
       log: this.options.log,
     });

@@ -13,6 +13,7 @@
 import { assert } from '../util/assert.ts';
 import { brokerRecord, registrationProblem, type BrokerRecord, type RegisterBrokerCommand } from './broker-registration.ts';
 import { assignmentCountProblem, assignmentProblem } from './replica-assignment.ts';
+import { replicaSet, targetOf, targetProblem } from './reassignment.ts';
 import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-placement.ts';
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
@@ -34,6 +35,10 @@ export interface TopicRecord {
   readonly raftGroups: readonly number[];
   readonly configs: Readonly<Record<string, string>>;
   readonly createdAtMs: number;
+  /** Target replicas of the partitions being moved, by partition index (reassignment.ts); absent when none. */
+  readonly reassignments?: Readonly<Record<number, readonly number[]>>;
+  /** The voters a partition's group was created with, once a move replaced its assignment (reassignment.ts). */
+  readonly initialVoters?: Readonly<Record<number, readonly number[]>>;
 }
 
 export type MetadataCommand =
@@ -55,7 +60,11 @@ export type MetadataCommand =
   | { type: 'allocate-producer-ids'; count: number }
   | RegisterBrokerCommand
   /** Forgets a broker, so its id may register again with a new incarnation (see broker-registration.ts). */
-  | { type: 'unregister-broker'; id: number };
+  | { type: 'unregister-broker'; id: number }
+  /** Starts (replicas) or cancels (null) moves of partitions of one topic (reassignment.ts). */
+  | { type: 'reassign-partitions'; name: string; moves: { index: number; replicas: number[] | null }[] }
+  /** A partition's leader reports its group's voters reached the target `replicas`: the move is done. */
+  | { type: 'complete-reassignment'; name: string; index: number; replicas: number[] };
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
@@ -82,6 +91,7 @@ export const METADATA_ERRORS = [
   'REQUEST_TIMED_OUT',
   'INCONSISTENT_BROKER_INCARNATION',
   'BROKER_HOLDS_REPLICAS',
+  'NO_REASSIGNMENT_IN_PROGRESS',
 ] as const satisfies readonly string[];
 
 export type MetadataError = (typeof METADATA_ERRORS)[number];
@@ -174,7 +184,8 @@ export class ClusterState {
     const loads = new Map<number, { replicas: number; leaders: number }>();
     const of = (id: number) => loads.get(id) ?? loads.set(id, { replicas: 0, leaders: 0 }).get(id)!;
     for (const t of this.topicsByName.values()) {
-      for (const replicas of t.assignments) {
+      for (let p = 0; p < t.assignments.length; p++) {
+        const replicas = replicaSet(t, p);
         of(replicas[0]!).leaders++;
         for (const id of replicas) of(id).replicas++;
       }
@@ -250,12 +261,44 @@ export class ClusterState {
         if (!this.brokersById.has(cmd.id)) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
         // Unregistering lets the id return with a new, empty data directory: no partition may still count
         // on the old one's log.
-        const held = this.topics().flatMap((t) => t.assignments.flatMap((replicas, p) => (replicas.includes(cmd.id) ? [`${t.name}-${p}`] : [])));
+        const held = this.topics().flatMap((t) => t.assignments.flatMap((_, p) => (replicaSet(t, p).includes(cmd.id) ? [`${t.name}-${p}`] : [])));
         if (held.length > 0) {
           return {
             error: 'BROKER_HOLDS_REPLICAS',
             message: `Broker ${cmd.id} is still a replica of ${held.length} partition(s) (${held.slice(0, 3).join(', ')}${held.length > 3 ? ', ...' : ''}); move them to other brokers first.`,
           };
+        }
+        return { error: null };
+      }
+      case 'reassign-partitions': {
+        const t = this.topicsByName.get(cmd.name);
+        if (!t) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Topic '${cmd.name}' does not exist.` };
+        const registered = new Set(this.availableBrokers().map((b) => b.id));
+        const seen = new Set<number>();
+        for (const move of cmd.moves) {
+          if (!Number.isInteger(move.index) || move.index < 0 || move.index >= t.partitions) {
+            return { error: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Topic '${cmd.name}' has no partition ${move.index}.` };
+          }
+          if (seen.has(move.index)) return { error: 'INVALID_REQUEST', message: `Partition ${move.index} of '${cmd.name}' is listed twice.` };
+          seen.add(move.index);
+          if (move.replicas === null) {
+            if (targetOf(t, move.index) === undefined) return { error: 'NO_REASSIGNMENT_IN_PROGRESS', message: `Partition ${cmd.name}-${move.index} is not being reassigned.` };
+            continue;
+          }
+          const problem = targetProblem(move.replicas, (id) => registered.has(id));
+          if (problem) return { error: 'INVALID_REPLICA_ASSIGNMENT', message: problem };
+        }
+        return { error: null };
+      }
+      case 'complete-reassignment': {
+        const t = this.topicsByName.get(cmd.name);
+        if (!t || !Number.isInteger(cmd.index) || cmd.index < 0 || cmd.index >= t.partitions) {
+          return { error: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Partition ${cmd.name}-${cmd.index} does not exist.` };
+        }
+        const target = targetOf(t, cmd.index);
+        // A report about a move cancelled or replaced meanwhile is stale.
+        if (target === undefined || target.length !== cmd.replicas.length || target.some((id, i) => id !== cmd.replicas[i])) {
+          return { error: 'NO_REASSIGNMENT_IN_PROGRESS', message: `Partition ${cmd.name}-${cmd.index} is not being moved to [${cmd.replicas.join(', ')}].` };
         }
         return { error: null };
       }
@@ -327,6 +370,28 @@ export class ClusterState {
       case 'unregister-broker':
         this.brokersById.delete(cmd.id);
         return { error: null };
+      case 'reassign-partitions': {
+        const t = this.topicsByName.get(cmd.name)!;
+        const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
+        for (const move of cmd.moves) {
+          // A target equal to the assignment is no move at all (as Kafka, it also cancels one under way).
+          const same = move.replicas !== null && move.replicas.length === t.assignments[move.index]!.length && move.replicas.every((id, i) => id === t.assignments[move.index]![i]);
+          if (move.replicas === null || same) delete reassignments[move.index];
+          else reassignments[move.index] = [...move.replicas];
+        }
+        this.topicsByName.set(cmd.name, withReassignments(t, reassignments));
+        return { error: null };
+      }
+      case 'complete-reassignment': {
+        const t = this.topicsByName.get(cmd.name)!;
+        const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
+        delete reassignments[cmd.index];
+        const assignments = t.assignments.map((replicas, i) => (i === cmd.index ? [...cmd.replicas] : replicas));
+        const initialVoters = { ...t.initialVoters };
+        initialVoters[cmd.index] ??= t.assignments[cmd.index]!;
+        this.topicsByName.set(cmd.name, { ...withReassignments(t, reassignments), assignments, initialVoters });
+        return { error: null };
+      }
     }
   }
 
@@ -339,6 +404,13 @@ export class ClusterState {
       nextProducerId: this.nextProducerId.toString(),
       nextRaftGroup: this.nextRaftGroup,
     };
+  }
+
+  /** Partitions being moved, over every topic. */
+  reassignmentCount(): number {
+    let n = 0;
+    for (const t of this.topicsByName.values()) if (t.reassignments !== undefined) n += Object.keys(t.reassignments).length;
+    return n;
   }
 
   private takeRaftGroups(count: number): number[] {
@@ -383,4 +455,10 @@ export class ClusterState {
     }
     return state;
   }
+}
+
+/** The topic with these targets; the field is left out when no partition moves. */
+function withReassignments(t: TopicRecord, reassignments: Record<number, readonly number[]>): TopicRecord {
+  const { reassignments: _old, ...rest } = t;
+  return Object.keys(reassignments).length === 0 ? rest : { ...rest, reassignments };
 }

@@ -13,6 +13,9 @@ const isString: Check = (v) => typeof v === 'string';
 const isStringOrNull: Check = (v) => v === null || typeof v === 'string';
 const isIntList: Check = (v) => Array.isArray(v) && v.every(isInt);
 const isAssignments: Check = (v) => Array.isArray(v) && v.every(isIntList);
+const isMoves: Check = (v) =>
+  Array.isArray(v) &&
+  v.every((m) => typeof m === 'object' && m !== null && Object.keys(m).length === 2 && isInt((m as { index?: unknown }).index) && ((m as { replicas?: unknown }).replicas === null || isIntList((m as { replicas?: unknown }).replicas)));
 const isStringList: Check = (v) => Array.isArray(v) && v.every(isString);
 const isStringMap: Check = (v) =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(isString);
@@ -26,6 +29,8 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'allocate-producer-ids': { count: isInt },
   'register-broker': { id: isInt, incarnationId: isString, host: isString, port: isInt, grpcPort: isInt, rack: isStringOrNull, timestampMs: isInt },
   'unregister-broker': { id: isInt },
+  'reassign-partitions': { name: isString, moves: isMoves },
+  'complete-reassignment': { name: isString, index: isInt, replicas: isIntList },
 };
 
 /** Why `value` is not a MetadataCommand, or null when it is one. */

@@ -5,8 +5,9 @@
  * restart (which replays old creations and deletions) cannot remove a log the final state still has.
  * Runs are serialised; requests during a run are folded into one more run.
  *
- * Which partitions a broker hosts is the caller's rule (`hosts`): in this step, the partitions whose
- * preferred replica it is (see controller/controller-cluster-view.ts).
+ * Which partitions a broker hosts is the caller's rule (`hosts`): those whose replica set names it,
+ * the target of a move included (metadata/reassignment.ts). A partition that no longer names it is
+ * closed and its data removed.
  */
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import type { MetadataService } from './metadata-service.ts';
@@ -57,6 +58,12 @@ export class PartitionHosting {
       const wanted: number[] = [];
       for (let i = 0; i < topic.partitions; i++) if (hosts(topic, i)) wanted.push(i);
       const open = new Set(partitions.indexesOf(topic.name));
+      // A replica moved away (reassignment.ts): its data goes once the move is complete.
+      const left = [...open].filter((i) => i < topic.partitions && !hosts(topic, i));
+      for (const index of left) {
+        await partitions.removePartition(topic.name, index);
+        log.info({ topic: topic.name, partition: index }, 'partition replica moved to other brokers; removed here');
+      }
       const missing = wanted.filter((i) => !open.has(i));
       if (missing.length === 0) continue;
       const failures = await partitions.openIndexes(topic.name, missing, settings(topic), false);

@@ -139,6 +139,17 @@ export class PartitionManager {
     }
   }
 
+  /** Closes and removes one partition of a topic (its replica moved to other brokers). */
+  async removePartition(topic: string, index: number): Promise<void> {
+    const list = this.partitions.get(topic) ?? [];
+    const p = list[index];
+    delete list[index];
+    this.offline.delete(key(topic, index));
+    p?.wakeAll();
+    if (p !== undefined) await this.replication?.detach(p);
+    await this.logs.remove(topic, index);
+  }
+
   async closeAll(): Promise<void> {
     for (const p of this.all()) p.wakeAll();
     for (const p of this.all()) await this.replication?.detach(p);

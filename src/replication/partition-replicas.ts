@@ -12,6 +12,7 @@ import { SNAPSHOT_FILE_NAME, decodePartitionSnapshotData } from './partition-raf
 import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import type { MetadataService } from './metadata-service.ts';
+import { initialVoters } from '../metadata/reassignment.ts';
 import type { Log } from '../storage/log.ts';
 import { segmentsToDelete } from '../storage/retention.ts';
 import { StreamBusError } from '../util/errors.ts';
@@ -67,7 +68,8 @@ export class PartitionReplicas implements PartitionReplication {
     const topic = metadata.state.topic(partition.topic);
     if (topic === undefined) throw new StreamBusError('SB_ERR_CLOSED', `topic ${partition.topic} no longer exists`);
     const groupId = topic.raftGroups[partition.index]!;
-    const voters = [...topic.assignments[partition.index]!].sort((a, b) => a - b);
+    // The group's first configuration; later membership changes come from its log (reassignment.ts).
+    const voters = [...initialVoters(topic, partition.index)].sort((a, b) => a - b);
     const segmentLog = partition.log as Log;
     const fresh = (await disk.fileSize(join(segmentLog.dir, SNAPSHOT_FILE_NAME))) === undefined;
     if (fresh && segmentLog.endOffset > 0 && voters.length > 1) {
@@ -104,7 +106,7 @@ export class PartitionReplicas implements PartitionReplication {
     });
     partition.replicateWith(replica);
     // A new group's preferred replica stands at once rather than after an election timeout.
-    if (store.hardState().term === 0 && topic.assignments[partition.index]![0] === brokerId) replica.driver.campaign();
+    if (store.hardState().term === 0 && initialVoters(topic, partition.index)[0] === brokerId) replica.driver.campaign();
     const hosted = { replica, store };
     this.hosted.set(partition, hosted);
     this.byReplica.set(replica, hosted);

@@ -25,6 +25,8 @@ import { describeConfigs } from './32-describe-configs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { deleteGroups } from './42-delete-groups.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
+import { alterPartitionReassignments } from './45-alter-partition-reassignments.ts';
+import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
 import { describeCluster } from './60-describe-cluster.ts';
 
 export const HANDLERS: HandlerTable = {
@@ -50,5 +52,7 @@ export const HANDLERS: HandlerTable = {
   37: createPartitions,
   42: deleteGroups,
   44: incrementalAlterConfigs,
+  45: alterPartitionReassignments,
+  46: listPartitionReassignments,
   60: describeCluster,
 };

@@ -10,6 +10,7 @@
  */
 import type { TopicRecord } from '../../metadata/cluster-state.ts';
 import { offsetsPartitionFor } from '../../metadata/offsets-partition.ts';
+import { replicaSet } from '../../metadata/reassignment.ts';
 import type { BrokerEndpoint, ClusterView, PartitionRoute, PartitionView } from '../cluster-view.ts';
 import type { MetadataService } from '../metadata-service.ts';
 import type { PartitionManager } from '../partition-manager.ts';
@@ -58,7 +59,7 @@ export class ControllerClusterView implements ClusterView {
   }
 
   partition(topic: TopicRecord, index: number): PartitionView {
-    const replicas = topic.assignments[index] ?? [];
+    const replicas = replicaSet(topic, index);
     const offline = replicas.filter((id) => !this.alive(id));
     const entry = this.leadership(topic, index);
     const leaderEpoch = entry?.term ?? 0;

@@ -1,0 +1,104 @@
+// Goal: the controller records partition moves as Kafka does (KIP-455): a target per partition until
+// the partition's leader reports its group reached it, then the target becomes the assignment; a
+// cancel drops the target; bad targets, unknown partitions and stale reports are refused with Kafka's
+// error names. While a partition moves, its replica set is the union (target first) and both the
+// adding and the removing brokers count as holding it. The group's first voters are kept once the
+// assignment changed, so a replica joining later starts from the configuration the log begins with.
+// Method: apply commands to ClusterState directly; a snapshot round trip keeps everything.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterState, type MetadataCommand } from '../../src/metadata/cluster-state.ts';
+import { desiredReplicas, initialVoters, movingReplicas, partitionsMoving, replicaSet } from '../../src/metadata/reassignment.ts';
+
+const register = (id: number): MetadataCommand => ({
+  type: 'register-broker',
+  id,
+  incarnationId: `00000000-0000-4000-8000-00000000000${id}`,
+  host: `broker-${id}`,
+  port: 9092,
+  grpcPort: 9093,
+  rack: null,
+  timestampMs: 10,
+});
+
+function cluster(): ClusterState {
+  const s = new ClusterState('c', null);
+  for (let id = 1; id <= 5; id++) assert.equal(s.apply(register(id)).error, null);
+  const created = s.apply({ type: 'create-topic', name: 't', topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', partitions: 2, replicationFactor: 3, assignments: [[1, 2, 3], [2, 3, 4]], configs: {}, timestampMs: 1 });
+  assert.equal(created.error, null);
+  return s;
+}
+
+const move = (index: number, replicas: number[] | null): MetadataCommand => ({ type: 'reassign-partitions', name: 't', moves: [{ index, replicas }] });
+
+test('a move keeps the assignment until completed; meanwhile the union holds the partition', () => {
+  const s = cluster();
+  assert.equal(s.apply(move(0, [4, 2, 3])).error, null);
+  const t = s.topic('t')!;
+  assert.deepEqual(t.assignments[0], [1, 2, 3]);
+  assert.deepEqual(desiredReplicas(t, 0), [4, 2, 3]);
+  assert.deepEqual(replicaSet(t, 0), [4, 2, 3, 1]);
+  assert.deepEqual(movingReplicas(t, 0), { adding: [4], removing: [1] });
+  assert.deepEqual(partitionsMoving(t), [0]);
+  assert.equal(s.reassignmentCount(), 1);
+  // Broker 1 still holds a replica: it cannot be unregistered yet; nor can broker 4.
+  assert.equal(s.apply({ type: 'unregister-broker', id: 1 }).error, 'BROKER_HOLDS_REPLICAS');
+  assert.deepEqual(s.brokerLoads().get(4), { replicas: 2, leaders: 1 }, 'the target\'s first replica counts as preferred leader');
+  assert.deepEqual(s.brokerLoads().get(1), { replicas: 1, leaders: 0 });
+
+  // A report for another target is stale.
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [4, 2, 5] }).error, 'NO_REASSIGNMENT_IN_PROGRESS');
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [4, 2, 3] }).error, null);
+  const done = s.topic('t')!;
+  assert.deepEqual(done.assignments[0], [4, 2, 3]);
+  assert.equal(done.reassignments, undefined, 'no partition moves');
+  assert.deepEqual(initialVoters(done, 0), [1, 2, 3], 'the group still begins with its first voters');
+  assert.deepEqual(initialVoters(done, 1), [2, 3, 4]);
+  assert.equal(s.apply({ type: 'unregister-broker', id: 1 }).error, null);
+
+  // A second move keeps the first voters, not the intermediate assignment.
+  assert.equal(s.apply(move(0, [5, 2, 3])).error, null);
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [5, 2, 3] }).error, null);
+  assert.deepEqual(initialVoters(s.topic('t')!, 0), [1, 2, 3]);
+});
+
+test('cancel drops the target; a target equal to the assignment is no move; a new target replaces the old', () => {
+  const s = cluster();
+  assert.equal(s.apply(move(1, null)).error, 'NO_REASSIGNMENT_IN_PROGRESS');
+  assert.equal(s.apply(move(1, [5, 3, 4])).error, null);
+  assert.equal(s.apply(move(1, [1, 3, 4])).error, null);
+  assert.deepEqual(desiredReplicas(s.topic('t')!, 1), [1, 3, 4]);
+  assert.equal(s.apply(move(1, null)).error, null);
+  assert.equal(s.topic('t')!.reassignments, undefined);
+  assert.deepEqual(s.topic('t')!.assignments[1], [2, 3, 4]);
+  assert.equal(s.apply(move(1, [2, 3, 4])).error, null);
+  assert.equal(s.topic('t')!.reassignments, undefined);
+  // A report after the cancel is stale and changes nothing.
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 1, replicas: [5, 3, 4] }).error, 'NO_REASSIGNMENT_IN_PROGRESS');
+  assert.deepEqual(s.topic('t')!.assignments[1], [2, 3, 4]);
+});
+
+test('bad targets and unknown partitions are refused with Kafka error names', () => {
+  const s = cluster();
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 'nope', moves: [{ index: 0, replicas: [1] }] }).error, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assert.equal(s.apply(move(2, [1, 2, 3])).error, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assert.equal(s.apply(move(-1, [1, 2, 3])).error, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assert.deepEqual(s.apply(move(0, [])), { error: 'INVALID_REPLICA_ASSIGNMENT', message: 'The target replica list is empty.' });
+  assert.equal(s.apply(move(0, [1, 1, 2])).error, 'INVALID_REPLICA_ASSIGNMENT');
+  assert.match(s.apply(move(0, [1, 2, 9])).message ?? '', /broker 9, but no such broker is registered/);
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: [{ index: 0, replicas: [1, 2, 4] }, { index: 0, replicas: [1, 2, 5] }] }).error, 'INVALID_REQUEST');
+  assert.equal(s.topic('t')!.reassignments, undefined, 'nothing refused was recorded');
+  // A different replication factor is a valid target (Kafka allows it).
+  assert.equal(s.apply(move(0, [1, 2, 3, 4, 5])).error, null);
+});
+
+test('moves and first voters survive a snapshot round trip', () => {
+  const s = cluster();
+  s.apply(move(0, [4, 2, 3]));
+  s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [4, 2, 3] });
+  s.apply(move(1, [5, 3, 4]));
+  const copy = ClusterState.restore(JSON.parse(JSON.stringify(s.snapshot())), null);
+  assert.deepEqual(copy.topic('t'), s.topic('t'));
+  assert.deepEqual(desiredReplicas(copy.topic('t')!, 1), [5, 3, 4]);
+  assert.deepEqual(initialVoters(copy.topic('t')!, 0), [1, 2, 3]);
+});
