@@ -1,6 +1,7 @@
 /**
  * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
- * DescribeConfigs, CreatePartitions, IncrementalAlterConfigs and DescribeCluster. Topics created or
+ * DescribeConfigs, CreatePartitions, IncrementalAlterConfigs, AlterPartitionReassignments,
+ * ListPartitionReassignments and DescribeCluster. Topics created or
  * deleted are throwaway ones named after API and version; the seeded topic is only read.
  */
 import assert from 'node:assert/strict';
@@ -78,4 +79,19 @@ export async function incrementalAlterConfigs(ctx: ProbeContext, version: number
 export async function describeCluster(ctx: ProbeContext, version: number): Promise<void> {
   const res = await ctx.exchange(API_KEYS.DescribeCluster, version, { includeClusterAuthorizedOperations: false, ...(version >= 1 ? { endpointType: BROKER_ENDPOINTS } : {}) }, 'describe');
   assert.deepEqual(res.brokers.map((b) => [b.host, b.port]), [['127.0.0.1', ctx.kafkaPort]]);
+}
+
+/** On a single broker the only target is the broker itself: a move to where the partition is already is no move. */
+export async function alterPartitionReassignments(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('reassign', version);
+  await ctx.createTopic(name, 1);
+  const md = await ctx.conn.request(API_KEYS.Metadata, 4, { topics: [{ name }], allowAutoTopicCreation: false });
+  const self = md.brokers[0]!.nodeId;
+  const res = await ctx.exchange(API_KEYS.AlterPartitionReassignments, version, { timeoutMs: 10_000, topics: [{ name, partitions: [{ partitionIndex: 0, replicas: [self] }] }] }, 'reassign');
+  assert.deepEqual(res.responses.map((r) => [r.name, r.partitions.map((p) => [p.partitionIndex, p.errorCode])]), [[name, [[0, 0]]]]);
+}
+
+export async function listPartitionReassignments(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.ListPartitionReassignments, version, { timeoutMs: 10_000, topics: null }, 'list');
+  assert.deepEqual(res.topics, [], 'nothing moves on a single broker');
 }
