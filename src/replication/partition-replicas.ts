@@ -11,6 +11,7 @@
 import { SNAPSHOT_FILE_NAME, decodePartitionSnapshotData } from './partition-raft-files.ts';
 import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
+import { applyConfChange, decodeConfChange, type ConfState } from '../raft/index.ts';
 import type { MetadataService } from './metadata-service.ts';
 import { initialVoters } from '../metadata/reassignment.ts';
 import type { Log } from '../storage/log.ts';
@@ -146,7 +147,7 @@ export class PartitionReplicas implements PartitionReplication {
     if (n === 0) return 0;
     const logStartOffset = segments[n]!.baseOffset;
     const last = store.firstIndexAtOrAfter(logStartOffset) - 1;
-    if (last > store.snapshot().metadata.index) store.createSnapshot(last, raft.confState(), new Uint8Array(0));
+    if (last > store.snapshot().metadata.index) store.createSnapshot(last, confStateAt(store, last), new Uint8Array(0));
     await store.settled();
     const deleted = await store.runExclusively(async () => {
       // A leader's snapshot installed meanwhile replaced the log; this round is void.
@@ -163,4 +164,16 @@ export class PartitionReplicas implements PartitionReplication {
   inSyncReplicas(replica: PartitionReplica): number[] {
     return replica.inSyncReplicas(REPLICA_LAG_MS);
   }
+}
+
+/**
+ * The group's configuration as of `index` (applied here): the snapshot's, then every membership
+ * change up to `index`. Not the current one: a change applied after `index` must still be replayed
+ * by a follower that installs the snapshot and then receives the entries after it.
+ */
+function confStateAt(store: PartitionRaftLog, index: number): ConfState {
+  const base = store.snapshot().metadata;
+  let conf = base.confState;
+  for (const entry of store.confChangeEntries(base.index + 1, index + 1)) conf = applyConfChange(conf, decodeConfChange(entry.data));
+  return conf;
 }

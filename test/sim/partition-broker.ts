@@ -14,7 +14,11 @@
 import { join } from 'node:path';
 import type { RaftDriver, RaftSettings } from '../../src/replication/raft-driver.ts';
 import type { Entry, Snapshot } from '../../src/raft/index.ts';
+import type { TopicRecord } from '../../src/metadata/cluster-state.ts';
 import type { MetadataService } from '../../src/replication/metadata-service.ts';
+import type { MetadataCommand, MetadataResult } from '../../src/metadata/cluster-state.ts';
+import { replicaSet } from '../../src/metadata/reassignment.ts';
+import { PartitionMover } from '../../src/replication/partition-moves.ts';
 import { MultiRaft, type GroupOptions } from '../../src/replication/multi-raft.ts';
 import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
 import { PartitionReplicas } from '../../src/replication/partition-replicas.ts';
@@ -30,11 +34,18 @@ import type { Prng } from './prng.ts';
 import { SimPeerChannel, type ChannelEnv } from './sim-peer-channel.ts';
 import { TICK_MS } from './sim-node.ts';
 
-/** A topic as the fake metadata service describes it. */
+/**
+ * A topic as the simulation's controller holds it (the fields of TopicRecord the replica path reads):
+ * the simulation changes `assignments`, `reassignments` and `initialVoters` as the controller would
+ * (metadata/cluster-state.ts) and then asks each broker to `reconcile()`.
+ */
 export interface SimTopic {
   readonly name: string;
+  readonly partitions: number;
   readonly raftGroups: readonly number[];
-  readonly assignments: readonly (readonly number[])[];
+  assignments: number[][];
+  reassignments?: Record<number, number[]>;
+  initialVoters?: Record<number, number[]>;
 }
 
 export interface PartitionBrokerEnv extends ChannelEnv {
@@ -54,6 +65,10 @@ export interface PartitionBrokerEnv extends ChannelEnv {
   restoring(broker: number, partition: string, snapshot: Snapshot): void;
   /** A replica just attached: where deliberate bugs are planted (partition-bugs.ts). */
   attached(broker: number, replica: PartitionReplica): void;
+  /** A command for the controller (a partition leader reporting a finished move). */
+  submit(cmd: MetadataCommand): Promise<MetadataResult>;
+  /** How often a broker's partition mover looks at the partitions it leads (as the ISR sample does). */
+  readonly moveEveryMs: number;
 }
 
 /** Shows every committed entry to the checker before the state machine applies it. */
@@ -105,7 +120,10 @@ interface Life {
   readonly ticker: RaftTicker;
   readonly multiRaft: ObservedMultiRaft;
   readonly replicas: PartitionReplicas;
+  readonly disk: ReturnType<MemDisk['mount']>;
   readonly partitions: Map<string, Partition>;
+  /** The reconcile runs, one after the other. */
+  hosting: Promise<void>;
 }
 
 export class PartitionBroker {
@@ -113,6 +131,8 @@ export class PartitionBroker {
   /** Every hosted partition attached: the broker serves. */
   ready = false;
   private life: Life | null = null;
+  /** Replicas of a partition this broker removed (moved away), by key: a new copy is a new replica. */
+  private readonly removals = new Map<string, number>();
 
   constructor(
     readonly id: number,
@@ -125,15 +145,23 @@ export class PartitionBroker {
     return this.life !== null;
   }
 
-  /** The partitions this broker holds replicas of, by key. */
+  /** The partitions this broker holds replicas of (a move's target and leaving replicas included), by key. */
   hosted(): { key: string; topic: string; index: number; groupId: number }[] {
     const out: { key: string; topic: string; index: number; groupId: number }[] = [];
     for (const topic of this.env.topics) {
-      topic.assignments.forEach((replicas, index) => {
-        if (replicas.includes(this.id)) out.push({ key: partitionKey(topic.name, index), topic: topic.name, index, groupId: topic.raftGroups[index]! });
-      });
+      for (let index = 0; index < topic.partitions; index++) {
+        if (replicaSet(topic as unknown as TopicRecord, index).includes(this.id)) out.push({ key: partitionKey(topic.name, index), topic: topic.name, index, groupId: topic.raftGroups[index]! });
+      }
     }
     return out;
+  }
+
+  /**
+   * What the checker calls this broker's replica of `key`: its incarnation, and how many copies of
+   * the partition it removed before (a copy made after a removal starts empty, a new replica).
+   */
+  replicaIncarnation(key: string): number {
+    return this.incarnation * 1000 + (this.removals.get(key) ?? 0);
   }
 
   partition(key: string): Partition | undefined {
@@ -154,10 +182,16 @@ export class PartitionBroker {
     const multiRaft = new ObservedMultiRaft({ brokerId: id, channel, ticker, log: { warn: () => undefined } });
     const disk = this.disk.mount();
     const topics = this.env.topics;
-    const metadata = { state: { topic: (name: string) => topics.find((t) => t.name === name) } } as unknown as MetadataService;
-    const partitionOf = new Map(this.hosted().map((h) => [h.groupId, h.key]));
-    multiRaft.observe = (groupId, entries) => env.applying(id, partitionOf.get(groupId)!, entries);
-    multiRaft.observeRestore = (groupId, snapshot) => env.restoring(id, partitionOf.get(groupId)!, snapshot);
+    const metadata = { state: { topic: (name: string) => topics.find((t) => t.name === name) }, submit: (cmd: MetadataCommand) => env.submit(cmd) } as unknown as MetadataService;
+    const partitionOf = (groupId: number): string => {
+      for (const t of topics) {
+        const index = t.raftGroups.indexOf(groupId);
+        if (index >= 0) return partitionKey(t.name, index);
+      }
+      throw new Error(`no partition has Raft group ${groupId}`);
+    };
+    multiRaft.observe = (groupId, entries) => env.applying(id, partitionOf(groupId), entries);
+    multiRaft.observeRestore = (groupId, snapshot) => env.restoring(id, partitionOf(groupId), snapshot);
     const replicas = new PartitionReplicas({
       brokerId: id,
       metadata,
@@ -178,18 +212,59 @@ export class PartitionBroker {
       },
     });
     this.incarnation++;
-    const life: Life = { number: this.incarnation, clock, channel, ticker, multiRaft, replicas, partitions: new Map() };
+    const life: Life = { number: this.incarnation, clock, channel, ticker, multiRaft, replicas, disk, partitions: new Map(), hosting: Promise.resolve() };
     this.life = life;
     this.ready = false;
     clock.setTimer(this.random.between(0, TICK_MS - 1), () => ticker.start());
-    void this.open(life, disk).catch((e: unknown) => {
+    life.hosting = this.open(life);
+    life.hosting.catch((e: unknown) => {
       if (this.life === life) env.fail('no crash', `broker ${id} could not start: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    });
+    const mover = new PartitionMover({ brokerId: id, metadata, log: { info: (fields, message) => env.log(`broker ${id} ${message} ${describeFields(fields)}`), warn: (fields, message) => env.log(`broker ${id} warning: ${message} ${describeFields(fields)}`) } });
+    const move = (): void => {
+      if (this.life !== life) return;
+      for (const replica of replicas.replicas()) if (replica.leading) mover.step(replica);
+      clock.setTimer(env.moveEveryMs, move);
+    };
+    clock.setTimer(env.moveEveryMs, move);
+  }
+
+  private async open(life: Life): Promise<void> {
+    await this.hostAsTold(life);
+    if (this.life !== life) return;
+    this.ready = true;
+    this.env.log(`broker ${this.id} ready (incarnation ${life.number})`);
+    if (this.env.retentionEveryMs > 0) this.retainEvery(life);
+  }
+
+  /** The controller's state changed: open the partitions now hosted here, remove those moved away. */
+  reconcile(): void {
+    const life = this.life;
+    if (life === null) return;
+    life.hosting = life.hosting.then(() => (this.life === life ? this.hostAsTold(life) : undefined));
+    life.hosting.catch((e: unknown) => {
+      if (this.life === life) this.env.fail('no crash', `broker ${this.id} could not open or remove partitions: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     });
   }
 
-  private async open(life: Life, disk: ReturnType<MemDisk['mount']>): Promise<void> {
-    for (const { key, topic, index } of this.hosted()) {
-      const log = await Log.open(join(`/broker-${this.id}`, key), this.env.logOptions, disk, life.clock);
+  /** As PartitionHosting does: open what the metadata places here, close and delete what it no longer does. */
+  private async hostAsTold(life: Life): Promise<void> {
+    const hosted = this.hosted();
+    const keys = new Set(hosted.map((h) => h.key));
+    for (const [key, partition] of [...life.partitions]) {
+      if (keys.has(key)) continue;
+      life.partitions.delete(key);
+      partition.wakeAll();
+      await life.replicas.detach(partition);
+      await partition.log.close();
+      if (this.life !== life) return;
+      await life.disk.removeDir(join(`/broker-${this.id}`, key));
+      this.removals.set(key, (this.removals.get(key) ?? 0) + 1);
+      this.env.log(`broker ${this.id} ${key}: replica moved away, removed`);
+    }
+    for (const { key, topic, index } of hosted) {
+      if (life.partitions.has(key)) continue;
+      const log = await Log.open(join(`/broker-${this.id}`, key), this.env.logOptions, life.disk, life.clock);
       if (this.life !== life) return;
       const partition = new Partition(topic, index, log, { strictDurability: false, leaderEpoch: 0 });
       await life.replicas.attach(partition);
@@ -198,9 +273,6 @@ export class PartitionBroker {
       const replica = life.replicas.replicas().find((r) => r.partition === partition)!;
       this.env.attached(this.id, replica);
     }
-    this.ready = true;
-    this.env.log(`broker ${this.id} ready (incarnation ${life.number})`);
-    if (this.env.retentionEveryMs > 0) this.retainEvery(life);
   }
 
   /** Retention of every partition in turn, then again after the interval, as log maintenance runs it. */

@@ -3,7 +3,9 @@
  * 3 or 5 brokers, one to three partitions of replication factor 3, each replica a segment Log with
  * its PartitionRaftLog and PartitionReplica attached by PartitionReplicas, in a MultiRaft host per
  * broker, over a simulated disk (MemDisk) and network, under crashes, power loss, partitions and
- * slow fsyncs, with the data's invariants (partition-checkers.ts) checked after every event.
+ * slow fsyncs, and with five brokers partition moves (reassignment: the leader changes the group's
+ * membership, partition-moves.ts; brokers open and delete replicas as the simulated controller
+ * decides), with the data's invariants (partition-checkers.ts) checked after every event.
  * Method: as controller-sim.ts: everything is drawn from one seed and runs on one hand-driven clock;
  * after every timer the microtask queue drains, so the promise chains of the storage and replication
  * code run in the same order every time and a seed replays event for event. Idempotent and plain
@@ -17,6 +19,7 @@
  * log is read and compared with the committed batches, the acknowledged and the consumed ones.
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
+import type { MetadataCommand, MetadataResult } from '../../src/metadata/cluster-state.ts';
 import { APPEND_HEADROOM_BYTES } from '../../src/replication/multi-raft.ts';
 import type { LogOptions } from '../../src/storage/log-options.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
@@ -128,7 +131,7 @@ class PartitionSimulation {
     this.retentionEveryMs = retentionBytes < 0 ? 0 : this.random.pick([200, 1000]);
     const partitions = this.random.between(1, 3);
     const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
-    this.topics = [{ name: 'data', raftGroups: assignments.map((_, p) => p + 1), assignments }];
+    this.topics = [{ name: 'data', partitions, raftGroups: assignments.map((_, p) => p + 1), assignments }];
     const env: PartitionBrokerEnv = {
       clock: this.clock,
       network: this.network,
@@ -141,14 +144,17 @@ class PartitionSimulation {
       deliver: (from, to, bytes) => this.broker(to).receive(from, bytes),
       log: (line) => this.log(line),
       fail: (invariant, message) => this.checker.fail(invariant, message),
-      applying: (broker, partition, entries) => this.checker.applying(broker, this.broker(broker).incarnation, partition, entries),
-      restoring: (broker, partition, snapshot) => this.checker.restoring(broker, this.broker(broker).incarnation, partition, snapshot),
+      applying: (broker, partition, entries) => this.checker.applying(broker, this.broker(broker).replicaIncarnation(partition), partition, entries),
+      restoring: (broker, partition, snapshot) => this.checker.restoring(broker, this.broker(broker).replicaIncarnation(partition), partition, snapshot),
       attached: (broker, replica) => {
         // A restarted replica counts what its stored commit index covers as applied (its log is its
         // state) and applies only what follows; the final check compares its whole log.
-        this.checker.startsAt(broker, this.broker(broker).incarnation, partitionKey(replica.partition.topic, replica.partition.index), replica.highWatermark);
+        const key = partitionKey(replica.partition.topic, replica.partition.index);
+        this.checker.startsAt(broker, this.broker(broker).replicaIncarnation(key), key, replica.highWatermark);
         plantBugs(replica, bugs);
       },
+      submit: (cmd) => this.controllerDecides(cmd),
+      moveEveryMs: this.random.pick([100, 500]),
     };
     for (const id of this.ids) {
       const disk = new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: bugs.lyingFsync === true });
@@ -205,6 +211,8 @@ class PartitionSimulation {
     for (const producer of this.producers) this.clock.setTimer(this.clientRandom.between(50, 300), () => producer.next());
     this.clock.setTimer(this.clientRandom.between(50, 300), () => this.poll());
     this.clock.setTimer(this.faultRandom.between(100, 500), () => this.fault());
+    // Short runs see few faults: with five brokers, one move is due early in every run.
+    if (this.ids.length === 5) this.clock.setTimer(this.faultRandom.between(200, 1000), () => this.phase === 'faults' && this.moveFault());
     for (;;) {
       let fired: boolean;
       try {
@@ -259,7 +267,7 @@ class PartitionSimulation {
       for (const key of this.keys) {
         const replica = broker.replica(key);
         if (replica !== undefined) this.checker.logStart(key, replica.partition.logStartOffset);
-        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.incarnation, key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
+        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.replicaIncarnation(key), key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
       }
     }
   }
@@ -308,6 +316,11 @@ class PartitionSimulation {
   private injectFault(): void {
     const random = this.faultRandom;
     const roll = random.nextInt(100);
+    // With five brokers, partitions also move between them (reassignment) amid the other faults.
+    if (roll >= 85 && this.ids.length === 5) {
+      this.moveFault();
+      return;
+    }
     if (roll < 50) {
       const fault = roll < 12 ? 'partition' : roll < 20 ? 'isolate' : roll < 32 ? 'cut-link' : 'heal';
       injectNetworkFault(fault, this.network, this.ids, random, (line) => this.log(line));
@@ -335,6 +348,62 @@ class PartitionSimulation {
     }
   }
 
+  // ---- moves (the simulation is the controller: metadata/cluster-state.ts decides the same) ----
+
+  /** Starts a move of a partition to three other brokers (some shared), replaces one, or cancels one. */
+  private moveFault(): void {
+    const random = this.faultRandom;
+    const topic = this.topics[0]!;
+    const index = random.nextInt(topic.partitions);
+    const moving = topic.reassignments?.[index];
+    // A move under way is mostly left to finish; sometimes cancelled or sent elsewhere.
+    if (moving !== undefined && random.chance(0.6)) return;
+    if (moving !== undefined && random.chance(0.5)) {
+      delete topic.reassignments![index];
+      this.count('move cancelled');
+      this.log(`controller: move of data-${index} to [${moving.join(',')}] cancelled`);
+    } else {
+      const target = this.replicaSet(index + random.nextInt(5));
+      const current = topic.assignments[index]!;
+      if (target.length === current.length && target.every((id, i) => id === current[i])) return;
+      topic.reassignments = { ...topic.reassignments, [index]: target };
+      this.count(moving === undefined ? 'move started' : 'move replaced');
+      this.log(`controller: data-${index} moves from [${current.join(',')}] to [${target.join(',')}]`);
+    }
+    this.tellBrokers();
+  }
+
+  /** A partition leader reports a finished move; applied as the controller applies complete-reassignment. */
+  private controllerDecides(cmd: MetadataCommand): Promise<MetadataResult> {
+    if (cmd.type !== 'complete-reassignment') return Promise.resolve({ error: 'INVALID_REQUEST', message: `the simulation decides no ${cmd.type}` });
+    const topic = this.topics.find((t) => t.name === cmd.name)!;
+    const target = topic.reassignments?.[cmd.index];
+    // Answered a little later, as a forwarded command would be; decided now, in event order.
+    const answer = (result: MetadataResult) => new Promise<MetadataResult>((resolve) => this.clock.setTimer(this.random.between(1, 20), () => resolve(result)));
+    if (target === undefined || target.length !== cmd.replicas.length || target.some((id, i) => id !== cmd.replicas[i])) {
+      return answer({ error: 'NO_REASSIGNMENT_IN_PROGRESS', message: 'stale' });
+    }
+    topic.initialVoters = { ...topic.initialVoters };
+    topic.initialVoters[cmd.index] ??= topic.assignments[cmd.index]!;
+    topic.assignments[cmd.index] = [...cmd.replicas];
+    const rest = { ...topic.reassignments };
+    delete rest[cmd.index];
+    topic.reassignments = rest;
+    this.count('move completed');
+    this.log(`controller: data-${cmd.index} now on [${cmd.replicas.join(',')}]`);
+    this.tellBrokers();
+    return answer({ error: null });
+  }
+
+  /** Every live broker hears of the change after its own delay, as each applies the controller's log. */
+  private tellBrokers(): void {
+    for (const broker of this.brokers) this.clock.setTimer(this.random.between(1, 50), () => broker.reconcile());
+  }
+
+  private count(outcome: string): void {
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1;
+  }
+
   // ---- liveness ----
 
   private startLiveness(): void {
@@ -357,6 +426,12 @@ class PartitionSimulation {
   private livenessProblem(): string | null {
     const booting = this.brokers.filter((b) => !b.ready);
     if (booting.length > 0) return `broker(s) ${booting.map((b) => b.id).join(', ')} not started`;
+    const moving = Object.keys(this.topics[0]!.reassignments ?? {});
+    if (moving.length > 0) return `partition(s) ${moving.join(', ')} still moving`;
+    for (const broker of this.brokers) {
+      const stray = this.keys.filter((key) => broker.partition(key) !== undefined && !broker.hosted().some((h) => h.key === key));
+      if (stray.length > 0) return `broker ${broker.id} still holds ${stray.join(', ')}, moved away`;
+    }
     for (const key of this.keys) {
       const leader = writableLeader(this.brokers, key);
       if (leader === null) return `no writable leader of ${key}`;
