@@ -6,7 +6,7 @@
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
-import { HttpServer } from '../http/server.ts';
+import { HttpServer, type AdminRoutes } from '../http/server.ts';
 import { KafkaListener } from '../net/kafka-listener.ts';
 import type { FrameHandler } from '../net/connection.ts';
 
@@ -38,6 +38,8 @@ export interface BrokerParts {
   soloController: boolean;
   /** Told READY=1 / STOPPING=1 (systemd notify); a no-op outside systemd. */
   notify(state: string): void;
+  /** The HTTP admin routes once they exist (a cluster broker that joined); null otherwise. */
+  admin?: () => AdminRoutes | null;
 }
 
 export interface BoundPorts {
@@ -68,6 +70,7 @@ export class BrokerApp {
       metrics,
       this,
       log,
+      parts.admin,
     );
     this.listener = new KafkaListener(
       {

@@ -25,6 +25,7 @@ import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
 import { GroupRouter } from '../groups/group-router.ts';
 import { RequestRouter } from '../broker/request-router.ts';
+import { ClusterAdmin } from './cluster-admin.ts';
 import { HANDLERS } from '../broker/handlers/index.ts';
 import { TopicService } from '../broker/topic-service.ts';
 import type { BrokerContext } from '../broker/context.ts';
@@ -52,6 +53,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   // Filled in by the storage (and cluster) services before the listener starts; handlers never run before that.
   const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter; raftGroups?: () => { hosted: number; quiesced: number } };
   let clusterNode: ClusterNode | undefined;
+  let admin: ClusterAdmin | null = null;
   let clusterGroups: ClusterGroups | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
     late.groups
@@ -149,6 +151,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         throw err;
       }
       const node = clusterNode;
+      admin = new ClusterAdmin(node);
       late.metadata = node.metadata;
       late.cluster = node.view;
       late.raftGroups = () => node.raftGroups();
@@ -238,6 +241,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     metrics,
     services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock, (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0))],
     soloController: !inCluster,
+    admin: () => admin,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

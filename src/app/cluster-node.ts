@@ -20,6 +20,7 @@ import { PeerTransport } from '../net/peer-transport.ts';
 import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import { desiredReplicas, replicaSet } from '../metadata/reassignment.ts';
+import { drainMoves } from '../metadata/drain-plan.ts';
 import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
 import { MultiRaft } from '../replication/multi-raft.ts';
 import type { RaftDriver } from '../replication/raft-driver.ts';
@@ -59,6 +60,11 @@ const GOSSIP_REPAIR_SAMPLES = 10;
 const QUIESCE_HEARTBEATS = 2;
 /** At most one hand-over per group to its preferred replica in this long. */
 const PREFERRED_TRANSFER_GAP_MS = 5_000;
+/**
+ * Partitions moving at once at most while brokers are decommissioned (drain-plan.ts): each move copies
+ * a partition's log to a new broker, so a few at a time leave the disks and links to the clients.
+ */
+export const MAX_CONCURRENT_MOVES = 8;
 
 export interface ClusterNodeOptions {
   readonly config: BrokerConfig;
@@ -111,6 +117,8 @@ export class ClusterNode {
   /** Takes the membership steps of partitions being moved that this broker leads (set once open() built it). */
   private mover!: PartitionMover;
   private handOverStarted = false;
+  /** A round of decommissioning moves is being submitted (controller leader only). */
+  private drainSubmitting = false;
 
   /** Builds every part and starts the network; call join() next. */
   static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -326,11 +334,35 @@ export class ClusterNode {
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
+    if (this.samples % 2 === 0) this.planDrains();
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
     if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
     else if (changed) this.gossip.changed();
+  }
+
+  /**
+   * On the controller's leader: moves replicas off brokers being decommissioned, a few partitions at a
+   * time (drain-plan.ts). Any broker could plan; one planner keeps the rounds from overlapping.
+   */
+  private planDrains(): void {
+    const self = this.options.config.server.brokerId;
+    if (this.drainSubmitting || this.metadata.leaderId !== self || !this.metadata.initialised) return;
+    const moves = drainMoves(this.metadata.state, { maxMoving: MAX_CONCURRENT_MOVES, usable: (id) => this.isReachable(id) });
+    if (moves.length === 0) return;
+    const byTopic = new Map<string, { index: number; replicas: number[] }[]>();
+    for (const m of moves) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { index: m.index, replicas: m.replicas }]);
+    this.drainSubmitting = true;
+    const { log } = this.options;
+    void Promise.all(
+      [...byTopic].map(([name, list]) =>
+        this.metadata.submit({ type: 'reassign-partitions', name, moves: list }).then((result) => {
+          if (result.error === null) log.info({ topic: name, moves: list }, 'decommission: partitions moving off draining brokers');
+          else log.warn({ topic: name, error: result.error, reason: result.message }, 'decommission: moving partitions refused; retrying');
+        }),
+      ),
+    ).finally(() => (this.drainSubmitting = false));
   }
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */

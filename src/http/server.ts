@@ -17,6 +17,17 @@ export interface HttpOptions {
   metricsEnabled: boolean;
 }
 
+/** An answer of the admin routes: an HTTP status and a JSON body. */
+export interface AdminAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** Routes beyond health and metrics (the cluster's admin API, app/cluster-admin.ts); null when a path is not theirs. */
+export interface AdminRoutes {
+  handle(method: string, path: string): Promise<AdminAnswer> | null;
+}
+
 export interface ReadinessSource {
   /** Null when ready; otherwise the reason the broker is not ready, shown in the 503 body. */
   notReadyReason(): string | null;
@@ -30,6 +41,8 @@ export class HttpServer {
     private readonly metrics: BrokerMetrics,
     private readonly readiness: ReadinessSource,
     private readonly log: Logger,
+    /** The admin routes once there are any (a cluster broker, after joining); null before and on a lone broker. */
+    private readonly admin: () => AdminRoutes | null = () => null,
   ) {}
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -62,8 +75,22 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const o = this.options;
+    if (path.startsWith('/v1/')) {
+      req.resume();
+      const admin = this.admin();
+      const answer = admin?.handle(req.method ?? 'GET', path) ?? null;
+      if (answer === null) {
+        const why = admin === null ? 'the admin API serves brokers of a cluster (cluster.nodes), once joined' : `no ${req.method} ${path}`;
+        sendJson(res, 404, { error: 'NOT_FOUND', message: why });
+        return;
+      }
+      const { status, body } = await answer;
+      if (req.method !== 'GET') this.log.info({ method: req.method, path, status }, 'admin request');
+      sendJson(res, status, body);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;

@@ -22,6 +22,11 @@ export interface BrokerRecord {
   readonly rack: string | null;
   /** When the broker last registered (the time those endpoints were reported). */
   readonly registeredAtMs: number;
+  /**
+   * Being decommissioned: no new replicas go to it, and the controller moves the ones it holds to
+   * other brokers (metadata/drain-plan.ts). Kept across its restarts; cleared by recommissioning.
+   */
+  readonly draining?: true;
 }
 
 export interface RegisterBrokerCommand {
@@ -41,10 +46,15 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const isPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65_535;
 
-/** Why a registration is refused, or null when it is accepted. `known` is the broker's current record. */
+/**
+ * Why a registration is refused, or null when it is accepted. `known` is the broker's current record;
+ * `holdsReplicas` whether any partition still counts on it. A decommissioned broker (draining, holding
+ * nothing) may come back with a new data directory: it lost nothing anyone needs.
+ */
 export function registrationProblem(
   known: BrokerRecord | undefined,
   cmd: RegisterBrokerCommand,
+  holdsReplicas: boolean,
 ): { error: 'INVALID_REQUEST' | 'INCONSISTENT_BROKER_INCARNATION'; message: string } | null {
   // A command comes from another broker over the network: a malformed one is refused, never asserted on.
   if (!Number.isInteger(cmd.id) || cmd.id < 0 || cmd.id > INT32_MAX) return invalid(`broker id ${cmd.id} is not an integer from 0 to ${INT32_MAX}`);
@@ -52,6 +62,7 @@ export function registrationProblem(
   if (cmd.host.length === 0) return invalid(`broker ${cmd.id}: host is empty`);
   if (!isPort(cmd.port) || !isPort(cmd.grpcPort)) return invalid(`broker ${cmd.id}: ports ${cmd.port} and ${cmd.grpcPort} must be from 1 to 65535`);
   if (known === undefined || known.incarnationId === cmd.incarnationId) return null;
+  if (known.draining === true && !holdsReplicas) return null;
   return {
     error: 'INCONSISTENT_BROKER_INCARNATION',
     message:
@@ -63,9 +74,11 @@ export function registrationProblem(
   };
 }
 
-export function brokerRecord(cmd: RegisterBrokerCommand): BrokerRecord {
+/** The record after a registration: a restart keeps the broker's draining mark; a new incarnation starts afresh. */
+export function brokerRecord(cmd: RegisterBrokerCommand, known?: BrokerRecord): BrokerRecord {
   const { id, incarnationId, host, port, grpcPort, rack, timestampMs } = cmd;
-  return { id, incarnationId, host, port, grpcPort, rack, registeredAtMs: timestampMs };
+  const record = { id, incarnationId, host, port, grpcPort, rack, registeredAtMs: timestampMs };
+  return known?.draining === true && known.incarnationId === incarnationId ? { ...record, draining: true } : record;
 }
 
 function invalid(message: string): { error: 'INVALID_REQUEST'; message: string } {

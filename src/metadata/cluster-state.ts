@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.ts';
 import { brokerRecord, registrationProblem, type BrokerRecord, type RegisterBrokerCommand } from './broker-registration.ts';
 import { assignmentCountProblem, assignmentProblem } from './replica-assignment.ts';
-import { replicaSet, targetOf, targetProblem } from './reassignment.ts';
+import { desiredReplicas, replicaSet, targetOf, targetProblem } from './reassignment.ts';
 import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-placement.ts';
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
@@ -64,7 +64,9 @@ export type MetadataCommand =
   /** Starts (replicas) or cancels (null) moves of partitions of one topic (reassignment.ts). */
   | { type: 'reassign-partitions'; name: string; moves: { index: number; replicas: number[] | null }[] }
   /** A partition's leader reports its group's voters reached the target `replicas`: the move is done. */
-  | { type: 'complete-reassignment'; name: string; index: number; replicas: number[] };
+  | { type: 'complete-reassignment'; name: string; index: number; replicas: number[] }
+  /** Decommissions (draining true) or recommissions a broker (drain-plan.ts). */
+  | { type: 'drain-broker'; id: number; draining: boolean };
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
@@ -205,7 +207,8 @@ export class ClusterState {
     let partitionsInCluster = 0;
     for (const t of this.topicsByName.values()) partitionsInCluster += t.partitions;
     const placement = placeReplicas({
-      brokers: this.availableBrokers().filter((b) => usable(b.id)),
+      // A broker being decommissioned takes no new replicas.
+      brokers: this.availableBrokers().filter((b) => usable(b.id) && this.brokersById.get(b.id)?.draining !== true),
       load: this.brokerLoads(),
       partitions: count,
       replicationFactor,
@@ -256,7 +259,7 @@ export class ClusterState {
         }
         return { error: null };
       case 'register-broker':
-        return registrationProblem(this.brokersById.get(cmd.id), cmd) ?? { error: null };
+        return registrationProblem(this.brokersById.get(cmd.id), cmd, this.holds(cmd.id)) ?? { error: null };
       case 'unregister-broker': {
         if (!this.brokersById.has(cmd.id)) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
         // Unregistering lets the id return with a new, empty data directory: no partition may still count
@@ -287,6 +290,26 @@ export class ClusterState {
           }
           const problem = targetProblem(move.replicas, (id) => registered.has(id));
           if (problem) return { error: 'INVALID_REPLICA_ASSIGNMENT', message: problem };
+        }
+        return { error: null };
+      }
+      case 'drain-broker': {
+        const broker = this.brokersById.get(cmd.id);
+        if (broker === undefined) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
+        if (!cmd.draining) return { error: null };
+        const others = this.brokers().filter((b) => b.id !== cmd.id && b.draining !== true).length;
+        for (const t of this.topicsByName.values()) {
+          for (let p = 0; p < t.partitions; p++) {
+            const wanted = desiredReplicas(t, p);
+            if (wanted.includes(cmd.id) && wanted.length > others) {
+              return {
+                error: 'INVALID_REPLICATION_FACTOR',
+                message:
+                  `Decommissioning broker ${cmd.id} would leave ${t.name}-${p} (${wanted.length} replicas) with ${others} broker(s) to hold them: ` +
+                  'add a broker or recommission one first.',
+              };
+            }
+          }
         }
         return { error: null };
       }
@@ -365,8 +388,13 @@ export class ClusterState {
         return { error: null, firstProducerId: first };
       }
       case 'register-broker':
-        this.brokersById.set(cmd.id, brokerRecord(cmd));
+        this.brokersById.set(cmd.id, brokerRecord(cmd, this.brokersById.get(cmd.id)));
         return { error: null };
+      case 'drain-broker': {
+        const { draining: _old, ...rest } = this.brokersById.get(cmd.id)!;
+        this.brokersById.set(cmd.id, cmd.draining ? { ...rest, draining: true } : rest);
+        return { error: null };
+      }
       case 'unregister-broker':
         this.brokersById.delete(cmd.id);
         return { error: null };
@@ -404,6 +432,12 @@ export class ClusterState {
       nextProducerId: this.nextProducerId.toString(),
       nextRaftGroup: this.nextRaftGroup,
     };
+  }
+
+  /** Whether any partition holds or is moving a replica to broker `id`. */
+  holds(id: number): boolean {
+    for (const t of this.topicsByName.values()) for (let p = 0; p < t.partitions; p++) if (replicaSet(t, p).includes(id)) return true;
+    return false;
   }
 
   /** Partitions being moved, over every topic. */

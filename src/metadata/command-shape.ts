@@ -31,6 +31,7 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'unregister-broker': { id: isInt },
   'reassign-partitions': { name: isString, moves: isMoves },
   'complete-reassignment': { name: isString, index: isInt, replicas: isIntList },
+  'drain-broker': { id: isInt, draining: (v) => typeof v === 'boolean' },
 };
 
 /** Why `value` is not a MetadataCommand, or null when it is one. */

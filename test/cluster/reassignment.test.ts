@@ -3,17 +3,21 @@
 // then drops the old one, so nothing acknowledged is lost and nothing is duplicated; the move shows in
 // ListPartitionReassignments until it is done, Metadata then lists the new replicas in sync, and the
 // broker that left has removed its copy. Refusals: unknown brokers, unknown partitions, and a cancel
-// with nothing moving, with Kafka's error codes.
+// with nothing moving, with Kafka's error codes. Decommission through the CLI (the guide's
+// `broker decommission --id=N`): every replica moves off the broker, the command waits and exits 0,
+// new topics avoid it, the data stays; a decommission that would leave partitions short of brokers is
+// refused; recommission makes it active again.
 // Method: four real broker processes on 127.0.0.1; a kafkajs idempotent producer (acks=all) sends
 // small batches while the admin client moves partition 0 from brokers 1,2,3 to 2,3,4; afterwards raw
 // Fetch reads the topic back (test/cluster/delivery-checks.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { metadataUntil, withConn } from './cluster-requests.ts';
+import { metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
 import { checkDelivery, ledger, readTopic, valueOf } from './delivery-checks.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until } from '../helpers/timeout.ts';
@@ -130,4 +134,52 @@ test('refused moves carry Kafka error codes; a cancel with nothing moving is NO_
   ]);
   const list = await withConn(cluster.member(3).kafkaPort, (conn) => conn.request(46, 0, { timeoutMs: 10_000, topics: null }));
   assert.deepEqual(list.topics, []);
+});
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: 90_000 });
+
+test('broker decommission --id 4 moves every replica off broker 4, waits until it is drained, keeps the data; short of brokers is refused', { timeout: 150_000 }, async () => {
+  const http = `127.0.0.1:${cluster.member(1).httpPort}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 4, replicationFactor: 3 }], waitForLeaders: true });
+    const values = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
+    await producer.send({ topic: 'spread', acks: -1, messages: values.map((value, i) => ({ value, partition: i % 4 })) });
+    const before = await metadataUntil(cluster.member(1).kafkaPort, ['spread'], (m) => m.topics[0]!.partitions.every((p) => p.isrNodes.length === 3), 'spread in sync', 30_000);
+    assert.ok(before.topics[0]!.partitions.some((p) => p.replicaNodes.includes(4)), 'broker 4 holds replicas of spread');
+
+    const run = cli('broker', 'decommission', '--id', '4', '--http', http, '--timeout', '80');
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /broker 4: drained/);
+    const md = await metadataFrom(cluster.member(2).kafkaPort, null);
+    const holding = md.topics.flatMap((t) => t.partitions.filter((p) => p.replicaNodes.includes(4)).map((p) => `${t.name}-${p.partitionIndex}`));
+    assert.deepEqual(holding, [], 'no partition names broker 4');
+    const listed = cli('broker', 'list', '--http', http, '--json');
+    assert.equal(listed.status, 0, listed.stderr);
+    const four = (JSON.parse(listed.stdout) as { id: number; state: string; replicas: number }[]).find((b) => b.id === 4)!;
+    assert.deepEqual([four.state, four.replicas], ['drained', 0]);
+
+    // New partitions avoid a decommissioned broker.
+    await admin.createTopics({ topics: [{ topic: 'after-drain', numPartitions: 6, replicationFactor: 3 }] });
+    const placed = await metadataFrom(cluster.member(1).kafkaPort, ['after-drain']);
+    assert.ok(placed.topics[0]!.partitions.every((p) => !p.replicaNodes.includes(4)), 'after-drain placed on broker 4');
+
+    // Three brokers left for replication factor 3: taking one more away is refused.
+    const refused = cli('broker', 'decommission', '--id', '3', '--http', http, '--no-wait');
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /would leave .* with 2 broker\(s\) to hold them/);
+
+    const back = cli('broker', 'recommission', '--id', '4', '--http', http);
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(back.stdout, /broker 4: active/);
+
+    const stored = await readTopic(cluster.member(1).kafkaPort, 'spread', 4);
+    assert.deepEqual(stored.map((r) => r.value).sort(), [...values].sort(), 'every record survived the moves');
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
 });

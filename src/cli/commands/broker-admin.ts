@@ -1,0 +1,145 @@
+/**
+ * `streambus broker decommission|recommission|list|describe`: the cluster's brokers through the admin
+ * API on a broker's HTTP port (app/cluster-admin.ts). Decommission marks the broker draining; the
+ * controller then moves its replicas to other brokers a few partitions at a time. By default the
+ * command waits, printing progress, until the broker holds nothing (exit 0) or --timeout passes
+ * (exit 1); --no-wait returns once the controller accepted it.
+ */
+import type { Argv } from 'yargs';
+import { CommandError, UsageError, failWith, out, printJson } from '../client-command.ts';
+import { formatTable } from '../format.ts';
+
+interface AdminArgs {
+  http: string;
+  json: boolean;
+  requestTimeoutMs: number;
+}
+
+interface BrokerStatus {
+  id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  state: string;
+  reachable: boolean;
+  replicas: number;
+  leaders: number;
+  moving: number;
+}
+
+function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
+  return y
+    .option('http', { type: 'string', default: '127.0.0.1:8081', describe: "Any broker's HTTP address (host:port or URL)" })
+    .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
+    .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' }) as unknown as Argv<T & AdminArgs>;
+}
+
+async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
+  const base = /^https?:\/\//.test(args.http) ? args.http.replace(/\/+$/, '') : `http://${args.http}`;
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(args.requestTimeoutMs) });
+  } catch (err) {
+    throw new CommandError(`cannot reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new CommandError(`${method} ${base}${path} answered ${res.status} with something other than JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.status !== 200) {
+    const { error, message } = body as { error?: string; message?: string };
+    throw new CommandError(`${message ?? text.trim()}${error === undefined ? '' : ` [${error}]`}`);
+  }
+  return body as T;
+}
+
+function table(brokers: readonly BrokerStatus[]): string {
+  return formatTable(
+    ['ID', 'HOST', 'PORT', 'RACK', 'STATE', 'REACHABLE', 'REPLICAS', 'LEADERS', 'MOVING'],
+    brokers.map((b) => [String(b.id), b.host, String(b.port), b.rack ?? '-', b.state, b.reachable ? 'yes' : 'no', String(b.replicas), String(b.leaders), String(b.moving)]),
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function run(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    await failWith(err);
+  }
+}
+
+function brokerId(value: unknown): number {
+  const id = Number(value);
+  if (value === undefined || !Number.isInteger(id) || id < 0) throw new UsageError(`--id must be a broker id (an integer >= 0), got ${String(value)}`);
+  return id;
+}
+
+export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
+  return b
+    .command(
+      'decommission',
+      'Move every replica off a broker (the guide: streambus-cli broker decommission --id=5), then report it drained',
+      (c) =>
+        withAdminOptions(c)
+          .option('id', { type: 'number', demandOption: true, describe: 'The broker to decommission' })
+          .option('wait', { type: 'boolean', default: true, describe: 'Wait until it holds no replicas (--no-wait returns at once)' })
+          .option('timeout', { type: 'number', default: 3_600, describe: 'Seconds to wait at most' })
+          .example('$0 broker decommission --id 5 --http 10.0.0.5:8081', ''),
+      (argv) =>
+        run(async () => {
+          const id = brokerId(argv.id);
+          if (!(argv.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+          let status = await call<BrokerStatus>(argv, 'PUT', `/v1/brokers/${id}/decommission`);
+          if (!argv.wait) {
+            await (argv.json ? printJson(status) : out(`broker ${id}: ${status.state}, ${status.replicas} replica(s) to move\n`));
+            return;
+          }
+          const deadline = Date.now() + argv.timeout * 1000;
+          let last = '';
+          while (status.state !== 'drained') {
+            if (Date.now() > deadline) throw new CommandError(`broker ${id} still holds ${status.replicas} replica(s) after ${argv.timeout} s; it keeps draining (check again with 'streambus broker describe --id ${id}')`);
+            const line = `broker ${id}: ${status.replicas} replica(s) left, ${status.moving} moving, leads ${status.leaders}`;
+            if (!argv.json && line !== last) process.stderr.write(`${line}\n`);
+            last = line;
+            await sleep(1_000);
+            status = await call<BrokerStatus>(argv, 'GET', `/v1/brokers/${id}`);
+          }
+          await (argv.json ? printJson(status) : out(`broker ${id}: drained (holds no replicas); it may be stopped\n`));
+        }),
+    )
+    .command(
+      'recommission',
+      'Stop decommissioning a broker: it takes replicas again',
+      (c) => withAdminOptions(c).option('id', { type: 'number', demandOption: true, describe: 'The broker to recommission' }),
+      (argv) =>
+        run(async () => {
+          const status = await call<BrokerStatus>(argv, 'PUT', `/v1/brokers/${brokerId(argv.id)}/recommission`);
+          await (argv.json ? printJson(status) : out(`broker ${status.id}: ${status.state}\n`));
+        }),
+    )
+    .command(
+      'list',
+      "The cluster's brokers: state, replicas, leaders and moves",
+      (c) => withAdminOptions(c),
+      (argv) =>
+        run(async () => {
+          const brokers = await call<BrokerStatus[]>(argv, 'GET', '/v1/brokers');
+          await (argv.json ? printJson(brokers) : out(table(brokers)));
+        }),
+    )
+    .command(
+      'describe',
+      'One broker: state, replicas, leaders and moves',
+      (c) => withAdminOptions(c).option('id', { type: 'number', demandOption: true, describe: 'The broker' }),
+      (argv) =>
+        run(async () => {
+          const broker = await call<BrokerStatus>(argv, 'GET', `/v1/brokers/${brokerId(argv.id)}`);
+          await (argv.json ? printJson(broker) : out(table([broker])));
+        }),
+    );
+}

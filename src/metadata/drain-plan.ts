@@ -1,0 +1,67 @@
+/**
+ * Decommissioning: which partitions move off the brokers being drained, and where to. The controller's
+ * leader asks this plan every second and submits its moves as reassignments (reassignment.ts), at most
+ * `maxMoving` partitions moving at a time over the whole cluster, so that the copies do not take all
+ * of the brokers' disks and network from clients.
+ *
+ * Each replica on a draining broker is replaced in place (so a preferred leader's place goes to its
+ * replacement) by a broker that is registered, not draining, reachable, not already a replica of the
+ * partition, preferring racks the partition's other replicas do not use (the rack spread placement
+ * gave it), then the broker holding the fewest replicas, counting the moves planned in this round.
+ * Partitions already moving are left alone until their move ends. Pure: state in, moves out.
+ */
+import type { ClusterState } from './cluster-state.ts';
+import { targetOf } from './reassignment.ts';
+
+export interface DrainMove {
+  readonly topic: string;
+  readonly index: number;
+  readonly replicas: number[];
+}
+
+export interface DrainOptions {
+  /** Partitions moving at once at most, over the cluster (moves already under way count). */
+  readonly maxMoving: number;
+  /** Whether a broker can take a replica now (reachable). */
+  readonly usable: (brokerId: number) => boolean;
+}
+
+export function drainMoves(state: ClusterState, options: DrainOptions): DrainMove[] {
+  const brokers = state.brokers();
+  const draining = new Set(brokers.filter((b) => b.draining === true).map((b) => b.id));
+  if (draining.size === 0) return [];
+  let budget = options.maxMoving - state.reassignmentCount();
+  if (budget <= 0) return [];
+  const rackOf = new Map(brokers.map((b) => [b.id, b.rack]));
+  const candidates = brokers.filter((b) => !draining.has(b.id) && options.usable(b.id)).map((b) => b.id);
+  const load = new Map([...state.brokerLoads()].map(([id, l]) => [id, l.replicas]));
+  const moves: DrainMove[] = [];
+  const topics = state.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const topic of topics) {
+    for (let index = 0; index < topic.partitions && budget > 0; index++) {
+      if (targetOf(topic, index) !== undefined) continue;
+      const current = topic.assignments[index]!;
+      if (!current.some((id) => draining.has(id))) continue;
+      const replicas = [...current];
+      let placed = true;
+      for (let i = 0; i < replicas.length; i++) {
+        if (!draining.has(replicas[i]!)) continue;
+        const racks = new Set(replicas.filter((id, j) => j !== i && !draining.has(id)).map((id) => rackOf.get(id) ?? null));
+        const pick = candidates
+          .filter((id) => !replicas.includes(id))
+          .sort((a, b) => Number(racks.has(rackOf.get(a) ?? null)) - Number(racks.has(rackOf.get(b) ?? null)) || (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b)[0];
+        if (pick === undefined) {
+          placed = false;
+          break;
+        }
+        replicas[i] = pick;
+        load.set(pick, (load.get(pick) ?? 0) + 1);
+      }
+      if (!placed) continue;
+      moves.push({ topic: topic.name, index, replicas });
+      budget--;
+    }
+    if (budget <= 0) break;
+  }
+  return moves;
+}

@@ -1,0 +1,80 @@
+// Goal: decommissioning as the controller records and plans it: a draining broker takes no new
+// replicas, keeps its mark across restarts, may come back with a new data directory once it holds
+// nothing (and not before), and is refused when the others could not hold a partition's replicas.
+// The plan replaces each of its replicas in place with a broker of a rack the partition lacks, then
+// the least loaded, leaves moving partitions alone, and stays within the moves allowed at once.
+// Method: ClusterState commands and drainMoves over small clusters.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterState, type MetadataCommand } from '../../src/metadata/cluster-state.ts';
+import { drainMoves } from '../../src/metadata/drain-plan.ts';
+
+const register = (id: number, rack: string | null = null, incarnation = id): MetadataCommand => ({
+  type: 'register-broker',
+  id,
+  incarnationId: `00000000-0000-4000-8000-0000000000${String(incarnation).padStart(2, '0')}`,
+  host: `broker-${id}`,
+  port: 9092,
+  grpcPort: 9093,
+  rack,
+  timestampMs: 10,
+});
+
+function cluster(racks: (string | null)[], assignments: number[][]): ClusterState {
+  const s = new ClusterState('c', null);
+  racks.forEach((rack, i) => assert.equal(s.apply(register(i + 1, rack)).error, null));
+  const created = s.apply({ type: 'create-topic', name: 't', topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', partitions: assignments.length, replicationFactor: assignments[0]!.length, assignments, configs: {}, timestampMs: 1 });
+  assert.equal(created.error, null);
+  return s;
+}
+
+const all = () => true;
+
+test('a draining broker takes no new replicas, keeps the mark across restarts, and is refused when the rest is too few', () => {
+  const s = cluster([null, null, null, null], [[1, 2, 3], [2, 3, 4]]);
+  assert.equal(s.apply({ type: 'drain-broker', id: 9, draining: true }).error, 'BROKER_ID_NOT_REGISTERED');
+  assert.equal(s.apply({ type: 'drain-broker', id: 4, draining: true }).error, null);
+  assert.equal(s.broker(4)!.draining, true);
+  for (const replicas of s.proposeAssignments(8, 3)) assert.ok(!replicas.includes(4), `placed on a draining broker: ${replicas}`);
+  // The same broker restarting keeps its mark.
+  assert.equal(s.apply(register(4)).error, null);
+  assert.equal(s.broker(4)!.draining, true);
+  // Three brokers left for three replicas: one more is refused.
+  const refused = s.apply({ type: 'drain-broker', id: 3, draining: true });
+  assert.equal(refused.error, 'INVALID_REPLICATION_FACTOR');
+  assert.match(refused.message ?? '', /Decommissioning broker 3 would leave t-0 \(3 replicas\) with 2 broker\(s\) to hold them/);
+  // A new data directory is refused while it still holds replicas...
+  assert.equal(s.apply(register(4, null, 44)).error, 'INCONSISTENT_BROKER_INCARNATION');
+  // ...and accepted as a new, active broker once it holds none.
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: [{ index: 1, replicas: [2, 3, 1] }] }).error, null);
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 1, replicas: [2, 3, 1] }).error, null);
+  assert.equal(s.holds(4), false);
+  assert.equal(s.apply(register(4, null, 44)).error, null);
+  assert.equal(s.broker(4)!.draining, undefined);
+  // Recommissioning clears the mark.
+  assert.equal(s.apply({ type: 'drain-broker', id: 1, draining: true }).error, null);
+  assert.equal(s.apply({ type: 'drain-broker', id: 1, draining: false }).error, null);
+  assert.equal(s.broker(1)!.draining, undefined);
+});
+
+test('the plan replaces in place, prefers a missing rack then the least loaded broker, and respects the budget', () => {
+  // Racks a, a, b, b, c; partitions over a and b; draining broker 1 (rack a).
+  const s = cluster(['a', 'a', 'b', 'b', 'c'], [[1, 3, 2], [3, 1, 4], [2, 4, 3]]);
+  assert.equal(s.apply({ type: 'drain-broker', id: 1, draining: true }).error, null);
+  const moves = drainMoves(s, { maxMoving: 8, usable: all });
+  // Partition 0 keeps 3 (b) and 2 (a): only rack c is missing, so broker 5. Partition 1 keeps 3 and
+  // 4 (both b): 2 (a) and 5 (c) both add a rack; 2 holds two replicas, 5 one (planned just now): 5.
+  assert.deepEqual(moves, [
+    { topic: 't', index: 0, replicas: [5, 3, 2] },
+    { topic: 't', index: 1, replicas: [3, 5, 4] },
+  ]);
+  assert.deepEqual(drainMoves(s, { maxMoving: 1, usable: all }).length, 1, 'one move at most');
+  assert.deepEqual(drainMoves(s, { maxMoving: 8, usable: (id) => id !== 5 }).map((m) => m.replicas), [[4, 3, 2], [3, 2, 4]], 'an unreachable broker takes nothing');
+  // A partition already moving is left alone, and counts against the budget.
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: [{ index: 0, replicas: [5, 3, 2] }] }).error, null);
+  assert.deepEqual(drainMoves(s, { maxMoving: 8, usable: all }).map((m) => m.index), [1]);
+  assert.deepEqual(drainMoves(s, { maxMoving: 1, usable: all }), []);
+  // Nothing draining, nothing to do.
+  assert.equal(s.apply({ type: 'drain-broker', id: 1, draining: false }).error, null);
+  assert.deepEqual(drainMoves(s, { maxMoving: 8, usable: all }), []);
+});
