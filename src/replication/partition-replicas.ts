@@ -54,12 +54,18 @@ interface Hosted {
 export class PartitionReplicas implements PartitionReplication {
   private readonly hosted = new Map<Partition, Hosted>();
   private readonly byReplica = new Map<PartitionReplica, Hosted>();
+  private readonly byGroup = new Map<number, PartitionReplica>();
 
   constructor(private readonly options: PartitionReplicasOptions) {}
 
   /** Every replica hosted here. */
   replicas(): PartitionReplica[] {
     return [...this.byReplica.keys()];
+  }
+
+  /** The replica of Raft group `groupId` hosted here, if any. */
+  replica(groupId: number): PartitionReplica | undefined {
+    return this.byGroup.get(groupId);
   }
 
   async attach(partition: Partition): Promise<void> {
@@ -108,6 +114,7 @@ export class PartitionReplicas implements PartitionReplication {
     const hosted = { replica, store };
     this.hosted.set(partition, hosted);
     this.byReplica.set(replica, hosted);
+    this.byGroup.set(groupId, replica);
   }
 
   async detach(partition: Partition): Promise<void> {
@@ -115,6 +122,7 @@ export class PartitionReplicas implements PartitionReplication {
     if (hosted === undefined) return;
     this.hosted.delete(partition);
     this.byReplica.delete(hosted.replica);
+    if (this.byGroup.get(hosted.replica.groupId) === hosted.replica) this.byGroup.delete(hosted.replica.groupId);
     this.options.multiRaft.removeGroup(hosted.replica.groupId);
     await hosted.store.close().catch((err: unknown) => this.options.log.warn({ err, topic: partition.topic, partition: partition.index }, 'closing a partition Raft log failed'));
   }
