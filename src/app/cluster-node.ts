@@ -205,6 +205,7 @@ export class ClusterNode {
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
       syncEntries: config.storage.syncInterval === 0,
+      hardStateDir: config.storage.dataDir,
       onCommitted: (seconds) => replicationMetrics.commitSeconds.observe(seconds),
       onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),
       log,
