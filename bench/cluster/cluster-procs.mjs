@@ -5,7 +5,7 @@
 // SIGINT and SIGTERM) ends exactly those, so a failed or interrupted run leaves no broker behind and
 // never touches brokers it did not start.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -86,9 +86,14 @@ export async function startCluster(timeouts, extraEnv = {}) {
   const start = (m) => {
     if (alive(m)) throw new Error(`broker ${m.id} is running`);
     mkdirSync(m.dir, { recursive: true });
-    m.proc = spawn(process.execPath, [join(ROOT, 'bin/streambus'), 'broker'], {
+    // STREAMBUS_BENCH_CPU_PROF=<folder>: each broker writes a V8 CPU profile there when it exits
+    // (node --cpu-prof cannot be set through NODE_OPTIONS). Off by default.
+    const profDir = process.env.STREAMBUS_BENCH_CPU_PROF;
+    const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=broker-${m.id}-${Date.now()}.cpuprofile`] : [];
+    m.proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/streambus'), 'broker'], {
       cwd: m.dir,
-      stdio: 'ignore',
+      // STREAMBUS_BENCH_LOG_DIR=<folder>: each broker's output goes to broker-<id>.log there (appended).
+      stdio: process.env.STREAMBUS_BENCH_LOG_DIR ? ['ignore', openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a'), openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a')] : 'ignore',
       env: {
         ...process.env,
         STREAMBUS_SERVER_HOST: '127.0.0.1',
@@ -126,7 +131,8 @@ export async function startCluster(timeouts, extraEnv = {}) {
     async stop() {
       for (const m of members) if (alive(m)) m.proc.kill('SIGTERM');
       // A broker that ignores SIGTERM for 10 s is killed: the run must end with none left.
-      const timer = setTimeout(() => members.forEach((m) => alive(m) && m.proc.kill('SIGKILL')), 10_000);
+      // A profiled broker writes its profile on exit, which a SIGKILL would lose: it gets longer.
+      const timer = setTimeout(() => members.forEach((m) => alive(m) && m.proc.kill('SIGKILL')), process.env.STREAMBUS_BENCH_CPU_PROF ? 120_000 : 10_000);
       await Promise.all(members.filter((m) => m.proc !== null).map((m) => m.exited));
       clearTimeout(timer);
       rmSync(root, { recursive: true, force: true });

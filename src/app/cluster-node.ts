@@ -217,6 +217,7 @@ export class ClusterNode {
       channelMaxBytes: transport.maxMessageBytes,
       now: () => clock.now(),
       syncEntries: config.storage.syncInterval === 0,
+      hardStateDir: config.storage.dataDir,
       onCommitted: (seconds) => replicationMetrics.commitSeconds.observe(seconds),
       onLeadership: (replica, leadership) => node.partitionLeadership(replica, leadership),
       log,
@@ -224,7 +225,7 @@ export class ClusterNode {
     options.partitions.replicateWith(node.replicas);
     node.mover = new PartitionMover({ brokerId: self, metadata, log });
     const others = config.cluster.nodes.map((n) => n.id).filter((id) => id !== self);
-    node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), peers: () => others, log });
+    node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), ledEntry: (groupId) => node.ledPartition(groupId), peers: () => others, log });
     transport.onPeerState((peer, state) => {
       if (state === 'up') node.up.add(peer);
       else node.up.delete(peer);
@@ -308,7 +309,7 @@ export class ClusterNode {
       this.leaders.observe(groupId, leader, term, []);
     }
     if (leader !== self) this.leaders.stepDown(groupId, self, term);
-    this.gossip.changed();
+    this.gossip.changedGroups([groupId]);
     for (const listener of this.leadershipListeners) listener(replica);
   }
 
@@ -316,12 +317,12 @@ export class ClusterNode {
   private sampleLeadership(): void {
     const self = this.options.config.server.brokerId;
     const now = this.options.clock.now();
-    let changed = false;
+    const changed: number[] = [];
     for (const replica of this.replicas.replicas()) {
       if (!replica.leading) continue;
       this.mover.step(replica);
       const isr = this.replicas.inSyncReplicas(replica);
-      if (this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr)) changed = true;
+      if (this.leaders.observe(replica.groupId, self, replica.driver.raft.term, isr)) changed.push(replica.groupId);
       // Leadership goes back to the preferred replica once it is in sync (Kafka's automatic
       // preferred-leader election), so leaders stay spread as placement spread them.
       const topic = this.metadata.state.topic(replica.partition.topic);
@@ -339,7 +340,7 @@ export class ClusterNode {
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
     if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
-    else if (changed) this.gossip.changed();
+    else if (changed.length > 0) this.gossip.changedGroups(changed);
   }
 
   /**
@@ -367,13 +368,22 @@ export class ClusterNode {
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */
   private *ledPartitions(): Iterable<{ groupId: number; term: number; isr: readonly number[] }> {
-    const self = this.options.config.server.brokerId;
     for (const replica of this.replicas.replicas()) {
-      if (!replica.leading) continue;
-      const entry = this.leaders.get(replica.groupId);
-      const term = replica.driver.raft.term;
-      yield { groupId: replica.groupId, term, isr: entry !== undefined && entry.leader === self && entry.term === term ? entry.isr : [self] };
+      if (replica.leading) yield this.digestEntry(replica);
     }
+  }
+
+  /** Group `groupId` as ledPartitions() lists it, or null when not led here. */
+  private ledPartition(groupId: number): { groupId: number; term: number; isr: readonly number[] } | null {
+    const replica = this.replicas.replica(groupId);
+    return replica !== undefined && replica.leading ? this.digestEntry(replica) : null;
+  }
+
+  private digestEntry(replica: PartitionReplica): { groupId: number; term: number; isr: readonly number[] } {
+    const self = this.options.config.server.brokerId;
+    const entry = this.leaders.get(replica.groupId);
+    const term = replica.driver.raft.term;
+    return { groupId: replica.groupId, term, isr: entry !== undefined && entry.leader === self && entry.term === term ? entry.isr : [self] };
   }
 
   /** Waits for the controller and registers this broker; resolves once registered. */

@@ -53,6 +53,11 @@ export class LeadershipTable {
     return groups === undefined ? EMPTY : [...groups];
   }
 
+  /** How many groups name `leader`. */
+  ledByCount(leader: number): number {
+    return this.byLeader.get(leader)?.size ?? 0;
+  }
+
   /**
    * Records that `leader` (a broker id or NO_LEADER) leads `groupId` at `term` with `isr`. Returns
    * whether the entry changed; see the header for which report wins.

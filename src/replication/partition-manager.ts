@@ -34,6 +34,8 @@ export interface PartitionReplication {
   attach(partition: Partition): Promise<void>;
   /** Leaves the group and closes its Raft files, before the log is closed or removed. */
   detach(partition: Partition): Promise<void>;
+  /** After every partition was detached (the broker stops): releases what the replicas shared. */
+  close?(): Promise<void>;
 }
 
 /** How much of each log's tail is scanned at start-up to rebuild idempotent-producer state. */
@@ -153,6 +155,7 @@ export class PartitionManager {
   async closeAll(): Promise<void> {
     for (const p of this.all()) p.wakeAll();
     for (const p of this.all()) await this.replication?.detach(p);
+    await this.replication?.close?.();
     this.partitions.clear();
     await this.logs.close();
   }

@@ -54,6 +54,23 @@ export function decodePartitionSnapshotData(data: Uint8Array): { nextOffset: num
   return { nextOffset, ownerData: data.subarray(ENVELOPE_BYTES) };
 }
 
+/**
+ * The hard state a raft.state file in `dir` holds (its last whole record), or undefined when there is
+ * no such file. Reads only: a broker that keeps its groups' hard states in PartitionHardStates reads
+ * the file an older version wrote this way.
+ */
+export async function readHardStateFile(dir: string, disk: Disk, crc32c: Crc32c): Promise<HardState | undefined> {
+  const path = join(dir, HARD_STATE_FILE_NAME);
+  const bytes = await disk.readFile(path);
+  if (bytes === undefined) return undefined;
+  let hardState = EMPTY_HARD_STATE;
+  for (const record of scanRecords(crc32c, bytes, path).records) {
+    if (record.kind !== RecordKind.HardState) throw corruptError(path, record.position, 'not a hard state record');
+    hardState = record.hardState;
+  }
+  return hardState;
+}
+
 /** raft.state: the durable hard state. One write at a time (the store's queue). */
 export class HardStateFile {
   private constructor(

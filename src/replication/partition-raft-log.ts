@@ -59,7 +59,8 @@ import { PartitionEntryCache } from './partition-entry-cache.ts';
 import { PartitionEntryLoader } from './partition-entry-loader.ts';
 import { appendEntries } from './partition-raft-append.ts';
 import type { StagedEntry } from './partition-raft-append.ts';
-import { HardStateFile, decodePartitionSnapshotData, encodePartitionSnapshotData } from './partition-raft-files.ts';
+import { HardStateFile, decodePartitionSnapshotData, encodePartitionSnapshotData, readHardStateFile } from './partition-raft-files.ts';
+import { newerHardState, type HardStateStore, type PartitionHardStates } from './partition-hard-states.ts';
 import { INDEX_FILE_NAME, INDEX_RECORD_BYTES, EntryKind, encodeIndexFile, encodeIndexRecord, indexRecordPosition } from './partition-raft-index.ts';
 import type { IndexRecord } from './partition-raft-index.ts';
 import { recoverPartitionRaftLog, writeEmptyIndex, writeSnapshotFile } from './partition-raft-recovery.ts';
@@ -86,6 +87,12 @@ export interface PartitionRaftLogOptions {
   readonly syncEntries?: boolean;
   /** Rewrite raft.index without its compacted prefix once that prefix holds more records than this. Default 65536. */
   readonly indexRewriteRecordsMin?: number;
+  /**
+   * The broker's shared hard-state file and this partition's group id: term, vote and commit index
+   * go there (batched with every other group's) instead of the partition's own raft.state. A
+   * raft.state an older version left in `dir` is still read, and the newer of the two is used.
+   */
+  readonly hardStates?: { readonly journal: PartitionHardStates; readonly groupId: number };
 }
 
 export const DEFAULT_PARTITION_RAFT_CACHE_BYTES = 32 * 1024 * 1024;
@@ -114,7 +121,7 @@ export class PartitionRaftLog implements RaftLogStore {
     private snap: Snapshot,
     private indexFile: AppendFile,
     private indexBase: number,
-    private readonly hardStateFile: HardStateFile,
+    private readonly hardStateFile: HardStateStore,
     private hardStateNow: HardState,
     recovery: PartitionRaftRecoveryInfo,
     options: PartitionRaftLogOptions,
@@ -141,7 +148,20 @@ export class PartitionRaftLog implements RaftLogStore {
   static async open(log: Log, dir: string, disk: Disk, options: PartitionRaftLogOptions): Promise<PartitionRaftLog> {
     const recovered = await recoverPartitionRaftLog(log, dir, disk, options.initialConfState);
     const crc32c: Crc32c = disk.crc32c.bind(disk);
-    const { file } = await HardStateFile.open(dir, disk, crc32c);
+    let file: HardStateStore;
+    if (options.hardStates === undefined) {
+      file = (await HardStateFile.open(dir, disk, crc32c)).file;
+    } else {
+      const { journal, groupId } = options.hardStates;
+      const legacy = await readHardStateFile(dir, disk, crc32c);
+      if (legacy !== undefined) {
+        const merged = journal.has(groupId) ? newerHardState(journal.hardState(groupId), legacy) : legacy;
+        const current = journal.hardState(groupId);
+        // Recorded (durably) in the shared file, which alone is written from now on.
+        if (!journal.has(groupId) || merged.term !== current.term || merged.vote !== current.vote || merged.commit !== current.commit) await journal.write(groupId, merged, true);
+      }
+      file = journal.group(groupId);
+    }
     const stored = file.hardState;
     // A commit index is knowledge that is learnt again; the entries it pointed at may be gone.
     const hardState = { ...stored, commit: Math.min(stored.commit, recovered.table.last) };

@@ -19,6 +19,7 @@ import { segmentsToDelete } from '../storage/retention.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { APPEND_HEADROOM_BYTES, type MultiRaft } from './multi-raft.ts';
 import type { PartitionReplication } from './partition-manager.ts';
+import { PartitionHardStates } from './partition-hard-states.ts';
 import { PartitionRaftLog } from './partition-raft-log.ts';
 import { PartitionReplica, REPLICA_LAG_MS, type ReplicaLeadership } from './partition-replica.ts';
 import type { Partition } from './partition.ts';
@@ -45,6 +46,12 @@ export interface PartitionReplicasOptions {
   /** Election-timeout jitter of the groups; default Math.random (a simulation passes a seeded one). */
   readonly random?: { nextInt(n: number): number };
   readonly onLeadership: (replica: PartitionReplica, leadership: ReplicaLeadership) => void;
+  /**
+   * The folder of the broker's shared hard-state file (PartitionHardStates; the data directory):
+   * every group's term and vote changes are batched behind one fsync there. Without it, each
+   * partition keeps its own raft.state (one fsync per change per group).
+   */
+  readonly hardStateDir?: string;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
 
@@ -56,12 +63,19 @@ interface Hosted {
 export class PartitionReplicas implements PartitionReplication {
   private readonly hosted = new Map<Partition, Hosted>();
   private readonly byReplica = new Map<PartitionReplica, Hosted>();
+  private readonly byGroup = new Map<number, PartitionReplica>();
+  private hardStates: Promise<PartitionHardStates> | null = null;
 
   constructor(private readonly options: PartitionReplicasOptions) {}
 
   /** Every replica hosted here. */
   replicas(): PartitionReplica[] {
     return [...this.byReplica.keys()];
+  }
+
+  /** The replica of Raft group `groupId` hosted here, if any. */
+  replica(groupId: number): PartitionReplica | undefined {
+    return this.byGroup.get(groupId);
   }
 
   async attach(partition: Partition): Promise<void> {
@@ -83,7 +97,11 @@ export class PartitionReplicas implements PartitionReplication {
       );
     }
     let replica: PartitionReplica | undefined;
+    const hardStateDir = this.options.hardStateDir;
+    if (hardStateDir !== undefined) this.hardStates ??= PartitionHardStates.open(hardStateDir, disk);
+    const journal = this.hardStates === null ? undefined : await this.hardStates;
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
+      ...(journal === undefined ? {} : { hardStates: { journal, groupId } }),
       initialConfState: { voters, learners: [] },
       onLoaded: () => replica?.driver.storageLoaded(),
       onPersisted: () => replica?.persisted(),
@@ -111,6 +129,7 @@ export class PartitionReplicas implements PartitionReplication {
     const hosted = { replica, store };
     this.hosted.set(partition, hosted);
     this.byReplica.set(replica, hosted);
+    this.byGroup.set(groupId, replica);
   }
 
   async detach(partition: Partition): Promise<void> {
@@ -118,8 +137,16 @@ export class PartitionReplicas implements PartitionReplication {
     if (hosted === undefined) return;
     this.hosted.delete(partition);
     this.byReplica.delete(hosted.replica);
+    if (this.byGroup.get(hosted.replica.groupId) === hosted.replica) this.byGroup.delete(hosted.replica.groupId);
     this.options.multiRaft.removeGroup(hosted.replica.groupId);
     await hosted.store.close().catch((err: unknown) => this.options.log.warn({ err, topic: partition.topic, partition: partition.index }, 'closing a partition Raft log failed'));
+  }
+
+  /** Closes the shared hard-state file, once every partition is detached. */
+  async close(): Promise<void> {
+    const hardStates = this.hardStates;
+    this.hardStates = null;
+    if (hardStates !== null) await (await hardStates.catch(() => null))?.close();
   }
 
   /**

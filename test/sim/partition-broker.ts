@@ -200,6 +200,8 @@ export class PartitionBroker {
       // The simulated disk loses what was not fsynced on a power loss: replicas fsync every write
       // (storage.syncInterval 0), the mode whose guarantees hold under it.
       syncEntries: true,
+      // Term and vote of every group in the broker's one shared file, as the broker keeps them.
+      hardStateDir: `/broker-${id}`,
       settings: env.settings,
       channelMaxBytes: env.channelMaxBytes,
       now: () => clock.now(),

@@ -98,6 +98,30 @@ export function splitFullDigest(entries: readonly DigestEntry[], maxMessageBytes
   return bodies;
 }
 
+/**
+ * The bodies of a partial digest (`full` false: only what changed) of `entries`, each of whose messages
+ * stays within `maxMessageBytes`. Entries must have distinct ids; none is sent for an empty list.
+ */
+export function splitPartialDigest(entries: readonly DigestEntry[], maxMessageBytes: number): unknown[][] {
+  assert(maxMessageBytes >= DIGEST_OVERHEAD_BYTES + entryBytesMax(ISR_LENGTH_MAX), `a digest message must hold at least one entry, maxMessageBytes ${maxMessageBytes}`);
+  const bodies: unknown[][] = [];
+  let chunk: DigestEntry[] = [];
+  let bytes = DIGEST_OVERHEAD_BYTES;
+  for (const e of entries) {
+    assert(e.isr.length <= ISR_LENGTH_MAX, `group ${e.groupId}: an ISR of ${e.isr.length} brokers is longer than ${ISR_LENGTH_MAX}`);
+    const size = entryBytesMax(e.isr.length);
+    if (chunk.length > 0 && (bytes + size > maxMessageBytes || chunk.length === DIGEST_ENTRIES_MAX)) {
+      bodies.push(encodeDigest({ full: false, firstGroupId: 0, lastGroupId: GROUP_ID_MAX, entries: chunk }));
+      chunk = [];
+      bytes = DIGEST_OVERHEAD_BYTES;
+    }
+    chunk.push(e);
+    bytes += size;
+  }
+  if (chunk.length > 0) bodies.push(encodeDigest({ full: false, firstGroupId: 0, lastGroupId: GROUP_ID_MAX, entries: chunk }));
+  return bodies;
+}
+
 export function decodeDigest(body: unknown): LeadershipDigest {
   if (!Array.isArray(body) || (body.length !== 2 && body.length !== 4)) fail(`a digest must be an array of 2 or 4 items, got ${show(body)}`);
   const full = body[0];

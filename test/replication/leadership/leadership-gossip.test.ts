@@ -2,13 +2,16 @@
 // groups it does not replicate: a new leader is seen everywhere after one changed() and a turn, a
 // leader that stops leading is cleared by its next full digest, drops are repaired by tick(), a peer
 // whose link comes up is told at once, a digest too large for one message still works when split,
-// and hostile bodies are dropped and counted without throwing.
+// and hostile bodies are dropped and counted without throwing. changedGroups() sends only the groups
+// it names (a partial digest, and a one-group step-down for a group no longer led), so the work per
+// leadership change does not grow with the number of groups a broker leads.
 // Method: three brokers over the in-memory network of the multi-raft tests (bodies go through
 // MessagePack and the size limit), with the test ending scheduling turns and delivering messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeNetwork } from '../multi-raft-fixture.ts';
 import { LEADERSHIP_DIGEST_TYPE, type DigestEntry } from '../../../src/protocol/cluster/leadership-codec.ts';
+import { unpackPlain } from '../../../src/protocol/cluster/plain-codec.ts';
 import { LeadershipGossip } from '../../../src/replication/leadership-gossip.ts';
 import { LeadershipTable, NO_LEADER } from '../../../src/replication/leadership-table.ts';
 
@@ -34,6 +37,7 @@ function cluster(maxMessageBytes?: number): { network: FakeNetwork; brokers: Map
       channel,
       table,
       led: () => led.values(),
+      ledEntry: (groupId) => led.get(groupId) ?? null,
       peers: () => ids.filter((p) => p !== id),
       schedule: network.schedule,
       log: { warn: (fields, message) => warnings.push(`${message} #${String(fields.count)}`) },
@@ -42,6 +46,8 @@ function cluster(maxMessageBytes?: number): { network: FakeNetwork; brokers: Map
   }
   return { network, brokers };
 }
+
+const bodyOf = (bytes: Buffer): unknown[] => (unpackPlain(bytes) as [number, unknown[]])[1];
 
 const lead = (b: Broker, groupId: number, term: number, isr: number[]): void => {
   b.led.set(groupId, { groupId, term, isr });
@@ -184,6 +190,71 @@ test('a digest too large for one message is split, and its chunks both announce 
   b1.gossip.changed();
   network.settle();
   for (let g = 0; g < 400; g++) assert.equal(brokers.get(3)!.table.get(g)?.leader, g % 2 === 0 ? NO_LEADER : 1, `group ${g}`);
+});
+
+test('changedGroups() sends only the named groups: gains in one partial digest, losses as one-group step-downs', () => {
+  const { network, brokers } = cluster();
+  const [b1, b2, b3] = [brokers.get(1)!, brokers.get(2)!, brokers.get(3)!];
+  for (let g = 0; g < 50; g++) lead(b1, g, 2, [1, 2, 3]);
+  b1.gossip.changed();
+  network.settle();
+  network.sent.length = 0;
+  lead(b1, 60, 3, [1, 2]);
+  lead(b1, 61, 3, [1]);
+  b1.gossip.changedGroups([60]);
+  b1.gossip.changedGroups([61, 60]);
+  assert.equal(network.pendingFlushes, 1, 'calls in one turn are coalesced');
+  network.flush();
+  assert.equal(network.sent.length, 2, 'one message per peer');
+  const body = bodyOf(network.sent[0]!.bytes);
+  assert.equal(body[0], false, 'a partial digest');
+  assert.equal((body[1] as unknown[]).length, 2, 'with the two changed groups only, not the 52 led');
+  network.settle();
+  for (const b of [b1, b2, b3]) {
+    assert.deepEqual(b.table.get(61), { leader: 1, term: 3, isr: [1] });
+    assert.equal(b.table.get(7)?.leader, 1, 'the groups not named are untouched');
+  }
+  // Group 7 is lost, group 99 was never led here: only 7 is stepped down, and nothing else.
+  b1.led.delete(7);
+  network.sent.length = 0;
+  b1.gossip.changedGroups([7, 99]);
+  network.settle();
+  assert.equal(network.sent.length, 2);
+  for (const b of [b1, b2, b3]) {
+    assert.deepEqual(b.table.get(7), { leader: NO_LEADER, term: 2, isr: [] });
+    for (const g of [6, 8, 60]) assert.equal(b.table.get(g)?.leader, 1, `group ${g} stays led`);
+    assert.equal(b.table.get(99), undefined);
+  }
+  // A group lost and announced step-down once is not stepped down again.
+  network.sent.length = 0;
+  b1.gossip.changedGroups([7]);
+  network.settle();
+  assert.equal(network.sent.length, 0);
+});
+
+test('changedGroups() after changed() in one turn sends the full digest only', () => {
+  const { network, brokers } = cluster();
+  const b1 = brokers.get(1)!;
+  lead(b1, 5, 2, [1]);
+  lead(b1, 6, 2, [1]);
+  b1.gossip.changed();
+  b1.gossip.changedGroups([5]);
+  network.flush();
+  assert.equal(network.sent.length, 2);
+  const body = bodyOf(network.sent[0]!.bytes);
+  assert.deepEqual(body, [true, [[5, 2, [1]], [6, 2, [1]]]]);
+});
+
+test('a large partial digest is split under the message size', () => {
+  const { network, brokers } = cluster(2048);
+  const b1 = brokers.get(1)!;
+  for (let g = 0; g < 400; g++) lead(b1, g, 7, [1, 2, 3]);
+  b1.gossip.changedGroups(b1.led.keys());
+  network.flush();
+  assert.ok(network.sent.length / 2 > 4, `split into ${network.sent.length / 2} messages per peer`);
+  assert.ok(network.sent.every((w) => w.bytes.length <= 2048));
+  network.settle();
+  for (let g = 0; g < 400; g++) assert.equal(brokers.get(3)!.table.get(g)?.leader, 1);
 });
 
 test('malformed bodies are dropped and counted, logged at the 1st, 2nd, 4th... occurrence, never thrown', () => {
