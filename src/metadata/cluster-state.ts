@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.ts';
 import { brokerRecord, registrationProblem, type BrokerRecord, type RegisterBrokerCommand } from './broker-registration.ts';
 import { assignmentCountProblem, assignmentProblem } from './replica-assignment.ts';
-import { desiredReplicas, replicaSet, targetOf, targetProblem } from './reassignment.ts';
+import { desiredReplicas, inFlux, partitionsMoving, replicaSet, targetOf, targetProblem } from './reassignment.ts';
 import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-placement.ts';
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
@@ -39,6 +39,8 @@ export interface TopicRecord {
   readonly reassignments?: Readonly<Record<number, readonly number[]>>;
   /** The voters a partition's group was created with, once a move replaced its assignment (reassignment.ts). */
   readonly initialVoters?: Readonly<Record<number, readonly number[]>>;
+  /** Brokers of replaced or cancelled targets that may still be group members, by partition (reassignment.ts). */
+  readonly leaving?: Readonly<Record<number, readonly number[]>>;
 }
 
 export type MetadataCommand =
@@ -318,9 +320,9 @@ export class ClusterState {
         if (!t || !Number.isInteger(cmd.index) || cmd.index < 0 || cmd.index >= t.partitions) {
           return { error: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Partition ${cmd.name}-${cmd.index} does not exist.` };
         }
-        const target = targetOf(t, cmd.index);
+        const wanted = desiredReplicas(t, cmd.index);
         // A report about a move cancelled or replaced meanwhile is stale.
-        if (target === undefined || target.length !== cmd.replicas.length || target.some((id, i) => id !== cmd.replicas[i])) {
+        if (!inFlux(t, cmd.index) || wanted.length !== cmd.replicas.length || wanted.some((id, i) => id !== cmd.replicas[i])) {
           return { error: 'NO_REASSIGNMENT_IN_PROGRESS', message: `Partition ${cmd.name}-${cmd.index} is not being moved to [${cmd.replicas.join(', ')}].` };
         }
         return { error: null };
@@ -401,23 +403,34 @@ export class ClusterState {
       case 'reassign-partitions': {
         const t = this.topicsByName.get(cmd.name)!;
         const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
+        const leaving: Record<number, readonly number[]> = { ...t.leaving };
         for (const move of cmd.moves) {
+          const current = t.assignments[move.index]!;
+          const old = reassignments[move.index];
           // A target equal to the assignment is no move at all (as Kafka, it also cancels one under way).
-          const same = move.replicas !== null && move.replicas.length === t.assignments[move.index]!.length && move.replicas.every((id, i) => id === t.assignments[move.index]![i]);
+          const same = move.replicas !== null && move.replicas.length === current.length && move.replicas.every((id, i) => id === current[i]);
           if (move.replicas === null || same) delete reassignments[move.index];
           else reassignments[move.index] = [...move.replicas];
+          // Brokers of the old target that the new one drops may already be members: they leave through the group.
+          const wanted = reassignments[move.index] ?? current;
+          const dropped = (old ?? []).filter((id) => !wanted.includes(id) && !current.includes(id));
+          const still = [...(leaving[move.index] ?? []), ...dropped].filter((id, i, all) => all.indexOf(id) === i && !wanted.includes(id) && !current.includes(id));
+          if (still.length > 0) leaving[move.index] = still;
+          else delete leaving[move.index];
         }
-        this.topicsByName.set(cmd.name, withReassignments(t, reassignments));
+        this.topicsByName.set(cmd.name, withMoves(t, reassignments, leaving));
         return { error: null };
       }
       case 'complete-reassignment': {
         const t = this.topicsByName.get(cmd.name)!;
         const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
+        const leaving: Record<number, readonly number[]> = { ...t.leaving };
         delete reassignments[cmd.index];
+        delete leaving[cmd.index];
         const assignments = t.assignments.map((replicas, i) => (i === cmd.index ? [...cmd.replicas] : replicas));
         const initialVoters = { ...t.initialVoters };
         initialVoters[cmd.index] ??= t.assignments[cmd.index]!;
-        this.topicsByName.set(cmd.name, { ...withReassignments(t, reassignments), assignments, initialVoters });
+        this.topicsByName.set(cmd.name, { ...withMoves(t, reassignments, leaving), assignments, initialVoters });
         return { error: null };
       }
     }
@@ -443,7 +456,7 @@ export class ClusterState {
   /** Partitions being moved, over every topic. */
   reassignmentCount(): number {
     let n = 0;
-    for (const t of this.topicsByName.values()) if (t.reassignments !== undefined) n += Object.keys(t.reassignments).length;
+    for (const t of this.topicsByName.values()) if (t.reassignments !== undefined || t.leaving !== undefined) n += partitionsMoving(t).length;
     return n;
   }
 
@@ -491,8 +504,12 @@ export class ClusterState {
   }
 }
 
-/** The topic with these targets; the field is left out when no partition moves. */
-function withReassignments(t: TopicRecord, reassignments: Record<number, readonly number[]>): TopicRecord {
-  const { reassignments: _old, ...rest } = t;
-  return Object.keys(reassignments).length === 0 ? rest : { ...rest, reassignments };
+/** The topic with these targets and leaving brokers; each field is left out when empty. */
+function withMoves(t: TopicRecord, reassignments: Record<number, readonly number[]>, leaving: Record<number, readonly number[]>): TopicRecord {
+  const { reassignments: _targets, leaving: _leaving, ...rest } = t;
+  return {
+    ...rest,
+    ...(Object.keys(reassignments).length === 0 ? {} : { reassignments }),
+    ...(Object.keys(leaving).length === 0 ? {} : { leaving }),
+  };
 }

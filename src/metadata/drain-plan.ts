@@ -11,7 +11,7 @@
  * Partitions already moving are left alone until their move ends. Pure: state in, moves out.
  */
 import type { ClusterState } from './cluster-state.ts';
-import { targetOf } from './reassignment.ts';
+import { inFlux } from './reassignment.ts';
 
 export interface DrainMove {
   readonly topic: string;
@@ -39,7 +39,7 @@ export function drainMoves(state: ClusterState, options: DrainOptions): DrainMov
   const topics = state.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const topic of topics) {
     for (let index = 0; index < topic.partitions && budget > 0; index++) {
-      if (targetOf(topic, index) !== undefined) continue;
+      if (inFlux(topic, index)) continue;
       const current = topic.assignments[index]!;
       if (!current.some((id) => draining.has(id))) continue;
       const replicas = [...current];

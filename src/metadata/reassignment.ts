@@ -11,6 +11,11 @@
  * see that union as its replicas (target first), with the adding and removing replicas listed by
  * ListPartitionReassignments.
  *
+ * A move replaced or cancelled before it finished may have made brokers of its target members of
+ * the group already (learners, or voters). They stay in the replica set (`leaving`) until the leader
+ * reports the group's voters are the wanted ones, so no broker deletes its copy while the group may
+ * still count on it: a voter that came back empty could vote with a log it no longer has.
+ *
  * The group's first configuration: a replica joining later starts from the voters the group was
  * created with and replays every membership change from the log (or installs a snapshot carrying
  * the configuration of its point). Those voters are the assignment at creation, kept in
@@ -28,20 +33,31 @@ export function desiredReplicas(topic: TopicRecord, index: number): readonly num
   return targetOf(topic, index) ?? topic.assignments[index] ?? [];
 }
 
-/** Every broker that holds or will hold a replica: the target first, then the replicas leaving. */
-export function replicaSet(topic: TopicRecord, index: number): readonly number[] {
-  const current = topic.assignments[index] ?? [];
-  const target = targetOf(topic, index);
-  if (target === undefined) return current;
-  return [...target, ...current.filter((id) => !target.includes(id))];
+/** Brokers of a replaced or cancelled target that may still be members of the group (see above). */
+export function leavingOf(topic: TopicRecord, index: number): readonly number[] | undefined {
+  return topic.leaving?.[index];
 }
 
-/** The brokers a move adds (in the target, not yet assigned) and removes (assigned, not in the target). */
+/** Whether the partition's group is being changed: a target, or brokers of an abandoned one still to leave. */
+export function inFlux(topic: TopicRecord, index: number): boolean {
+  return targetOf(topic, index) !== undefined || leavingOf(topic, index) !== undefined;
+}
+
+/** Every broker that holds or will hold a replica: the wanted ones first, then those leaving. */
+export function replicaSet(topic: TopicRecord, index: number): readonly number[] {
+  const current = topic.assignments[index] ?? [];
+  if (!inFlux(topic, index)) return current;
+  const wanted = desiredReplicas(topic, index);
+  const out = [...wanted];
+  for (const id of [...current, ...(leavingOf(topic, index) ?? [])]) if (!out.includes(id)) out.push(id);
+  return out;
+}
+
+/** The brokers a move adds (wanted, not yet assigned) and removes (assigned or left over, not wanted). */
 export function movingReplicas(topic: TopicRecord, index: number): { adding: number[]; removing: number[] } {
   const current = topic.assignments[index] ?? [];
-  const target = targetOf(topic, index);
-  if (target === undefined) return { adding: [], removing: [] };
-  return { adding: target.filter((id) => !current.includes(id)), removing: current.filter((id) => !target.includes(id)) };
+  const wanted = desiredReplicas(topic, index);
+  return { adding: wanted.filter((id) => !current.includes(id)), removing: replicaSet(topic, index).filter((id) => !wanted.includes(id)) };
 }
 
 /** The voters of the partition's Raft group when it was created (see above). */
@@ -49,12 +65,19 @@ export function initialVoters(topic: TopicRecord, index: number): readonly numbe
   return topic.initialVoters?.[index] ?? topic.assignments[index] ?? [];
 }
 
+/**
+ * Whether the partition's group may have changed membership since it began: a move is recorded, done
+ * (its first voters were kept) or under way. A replica made from nothing then joins without voting
+ * until it caught up (replication/partition-replicas.ts).
+ */
+export function hasHistory(topic: TopicRecord, index: number): boolean {
+  return topic.initialVoters?.[index] !== undefined || inFlux(topic, index);
+}
+
 /** The partitions of a topic being moved, in index order. */
 export function partitionsMoving(topic: TopicRecord): number[] {
-  if (topic.reassignments === undefined) return [];
-  return Object.keys(topic.reassignments)
-    .map(Number)
-    .sort((a, b) => a - b);
+  const indexes = new Set([...Object.keys(topic.reassignments ?? {}), ...Object.keys(topic.leaving ?? {})].map(Number));
+  return [...indexes].sort((a, b) => a - b);
 }
 
 /** Why a target replica list is refused (Kafka's INVALID_REPLICA_ASSIGNMENT), or null. */

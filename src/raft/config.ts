@@ -45,6 +45,14 @@ export interface RaftConfig {
   readonly snapshotTimeoutTicks?: number;
   /** A learner counts as caught up, and may be promoted, when its match index is within this many entries of the commit index. Default 0. */
   readonly promotionMaxLagEntries?: number;
+  /**
+   * A node joining a group that has changed membership since it began, with a log that is not the
+   * group's (empty, or left from an earlier membership): it neither campaigns nor grants votes
+   * until it has applied the commit index of the first append or snapshot a leader sent it. Until
+   * then the configuration it reads from its own log may be an old one in which it votes; with
+   * other such nodes it could elect a leader missing committed entries. Default false.
+   */
+  readonly joining?: boolean;
 }
 
 export interface ResolvedRaftConfig {
@@ -54,6 +62,7 @@ export interface ResolvedRaftConfig {
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly applied: number | undefined;
+  readonly joining: boolean;
   readonly maxMessageBytes: number;
   readonly maxInflightMessages: number;
   readonly maxInflightBytes: number;
@@ -99,6 +108,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     electionTicks,
     heartbeatTicks,
     applied: config.applied,
+    joining: config.joining ?? false,
     maxMessageBytes,
     maxInflightMessages: positiveInteger(config.maxInflightMessages ?? DEFAULT_MAX_INFLIGHT_MESSAGES, 'maxInflightMessages'),
     maxInflightBytes,

@@ -13,6 +13,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case 'app':
       r.electionElapsed = 0;
       r.lead = m.from;
+      r.heardFromLeader(m.commit);
       handleAppend(r, m);
       return;
     case 'heartbeat':
@@ -23,6 +24,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case 'snapshot':
       r.electionElapsed = 0;
       r.lead = m.from;
+      r.heardFromLeader(m.snapshot!.metadata.index);
       handleSnapshot(r, m);
       return;
     case 'timeoutNow':

@@ -248,6 +248,12 @@ export class RaftNode {
       log.appliedTo(last);
       if (this.raft.role === 'leader') this.raft.releaseUncommitted(last);
     }
+    this.raft.checkJoined();
+  }
+
+  /** Still joining (RaftConfig.joining): neither campaigns nor votes yet. */
+  get joining(): boolean {
+    return this.raft.joining;
   }
 
   /** The membership in force: the one of the last committed entry handed out. */

@@ -66,10 +66,15 @@ export class Raft {
   private uncommittedHead = 0;
   /** A leader has appends (or a commit index) to send: done in flushAppends(), once per Ready. */
   pendingFlush = false;
+  /** Joining (config `joining`): no campaign, no vote, until the log is applied up to `joinTarget`. */
+  joining: boolean;
+  /** The commit index of the first append or snapshot a leader sent while joining; -1 before one came. */
+  joinTarget = -1;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
+    this.joining = this.cfg.joining;
     const storage = this.cfg.storage;
     const { hardState, confState } = storage.initialState();
     this.log = new RaftLog(storage, this.cfg.maxApplyBytes);
@@ -103,7 +108,22 @@ export class Raft {
   // ---- roles -------------------------------------------------------------------------------
 
   promotable(): boolean {
-    return this.tracker.isVoter(this.id);
+    return !this.joining && this.tracker.isVoter(this.id);
+  }
+
+  /**
+   * While joining: the first append or snapshot from a leader sets the index to reach (a leader sends
+   * to this node only once it applied the change that added it, so its commit index covers it).
+   */
+  heardFromLeader(commit: number): void {
+    if (this.joining && this.joinTarget < 0) this.joinTarget = commit;
+  }
+
+  /** Ends joining once everything up to the target is applied: the configuration read since is current. */
+  checkJoined(): boolean {
+    if (!this.joining || this.joinTarget < 0 || this.log.applied < this.joinTarget) return false;
+    this.joining = false;
+    return true;
   }
 
   private reset(term: number): void {
@@ -312,6 +332,10 @@ export class Raft {
 
   private handleVoteRequest(m: Message): void {
     const responseType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    if (this.joining) {
+      this.send(message({ type: responseType, from: this.id, to: m.from, term: this.term, reject: true }));
+      return;
+    }
     // One vote per term (paper 5.2): we may vote again only for the same candidate. A pre-vote
     // for a future term is not a vote.
     const canVote =

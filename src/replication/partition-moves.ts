@@ -15,7 +15,7 @@
  * crash at any point leaves a group whose configuration is in its own log: the next leader takes
  * the next step from there (or back, after a cancel).
  */
-import { desiredReplicas, targetOf } from '../metadata/reassignment.ts';
+import { desiredReplicas, inFlux } from '../metadata/reassignment.ts';
 import type { ConfState } from '../raft/index.ts';
 import type { MetadataService } from './metadata-service.ts';
 import type { PartitionReplica } from './partition-replica.ts';
@@ -86,7 +86,7 @@ export class PartitionMover {
     if (topic === undefined) return;
     const index = replica.partition.index;
     const desired = desiredReplicas(topic, index);
-    const moving = targetOf(topic, index) !== undefined;
+    const moving = inFlux(topic, index);
     const raft = replica.driver.raft;
     const conf = raft.confState();
     if (!moving && conf.learners.length === 0 && sameMembers(conf.voters, desired)) return;

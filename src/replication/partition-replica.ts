@@ -62,6 +62,10 @@ export interface PartitionReplicaOptions {
   /** Seconds from proposing a batch to its commit here (for the commit-latency histogram). */
   readonly onCommitted?: (seconds: number) => void;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void; error(fields: object, message: string): void };
+  /** This replica joins a group that changed membership since it began (RaftConfig.joining). */
+  readonly joining?: boolean;
+  /** It caught up: it votes from now on. */
+  readonly onJoined?: () => void;
 }
 
 export class PartitionReplica implements PartitionWriter, RaftStateMachine {
@@ -91,6 +95,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       // The log is the state: nothing up to the stored commit index is read back to be applied again.
       applied: options.store.hardState().commit,
       ...(options.quiesce === undefined ? {} : { quiesce: options.quiesce }),
+      ...(options.joining === true ? { joining: true, onJoined: options.onJoined } : {}),
       onSoftState: (state, term) => this.softState(state, term),
       onFailure: (err) => {
         this.failure = new StreamBusError('SB_ERR_LOG_DIR_OFFLINE', `the Raft group of ${this.name} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

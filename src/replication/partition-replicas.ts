@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import { applyConfChange, decodeConfChange, type ConfState } from '../raft/index.ts';
 import type { MetadataService } from './metadata-service.ts';
-import { initialVoters } from '../metadata/reassignment.ts';
+import { hasHistory, initialVoters } from '../metadata/reassignment.ts';
+
+/** Present while a replica joining a group that changed membership has not caught up (attach). */
+export const JOINING_FILE_NAME = 'raft.joining';
 import type { Log } from '../storage/log.ts';
 import { segmentsToDelete } from '../storage/retention.ts';
 import { StreamBusError } from '../util/errors.ts';
@@ -87,6 +90,12 @@ export class PartitionReplicas implements PartitionReplication {
     const voters = [...initialVoters(topic, partition.index)].sort((a, b) => a - b);
     const segmentLog = partition.log as Log;
     const fresh = (await disk.fileSize(join(segmentLog.dir, SNAPSHOT_FILE_NAME))) === undefined;
+    // A new replica of a group whose membership changed since it began replays that history from the
+    // voters it began with, in which it may vote: it joins without voting until caught up (RaftConfig
+    // joining). The marker keeps that across restarts until it has.
+    const marker = join(segmentLog.dir, JOINING_FILE_NAME);
+    const joining = (fresh && hasHistory(topic, partition.index)) || (await disk.fileSize(marker)) !== undefined;
+    if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     if (fresh && segmentLog.endOffset > 0 && voters.length > 1) {
       // Written before partitions were replicated: the other replicas hold nothing, and starting a
       // group over these offsets would give them to no one else. Kept offline, never overwritten.
@@ -122,6 +131,12 @@ export class PartitionReplicas implements PartitionReplication {
       now: this.options.now,
       onCommitted: this.options.onCommitted,
       log,
+      joining,
+      onJoined: () => {
+        log.info({ topic: partition.topic, partition: partition.index, group: groupId }, 'partition replica caught up after joining; it votes from now on');
+        // Left behind by a crash, it only makes the replica catch up once more before voting.
+        disk.unlink(marker).catch((err: unknown) => log.warn({ err, path: marker }, 'removing the joining marker failed'));
+      },
     });
     partition.replicateWith(replica);
     // A new group's preferred replica stands at once rather than after an election timeout.

@@ -100,6 +100,10 @@ export interface RaftDriverOptions {
   readonly onSoftState?: (state: SoftState, term: number) => void;
   /** The group stopped after a failure (see above). Called once. */
   readonly onFailure: (error: unknown) => void;
+  /** Start as a joining node (RaftConfig.joining): no campaign and no vote until caught up. */
+  readonly joining?: boolean;
+  /** The node finished joining (called once, after the Ready that caught it up). */
+  readonly onJoined?: () => void;
 }
 
 /** What the owner may read from the core; everything that changes it goes through the driver. */
@@ -121,6 +125,8 @@ export class RaftDriver {
   private readonly onSoftState: ((state: SoftState, term: number) => void) | undefined;
   private readonly onFailure: (error: unknown) => void;
   private readonly proposals = new PendingProposals();
+  /** Called once when a joining node caught up; undefined when not joining (any more). */
+  private onJoined: (() => void) | undefined;
   /** The Ready whose write is in flight. */
   private writing: Ready | null = null;
   /** The Ready whose write is durable and that the loop has not finished yet. */
@@ -148,6 +154,7 @@ export class RaftDriver {
     this.snapshots = options.snapshots;
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
+    this.onJoined = undefined;
     this.quiescePolicy = options.quiesce;
     this.onQuiesce = options.onQuiesce;
     assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
@@ -158,7 +165,8 @@ export class RaftDriver {
     this.appliedIndex = Math.max(snapshot.metadata.index, options.applied ?? 0);
     assert(this.appliedIndex <= Math.max(snapshot.metadata.index, this.store.initialState().hardState.commit), 'applied past the stored commit index');
     this.durableTerm = this.store.initialState().hardState.term;
-    this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex });
+    this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex, joining: options.joining === true });
+    this.onJoined = options.joining === true ? options.onJoined : undefined;
     this.raft = this.node;
   }
 
@@ -402,6 +410,11 @@ export class RaftDriver {
       this.proposals.applied(committed);
     }
     this.node.advance(rd);
+    if (this.onJoined !== undefined && !this.node.joining) {
+      const joined = this.onJoined;
+      this.onJoined = undefined;
+      joined();
+    }
     this.proposals.leadershipChanged(this.node.term, this.node.isLeader);
     this.maybeSnapshot();
     this.proposals.notify();

@@ -71,11 +71,44 @@ test('cancel drops the target; a target equal to the assignment is no move; a ne
   assert.equal(s.apply(move(1, null)).error, null);
   assert.equal(s.topic('t')!.reassignments, undefined);
   assert.deepEqual(s.topic('t')!.assignments[1], [2, 3, 4]);
-  assert.equal(s.apply(move(1, [2, 3, 4])).error, null);
-  assert.equal(s.topic('t')!.reassignments, undefined);
-  // A report after the cancel is stale and changes nothing.
+  // A report for the cancelled target is stale and changes nothing.
   assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 1, replicas: [5, 3, 4] }).error, 'NO_REASSIGNMENT_IN_PROGRESS');
   assert.deepEqual(s.topic('t')!.assignments[1], [2, 3, 4]);
+  // Brokers 5 and 1 may have joined meanwhile: they leave before the partition settles.
+  assert.deepEqual(s.topic('t')!.leaving, { 1: [5, 1] });
+  assert.equal(s.apply(move(1, [2, 3, 4])).error, null, 'a target equal to the assignment is accepted');
+  assert.equal(s.topic('t')!.reassignments, undefined);
+});
+
+test('brokers of a cancelled or replaced target stay in the replica set until the leader reports the group settled', () => {
+  const s = cluster();
+  assert.equal(s.apply(move(0, [4, 2, 3])).error, null);
+  // Broker 4 may be a learner or voter already: cancelling leaves it to leave through the group.
+  assert.equal(s.apply(move(0, null)).error, null);
+  let t = s.topic('t')!;
+  assert.equal(t.reassignments, undefined);
+  assert.deepEqual(t.leaving, { 0: [4] });
+  assert.deepEqual(replicaSet(t, 0), [1, 2, 3, 4]);
+  assert.deepEqual(desiredReplicas(t, 0), [1, 2, 3]);
+  assert.deepEqual(movingReplicas(t, 0), { adding: [], removing: [4] });
+  assert.deepEqual(partitionsMoving(t), [0]);
+  assert.equal(s.apply({ type: 'unregister-broker', id: 4 }).error, 'BROKER_HOLDS_REPLICAS');
+  // Replaced: 5 instead of 4; 4 stays leaving, 5 is wanted.
+  assert.equal(s.apply(move(0, [5, 2, 3])).error, null);
+  assert.equal(s.apply(move(0, [1, 2, 4])).error, null);
+  t = s.topic('t')!;
+  assert.deepEqual(t.leaving, { 0: [5] }, '4 is wanted again; 5 is left over');
+  assert.deepEqual(replicaSet(t, 0), [1, 2, 4, 3, 5]);
+  // The leader reports its voters are the wanted ones: everything settles.
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [1, 2, 4] }).error, null);
+  t = s.topic('t')!;
+  assert.deepEqual([t.assignments[0], t.reassignments, t.leaving], [[1, 2, 4], undefined, undefined]);
+  // After a cancel, the report names the assignment.
+  assert.equal(s.apply(move(0, [1, 2, 5])).error, null);
+  assert.equal(s.apply(move(0, null)).error, null);
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [1, 2, 5] }).error, 'NO_REASSIGNMENT_IN_PROGRESS');
+  assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 0, replicas: [1, 2, 4] }).error, null);
+  assert.equal(s.topic('t')!.leaving, undefined);
 });
 
 test('bad targets and unknown partitions are refused with Kafka error names', () => {

@@ -286,3 +286,57 @@ test('a lost probe to a new learner is sent again after a heartbeat answer, thou
   assert.equal(storage.lastIndex(), c.storages.get(1)!.lastIndex(), 'the learner caught up after one heartbeat round');
   assert.equal(c.node(1).status().progress!.get(3)!.match, c.node(1).lastIndex);
 });
+
+test('a joining node neither campaigns nor votes until it applied what the leader had committed when it first heard from it', () => {
+  // Voters 1,2,3 become 1,4,5: nodes 2 and 3 leave and lose their logs.
+  const c = new Cluster([1, 2, 3]);
+  for (const id of [4, 5]) {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    c.storages.set(id, storage);
+    c.applied.set(id, []);
+    c.nodes.set(id, new RaftNode({ id, storage, random: fixed(id), preVote: false, joining: true }));
+  }
+  c.node(1).campaign();
+  c.settle();
+  const change = (type: 'addLearner' | 'promoteLearner' | 'removeNode', nodeId: number) => {
+    assert.equal(c.node(1).proposeConfChange({ type, nodeId }).accepted, true, `${type} ${nodeId}`);
+    c.settle();
+  };
+  c.node(1).propose(text('a'));
+  c.settle();
+  for (const id of [4, 5]) change('addLearner', id);
+  for (const id of [4, 5]) change('promoteLearner', id);
+  assert.equal(c.node(4).joining, false, 'node 4 caught up and joined');
+  for (const id of [2, 3]) change('removeNode', id);
+  assert.deepEqual(c.node(1).confState().voters, [1, 4, 5]);
+
+  // Nodes 2 and 3 come back empty, believing the first configuration (1,2,3).
+  for (const id of [2, 3]) {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    c.storages.set(id, storage);
+    c.applied.set(id, []);
+    c.nodes.set(id, new RaftNode({ id, storage, random: fixed(id), preVote: false, joining: true }));
+  }
+  // Cut off from the others, 2 never campaigns...
+  c.drop = (m) => [1, 4, 5].includes(m.to) || [1, 4, 5].includes(m.from);
+  for (let i = 0; i < 100; i++) c.node(2).tick();
+  c.settle();
+  assert.equal(c.node(2).role, 'follower');
+  // ...and 3 refuses to vote for a candidate (as a non-joining node with the same stale view would not).
+  c.node(3).step(message({ type: 'vote', from: 2, to: 3, term: 5, index: 0, logTerm: 0 }));
+  const answers = [] as Message[];
+  while (c.node(3).hasReady()) {
+    const rd = c.node(3).ready();
+    answers.push(...rd.messages);
+    c.node(3).advance(rd);
+  }
+  assert.deepEqual(answers.map((m) => [m.type, m.reject]), [['voteResp', true]]);
+
+  // Added back, 2 catches up through the leader's appends and only then takes part.
+  c.drop = () => false;
+  change('addLearner', 2);
+  assert.equal(c.node(2).joining, false);
+  assert.deepEqual(c.applied.get(2), ['a']);
+  assert.deepEqual(c.node(2).confState(), { voters: [1, 4, 5], learners: [2] });
+  assert.equal(c.node(3).joining, true, 'node 3, never added back, still does not vote');
+});

@@ -69,6 +69,11 @@ class SyncGate {
 const hs = (term: number, vote: number, commit: number): HardState => ({ term, vote, commit });
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Waits (up to 10 s: the append before it runs on the thread pool, slow on a loaded machine) until an fdatasync is held. */
+async function whenHeld(gate: SyncGate): Promise<void> {
+  for (const deadline = Date.now() + 10_000; gate.waiting === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 test('the term and vote changes of many groups in one turn cost one append and one fdatasync, and read back per group', async () => {
   const dir = tempDir('sb-hardstates-');
   try {
@@ -102,7 +107,7 @@ test('a term or vote change resolves only after its fdatasync; a commit-only cha
     gate.hold = true;
     let voted = false;
     const vote = journal.write(1, hs(2, 3, 0)).then(() => (voted = true));
-    for (let i = 0; i < 20 && gate.waiting === 0; i++) await tick();
+    await whenHeld(gate);
     assert.equal(gate.waiting, 1, 'the fdatasync is in flight');
     assert.equal(voted, false, 'not stored before the fdatasync returned');
     // Meanwhile other groups' changes queue behind it and share the next fdatasync.
@@ -112,7 +117,7 @@ test('a term or vote change resolves only after its fdatasync; a commit-only cha
     assert.equal(others, 0);
     gate.release();
     await vote;
-    for (let i = 0; i < 20 && (gate.waiting as number) === 0; i++) await tick();
+    await whenHeld(gate);
     assert.equal(gate.waiting, 1, 'the three queued changes share one fdatasync');
     assert.equal(others as number, 0);
     gate.release();

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { RaftDriver, RaftSettings } from '../../src/replication/raft-driver.ts';
 import type { Entry, Snapshot } from '../../src/raft/index.ts';
-import type { TopicRecord } from '../../src/metadata/cluster-state.ts';
+import type { ClusterState } from '../../src/metadata/cluster-state.ts';
 import type { MetadataService } from '../../src/replication/metadata-service.ts';
 import type { MetadataCommand, MetadataResult } from '../../src/metadata/cluster-state.ts';
 import { replicaSet } from '../../src/metadata/reassignment.ts';
@@ -34,23 +34,10 @@ import type { Prng } from './prng.ts';
 import { SimPeerChannel, type ChannelEnv } from './sim-peer-channel.ts';
 import { TICK_MS } from './sim-node.ts';
 
-/**
- * A topic as the simulation's controller holds it (the fields of TopicRecord the replica path reads):
- * the simulation changes `assignments`, `reassignments` and `initialVoters` as the controller would
- * (metadata/cluster-state.ts) and then asks each broker to `reconcile()`.
- */
-export interface SimTopic {
-  readonly name: string;
-  readonly partitions: number;
-  readonly raftGroups: readonly number[];
-  assignments: number[][];
-  reassignments?: Record<number, number[]>;
-  initialVoters?: Record<number, number[]>;
-}
-
 export interface PartitionBrokerEnv extends ChannelEnv {
   readonly clock: ManualClock;
-  readonly topics: readonly SimTopic[];
+  /** The controller's state now (the simulation applies commands to a ClusterState as the controller would). */
+  readonly metadata: () => ClusterState;
   readonly settings: RaftSettings;
   readonly logOptions: Partial<LogOptions>;
   readonly channelMaxBytes: number;
@@ -148,9 +135,9 @@ export class PartitionBroker {
   /** The partitions this broker holds replicas of (a move's target and leaving replicas included), by key. */
   hosted(): { key: string; topic: string; index: number; groupId: number }[] {
     const out: { key: string; topic: string; index: number; groupId: number }[] = [];
-    for (const topic of this.env.topics) {
+    for (const topic of this.env.metadata().topics()) {
       for (let index = 0; index < topic.partitions; index++) {
-        if (replicaSet(topic as unknown as TopicRecord, index).includes(this.id)) out.push({ key: partitionKey(topic.name, index), topic: topic.name, index, groupId: topic.raftGroups[index]! });
+        if (replicaSet(topic, index).includes(this.id)) out.push({ key: partitionKey(topic.name, index), topic: topic.name, index, groupId: topic.raftGroups[index]! });
       }
     }
     return out;
@@ -181,10 +168,14 @@ export class PartitionBroker {
     const ticker = new RaftTicker(clock, TICK_MS);
     const multiRaft = new ObservedMultiRaft({ brokerId: id, channel, ticker, log: { warn: () => undefined } });
     const disk = this.disk.mount();
-    const topics = this.env.topics;
-    const metadata = { state: { topic: (name: string) => topics.find((t) => t.name === name) }, submit: (cmd: MetadataCommand) => env.submit(cmd) } as unknown as MetadataService;
+    const metadata = {
+      get state() {
+        return env.metadata();
+      },
+      submit: (cmd: MetadataCommand) => env.submit(cmd),
+    } as unknown as MetadataService;
     const partitionOf = (groupId: number): string => {
-      for (const t of topics) {
+      for (const t of env.metadata().topics()) {
         const index = t.raftGroups.indexOf(groupId);
         if (index >= 0) return partitionKey(t.name, index);
       }

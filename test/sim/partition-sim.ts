@@ -19,11 +19,12 @@
  * log is read and compared with the committed batches, the acknowledged and the consumed ones.
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
-import type { MetadataCommand, MetadataResult } from '../../src/metadata/cluster-state.ts';
+import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
+import { partitionsMoving } from '../../src/metadata/reassignment.ts';
 import { APPEND_HEADROOM_BYTES } from '../../src/replication/multi-raft.ts';
 import type { LogOptions } from '../../src/storage/log-options.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
-import { PartitionBroker, partitionKey, type PartitionBrokerEnv, type SimTopic } from './partition-broker.ts';
+import { PartitionBroker, partitionKey, type PartitionBrokerEnv } from './partition-broker.ts';
 import { plantBugs, type PartitionSimBugs } from './partition-bugs.ts';
 import { PartitionChecker, type StoredBatch } from './partition-checkers.ts';
 import { SimConsumer, SimProducer, writableLeader, type ClientEnv } from './partition-clients.ts';
@@ -89,7 +90,8 @@ class PartitionSimulation {
   private readonly checker = new PartitionChecker();
   private readonly settings: RaftSettings;
   private readonly logOptions: Partial<LogOptions>;
-  private readonly topics: SimTopic[];
+  /** The controller's state: the simulation applies commands to it as the controller's leader would. */
+  private readonly metadata = new ClusterState('sim', null);
   private readonly keys: string[] = [];
   private readonly producers: SimProducer[] = [];
   private readonly consumers: SimConsumer[] = [];
@@ -131,11 +133,12 @@ class PartitionSimulation {
     this.retentionEveryMs = retentionBytes < 0 ? 0 : this.random.pick([200, 1000]);
     const partitions = this.random.between(1, 3);
     const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
-    this.topics = [{ name: 'data', partitions, raftGroups: assignments.map((_, p) => p + 1), assignments }];
+    for (const id of this.ids) this.controller({ type: 'register-broker', id, incarnationId: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, host: `broker-${id}`, port: 9092, grpcPort: 9093, rack: null, timestampMs: 0 });
+    this.controller({ type: 'create-topic', name: 'data', topicId: '00000000-0000-4000-8000-00000000da7a', partitions, replicationFactor: 3, assignments, configs: {}, timestampMs: 0 });
     const env: PartitionBrokerEnv = {
       clock: this.clock,
       network: this.network,
-      topics: this.topics,
+      metadata: () => this.metadata,
       settings: this.settings,
       logOptions: this.logOptions,
       channelMaxBytes: APPEND_HEADROOM_BYTES + 128 * 1024,
@@ -353,46 +356,39 @@ class PartitionSimulation {
   /** Starts a move of a partition to three other brokers (some shared), replaces one, or cancels one. */
   private moveFault(): void {
     const random = this.faultRandom;
-    const topic = this.topics[0]!;
+    const topic = this.metadata.topic('data')!;
     const index = random.nextInt(topic.partitions);
     const moving = topic.reassignments?.[index];
     // A move under way is mostly left to finish; sometimes cancelled or sent elsewhere.
     if (moving !== undefined && random.chance(0.6)) return;
     if (moving !== undefined && random.chance(0.5)) {
-      delete topic.reassignments![index];
+      this.controller({ type: 'reassign-partitions', name: 'data', moves: [{ index, replicas: null }] });
       this.count('move cancelled');
       this.log(`controller: move of data-${index} to [${moving.join(',')}] cancelled`);
     } else {
       const target = this.replicaSet(index + random.nextInt(5));
-      const current = topic.assignments[index]!;
-      if (target.length === current.length && target.every((id, i) => id === current[i])) return;
-      topic.reassignments = { ...topic.reassignments, [index]: target };
+      this.controller({ type: 'reassign-partitions', name: 'data', moves: [{ index, replicas: target }] });
       this.count(moving === undefined ? 'move started' : 'move replaced');
-      this.log(`controller: data-${index} moves from [${current.join(',')}] to [${target.join(',')}]`);
+      this.log(`controller: data-${index} moves from [${topic.assignments[index]!.join(',')}] to [${target.join(',')}]`);
     }
     this.tellBrokers();
   }
 
-  /** A partition leader reports a finished move; applied as the controller applies complete-reassignment. */
+  /** Applies a command as the controller's state machine; a refusal of the simulation's own command is a bug in it. */
+  private controller(cmd: MetadataCommand): void {
+    const result = this.metadata.apply(cmd);
+    if (result.error !== null) throw new Error(`the simulated controller refused ${cmd.type}: ${result.message ?? result.error}`);
+  }
+
+  /** A partition leader reports a finished move: decided now, in event order, answered a little later as a forwarded command is. */
   private controllerDecides(cmd: MetadataCommand): Promise<MetadataResult> {
-    if (cmd.type !== 'complete-reassignment') return Promise.resolve({ error: 'INVALID_REQUEST', message: `the simulation decides no ${cmd.type}` });
-    const topic = this.topics.find((t) => t.name === cmd.name)!;
-    const target = topic.reassignments?.[cmd.index];
-    // Answered a little later, as a forwarded command would be; decided now, in event order.
-    const answer = (result: MetadataResult) => new Promise<MetadataResult>((resolve) => this.clock.setTimer(this.random.between(1, 20), () => resolve(result)));
-    if (target === undefined || target.length !== cmd.replicas.length || target.some((id, i) => id !== cmd.replicas[i])) {
-      return answer({ error: 'NO_REASSIGNMENT_IN_PROGRESS', message: 'stale' });
+    const result = this.metadata.apply(cmd);
+    if (result.error === null) {
+      this.count('move completed');
+      this.log(`controller: ${cmd.type} applied: ${JSON.stringify(cmd)}`);
+      this.tellBrokers();
     }
-    topic.initialVoters = { ...topic.initialVoters };
-    topic.initialVoters[cmd.index] ??= topic.assignments[cmd.index]!;
-    topic.assignments[cmd.index] = [...cmd.replicas];
-    const rest = { ...topic.reassignments };
-    delete rest[cmd.index];
-    topic.reassignments = rest;
-    this.count('move completed');
-    this.log(`controller: data-${cmd.index} now on [${cmd.replicas.join(',')}]`);
-    this.tellBrokers();
-    return answer({ error: null });
+    return new Promise<MetadataResult>((resolve) => this.clock.setTimer(this.random.between(1, 20), () => resolve(result)));
   }
 
   /** Every live broker hears of the change after its own delay, as each applies the controller's log. */
@@ -426,7 +422,7 @@ class PartitionSimulation {
   private livenessProblem(): string | null {
     const booting = this.brokers.filter((b) => !b.ready);
     if (booting.length > 0) return `broker(s) ${booting.map((b) => b.id).join(', ')} not started`;
-    const moving = Object.keys(this.topics[0]!.reassignments ?? {});
+    const moving = partitionsMoving(this.metadata.topic('data')!);
     if (moving.length > 0) return `partition(s) ${moving.join(', ')} still moving`;
     for (const broker of this.brokers) {
       const stray = this.keys.filter((key) => broker.partition(key) !== undefined && !broker.hosted().some((h) => h.key === key));
