@@ -41,7 +41,7 @@ import type { HardState } from '../raft/index.ts';
 import { EMPTY_HARD_STATE } from '../raft/index.ts';
 import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
-import { corruptError, type Crc32c } from './raft-log-records.ts';
+import { corruptError, getU64, putU64, type Crc32c } from './raft-log-records.ts';
 
 export const HARD_STATES_FILE_NAME = 'raft-hard-states.log';
 export const HARD_STATE_RECORD_SIZE = 32;
@@ -283,16 +283,4 @@ export function newerHardState(a: HardState, b: HardState): HardState {
   const commit = Math.max(a.commit, b.commit);
   if (a.term !== b.term) return { ...(a.term > b.term ? a : b), commit };
   return { term: a.term, vote: a.vote !== 0 ? a.vote : b.vote, commit };
-}
-
-function putU64(view: DataView, at: number, n: number): void {
-  assert(Number.isSafeInteger(n) && n >= 0, `${n} is not a non-negative safe integer`);
-  view.setUint32(at, Math.floor(n / TWO_POW_32));
-  view.setUint32(at + 4, n >>> 0);
-}
-
-function getU64(view: DataView, at: number): number | undefined {
-  const hi = view.getUint32(at);
-  if (hi >= 2 ** 21) return undefined;
-  return hi * TWO_POW_32 + view.getUint32(at + 4);
 }

@@ -189,17 +189,23 @@ export class PartitionReplicas implements PartitionReplication {
     if (n === 0) return 0;
     const logStartOffset = segments[n]!.baseOffset;
     const last = store.firstIndexAtOrAfter(logStartOffset) - 1;
-    if (last > store.snapshot().metadata.index) store.createSnapshot(last, confStateAt(store, last), new Uint8Array(0));
-    await store.settled();
-    const deleted = await store.runExclusively(async () => {
-      // A leader's snapshot installed meanwhile replaced the log; this round is void.
-      if (decodePartitionSnapshotData(store.snapshot().data).nextOffset < logStartOffset || logStartOffset > segmentLog.endOffset) return 0;
-      const before = segmentLog.segmentCount;
-      await segmentLog.advanceLogStart(logStartOffset);
-      return before - segmentLog.segmentCount;
-    });
-    store.logStartAdvanced();
-    return Math.max(0, deleted);
+    try {
+      if (last > store.snapshot().metadata.index) store.createSnapshot(last, confStateAt(store, last), new Uint8Array(0));
+      await store.settled();
+      const deleted = await store.runExclusively(async () => {
+        // A leader's snapshot installed meanwhile replaced the log; this round is void.
+        if (decodePartitionSnapshotData(store.snapshot().data).nextOffset < logStartOffset || logStartOffset > segmentLog.endOffset) return 0;
+        const before = segmentLog.segmentCount;
+        await segmentLog.advanceLogStart(logStartOffset);
+        return before - segmentLog.segmentCount;
+      });
+      store.logStartAdvanced();
+      return Math.max(0, deleted);
+    } catch (err) {
+      // The replica was closed meanwhile (moved away, topic deleted, shutdown): nothing left to retain.
+      if (this.hosted.get(partition) !== hosted) return 0;
+      throw err;
+    }
   }
 
   /** The in-sync replicas of a group this broker leads (see PartitionReplica.inSyncReplicas). */

@@ -57,14 +57,15 @@ export function entryRecordBytes(entry: Entry): number {
 export const HARD_STATE_RECORD_BYTES = RECORD_HEADER_BYTES + HARD_STATE_BYTES;
 export const LOG_BASE_RECORD_BYTES = RECORD_HEADER_BYTES + LOG_BASE_BYTES;
 
-function putU64(view: DataView, at: number, n: number): void {
+/** Writes a non-negative safe integer as a big-endian u64 (shared by the Raft files' record formats). */
+export function putU64(view: DataView, at: number, n: number): void {
   assert(Number.isSafeInteger(n) && n >= 0, `${n} is not a non-negative safe integer`);
   view.setUint32(at, Math.floor(n / TWO_POW_32));
   view.setUint32(at + 4, n >>> 0);
 }
 
 /** A u64 that must fit a safe integer; undefined when it does not (the caller reports corruption). */
-function getU64(view: DataView, at: number): number | undefined {
+export function getU64(view: DataView, at: number): number | undefined {
   const hi = view.getUint32(at);
   if (hi >= 2 ** 21) return undefined;
   return hi * TWO_POW_32 + view.getUint32(at + 4);

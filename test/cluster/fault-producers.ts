@@ -58,3 +58,40 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
   }
   return failures;
 }
+
+export interface KafkajsSendsOptions {
+  readonly topic: string;
+  readonly batch: number;
+  readonly sendsMax: number;
+  readonly paceMs: number;
+  /** The partition of send number `n` (each send goes to one partition). */
+  readonly partition: (n: number) => number;
+  /** Once this holds, `afterStop` more sends are made and the producer ends. */
+  readonly stop: () => boolean;
+  readonly afterStop: number;
+  readonly deadline: number;
+}
+
+/**
+ * Sends numbered messages in small batches through a connected kafkajs producer (acks=all), one
+ * partition per send, filling the ledger with what was acknowledged. Returns the sends that failed.
+ */
+export async function produceWithKafkajs(book: ProducerLedger, producer: { send(record: { topic: string; acks: number; messages: { key?: string; value: string; partition: number }[] }): Promise<unknown> }, o: KafkajsSendsOptions): Promise<string[]> {
+  const failures: string[] = [];
+  let after = 0;
+  for (let n = 0; n < o.sendsMax && after < o.afterStop && Date.now() < o.deadline; n++) {
+    if (o.stop()) after++;
+    const first = book.sent;
+    book.sent += o.batch;
+    const messages = [];
+    for (let s = first; s < book.sent; s++) messages.push({ key: `${book.name}-${s}`, value: valueOf(book.name, s), partition: o.partition(n) });
+    try {
+      await producer.send({ topic: o.topic, acks: -1, messages });
+      for (let s = first; s < book.sent; s++) book.acked.add(s);
+    } catch (err) {
+      failures.push(`batch ${first}..${book.sent - 1}: ${(err as Error).message}`);
+    }
+    await sleep(o.paceMs);
+  }
+  return failures;
+}

@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { createReplicatedTopic, metadataFrom, metadataUntil } from './cluster-requests.ts';
-import { checkDelivery, ledger, readTopic, valueOf, type ProducerLedger, type StoredRecord } from './delivery-checks.ts';
+import { checkDelivery, ledger, readTopic, type ProducerLedger, type StoredRecord } from './delivery-checks.ts';
 import { runKcat } from '../helpers/kcat.ts';
-import { produceWithKcat } from './fault-producers.ts';
+import { produceWithKafkajs, produceWithKcat } from './fault-producers.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { until } from '../helpers/timeout.ts';
 
@@ -50,7 +50,6 @@ after(async () => {
   await cluster?.stop();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Stream {
   readonly done: () => boolean;
@@ -82,27 +81,20 @@ async function kafkajsProducer(book: ProducerLedger, stream: Stream): Promise<st
   const kafka = new kafkajs.Kafka({ clientId: 'leader-kills', brokers: cluster.bootstrap, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const failures: string[] = [];
-  let after = 0;
   try {
-    for (let b = 0; b < KAFKAJS_SENDS_MAX && after < BATCHES_AFTER_KILLS && Date.now() < stream.deadline; b++) {
-      if (stream.done()) after++;
-      const first = book.sent;
-      book.sent += KAFKAJS_BATCH;
-      const messages = [];
-      for (let s = first; s < book.sent; s++) messages.push({ key: `${book.name}-${s}`, value: valueOf(book.name, s), partition: b % PARTITIONS });
-      try {
-        await producer.send({ topic: TOPIC, acks: -1, messages });
-        for (let s = first; s < book.sent; s++) book.acked.add(s);
-      } catch (err) {
-        failures.push(`batch ${first}..${book.sent - 1}: ${(err as Error).message}`);
-      }
-      await sleep(PACE_MS);
-    }
+    return await produceWithKafkajs(book, producer, {
+      topic: TOPIC,
+      batch: KAFKAJS_BATCH,
+      sendsMax: KAFKAJS_SENDS_MAX,
+      paceMs: PACE_MS,
+      partition: (n) => n % PARTITIONS,
+      stop: stream.done,
+      afterStop: BATCHES_AFTER_KILLS,
+      deadline: stream.deadline,
+    });
   } finally {
     await producer.disconnect();
   }
-  return failures;
 }
 
 /** Parses kcat -C output in the format `%p %o %s\n`. */

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
-import { checkDelivery, ledger, readTopic, valueOf } from './delivery-checks.ts';
+import { checkDelivery, ledger, readTopic } from './delivery-checks.ts';
+import { produceWithKafkajs } from './fault-producers.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until } from '../helpers/timeout.ts';
 
@@ -54,26 +55,18 @@ const partitionDir = (id: number) => join(cluster.member(id).dataDir, 'data', `$
 test('a partition moves from brokers 1,2,3 to 2,3,4 under idempotent acks=all produce: nothing lost or duplicated, the old copy removed', { timeout: MOVE_DEADLINE_MS + 60_000 }, async (t) => {
   const book = ledger('kafkajs-idem', true);
   let moved = false;
-  const failures: string[] = [];
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const writing = (async () => {
-    let after = 0;
-    for (let b = 0; b < SENDS_MAX && after < 20; b++) {
-      if (moved) after++;
-      const first = book.sent;
-      book.sent += BATCH;
-      const messages = [];
-      for (let s = first; s < book.sent; s++) messages.push({ value: valueOf(book.name, s), partition: 0 });
-      try {
-        await producer.send({ topic: TOPIC, acks: -1, messages });
-        for (let s = first; s < book.sent; s++) book.acked.add(s);
-      } catch (err) {
-        failures.push(`batch ${first}..${book.sent - 1}: ${(err as Error).message}`);
-      }
-      await sleep(PACE_MS);
-    }
-  })();
+  const writing = produceWithKafkajs(book, producer, {
+    topic: TOPIC,
+    batch: BATCH,
+    sendsMax: SENDS_MAX,
+    paceMs: PACE_MS,
+    partition: () => 0,
+    stop: () => moved,
+    afterStop: 20,
+    deadline: Date.now() + MOVE_DEADLINE_MS + 30_000,
+  });
 
   const admin = kafka.admin();
   await admin.connect();
@@ -106,11 +99,11 @@ test('a partition moves from brokers 1,2,3 to 2,3,4 under idempotent acks=all pr
     assert.ok(existsSync(partitionDir(4)), 'broker 4 holds a copy');
   } finally {
     moved = true;
-    await writing;
+    const failures = await writing;
     await producer.disconnect();
     await admin.disconnect();
+    assert.deepEqual(failures, [], 'every batch acknowledged');
   }
-  assert.deepEqual(failures, [], 'every batch acknowledged');
   const stored = await readTopic(cluster.member(4).kafkaPort, TOPIC, 1);
   const report = checkDelivery(stored, [book]);
   t.diagnostic(`stored ${stored.length} records, ${book.acked.size} acknowledged`);

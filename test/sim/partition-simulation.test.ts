@@ -48,6 +48,8 @@ test('seeds that found defects stay clean', async () => {
   // Five brokers, seed 4: retention's snapshot carried the configuration of the moment, not of its
   // index; a new replica installing it then replayed a learner's addition it already held.
   assert.equal((await runPartitionSimulation({ seed: 4, brokers: 5 })).violation, null);
+  // Five brokers, seed 5114: retention of a replica being removed (moved away) failed on its closed log.
+  assert.equal((await runPartitionSimulation({ seed: 5114, brokers: 5 })).violation, null);
 });
 
 test('a partition seed replays event for event', async () => {
