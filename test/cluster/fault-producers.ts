@@ -70,6 +70,8 @@ export interface KafkajsSendsOptions {
   readonly stop: () => boolean;
   readonly afterStop: number;
   readonly deadline: number;
+  /** Told of every acknowledged send: its partition, and when (Date.now()). */
+  readonly onAcked?: (partition: number, atMs: number) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function produceWithKafkajs(book: ProducerLedger, producer: { send(
     try {
       await producer.send({ topic: o.topic, acks: -1, messages });
       for (let s = first; s < book.sent; s++) book.acked.add(s);
+      o.onAcked?.(o.partition(n), Date.now());
     } catch (err) {
       failures.push(`batch ${first}..${book.sent - 1}: ${(err as Error).message}`);
     }
