@@ -4,7 +4,8 @@
  * partition, those without a leader and those with fewer in-sync replicas than assigned ones.
  * streambus_raft_leader / streambus_raft_term (the guide's names) are set by the controller group's
  * leadership changes (cluster-node.ts), or to 1 / 0 by a lone broker that is its own controller.
- * streambus_raft_groups / streambus_raft_groups_quiesced count the Raft groups this broker hosts and
+ * streambus_brokers_draining and streambus_partitions_moving show decommissioning and reassignment
+ * progress. streambus_raft_groups / streambus_raft_groups_quiesced count the Raft groups this broker hosts and
  * those quiesced (idle, not ticking; docs/replication.md, "Quiescence"), in a replicated cluster only.
  */
 import { Gauge, type Registry } from 'prom-client';
@@ -64,13 +65,17 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
     });
   raftGauge('streambus_raft_groups', 'Raft groups this broker hosts (the controller group and a group per partition replica)', (g) => g.hosted);
   raftGauge('streambus_raft_groups_quiesced', 'Raft groups hosted here that are quiesced: idle, neither ticking nor heartbeating', (g) => g.quiesced);
-  new Gauge({
-    name: 'streambus_cluster_brokers',
-    help: 'Brokers registered with the controller',
-    registers: [registry],
-    collect() {
-      const metadata = source.metadata();
-      if (metadata !== undefined) this.set(metadata.state.brokers().length);
-    },
-  });
+  const metadataGauge = (name: string, help: string, pick: (metadata: MetadataService) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const metadata = source.metadata();
+        if (metadata !== undefined) this.set(pick(metadata));
+      },
+    });
+  metadataGauge('streambus_cluster_brokers', 'Brokers registered with the controller', (m) => m.state.brokers().length);
+  metadataGauge('streambus_brokers_draining', 'Brokers being decommissioned (draining or drained)', (m) => m.state.brokers().filter((b) => b.draining === true).length);
+  metadataGauge('streambus_partitions_moving', 'Partitions being moved between brokers (reassignments and decommissioning under way)', (m) => m.state.reassignmentCount());
 }

@@ -129,6 +129,13 @@ test('refused moves carry Kafka error codes; a cancel with nothing moving is NO_
   assert.deepEqual(list.topics, []);
 });
 
+async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  assert.ok(line, `${name} missing`);
+  return Number(line.split(' ').pop());
+}
+
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: 90_000 });
 
 test('broker decommission --id 4 moves every replica off broker 4, waits until it is drained, keeps the data; short of brokers is refused', { timeout: 150_000 }, async () => {
@@ -154,6 +161,7 @@ test('broker decommission --id 4 moves every replica off broker 4, waits until i
     assert.equal(listed.status, 0, listed.stderr);
     const four = (JSON.parse(listed.stdout) as { id: number; state: string; replicas: number }[]).find((b) => b.id === 4)!;
     assert.deepEqual([four.state, four.replicas], ['drained', 0]);
+    assert.deepEqual([await metric(cluster.member(3).httpPort, 'streambus_brokers_draining'), await metric(cluster.member(3).httpPort, 'streambus_partitions_moving')], [1, 0]);
 
     // New partitions avoid a decommissioned broker.
     await admin.createTopics({ topics: [{ topic: 'after-drain', numPartitions: 6, replicationFactor: 3 }] });
