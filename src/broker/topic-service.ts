@@ -14,7 +14,7 @@ import type { LogSettings, PartitionManager } from '../replication/partition-man
  * partitions this broker hosts.
  */
 export type TopicPartitions = Pick<PartitionManager, 'open' | 'removeTopic' | 'reconfigure'>;
-import type { MetadataError, TopicRecord } from '../metadata/cluster-state.ts';
+import { MAX_PARTITIONS_PER_TOPIC, type MetadataError, type TopicRecord } from '../metadata/cluster-state.ts';
 import { effectiveTopicConfigs } from '../metadata/topic-configs.ts';
 import { topicNameProblem } from '../metadata/topic-name.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -115,6 +115,8 @@ export class TopicService {
       configs,
       timestampMs: this.now(),
     };
+    const shortOfBrokers = this.shortOfBrokers(manualAssignments === null ? cmd.assignments : null, partitions, factor);
+    if (shortOfBrokers !== null) return Promise.resolve(shortOfBrokers);
     if (validateOnly) return Promise.resolve(this.metadata.state.validate(cmd));
     const run = (async (): Promise<TopicResult> => {
       const result = await this.metadata.submit(cmd, timeoutMs);
@@ -152,6 +154,8 @@ export class TopicService {
     const topic = this.metadata.state.topic(name);
     const added = topic ? totalCount - topic.partitions : 0;
     const assignments = topic ? this.metadata.state.proposeAssignments(added, topic.replicationFactor, this.usable) : [];
+    const shortOfBrokers = topic ? this.shortOfBrokers(assignments, added, topic.replicationFactor) : null;
+    if (shortOfBrokers !== null) return shortOfBrokers;
     const cmd = { type: 'create-partitions' as const, name, totalCount, assignments };
     if (validateOnly) return this.metadata.state.validate(cmd);
     const result = await this.metadata.submit(cmd);
@@ -160,6 +164,25 @@ export class TopicService {
     if (grown === undefined) return notVisible(name);
     await this.partitions.open(name, grown.partitions, this.logSettings(grown), false);
     return { error: null, topic: grown };
+  }
+
+  /**
+   * A placement that found too few brokers although enough are registered: some are not reachable
+   * from here (just started, or down) or are being decommissioned. Said so, rather than as an empty
+   * assignment list; null when the placement succeeded or failed for a reason validation reports.
+   */
+  private shortOfBrokers(assignments: readonly number[][] | null, partitions: number, factor: number): TopicResult | null {
+    if (assignments === null || assignments.length > 0 || !Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) return null;
+    const state = this.metadata.state;
+    const registered = state.availableBrokers();
+    if (!Number.isInteger(factor) || factor < 1 || factor > registered.length) return null;
+    const usable = registered.filter((b) => this.usable(b.id) && state.broker(b.id)?.draining !== true).length;
+    return {
+      error: 'INVALID_REPLICATION_FACTOR',
+      message:
+        `Replication factor: ${factor} larger than available brokers: ${usable} (${registered.length} registered; ` +
+        `${registered.length - usable} not reachable from this broker or being decommissioned). Retry once they are up.`,
+    };
   }
 
   async alterConfigs(name: string, set: Record<string, string>, remove: string[], validateOnly: boolean): Promise<TopicResult> {

@@ -35,7 +35,12 @@ export function createTopicThrough(port: number, name: string, partitions = 1, r
  * partition is led with all three in sync (30 s: elections on a loaded machine).
  */
 export async function createReplicatedTopic(port: number, name: string, partitions: number): Promise<void> {
-  const created = await createTopicThrough(port, name, partitions, 3);
+  // Right after the brokers start, the one asked may not reach every other yet (INVALID_REPLICATION_FACTOR, 38).
+  let created = await createTopicThrough(port, name, partitions, 3);
+  for (const deadline = Date.now() + 10_000; created.errorCode === 38 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    created = await createTopicThrough(port, name, partitions, 3);
+  }
   if (created.errorCode !== 0) throw new Error(`creating ${name}: error ${created.errorCode} ${created.message ?? ''}`);
   await metadataUntil(
     port,

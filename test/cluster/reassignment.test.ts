@@ -22,6 +22,7 @@ import { checkDelivery, ledger, readTopic } from './delivery-checks.ts';
 import { produceWithKafkajs } from './fault-producers.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until } from '../helpers/timeout.ts';
+import { OpenClients } from '../helpers/open-clients.ts';
 
 const TOPIC = 'moving';
 const BATCH = 5;
@@ -31,6 +32,7 @@ const MOVE_DEADLINE_MS = 60_000;
 
 let cluster: BrokerCluster;
 let kafka: kafkajs.Kafka;
+const clients = new OpenClients();
 
 before(async () => {
   cluster = await startCluster(4);
@@ -46,6 +48,7 @@ before(async () => {
 });
 
 after(async () => {
+  await clients.closeAll();
   await cluster?.stop();
 });
 
@@ -55,8 +58,7 @@ const partitionDir = (id: number) => join(cluster.member(id).dataDir, 'data', `$
 test('a partition moves from brokers 1,2,3 to 2,3,4 under idempotent acks=all produce: nothing lost or duplicated, the old copy removed', { timeout: MOVE_DEADLINE_MS + 60_000 }, async (t) => {
   const book = ledger('kafkajs-idem', true);
   let moved = false;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await clients.connect(kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
   const writing = produceWithKafkajs(book, producer, {
     topic: TOPIC,
     batch: BATCH,
@@ -68,8 +70,7 @@ test('a partition moves from brokers 1,2,3 to 2,3,4 under idempotent acks=all pr
     deadline: Date.now() + MOVE_DEADLINE_MS + 30_000,
   });
 
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await clients.connect(kafka.admin());
   try {
     await until(() => book.acked.size >= 100, 20_000, '100 acknowledgements before the move');
     assert.ok(existsSync(partitionDir(1)), 'broker 1 holds a copy before the move');
@@ -140,10 +141,8 @@ const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/streambus',
 
 test('broker decommission --id 4 moves every replica off broker 4, waits until it is drained, keeps the data; short of brokers is refused', { timeout: 150_000 }, async () => {
   const http = `127.0.0.1:${cluster.member(1).httpPort}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
+  const admin = await clients.connect(kafka.admin());
+  const producer = await clients.connect(kafka.producer({ idempotent: true }));
   try {
     await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 4, replicationFactor: 3 }], waitForLeaders: true });
     const values = Array.from({ length: 40 }, (_, i) => `spread-${i}`);

@@ -43,6 +43,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.CreatePartitions]: admin.createPartitions,
   [API_KEYS.DeleteGroups]: groups.deleteGroups,
   [API_KEYS.IncrementalAlterConfigs]: admin.incrementalAlterConfigs,
+  [API_KEYS.ElectLeaders]: admin.electLeaders,
   [API_KEYS.AlterPartitionReassignments]: admin.alterPartitionReassignments,
   [API_KEYS.ListPartitionReassignments]: admin.listPartitionReassignments,
   [API_KEYS.DescribeCluster]: admin.describeCluster,

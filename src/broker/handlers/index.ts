@@ -24,6 +24,7 @@ import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeConfigs } from './32-describe-configs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { deleteGroups } from './42-delete-groups.ts';
+import { electLeaders } from './43-elect-leaders.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments.ts';
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
@@ -51,6 +52,7 @@ export const HANDLERS: HandlerTable = {
   32: describeConfigs,
   37: createPartitions,
   42: deleteGroups,
+  43: electLeaders,
   44: incrementalAlterConfigs,
   45: alterPartitionReassignments,
   46: listPartitionReassignments,

@@ -45,6 +45,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DescribeConfigs]: { min: 0, max: 4 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },
+  [API_KEYS.ElectLeaders]: { min: 0, max: 2 },
   [API_KEYS.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [API_KEYS.AlterPartitionReassignments]: { min: 0, max: 0 },
   [API_KEYS.ListPartitionReassignments]: { min: 0, max: 0 },

@@ -1,6 +1,6 @@
 /**
  * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
- * DescribeConfigs, CreatePartitions, IncrementalAlterConfigs, AlterPartitionReassignments,
+ * DescribeConfigs, CreatePartitions, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments,
  * ListPartitionReassignments and DescribeCluster. Topics created or
  * deleted are throwaway ones named after API and version; the seeded topic is only read.
  */
@@ -95,3 +95,10 @@ export async function listPartitionReassignments(ctx: ProbeContext, version: num
   const res = await ctx.exchange(API_KEYS.ListPartitionReassignments, version, { timeoutMs: 10_000, topics: null }, 'list');
   assert.deepEqual(res.topics, [], 'nothing moves on a single broker');
 }
+
+/** A lone broker leads everything it is the preferred replica of: no election is needed. */
+export async function electLeaders(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.ElectLeaders, version, { ...(version >= 1 ? { electionType: 0 } : {}), topicPartitions: [{ topic: ctx.seeded.name, partitions: [0] }], timeoutMs: 5_000 }, 'elect');
+  assert.deepEqual(res.replicaElectionResults.map((r) => [r.topic, r.partitionResult.map((p) => [p.partitionId, p.errorCode])]), [[ctx.seeded.name, [[0, 84]]]]);
+}
+

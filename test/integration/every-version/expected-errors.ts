@@ -20,6 +20,14 @@ export interface ExpectedError {
 
 export const EXPECTED_ERRORS: readonly ExpectedError[] = [
   {
+    apiKey: API_KEYS.ElectLeaders,
+    versions: [0, Number.MAX_SAFE_INTEGER],
+    step: 'elect',
+    field: 'replicaElectionResults.partitionResult.errorCode',
+    errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED,
+    why: 'a lone broker is the preferred replica and leader of every partition already',
+  },
+  {
     apiKey: API_KEYS.Produce,
     versions: [0, 2],
     step: 'produce',

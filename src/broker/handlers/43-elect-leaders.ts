@@ -1,0 +1,61 @@
+/**
+ * ElectLeaders (43), versions 0-2 (ElectLeadersRequest.json), as Kafka's admin tools use it
+ * (kafka-leader-election.sh). Preferred elections (type 0): a partition whose preferred replica (the
+ * first of its wanted replicas) leads already answers ELECTION_NOT_NEEDED; one whose preferred replica
+ * is not in sync answers PREFERRED_LEADER_NOT_AVAILABLE; otherwise the answer waits (up to the
+ * request's timeout) until the preferred replica leads: every leader hands leadership to an in-sync
+ * preferred replica on its own within seconds (docs/replication.md, "Preferred leaders"), and this
+ * request only waits for it. Unclean elections (type 1) do not exist in Raft: a partition with a
+ * leader answers ELECTION_NOT_NEEDED, one without ELIGIBLE_LEADERS_NOT_AVAILABLE (a new leader needs
+ * a majority of its replicas, which an out-of-sync replica cannot stand in for).
+ */
+import { desiredReplicas } from '../../metadata/reassignment.ts';
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { Handler } from '../handler.ts';
+
+const PREFERRED = 0;
+/** How often a waiting election looks at the leadership again. */
+const POLL_MS = 100;
+const WAIT_MAX_MS = 60_000;
+
+interface Result {
+  partitionId: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export const electLeaders: Handler<43> = async (ctx, request, info) => {
+  const state = ctx.metadata.state;
+  const type = info.apiVersion === 0 ? PREFERRED : request.electionType;
+  const asked = request.topicPartitions ?? state.topics().map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }));
+  const deadline = Date.now() + Math.min(Math.max(request.timeoutMs, 0), WAIT_MAX_MS);
+  const results = await Promise.all(
+    asked.map(async ({ topic: name, partitions }) => {
+      const partitionResult = await Promise.all(
+        partitions.map(async (index): Promise<Result> => {
+          const topic = state.topic(name);
+          if (topic === undefined || index < 0 || index >= topic.partitions) {
+            return { partitionId: index, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${name}-${index} does not exist.` };
+          }
+          const view = () => ctx.cluster.partition(topic, index);
+          if (type !== PREFERRED) {
+            return view().leader >= 0
+              ? { partitionId: index, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'The partition has a leader.' }
+              : { partitionId: index, errorCode: KafkaErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: 'Raft elects only a replica a majority of the replicas agrees on; none can be elected now.' };
+          }
+          const preferred = desiredReplicas(topic, index)[0]!;
+          if (view().leader === preferred) return { partitionId: index, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: `Broker ${preferred}, the preferred replica, leads.` };
+          for (;;) {
+            const now = view();
+            if (now.leader === preferred) return { partitionId: index, errorCode: 0, errorMessage: null };
+            if (!now.isr.includes(preferred)) return { partitionId: index, errorCode: KafkaErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `Broker ${preferred}, the preferred replica, is not in sync.` };
+            if (Date.now() >= deadline) return { partitionId: index, errorCode: KafkaErrorCode.REQUEST_TIMED_OUT, errorMessage: `Broker ${preferred} did not take the leadership within the timeout; it will shortly.` };
+            await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          }
+        }),
+      );
+      return { topic: name, partitionResult };
+    }),
+  );
+  return { throttleTimeMs: 0, errorCode: 0, replicaElectionResults: results };
+};
