@@ -21,6 +21,7 @@ import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import { desiredReplicas, replicaSet } from '../metadata/reassignment.ts';
 import { drainMoves } from '../metadata/drain-plan.ts';
+import { balanceMoves } from '../metadata/balance-plan.ts';
 import { FileRaftLogStore } from '../replication/file-raft-log-store.ts';
 import { MultiRaft } from '../replication/multi-raft.ts';
 import type { RaftDriver } from '../replication/raft-driver.ts';
@@ -117,8 +118,8 @@ export class ClusterNode {
   /** Takes the membership steps of partitions being moved that this broker leads (set once open() built it). */
   private mover!: PartitionMover;
   private handOverStarted = false;
-  /** A round of decommissioning moves is being submitted (controller leader only). */
-  private drainSubmitting = false;
+  /** A round of decommissioning or balancing moves is being submitted (controller leader only). */
+  private movesSubmitting = false;
 
   /** Builds every part and starts the network; call join() next. */
   static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -335,7 +336,7 @@ export class ClusterNode {
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
-    if (this.samples % 2 === 0) this.planDrains();
+    if (this.samples % 2 === 0) this.planMoves();
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
@@ -344,26 +345,35 @@ export class ClusterNode {
   }
 
   /**
-   * On the controller's leader: moves replicas off brokers being decommissioned, a few partitions at a
-   * time (drain-plan.ts). Any broker could plan; one planner keeps the rounds from overlapping.
+   * On the controller's leader: moves replicas off brokers being decommissioned (drain-plan.ts) and,
+   * with cluster.partitionBalancing, evens replica counts (balance-plan.ts), a few partitions at a
+   * time. Any broker could plan; one planner keeps the rounds from overlapping.
    */
-  private planDrains(): void {
+  private planMoves(): void {
     const self = this.options.config.server.brokerId;
-    if (this.drainSubmitting || this.metadata.leaderId !== self || !this.metadata.initialised) return;
-    const moves = drainMoves(this.metadata.state, { maxMoving: MAX_CONCURRENT_MOVES, usable: (id) => this.isReachable(id) });
+    if (this.movesSubmitting || this.metadata.leaderId !== self || !this.metadata.initialised) return;
+    const plan = { maxMoving: MAX_CONCURRENT_MOVES, usable: (id: number) => this.isReachable(id) };
+    const state = this.metadata.state;
+    // Draining first; balancing only while nothing drains (and every broker is reachable: a broker
+    // that is down would look empty and draw replicas it cannot take).
+    let moves = drainMoves(state, plan);
+    const why = moves.length > 0 ? 'decommission' : 'balance';
+    if (moves.length === 0 && this.options.config.cluster.partitionBalancing && state.brokers().every((b) => b.draining === true || this.isReachable(b.id))) {
+      moves = balanceMoves(state, plan);
+    }
     if (moves.length === 0) return;
     const byTopic = new Map<string, { index: number; replicas: number[] }[]>();
     for (const m of moves) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { index: m.index, replicas: m.replicas }]);
-    this.drainSubmitting = true;
+    this.movesSubmitting = true;
     const { log } = this.options;
     void Promise.all(
       [...byTopic].map(([name, list]) =>
         this.metadata.submit({ type: 'reassign-partitions', name, moves: list }).then((result) => {
-          if (result.error === null) log.info({ topic: name, moves: list }, 'decommission: partitions moving off draining brokers');
-          else log.warn({ topic: name, error: result.error, reason: result.message }, 'decommission: moving partitions refused; retrying');
+          if (result.error === null) log.info({ topic: name, moves: list }, why === 'decommission' ? 'decommission: partitions moving off draining brokers' : 'balancing: partitions moving to brokers holding fewer replicas');
+          else log.warn({ topic: name, error: result.error, reason: result.message }, `${why}: moving partitions refused; retrying`);
         }),
       ),
-    ).finally(() => (this.drainSubmitting = false));
+    ).finally(() => (this.movesSubmitting = false));
   }
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */

@@ -70,6 +70,7 @@ export interface ClusterNode {
 
 export interface ClusterConfig {
   readonly nodes: readonly ClusterNode[];
+  readonly partitionBalancing: boolean;
 }
 
 export interface RaftConfig {

@@ -107,6 +107,13 @@ export const SCHEMA: Schema = {
   'kafka.offsetsRetentionMinutes': { type: integer(1, INT32_MAX), default: 10080, description: 'Minutes committed offsets of an empty group are kept.' },
 
   'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port, grpcPort}` (`grpcPort` defaults to 9093, so brokers sharing a host need their own). Must include `server.brokerId`. Peers reach each broker at its entry, and Metadata advertises each entry\'s host and port to clients.' },
+  'cluster.partitionBalancing': {
+    type: boolean(),
+    default: true,
+    feature: 'cluster',
+    description:
+      "The controller moves replicas, a few partitions at a time, until every active broker holds as many as any other within one (after a broker is recommissioned or its replicas were moved away). Decommissioning moves replicas either way (docs/operations.md).",
+  },
 
   'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },

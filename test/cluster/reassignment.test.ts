@@ -35,7 +35,8 @@ let kafka: kafkajs.Kafka;
 const clients = new OpenClients();
 
 before(async () => {
-  cluster = await startCluster(4);
+  // Balancing off: these tests decide every move themselves (balancing.test.ts covers it).
+  cluster = await startCluster(4, { env: { STREAMBUS_CLUSTER_PARTITION_BALANCING: 'false' } });
   kafka = new kafkajs.Kafka({ clientId: 'reassignment', brokers: cluster.bootstrap, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
   const admin = kafka.admin();
   await admin.connect();
