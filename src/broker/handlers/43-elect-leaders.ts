@@ -2,8 +2,8 @@
  * ElectLeaders (43), versions 0-2 (ElectLeadersRequest.json), as Kafka's admin tools use it
  * (kafka-leader-election.sh). Preferred elections (type 0): a partition whose preferred replica (the
  * first of its wanted replicas) leads already answers ELECTION_NOT_NEEDED; one whose preferred replica
- * is not in sync answers PREFERRED_LEADER_NOT_AVAILABLE; otherwise the answer waits (up to the
- * request's timeout) until the preferred replica leads: every leader hands leadership to an in-sync
+ * is down answers PREFERRED_LEADER_NOT_AVAILABLE (as does one still out of sync at the request's
+ * timeout); otherwise the answer waits (up to the timeout) until the preferred replica leads: every leader hands leadership to an in-sync
  * preferred replica on its own within seconds (docs/replication.md, "Preferred leaders"), and this
  * request only waits for it. Unclean elections (type 1) do not exist in Raft: a partition with a
  * leader answers ELECTION_NOT_NEEDED, one without ELIGIBLE_LEADERS_NOT_AVAILABLE (a new leader needs
@@ -17,6 +17,8 @@ const PREFERRED = 0;
 /** How often a waiting election looks at the leadership again. */
 const POLL_MS = 100;
 const WAIT_MAX_MS = 60_000;
+
+const notAvailable = (partitionId: number, errorMessage: string): Result => ({ partitionId, errorCode: KafkaErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage });
 
 interface Result {
   partitionId: number;
@@ -48,8 +50,14 @@ export const electLeaders: Handler<43> = async (ctx, request, info) => {
           for (;;) {
             const now = view();
             if (now.leader === preferred) return { partitionId: index, errorCode: 0, errorMessage: null };
-            if (!now.isr.includes(preferred)) return { partitionId: index, errorCode: KafkaErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `Broker ${preferred}, the preferred replica, is not in sync.` };
-            if (Date.now() >= deadline) return { partitionId: index, errorCode: KafkaErrorCode.REQUEST_TIMED_OUT, errorMessage: `Broker ${preferred} did not take the leadership within the timeout; it will shortly.` };
+            // Down: it cannot lead. Up but out of the in-sync set (catching up, or a new leader still
+            // sampling its followers): it may be in sync in a moment, so that is only the answer at the end.
+            if (now.offline.includes(preferred)) return notAvailable(index, `Broker ${preferred}, the preferred replica, is down.`);
+            if (Date.now() >= deadline) {
+              return now.isr.includes(preferred)
+                ? { partitionId: index, errorCode: KafkaErrorCode.REQUEST_TIMED_OUT, errorMessage: `Broker ${preferred} did not take the leadership within the timeout; it will shortly.` }
+                : notAvailable(index, `Broker ${preferred}, the preferred replica, is not in sync.`);
+            }
             await new Promise((resolve) => setTimeout(resolve, POLL_MS));
           }
         }),
