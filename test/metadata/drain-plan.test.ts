@@ -6,27 +6,12 @@
 // Method: ClusterState commands and drainMoves over small clusters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterState, type MetadataCommand } from '../../src/metadata/cluster-state.ts';
+import type { ClusterState } from '../../src/metadata/cluster-state.ts';
+import { clusterWithTopic, registerBroker } from './cluster-fixtures.ts';
 import { drainMoves } from '../../src/metadata/drain-plan.ts';
 
-const register = (id: number, rack: string | null = null, incarnation = id): MetadataCommand => ({
-  type: 'register-broker',
-  id,
-  incarnationId: `00000000-0000-4000-8000-0000000000${String(incarnation).padStart(2, '0')}`,
-  host: `broker-${id}`,
-  port: 9092,
-  grpcPort: 9093,
-  rack,
-  timestampMs: 10,
-});
-
-function cluster(racks: (string | null)[], assignments: number[][]): ClusterState {
-  const s = new ClusterState('c', null);
-  racks.forEach((rack, i) => assert.equal(s.apply(register(i + 1, rack)).error, null));
-  const created = s.apply({ type: 'create-topic', name: 't', topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', partitions: assignments.length, replicationFactor: assignments[0]!.length, assignments, configs: {}, timestampMs: 1 });
-  assert.equal(created.error, null);
-  return s;
-}
+const register = registerBroker;
+const cluster = clusterWithTopic;
 
 const all = () => true;
 

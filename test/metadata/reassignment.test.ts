@@ -8,26 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterState, type MetadataCommand } from '../../src/metadata/cluster-state.ts';
+import { clusterWithTopic } from './cluster-fixtures.ts';
 import { desiredReplicas, initialVoters, movingReplicas, partitionsMoving, replicaSet } from '../../src/metadata/reassignment.ts';
 
-const register = (id: number): MetadataCommand => ({
-  type: 'register-broker',
-  id,
-  incarnationId: `00000000-0000-4000-8000-00000000000${id}`,
-  host: `broker-${id}`,
-  port: 9092,
-  grpcPort: 9093,
-  rack: null,
-  timestampMs: 10,
-});
-
-function cluster(): ClusterState {
-  const s = new ClusterState('c', null);
-  for (let id = 1; id <= 5; id++) assert.equal(s.apply(register(id)).error, null);
-  const created = s.apply({ type: 'create-topic', name: 't', topicId: '6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', partitions: 2, replicationFactor: 3, assignments: [[1, 2, 3], [2, 3, 4]], configs: {}, timestampMs: 1 });
-  assert.equal(created.error, null);
-  return s;
-}
+const cluster = () => clusterWithTopic([null, null, null, null, null], [[1, 2, 3], [2, 3, 4]]);
 
 const move = (index: number, replicas: number[] | null): MetadataCommand => ({ type: 'reassign-partitions', name: 't', moves: [{ index, replicas }] });
 
