@@ -271,3 +271,59 @@ export async function partitionFailover(cluster, kills, label, topic = 'rf3') {
     rejoinMedianMs: Math.round(median(rows.map((k) => k.rejoinMs))),
   };
 }
+
+/**
+ * A rolling restart under load: every broker in turn gets SIGTERM (it hands its leaderships over,
+ * then exits), is started again and waited for until it is in the ISR of every partition of `topic`,
+ * while one producer per partition sends acks=-1 batches of ten 100-byte records in a loop (retrying
+ * every 20 ms after an error, with fresh metadata). Per partition, the longest time between two
+ * acknowledgements over the whole restart: the produce stall a client sees. Per broker, how long its
+ * stop took (hand-over included) and how long until it was back in sync.
+ */
+export async function rollingRestart(cluster, topic = 'rf3') {
+  await metadataUntil(cluster, [topic], (ts) => inSync(ts[0], 3), `${topic} in sync before the restarts`, REJOIN_DEADLINE_MS);
+  const partitionCount = (await metadataOf(cluster, [topic])).topics[0].partitions.length;
+  const batch = recordsBatch(10, 100);
+  const client = clientOf(cluster, { retry: { retries: 0 }, requestTimeoutMs: FAILOVER_PRODUCE_TIMEOUT_MS + 5_000 });
+  const state = { stop: false, acks: Array(partitionCount).fill(0), lastAckAt: Array(partitionCount).fill(null), maxGapMs: Array(partitionCount).fill(0), errors: 0 };
+  const producer = async (p) => {
+    while (!state.stop) {
+      try {
+        const leader = await client.leaderOf(topic, p);
+        await sendBatch(client, leader, topic, p, batch, -1, FAILOVER_PRODUCE_TIMEOUT_MS);
+        const now = performance.now();
+        if (state.lastAckAt[p] !== null) state.maxGapMs[p] = Math.max(state.maxGapMs[p], now - state.lastAckAt[p]);
+        state.lastAckAt[p] = now;
+        state.acks[p]++;
+      } catch {
+        state.errors++;
+        await sleep(FAILOVER_RETRY_MS);
+        await client.metadata([topic]).catch(() => undefined);
+      }
+    }
+  };
+  const producing = Promise.all(Array.from({ length: partitionCount }, (_, p) => producer(p)));
+  const brokers = [];
+  try {
+    for (const deadline = performance.now() + FAILOVER_DEADLINE_MS; state.acks.some((a) => a < ACKS_BEFORE_KILL) && performance.now() < deadline; ) await sleep(5);
+    for (const m of cluster.members) {
+      const stoppedAt = performance.now();
+      m.proc.kill('SIGTERM');
+      await m.exited;
+      const stopMs = performance.now() - stoppedAt;
+      cluster.start(m);
+      await ready(m.http, Date.now() + 60_000);
+      await metadataUntil(cluster, [topic], (ts) => ts[0].partitions.length === partitionCount && ts[0].partitions.every((p) => p.isr.includes(m.id)), `broker ${m.id} back in the ISR of ${topic}`, REJOIN_DEADLINE_MS);
+      brokers.push({ broker: m.id, stopMs: Math.round(stopMs), backInSyncMs: Math.round(performance.now() - stoppedAt) });
+      log(`rolling restart: broker ${m.id} stopped in ${Math.round(stopMs)} ms, back in sync after ${brokers.at(-1).backInSyncMs} ms`);
+    }
+    // A last stretch of produce after the last broker is back.
+    await sleep(2_000);
+  } finally {
+    state.stop = true;
+    await producing;
+    client.close();
+  }
+  const gaps = state.maxGapMs.map((g) => Math.round(g));
+  return { topic, brokers, maxStallMsByPartition: gaps, maxStallMs: Math.max(...gaps), medianOfPartitionMaxStallMs: Math.round(median(gaps)), acknowledgedBatches: state.acks.reduce((a, b) => a + b, 0), failedAttempts: state.errors };
+}

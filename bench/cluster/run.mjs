@@ -35,8 +35,13 @@
 //                      one core) and RSS per broker over S idle seconds, and the quiesced groups each
 //                      broker reports. --scale-quiesce off sets raft.quiesce=false (every group ticks
 //                      and heartbeats), for comparison. storage.preallocateBytes is 1 MiB (see below).
-// --only main runs every row but scale, --only scale only scale; without --only, all of them. With
-// --only, bench/results/cluster.json keeps the keys of the rows not run.
+//   rollingRestart     (each setting, after the partition failovers) every broker in turn gets SIGTERM,
+//                      restarts and is waited for back in sync, while a producer per rf3 partition
+//                      sends acks=-1 batches in a loop; per partition the longest gap between two
+//                      acknowledgements (the stall clients see), per broker stop and back-in-sync times.
+// --only main runs every row but scale, --only scale only scale, --only rolling only the rolling
+// restart (a fresh cluster per setting); without --only, all of them. With --only,
+// bench/results/cluster.json keeps the keys of the rows not run.
 // Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
 // started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -44,7 +49,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KafkaClient, ROOT, cpuMicros, log, median, ready, rss, sleep, startCluster } from './cluster-procs.mjs';
-import { createTopics, partitionFailover, replicationThroughput } from './replication.mjs';
+import { createTopics, partitionFailover, replicationThroughput, rollingRestart } from './replication.mjs';
 import { scale } from './scale.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -58,7 +63,7 @@ const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));
 const PARTITION_KILLS = Number(flag('partition-kills', QUICK ? 2 : 5));
 const ONLY = flag('only', 'all');
-if (!['all', 'main', 'scale'].includes(ONLY)) throw new Error(`--only takes main or scale, not ${ONLY}`);
+if (!['all', 'main', 'scale', 'rolling'].includes(ONLY)) throw new Error(`--only takes main, scale or rolling, not ${ONLY}`);
 const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
 const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
 const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');
@@ -137,7 +142,19 @@ const report = {
   params: { kills: KILLS, idleSeconds: IDLE_SECONDS, partitionKills: PARTITION_KILLS, quick: QUICK },
   settings: {},
 };
-for (const [name, timeouts] of ONLY === 'scale' ? [] : Object.entries(TIMEOUTS)) {
+for (const [name, timeouts] of ONLY === 'rolling' ? Object.entries(TIMEOUTS) : []) {
+  log(`${name}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election}) for the rolling restart row`);
+  const cluster = await startCluster(timeouts);
+  try {
+    await createTopics(cluster, [{ name: 'rf3', partitions: LOAD.partitions, replicationFactor: 3 }]);
+    report.rollingRestart ??= {};
+    report.rollingRestart[name] = { timeouts, ...(await rollingRestart(cluster, 'rf3')) };
+    log(`${name}: rolling restart, longest produce stall per partition ${report.rollingRestart[name].maxStallMsByPartition.join('/')} ms`);
+  } finally {
+    await cluster.stop();
+  }
+}
+for (const [name, timeouts] of ONLY === 'scale' || ONLY === 'rolling' ? [] : Object.entries(TIMEOUTS)) {
   log(`${name}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election})`);
   const cluster = await startCluster(timeouts);
   try {
@@ -168,11 +185,14 @@ for (const [name, timeouts] of ONLY === 'scale' ? [] : Object.entries(TIMEOUTS))
     };
     report.partitionFailover ??= {};
     report.partitionFailover[name] = { timeouts, ...(await partitionFailover(cluster, PARTITION_KILLS, name)) };
+    report.rollingRestart ??= {};
+    report.rollingRestart[name] = { timeouts, ...(await rollingRestart(cluster, 'rf3')) };
+    log(`${name}: rolling restart, longest produce stall per partition ${report.rollingRestart[name].maxStallMsByPartition.join('/')} ms`);
   } finally {
     await cluster.stop();
   }
 }
-if (ONLY !== 'main') {
+if (ONLY !== 'main' && ONLY !== 'rolling') {
   const rows = {};
   for (const name of SCALE_SETTINGS) {
     const timeouts = TIMEOUTS[name];
@@ -198,7 +218,15 @@ if (ONLY !== 'main') {
 report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 // With --only, the rows not run keep their previous values (the scale row carries its own run header).
-const out = ONLY === 'scale' ? { ...previous, [SCALE_KEY]: report.scale } : ONLY === 'main' ? { ...previous, ...report, scale: previous.scale } : { ...report, [SCALE_KEY]: report.scale };
+const out =
+  ONLY === 'scale'
+    ? { ...previous, [SCALE_KEY]: report.scale }
+    : ONLY === 'main'
+      ? { ...previous, ...report, scale: previous.scale }
+      : ONLY === 'rolling'
+        ? // The row carries its own run header, as the scale row does.
+          { ...previous, rollingRestart: { ...report.rollingRestart, run: { startedAt: report.startedAt, commit: report.commit, machine: report.machine } } }
+        : { ...report, [SCALE_KEY]: report.scale };
 if (SCALE_KEY !== 'scale' && ONLY === 'all') delete out.scale;
 writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
 log('wrote bench/results/cluster.json');
