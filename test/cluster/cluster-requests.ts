@@ -69,3 +69,12 @@ export async function metadataUntil(port: number, topics: string[] | null, done:
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A gauge's value from a broker's /metrics (the first series of that name); fails when it is missing. */
+export async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  if (line === undefined) throw new Error(`${name} missing from the metrics of the broker on HTTP port ${httpPort}`);
+  return Number(line.split(' ').pop());
+}
+

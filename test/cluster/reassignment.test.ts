@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
+import { metadataFrom, metadataUntil, withConn, metric } from './cluster-requests.ts';
 import { checkDelivery, ledger, readTopic } from './delivery-checks.ts';
 import { produceWithKafkajs } from './fault-producers.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
@@ -130,13 +130,6 @@ test('refused moves carry Kafka error codes; a cancel with nothing moving is NO_
   const list = await withConn(cluster.member(3).kafkaPort, (conn) => conn.request(46, 0, { timeoutMs: 10_000, topics: null }));
   assert.deepEqual(list.topics, []);
 });
-
-async function metric(httpPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  assert.ok(line, `${name} missing`);
-  return Number(line.split(' ').pop());
-}
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: 90_000 });
 

@@ -16,7 +16,7 @@ import { requireTool } from '../helpers/tools.ts';
 import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
-import { createTopicThrough, metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
+import { createTopicThrough, metadataFrom, metadataUntil, withConn, metric } from './cluster-requests.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
@@ -75,13 +75,6 @@ test('a topic created through one broker is placed evenly and described alike by
   assert.deepEqual([...leaders.values()], [2, 2, 2], `leaders per broker: ${JSON.stringify([...leaders])}`);
   for (const a of answers) assert.deepEqual(a.topics[0]!.partitions.map((p) => p.leaderId), partitions.map((p) => p.leaderId));
 });
-
-async function metric(httpPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  assert.ok(line, `${name} missing`);
-  return Number(line.split(' ').pop());
-}
 
 test('metrics: one controller leader, every partition led once, none under-replicated', async () => {
   const md = await metadataFrom(cluster.members[0]!.kafkaPort);
