@@ -120,10 +120,8 @@ export class Raft {
   }
 
   /** Ends joining once everything up to the target is applied: the configuration read since is current. */
-  checkJoined(): boolean {
-    if (!this.joining || this.joinTarget < 0 || this.log.applied < this.joinTarget) return false;
-    this.joining = false;
-    return true;
+  checkJoined(): void {
+    if (this.joining && this.joinTarget >= 0 && this.log.applied >= this.joinTarget) this.joining = false;
   }
 
   private reset(term: number): void {

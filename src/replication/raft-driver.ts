@@ -154,7 +154,6 @@ export class RaftDriver {
     this.snapshots = options.snapshots;
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
-    this.onJoined = undefined;
     this.quiescePolicy = options.quiesce;
     this.onQuiesce = options.onQuiesce;
     assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
