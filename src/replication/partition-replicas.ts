@@ -90,12 +90,6 @@ export class PartitionReplicas implements PartitionReplication {
     const voters = [...initialVoters(topic, partition.index)].sort((a, b) => a - b);
     const segmentLog = partition.log as Log;
     const fresh = (await disk.fileSize(join(segmentLog.dir, SNAPSHOT_FILE_NAME))) === undefined;
-    // A new replica of a group whose membership changed since it began replays that history from the
-    // voters it began with, in which it may vote: it joins without voting until caught up (RaftConfig
-    // joining). The marker keeps that across restarts until it has.
-    const marker = join(segmentLog.dir, JOINING_FILE_NAME);
-    const joining = (fresh && hasHistory(topic, partition.index)) || (await disk.fileSize(marker)) !== undefined;
-    if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     if (fresh && segmentLog.endOffset > 0 && voters.length > 1) {
       // Written before partitions were replicated: the other replicas hold nothing, and starting a
       // group over these offsets would give them to no one else. Kept offline, never overwritten.
@@ -109,6 +103,17 @@ export class PartitionReplicas implements PartitionReplication {
     const hardStateDir = this.options.hardStateDir;
     if (hardStateDir !== undefined) this.hardStates ??= PartitionHardStates.open(hardStateDir, disk);
     const journal = this.hardStates === null ? undefined : await this.hardStates;
+    // A new replica of a group whose membership changed since it began replays that history from the
+    // voters it began with, in which it may vote: if it took part in the group before (moved away and
+    // back: the shared hard-state file still holds its term), it joins without voting until caught up
+    // (RaftConfig joining); the marker keeps that across restarts until it has. One that never took
+    // part (term 0) votes at once: should a majority of the first voters never have taken part, the
+    // group never committed anything, and joining would only keep it from ever electing a leader.
+    // Without the shared file there is no such record: every new replica of such a group joins.
+    const marker = join(segmentLog.dir, JOINING_FILE_NAME);
+    const tookPart = journal === undefined || journal.hardState(groupId).term > 0;
+    const joining = (fresh && hasHistory(topic, partition.index) && tookPart) || (await disk.fileSize(marker)) !== undefined;
+    if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
       ...(journal === undefined ? {} : { hardStates: { journal, groupId } }),
       initialConfState: { voters, learners: [] },

@@ -50,6 +50,9 @@ test('seeds that found defects stay clean', async () => {
   assert.equal((await runPartitionSimulation({ seed: 4, brokers: 5 })).violation, null);
   // Five brokers, seed 5114: retention of a replica being removed (moved away) failed on its closed log.
   assert.equal((await runPartitionSimulation({ seed: 5114, brokers: 5 })).violation, null);
+  // Five brokers, seed 10343: a move recorded before any replica of a new partition existed made every
+  // first voter join without voting, so the group never elected a leader.
+  assert.equal((await runPartitionSimulation({ seed: 10343, brokers: 5 })).violation, null);
 });
 
 test('a partition seed replays event for event', async () => {
