@@ -101,8 +101,9 @@ test('a rolling restart of all three brokers under idempotent acks=all produce a
   assert.deepEqual(failures, [], 'every batch acknowledged');
 
   // Leadership went back to the preferred replicas; ElectLeaders (what kafka-leader-election.sh
-  // sends) waits for that and says so for every partition.
-  const elected = await withConn(cluster.member(2).kafkaPort, (conn) => conn.request(43, 2, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitions: [0, 1, 2] }], timeoutMs: 20_000 }));
+  // sends) waits for that (up to its 20 s timeout: a leader hands over no sooner than 5 s after it
+  // gained the partition) and says so for every partition. The client waits longer than the broker.
+  const elected = await withConn(cluster.member(2).kafkaPort, (conn) => conn.request(43, 2, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitions: [0, 1, 2] }], timeoutMs: 20_000 }, 25_000));
   const codes = elected.replicaElectionResults[0]!.partitionResult.map((p) => p.errorCode);
   assert.ok(codes.every((c) => c === 0 || c === KafkaErrorCode.ELECTION_NOT_NEEDED), `ElectLeaders answered ${codes.join(', ')}`);
   // Broker 1 hears of the last hand-overs through the leadership gossip: a moment later at most.
