@@ -4,6 +4,11 @@
  * cluster.nodes with its log under storage.raftDir, this broker's registration, and the hosting of the
  * partitions the metadata places here.
  *
+ * A broker outside cluster.nodes (added to a running cluster, as the 4th and 5th brokers of a cluster
+ * whose list names 3) registers through the listed brokers; the controller's leader then adds it to the
+ * controller group as a learner, so it follows the metadata without voting, and balancing gives it
+ * replicas. Decommissioned, it leaves the group once it holds nothing.
+ *
  * start() returns once the controller has a leader, the cluster is named, and this broker is
  * registered with its current addresses: from then on its metadata is caught up (the registration
  * applied here) and it may serve clients. Until a quorum of cluster.nodes is up it waits, logging which
@@ -128,6 +133,8 @@ export class ClusterNode {
     const identity = await loadOrCreateIdentity(disk, [config.storage.dataDir, config.storage.raftDir], self, () => randomUUID());
     log.info({ brokerId: self, incarnationId: identity.incarnationId, created: identity.created }, 'broker identity');
     const voters = config.cluster.nodes.map((n) => n.id).sort((a, b) => a - b);
+    const added = !voters.includes(self);
+    if (added) log.info({ brokerId: self, listed: voters }, 'this broker is not in cluster.nodes: it joins the cluster of those brokers as an added broker (a learner of the controller group)');
     const store = await FileRaftLogStore.open(join(config.storage.raftDir, 'controller'), disk, { initialConfState: { voters, learners: [] } });
     const r = store.recovery;
     log.info({ dir: join(config.storage.raftDir, 'controller'), ...r }, 'controller log opened');
@@ -152,6 +159,7 @@ export class ClusterNode {
         cluster: clusterFingerprint(voters),
         nodes: config.cluster.nodes.map((n) => ({ id: n.id, host: n.host, grpcPort: n.grpcPort })),
         listenHost: config.server.host,
+        ...(added ? { listenPort: config.server.grpcPort } : {}),
       },
       log,
     );
@@ -184,6 +192,7 @@ export class ClusterNode {
       newClusterId: () => randomUUID(),
       random: Math.random,
       submitTimeoutMs: SUBMIT_TIMEOUT_MS,
+      ...(added ? { contacts: voters } : {}),
       log,
     });
     const leaders = new LeadershipTable();
@@ -225,8 +234,15 @@ export class ClusterNode {
     });
     options.partitions.replicateWith(node.replicas);
     node.mover = new PartitionMover({ brokerId: self, metadata, log });
-    const others = config.cluster.nodes.map((n) => n.id).filter((id) => id !== self);
-    node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), ledEntry: (groupId) => node.ledPartition(groupId), peers: () => others, log });
+    node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), ledEntry: (groupId) => node.ledPartition(groupId), peers: () => node.peerIds(), log });
+    // Brokers added outside cluster.nodes are reached at the addresses they registered.
+    const learnAddresses = () => {
+      if (metadata.initialised) transport.setAddresses(metadata.state.brokers().map((b) => ({ id: b.id, host: b.host, grpcPort: b.grpcPort })));
+    };
+    metadata.onChange((cmd) => {
+      if (cmd.type === 'register-broker') learnAddresses();
+    });
+    metadata.onReset(learnAddresses);
     transport.onPeerState((peer, state) => {
       if (state === 'up') node.up.add(peer);
       else node.up.delete(peer);
@@ -273,6 +289,15 @@ export class ClusterNode {
     }
     if (led.length > 0) log.warn({ stillLeading: led.length, ms: clock.now() - started }, 'leadership not handed over in time; the other brokers elect after their election timeout');
     else log.info({ ms: clock.now() - started }, 'leadership handed over');
+  }
+
+  /** The other brokers: those of cluster.nodes and every registered one. */
+  private peerIds(): number[] {
+    const { config } = this.options;
+    const ids = new Set(config.cluster.nodes.map((n) => n.id));
+    if (this.metadata.initialised) for (const b of this.metadata.state.brokers()) ids.add(b.id);
+    ids.delete(config.server.brokerId);
+    return [...ids];
   }
 
   private ledDrivers(): RaftDriver[] {
@@ -337,6 +362,7 @@ export class ClusterNode {
       replica.driver.transferLeader(preferred);
     }
     if (this.samples % 2 === 0) this.planMoves();
+    this.reconcileControllerLearners();
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
@@ -376,6 +402,30 @@ export class ClusterNode {
     ).finally(() => (this.movesSubmitting = false));
   }
 
+  /**
+   * On the controller's leader: every registered broker outside the controller's voters follows the
+   * metadata as a learner, added once it registered; a decommissioned one that holds nothing leaves once
+   * it is gone (stopped, as scaling down does), and comes back as a learner if it returns.
+   * One membership change at a time (Raft allows one pending).
+   */
+  private reconcileControllerLearners(): void {
+    const self = this.options.config.server.brokerId;
+    if (this.metadata.leaderId !== self || !this.metadata.initialised || this.controller.stopped) return;
+    const state = this.metadata.state;
+    const conf = this.controller.raft.confState();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    const wanted = (id: number) => {
+      const broker = state.broker(id);
+      return broker !== undefined && !(broker.draining === true && !state.holds(id) && !this.isReachable(id));
+    };
+    const add = state.brokers().find((b) => !members.has(b.id) && wanted(b.id));
+    const remove = conf.learners.find((id) => !wanted(id));
+    const change = add !== undefined ? { type: 'addLearner' as const, nodeId: add.id } : remove !== undefined ? { type: 'removeNode' as const, nodeId: remove } : null;
+    if (change === null) return;
+    const result = this.controller.proposeConfChange(change, () => undefined);
+    if (result.accepted) this.options.log.info({ broker: change.nodeId, change: change.type }, change.type === 'addLearner' ? 'controller: a registered broker follows the metadata as a learner' : 'controller: a decommissioned broker leaves the controller group');
+  }
+
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */
   private *ledPartitions(): Iterable<{ groupId: number; term: number; isr: readonly number[] }> {
     for (const replica of this.replicas.replicas()) {
@@ -400,14 +450,16 @@ export class ClusterNode {
   async join(): Promise<void> {
     const { config, log, clock } = this.options;
     let lastLog = clock.now();
-    while (!this.metadata.initialised) {
+    const self = config.server.brokerId;
+    const own = config.cluster.nodes.find((n) => n.id === self);
+    // A broker outside cluster.nodes hears the metadata only once registered (the leader then adds it).
+    while (own !== undefined && !this.metadata.initialised) {
       await this.sleep(100);
       if (clock.now() - lastLog >= WAIT_LOG_MS) {
         lastLog = clock.now();
         log.warn({ peersUp: [...this.up].sort(), voters: config.cluster.nodes.map((n) => n.id) }, 'waiting for a controller quorum (a majority of cluster.nodes)');
       }
     }
-    const own = config.cluster.nodes.find((n) => n.id === config.server.brokerId)!;
     for (;;) {
       const result = await this.metadata.submit({
         type: 'register-broker',
@@ -415,7 +467,7 @@ export class ClusterNode {
         incarnationId: this.incarnationId,
         host: config.server.advertisedHost,
         port: config.server.port,
-        grpcPort: own.grpcPort,
+        grpcPort: own?.grpcPort ?? config.server.grpcPort,
         rack: config.server.rack === '' ? null : config.server.rack,
         timestampMs: clock.now(),
       });

@@ -91,15 +91,23 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
 
   const nodes = get('cluster.nodes') as readonly { id: number; host: string; port: number; grpcPort: number }[];
   const own = nodes.find((n) => n.id === get('server.brokerId'));
-  if (nodes.length > 0 && own === undefined) {
+  // A broker outside the list joins the cluster the list names (an added broker, docs/operations.md);
+  // a list of one is a single broker, which opens no inter-broker port to join through.
+  if (nodes.length === 1 && own === undefined) {
     const key = blame('cluster.nodes', 'server.brokerId');
-    report(key, key === 'server.brokerId' ? `one of the cluster.nodes ids (${nodes.map((n) => n.id).join(', ')})` : `a list that includes server.brokerId (${get('server.brokerId')})`,
-      key === 'server.brokerId' ? show(get(key)) : `ids ${nodes.map((n) => n.id).join(', ')}`, 'this broker must be one of the voters');
+    report(key, key === 'server.brokerId' ? `${nodes[0]!.id}, the id of the only broker in cluster.nodes` : `a list that includes server.brokerId (${get('server.brokerId')}) or names at least 2 brokers`,
+      key === 'server.brokerId' ? show(get(key)) : `only broker ${nodes[0]!.id}`, 'a broker joins a cluster of at least 2 listed brokers; one listed broker runs alone');
+  }
+  const grpcPort = get('server.grpcPort') as number;
+  if (own === undefined && nodes.length > 1) {
+    if ((get('server.brokerId') as number) < 1) report('server.brokerId', 'an id from 1 for a broker of a cluster', show(get('server.brokerId')), 'Raft reserves 0 for "no node"');
+    if (get('raft.enabled') !== true) report('raft.enabled', 'true when cluster.nodes names other brokers', 'false', 'a cluster replicates its metadata through Raft');
+    const clash = nodes.find((n) => n.host === get('server.advertisedHost') && (n.port === port || n.grpcPort === grpcPort));
+    if (clash !== undefined) report('server.grpcPort', `ports other than broker ${clash.id}'s on host ${clash.host}`, `${port} and ${grpcPort}`, 'this broker is not in cluster.nodes, so it needs ports of its own');
   }
   if (own !== undefined && nodes.length > 1) {
     // This broker's entry is what the others dial and what clients are sent to: it must be where it listens.
     if (own.port !== port) report('cluster.nodes', `port ${port} (server.port) in the entry of broker ${own.id}`, String(own.port), 'the entry says where this broker listens for clients');
-    const grpcPort = get('server.grpcPort') as number;
     if (own.grpcPort !== grpcPort) report('server.grpcPort', `${own.grpcPort}, the grpcPort of broker ${own.id} in cluster.nodes`, String(grpcPort), 'the entry says where the other brokers reach this one');
     const zero = nodes.find((n) => n.id === 0);
     if (zero !== undefined) report('cluster.nodes', 'broker ids from 1 in a cluster', 'id 0', 'Raft reserves 0 for "no node"; number the brokers from 1, as the deployment guide does');

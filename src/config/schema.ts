@@ -106,7 +106,7 @@ export const SCHEMA: Schema = {
   'kafka.groupInitialRebalanceDelayMs': { type: integer(0, INT32_MAX), default: 3000, description: 'Milliseconds the coordinator waits for more members before the first rebalance of an empty group.' },
   'kafka.offsetsRetentionMinutes': { type: integer(1, INT32_MAX), default: 10080, description: 'Minutes committed offsets of an empty group are kept.' },
 
-  'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port, grpcPort}` (`grpcPort` defaults to 9093, so brokers sharing a host need their own). Must include `server.brokerId`. Peers reach each broker at its entry, and Metadata advertises each entry\'s host and port to clients.' },
+  'cluster.nodes': { type: nodeList(), default: [], feature: 'cluster', description: 'The voters of the cluster: a list of `{id, host, port, grpcPort}` (`grpcPort` defaults to 9093, so brokers sharing a host need their own). Peers reach each broker at its entry. The same list on every broker; a broker not in it (`server.brokerId` missing from the list) joins the cluster the list names as an added broker, reached at `server.advertisedHost` and `server.grpcPort` (docs/operations.md, "Adding brokers").' },
   'cluster.partitionBalancing': {
     type: boolean(),
     default: true,

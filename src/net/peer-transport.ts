@@ -1,9 +1,11 @@
 /**
- * The inter-broker transport on server.grpcPort: opaque typed messages between the brokers of
- * cluster.nodes, with no knowledge of what they mean. docs/transport.md describes it for operators.
+ * The inter-broker transport on server.grpcPort: opaque typed messages between the brokers of a
+ * cluster, with no knowledge of what they mean. docs/transport.md describes it for operators. The
+ * brokers of cluster.nodes are known from the start; brokers added later (outside that list) dial them,
+ * and the layer above tells the transport their addresses once they registered (setAddresses).
  *
  * Contract:
- * - One connection per broker pair per lane (handshake.ts: the lower id dials, the higher accepts).
+ * - One connection per broker pair per lane (handshake.ts says which side dials).
  *   Both directions share it. The dialer reconnects with capped exponential backoff and jitter.
  * - send() encodes the message at once (a body that is not plain data, or too large, throws
  *   SB_ERR_PEER_MESSAGE), queues it per peer and lane, and returns whether it was queued. Everything
@@ -15,8 +17,8 @@
  * - A peer is 'up' while both its lanes are connected and neither is congested, else 'down'. Handlers
  *   hear transitions only, never the initial 'down', and nothing after stop(). Handlers run synchronously
  *   inside socket events and send(); they must not throw (that is a programmer error and crashes).
- * - Handshakes are refused, with a refusal frame and a log line naming the reason, from a broker not in
- *   cluster.nodes, of another cluster, with an unsupported protocol version, dialing the wrong way, or
+ * - Handshakes are refused, with a refusal frame and a log line naming the reason, from a broker claiming
+ *   this broker's id, of another cluster, with an unsupported protocol version, dialing the wrong way, or
  *   duplicating a live connection of the same incarnation (a new incarnation replaces the old
  *   connection: the peer restarted and its old socket is dead). Bad bytes close only their connection.
  * - stop() sends what was queued, closes every connection within limits.closeTimeoutMs, and clears every
@@ -41,7 +43,7 @@ export type { Lane } from '../protocol/cluster/handshake.ts';
 export type { PeerMessage } from '../protocol/cluster/peer-frames.ts';
 export type { LaneInfo, PeerInfo, PeerState, TransportStats } from './peer-info.ts';
 
-/** A broker as the transport needs it: a cluster.nodes entry. */
+/** A broker as the transport needs it: a cluster.nodes entry, or a registered broker's addresses. */
 export interface PeerAddress {
   readonly id: number;
   readonly host: string;
@@ -49,13 +51,13 @@ export interface PeerAddress {
 }
 
 export interface PeerTransportOptions {
-  /** This broker (server.brokerId); must be one of `nodes`. */
+  /** This broker (server.brokerId); one of `nodes`, or a broker added to the cluster (then `listenPort` is required). */
   readonly brokerId: number;
   /** Differs on every start of this process (a random UUID, say). */
   readonly incarnationId: string;
   /** The cluster's identity, equal on every broker: clusterFingerprint(ids of cluster.nodes). */
   readonly cluster: string;
-  /** Every broker of the cluster, this one included: whom to dial and whom to accept. */
+  /** The brokers of cluster.nodes, equal on every broker. */
   readonly nodes: readonly PeerAddress[];
   /** Address the listener binds to (server.host). */
   readonly listenHost: string;
@@ -75,6 +77,8 @@ export class PeerTransport {
   readonly maxMessageBytes: number;
   private readonly limits: PeerLimits;
   private readonly addresses = new Map<number, PeerAddress>();
+  /** The ids of cluster.nodes (which side dials depends on them). */
+  private readonly listed: ReadonlySet<number>;
   private readonly links = new Map<number, Readonly<Record<Lane, PeerLink>>>();
   private readonly connections = new Set<PeerConnection>();
   /** Our outbound connections, to the link they serve. */
@@ -101,21 +105,19 @@ export class PeerTransport {
     this.maxMessageBytes = maxMessageBytes(this.limits.maxFrameBytes);
     assert(options.incarnationId.length >= 1 && options.incarnationId.length <= INCARNATION_TEXT_MAX, 'incarnationId must be 1..128 characters');
     assert(options.cluster.length >= 1 && options.cluster.length <= CLUSTER_TEXT_MAX, 'cluster must be 1..256 characters');
-    const { controlLaneBytesMax, dataLaneBytesMax } = this.limits;
     for (const node of options.nodes) {
       assert(!this.addresses.has(node.id), `broker ${node.id} appears twice in the cluster nodes`);
       this.addresses.set(node.id, node);
-      if (node.id === options.brokerId) continue;
-      this.links.set(node.id, { control: new PeerLink(node.id, 'control', controlLaneBytesMax), data: new PeerLink(node.id, 'data', dataLaneBytesMax) });
-      this.reported.set(node.id, 'down');
+      if (node.id !== options.brokerId) this.lanes(node.id);
     }
-    assert(this.addresses.has(options.brokerId), `broker ${options.brokerId} must be one of the cluster nodes`);
+    this.listed = new Set(this.addresses.keys());
+    assert(this.addresses.has(options.brokerId) || options.listenPort !== undefined, `broker ${options.brokerId} is not one of the cluster nodes: give its listenPort`);
     this.random = options.random ?? Math.random;
     this.log = rateLimitedLogger(log.child({ broker: options.brokerId }), new LineRateLimiter(DEFAULT_RATE_LIMIT, () => performance.now()));
     this.handshake = {
       brokerId: options.brokerId,
       cluster: options.cluster,
-      nodeIds: new Set(this.addresses.keys()),
+      nodeIds: this.listed,
       hellos: { control: this.helloFrame('control'), data: this.helloFrame('data') },
       log: this.log,
       link: (peer, lane) => this.link(peer, lane),
@@ -142,10 +144,9 @@ export class PeerTransport {
     assert(this.phase === 'new', 'a transport starts once');
     this.phase = 'running';
     const server = createServer((socket) => this.accept(socket));
-    const self = this.addresses.get(this.options.brokerId)!;
     let port: number;
     try {
-      port = await listen(server, this.options.listenHost, this.options.listenPort ?? self.grpcPort);
+      port = await listen(server, this.options.listenHost, this.options.listenPort ?? this.addresses.get(this.options.brokerId)!.grpcPort);
     } catch (err) {
       this.phase = 'stopped';
       throw err;
@@ -159,7 +160,7 @@ export class PeerTransport {
     server.on('error', (err) => this.log.error({ err }, 'inter-broker listener error'));
     const { keepaliveMs, handshakeTimeoutMs } = this.limits;
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(5, Math.min(keepaliveMs, handshakeTimeoutMs) / 4));
-    for (const lanes of this.links.values()) for (const lane of LANES) if (dials(this.options.brokerId, lanes[lane].peer)) this.dial(lanes[lane]);
+    for (const peer of this.links.keys()) this.dialIfOurs(peer);
     this.log.info({ host: this.options.listenHost, port, peers: [...this.links.keys()] }, 'inter-broker transport listening');
     return port;
   }
@@ -179,6 +180,21 @@ export class PeerTransport {
     this.dirty.add(link);
     this.flushHandle ??= setImmediate(() => this.flush());
     return true;
+  }
+
+  /**
+   * The addresses of brokers outside cluster.nodes, as they registered: this broker dials the ones it
+   * should (handshake.ts) at their latest address. Entries of cluster.nodes and this broker are ignored.
+   */
+  setAddresses(brokers: readonly PeerAddress[]): void {
+    for (const broker of brokers) {
+      if (broker.id === this.options.brokerId || this.listed.has(broker.id)) continue;
+      const known = this.addresses.get(broker.id);
+      if (known?.host === broker.host && known.grpcPort === broker.grpcPort) continue;
+      this.addresses.set(broker.id, { id: broker.id, host: broker.host, grpcPort: broker.grpcPort });
+      this.lanes(broker.id);
+      if (this.phase === 'running') this.dialIfOurs(broker.id);
+    }
   }
 
   onMessage(handler: MessageHandler): void {
@@ -245,9 +261,27 @@ export class PeerTransport {
   }
 
   private link(peer: number, lane: Lane): PeerLink {
-    const lanes = this.links.get(peer);
-    assert(lanes !== undefined, `broker ${peer} is not a peer of broker ${this.options.brokerId}`);
-    return lanes[lane];
+    return this.lanes(peer)[lane];
+  }
+
+  /** The links to `peer`, made on first use: a broker added to the cluster may be heard of before it connects. */
+  private lanes(peer: number): Readonly<Record<Lane, PeerLink>> {
+    let lanes = this.links.get(peer);
+    if (lanes === undefined) {
+      assert(Number.isInteger(peer) && peer >= 1 && peer !== this.options.brokerId, `broker ${peer} cannot be a peer of broker ${this.options.brokerId}`);
+      const { controlLaneBytesMax, dataLaneBytesMax } = this.limits;
+      lanes = { control: new PeerLink(peer, 'control', controlLaneBytesMax), data: new PeerLink(peer, 'data', dataLaneBytesMax) };
+      this.links.set(peer, lanes);
+      this.reported.set(peer, 'down');
+    }
+    return lanes;
+  }
+
+  /** Starts dialing `peer` on both lanes when this side dials it and its address is known. */
+  private dialIfOurs(peer: number): void {
+    if (!this.addresses.has(peer) || !dials(this.options.brokerId, peer, this.listed)) return;
+    const lanes = this.lanes(peer);
+    for (const lane of LANES) this.dial(lanes[lane]);
   }
 
   /** The link `connection` is the open connection of, if any. */
@@ -293,8 +327,9 @@ export class PeerTransport {
 
   private dial(link: PeerLink): void {
     link.reconnectTimer = null;
-    if (this.phase !== 'running' || link.dialing !== null || link.connection !== null) return;
-    const { host, grpcPort } = this.addresses.get(link.peer)!;
+    const address = this.addresses.get(link.peer);
+    if (this.phase !== 'running' || link.dialing !== null || link.connection !== null || address === undefined) return;
+    const { host, grpcPort } = address;
     const socket = connect({ host, port: grpcPort });
     const connection = new PeerConnection(socket, false, `${host}:${grpcPort}`, this.limits.maxFrameBytes, this.events, this.log, () => performance.now());
     this.connections.add(connection);

@@ -7,13 +7,12 @@
 // is polled until the counts are even and nothing moves; then the topic is read back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { OpenClients } from '../helpers/open-clients.ts';
 import { until } from '../helpers/timeout.ts';
 import { readTopic } from './delivery-checks.ts';
-import { metadataUntil } from './cluster-requests.ts';
+import { listBrokers, metadataUntil, type ListedBroker } from './cluster-requests.ts';
 
 const TOPIC = 'lopsided';
 const PARTITIONS = 8;
@@ -32,17 +31,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-interface Listed {
-  id: number;
-  replicas: number;
-  moving: number;
-}
-
-function brokers(): Listed[] {
-  const run = spawnSync(process.execPath, ['bin/streambus', 'broker', 'list', '--json', '--http', `127.0.0.1:${cluster.member(1).httpPort}`], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(run.status, 0, run.stderr);
-  return JSON.parse(run.stdout) as Listed[];
-}
+const brokers = () => listBrokers(cluster.member(1).httpPort);
 
 test('replicas placed on three of four brokers spread onto the fourth until counts are even within one; the data stays whole', { timeout: 120_000 }, async (t) => {
   const kafka = new kafkajs.Kafka({ clientId: 'balancing', brokers: cluster.bootstrap, logLevel: kafkajs.logLevel.NOTHING });
@@ -52,14 +41,14 @@ test('replicas placed on three of four brokers spread onto the fourth until coun
   const values = Array.from({ length: 80 }, (_, i) => `lopsided-${i}`);
   await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value, i) => ({ value, partition: i % PARTITIONS })) });
 
-  const first = brokers();
-  const spread = (list: Listed[]) => Math.max(...list.map((b) => b.replicas)) - Math.min(...list.map((b) => b.replicas));
+  const first = await brokers();
+  const spread = (list: ListedBroker[]) => Math.max(...list.map((b) => b.replicas)) - Math.min(...list.map((b) => b.replicas));
   t.diagnostic(`replicas per broker after the topic was created: ${first.map((b) => `${b.id}: ${b.replicas}`).join(', ')}`);
   assert.ok(spread(first) > 1 || first.some((b) => b.moving > 0), 'the topic made the brokers uneven (or balancing already began)');
-  let last: Listed[] = [];
+  let last: ListedBroker[] = [];
   await until(
-    () => {
-      last = brokers();
+    async () => {
+      last = await brokers();
       const counts = last.map((b) => b.replicas);
       return last.every((b) => b.moving === 0) && Math.max(...counts) - Math.min(...counts) <= 1;
     },

@@ -1,6 +1,7 @@
 // Raw Kafka requests the cluster tests send to one chosen broker (not through a client's routing), so
 // each test sees exactly what that broker answers.
 import { RawKafka } from '../helpers/raw-kafka.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -78,3 +79,19 @@ export async function metric(httpPort: number, name: string): Promise<number> {
   return Number(line.split(' ').pop());
 }
 
+
+/** A broker as `streambus broker list --json` shows it. */
+export interface ListedBroker {
+  id: number;
+  state: string;
+  replicas: number;
+  leaders: number;
+  moving: number;
+}
+
+/** `streambus broker list --json` through the admin API on 127.0.0.1:`httpPort` (run without blocking: run-cli.ts). */
+export async function listBrokers(httpPort: number): Promise<ListedBroker[]> {
+  const run = await runCli(['broker', 'list', '--json', '--http', `127.0.0.1:${httpPort}`], 20_000);
+  if (run.status !== 0) throw new Error(`broker list failed (${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as ListedBroker[];
+}

@@ -13,7 +13,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
@@ -23,6 +22,7 @@ import { produceWithKafkajs } from './fault-producers.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { until } from '../helpers/timeout.ts';
 import { OpenClients } from '../helpers/open-clients.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 const TOPIC = 'moving';
 const BATCH = 5;
@@ -131,7 +131,7 @@ test('refused moves carry Kafka error codes; a cancel with nothing moving is NO_
   assert.deepEqual(list.topics, []);
 });
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: 90_000 });
+const cli = (...args: string[]) => runCli(args, 90_000);
 
 test('broker decommission --id 4 moves every replica off broker 4, waits until it is drained, keeps the data; short of brokers is refused', { timeout: 150_000 }, async () => {
   const http = `127.0.0.1:${cluster.member(1).httpPort}`;
@@ -144,13 +144,13 @@ test('broker decommission --id 4 moves every replica off broker 4, waits until i
     const before = await metadataUntil(cluster.member(1).kafkaPort, ['spread'], (m) => m.topics[0]!.partitions.every((p) => p.isrNodes.length === 3), 'spread in sync', 30_000);
     assert.ok(before.topics[0]!.partitions.some((p) => p.replicaNodes.includes(4)), 'broker 4 holds replicas of spread');
 
-    const run = cli('broker', 'decommission', '--id', '4', '--http', http, '--timeout', '80');
+    const run = await cli('broker', 'decommission', '--id', '4', '--http', http, '--timeout', '80');
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /broker 4: drained/);
     const md = await metadataFrom(cluster.member(2).kafkaPort, null);
     const holding = md.topics.flatMap((t) => t.partitions.filter((p) => p.replicaNodes.includes(4)).map((p) => `${t.name}-${p.partitionIndex}`));
     assert.deepEqual(holding, [], 'no partition names broker 4');
-    const listed = cli('broker', 'list', '--http', http, '--json');
+    const listed = await cli('broker', 'list', '--http', http, '--json');
     assert.equal(listed.status, 0, listed.stderr);
     const four = (JSON.parse(listed.stdout) as { id: number; state: string; replicas: number }[]).find((b) => b.id === 4)!;
     assert.deepEqual([four.state, four.replicas], ['drained', 0]);
@@ -162,11 +162,11 @@ test('broker decommission --id 4 moves every replica off broker 4, waits until i
     assert.ok(placed.topics[0]!.partitions.every((p) => !p.replicaNodes.includes(4)), 'after-drain placed on broker 4');
 
     // Three brokers left for replication factor 3: taking one more away is refused.
-    const refused = cli('broker', 'decommission', '--id', '3', '--http', http, '--no-wait');
+    const refused = await cli('broker', 'decommission', '--id', '3', '--http', http, '--no-wait');
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /would leave .* with 2 broker\(s\) to hold them/);
 
-    const back = cli('broker', 'recommission', '--id', '4', '--http', http);
+    const back = await cli('broker', 'recommission', '--id', '4', '--http', http);
     assert.equal(back.status, 0, back.stderr);
     assert.match(back.stdout, /broker 4: active/);
 

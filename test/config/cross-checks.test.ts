@@ -57,10 +57,15 @@ test('HTTP paths are distinct', () => {
   assert.equal(loadConfig({ env: { STREAMBUS_METRICS_ENABLED: 'false', STREAMBUS_HEALTH_READINESS_PATH: '/metrics' } }).health.readinessPath, '/metrics');
 });
 
-test('the cluster includes this broker', () => {
+test('a broker outside cluster.nodes joins a cluster of at least two listed brokers', () => {
   const p = onlyProblem('server:\n  brokerId: 7\ncluster:\n  nodes:\n    - {id: 1, host: a, port: 9092}\n');
   assert.equal(p.key, 'server.brokerId');
-  assert.match(p.message, /:2: server\.brokerId: expected one of the cluster\.nodes ids \(1\), got 7 \(this broker must be one of the voters\)$/);
+  assert.match(p.message, /:2: server\.brokerId: expected 1, the id of the only broker in cluster\.nodes, got 7 \(a broker joins a cluster of at least 2 listed brokers; one listed broker runs alone\)$/);
+  const nodes = 'cluster:\n  nodes:\n    - {id: 1, host: a, port: 9092}\n    - {id: 2, host: b, port: 9092}\n';
+  const added = loadConfig({ file: yamlFile('added.yaml', `server:\n  brokerId: 4\n  advertisedHost: c\nraft:\n  enabled: true\n${nodes}`) });
+  assert.equal(added.server.brokerId, 4);
+  assert.match(onlyProblem(`server:\n  brokerId: 4\n  advertisedHost: c\n${nodes}`).message, /raft\.enabled: expected true/);
+  assert.match(onlyProblem(`server:\n  brokerId: 4\n  advertisedHost: a\nraft:\n  enabled: true\n${nodes}`).message, /server\.grpcPort: expected ports other than broker 1's on host a/);
 });
 
 test('brokers sharing a host: each entry has its own ports', () => {

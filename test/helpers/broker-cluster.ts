@@ -1,7 +1,8 @@
 /**
  * Starts a cluster of real broker processes on 127.0.0.1 for tests: every broker gets free Kafka,
- * HTTP and inter-broker ports, all of them are listed in every broker's cluster.nodes, and they start
- * together (each waits for a controller quorum before it is ready). Short Raft timeouts keep elections
+ * HTTP and inter-broker ports, the first `listed` of them (all by default) are listed in every broker's
+ * cluster.nodes, and the first `started` start together (each waits for a controller quorum before it
+ * is ready); the others are started by the test, and those beyond `listed` join as added brokers. Short Raft timeouts keep elections
  * quick. `stop()` stops every broker still running.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +38,10 @@ export interface ClusterOptions {
    * test can put a proxy between brokers (test/helpers/link-proxy.ts). Called before any broker starts.
    */
   peerGrpcPort?: (from: number, to: ClusterMember) => number;
+  /** How many brokers (ids 1..listed) cluster.nodes names; default all. */
+  listed?: number;
+  /** How many brokers (ids 1..started) start now; default all. */
+  started?: number;
 }
 
 export const CLUSTER_TEST_ENV = {
@@ -74,10 +79,11 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
     members.push({ id, kafkaPort: await distinctPort(), httpPort: await distinctPort(), grpcPort: await distinctPort(), dataDir: join(root, `broker-${id}`), process: null });
   }
   // Each broker's own entry is where it listens; its peers' entries are where it dials them.
+  const listed = members.slice(0, options.listed ?? size);
   const nodesOf = new Map(
     members.map((self) => [
       self.id,
-      members.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.id === self.id || options.peerGrpcPort === undefined ? m.grpcPort : options.peerGrpcPort(self.id, m)}`).join(','),
+      listed.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.id === self.id || options.peerGrpcPort === undefined ? m.grpcPort : options.peerGrpcPort(self.id, m)}`).join(','),
     ]),
   );
   const member = (id: number) => {
@@ -118,7 +124,7 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
     },
   };
   // Wait for every start to settle, so a failed start leaves no broker running behind it.
-  const started = await Promise.allSettled(members.map((m) => start(m.id)));
+  const started = await Promise.allSettled(members.slice(0, options.started ?? size).map((m) => start(m.id)));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
     await cluster.stop();

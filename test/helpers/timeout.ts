@@ -9,10 +9,10 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, message: s
   }
 }
 
-/** Polls `condition` every `pollMs` until it holds; fails after `ms` naming `what`. */
-export async function until(condition: () => boolean, ms: number, what: string, pollMs = 20): Promise<void> {
+/** Polls `condition` (which may be async) every `pollMs` until it holds; fails after `ms` naming `what`. */
+export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string, pollMs = 20): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

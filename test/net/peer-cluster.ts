@@ -26,11 +26,11 @@ export async function addresses(ids: readonly number[]): Promise<PeerAddress[]> 
   return out;
 }
 
-/** A started transport for broker `id` of `nodes`, recording what it receives and reports. */
-export async function startPeer(id: number, nodes: readonly PeerAddress[], limits: Partial<PeerLimits> = TEST_LIMITS): Promise<TestPeer> {
+/** A started transport for broker `id` of `nodes` (or added to them, listening on `listenPort`), recording what it receives and reports. */
+export async function startPeer(id: number, nodes: readonly PeerAddress[], limits: Partial<PeerLimits> = TEST_LIMITS, listenPort?: number): Promise<TestPeer> {
   const { log, lines } = captureLog();
   const transport = new PeerTransport(
-    { brokerId: id, incarnationId: randomUUID(), cluster: clusterFingerprint(nodes.map((n) => n.id)), nodes, listenHost: '127.0.0.1', limits },
+    { brokerId: id, incarnationId: randomUUID(), cluster: clusterFingerprint(nodes.map((n) => n.id)), nodes, listenHost: '127.0.0.1', limits, ...(listenPort === undefined ? {} : { listenPort }) },
     log,
   );
   const peer: TestPeer = { id, transport, received: [], states: [], logs: lines };

@@ -1,5 +1,5 @@
 // Goal: a transport refuses, with a refusal frame naming the reason and a log line, a handshake from a
-// broker not in cluster.nodes, of another cluster, of an unsupported protocol version, dialing the wrong
+// broker claiming the acceptor's own id, of another cluster, of an unsupported protocol version, dialing the wrong
 // way, or duplicating a live connection; a garbage frame, an oversized frame, a frame out of turn and a
 // stalled handshake close only their own connection; and through all of it the transport keeps serving
 // its real peers.
@@ -33,7 +33,7 @@ test('bad handshakes are refused and bad frames close only their connection', { 
     await until(() => sees(two, [3]) && sees(three, [2]), 10_000, '2 and 3 to connect');
 
     const refusals: [string, (r: RawPeer) => void][] = [
-      ['unknown-broker', (r) => r.hello(cluster, { brokerId: 9 })],
+      ['unknown-broker', (r) => r.hello(cluster, { brokerId: 2 })],
       ['wrong-cluster', (r) => r.hello(clusterFingerprint([1, 2]))],
       ['unsupported-version', (r) => r.socket.write(prefixed(packPlain([1, 99, cluster, 1, 'raw-1', 'control', 'a field of version 99'])))],
       ['wrong-direction', (r) => r.hello(cluster, { brokerId: 3 })],

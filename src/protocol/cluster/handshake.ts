@@ -3,10 +3,12 @@
  * acceptor and a dialer apply to what they hear. Pure: the transport supplies the facts (its own id, the
  * cluster's node ids, the lane it dialed) and acts on the refusal.
  *
- * Who dials: for each pair of brokers the lower id dials the higher, once per lane. A fixed rule means
- * each pair has exactly one connection per lane without a tie-break between two connections dialed at
- * the same moment (which closes one of them and can flap); the cost is that a restarted higher id waits
- * for the lower to redial, which the reconnect backoff's small cap bounds.
+ * Who dials: for each pair of brokers exactly one side, once per lane. A broker outside cluster.nodes (one
+ * added to a running cluster) dials those in it: they learn its address only once it registered, which
+ * takes a connection. Otherwise the lower id dials the higher. A fixed rule means each pair has exactly
+ * one connection per lane without a tie-break between two connections dialed at the same moment (which
+ * closes one of them and can flap); the cost is that a restarted broker waits for its peer to redial,
+ * which the reconnect backoff's small cap bounds.
  */
 
 /** The protocol version this build speaks. An acceptor refuses any other. */
@@ -50,19 +52,26 @@ export function clusterFingerprint(nodeIds: readonly number[]): string {
   return `nodes:${ids.join(',')}`;
 }
 
-/** Whether `self` dials `peer` (rather than waiting for `peer` to dial it). */
-export function dials(self: number, peer: number): boolean {
+/**
+ * Whether `self` dials `peer` (rather than waiting for `peer` to dial it). `listed` holds the ids of
+ * cluster.nodes, equal on both sides (the cluster fingerprint is made of them).
+ */
+export function dials(self: number, peer: number, listed: ReadonlySet<number>): boolean {
+  const selfListed = listed.has(self);
+  if (selfListed !== listed.has(peer)) return !selfListed;
   return self < peer;
 }
 
 /** Why an acceptor refuses a dialer's hello (its version is already known to be supported), or null. */
 export function inboundRefusal(hello: Hello, self: { brokerId: number; cluster: string; nodeIds: ReadonlySet<number> }): Refusal | null {
   if (hello.cluster !== self.cluster) return { code: 'wrong-cluster', text: `cluster ${JSON.stringify(hello.cluster)} is not ours (${JSON.stringify(self.cluster)})` };
-  if (!self.nodeIds.has(hello.brokerId) || hello.brokerId === self.brokerId) {
-    return { code: 'unknown-broker', text: `broker ${hello.brokerId} is not a peer in cluster.nodes of broker ${self.brokerId}` };
+  // Any other id is welcome: a broker outside cluster.nodes joins by connecting and registering.
+  if (hello.brokerId < 1 || hello.brokerId === self.brokerId) {
+    return { code: 'unknown-broker', text: `broker id ${hello.brokerId} cannot be a peer of broker ${self.brokerId} (it is 0 or this broker's own id)` };
   }
-  if (!dials(hello.brokerId, self.brokerId)) {
-    return { code: 'wrong-direction', text: `broker ${hello.brokerId} must wait for broker ${self.brokerId} to dial (the lower id dials)` };
+  if (!dials(hello.brokerId, self.brokerId, self.nodeIds)) {
+    const rule = self.nodeIds.has(hello.brokerId) === self.nodeIds.has(self.brokerId) ? 'the lower id dials' : 'a broker outside cluster.nodes dials those in it';
+    return { code: 'wrong-direction', text: `broker ${hello.brokerId} must wait for broker ${self.brokerId} to dial (${rule})` };
   }
   return null;
 }

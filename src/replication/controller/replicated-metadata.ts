@@ -11,6 +11,10 @@
  * lost leadership or a timeout leaves its fate unknown, so the caller gets NOT_CONTROLLER or
  * REQUEST_TIMED_OUT (both retriable for Kafka clients) and decides.
  *
+ * A broker added outside cluster.nodes is not in the controller group until the leader adds it as a
+ * learner, which its registration triggers; until then it hears of no leader, so it asks the brokers of
+ * cluster.nodes (`contacts`) in turn, and one that does not lead names the one that does.
+ *
  * The cluster's id: the first leader finds the state unnamed and proposes a fresh id; until that
  * entry applies there is no state, and the broker is not ready (see `initialised`).
  */
@@ -49,6 +53,11 @@ export interface ReplicatedMetadataOptions {
    * process cannot be taken for the answer to a request of this one.
    */
   readonly random: () => number;
+  /**
+   * Whom to ask while no leader is known here: the brokers of cluster.nodes, for a broker outside the
+   * controller group (empty for the brokers in it, which hear of their leader through Raft).
+   */
+  readonly contacts?: readonly number[];
   /** How long submit waits for a leader and its answer before REQUEST_TIMED_OUT. */
   readonly submitTimeoutMs: number;
   readonly log: ControllerLogger;
@@ -78,6 +87,9 @@ export class ReplicatedMetadata implements MetadataService {
   /** The term in which this broker last proposed the cluster's id. */
   private namedInTerm = -1;
   private stopped = false;
+  /** The leader a contact named last (0: none), and which contact to ask next when none did. */
+  private leaderHint = 0;
+  private contactTurn = 0;
 
   constructor(options: ReplicatedMetadataOptions) {
     this.options = options;
@@ -146,7 +158,7 @@ export class ReplicatedMetadata implements MetadataService {
     const deadline = this.options.clock.now() + limit;
     let why = 'no controller leader is known';
     while (!this.stopped) {
-      const leader = this.driver.raft.leader;
+      const leader = this.driver.raft.leader !== 0 ? this.driver.raft.leader : this.guessLeader();
       let attempt: Attempt | null = null;
       if (leader === this.options.brokerId && this.machine.state !== null) attempt = await this.proposeHere(cmd);
       else if (leader !== 0 && leader !== this.options.brokerId) attempt = await this.forward(leader, cmd, deadline);
@@ -159,6 +171,14 @@ export class ReplicatedMetadata implements MetadataService {
       await this.changeOrDelay(Math.min(left, RETRY_MS));
     }
     return { error: 'REQUEST_TIMED_OUT', message: `The controller did not decide in ${limit} ms: ${why}.` };
+  }
+
+  /** For a broker outside the controller group: the leader a contact named, else the next contact. */
+  private guessLeader(): number {
+    const contacts = (this.options.contacts ?? []).filter((id) => id !== this.options.brokerId);
+    if (contacts.length === 0) return 0;
+    if (this.leaderHint !== 0) return this.leaderHint;
+    return contacts[this.contactTurn++ % contacts.length]!;
   }
 
   /** Stops answering and asking; pending submits end with REQUEST_TIMED_OUT or NOT_CONTROLLER. */
@@ -196,10 +216,12 @@ export class ReplicatedMetadata implements MetadataService {
     return new Promise((resolve) => {
       const settle = (answer: ForwardAnswer | null | 'deposed') => {
         if (answer === null) {
+          if (leader === this.leaderHint) this.leaderHint = 0;
           resolve({ retry: false, result: { error: 'REQUEST_TIMED_OUT', message: `Controller leader ${leader} did not answer in time; the command may still apply.` } });
         } else if (answer === 'deposed') {
           resolve({ retry: false, result: { error: 'NOT_CONTROLLER', message: `Broker ${leader} stopped leading the controller before answering; the command may or may not have applied.` } });
         } else if (answer.kind === 'not-leader') {
+          this.leaderHint = answer.leader !== this.options.brokerId ? answer.leader : 0;
           resolve({ retry: true, why: `broker ${leader} no longer leads the controller` });
         } else {
           // The leader answers once it applied the command; wait until it applied here too, so the
@@ -223,6 +245,7 @@ export class ReplicatedMetadata implements MetadataService {
       if (!this.options.channel.send(leader, 'control', { type: MSG_FORWARD, body: encodeForward(requestId, cmd) })) {
         this.options.clock.clearTimer(timer);
         this.forwards.delete(requestId);
+        if (leader === this.leaderHint) this.leaderHint = 0;
         resolve({ retry: true, why: `controller leader ${leader} is unreachable` });
       }
     });

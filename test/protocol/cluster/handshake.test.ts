@@ -16,20 +16,26 @@ test('the fingerprint depends on the set of ids only', () => {
   assert.notEqual(clusterFingerprint([12, 3]), clusterFingerprint([1, 23]));
 });
 
-test('the lower id dials the higher, exactly one of each pair', () => {
-  for (const [a, b] of [[1, 2], [2, 5], [0, 7]] as const) {
-    assert.equal(dials(a, b), true);
-    assert.equal(dials(b, a), false);
+test('between brokers both in or both outside cluster.nodes the lower id dials; otherwise the one outside dials; exactly one of each pair', () => {
+  const listed = new Set([1, 2, 3]);
+  for (const [a, b] of [[1, 2], [2, 3], [4, 5], [5, 9], [4, 1], [9, 3]] as const) {
+    assert.equal(dials(a, b, listed), true, `${a} dials ${b}`);
+    assert.equal(dials(b, a, listed), false, `${b} waits for ${a}`);
   }
 });
 
 test('an acceptor takes a lower peer of its cluster and refuses the rest, saying why', () => {
   assert.equal(inboundRefusal(hello(), self), null);
   assert.equal(inboundRefusal(hello({ cluster: clusterFingerprint([1, 2]) }), self)?.code, 'wrong-cluster');
-  assert.equal(inboundRefusal(hello({ brokerId: 9 }), self)?.code, 'unknown-broker');
+  assert.equal(inboundRefusal(hello({ brokerId: 9 }), self), null, 'a broker outside cluster.nodes dials the listed ones');
   assert.equal(inboundRefusal(hello({ brokerId: 2 }), self)?.code, 'unknown-broker', 'itself');
+  assert.equal(inboundRefusal(hello({ brokerId: 0 }), self)?.code, 'unknown-broker', 'the id Raft reserves');
   assert.equal(inboundRefusal(hello({ brokerId: 3 }), self)?.code, 'wrong-direction');
-  assert.match(inboundRefusal(hello({ brokerId: 9 }), self)!.text, /broker 9/);
+  assert.match(inboundRefusal(hello({ brokerId: 0 }), self)!.text, /broker id 0/);
+  const outside = { brokerId: 5, cluster, nodeIds: self.nodeIds };
+  assert.equal(inboundRefusal(hello({ brokerId: 4 }), outside), null, 'two brokers outside the list: the lower dials');
+  assert.equal(inboundRefusal(hello({ brokerId: 1 }), outside)?.code, 'wrong-direction', 'a listed broker waits for the one outside');
+  assert.match(inboundRefusal(hello({ brokerId: 1 }), outside)!.text, /outside cluster.nodes dials/);
 });
 
 test('a dialer checks that the answer comes from the broker and lane it dialed', () => {

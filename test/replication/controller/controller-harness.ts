@@ -41,11 +41,17 @@ export class ControllerHarness {
   private readonly handlers = new Map<NodeId, (from: number, message: { type: number; body: unknown }) => void>();
   private clusterIds = 0;
 
+  /**
+   * `ids` are the voters (cluster.nodes); `added` are brokers outside them, which start outside the
+   * group and ask the voters for the leader (a test adds them as learners).
+   */
   constructor(
     readonly ids: NodeId[],
     submitTimeoutMs = 5_000,
+    readonly added: NodeId[] = [],
   ) {
-    for (const id of ids) {
+    const everyone = [...ids, ...added];
+    for (const id of everyone) {
       const machine = new ControllerStateMachine();
       let meta: ReplicatedMetadata | undefined;
       const driver = new RaftDriver({
@@ -60,7 +66,7 @@ export class ControllerHarness {
       });
       const channel: ControllerChannel = {
         send: (to, _lane, message) => {
-          if (!this.ids.includes(to)) return false;
+          if (!everyone.includes(to)) return false;
           this.channelNetwork.push({ from: id, to, message });
           return true;
         },
@@ -75,6 +81,7 @@ export class ControllerHarness {
         newClusterId: () => `cluster-${++this.clusterIds}`,
         random: () => 0,
         submitTimeoutMs,
+        ...(added.includes(id) ? { contacts: ids } : {}),
         log: { warn: (fields, message) => this.warnings.push({ from: id, fields, message }), info: () => undefined },
       });
       this.drivers.set(id, driver);

@@ -154,3 +154,31 @@ test('a snapshot restores the same state, and an empty snapshot means not named 
   copy.restore({ metadata: { index: 0, term: 0, confState: { voters: [1], learners: [] } }, data: new Uint8Array(0) });
   assert.equal(copy.state, null);
 });
+
+test('a broker outside the group registers through the listed brokers, learning the leader from one that does not lead, and follows once added as a learner', async () => {
+  const h = new ControllerHarness([1, 2, 3], 5_000, [4]);
+  await h.elect(2);
+  assert.equal(h.meta(4).leaderId, -1, 'the added broker hears of no leader on its own');
+  const registering = h.meta(4).submit(register(4));
+  // The leader applies the registration; the test plays the leader's part of adding the learner.
+  for (let i = 0; i < 200 && h.meta(2).state.broker(4) === undefined; i++) {
+    h.clock.advance(10);
+    await h.settle();
+  }
+  assert.ok(h.meta(2).state.broker(4), 'the registration reached the leader through broker 1 (asked first)');
+  assert.equal(h.meta(4).initialised, false, 'not a member yet: nothing applied on broker 4');
+  assert.equal(h.drivers.get(2)!.proposeConfChange({ type: 'addLearner', nodeId: 4 }, () => undefined).accepted, true);
+  const result = await h.finish(registering);
+  assert.equal(result.error, null, result.message);
+  assert.equal(h.meta(4).state.broker(4)?.id, 4, 'broker 4 reads its own registration');
+  assert.equal(h.meta(4).leaderId, 2);
+  assert.deepEqual(h.drivers.get(4)!.raft.confState().learners, [4]);
+  // As a learner it follows later commands and never campaigns.
+  assert.equal((await h.finish(h.meta(3).submit(topic('after', [[4]])))).error, null);
+  await h.settle();
+  assert.ok(h.meta(4).state.topic('after'));
+  for (let i = 0; i < 100; i++) h.drivers.get(4)!.tick();
+  await h.settle();
+  assert.equal(h.drivers.get(2)!.raft.isLeader, true, 'the learner did not disturb the leader');
+});
+
