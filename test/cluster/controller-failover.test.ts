@@ -3,7 +3,8 @@
 // restarts from its files (controller log, identity) and rejoins with everything decided meanwhile.
 // A broker whose raft directory lost its identity file refuses to start; one whose directories were
 // both wiped comes back as a new incarnation of a known id and is refused by the controller.
-// `streambus cluster status` from any broker shows the same brokers and controller. InitProducerId on
+// `streambus cluster status` from any broker shows the same brokers, states and controller, and a
+// stopped broker as dead. InitProducerId on
 // a follower while the controller leader is frozen (SIGSTOP) is answered long before a client's
 // request timeout, and draws an id once another broker leads.
 // Method: three real processes on 127.0.0.1 (test/helpers/broker-cluster.ts), raw Kafka requests.
@@ -11,8 +12,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { createTopicThrough, metadataFrom, withConn } from './cluster-requests.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
@@ -82,14 +83,17 @@ test('InitProducerId on a follower while the controller leader is frozen: answer
   }
 });
 
-test('cluster status from any broker shows the same brokers and controller', async () => {
-  const statuses = cluster.members.map((m) => {
-    const run = spawnSync(process.execPath, ['bin/streambus', 'cluster', 'status', '--json', '--bootstrap-server', `127.0.0.1:${m.kafkaPort}`, '--http', `127.0.0.1:${m.httpPort}`], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(run.status, 0, run.stderr);
-    return JSON.parse(run.stdout) as { clusterId: string; controllerId: number; brokers: { nodeId: number; leads: number }[]; health: { ready: boolean } };
-  });
+async function clusterStatus(id: number) {
+  const m = cluster.member(id);
+  const run = await runCli(['cluster', 'status', '--json', '--bootstrap-server', `127.0.0.1:${m.kafkaPort}`, '--http', `127.0.0.1:${m.httpPort}`], 20_000);
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout) as { clusterId: string; controllerId: number; brokers: { nodeId: number; state: string; leads: number }[]; health: { ready: boolean } };
+}
+
+test('cluster status from any broker shows the same brokers, states and controller', async () => {
+  const statuses = await Promise.all(cluster.members.map((m) => clusterStatus(m.id)));
   for (const s of statuses) {
-    assert.deepEqual(s.brokers.map((b) => b.nodeId), [1, 2, 3]);
+    assert.deepEqual(s.brokers.map((b) => [b.nodeId, b.state]), [[1, 'active'], [2, 'active'], [3, 'active']]);
     assert.equal(s.clusterId, statuses[0]!.clusterId);
     assert.equal(s.controllerId, statuses[0]!.controllerId);
     assert.equal(s.health.ready, true);
@@ -103,6 +107,7 @@ test('a broker whose raft directory lost its identity does not start; wiped enti
   await assert.rejects(cluster.start(2, { readyTimeoutMs: 10_000 }), /SB_ERR_BROKER_IDENTITY|broker-identity\.json is missing/);
   rmSync(join(m.dataDir, 'data'), { recursive: true, force: true });
   await assert.rejects(cluster.start(2, { readyTimeoutMs: 20_000 }), /incarnation/);
-  // The other two carry on.
+  // The other two carry on, and call broker 2 dead.
   assert.equal((await createTopic(cluster.member(1).kafkaPort, 'still-deciding')).errorCode, 0);
+  assert.deepEqual((await clusterStatus(1)).brokers.map((b) => [b.nodeId, b.state]), [[1, 'active'], [2, 'dead'], [3, 'active']]);
 });

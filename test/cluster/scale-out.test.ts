@@ -89,6 +89,10 @@ test('brokers 4 and 5 join a 3-broker cluster, take an even share, then are deco
     return new Set(lines.map((l) => (JSON.parse(l) as { broker: number }).broker));
   };
   await until(() => left().has(4) && left().has(5), 20_000, 'brokers 4 and 5 to leave the controller group');
+  const status = await runCli(['cluster', 'status', '--json', '--bootstrap-server', cluster.bootstrap[0]!, '--http', `127.0.0.1:${cluster.member(1).httpPort}`], 20_000);
+  assert.equal(status.status, 0, status.stderr);
+  const states = (JSON.parse(status.stdout) as { brokers: { nodeId: number; state: string }[] }).brokers.map((b) => [b.nodeId, b.state]);
+  assert.deepEqual(states, [[1, 'active'], [2, 'active'], [3, 'active'], [4, 'drained'], [5, 'drained']], 'cluster status lists the stopped drained brokers');
   await cluster.start(5);
   assert.deepEqual((await brokers()).filter((b) => b.id === 5).map((b) => [b.state, b.replicas]), [['drained', 0]]);
   await cluster.member(5).process?.stop();

@@ -9,13 +9,13 @@ import type { Argv } from 'yargs';
 import { CommandError, UsageError, failWith, out, printJson } from '../client-command.ts';
 import { formatTable } from '../format.ts';
 
-interface AdminArgs {
+export interface AdminArgs {
   http: string;
   json: boolean;
   requestTimeoutMs: number;
 }
 
-interface BrokerStatus {
+export interface BrokerStatus {
   id: number;
   host: string;
   port: number;
@@ -34,7 +34,8 @@ function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
     .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' }) as unknown as Argv<T & AdminArgs>;
 }
 
-async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
+/** One admin API request; its JSON answer, or a CommandError saying why not. */
+export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
   const base = /^https?:\/\//.test(args.http) ? args.http.replace(/\/+$/, '') : `http://${args.http}`;
   let res: Response;
   try {

@@ -1,13 +1,16 @@
 /**
  * `streambus cluster status`: cluster id, controller, brokers, topic and partition counts, and with
- * --http the broker's readiness (/health/ready). Exits 1 when the readiness check fails, so scripts and
- * probes can use it.
+ * --http the broker's readiness (/health/ready) and, on a cluster, each broker's state from the admin
+ * API (active, draining, drained, or dead when the brokers cannot reach it; a dead broker is missing
+ * from Metadata, as Kafka lists live brokers only). Exits 1 when the readiness check fails, so scripts
+ * and probes can use it.
  */
 import type { Argv } from 'yargs';
 import { isStreamBusError } from '../../util/errors.ts';
 import { CommandError, out, printJson, runWithClient, withClientOptions } from '../client-command.ts';
 import { formatTable } from '../format.ts';
 import type { CliServices } from '../services.ts';
+import { call, type BrokerStatus } from './broker-admin.ts';
 
 interface Health {
   url: string;
@@ -53,10 +56,19 @@ export function clusterCommand(y: Argv, _services: CliServices): Argv {
               underReplicated: all.filter((p) => p.leader === id && p.isr.length < p.replicas.length).length,
             });
             const health = argv.http === undefined ? null : await readiness(argv.http, argv.requestTimeoutMs);
+            // The admin API answers on brokers of a cluster only; a single broker has no states to add.
+            const admin = argv.http === undefined ? [] : await call<BrokerStatus[]>({ http: argv.http, json: false, requestTimeoutMs: argv.requestTimeoutMs }, 'GET', '/v1/brokers').catch(() => []);
+            const stateOf = (id: number): string => {
+              const known = admin.find((a) => a.id === id);
+              // A drained broker is expected to be stopped; any other that cannot be reached is dead.
+              return known === undefined ? '-' : known.reachable || known.state === 'drained' ? known.state : 'dead';
+            };
+            const live = cluster.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+            const dead = admin.filter((a) => !live.some((b) => b.nodeId === a.id)).map((a) => ({ nodeId: a.id, host: a.host, port: a.port, rack: a.rack }));
             const status = {
               clusterId: cluster.clusterId,
               controllerId: cluster.controllerId,
-              brokers: [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId).map((b) => ({ ...b, ...perBroker(b.nodeId) })),
+              brokers: [...live, ...dead].sort((a, b) => a.nodeId - b.nodeId).map((b) => ({ ...b, state: stateOf(b.nodeId), ...perBroker(b.nodeId) })),
               topics: topics.filter((t) => !t.isInternal).length,
               internalTopics: topics.filter((t) => t.isInternal).length,
               partitions: all.length,
@@ -73,8 +85,8 @@ export function clusterCommand(y: Argv, _services: CliServices): Argv {
               text +=
                 '\n' +
                 formatTable(
-                  ['BROKER', 'HOST', 'PORT', 'RACK', 'ROLE', 'LEADS', 'REPLICAS', 'UNDER-REPLICATED'],
-                  status.brokers.map((b) => [String(b.nodeId), b.host, String(b.port), b.rack ?? '-', b.nodeId === status.controllerId ? 'controller' : '', String(b.leads), String(b.replicas), String(b.underReplicated)]),
+                  ['BROKER', 'HOST', 'PORT', 'RACK', 'STATE', 'ROLE', 'LEADS', 'REPLICAS', 'UNDER-REPLICATED'],
+                  status.brokers.map((b) => [String(b.nodeId), b.host, String(b.port), b.rack ?? '-', b.state, b.nodeId === status.controllerId ? 'controller' : '', String(b.leads), String(b.replicas), String(b.underReplicated)]),
                 );
               await out(text);
             }
