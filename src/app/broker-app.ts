@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import { HttpServer, type AdminRoutes } from '../http/server.ts';
 import { KafkaListener } from '../net/kafka-listener.ts';
+import type { ServerTls } from '../security/server-tls.ts';
 import type { FrameHandler } from '../net/connection.ts';
 
 /** A part of the broker with an asynchronous start and stop (storage, group coordinator, ...). */
@@ -40,6 +41,8 @@ export interface BrokerParts {
   notify(state: string): void;
   /** The HTTP admin routes once they exist (a cluster broker that joined); null otherwise. */
   admin?: () => AdminRoutes | null;
+  /** TLS for the Kafka and HTTP listeners (security.tls); plaintext when absent. */
+  tls?: ServerTls;
 }
 
 export interface BoundPorts {
@@ -66,6 +69,8 @@ export class BrokerApp {
         metricsPath: config.metrics.path,
         healthEnabled: config.health.enabled,
         metricsEnabled: config.metrics.enabled,
+        ...(parts.tls === undefined ? {} : { tls: parts.tls }),
+        authenticateAdmin: config.security.authentication.enabled,
       },
       metrics,
       this,
@@ -80,6 +85,7 @@ export class BrokerApp {
         maxFrameBytes: config.kafka.maxFrameBytes,
         maxInFlight: config.kafka.maxInFlightRequestsPerConnection,
         maxBufferedBytes: Math.max(config.kafka.maxBufferedBytesPerConnection, config.kafka.maxFrameBytes),
+        ...(parts.tls === undefined ? {} : { tls: parts.tls }),
       },
       parts.frameHandler,
       log,

@@ -30,6 +30,8 @@ import { HANDLERS } from '../broker/handlers/index.ts';
 import { TopicService } from '../broker/topic-service.ts';
 import type { BrokerContext } from '../broker/context.ts';
 import type { BrokerParts, Service } from './broker-app.ts';
+import { ServerTls } from '../security/server-tls.ts';
+import { registerTlsMetrics } from './tls-metrics.ts';
 import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
@@ -47,6 +49,9 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const strict = config.storage.syncInterval === 0;
   const logs = new StorageLogFactory(disk, clock, config);
   const partitions = new PartitionManager(logs, strict);
+  // Checked again here (the CLI checked first): nothing listens with files that fail (tls-material.ts).
+  const tls = config.security.tls.enabled ? ServerTls.load(config.security.tls, log) : undefined;
+  if (tls !== undefined) registerTlsMetrics(metrics.registry, tls);
 
   // A broker of a cluster: cluster.nodes names other brokers too (docs/replication.md).
   const inCluster = config.cluster.nodes.some((n) => n.id !== config.server.brokerId);
@@ -142,7 +147,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const cluster: Service = {
     name: 'cluster',
     async start() {
-      clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC });
+      clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC, ...(tls === undefined ? {} : { tls }) });
       try {
         await clusterNode.join();
       } catch (err) {
@@ -242,6 +247,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock, (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0))],
     soloController: !inCluster,
     admin: () => admin,
+    ...(tls === undefined ? {} : { tls }),
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

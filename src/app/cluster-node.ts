@@ -22,6 +22,7 @@ import type { Disk } from '../io/disk.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import { PeerTransport } from '../net/peer-transport.ts';
+import type { ServerTls } from '../security/server-tls.ts';
 import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import { desiredReplicas, replicaSet } from '../metadata/reassignment.ts';
@@ -80,6 +81,8 @@ export interface ClusterNodeOptions {
   readonly clock: Clock;
   readonly partitions: PartitionManager;
   readonly offsetsTopic: string;
+  /** Mutual TLS between brokers (security.tls); plaintext when absent. */
+  readonly tls?: ServerTls;
 }
 
 export class ClusterNode {
@@ -160,6 +163,7 @@ export class ClusterNode {
         nodes: config.cluster.nodes.map((n) => ({ id: n.id, host: n.host, grpcPort: n.grpcPort })),
         listenHost: config.server.host,
         ...(added ? { listenPort: config.server.grpcPort } : {}),
+        ...(options.tls === undefined ? {} : { tls: { options: () => options.tls!.contextOptions(), onChange: (listener: () => void) => options.tls!.onChange(listener) } }),
       },
       log,
     );

@@ -4,12 +4,13 @@
  * one line on stderr and an exit code (2 for usage mistakes, 1 for everything else), never a stack
  * trace for an expected failure.
  */
+import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from './tls-options.ts';
 import type { Argv } from 'yargs';
 import { KafkaClient } from '../client/index.ts';
 import { isStreamBusError } from '../util/errors.ts';
 import { EXIT_FAILURE, EXIT_USAGE_CODE } from './commands/exit-codes.ts';
 
-export interface ClientArgs {
+export interface ClientArgs extends TlsArgs {
   bootstrapServer: string;
   json: boolean;
   clientId: string;
@@ -27,7 +28,8 @@ export function withClientOptions<T>(y: Argv<T>): Argv<T & ClientArgs> {
     .option('bootstrap-server', { alias: 'b', type: 'string', default: '127.0.0.1:9092', describe: 'Broker address(es), host:port[,host:port...]' })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
     .option('client-id', { type: 'string', default: 'streambus-cli', describe: 'Client id sent to the broker' })
-    .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' }) as unknown as Argv<T & ClientArgs>;
+    .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' })
+    .option(TLS_OPTIONS) as unknown as Argv<T & ClientArgs>;
 }
 
 /** Writes to stdout and waits for the stream to take it (so large outputs keep their order and memory bounded). */
@@ -76,9 +78,15 @@ function exitQuietlyOnClosedStdout(): void {
 export async function runWithClient<A extends ClientArgs>(args: A, body: (client: KafkaClient) => Promise<void>): Promise<void> {
   exitQuietlyOnClosedStdout();
   if (!Number.isFinite(args.requestTimeoutMs) || args.requestTimeoutMs <= 0) await failWith(new UsageError('--request-timeout-ms must be a positive number'));
+  let tls: ReturnType<typeof tlsFromArgs>;
+  try {
+    tls = tlsFromArgs(args);
+  } catch (err) {
+    return failWith(new UsageError((err as Error).message));
+  }
   let client: KafkaClient | null = null;
   try {
-    client = new KafkaClient({ bootstrap: args.bootstrapServer, clientId: args.clientId, requestTimeoutMs: args.requestTimeoutMs, connectTimeoutMs: Math.min(args.requestTimeoutMs, 10_000) });
+    client = new KafkaClient({ bootstrap: args.bootstrapServer, clientId: args.clientId, requestTimeoutMs: args.requestTimeoutMs, connectTimeoutMs: Math.min(args.requestTimeoutMs, 10_000), ...(tls === undefined ? {} : { tls }) });
     await body(client);
   } catch (err) {
     client?.close();

@@ -8,6 +8,7 @@
  * trouble (the link is then dead: `isOpen` is false and the owner drops it), SB_ERR_PROTOCOL on bytes it
  * cannot decode. Kafka error codes inside the body are the caller's to read.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { encodeRequestFrame, decodeResponse } from '../protocol/kafka/codec.ts';
 import { API_BY_KEY, API_KEYS, type ApiKey, type ApiMessages } from '../protocol/kafka/generated/index.ts';
 import type { Input } from '../protocol/kafka/types.ts';
@@ -24,6 +25,7 @@ export interface BrokerLinkOptions {
   clientId: string;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  tls?: ConnectionOptions;
 }
 
 export interface Response<K extends ApiKey> {
@@ -36,7 +38,7 @@ export class BrokerLink {
   private versions: BrokerVersions = new Map();
 
   private constructor(private readonly options: BrokerLinkOptions) {
-    this.connection = new ClientConnection({ host: options.host, port: options.port, connectTimeoutMs: options.connectTimeoutMs, requestTimeoutMs: options.requestTimeoutMs });
+    this.connection = new ClientConnection({ host: options.host, port: options.port, connectTimeoutMs: options.connectTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, ...(options.tls === undefined ? {} : { tls: options.tls }) });
   }
 
   /** Connects and negotiates versions; rejects (and closes) when either fails. */

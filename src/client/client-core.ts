@@ -9,6 +9,7 @@
  * Contract: one client is used from one async context at a time or concurrently (links are shared, each
  * request is matched by correlation id). close() fails everything in flight with SB_ERR_CLOSED.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { API_KEYS, type ApiKey, type ApiMessages } from '../protocol/kafka/generated/index.ts';
 import type { Input } from '../protocol/kafka/types.ts';
 import { StreamBusError } from '../util/errors.ts';
@@ -24,6 +25,8 @@ export interface KafkaClientOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** TLS to every broker (CA bundle, client certificate and key); plaintext when absent. */
+  tls?: ConnectionOptions;
 }
 
 /**
@@ -266,6 +269,7 @@ export class ClientCore {
       clientId: this.clientId,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
     });
     this.links.set(key, opening);
     opening.catch(() => {

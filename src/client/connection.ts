@@ -3,7 +3,8 @@
  * to requests by correlation id. Requests that expect no response (Produce with acks=0) resolve on
  * write. Every request has a timeout; a closed socket fails everything pending.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { FrameSizeError, StreamBusError } from '../util/errors.ts';
 
@@ -18,6 +19,8 @@ export interface ClientConnectionOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Speak TLS (Kafka's SSL security protocol) with these settings (CA, client certificate and key). */
+  tls?: ConnectionOptions;
 }
 
 interface Waiter {
@@ -48,14 +51,16 @@ export class ClientConnection {
 
   async open(): Promise<void> {
     const { host, port } = this.options;
-    const socket = connect({ host, port });
+    const tls = this.options.tls;
+    // The server's name is checked against its certificate (SNI only for names, not addresses).
+    const socket = tls === undefined ? connect({ host, port }) : connectTls({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...tls });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new StreamBusError('SB_ERR_IO', `connect to ${host}:${port} timed out`));
       }, this.options.connectTimeoutMs ?? 10_000);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         resolve();
       });

@@ -89,6 +89,8 @@ export interface TlsConfig {
   readonly keyPassphrase: string;
   readonly caFile: string;
   readonly clientAuthRequired: boolean;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly ciphers: string;
 }
 
 export type AuthenticationMethod = 'mtls' | 'jwt' | 'plain' | 'scram-sha-256' | 'scram-sha-512';

@@ -63,9 +63,14 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     for (const key of ['security.tls.certFile', 'security.tls.keyFile'] as const) {
       if (get(key) === '') report(key, 'a file path', '""', 'security.tls.enabled is true');
     }
-    if (get('security.tls.clientAuthRequired') === true && get('security.tls.caFile') === '') {
+    if (inCluster && get('security.tls.caFile') === '') {
+      report('security.tls.caFile', 'a file path', '""', 'security.tls.enabled in a cluster: brokers prove to each other that they belong with certificates signed by it');
+    } else if (get('security.tls.clientAuthRequired') === true && get('security.tls.caFile') === '') {
       report('security.tls.caFile', 'a file path', '""', 'security.tls.clientAuthRequired is true: client certificates are checked against it');
     }
+  }
+  if (get('security.authentication.enabled') === true && get('security.authentication.method') !== 'mtls') {
+    report('security.authentication.method', 'mtls (the only method in this release)', show(get('security.authentication.method')), 'SASL methods are not built yet; the broker will not run unauthenticated in their place');
   }
   if (get('security.authentication.enabled') === true && get('security.authentication.method') === 'mtls') {
     if (get('security.tls.enabled') !== true || get('security.tls.clientAuthRequired') !== true) {

@@ -9,16 +9,13 @@ import { dirname } from 'node:path';
 import type { BrokerConfig, KeyPath } from './broker-config.ts';
 import { valueProblem, type ConfigProblem } from './config-error.ts';
 import { configOrigin } from './load-config.ts';
+import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
 
 export function validateFiles(config: BrokerConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report = (key: KeyPath, expected: string, path: string, reason: string) =>
     problems.push(valueProblem(configOrigin(config, key), key, expected, `${JSON.stringify(path)} (${reason})`));
 
-  const file = (key: KeyPath, path: string) => {
-    const reason = readableFile(path);
-    if (reason) report(key, 'a readable file', path, reason);
-  };
   const dir = (key: KeyPath, path: string, expected = 'a writable directory, or one that can be created') => {
     const reason = usableDirectory(path);
     if (reason) report(key, expected, path, reason);
@@ -37,27 +34,28 @@ export function validateFiles(config: BrokerConfig): ConfigProblem[] {
     }
   }
 
-  if (config.security.tls.enabled) {
-    file('security.tls.certFile', config.security.tls.certFile);
-    file('security.tls.keyFile', config.security.tls.keyFile);
-    if (config.security.tls.caFile !== '') file('security.tls.caFile', config.security.tls.caFile);
-  }
+  problems.push(...tlsFileProblems(config));
   return problems;
+}
+
+/**
+ * With security.tls enabled: whatever is wrong with its certificate, key and CA files (tls-material.ts),
+ * each naming its key, file and problem. The broker refuses to start on any of them (exit 2).
+ */
+export function tlsFileProblems(config: BrokerConfig, now?: Date): ConfigProblem[] {
+  if (!config.security.tls.enabled) return [];
+  try {
+    loadTlsMaterial(config.security.tls, now);
+    return [];
+  } catch (err) {
+    if (!(err instanceof TlsMaterialError)) throw err;
+    const expected = { 'security.tls.certFile': 'a valid PEM certificate (chain)', 'security.tls.keyFile': 'the PEM private key of the certificate', 'security.tls.caFile': 'the PEM CA bundle that signed the certificate', 'security.tls.keyPassphrase': 'the passphrase of the key' } as const;
+    return err.problems.map((p) => valueProblem(configOrigin(config, p.key), p.key, expected[p.key], JSON.stringify(p.file), p.problem));
+  }
 }
 
 function errorText(e: unknown): string {
   return String((e as Error).message).split(',')[0]!;
-}
-
-/** undefined when `path` is a readable regular file; otherwise why not. */
-function readableFile(path: string): string | undefined {
-  try {
-    if (!statSync(path).isFile()) return 'not a regular file';
-    accessSync(path, constants.R_OK);
-    return undefined;
-  } catch (e) {
-    return errorText(e);
-  }
 }
 
 function writableFileIfExists(path: string): string | undefined {

@@ -2,8 +2,16 @@
  * The broker's HTTP endpoint on server.httpPort: liveness, readiness and Prometheus metrics.
  * Liveness answers 200 whenever the process serves HTTP. Readiness answers 200 only once the broker
  * reports ready (storage recovered and the Kafka listener accepting), 503 before and while stopping.
+ *
+ * With TLS (security.tls) it serves HTTPS only. Client certificates are asked for but not required,
+ * so health probes and scrapers need none; with authentication on, the admin routes that change
+ * something take only a client with a verified certificate (401 otherwise).
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { ServerTls } from '../security/server-tls.ts';
+import { ANONYMOUS, certificatePrincipal } from '../security/principal.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -15,6 +23,10 @@ export interface HttpOptions {
   metricsPath: string;
   healthEnabled: boolean;
   metricsEnabled: boolean;
+  /** Serve HTTPS with these settings; plain HTTP when absent. */
+  tls?: ServerTls;
+  /** Admin changes need a verified client certificate (security.authentication.enabled). */
+  authenticateAdmin?: boolean;
 }
 
 /** An answer of the admin routes: an HTTP status and a JSON body. */
@@ -47,13 +59,22 @@ export class HttpServer {
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
   async start(): Promise<number> {
-    const server = createServer((req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.error({ err, path: req.url }, 'http request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error\n');
       });
-    });
+    };
+    const tls = this.options.tls;
+    let server: Server;
+    if (tls === undefined) server = createServer(serve);
+    else {
+      const https = createHttpsServer(tls.serverOptions(false), serve);
+      https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => this.log.warn({ remote: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed'));
+      tls.onChange(() => https.setSecureContext(tls.serverOptions(false)));
+      server = https;
+    }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -80,6 +101,14 @@ export class HttpServer {
     if (path.startsWith('/v1/')) {
       req.resume();
       const admin = this.admin();
+      if (req.method !== 'GET' && o.authenticateAdmin === true) {
+        const principal = o.tls === undefined ? ANONYMOUS : certificatePrincipal(req.socket as TLSSocket);
+        if (principal === ANONYMOUS) {
+          this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate refused');
+          sendJson(res, 401, { error: 'UNAUTHENTICATED', message: 'admin changes need a client certificate signed by security.tls.caFile' });
+          return;
+        }
+      }
       const answer = admin?.handle(req.method ?? 'GET', path) ?? null;
       if (answer === null) {
         const why = admin === null ? 'the admin API serves brokers of a cluster (cluster.nodes), once joined' : `no ${req.method} ${path}`;

@@ -120,7 +120,12 @@ export class Connection implements ConnectionInfo {
       return this.frames.nextFrameBytes();
     } catch (err) {
       if (!(err instanceof FrameSizeError)) throw err;
-      this.log.warn({ conn: this.id, remote: this.remoteAddress, size: err.size, max: err.maxFrameBytes }, 'invalid frame size, closing connection');
+      // A TLS ClientHello starts 0x16 0x03: a client configured for SSL reached a plaintext listener.
+      if (err.size >>> 24 === 0x16 && ((err.size >>> 16) & 0xff) === 0x03) {
+        this.log.warn({ conn: this.id, remote: this.remoteAddress }, 'a TLS handshake reached this plaintext listener (the client uses SSL; security.tls.enabled is false here), closing connection');
+      } else {
+        this.log.warn({ conn: this.id, remote: this.remoteAddress, size: err.size, max: err.maxFrameBytes }, 'invalid frame size, closing connection');
+      }
       this.closing = true;
       this.socket.destroy();
       return null;

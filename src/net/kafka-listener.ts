@@ -3,8 +3,15 @@
  * (beyond that new sockets are closed at once with a log line) and owns their lifecycle.
  * Lines that clients trigger (refused or closed connections) are rate-limited per message, so a
  * client reconnecting in a tight loop cannot fill the log.
+ *
+ * With TLS (security.tls) the listener speaks only TLS (Kafka's SSL security protocol): a handshake
+ * that fails (plaintext bytes, no or a bad client certificate when one is required, an old protocol)
+ * closes that connection with a log line; a rotated certificate applies to new connections.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { ServerTls } from '../security/server-tls.ts';
+import { certificatePrincipal, PRINCIPAL_STATE } from '../security/principal.ts';
 import { listen } from './listen.ts';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,7 +21,12 @@ export interface ListenerOptions extends ConnectionLimits {
   host: string;
   port: number;
   maxConnections: number;
+  /** Serve TLS with these settings; plaintext when absent. */
+  tls?: ServerTls;
 }
+
+/** A TLS handshake not finished in this long closes its connection. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class KafkaListener {
   private server: Server | null = null;
@@ -36,7 +48,18 @@ export class KafkaListener {
 
   /** Resolves with the bound port once the listener accepts connections. */
   async start(): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const tls = this.options.tls;
+    let server: Server;
+    if (tls === undefined) {
+      server = createServer((socket) => this.accept(socket));
+    } else {
+      const tlsServer = createTlsServer({ ...tls.serverOptions(), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket));
+      tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        this.log.warn({ remote: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake with a client failed, connection closed');
+      });
+      tls.onChange(() => tlsServer.setSecureContext(tls.serverOptions()));
+      server = tlsServer;
+    }
     this.server = server;
     return listen(server, this.options.host, this.options.port);
   }
@@ -60,6 +83,7 @@ export class KafkaListener {
       return;
     }
     const connection = new Connection(this.nextId++, socket, this.handler, this.options, this.log);
+    if (this.options.tls !== undefined) connection.state.set(PRINCIPAL_STATE, certificatePrincipal(socket as TLSSocket));
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }

@@ -25,6 +25,7 @@
  *   timer, so a stopped transport keeps nothing alive. A transport starts once.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import type { Logger } from '../observability/logger.ts';
 import { DEFAULT_RATE_LIMIT, LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 import { encodePeerMessage, KEEPALIVE_FRAME, maxMessageBytes } from '../protocol/cluster/batch-frame.ts';
@@ -66,6 +67,13 @@ export interface PeerTransportOptions {
   readonly limits?: Partial<PeerLimits>;
   /** Jitter of the reconnect delays, in [0, 1); Math.random when absent. */
   readonly random?: () => number;
+  /**
+   * Mutual TLS on every connection (security.tls): this broker's certificate and the CA bundle, read
+   * afresh for each new connection (a rotated certificate applies to the next ones). Both sides must
+   * present a certificate signed by the bundle; host names are not checked (brokers are dialed at the
+   * addresses of cluster.nodes, often IPs): a certificate from the cluster's CA is the proof.
+   */
+  readonly tls?: { readonly options: () => SecureContextOptions; onChange(listener: () => void): void };
 }
 
 
@@ -143,7 +151,18 @@ export class PeerTransport {
   async start(): Promise<number> {
     assert(this.phase === 'new', 'a transport starts once');
     this.phase = 'running';
-    const server = createServer((socket) => this.accept(socket));
+    const tls = this.options.tls;
+    let server: Server;
+    if (tls === undefined) server = createServer((socket) => this.accept(socket));
+    else {
+      const tlsServer = createTlsServer({ ...tls.options(), requestCert: true, rejectUnauthorized: true, handshakeTimeout: this.limits.handshakeTimeoutMs }, (socket) => this.accept(socket));
+      tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        this.counters.handshakesRefused++;
+        this.log.warn({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, code: err.code, reason: err.message }, 'refused inter-broker TLS handshake');
+      });
+      tls.onChange(() => tlsServer.setSecureContext({ ...tls.options() }));
+      server = tlsServer;
+    }
     let port: number;
     try {
       port = await listen(server, this.options.listenHost, this.options.listenPort ?? this.addresses.get(this.options.brokerId)!.grpcPort);
@@ -330,7 +349,8 @@ export class PeerTransport {
     const address = this.addresses.get(link.peer);
     if (this.phase !== 'running' || link.dialing !== null || link.connection !== null || address === undefined) return;
     const { host, grpcPort } = address;
-    const socket = connect({ host, port: grpcPort });
+    const tls = this.options.tls;
+    const socket = tls === undefined ? connect({ host, port: grpcPort }) : connectTls({ host, port: grpcPort, ...tls.options(), checkServerIdentity: () => undefined });
     const connection = new PeerConnection(socket, false, `${host}:${grpcPort}`, this.limits.maxFrameBytes, this.events, this.log, () => performance.now());
     this.connections.add(connection);
     this.dialed.set(connection, link);

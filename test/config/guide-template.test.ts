@@ -29,7 +29,7 @@ test('the guide template parses with every key typed', () => {
   assert.deepEqual(c.security, {
     tls: {
       enabled: true, certFile: '/etc/streambus/certs/server.crt', keyFile: '/etc/streambus/certs/server.key', keyPassphrase: '',
-      caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true,
+      caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true, minVersion: 'TLSv1.2', ciphers: '',
     },
     authentication: { enabled: true, method: 'mtls' },
   });
@@ -43,8 +43,7 @@ test('the guide template parses with every key typed', () => {
 test('the guide template lists its not-yet-active keys', () => {
   const c = loadConfig({ file: FIXTURE, env: {} });
   const inactive = inactiveKeysSet(c);
-  for (const key of ['security.tls.enabled',
-    'security.authentication.method', 'multiTenancy.defaultQuotas.maxBandwidthMBps', 'observability.tracing.samplingRate']) {
+  for (const key of ['multiTenancy.defaultQuotas.maxBandwidthMBps', 'observability.tracing.samplingRate']) {
     assert.ok(inactive.includes(key as never), key);
   }
   // Active keys and inactive keys the template leaves out are not listed.
@@ -52,6 +51,7 @@ test('the guide template lists its not-yet-active keys', () => {
   for (const key of ['server.grpcPort', 'cluster.nodes', 'raft.enabled', 'raft.electionTimeout', 'raft.snapshotInterval']) assert.ok(!inactive.includes(key as never), `${key} is active`);
   assert.ok(!inactive.includes('storage.compactionInterval'), 'compaction runs, so its interval is active');
   assert.ok(!inactive.includes('security.tls.keyPassphrase'));
+  for (const key of ['security.tls.enabled', 'security.authentication.method']) assert.ok(!inactive.includes(key as never), `${key} is active (TLS and mtls are built)`);
 });
 
 test('config/broker.example.yaml is the template verbatim', () => {

@@ -1,19 +1,22 @@
 // Goal: validateFiles (config validate --check-files) reports missing or unusable files and
 // directories at the key and line that named them, accepts directories that can still be created,
-// and creates nothing.
+// and creates nothing. (What makes TLS files usable is test/security/tls-material.test.ts.)
 // Method: configurations pointing into a scratch folder with present, absent and wrong-kind entries.
 // (Tests may run as root, for whom permission bits do not refuse access, so only kinds are varied.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, validateFiles } from '../../src/config/index.ts';
 import { scratchDir, yamlFile } from './helpers.ts';
+import { makeTestCerts } from '../helpers/certs.ts';
 
 test('present files and creatable directories pass, and nothing is created', () => {
   const root = join(scratchDir(), 'ok');
-  mkdirSync(join(root, 'certs'), { recursive: true });
-  for (const name of ['server.crt', 'server.key', 'ca.crt']) writeFileSync(join(root, 'certs', name), 'pem');
+  const certs = makeTestCerts();
+  mkdirSync(root, { recursive: true });
+  renameSync(certs.dir, join(root, 'certs'));
+  for (const [from, to] of [['broker.crt', 'server.crt'], ['broker.key', 'server.key']]) renameSync(join(root, 'certs', from!), join(root, 'certs', to!));
   const c = loadConfig({
     env: {},
     cwd: root,
@@ -42,8 +45,8 @@ test('missing TLS files and directories blocked by a file are reported with thei
   assert.match(by.get('storage.dataDir')!.message, new RegExp(`:2: storage\\.dataDir: expected a writable directory, or one that can be created, got ".*plain-file/data" \\(.*plain-file is not a directory\\)$`));
   assert.match(by.get('storage.raftDir')!.message, /:3: storage\.raftDir: .*\(not a directory\)$/);
   assert.match(by.get('logging.output')!.message, /:5: logging\.output: expected a file in a writable directory/);
-  assert.match(by.get('security.tls.certFile')!.message, /:9: security\.tls\.certFile: expected a readable file, got ".*missing\.crt" \(ENOENT: no such file or directory\)$/);
-  assert.match(by.get('security.tls.keyFile')!.message, /:10: security\.tls\.keyFile: expected a readable file, got ".*" \(not a regular file\)$/);
+  assert.match(by.get('security.tls.certFile')!.message, /:9: security\.tls\.certFile: expected a valid PEM certificate \(chain\), got ".*missing\.crt" \(no such file\)$/);
+  assert.match(by.get('security.tls.keyFile')!.message, /:10: security\.tls\.keyFile: expected the PEM private key of the certificate, got ".*" \(a directory, not a file\)$/);
 });
 
 test('TLS files are not checked while TLS is off; values from the environment name the variable', () => {

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   listed?: number;
   /** How many brokers (ids 1..started) start now; default all. */
   started?: number;
+  /** The brokers serve HTTPS (security.tls in `env`): readiness is checked against this CA file. */
+  httpsCa?: string;
 }
 
 export const CLUSTER_TEST_ENV = {
@@ -102,6 +104,7 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
       kafkaPort: m.kafkaPort,
       httpPort: m.httpPort,
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      ...(options.httpsCa === undefined ? {} : { httpsCa: options.httpsCa }),
       env: {
         ...CLUSTER_TEST_ENV,
         STREAMBUS_SERVER_BROKER_ID: String(id),

@@ -4,7 +4,9 @@
  * `stop()` sends SIGTERM and resolves with the exit code; every start is bounded by a timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -47,6 +49,8 @@ export interface StartOptions {
   noBrokerArg?: boolean;
   /** Environment to start from instead of this process's (the STREAMBUS_* settings are added to it). */
   baseEnv?: Record<string, string>;
+  /** The broker serves HTTPS (security.tls): readiness is checked over TLS against this CA file. */
+  httpsCa?: string;
 }
 
 const ROOT = resolve('.');
@@ -114,7 +118,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     },
   };
   try {
-    await waitReady(httpPort, options.readyTimeoutMs ?? 20_000, () => proc.exitCode !== null);
+    await waitReady(httpPort, options.readyTimeoutMs ?? 20_000, () => proc.exitCode !== null, options.httpsCa);
   } catch (err) {
     await broker.kill();
     throw new Error(`broker (${runtime}) did not become ready: ${(err as Error).message}\n${out}`);
@@ -122,13 +126,13 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   return broker;
 }
 
-export async function waitReady(httpPort: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+export async function waitReady(httpPort: number, timeoutMs: number, exited: () => boolean, httpsCa?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited()) throw new Error('process exited');
     try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/health/ready`);
-      if (res.status === 200) return;
+      const status = httpsCa === undefined ? (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status : (await httpsGet(httpPort, '/health/ready', { ca: httpsCa })).status;
+      if (status === 200) return;
     } catch {
       // not listening yet
     }
@@ -146,3 +150,32 @@ export async function restartBroker(previous: BrokerProcess, options: StartOptio
   if (previous.proc.exitCode === null && previous.proc.signalCode === null) throw new Error('restartBroker: the previous broker is still running');
   return startBroker({ ...options, dataDir: previous.dataDir, kafkaPort: previous.kafkaPort, httpPort: previous.httpPort });
 }
+
+/** A GET over HTTPS to 127.0.0.1 trusting the CA file `ca` (optionally with a client certificate). */
+export function httpsGet(port: number, path: string, tls: { ca: string; cert?: string; key?: string }, method = 'GET'): Promise<{ status: number; body: string; fingerprint256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        ca: readFileSync(tls.ca),
+        ...(tls.cert === undefined ? {} : { cert: readFileSync(tls.cert), key: readFileSync(tls.key!) }),
+        agent: false,
+        timeout: 5_000,
+      },
+      (res) => {
+        const fingerprint256 = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, fingerprint256 }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+

@@ -100,13 +100,3 @@ test('a stop does not wait for long-polling fetches or parked group joins', asyn
     joiner.close();
   }
 });
-
-test('asking for TLS, which this release lacks, starts plaintext with an error-level warning', async () => {
-  const broker = await startBroker({ runtime: 'node', env: { STREAMBUS_SECURITY_TLS_ENABLED: 'true', STREAMBUS_SECURITY_TLS_CERT_FILE: '/nonexistent.crt', STREAMBUS_SECURITY_TLS_KEY_FILE: '/nonexistent.key' } });
-  try {
-    assert.match(broker.output(), /"level":"error".*TLS and authentication are not available in this release/);
-    assert.match(broker.output(), /not active yet/);
-  } finally {
-    assert.equal(await broker.stop(), 0, broker.output());
-  }
-});

@@ -8,8 +8,10 @@
 import type { Argv } from 'yargs';
 import { CommandError, UsageError, failWith, out, printJson } from '../client-command.ts';
 import { formatTable } from '../format.ts';
+import { baseUrl, httpCall, type HttpAnswer } from '../http-request.ts';
+import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
 
-export interface AdminArgs {
+export interface AdminArgs extends TlsArgs {
   http: string;
   json: boolean;
   requestTimeoutMs: number;
@@ -31,19 +33,26 @@ function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
   return y
     .option('http', { type: 'string', default: '127.0.0.1:8081', describe: "Any broker's HTTP address (host:port or URL)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
-    .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' }) as unknown as Argv<T & AdminArgs>;
+    .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' })
+    .option(TLS_OPTIONS) as unknown as Argv<T & AdminArgs>;
 }
 
 /** One admin API request; its JSON answer, or a CommandError saying why not. */
 export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
-  const base = /^https?:\/\//.test(args.http) ? args.http.replace(/\/+$/, '') : `http://${args.http}`;
-  let res: Response;
+  let tls: ReturnType<typeof tlsFromArgs>;
   try {
-    res = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(args.requestTimeoutMs) });
+    tls = tlsFromArgs(args);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const base = baseUrl(args.http, tls);
+  let res: HttpAnswer;
+  try {
+    res = await httpCall(`${base}${path}`, method, tls, args.requestTimeoutMs);
   } catch (err) {
     throw new CommandError(`cannot reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const text = await res.text();
+  const text = res.body;
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -9,6 +9,9 @@ import type { Argv } from 'yargs';
 import { isStreamBusError } from '../../util/errors.ts';
 import { CommandError, out, printJson, runWithClient, withClientOptions } from '../client-command.ts';
 import { formatTable } from '../format.ts';
+import { baseUrl, httpCall } from '../http-request.ts';
+import { tlsFromArgs } from '../tls-options.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { CliServices } from '../services.ts';
 import { call, type BrokerStatus } from './broker-admin.ts';
 
@@ -19,12 +22,11 @@ interface Health {
   body: string;
 }
 
-async function readiness(address: string, timeoutMs: number): Promise<Health> {
-  const base = /^https?:\/\//.test(address) ? address.replace(/\/+$/, '') : `http://${address}`;
-  const url = `${base}/health/ready`;
+async function readiness(address: string, tls: ConnectionOptions | undefined, timeoutMs: number): Promise<Health> {
+  const url = `${baseUrl(address, tls)}/health/ready`;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return { url, ready: res.status === 200, status: res.status, body: (await res.text()).trim() };
+    const res = await httpCall(url, 'GET', tls, timeoutMs);
+    return { url, ready: res.status === 200, status: res.status, body: res.body.trim() };
   } catch (err) {
     return { url, ready: false, status: null, body: err instanceof Error ? err.message : String(err) };
   }
@@ -55,9 +57,10 @@ export function clusterCommand(y: Argv, _services: CliServices): Argv {
               // Led here with fewer in-sync replicas than assigned ones.
               underReplicated: all.filter((p) => p.leader === id && p.isr.length < p.replicas.length).length,
             });
-            const health = argv.http === undefined ? null : await readiness(argv.http, argv.requestTimeoutMs);
+            const tls = tlsFromArgs(argv);
+            const health = argv.http === undefined ? null : await readiness(argv.http, tls, argv.requestTimeoutMs);
             // The admin API answers on brokers of a cluster only; a single broker has no states to add.
-            const admin = argv.http === undefined ? [] : await call<BrokerStatus[]>({ http: argv.http, json: false, requestTimeoutMs: argv.requestTimeoutMs }, 'GET', '/v1/brokers').catch(() => []);
+            const admin = argv.http === undefined ? [] : await call<BrokerStatus[]>({ ...argv, http: argv.http, json: false }, 'GET', '/v1/brokers').catch(() => []);
             const stateOf = (id: number): string => {
               const known = admin.find((a) => a.id === id);
               // A drained broker is expected to be stopped; any other that cannot be reached is dead.
