@@ -50,7 +50,9 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const logs = new StorageLogFactory(disk, clock, config);
   const partitions = new PartitionManager(logs, strict);
   // Checked again here (the CLI checked first): nothing listens with files that fail (tls-material.ts).
-  const tls = config.security.tls.enabled ? ServerTls.load(config.security.tls, log) : undefined;
+  const tls = config.security.tls.enabled
+    ? ServerTls.load({ ...config.security.tls, principalMappingRules: config.security.authentication.mtls.principalMappingRules }, log)
+    : undefined;
   if (tls !== undefined) registerTlsMetrics(metrics.registry, tls);
 
   // A broker of a cluster: cluster.nodes names other brokers too (docs/replication.md).

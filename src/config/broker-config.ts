@@ -98,6 +98,7 @@ export type AuthenticationMethod = 'mtls' | 'jwt' | 'plain' | 'scram-sha-256' | 
 export interface AuthenticationConfig {
   readonly enabled: boolean;
   readonly method: AuthenticationMethod;
+  readonly mtls: { readonly principalMappingRules: string };
 }
 
 export interface SecurityConfig {

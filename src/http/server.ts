@@ -11,7 +11,7 @@ import { createServer, type Server, type IncomingMessage, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { ServerTls } from '../security/server-tls.ts';
-import { ANONYMOUS, certificatePrincipal } from '../security/principal.ts';
+import { ANONYMOUS } from '../security/principal.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -102,7 +102,7 @@ export class HttpServer {
       req.resume();
       const admin = this.admin();
       if (req.method !== 'GET' && o.authenticateAdmin === true) {
-        const principal = o.tls === undefined ? ANONYMOUS : certificatePrincipal(req.socket as TLSSocket);
+        const principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
         if (principal === ANONYMOUS) {
           this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate refused');
           sendJson(res, 401, { error: 'UNAUTHENTICATED', message: 'admin changes need a client certificate signed by security.tls.caFile' });

@@ -7,7 +7,9 @@
  * says why at error level.
  */
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
+import { certificatePrincipal } from './principal.ts';
+import { parsePrincipalRules, type PrincipalRule } from './principal-rules.ts';
 import type { Logger } from '../observability/logger.ts';
 import { loadTlsMaterial, TlsMaterialError, type TlsFileSettings, type TlsMaterial } from './tls-material.ts';
 
@@ -18,6 +20,8 @@ export interface ServerTlsSettings extends TlsFileSettings {
   readonly ciphers: string;
   /** Clients must present a certificate signed by the CA bundle. */
   readonly clientAuthRequired: boolean;
+  /** Kafka's ssl.principal.mapping.rules for client certificates (principal-rules.ts); '' for the CN. */
+  readonly principalMappingRules?: string;
 }
 
 /** A certificate this close to expiry is warned about at every check. */
@@ -29,6 +33,7 @@ const EXPIRY_CHECK_MS = 86_400_000;
 
 export class ServerTls {
   private listeners: (() => void)[] = [];
+  private readonly rules: readonly PrincipalRule[];
   private watching = false;
   private expiryTimer: NodeJS.Timeout | null = null;
 
@@ -36,7 +41,14 @@ export class ServerTls {
     readonly settings: ServerTlsSettings,
     private current: TlsMaterial,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.rules = parsePrincipalRules(settings.principalMappingRules ?? '');
+  }
+
+  /** The principal of a connection on a listener with these settings (`User:ANONYMOUS` without a verified certificate). */
+  principalOf(socket: TLSSocket): string {
+    return certificatePrincipal(socket, this.rules);
+  }
 
   /** Loads and checks the files; throws TlsMaterialError naming every problem. */
   static load(settings: ServerTlsSettings, log: Logger): ServerTls {
