@@ -13,9 +13,9 @@
 // Every load is bounded (message counts and peerbench's own timeouts) and stops by itself.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { brokerCommandFor, freePort, procStat, procStatus, startBrokerProcess } from './broker-procs.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const args = process.argv.slice(2);
@@ -29,82 +29,10 @@ const MESSAGES = Number(flag('messages', QUICK ? 20000 : 200000));
 const READY_GB = Number(flag('ready-gb', QUICK ? 0.2 : 5));
 const W2_SECONDS = Number(flag('duration', QUICK ? 3 : 15));
 const work = mkdtempSync(join(tmpdir(), 'streambus-bench-'));
+const FROM_SOURCE = args.includes('--from-source');
+const startBroker = (name, env, dataDir = join(work, name)) => startBrokerProcess(name, env, dataDir, FROM_SOURCE);
+const brokerCommand = () => brokerCommandFor(FROM_SOURCE);
 const log = (...m) => console.error('[bench]', ...m);
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function brokerCommand() {
-  const binary = join(ROOT, 'dist/streambus');
-  if (existsSync(binary) && !args.includes('--from-source')) return { cmd: binary, args: ['broker'], label: 'dist/streambus' };
-  return { cmd: process.execPath, args: [join(ROOT, 'bin/streambus'), 'broker'], label: 'node bin/streambus' };
-}
-
-function procStat(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  return ticks * 10_000; // µs, at the usual 100 ticks per second
-}
-
-function procStatus(pid, key) {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
-  return m ? Number(m[1]) * 1024 : null;
-}
-
-async function startBroker(name, env, dataDir = join(work, name)) {
-  mkdirSync(dataDir, { recursive: true });
-  const kafkaPort = await freePort();
-  const httpPort = await freePort();
-  const { cmd, args: cmdArgs } = brokerCommand();
-  const started = performance.now();
-  const proc = spawn(cmd, cmdArgs, {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      STREAMBUS_SERVER_PORT: String(kafkaPort),
-      STREAMBUS_SERVER_HTTP_PORT: String(httpPort),
-      STREAMBUS_STORAGE_DATA_DIR: join(dataDir, 'data'),
-      STREAMBUS_STORAGE_RAFT_DIR: join(dataDir, 'data', 'raft'),
-      STREAMBUS_LOGGING_LEVEL: 'warn',
-      STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`broker ${name} exited with ${proc.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`broker ${name} not ready within 120 s`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const readyMs = performance.now() - started;
-  return {
-    name,
-    proc,
-    pid: proc.pid,
-    kafkaPort,
-    httpPort,
-    dataDir,
-    readyMs,
-    async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
-    },
-  };
-}
 
 function preparePeerbench() {
   const source = resolve(flag('peerbench', join(ROOT, '../shared/peerbench')));

@@ -6,4 +6,4 @@ export { ConfigError, describeOrigin, type ConfigProblem, type Origin } from './
 export { configOrigin, flagOverrides, inactiveKeysSet, loadConfig, type LoadOptions } from './load-config.ts';
 export { printConfig } from './print-config.ts';
 export { CLI_FLAGS, FEATURES, KEYS, SCHEMA, envName, type CliFlag, type Feature, type KeyInfo } from './schema.ts';
-export { tlsFileProblems, validateFiles } from './validate-files.ts';
+export { validateFiles } from './validate-files.ts';

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { BrokerConfig, KeyPath, ValueAt } from './broker-config.ts';
 import {
-  boolean, duration, host, integer, logOutput, nodeList, number, oneOf, optionalPath, path, port, principalRules, size, string, urlPath,
+  boolean, duration, host, integer, logOutput, nodeList, number, oneOf, optionalPath, path, port, size, string, urlPath,
   type ValueType,
 } from './value-types.ts';
 
@@ -138,10 +138,10 @@ export const SCHEMA: Schema = {
     description: 'How clients authenticate: `mtls` (the verified client certificate\'s subject CN is the principal; needs TLS with `clientAuthRequired`). `jwt` (SASL OAUTHBEARER), SASL `plain` and `scram-sha-*` are not built yet: the broker refuses to start with them rather than accept unauthenticated clients.',
   },
   'security.authentication.mtls.principalMappingRules': {
-    type: principalRules(),
+    type: string(),
     default: '',
     feature: 'authentication',
-    description: 'Kafka\'s `ssl.principal.mapping.rules`: how a client certificate\'s distinguished name (RFC 2253 order, `CN=alice,OU=apps,O=Example`) becomes the principal `User:<name>`, for example `RULE:^CN=(.*?),OU=apps,.*$/$1/L,DEFAULT`. Empty, `DEFAULT` and no match give the CN.',
+    description: 'Kafka\'s `ssl.principal.mapping.rules`: how a client certificate\'s distinguished name (RFC 2253 order, `CN=alice,OU=apps,O=Example`) becomes the principal `User:<name>`, for example `RULE:^CN=(.*?),OU=apps,.*$/$1/L,DEFAULT`. Empty, `DEFAULT` and no match give the CN; a malformed list stops the broker at start.',
   },
 
   'logging.level': { type: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), default: 'info', flag: 'log-level', description: 'Least severe level written.' },

@@ -2,14 +2,14 @@
  * `config validate --check-files`: the files and directories a configuration names are usable on this
  * machine. Read-only: nothing is created. A directory passes when it exists and is writable, or when
  * it does not exist yet and its nearest existing ancestor is a writable directory (the broker creates
- * it at start-up). Problems carry the file and line where the key was set.
+ * it at start-up). Problems carry the file and line where the key was set. The TLS files get deeper
+ * checks (certificate, key, CA) in cli/security-checks.ts.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BrokerConfig, KeyPath } from './broker-config.ts';
 import { valueProblem, type ConfigProblem } from './config-error.ts';
 import { configOrigin } from './load-config.ts';
-import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
 
 export function validateFiles(config: BrokerConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -34,24 +34,7 @@ export function validateFiles(config: BrokerConfig): ConfigProblem[] {
     }
   }
 
-  problems.push(...tlsFileProblems(config));
   return problems;
-}
-
-/**
- * With security.tls enabled: whatever is wrong with its certificate, key and CA files (tls-material.ts),
- * each naming its key, file and problem. The broker refuses to start on any of them (exit 2).
- */
-export function tlsFileProblems(config: BrokerConfig, now?: Date): ConfigProblem[] {
-  if (!config.security.tls.enabled) return [];
-  try {
-    loadTlsMaterial(config.security.tls, now);
-    return [];
-  } catch (err) {
-    if (!(err instanceof TlsMaterialError)) throw err;
-    const expected = { 'security.tls.certFile': 'a valid PEM certificate (chain)', 'security.tls.keyFile': 'the PEM private key of the certificate', 'security.tls.caFile': 'the PEM CA bundle that signed the certificate', 'security.tls.keyPassphrase': 'the passphrase of the key' } as const;
-    return err.problems.map((p) => valueProblem(configOrigin(config, p.key), p.key, expected[p.key], JSON.stringify(p.file), p.problem));
-  }
 }
 
 function errorText(e: unknown): string {

@@ -4,7 +4,6 @@
  * means the same wherever it is set. Parsing never throws: it returns the value or the reasons it
  * failed, and the loader turns reasons into located problems.
  */
-import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { isAbsolute, resolve } from 'node:path';
 import type { ClusterNode } from './broker-config.ts';
 import { suggest } from './suggest.ts';
@@ -108,24 +107,6 @@ export function string(options: { nonEmpty?: boolean } = {}): ValueType<string> 
     expected,
     parse(raw) {
       if (typeof raw !== 'string' || (options.nonEmpty && raw === '')) return fail(expected, raw);
-      return ok(raw);
-    },
-  };
-}
-
-/** Kafka's ssl.principal.mapping.rules (security/principal-rules.ts); a malformed list is refused saying where. */
-export function principalRules(): ValueType<string> {
-  const expected = 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)';
-  return {
-    doc: 'rules',
-    expected,
-    parse(raw) {
-      if (typeof raw !== 'string') return fail(expected, raw);
-      try {
-        parsePrincipalRules(raw);
-      } catch (err) {
-        return fail(`${expected}; ${(err as Error).message}`, raw);
-      }
       return ok(raw);
     },
   };

@@ -10,8 +10,14 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import { certificatePrincipal } from './principal.ts';
 import { parsePrincipalRules, type PrincipalRule } from './principal-rules.ts';
-import type { Logger } from '../observability/logger.ts';
 import { loadTlsMaterial, TlsMaterialError, type TlsFileSettings, type TlsMaterial } from './tls-material.ts';
+
+/** The log lines ServerTls writes (the broker's logger fits). */
+export interface TlsLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
 
 export interface ServerTlsSettings extends TlsFileSettings {
   /** 'TLSv1.2' or 'TLSv1.3': the oldest protocol accepted. */
@@ -40,7 +46,7 @@ export class ServerTls {
   private constructor(
     readonly settings: ServerTlsSettings,
     private current: TlsMaterial,
-    private readonly log: Logger,
+    private readonly log: TlsLog,
   ) {
     this.rules = parsePrincipalRules(settings.principalMappingRules ?? '');
   }
@@ -51,7 +57,7 @@ export class ServerTls {
   }
 
   /** Loads and checks the files; throws TlsMaterialError naming every problem. */
-  static load(settings: ServerTlsSettings, log: Logger): ServerTls {
+  static load(settings: ServerTlsSettings, log: TlsLog): ServerTls {
     const tls = new ServerTls(settings, loadTlsMaterial(settings), log);
     tls.describe('TLS certificate loaded');
     return tls;

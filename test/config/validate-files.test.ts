@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig, validateFiles } from '../../src/config/index.ts';
 import { scratchDir, yamlFile } from './helpers.ts';
 import { makeTestCerts } from '../helpers/certs.ts';
+import { securityProblems } from '../../src/cli/security-checks.ts';
 
 test('present files and creatable directories pass, and nothing is created', () => {
   const root = join(scratchDir(), 'ok');
@@ -26,6 +27,7 @@ test('present files and creatable directories pass, and nothing is created', () 
     ].join('\n')),
   });
   assert.deepEqual(validateFiles(c), []);
+  assert.deepEqual(securityProblems(c, { files: true }), []);
   assert.equal(existsSync(join(root, 'data')), false);
   assert.equal(existsSync(join(root, 'logs')), false);
 });
@@ -39,7 +41,8 @@ test('missing TLS files and directories blocked by a file are reported with thei
     'logging:', '  output: plain-file/broker.log',
     'security:', '  tls:', '    enabled: true', '    certFile: missing.crt', '    keyFile: .', '    caFile: ""',
   ].join('\n'));
-  const problems = validateFiles(loadConfig({ env: {}, cwd: root, file }));
+  const config = loadConfig({ env: {}, cwd: root, file });
+  const problems = [...validateFiles(config), ...securityProblems(config, { files: true })];
   const by = new Map(problems.map((p) => [p.key, p]));
   assert.deepEqual([...by.keys()], ['storage.dataDir', 'storage.raftDir', 'logging.output', 'security.tls.certFile', 'security.tls.keyFile']);
   assert.match(by.get('storage.dataDir')!.message, new RegExp(`:2: storage\\.dataDir: expected a writable directory, or one that can be created, got ".*plain-file/data" \\(.*plain-file is not a directory\\)$`));

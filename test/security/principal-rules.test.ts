@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapPrincipal, parsePrincipalRules, rfc2253 } from '../../src/security/principal-rules.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { securityProblems } from '../../src/cli/security-checks.ts';
 
 const dn = 'CN=Alice.Smith,OU=ServiceUsers,O=Example,C=US';
 
@@ -39,8 +40,10 @@ test('RFC 2253 order reverses the certificate order of the subject', () => {
   assert.equal(rfc2253('C=US\nO=Example\nOU=ServiceUsers\nCN=Alice.Smith'), dn);
 });
 
-test('the configuration refuses a malformed rule list, naming the key and the rule', () => {
+test('the start-up checks refuse a malformed rule list, naming the key and the rule', () => {
   const env = { STREAMBUS_SECURITY_AUTHENTICATION_MTLS_PRINCIPAL_MAPPING_RULES: 'RULE:^CN=(.*)$/$1' };
-  assert.throws(() => loadConfig({ env }), /security\.authentication\.mtls\.principalMappingRules: expected principal mapping rules .*rule 1: the replacement is not closed by '\/'/);
+  const problems = securityProblems(loadConfig({ env }), { files: false });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!.message, /^environment STREAMBUS_SECURITY_AUTHENTICATION_MTLS_PRINCIPAL_MAPPING_RULES: security\.authentication\.mtls\.principalMappingRules: expected principal mapping rules .*rule 1: the replacement is not closed by '\/'/);
   assert.equal(loadConfig({ env: { STREAMBUS_SECURITY_AUTHENTICATION_MTLS_PRINCIPAL_MAPPING_RULES: 'RULE:^CN=(.*)$/$1/L,DEFAULT' } }).security.authentication.mtls.principalMappingRules, 'RULE:^CN=(.*)$/$1/L,DEFAULT');
 });

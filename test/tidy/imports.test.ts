@@ -41,9 +41,9 @@ const ALLOWED: Record<string, string[]> = {
   tenancy: ['util', 'protocol', 'metadata', 'io'],
   config: ['util'],
   observability: ['util'],
-  http: ['util', 'observability', 'replication', 'metadata', 'io'],
+  http: ['util', 'observability', 'replication', 'metadata', 'io', 'security'],
   client: ['util', 'protocol', 'config'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
 const PURE = new Set(['raft', 'metadata']);

@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import type { CliServices } from '../services.ts';
 import { configFromArgv, withConfigOptions } from './config-loading.ts';
 import { brokerAdminCommands } from './broker-admin.ts';
-import { tlsFileProblems } from '../../config/index.ts';
+import { securityProblems } from '../security-checks.ts';
 import { EXIT_USAGE_CODE } from './exit-codes.ts';
 
 export function brokerCommand(y: Argv, services: CliServices): Argv {
@@ -17,9 +17,9 @@ export function brokerCommand(y: Argv, services: CliServices): Argv {
     async (argv) => {
       const config = configFromArgv(argv as Record<string, unknown>);
       // Fail closed: TLS asked for with files that do not pass their checks never starts a broker.
-      const tls = tlsFileProblems(config);
-      if (tls.length > 0) {
-        process.stderr.write(`${tls.map((p) => p.message).join('\n')}\n`);
+      const problems = securityProblems(config, { files: true });
+      if (problems.length > 0) {
+        process.stderr.write(`${problems.map((p) => p.message).join('\n')}\n`);
         process.exit(EXIT_USAGE_CODE);
       }
       process.exitCode = await services.runBroker(config);

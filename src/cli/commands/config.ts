@@ -4,6 +4,7 @@ import { printConfig, validateFiles } from '../../config/index.ts';
 import type { CliServices } from '../services.ts';
 import { configFromArgv, withConfigOptions } from './config-loading.ts';
 import { EXIT_USAGE_CODE } from './exit-codes.ts';
+import { securityProblems } from '../security-checks.ts';
 
 export function configCommand(y: Argv, _services: CliServices): Argv {
   return y.command('config', 'Validate or print broker configuration', (c) =>
@@ -14,12 +15,11 @@ export function configCommand(y: Argv, _services: CliServices): Argv {
         (v) => withConfigOptions(v).option('check-files', { type: 'boolean', default: false, describe: 'Also check that referenced files and directories exist' }),
         (argv) => {
           const config = configFromArgv(argv as Record<string, unknown>);
-          if (argv['check-files']) {
-            const problems = validateFiles(config);
-            if (problems.length > 0) {
-              for (const p of problems) process.stderr.write(`${p.message}\n`);
-              process.exit(EXIT_USAGE_CODE);
-            }
+          const files = argv['check-files'] === true;
+          const problems = [...(files ? validateFiles(config) : []), ...securityProblems(config, { files })];
+          if (problems.length > 0) {
+            for (const p of problems) process.stderr.write(`${p.message}\n`);
+            process.exit(EXIT_USAGE_CODE);
           }
           process.stdout.write(`${argv.config ?? 'embedded default configuration'}: OK\n`);
         },

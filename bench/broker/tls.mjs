@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// What TLS costs: W1 (kcat produce at capacity: librdkafka's default batching, acks=-1, 1 KiB
+// messages) and W3 (kcat reading the topic back from the beginning) against a plaintext broker and a
+// broker with the deployment guide's security settings (TLS with client certificates, mtls), in
+// alternating runs on this machine; medians and the TLS / plaintext ratios. Certificates are made with
+// the guide's openssl commands. Writes bench/results/tls.json.
+//
+//   node bench/broker/tls.mjs [--runs N] [--messages N] [--quick] [--from-source]
+//
+// Every load is bounded (a message count, a kcat time limit) and stops by itself.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { brokerCommandFor, procStat, startBrokerProcess } from './broker-procs.mjs';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const QUICK = args.includes('--quick');
+const RUNS = Number(flag('runs', QUICK ? 1 : 3));
+const MESSAGES = Number(flag('messages', QUICK ? 20_000 : 200_000));
+const FROM_SOURCE = args.includes('--from-source');
+const work = mkdtempSync(join(tmpdir(), 'streambus-tls-bench-'));
+const log = (...m) => console.error('[tls-bench]', ...m);
+
+function makeCerts() {
+  const dir = join(work, 'certs');
+  mkdirSync(dir);
+  const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  ssl('genrsa', '-out', 'ca.key', '4096');
+  ssl('req', '-x509', '-new', '-nodes', '-key', 'ca.key', '-sha256', '-days', '3650', '-out', 'ca.crt', '-subj', '/CN=bench CA');
+  for (const [name, ext] of [['broker', ['-extfile', 'san.ext']], ['client', []]]) {
+    ssl('genrsa', '-out', `${name}.key`, '4096');
+    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '30', '-sha256', ...ext);
+  }
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'broker.crt'), key: join(dir, 'broker.key'), clientCert: join(dir, 'client.crt'), clientKey: join(dir, 'client.key') };
+}
+
+function kcatInput(count) {
+  const path = join(work, 'input.txt');
+  const line = 'x'.repeat(1013);
+  const chunks = [];
+  for (let i = 0; i < count; i++) chunks.push(String(i).padStart(10, '0'), line, '\n');
+  writeFileSync(path, chunks.join(''));
+  return path;
+}
+
+function timed(argv) {
+  const t0 = performance.now();
+  const r = spawnSync('kcat', argv, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`kcat ${argv.join(' ')} failed (${r.status ?? r.signal})`);
+  return (performance.now() - t0) / 1000;
+}
+
+async function oneRun(variant, certs, input, run) {
+  const tls = variant === 'tls';
+  const env = {
+    STREAMBUS_STORAGE_SYNC_INTERVAL: '1s',
+    ...(tls
+      ? {
+          STREAMBUS_SECURITY_TLS_ENABLED: 'true',
+          STREAMBUS_SECURITY_TLS_CERT_FILE: certs.cert,
+          STREAMBUS_SECURITY_TLS_KEY_FILE: certs.key,
+          STREAMBUS_SECURITY_TLS_CA_FILE: certs.ca,
+          STREAMBUS_SECURITY_TLS_CLIENT_AUTH_REQUIRED: 'true',
+          STREAMBUS_SECURITY_AUTHENTICATION_ENABLED: 'true',
+          STREAMBUS_SECURITY_AUTHENTICATION_METHOD: 'mtls',
+        }
+      : {}),
+  };
+  const broker = await startBrokerProcess(`${variant}-${run}`, env, join(work, `${variant}-${run}`), FROM_SOURCE, tls ? certs.ca : undefined);
+  const client = ['-b', `127.0.0.1:${broker.kafkaPort}`, ...(tls ? ['-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${certs.ca}`, '-X', `ssl.certificate.location=${certs.clientCert}`, '-X', `ssl.key.location=${certs.clientKey}`] : [])];
+  try {
+    const topic = `bench-${run}`;
+    const cpu0 = procStat(broker.pid);
+    const w1Seconds = timed([...client, '-P', '-t', topic, '-X', 'acks=-1', '-l', input]);
+    const cpu1 = procStat(broker.pid);
+    const w3Seconds = timed([...client, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(MESSAGES)]);
+    const cpu2 = procStat(broker.pid);
+    return {
+      w1MsgsPerSec: MESSAGES / w1Seconds,
+      w3MsgsPerSec: MESSAGES / w3Seconds,
+      w1BrokerCpuUsPerMsg: (cpu1 - cpu0) / MESSAGES,
+      w3BrokerCpuUsPerMsg: (cpu2 - cpu1) / MESSAGES,
+    };
+  } finally {
+    await broker.stop();
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main() {
+  const certs = makeCerts();
+  const input = kcatInput(MESSAGES);
+  const runs = { plaintext: [], tls: [] };
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate, so drift in the machine's load touches both alike.
+    for (const variant of run % 2 === 0 ? ['plaintext', 'tls'] : ['tls', 'plaintext']) {
+      log(`run ${run + 1}/${RUNS}: ${variant}`);
+      runs[variant].push(await oneRun(variant, certs, input, run));
+    }
+  }
+  const med = (variant, key) => median(runs[variant].map((r) => r[key]));
+  const summary = {
+    w1PlaintextMsgs: med('plaintext', 'w1MsgsPerSec'),
+    w1TlsMsgs: med('tls', 'w1MsgsPerSec'),
+    w1Ratio: med('tls', 'w1MsgsPerSec') / med('plaintext', 'w1MsgsPerSec'),
+    w3PlaintextMsgs: med('plaintext', 'w3MsgsPerSec'),
+    w3TlsMsgs: med('tls', 'w3MsgsPerSec'),
+    w3Ratio: med('tls', 'w3MsgsPerSec') / med('plaintext', 'w3MsgsPerSec'),
+    w1BrokerCpuUsPerMsg: { plaintext: med('plaintext', 'w1BrokerCpuUsPerMsg'), tls: med('tls', 'w1BrokerCpuUsPerMsg') },
+    w3BrokerCpuUsPerMsg: { plaintext: med('plaintext', 'w3BrokerCpuUsPerMsg'), tls: med('tls', 'w3BrokerCpuUsPerMsg') },
+    target: 'w1Ratio and w3Ratio >= 0.7',
+  };
+  const report = {
+    tool: 'bench/broker/tls.mjs',
+    startedAt: new Date().toISOString(),
+    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+    broker: brokerCommandFor(FROM_SOURCE).label,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+    params: { runs: RUNS, messages: MESSAGES, messageBytes: 1024 },
+    runs,
+    summary,
+    finishedAt: new Date().toISOString(),
+  };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const out = join(ROOT, 'bench/results', QUICK ? 'tls-quick.json' : 'tls.json');
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(JSON.stringify(summary, null, 2));
+  log(`wrote ${out}`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));

@@ -1,0 +1,37 @@
+/**
+ * Checks of the security settings that need the security layer's parsers, made before a broker starts
+ * (`streambus broker`) and by `config validate`: the principal mapping rules parse, and with
+ * --check-files (always for a broker) the TLS certificate, key and CA pass tls-material.ts's checks.
+ * Each problem names the key, where it was set, and what is wrong; the broker exits 2 on any.
+ */
+import { configOrigin, type BrokerConfig, type ConfigProblem } from '../config/index.ts';
+import { valueProblem } from '../config/config-error.ts';
+import { parsePrincipalRules } from '../security/principal-rules.ts';
+import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
+
+const EXPECTED = {
+  'security.tls.certFile': 'a valid PEM certificate (chain)',
+  'security.tls.keyFile': 'the PEM private key of the certificate',
+  'security.tls.caFile': 'the PEM CA bundle that signed the certificate',
+  'security.tls.keyPassphrase': 'the passphrase of the key',
+} as const;
+
+export function securityProblems(config: BrokerConfig, options: { files: boolean; now?: Date }): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const rules = config.security.authentication.mtls.principalMappingRules;
+  try {
+    parsePrincipalRules(rules);
+  } catch (err) {
+    const key = 'security.authentication.mtls.principalMappingRules';
+    problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+  }
+  if (options.files && config.security.tls.enabled) {
+    try {
+      loadTlsMaterial(config.security.tls, options.now);
+    } catch (err) {
+      if (!(err instanceof TlsMaterialError)) throw err;
+      for (const p of err.problems) problems.push(valueProblem(configOrigin(config, p.key), p.key, EXPECTED[p.key], JSON.stringify(p.file), p.problem));
+    }
+  }
+  return problems;
+}
