@@ -4,9 +4,9 @@
 // Contract: every broker process started here is recorded by pid, and `stopAll()` (also run on exit,
 // SIGINT and SIGTERM) ends exactly those, so a failed or interrupted run leaves no broker behind and
 // never touches brokers it did not start.
+import { freePort } from '../broker/broker-procs.mjs';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,16 +28,6 @@ export const percentile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 };
 
-export function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 export const cpuMicros = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -155,3 +145,5 @@ export function clientOf(cluster, options = {}) {
   const bootstrap = cluster.members.filter(alive).map((m) => `127.0.0.1:${m.kafka}`).join(',');
   return new KafkaClient({ bootstrap, requestTimeoutMs: 5_000, ...options });
 }
+
+export { freePort };
