@@ -9,6 +9,7 @@ import type { BrokerMetrics } from '../observability/metrics.ts';
 import { HttpServer, type AdminRoutes } from '../http/server.ts';
 import { KafkaListener } from '../net/kafka-listener.ts';
 import type { ServerTls } from '../security/server-tls.ts';
+import type { SaslAuthenticator } from '../security/sasl.ts';
 import type { FrameHandler } from '../net/connection.ts';
 
 /** A part of the broker with an asynchronous start and stop (storage, group coordinator, ...). */
@@ -43,6 +44,8 @@ export interface BrokerParts {
   admin?: () => AdminRoutes | null;
   /** TLS for the Kafka and HTTP listeners (security.tls); plaintext when absent. */
   tls?: ServerTls;
+  /** SASL with JWTs (security.authentication.method jwt): also accepted as bearer tokens by the admin API. */
+  sasl?: SaslAuthenticator | null;
 }
 
 export interface BoundPorts {
@@ -71,6 +74,7 @@ export class BrokerApp {
         metricsEnabled: config.metrics.enabled,
         ...(parts.tls === undefined ? {} : { tls: parts.tls }),
         authenticateAdmin: config.security.authentication.enabled,
+        ...(parts.sasl ? { bearer: (token: string) => parts.sasl!.bearerPrincipal(token) } : {}),
       },
       metrics,
       this,

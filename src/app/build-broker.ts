@@ -31,6 +31,8 @@ import { TopicService } from '../broker/topic-service.ts';
 import type { BrokerContext } from '../broker/context.ts';
 import type { BrokerParts, Service } from './broker-app.ts';
 import { ServerTls } from '../security/server-tls.ts';
+import { JwtVerifier, jwtSettings } from '../security/jwt-verifier.ts';
+import { SaslAuthenticator } from '../security/sasl.ts';
 import { registerTlsMetrics } from './tls-metrics.ts';
 import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
@@ -76,6 +78,10 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
     offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
   };
+  // SASL OAUTHBEARER with JWTs (security.authentication.method jwt; the CLI checked the key file).
+  const auth = config.security.authentication;
+  const sasl = auth.enabled && auth.method === 'jwt' ? new SaslAuthenticator(await JwtVerifier.load(jwtSettings(auth.jwt))) : null;
+  if (sasl !== null) log.info({ mechanisms: sasl.mechanisms, issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile }, 'SASL authentication required on the Kafka listener');
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
     nodeId: config.server.brokerId,
@@ -84,6 +90,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     metrics: kafkaMetrics,
     log,
     now,
+    sasl,
     get metadata() {
       return late.metadata;
     },
@@ -250,6 +257,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     soloController: !inCluster,
     admin: () => admin,
     ...(tls === undefined ? {} : { tls }),
+    sasl,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

@@ -2,6 +2,7 @@
  * What every Kafka API handler may use. Built once per broker by the composition root (src/app).
  * Handlers reach storage only through the replication layer's partition API.
  */
+import type { SaslAuthenticator } from '../security/sasl.ts';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MetadataService } from '../replication/metadata-service.ts';
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly groups: GroupRouter;
   readonly metrics: KafkaMetrics;
   readonly log: Logger;
+  /** SASL on the Kafka listener (security.authentication.method jwt); null when clients need none. */
+  readonly sasl: SaslAuthenticator | null;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

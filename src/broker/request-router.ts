@@ -13,12 +13,25 @@ import type { FrameHandler, ConnectionInfo } from '../net/connection.ts';
 import { StreamBusError } from '../util/errors.ts';
 import type { BrokerContext } from './context.ts';
 import type { Handler, HandlerTable } from './handler.ts';
+import { SASL_STATE, type SaslState } from '../security/sasl.ts';
 
 export class RequestRouter implements FrameHandler {
   constructor(
     private readonly ctx: BrokerContext,
     private readonly handlers: HandlerTable,
   ) {}
+
+  /**
+   * With SASL, only ApiVersions, SaslHandshake and SaslAuthenticate come before authentication, and a
+   * session past its end (KIP-368) must re-authenticate first; anything else closes the connection.
+   */
+  private checkAuthenticated(apiKey: number, connection: ConnectionInfo): void {
+    if (apiKey === API_KEYS.ApiVersions || apiKey === API_KEYS.SaslHandshake || apiKey === API_KEYS.SaslAuthenticate) return;
+    const state = connection.state.get(SASL_STATE) as SaslState | undefined;
+    const name = API_BY_KEY[apiKey]?.name ?? `API ${apiKey}`;
+    if (state?.principal == null) throw new StreamBusError('SB_ERR_SASL', `${name} before SASL authentication (the listener requires ${this.ctx.sasl!.mechanisms.join(', ')})`);
+    if (this.ctx.now() >= state.expiresAtMs) throw new StreamBusError('SB_ERR_SASL', `${name} after the SASL session of ${state.principal} expired; the client must re-authenticate`);
+  }
 
   async handle(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null> {
     const receivedAt = performance.now();
@@ -29,6 +42,7 @@ export class RequestRouter implements FrameHandler {
       const name = API_BY_KEY[apiKey]?.name ?? `unknown API ${apiKey}`;
       throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `${name} v${apiVersion} is not supported by this broker`);
     }
+    if (this.ctx.sasl) this.checkAuthenticated(apiKey, connection);
     const handler = this.handlers[apiKey as ApiKey] as Handler<ApiKey> | undefined;
     if (!handler) throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `no handler for advertised API ${apiKey}`);
     const { header, body } = decodeRequest(frame);

@@ -8,6 +8,8 @@ import { configOrigin, type BrokerConfig, type ConfigProblem } from '../config/i
 import { valueProblem } from '../config/config-error.ts';
 import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
+import { jwtKeyFileProblem } from '../security/jwt-verifier.ts';
+import { readFileSync } from 'node:fs';
 
 const EXPECTED = {
   'security.tls.certFile': 'a valid PEM certificate (chain)',
@@ -24,6 +26,17 @@ export function securityProblems(config: BrokerConfig, options: { files: boolean
   } catch (err) {
     const key = 'security.authentication.mtls.principalMappingRules';
     problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+  }
+  const auth = config.security.authentication;
+  if (options.files && auth.enabled && auth.method === 'jwt' && auth.jwt.keyFile !== '') {
+    const key = 'security.authentication.jwt.keyFile';
+    let problem: string | null;
+    try {
+      problem = jwtKeyFileProblem(readFileSync(auth.jwt.keyFile, 'utf8'));
+    } catch (err) {
+      problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    }
+    if (problem !== null) problems.push(valueProblem(configOrigin(config, key), key, 'a PEM public key or JWKS file', JSON.stringify(auth.jwt.keyFile), problem));
   }
   if (options.files && config.security.tls.enabled) {
     try {

@@ -99,6 +99,14 @@ export interface AuthenticationConfig {
   readonly enabled: boolean;
   readonly method: AuthenticationMethod;
   readonly mtls: { readonly principalMappingRules: string };
+  readonly jwt: {
+    readonly keyFile: string;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly algorithms: string;
+    readonly principalClaim: string;
+    readonly clockSkew: number;
+  };
 }
 
 export interface SecurityConfig {

@@ -69,8 +69,18 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
       report('security.tls.caFile', 'a file path', '""', 'security.tls.clientAuthRequired is true: client certificates are checked against it');
     }
   }
-  if (get('security.authentication.enabled') === true && get('security.authentication.method') !== 'mtls') {
-    report('security.authentication.method', 'mtls (the only method in this release)', show(get('security.authentication.method')), 'SASL methods are not built yet; the broker will not run unauthenticated in their place');
+  const method = get('security.authentication.method');
+  if (get('security.authentication.enabled') === true && method !== 'mtls' && method !== 'jwt') {
+    report('security.authentication.method', 'mtls or jwt (the methods in this release)', show(method), 'SASL PLAIN and SCRAM are not built yet; the broker will not run unauthenticated in their place');
+  }
+  if (get('security.authentication.enabled') === true && method === 'jwt') {
+    if (get('security.tls.enabled') !== true) report('security.tls.enabled', 'true', show(get('security.tls.enabled')), 'security.authentication.method jwt sends bearer tokens, which must not cross the network in the clear');
+    for (const key of ['security.authentication.jwt.keyFile', 'security.authentication.jwt.issuer', 'security.authentication.jwt.audience'] as const) {
+      if (get(key) === '') report(key, key.endsWith('keyFile') ? 'a PEM public key or JWKS file' : 'a value every token must carry', '""', 'security.authentication.method is jwt');
+    }
+    if (String(get('security.authentication.jwt.algorithms')).split(',').some((a) => a.trim().toLowerCase() === 'none')) {
+      report('security.authentication.jwt.algorithms', 'signature algorithms such as RS256,ES256', show(get('security.authentication.jwt.algorithms')), 'unsigned tokens ("none") prove nothing');
+    }
   }
   if (get('security.authentication.enabled') === true && get('security.authentication.method') === 'mtls') {
     if (get('security.tls.enabled') !== true || get('security.tls.clientAuthRequired') !== true) {

@@ -25,8 +25,10 @@ export interface HttpOptions {
   metricsEnabled: boolean;
   /** Serve HTTPS with these settings; plain HTTP when absent. */
   tls?: ServerTls;
-  /** Admin changes need a verified client certificate (security.authentication.enabled). */
+  /** Admin changes need a verified client certificate (security.authentication.enabled), or a bearer token `bearer` accepts. */
   authenticateAdmin?: boolean;
+  /** Checks an `Authorization: Bearer` token (method jwt): the principal, or null when refused. */
+  bearer?: (token: string) => Promise<string | null>;
 }
 
 /** An answer of the admin routes: an HTTP status and a JSON body. */
@@ -102,12 +104,16 @@ export class HttpServer {
       req.resume();
       const admin = this.admin();
       if (req.method !== 'GET' && o.authenticateAdmin === true) {
-        const principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
+        let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
+        const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        if (principal === ANONYMOUS && bearer !== undefined && o.bearer !== undefined) principal = (await o.bearer(bearer)) ?? ANONYMOUS;
         if (principal === ANONYMOUS) {
-          this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate refused');
-          sendJson(res, 401, { error: 'UNAUTHENTICATED', message: 'admin changes need a client certificate signed by security.tls.caFile' });
+          this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate or bearer token refused');
+          const how = o.bearer === undefined ? 'a client certificate signed by security.tls.caFile' : 'a client certificate signed by security.tls.caFile or an Authorization: Bearer token';
+          sendJson(res, 401, { error: 'UNAUTHENTICATED', message: `admin changes need ${how}` });
           return;
         }
+        this.log.info({ method: req.method, path, principal }, 'admin request authenticated');
       }
       const answer = admin?.handle(req.method ?? 'GET', path) ?? null;
       if (answer === null) {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   SB_ERR_BROKER_IDENTITY: 'the broker\'s directories do not hold one consistent identity (a replaced disk, a directory of another broker)',
   SB_ERR_CONTROLLER_LOG: 'an entry or snapshot of the controller\'s Raft log does not decode (a broken log, or one written by a newer version)',
   SB_ERR_PEER_MESSAGE: 'a message handed to the inter-broker transport cannot be sent (not plain data, or too large)',
+  SB_ERR_SASL: 'a client sent a request its SASL state does not allow (before authenticating, or after its session expired)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,9 @@ test('every advertised API has a handler and every handler is advertised', () =>
   assert.deepEqual(handled, advertised);
 });
 
-test('no SASL or transaction APIs are advertised while they are not implemented', () => {
-  for (const key of [17, 36, 24, 25, 26, 28, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
+test('no transaction APIs are advertised while they are not implemented; SASL is (handshake v1 only)', () => {
+  for (const key of [24, 25, 26, 28, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
+  // SaslHandshake v0 (raw, unframed tokens) is not offered: clients use v1 and SaslAuthenticate.
+  assert.deepEqual(SUPPORTED_API_VERSIONS[17], { min: 1, max: 1 });
+  assert.deepEqual(SUPPORTED_API_VERSIONS[36], { min: 0, max: 2 });
 });

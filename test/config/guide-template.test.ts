@@ -31,7 +31,10 @@ test('the guide template parses with every key typed', () => {
       enabled: true, certFile: '/etc/streambus/certs/server.crt', keyFile: '/etc/streambus/certs/server.key', keyPassphrase: '',
       caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true, minVersion: 'TLSv1.2', ciphers: '',
     },
-    authentication: { enabled: true, method: 'mtls', mtls: { principalMappingRules: '' } },
+    authentication: {
+      enabled: true, method: 'mtls', mtls: { principalMappingRules: '' },
+      jwt: { keyFile: '', issuer: '', audience: '', algorithms: 'RS256,ES256', principalClaim: 'sub', clockSkew: 30_000 },
+    },
   });
   assert.deepEqual(c.logging, { level: 'info', format: 'json', output: '/var/log/streambus/broker.log', maxSize: 100_000_000, maxBackups: 10, maxAge: 30 });
   assert.deepEqual(c.metrics, { enabled: true, port: 8081, path: '/metrics', interval: 30_000 });

@@ -152,7 +152,7 @@ export async function restartBroker(previous: BrokerProcess, options: StartOptio
 }
 
 /** A GET over HTTPS to 127.0.0.1 trusting the CA file `ca` (optionally with a client certificate). */
-export function httpsGet(port: number, path: string, tls: { ca: string; cert?: string; key?: string }, method = 'GET'): Promise<{ status: number; body: string; fingerprint256: string }> {
+export function httpsGet(port: number, path: string, tls: { ca: string; cert?: string; key?: string }, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string; fingerprint256: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
@@ -160,6 +160,7 @@ export function httpsGet(port: number, path: string, tls: { ca: string; cert?: s
         port,
         path,
         method,
+        headers,
         ca: readFileSync(tls.ca),
         ...(tls.cert === undefined ? {} : { cert: readFileSync(tls.cert), key: readFileSync(tls.key!) }),
         agent: false,

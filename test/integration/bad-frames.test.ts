@@ -115,7 +115,7 @@ test('ApiVersions of an unsupported version: error 35 in a v0 body listing ApiVe
 });
 
 const UNADVERTISED: [string, () => Buffer][] = [
-  ['SaslHandshake v1 (not implemented)', () => requestBytes(17, 1, 1, 'sasl', { mechanism: 'PLAIN' })],
+  ['SaslHandshake v0 (raw SASL tokens; only v1 is advertised)', () => requestBytes(17, 0, 1, 'sasl', { mechanism: 'PLAIN' })],
   ['an API key no Kafka version defines (999)', () => frame(Buffer.from('03e70000000000010000', 'hex'))],
   ['Fetch v17 (KRaft voters; not advertised)', () =>
     requestBytes(1, 17, 1, 'voters', { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' })],

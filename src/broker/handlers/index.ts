@@ -16,6 +16,7 @@ import { leaveGroup } from './13-leave-group.ts';
 import { syncGroup } from './14-sync-group.ts';
 import { describeGroups } from './15-describe-groups.ts';
 import { listGroups } from './16-list-groups.ts';
+import { saslHandshake } from './17-sasl-handshake.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
@@ -28,6 +29,7 @@ import { electLeaders } from './43-elect-leaders.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments.ts';
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
+import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
 
 export const HANDLERS: HandlerTable = {
@@ -44,12 +46,14 @@ export const HANDLERS: HandlerTable = {
   14: syncGroup,
   15: describeGroups,
   16: listGroups,
+  17: saslHandshake,
   18: apiVersions,
   19: createTopics,
   20: deleteTopics,
   22: initProducerId,
   23: offsetForLeaderEpoch,
   32: describeConfigs,
+  36: saslAuthenticate,
   37: createPartitions,
   42: deleteGroups,
   43: electLeaders,

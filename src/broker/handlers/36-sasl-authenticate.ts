@@ -1,0 +1,31 @@
+/**
+ * SaslAuthenticate (36), versions 0-2: one OAUTHBEARER exchange after SaslHandshake (security/sasl.ts).
+ * Success records the principal and the session's end (session_lifetime_ms from v1, KIP-368; a client
+ * re-authenticates on the same connection before it). Failure answers SASL_AUTHENTICATION_FAILED with
+ * the reason, logs it (never the token), and closes the connection, as Kafka does.
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import { PRINCIPAL_STATE } from '../../security/principal.ts';
+import { SASL_STATE, type SaslState } from '../../security/sasl.ts';
+import type { Handler } from '../handler.ts';
+
+export const saslAuthenticate: Handler<36> = async (ctx, request, info) => {
+  const { connection } = info;
+  const state = connection.state.get(SASL_STATE) as SaslState | undefined;
+  const refuse = (errorCode: number, errorMessage: string) => {
+    ctx.log.warn({ conn: connection.id, remote: connection.remoteAddress, reason: errorMessage }, 'SASL authentication failed');
+    connection.closeAfterFlush('SASL authentication failed');
+    return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
+  };
+  if (!ctx.sasl || state === undefined || state.mechanism === null) return refuse(KafkaErrorCode.ILLEGAL_SASL_STATE, 'SaslAuthenticate before a SaslHandshake');
+  const now = ctx.now();
+  const outcome = await ctx.sasl.authenticate(state.mechanism, request.authBytes, now);
+  if (!outcome.ok) return { ...refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: ${outcome.reason}`), authBytes: outcome.serverMessage };
+  // Re-authentication must keep the principal (KIP-368).
+  if (state.principal !== null && state.principal !== outcome.principal) return refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `re-authentication as ${outcome.principal} on a connection of ${state.principal}`);
+  state.principal = outcome.principal!;
+  state.expiresAtMs = outcome.expiresAtMs!;
+  connection.state.set(PRINCIPAL_STATE, state.principal);
+  ctx.log.debug({ conn: connection.id, principal: state.principal }, 'SASL authenticated');
+  return { errorCode: 0, errorMessage: null, authBytes: outcome.serverMessage, sessionLifetimeMs: BigInt(Math.max(0, state.expiresAtMs - now)) };
+};
