@@ -34,6 +34,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.SyncGroup]: groups.syncGroup,
   [API_KEYS.DescribeGroups]: groups.describeGroups,
   [API_KEYS.ListGroups]: groups.listGroups,
+  [API_KEYS.SaslHandshake]: admin.saslHandshake,
   [API_KEYS.ApiVersions]: admin.apiVersions,
   [API_KEYS.CreateTopics]: admin.createTopics,
   [API_KEYS.DeleteTopics]: admin.deleteTopics,
@@ -46,6 +47,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.ElectLeaders]: admin.electLeaders,
   [API_KEYS.AlterPartitionReassignments]: admin.alterPartitionReassignments,
   [API_KEYS.ListPartitionReassignments]: admin.listPartitionReassignments,
+  [API_KEYS.SaslAuthenticate]: admin.saslAuthenticate,
   [API_KEYS.DescribeCluster]: admin.describeCluster,
 };
 

@@ -2,7 +2,8 @@
  * SaslAuthenticate (36), versions 0-2: one OAUTHBEARER exchange after SaslHandshake (security/sasl.ts).
  * Success records the principal and the session's end (session_lifetime_ms from v1, KIP-368; a client
  * re-authenticates on the same connection before it). Failure answers SASL_AUTHENTICATION_FAILED with
- * the reason, logs it (never the token), and closes the connection, as Kafka does.
+ * the reason, logs it (never the token), and closes the connection, as Kafka does. A listener without
+ * SASL answers ILLEGAL_SASL_STATE.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { PRINCIPAL_STATE } from '../../security/principal.ts';
@@ -17,7 +18,9 @@ export const saslAuthenticate: Handler<36> = async (ctx, request, info) => {
     connection.closeAfterFlush('SASL authentication failed');
     return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
   };
-  if (!ctx.sasl || state === undefined || state.mechanism === null) return refuse(KafkaErrorCode.ILLEGAL_SASL_STATE, 'SaslAuthenticate before a SaslHandshake');
+  // A listener without SASL answers as Kafka's does, and keeps the connection.
+  if (!ctx.sasl) return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SASL is not enabled on this listener', authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
+  if (state === undefined || state.mechanism === null) return refuse(KafkaErrorCode.ILLEGAL_SASL_STATE, 'SaslAuthenticate before a SaslHandshake');
   const now = ctx.now();
   const outcome = await ctx.sasl.authenticate(state.mechanism, request.authBytes, now);
   if (!outcome.ok) return { ...refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: ${outcome.reason}`), authBytes: outcome.serverMessage };

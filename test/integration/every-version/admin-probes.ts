@@ -76,6 +76,17 @@ export async function incrementalAlterConfigs(ctx: ProbeContext, version: number
   assert.deepEqual(res.responses.map((r) => r.resourceName), [name]);
 }
 
+/** A listener without SASL: the handshake is answered (ILLEGAL_SASL_STATE, no mechanisms) and the connection stays. */
+export async function saslHandshake(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.SaslHandshake, version, { mechanism: 'OAUTHBEARER' }, 'handshake');
+  assert.deepEqual(res.mechanisms, []);
+}
+
+export async function saslAuthenticate(ctx: ProbeContext, version: number): Promise<void> {
+  const res = await ctx.exchange(API_KEYS.SaslAuthenticate, version, { authBytes: Buffer.from('n,,\x01\x01') }, 'authenticate');
+  assert.equal(res.authBytes.length, 0);
+}
+
 export async function describeCluster(ctx: ProbeContext, version: number): Promise<void> {
   const res = await ctx.exchange(API_KEYS.DescribeCluster, version, { includeClusterAuthorizedOperations: false, ...(version >= 1 ? { endpointType: BROKER_ENDPOINTS } : {}) }, 'describe');
   assert.deepEqual(res.brokers.map((b) => [b.host, b.port]), [['127.0.0.1', ctx.kafkaPort]]);

@@ -20,6 +20,22 @@ export interface ExpectedError {
 
 export const EXPECTED_ERRORS: readonly ExpectedError[] = [
   {
+    apiKey: API_KEYS.SaslHandshake,
+    versions: [0, Number.MAX_SAFE_INTEGER],
+    step: 'handshake',
+    field: 'errorCode',
+    errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE,
+    why: 'the test broker has no SASL on its listener; Kafka answers the same there',
+  },
+  {
+    apiKey: API_KEYS.SaslAuthenticate,
+    versions: [0, Number.MAX_SAFE_INTEGER],
+    step: 'authenticate',
+    field: 'errorCode',
+    errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE,
+    why: 'the test broker has no SASL on its listener',
+  },
+  {
     apiKey: API_KEYS.ElectLeaders,
     versions: [0, Number.MAX_SAFE_INTEGER],
     step: 'elect',
