@@ -103,9 +103,20 @@ test('a rolling restart of all three brokers under idempotent acks=all produce a
   // Leadership went back to the preferred replicas; ElectLeaders (what kafka-leader-election.sh
   // sends) waits for that (up to its 20 s timeout: a leader hands over no sooner than 5 s after it
   // gained the partition) and says so for every partition. The client waits longer than the broker.
-  const elected = await withConn(cluster.member(2).kafkaPort, (conn) => conn.request(43, 2, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitions: [0, 1, 2] }], timeoutMs: 20_000 }, 25_000));
-  const codes = elected.replicaElectionResults[0]!.partitionResult.map((p) => p.errorCode);
-  assert.ok(codes.every((c) => c === 0 || c === KafkaErrorCode.ELECTION_NOT_NEEDED), `ElectLeaders answered ${codes.join(', ')}`);
+  // REQUEST_TIMED_OUT is retriable, as for Kafka's tool: under CI load a hand-over can take longer than
+  // one request's 20 s; the partitions it names are asked again (twice at most).
+  let pending = [0, 1, 2];
+  const answers: string[] = [];
+  for (let attempt = 1; attempt <= 3 && pending.length > 0; attempt++) {
+    const elected = await withConn(cluster.member(2).kafkaPort, (conn) => conn.request(43, 2, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitions: pending }], timeoutMs: 20_000 }, 25_000));
+    const results = elected.replicaElectionResults[0]!.partitionResult;
+    answers.push(results.map((p) => `p${p.partitionId}: ${p.errorCode}`).join(', '));
+    const codes = results.map((p) => p.errorCode);
+    assert.ok(codes.every((c) => c === 0 || c === KafkaErrorCode.ELECTION_NOT_NEEDED || c === KafkaErrorCode.REQUEST_TIMED_OUT), `ElectLeaders answered ${codes.join(', ')}`);
+    pending = results.filter((p) => p.errorCode === KafkaErrorCode.REQUEST_TIMED_OUT).map((p) => p.partitionId);
+  }
+  t.diagnostic(`ElectLeaders: ${answers.join(' / ')}`);
+  assert.deepEqual(pending, [], `preferred leaders elected (${answers.join(' / ')})`);
   // Broker 1 hears of the last hand-overs through the leadership gossip: a moment later at most.
   await metadataUntil(cluster.member(1).kafkaPort, [TOPIC], (m) => m.topics[0]!.partitions.every((p) => p.leaderId === p.replicaNodes[0]), 'every partition led by its preferred replica', 5_000);
 
