@@ -17,6 +17,9 @@
 // come from each broker's /metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { LinkProxy } from '../helpers/link-proxy.ts';
 import { createReplicatedTopic, metadataFrom, metadataUntil } from './cluster-requests.ts';
@@ -59,6 +62,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('an isolated leader acknowledges nothing, steps down, and after the heal every replica converges on exactly the acknowledged messages', { timeout: TEST_DEADLINE_MS + 30_000 }, async (t) => {
   if (!requireTool(t, 'kcat', { probeArgs: ['-V'] })) return;
   const book = ledger('majority', true);
+  const failedBatches: string[] = [];
   let healed = false;
   /** Brokers the producer bootstraps from: during the split, only the majority side. */
   let reachable = cluster.bootstrap;
@@ -76,7 +80,16 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
     afterStop: 3,
     deadline: Date.now() + TEST_DEADLINE_MS,
     timeoutMs: 40_000,
+    onFailure: (batch, stderr) => failedBatches.push(`kcat ${batch}`, stderr),
   });
+  // On a failure, kcat's stderr and every broker's log go to a folder named in the output (with
+  // STREAMBUS_TEST_KCAT_DEBUG=broker,metadata,eos,msg kcat says why a batch waited).
+  const keepLogs = (): void => {
+    const dir = mkdtempSync(join(tmpdir(), 'streambus-network-split-'));
+    for (let i = 0; i < failedBatches.length; i += 2) writeFileSync(join(dir, `${i / 2}-${failedBatches[i]!.replace(/ /g, '-')}.log`), failedBatches[i + 1]!);
+    for (const m of cluster.members) writeFileSync(join(dir, `broker-${m.id}.log`), m.process?.output() ?? '');
+    t.diagnostic(`logs in ${dir}`);
+  };
   try {
     await until(() => book.acked.size >= ACKS_PER_PHASE, 20_000, `${ACKS_PER_PHASE} acknowledgements before the split`);
     const before = await metadataFrom(cluster.member(1).kafkaPort, [TOPIC]);
@@ -129,6 +142,7 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
         t.diagnostic(`broker ${m.id} says: error ${p.errorCode} leader ${p.leaderId} epoch ${p.leaderEpoch} isr ${p.isrNodes.join(',')} brokers ${view.brokers.map((b) => b.nodeId).join(',')}`);
       }
       t.diagnostic(`acknowledged ${book.acked.size - ackedAtSplit} during the split`);
+      keepLogs();
       throw err;
     }
     t.diagnostic(`${ACKS_PER_PHASE} acknowledged during the split after ${Date.now() - splitAt} ms`);
@@ -153,6 +167,7 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
   }
   const failures = await producing;
   t.diagnostic(`producer done ${Date.now() - startedAt} ms after the start`);
+  if (failures.length > 0) keepLogs();
   assert.deepEqual(failures, [], 'every batch acknowledged');
 
   // Replicas converge: the same log size everywhere (the old leader truncated its unreplicated tail).
