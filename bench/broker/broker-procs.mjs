@@ -8,6 +8,16 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 
+/** Reads a benchmark's command line: `flag('runs', 3)` is the value after --runs, or 3 without it. */
+export function benchArgs(args) {
+  return {
+    flag: (name, dflt) => {
+      const i = args.indexOf(`--${name}`);
+      return i >= 0 ? args[i + 1] : dflt;
+    },
+  };
+}
+
 function readyStatus(httpPort, httpsCa) {
   if (httpsCa === undefined) return fetch(`http://127.0.0.1:${httpPort}/health/ready`).then((r) => r.status);
   return new Promise((res, rej) => {

@@ -15,14 +15,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { brokerCommandFor, freePort, procStat, procStatus, startBrokerProcess } from './broker-procs.mjs';
+import { brokerCommandFor, freePort, procStat, procStatus, startBrokerProcess, benchArgs } from './broker-procs.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { flag } = benchArgs(args);
 const QUICK = args.includes('--quick');
 const RUNS = Number(flag('runs', QUICK ? 1 : 3));
 const MESSAGES = Number(flag('messages', QUICK ? 20000 : 200000));

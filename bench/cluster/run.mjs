@@ -44,6 +44,7 @@
 // bench/results/cluster.json keeps the keys of the rows not run.
 // Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
 // started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
+import { benchArgs } from '../broker/broker-procs.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -54,10 +55,7 @@ import { scale } from './scale.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { flag } = benchArgs(args);
 const QUICK = args.includes('--quick');
 const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));

@@ -28,7 +28,7 @@ export function jwtSettings(jwt: { keyFile: string; issuer: string; audience: st
 
 /** What is wrong with the text of a key file (a PEM public key or a JWKS), or null. */
 export function jwtKeyFileProblem(text: string): string | null {
-  if (text.trimStart().startsWith('{')) {
+  if (isJwks(text)) {
     try {
       const jwks = JSON.parse(text) as { keys?: unknown };
       return Array.isArray(jwks.keys) && jwks.keys.length > 0 ? null : 'a JSON Web Key Set needs a non-empty "keys" array';
@@ -38,6 +38,8 @@ export function jwtKeyFileProblem(text: string): string | null {
   }
   return text.includes('-----BEGIN PUBLIC KEY-----') ? null : 'neither a PEM public key (-----BEGIN PUBLIC KEY-----) nor a JSON Web Key Set';
 }
+
+const isJwks = (text: string) => text.trimStart().startsWith('{');
 
 export interface VerifiedToken {
   /** The principal name (the value of the principal claim). */
@@ -59,17 +61,9 @@ export class JwtVerifier {
   static async load(settings: JwtSettings, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Promise<JwtVerifier> {
     if (settings.algorithms.some((a) => a.toLowerCase() === 'none')) throw new Error('algorithm "none" cannot be allowed');
     const text = read(settings.keyFile);
-    if (text.trimStart().startsWith('{')) {
-      let jwks: unknown;
-      try {
-        jwks = JSON.parse(text);
-      } catch (err) {
-        throw new Error(`not a JSON Web Key Set (${(err as Error).message})`);
-      }
-      if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) throw new Error('a JSON Web Key Set needs a "keys" array');
-      return new JwtVerifier(settings, createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]));
-    }
-    if (!text.includes('-----BEGIN PUBLIC KEY-----')) throw new Error('neither a PEM public key (-----BEGIN PUBLIC KEY-----) nor a JSON Web Key Set');
+    const problem = jwtKeyFileProblem(text);
+    if (problem !== null) throw new Error(problem);
+    if (isJwks(text)) return new JwtVerifier(settings, createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]));
     // One algorithm is enough to import the key; jwtVerify still checks the token's against the list.
     const algorithm = settings.algorithms[0];
     if (algorithm === undefined) throw new Error('no algorithm is allowed');
