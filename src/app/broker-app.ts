@@ -3,6 +3,8 @@
  * ready), and stop in reverse (not ready, stop accepting, finish in-flight requests, close storage).
  * Readiness is true only between "listener accepting after recovery" and "stop began".
  */
+import type { Authorizer } from '../security/authorizer.ts';
+import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../metadata/acls.ts';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
@@ -46,6 +48,8 @@ export interface BrokerParts {
   tls?: ServerTls;
   /** SASL with JWTs (security.authentication.method jwt): also accepted as bearer tokens by the admin API. */
   sasl?: SaslAuthenticator | null;
+  /** ACL checks (security.authorization); also applied to the admin API's changes. */
+  authorizer?: Authorizer | null;
 }
 
 export interface BoundPorts {
@@ -75,6 +79,7 @@ export class BrokerApp {
         ...(parts.tls === undefined ? {} : { tls: parts.tls }),
         authenticateAdmin: config.security.authentication.enabled,
         ...(parts.sasl ? { bearer: (token: string) => parts.sasl!.bearerPrincipal(token) } : {}),
+        ...(parts.authorizer ? { mayAlterCluster: (principal: string, host: string) => parts.authorizer!.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE) } : {}),
       },
       metrics,
       this,

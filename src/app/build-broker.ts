@@ -33,6 +33,9 @@ import type { BrokerParts, Service } from './broker-app.ts';
 import { ServerTls } from '../security/server-tls.ts';
 import { JwtVerifier, jwtSettings } from '../security/jwt-verifier.ts';
 import { SaslAuthenticator } from '../security/sasl.ts';
+import { Authorizer, parseSuperUsers } from '../security/authorizer.ts';
+import type { AclBinding } from '../metadata/acls.ts';
+import { LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 import { registerTlsMetrics } from './tls-metrics.ts';
 import { StorageLogFactory } from './storage-log-factory.ts';
 import { PartitionOffsetsLog } from './offsets-log.ts';
@@ -82,6 +85,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const auth = config.security.authentication;
   const sasl = auth.enabled && auth.method === 'jwt' ? new SaslAuthenticator(await JwtVerifier.load(jwtSettings(auth.jwt))) : null;
   if (sasl !== null) log.info({ mechanisms: sasl.mechanisms, issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile }, 'SASL authentication required on the Kafka listener');
+  const authorizer = buildAuthorizer(config, () => late.metadata.state.acls(), log);
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
     nodeId: config.server.brokerId,
@@ -91,6 +95,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     log,
     now,
     sasl,
+    authorizer,
     get metadata() {
       return late.metadata;
     },
@@ -258,6 +263,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     admin: () => admin,
     ...(tls === undefined ? {} : { tls }),
     sasl,
+    authorizer,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {
@@ -267,4 +273,19 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       }
     },
   };
+}
+
+/** Refusals logged per minute at most: a client retrying a refused request must not flood the log. */
+const REFUSALS_LOGGED = { perWindow: 50, windowMs: 60_000 };
+
+/** The ACL authorizer (security.authorization), or null when every request is allowed. */
+function buildAuthorizer(config: BrokerConfig, acls: () => readonly AclBinding[], log: Logger): Authorizer | null {
+  const settings = config.security.authorization;
+  if (!settings.enabled) return null;
+  const superUsers = parseSuperUsers(settings.superUsers);
+  // The CLI refused a malformed list before the broker started (security-checks.ts).
+  if ('problem' in superUsers) throw new Error(`security.authorization.superUsers: ${superUsers.problem}`);
+  const authLog = rateLimitedLogger(log.child({ component: 'authorizer' }), new LineRateLimiter(REFUSALS_LOGGED, () => performance.now()));
+  log.info({ superUsers: superUsers.principals, allowEveryoneIfNoAclFound: settings.allowEveryoneIfNoAclFound }, 'authorization on: requests are checked against ACLs');
+  return new Authorizer(acls, { superUsers: superUsers.principals, allowEveryoneIfNoAclFound: settings.allowEveryoneIfNoAclFound }, authLog);
 }

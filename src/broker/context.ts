@@ -3,6 +3,7 @@
  * Handlers reach storage only through the replication layer's partition API.
  */
 import type { SaslAuthenticator } from '../security/sasl.ts';
+import type { Authorizer } from '../security/authorizer.ts';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MetadataService } from '../replication/metadata-service.ts';
@@ -26,6 +27,8 @@ export interface BrokerContext {
   readonly log: Logger;
   /** SASL on the Kafka listener (security.authentication.method jwt); null when clients need none. */
   readonly sasl: SaslAuthenticator | null;
+  /** Access control (security.authorization.enabled); null when every request is allowed. */
+  readonly authorizer: Authorizer | null;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

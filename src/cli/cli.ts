@@ -12,6 +12,7 @@ import { produceCommand } from './commands/produce.ts';
 import { consumeCommand } from './commands/consume.ts';
 import { groupCommand } from './commands/group.ts';
 import { clusterCommand } from './commands/cluster.ts';
+import { aclCommand } from './commands/acl.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -42,6 +43,7 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = consumeCommand(parser, services);
   parser = groupCommand(parser, services);
   parser = clusterCommand(parser, services);
+  parser = aclCommand(parser, services);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

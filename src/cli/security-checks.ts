@@ -9,6 +9,7 @@ import { valueProblem } from '../config/config-error.ts';
 import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
 import { jwtKeyFileProblem } from '../security/jwt-verifier.ts';
+import { parseSuperUsers } from '../security/authorizer.ts';
 import { readFileSync } from 'node:fs';
 
 const EXPECTED = {
@@ -26,6 +27,11 @@ export function securityProblems(config: BrokerConfig, options: { files: boolean
   } catch (err) {
     const key = 'security.authentication.mtls.principalMappingRules';
     problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+  }
+  const superUsers = parseSuperUsers(config.security.authorization.superUsers);
+  if ('problem' in superUsers) {
+    const key = 'security.authorization.superUsers';
+    problems.push(valueProblem(configOrigin(config, key), key, 'principals separated by ; (User:admin;User:ops)', JSON.stringify(config.security.authorization.superUsers), superUsers.problem));
   }
   const auth = config.security.authentication;
   if (options.files && auth.enabled && auth.method === 'jwt' && auth.jwt.keyFile !== '') {

@@ -18,3 +18,4 @@ export type { ListedGroup, GroupDescription, GroupMember } from './group-admin.t
 export type { CommittedOffset, CommitOptions } from './group-offsets.ts';
 export type { ClusterDescription } from './cluster-info.ts';
 export type * from './types.ts';
+export type { AclEntry, AclEntryFilter, DeletedAcls } from './acl-admin.ts';

@@ -8,6 +8,7 @@
  * SB_ERR_CLOSED; a broker without a usable version of an API gives SB_ERR_UNSUPPORTED_VERSION.
  */
 import { ClientCore } from './client-core.ts';
+import { createAcls, deleteAcls, describeAcls, type AclEntry, type AclEntryFilter, type DeletedAcls } from './acl-admin.ts';
 import { describeCluster, type ClusterDescription } from './cluster-info.ts';
 import { alterConfigs, describeConfigs, type ConfigOperation, type ConfigResource, type DescribedConfigs, type ResourceType } from './configs.ts';
 import { fetchPartitions, type FetchOptions, type PartitionFetch } from './fetch.ts';
@@ -40,6 +41,18 @@ export class KafkaClient extends ClientCore {
   /** IncrementalAlterConfigs on one resource; resolves with the broker's error for it, or null. */
   alterConfigs(type: ResourceType, name: string, operations: readonly ConfigOperation[], opts?: { validateOnly?: boolean }): Promise<KafkaResponseError | null> {
     return alterConfigs(this, type, name, operations, opts);
+  }
+
+  createAcls(entries: readonly AclEntry[]): Promise<(KafkaResponseError | null)[]> {
+    return createAcls(this, entries);
+  }
+
+  describeAcls(filter: AclEntryFilter): Promise<AclEntry[]> {
+    return describeAcls(this, filter);
+  }
+
+  deleteAcls(filters: readonly AclEntryFilter[]): Promise<DeletedAcls[]> {
+    return deleteAcls(this, filters);
   }
 
   produce(topic: string, partition: number, records: readonly ProduceRecord[], opts?: ProduceOptions): Promise<ProduceResult> {

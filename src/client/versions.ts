@@ -32,6 +32,10 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.ApiVersions]: { min: 0, max: 3 },
   [API_KEYS.CreateTopics]: { min: 2, max: 7 },
   [API_KEYS.DeleteTopics]: { min: 1, max: 6 },
+  // ACL APIs from v1, the first with pattern types (KIP-290).
+  [API_KEYS.DescribeAcls]: { min: 1, max: 3 },
+  [API_KEYS.CreateAcls]: { min: 1, max: 3 },
+  [API_KEYS.DeleteAcls]: { min: 1, max: 3 },
   [API_KEYS.DescribeConfigs]: { min: 1, max: 4 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },

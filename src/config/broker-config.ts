@@ -109,9 +109,17 @@ export interface AuthenticationConfig {
   };
 }
 
+export interface AuthorizationConfig {
+  readonly enabled: boolean;
+  /** `;`-separated principals. */
+  readonly superUsers: string;
+  readonly allowEveryoneIfNoAclFound: boolean;
+}
+
 export interface SecurityConfig {
   readonly tls: TlsConfig;
   readonly authentication: AuthenticationConfig;
+  readonly authorization: AuthorizationConfig;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

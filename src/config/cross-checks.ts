@@ -89,6 +89,10 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     }
   }
 
+  if (get('security.authorization.enabled') === true && get('security.authentication.enabled') !== true) {
+    report('security.authentication.enabled', 'true', show(get('security.authentication.enabled')), 'security.authorization.enabled: ACLs name authenticated principals; without authentication every client is User:ANONYMOUS');
+  }
+
   if (get('observability.tracing.enabled') === true && get('observability.tracing.endpoint') === '') {
     report('observability.tracing.endpoint', 'a collector address such as jaeger-collector:4317', '""', 'observability.tracing.enabled is true');
   }

@@ -149,6 +149,21 @@ export const SCHEMA: Schema = {
     feature: 'authentication',
     description: 'Kafka\'s `ssl.principal.mapping.rules`: how a client certificate\'s distinguished name (RFC 2253 order, `CN=alice,OU=apps,O=Example`) becomes the principal `User:<name>`, for example `RULE:^CN=(.*?),OU=apps,.*$/$1/L,DEFAULT`. Empty, `DEFAULT` and no match give the CN; a malformed list stops the broker at start.',
   },
+  'security.authorization.enabled': {
+    type: boolean(),
+    default: false,
+    description: 'Check every request against the access control lists (ACLs) kept in the cluster metadata and managed with `streambus acl` or Kafka\'s ACL APIs (docs/security.md). Deny by default: a request no ACL allows is refused with Kafka\'s *_AUTHORIZATION_FAILED error and a log line. Needs `security.authentication.enabled`.',
+  },
+  'security.authorization.superUsers': {
+    type: string(),
+    default: '',
+    description: 'Principals allowed everything, separated by `;` (Kafka\'s `super.users`), for example `User:admin;User:broker-ops`. Without one, only `allowEveryoneIfNoAclFound` can let anyone create the first ACLs.',
+  },
+  'security.authorization.allowEveryoneIfNoAclFound': {
+    type: boolean(),
+    default: false,
+    description: 'Allow every principal on a resource that no ACL names (Kafka\'s `allow.everyone.if.no.acl.found`). Off: what is not allowed is refused.',
+  },
 
   'logging.level': { type: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), default: 'info', flag: 'log-level', description: 'Least severe level written.' },
   'logging.format': { type: oneOf(['json', 'pretty']), default: 'json', flag: 'log-format', description: 'One JSON object per line, or readable lines for a terminal.' },

@@ -12,6 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { ServerTls } from '../security/server-tls.ts';
 import { ANONYMOUS } from '../security/principal.ts';
+import { clientIp } from '../util/ip-address.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -29,6 +30,8 @@ export interface HttpOptions {
   authenticateAdmin?: boolean;
   /** Checks an `Authorization: Bearer` token (method jwt): the principal, or null when refused. */
   bearer?: (token: string) => Promise<string | null>;
+  /** With authorization on: whether an authenticated principal may change the cluster (ALTER on it); 403 when not. */
+  mayAlterCluster?: (principal: string, host: string) => boolean;
 }
 
 /** An answer of the admin routes: an HTTP status and a JSON body. */
@@ -111,6 +114,10 @@ export class HttpServer {
           this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate or bearer token refused');
           const how = o.bearer === undefined ? 'a client certificate signed by security.tls.caFile' : 'a client certificate signed by security.tls.caFile or an Authorization: Bearer token';
           sendJson(res, 401, { error: 'UNAUTHENTICATED', message: `admin changes need ${how}` });
+          return;
+        }
+        if (o.mayAlterCluster !== undefined && !o.mayAlterCluster(principal, clientIp(req.socket.remoteAddress))) {
+          sendJson(res, 403, { error: 'FORBIDDEN', message: `${principal} may not change the cluster: ALTER on the cluster (an ACL, or security.authorization.superUsers) is needed` });
           return;
         }
         this.log.info({ method: req.method, path, principal }, 'admin request authenticated');

@@ -17,6 +17,7 @@ import { desiredReplicas, inFlux, partitionsMoving, replicaSet, targetOf, target
 import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-placement.ts';
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
+import { aclBindingProblem, sameBinding, type AclBinding } from './acls.ts';
 
 export type { BrokerRecord } from './broker-registration.ts';
 
@@ -68,7 +69,11 @@ export type MetadataCommand =
   /** A partition's leader reports its group's voters reached the target `replicas`: the move is done. */
   | { type: 'complete-reassignment'; name: string; index: number; replicas: number[] }
   /** Decommissions (draining true) or recommissions a broker (drain-plan.ts). */
-  | { type: 'drain-broker'; id: number; draining: boolean };
+  | { type: 'drain-broker'; id: number; draining: boolean }
+  /** Stores access control entries (acls.ts); one already stored is kept once. */
+  | { type: 'create-acls'; bindings: AclBinding[] }
+  /** Removes these exact entries (the proposer resolved the client's filters against the state it read). */
+  | { type: 'delete-acls'; bindings: AclBinding[] };
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
@@ -131,6 +136,8 @@ export interface ClusterSnapshotV2 {
   nextProducerId: string;
   /** Absent in snapshots written before partitions had Raft groups (see restore). */
   nextRaftGroup?: number;
+  /** Access control entries; absent when there are none (and in snapshots from before ACLs). */
+  acls?: AclBinding[];
 }
 
 export interface ClusterSnapshotV1 {
@@ -146,6 +153,8 @@ export class ClusterState {
   private nextProducerId = 0n;
   /** The next partition Raft group id (0 is the controller's). */
   private nextRaftGroup = FIRST_PARTITION_GROUP;
+  /** Replaced, never changed in place, so a reader may keep the array it got (the authorizer indexes it). */
+  private aclList: readonly AclBinding[] = [];
 
   constructor(
     readonly clusterId: string,
@@ -166,6 +175,11 @@ export class ClusterState {
   topicById(topicId: string): TopicRecord | undefined {
     for (const t of this.topicsByName.values()) if (t.topicId === topicId) return t;
     return undefined;
+  }
+
+  /** Every stored access control entry, in the order they were created. */
+  acls(): readonly AclBinding[] {
+    return this.aclList;
   }
 
   broker(id: number): BrokerRecord | undefined {
@@ -315,6 +329,15 @@ export class ClusterState {
         }
         return { error: null };
       }
+      case 'create-acls': {
+        for (const b of cmd.bindings) {
+          const problem = aclBindingProblem(b);
+          if (problem) return { error: 'INVALID_REQUEST', message: `Invalid ACL: ${problem}.` };
+        }
+        return { error: null };
+      }
+      case 'delete-acls':
+        return { error: null };
       case 'complete-reassignment': {
         const t = this.topicsByName.get(cmd.name);
         if (!t || !Number.isInteger(cmd.index) || cmd.index < 0 || cmd.index >= t.partitions) {
@@ -400,6 +423,14 @@ export class ClusterState {
       case 'unregister-broker':
         this.brokersById.delete(cmd.id);
         return { error: null };
+      case 'create-acls': {
+        const added = cmd.bindings.filter((b, i) => !this.aclList.some((old) => sameBinding(old, b)) && cmd.bindings.findIndex((c) => sameBinding(c, b)) === i);
+        if (added.length > 0) this.aclList = [...this.aclList, ...added.map((b) => ({ ...b }))];
+        return { error: null };
+      }
+      case 'delete-acls':
+        this.aclList = this.aclList.filter((old) => !cmd.bindings.some((b) => sameBinding(old, b)));
+        return { error: null };
       case 'reassign-partitions': {
         const t = this.topicsByName.get(cmd.name)!;
         const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
@@ -444,6 +475,7 @@ export class ClusterState {
       topics: this.topics(),
       nextProducerId: this.nextProducerId.toString(),
       nextRaftGroup: this.nextRaftGroup,
+      ...(this.aclList.length === 0 ? {} : { acls: this.aclList.map((b) => ({ ...b })) }),
     };
   }
 
@@ -484,6 +516,7 @@ export class ClusterState {
       case 2:
         for (const b of snapshot.brokers) state.brokersById.set(b.id, b);
         if (snapshot.nextRaftGroup !== undefined) state.nextRaftGroup = snapshot.nextRaftGroup;
+        if (snapshot.acls !== undefined) state.aclList = snapshot.acls;
         for (const t of snapshot.topics) {
           assert(t.assignments.length === t.partitions, `topic ${t.name} has ${t.partitions} partitions but ${t.assignments.length} assignments`);
           state.topicsByName.set(t.name, t);

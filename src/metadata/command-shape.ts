@@ -20,6 +20,19 @@ const isStringList: Check = (v) => Array.isArray(v) && v.every(isString);
 const isStringMap: Check = (v) =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(isString);
 
+const ACL_FIELDS: Record<string, Check> = {
+  resourceType: isInt,
+  resourceName: isString,
+  patternType: isInt,
+  principal: isString,
+  host: isString,
+  operation: isInt,
+  permission: isInt,
+};
+const isBindings: Check = (v) =>
+  Array.isArray(v) &&
+  v.every((b) => typeof b === 'object' && b !== null && Object.keys(b).length === 7 && Object.entries(ACL_FIELDS).every(([key, check]) => check((b as Record<string, unknown>)[key])));
+
 /** Fields of each command type and their checks (every command also has `type`). */
 const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'create-topic': { name: isString, topicId: isString, partitions: isInt, replicationFactor: isInt, assignments: isAssignments, configs: isStringMap, timestampMs: isInt },
@@ -32,6 +45,8 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'reassign-partitions': { name: isString, moves: isMoves },
   'complete-reassignment': { name: isString, index: isInt, replicas: isIntList },
   'drain-broker': { id: isInt, draining: (v) => typeof v === 'boolean' },
+  'create-acls': { bindings: isBindings },
+  'delete-acls': { bindings: isBindings },
 };
 
 /** Why `value` is not a MetadataCommand, or null when it is one. */

@@ -9,6 +9,7 @@
  * hostile client (one that never reads its responses) cannot exhaust memory. A frame larger than
  * `maxFrameBytes` or with a negative size closes the connection with a log line, as Kafka does.
  */
+import { clientIp } from '../util/ip-address.ts';
 import type { Socket } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
@@ -23,6 +24,8 @@ export interface FrameHandler {
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  /** The client's IP address alone (an IPv4 client on a dual-stack socket as plain IPv4), as ACL hosts name it. */
+  readonly remoteHost: string;
   /** Free-form per-connection state owned by the handler layer (SASL state, client id, ...). */
   state: Map<string, unknown>;
   /** Asks the connection to close after the responses queued so far have been written. */
@@ -44,6 +47,7 @@ interface Pending {
 export class Connection implements ConnectionInfo {
   readonly state = new Map<string, unknown>();
   readonly remoteAddress: string;
+  readonly remoteHost: string;
   private readonly frames: FrameDecoder;
   private queue: Pending[] = [];
   private inFlightBytes = 0;
@@ -63,6 +67,7 @@ export class Connection implements ConnectionInfo {
     assert(limits.maxBufferedBytes >= limits.maxFrameBytes, 'maxBufferedBytes must hold one maximum frame');
     this.frames = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.remoteHost = clientIp(socket.remoteAddress);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // Responses the client has not read yet count against maxBufferedBytes: go on reading once they left.

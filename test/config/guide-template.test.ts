@@ -35,6 +35,7 @@ test('the guide template parses with every key typed', () => {
       enabled: true, method: 'mtls', mtls: { principalMappingRules: '' },
       jwt: { keyFile: '', issuer: '', audience: '', algorithms: 'RS256,ES256', principalClaim: 'sub', clockSkew: 30_000 },
     },
+    authorization: { enabled: false, superUsers: '', allowEveryoneIfNoAclFound: false },
   });
   assert.deepEqual(c.logging, { level: 'info', format: 'json', output: '/var/log/streambus/broker.log', maxSize: 100_000_000, maxBackups: 10, maxAge: 30 });
   assert.deepEqual(c.metrics, { enabled: true, port: 8081, path: '/metrics', interval: 30_000 });

@@ -5,6 +5,7 @@
  * correlation id. `closed` resolves when the broker closes the connection (or it errors); a request
  * still waiting then rejects. A response frame with an impossible size closes the socket from this side.
  */
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { connect, type Socket } from 'node:net';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.ts';
 import { decodeResponse, encodeRequestFrame } from '../../src/protocol/kafka/codec.ts';
@@ -53,6 +54,27 @@ export class RawKafka {
         reject(new Error(`connect to 127.0.0.1:${port} timed out`));
       }, timeoutMs);
       socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    return new RawKafka(socket);
+  }
+
+  /** As connect, over TLS (node:tls options: ca, cert, key). */
+  static async connectTls(port: number, options: ConnectionOptions, timeoutMs = 5_000): Promise<RawKafka> {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ...options });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`TLS connect to 127.0.0.1:${port} timed out`));
+      }, timeoutMs);
+      socket.once('secureConnect', () => {
         clearTimeout(timer);
         resolve();
       });

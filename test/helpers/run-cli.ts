@@ -12,9 +12,11 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], timeoutMs = 100_000): Promise<CliRun> {
+/** `options`: the timeout in milliseconds, or the timeout and the environment (this process's by default). */
+export function runCli(args: readonly string[], options: number | { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const { timeoutMs = 100_000, env = process.env } = typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['bin/streambus', ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
       const status = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
       resolve({ status, stdout, stderr });
     });

@@ -43,7 +43,7 @@ const ALLOWED: Record<string, string[]> = {
   observability: ['util'],
   http: ['util', 'observability', 'replication', 'metadata', 'io', 'security'],
   client: ['util', 'protocol', 'config'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
 const PURE = new Set(['raft', 'metadata']);

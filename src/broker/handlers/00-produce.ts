@@ -15,6 +15,7 @@ import type { BrokerContext } from '../context.ts';
 import { validateProducedBatch } from '../produce-validation.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
 import { leaderPartition } from '../partition-access.ts';
+import { allowed, Op, Resource } from '../access.ts';
 
 interface PartitionAnswer {
   index: number;
@@ -42,16 +43,22 @@ export const produce: Handler<0> = async (ctx, request, info) => {
   const validAcks = acks === -1 || acks === 0 || acks === 1;
   if (info.apiVersion < FIRST_BATCH_V2_VERSION) return oldMessageFormat(ctx, request.topicData, acks, info.apiVersion);
   const responses = await Promise.all(
-    request.topicData.map(async (topicData) => ({
-      name: topicData.name,
-      partitionResponses: await Promise.all(
-        topicData.partitionData.map((p) =>
-          validAcks
-            ? appendPartition(ctx, topicData.name, p.index, p.records, acks, info.apiVersion, info.receivedAt)
-            : refusal(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS),
+    request.topicData.map(async (topicData) => {
+      // As Kafka: authorization before existence, so a refused client learns nothing about the topic.
+      const writable = allowed(ctx, info, Op.WRITE, Resource.TOPIC, topicData.name);
+      return {
+        name: topicData.name,
+        partitionResponses: await Promise.all(
+          topicData.partitionData.map((p) =>
+            !writable
+              ? refusal(p.index, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED)
+              : validAcks
+                ? appendPartition(ctx, topicData.name, p.index, p.records, acks, info.apiVersion, info.receivedAt)
+                : refusal(p.index, KafkaErrorCode.INVALID_REQUIRED_ACKS),
+          ),
         ),
-      ),
-    })),
+      };
+    }),
   );
   if (acks === 0) return null;
   return { responses, throttleTimeMs: 0 };

@@ -17,6 +17,7 @@ import { leaderPartition } from '../partition-access.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Partition } from '../../replication/partition.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
+import { allowed, Op, Resource } from '../access.ts';
 
 interface Slot {
   topic: string;
@@ -45,6 +46,9 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
   const byId = info.apiVersion >= FIRST_TOPIC_ID_VERSION;
   for (const t of request.topics) {
     const topic = byId ? ctx.metadata.state.topicById(t.topicId) : ctx.metadata.state.topic(t.topic);
+    // By name: authorization before existence (as Kafka). By id: an unknown id is said first.
+    const name = topic?.name ?? t.topic;
+    const readable = (byId && !topic) || allowed(ctx, info, Op.READ, Resource.TOPIC, name);
     for (const p of t.partitions) {
       const slot: Slot = {
         topic: topic?.name ?? t.topic,
@@ -58,7 +62,8 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
         bytes: 0,
         nextOffset: Number(p.fetchOffset),
       };
-      if (info.apiVersion < FIRST_BATCH_V2_VERSION) slot.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
+      if (!readable) slot.errorCode = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      else if (info.apiVersion < FIRST_BATCH_V2_VERSION) slot.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
       else if (!topic) slot.errorCode = byId ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (p.partition < 0 || p.partition >= topic.partitions) slot.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {

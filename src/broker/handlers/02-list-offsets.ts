@@ -12,6 +12,7 @@ import { readRecords } from '../../protocol/kafka/record-batch/index.ts';
 import type { Partition } from '../../replication/partition.ts';
 import type { Handler } from '../handler.ts';
 import { leaderPartition } from '../partition-access.ts';
+import { allowed, Op, Resource } from '../access.ts';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -35,11 +36,13 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
   topics: await Promise.all(
     request.topics.map(async (t) => {
       const topic = ctx.metadata.state.topic(t.name);
+      const describable = allowed(ctx, info, Op.DESCRIBE, Resource.TOPIC, t.name);
       return {
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
             const answer: Answer = { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: -1n, leaderEpoch: -1, oldStyleOffsets: [] };
+            if (!describable) return { ...answer, errorCode: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED };
             if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
               return { ...answer, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             }

@@ -7,6 +7,9 @@
  * true before v4) and the broker does. A partition without a leader right now (being created, its
  * leader electing) is answered LEADER_NOT_AVAILABLE, which clients retry; KAFKA_STORAGE_ERROR only
  * when the leader's log is offline.
+ * With authorization, a listing of all topics shows those the client may DESCRIBE; a topic named
+ * without that right is answered TOPIC_AUTHORIZATION_FAILED (whether or not it exists), and creating
+ * one needs CREATE on the cluster or the topic.
  */
 import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -14,9 +17,11 @@ import type { MetadataResponse } from '../../protocol/kafka/generated/index.ts';
 import type { Input } from '../../protocol/kafka/types.ts';
 import type { TopicRecord } from '../../metadata/cluster-state.ts';
 import { isInternalTopic, topicNameProblem } from '../../metadata/topic-name.ts';
+import { CLUSTER_RESOURCE } from '../../metadata/acls.ts';
 import type { PartitionView } from '../../replication/cluster-view.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
+import { allowed, authorizedOperations, mayCreateTopic, OPERATIONS_NOT_ASKED, Op, Resource, visible } from '../access.ts';
 
 type TopicOut = NonNullable<Input<MetadataResponse>['topics']>[number];
 
@@ -30,13 +35,19 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
   const all = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
   const allowAutoCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
   const topics: TopicOut[] = [];
+  const describe = (t: TopicRecord) => describeTopic(ctx, t, authorizedOperations(ctx, info, request.includeTopicAuthorizedOperations, Resource.TOPIC, t.name));
   if (all) {
-    for (const t of ctx.metadata.state.topics()) topics.push(describeTopic(ctx, t));
+    for (const t of ctx.metadata.state.topics()) if (visible(ctx, info, Op.DESCRIBE, Resource.TOPIC, t.name)) topics.push(describe(t));
   } else {
     for (const { name, topicId } of request.topics!) {
       if (name === null) {
         const byId = ctx.metadata.state.topicById(topicId);
-        topics.push(byId ? describeTopic(ctx, byId) : unknownTopicId(topicId, info.apiVersion));
+        if (byId && !allowed(ctx, info, Op.DESCRIBE, Resource.TOPIC, byId.name)) topics.push({ ...unknownTopicId(topicId, info.apiVersion), errorCode: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED });
+        else topics.push(byId ? describe(byId) : unknownTopicId(topicId, info.apiVersion));
+        continue;
+      }
+      if (!allowed(ctx, info, Op.DESCRIBE, Resource.TOPIC, name)) {
+        topics.push(errorTopic(name, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
       let topic = ctx.metadata.state.topic(name);
@@ -46,9 +57,13 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
           topics.push(errorTopic(name, KafkaErrorCode.INVALID_TOPIC_EXCEPTION));
           continue;
         }
+        if (allowAutoCreate && ctx.config.kafka.autoCreateTopics && !mayCreateTopic(ctx, info, name)) {
+          topics.push(errorTopic(name, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         if (allowAutoCreate) topic = (await ctx.topics.autoCreate(name))?.topic;
       }
-      topics.push(topic ? describeTopic(ctx, topic) : errorTopic(name, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      topics.push(topic ? describe(topic) : errorTopic(name, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     }
   }
   return {
@@ -57,12 +72,12 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
     clusterId: ctx.metadata.state.clusterId,
     controllerId: ctx.cluster.controllerId(),
     topics,
-    clusterAuthorizedOperations: -2147483648,
+    clusterAuthorizedOperations: authorizedOperations(ctx, info, request.includeClusterAuthorizedOperations, Resource.CLUSTER, CLUSTER_RESOURCE),
   };
 };
 
 function errorTopic(name: string, errorCode: number): TopicOut {
-  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: OPERATIONS_NOT_ASKED };
 }
 
 /** Names are nullable in responses from v12 only; v10-11 answer an empty name. */
@@ -70,7 +85,7 @@ function unknownTopicId(topicId: string, apiVersion: number): TopicOut {
   return { ...errorTopic('', KafkaErrorCode.UNKNOWN_TOPIC_ID), name: apiVersion >= 12 ? null : '', topicId };
 }
 
-export function describeTopic(ctx: BrokerContext, topic: TopicRecord): TopicOut {
+export function describeTopic(ctx: BrokerContext, topic: TopicRecord, topicAuthorizedOperations = OPERATIONS_NOT_ASKED): TopicOut {
   const partitions = [];
   for (let index = 0; index < topic.partitions; index++) {
     const view = ctx.cluster.partition(topic, index);
@@ -90,6 +105,6 @@ export function describeTopic(ctx: BrokerContext, topic: TopicRecord): TopicOut 
     topicId: topic.topicId,
     isInternal: isInternalTopic(topic.name),
     partitions,
-    topicAuthorizedOperations: -2147483648,
+    topicAuthorizedOperations,
   };
 }

@@ -2,17 +2,22 @@
  * FindCoordinator (10), versions 0-5 (FindCoordinatorRequest.json). The cluster view names the broker
  * coordinating a group; when that is this broker, its coordinator must also be up. There is no
  * transaction coordinator yet (COORDINATOR_NOT_AVAILABLE).
+ * With authorization a group key needs DESCRIBE on the group, a transaction key DESCRIBE on the
+ * transactional id.
  * v0-3 carry one key (v0 has no key_type: always a group); v4+ a batch of coordinator_keys (KIP-699) answered one by one.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
-import { COORDINATOR_KEY_TYPE_GROUP } from '../../groups/group-api.ts';
+import { COORDINATOR_KEY_TYPE_GROUP, COORDINATOR_KEY_TYPE_TRANSACTION } from '../../groups/group-api.ts';
 import type { BrokerContext } from '../context.ts';
-import type { Handler } from '../handler.ts';
+import type { Handler, RequestInfo } from '../handler.ts';
+import { allowed, Op, Resource } from '../access.ts';
 
 type Answer = { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null };
 
-function coordinatorFor(ctx: BrokerContext, keyType: number, key: string): Answer {
+function coordinatorFor(ctx: BrokerContext, info: RequestInfo, keyType: number, key: string): Answer {
   const none = (errorCode: number, errorMessage: string | null = null): Answer => ({ nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+  if (keyType === COORDINATOR_KEY_TYPE_GROUP && !allowed(ctx, info, Op.DESCRIBE, Resource.GROUP, key)) return none(KafkaErrorCode.GROUP_AUTHORIZATION_FAILED);
+  if (keyType === COORDINATOR_KEY_TYPE_TRANSACTION && !allowed(ctx, info, Op.DESCRIBE, Resource.TRANSACTIONAL_ID, key)) return none(KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   if (keyType !== COORDINATOR_KEY_TYPE_GROUP) return none(ctx.groups.findCoordinator(keyType, key).errorCode);
   const node = ctx.cluster.groupCoordinator(key);
   if (node === null) return none(KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, 'no broker coordinates this group right now');
@@ -25,7 +30,7 @@ function coordinatorFor(ctx: BrokerContext, keyType: number, key: string): Answe
 
 export const findCoordinator: Handler<10> = (ctx, request, info) => {
   if (info.apiVersion >= 4) {
-    return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(ctx, request.keyType, key) })) };
+    return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(ctx, info, request.keyType, key) })) };
   }
-  return { throttleTimeMs: 0, ...coordinatorFor(ctx, request.keyType, request.key) };
+  return { throttleTimeMs: 0, ...coordinatorFor(ctx, info, request.keyType, request.key) };
 };

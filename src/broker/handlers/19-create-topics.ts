@@ -6,13 +6,16 @@
  * On a lone broker the topic is usable the moment this answers (its logs exist). In a cluster it is
  * decided by the controller within the request's timeout_ms (else REQUEST_TIMED_OUT) and its
  * partitions open on their brokers right after, as in Kafka (LEADER_NOT_AVAILABLE meanwhile).
+ * With authorization, creating needs CREATE on the cluster or the topic; the configs are answered
+ * only with DESCRIBE_CONFIGS on the topic (else topic_config_error_code says why).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { effectiveTopicConfigs } from '../../metadata/topic-configs.ts';
 import type { Handler } from '../handler.ts';
+import { mayCreateTopic, Op, Resource, visible } from '../access.ts';
 import { metadataErrorCode } from '../kafka-errors.ts';
 
-export const createTopics: Handler<19> = async (ctx, request) => {
+export const createTopics: Handler<19> = async (ctx, request, info) => {
   const seen = new Set<string>();
   const topics = [];
   for (const t of request.topics) {
@@ -21,6 +24,10 @@ export const createTopics: Handler<19> = async (ctx, request) => {
       continue;
     }
     seen.add(t.name);
+    if (!mayCreateTopic(ctx, info, t.name)) {
+      topics.push({ name: t.name, errorCode: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'CREATE on the cluster or on the topic is needed.' });
+      continue;
+    }
     const manual = manualAssignments(t);
     if ('errorCode' in manual) {
       topics.push({ name: t.name, ...manual });
@@ -37,6 +44,7 @@ export const createTopics: Handler<19> = async (ctx, request) => {
     const partitions = created?.partitions ?? (t.numPartitions === -1 ? ctx.config.kafka.defaultPartitions : t.numPartitions);
     const replicationFactor = created?.replicationFactor ?? (t.replicationFactor === -1 ? ctx.config.kafka.defaultReplicationFactor : t.replicationFactor);
     const effective = effectiveTopicConfigs(configs, ctx.topics.brokerTopicDefaults());
+    const configsVisible = visible(ctx, info, Op.DESCRIBE_CONFIGS, Resource.TOPIC, t.name);
     topics.push({
       name: t.name,
       topicId: created?.topicId,
@@ -44,7 +52,8 @@ export const createTopics: Handler<19> = async (ctx, request) => {
       errorMessage: null,
       numPartitions: partitions,
       replicationFactor,
-      configs: Object.entries(effective).map(([name, value]) => ({
+      topicConfigErrorCode: configsVisible ? 0 : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      configs: !configsVisible ? [] : Object.entries(effective).map(([name, value]) => ({
         name,
         value,
         readOnly: false,

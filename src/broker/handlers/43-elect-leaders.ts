@@ -8,10 +8,12 @@
  * request only waits for it. Unclean elections (type 1) do not exist in Raft: a partition with a
  * leader answers ELECTION_NOT_NEEDED, one without ELIGIBLE_LEADERS_NOT_AVAILABLE (a new leader needs
  * a majority of its replicas, which an out-of-sync replica cannot stand in for).
+ * With authorization it needs ALTER on the cluster (else CLUSTER_AUTHORIZATION_FAILED).
  */
 import { desiredReplicas } from '../../metadata/reassignment.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
+import { clusterAllowed, Op } from '../access.ts';
 
 const PREFERRED = 0;
 /** How often a waiting election looks at the leadership again. */
@@ -27,6 +29,12 @@ interface Result {
 }
 
 export const electLeaders: Handler<43> = async (ctx, request, info) => {
+  if (!clusterAllowed(ctx, info, Op.ALTER)) {
+    // v0 has no top-level error: each partition asked for carries it (none when all were asked for).
+    const errorCode = KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+    const replicaElectionResults = (request.topicPartitions ?? []).map((t) => ({ topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage: null })) }));
+    return { throttleTimeMs: 0, errorCode: info.apiVersion >= 1 ? errorCode : 0, replicaElectionResults };
+  }
   const state = ctx.metadata.state;
   const type = info.apiVersion === 0 ? PREFERRED : request.electionType;
   const asked = request.topicPartitions ?? state.topics().map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }));

@@ -4,13 +4,18 @@
  * (metadata/reassignment.ts). The partitions' leaders then change their Raft groups one member at a
  * time (replication/partition-moves.ts); ListPartitionReassignments shows the moves until they end.
  * Each partition is checked on its own so that one bad entry does not refuse the others; the valid
- * ones of a topic are decided in one controller command.
+ * ones of a topic are decided in one controller command. With authorization it needs ALTER on the
+ * cluster (else CLUSTER_AUTHORIZATION_FAILED).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
+import { clusterAllowed, Op } from '../access.ts';
 import { metadataErrorCode } from '../kafka-errors.ts';
 
-export const alterPartitionReassignments: Handler<45> = async (ctx, request) => {
+export const alterPartitionReassignments: Handler<45> = async (ctx, request, info) => {
+  if (!clusterAllowed(ctx, info, Op.ALTER)) {
+    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'ALTER on the cluster is needed to move partitions.', responses: [] };
+  }
   const responses = [];
   for (const t of request.topics) {
     const partitions: { partitionIndex: number; errorCode: number; errorMessage: string | null }[] = [];

@@ -1,12 +1,18 @@
 /**
  * ListPartitionReassignments (46), version 0 (ListPartitionReassignmentsRequest.json): the partitions
  * being moved (all of them, or those asked for), each with its replica set (target first, then the
- * replicas leaving) and the replicas being added and removed, as Kafka reports them.
+ * replicas leaving) and the replicas being added and removed, as Kafka reports them. With
+ * authorization it needs DESCRIBE on the cluster (else CLUSTER_AUTHORIZATION_FAILED).
  */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import { clusterAllowed, Op } from '../access.ts';
 import { movingReplicas, partitionsMoving, replicaSet } from '../../metadata/reassignment.ts';
 import type { Handler } from '../handler.ts';
 
-export const listPartitionReassignments: Handler<46> = async (ctx, request) => {
+export const listPartitionReassignments: Handler<46> = async (ctx, request, info) => {
+  if (!clusterAllowed(ctx, info, Op.DESCRIBE)) {
+    return { throttleTimeMs: 0, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'DESCRIBE on the cluster is needed to list partition moves.', topics: [] };
+  }
   const state = ctx.metadata.state;
   const asked = request.topics === null ? state.topics().map((t) => ({ name: t.name, partitionIndexes: null as number[] | null })) : request.topics;
   const topics = [];

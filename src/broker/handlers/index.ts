@@ -22,6 +22,9 @@ import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
+import { describeAcls } from './29-describe-acls.ts';
+import { createAcls } from './30-create-acls.ts';
+import { deleteAcls } from './31-delete-acls.ts';
 import { describeConfigs } from './32-describe-configs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { deleteGroups } from './42-delete-groups.ts';
@@ -52,6 +55,9 @@ export const HANDLERS: HandlerTable = {
   20: deleteTopics,
   22: initProducerId,
   23: offsetForLeaderEpoch,
+  29: describeAcls,
+  30: createAcls,
+  31: deleteAcls,
   32: describeConfigs,
   36: saslAuthenticate,
   37: createPartitions,

@@ -19,6 +19,20 @@ export interface ExpectedError {
 }
 
 export const EXPECTED_ERRORS: readonly ExpectedError[] = [
+  ...(
+    [
+      [API_KEYS.DescribeAcls, 'describe-acls', 'errorCode'],
+      [API_KEYS.CreateAcls, 'create-acls', 'results.errorCode'],
+      [API_KEYS.DeleteAcls, 'delete-acls', 'filterResults.errorCode'],
+    ] as const
+  ).map(([apiKey, step, field]) => ({
+    apiKey,
+    versions: [0, Number.MAX_SAFE_INTEGER] as const,
+    step,
+    field,
+    errorCode: KafkaErrorCode.SECURITY_DISABLED,
+    why: 'the test broker runs without security.authorization; Kafka without an authorizer answers the same',
+  })),
   {
     apiKey: API_KEYS.SaslHandshake,
     versions: [0, Number.MAX_SAFE_INTEGER],
