@@ -1,7 +1,8 @@
 // Goal: with the guide's security settings a 3-broker cluster runs mutual TLS on the inter-broker port
 // as well: the brokers elect, replicate and serve SSL clients; a broker whose certificate another CA
 // signed cannot join (its handshakes are refused with a log line on the brokers it dials), and the
-// cluster carries on.
+// cluster carries on. With security.authorization, an ACL created through one broker is enforced by
+// every broker (the partitions' leaders differ), and its deletion through another broker too.
 // Method: three real broker processes on 127.0.0.1 with certificates from test/helpers/certs.ts; a
 // kafkajs client over SSL; a fourth broker (outside cluster.nodes) started with a stranger's certificate.
 import { test, before, after } from 'node:test';
@@ -17,9 +18,21 @@ let cluster: BrokerCluster;
 
 const tlsEnv = (cert: string, key: string) => guideTlsEnv(certs, cert, key);
 
+function kafkaAs(user: string, brokers = cluster.bootstrap.slice(0, 3)): kafkajs.Kafka {
+  const client = certs.client(user);
+  return new kafkajs.Kafka({
+    clientId: `tls-cluster-${user}`,
+    brokers,
+    ssl: { ca: [readFileSync(certs.ca)], cert: readFileSync(client.cert), key: readFileSync(client.key) },
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
 before(async () => {
   certs = makeTestCerts();
-  cluster = await startCluster(4, { listed: 3, started: 3, env: tlsEnv(certs.brokerCert, certs.brokerKey), httpsCa: certs.ca });
+  const authorization = { STREAMBUS_SECURITY_AUTHORIZATION_ENABLED: 'true', STREAMBUS_SECURITY_AUTHORIZATION_SUPER_USERS: 'User:app' };
+  cluster = await startCluster(4, { listed: 3, started: 3, env: { ...tlsEnv(certs.brokerCert, certs.brokerKey), ...authorization }, httpsCa: certs.ca });
 });
 
 after(async () => {
@@ -28,14 +41,7 @@ after(async () => {
 });
 
 test('three brokers over mutual TLS replicate and serve SSL clients; a broker with another CA\'s certificate cannot join', { timeout: 120_000 }, async () => {
-  const client = certs.client('app');
-  const kafka = new kafkajs.Kafka({
-    clientId: 'tls-cluster',
-    brokers: cluster.bootstrap.slice(0, 3),
-    ssl: { ca: [readFileSync(certs.ca)], cert: readFileSync(client.cert), key: readFileSync(client.key) },
-    logLevel: kafkajs.logLevel.NOTHING,
-    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
-  });
+  const kafka = kafkaAs('app');
   const admin = kafka.admin();
   await admin.connect();
   const producer = kafka.producer({ idempotent: true });
@@ -64,4 +70,49 @@ test('three brokers over mutual TLS replicate and serve SSL clients; a broker wi
     await producer.disconnect();
     await admin.disconnect();
   }
+});
+
+test('an ACL created through one broker is enforced by all, and its deletion through another too', { timeout: 60_000 }, async () => {
+  const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+  const write = { resourceType: AclResourceTypes.TOPIC, resourceName: 'secured', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:alice', host: '*', operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.ALLOW };
+  const viaFirst = kafkaAs('app', [cluster.bootstrap[0]!]).admin();
+  await viaFirst.connect();
+  try {
+    await viaFirst.createAcls({ acl: [write] });
+  } finally {
+    await viaFirst.disconnect();
+  }
+  // Every partition (led by different brokers) takes alice's writes once the entry reached its leader.
+  const alice = kafkaAs('alice').producer();
+  await alice.connect();
+  try {
+    await until(async () => {
+      try {
+        await alice.send({ topic: 'secured', acks: -1, messages: [0, 1, 2].map((partition) => ({ value: 'alice', partition })) });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000, 'alice writes to every partition');
+    const viaSecond = kafkaAs('app', [cluster.bootstrap[1]!]).admin();
+    await viaSecond.connect();
+    try {
+      const removed = await viaSecond.deleteAcls({ filters: [{ ...write, permissionType: AclPermissionTypes.ANY }] });
+      assert.equal(removed.filterResponses[0]!.matchingAcls.length, 1);
+    } finally {
+      await viaSecond.disconnect();
+    }
+    await until(async () => {
+      try {
+        await alice.send({ topic: 'secured', acks: -1, messages: [{ value: 'late', partition: 0 }] });
+        return false;
+      } catch (err) {
+        return (err as { type?: string }).type === 'TOPIC_AUTHORIZATION_FAILED';
+      }
+    }, 20_000, 'alice refused once the deletion reached the leader');
+  } finally {
+    await alice.disconnect();
+  }
+  const refusals = [1, 2, 3].filter((id) => /"principal":"User:alice".*"operation":"WRITE".*"resource":"TOPIC:secured"/.test(cluster.member(id).process!.output()));
+  assert.ok(refusals.length >= 1, 'the refusing leader logged it');
 });
