@@ -5,7 +5,7 @@
  * before the Kafka listener accepts (so readiness means recovered).
  */
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
@@ -33,6 +33,9 @@ import type { BrokerParts, Service } from './broker-app.ts';
 import { ServerTls } from '../security/server-tls.ts';
 import { JwtVerifier, jwtSettings } from '../security/jwt-verifier.ts';
 import { SaslAuthenticator } from '../security/sasl.ts';
+import { bootstrapScramUser, scramMechanisms } from './scram-bootstrap.ts';
+import { ScramMechanism } from '../metadata/scram-credentials.ts';
+import { enabledAuthenticationMethods, type AuthenticationConfig } from '../config/index.ts';
 import { Authorizer, parseSuperUsers } from '../security/authorizer.ts';
 import type { AclBinding } from '../metadata/acls.ts';
 import { LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
@@ -81,10 +84,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
     offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
   };
-  // SASL OAUTHBEARER with JWTs (security.authentication.method jwt; the CLI checked the key file).
-  const auth = config.security.authentication;
-  const sasl = auth.enabled && auth.method === 'jwt' ? new SaslAuthenticator(await JwtVerifier.load(jwtSettings(auth.jwt))) : null;
-  if (sasl !== null) log.info({ mechanisms: sasl.mechanisms, issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile }, 'SASL authentication required on the Kafka listener');
+  const sasl = await buildSasl(config.security.authentication, () => late.metadata, log);
   const authorizer = buildAuthorizer(config, () => late.metadata.state.acls(), log);
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
@@ -208,9 +208,11 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  let stopping = false;
   const groups: Service = {
     name: 'group coordinator',
     async start() {
+      void bootstrapScramUser(config.security.authentication, () => late.metadata, log, () => stopping);
       if (clusterNode !== undefined) {
         clusterGroups = new ClusterGroups({
           node: clusterNode,
@@ -249,6 +251,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       late.groups?.close();
     },
     async stop() {
+      stopping = true;
       clusterGroups?.stop();
       late.groups?.close();
     },
@@ -288,4 +291,25 @@ function buildAuthorizer(config: BrokerConfig, acls: () => readonly AclBinding[]
   const authLog = rateLimitedLogger(log.child({ component: 'authorizer' }), new LineRateLimiter(REFUSALS_LOGGED, () => performance.now()));
   log.info({ superUsers: superUsers.principals, allowEveryoneIfNoAclFound: settings.allowEveryoneIfNoAclFound }, 'authorization on: requests are checked against ACLs');
   return new Authorizer(acls, { superUsers: superUsers.principals, allowEveryoneIfNoAclFound: settings.allowEveryoneIfNoAclFound }, authLog);
+}
+
+/**
+ * SASL on the Kafka listener when a SASL method is enabled: OAUTHBEARER for jwt (the CLI checked the
+ * key file), SCRAM and PLAIN against the credentials in the metadata. Null when clients need none.
+ */
+async function buildSasl(auth: AuthenticationConfig, metadata: () => MetadataService, log: Logger): Promise<SaslAuthenticator | null> {
+  const methods = enabledAuthenticationMethods(auth);
+  const jwt = methods.includes('jwt') ? await JwtVerifier.load(jwtSettings(auth.jwt)) : undefined;
+  const scram = methods.some((m) => m.startsWith('scram')) ? scramMechanisms(auth) : [];
+  const plain = methods.includes('plain');
+  if (jwt === undefined && scram.length === 0 && !plain) return null;
+  const sasl = new SaslAuthenticator({
+    ...(jwt === undefined ? {} : { jwt }),
+    scram,
+    plain,
+    credential: (user, mechanism) => metadata().state.scramCredential(user, ScramMechanism[mechanism]),
+    fakeKey: randomBytes(32),
+  });
+  log.info({ mechanisms: sasl.mechanisms, ...(jwt ? { issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile } : {}), certificates: methods.includes('mtls') }, 'SASL authentication on the Kafka listener');
+  return sasl;
 }

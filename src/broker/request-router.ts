@@ -14,20 +14,29 @@ import { StreamBusError } from '../util/errors.ts';
 import type { BrokerContext } from './context.ts';
 import type { Handler, HandlerTable } from './handler.ts';
 import { SASL_STATE, type SaslState } from '../security/sasl.ts';
+import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
+import { enabledAuthenticationMethods } from '../config/index.ts';
 
 export class RequestRouter implements FrameHandler {
+  /** A verified client certificate is enough (mtls among several methods). */
+  private readonly certificatesAuthenticate: boolean;
+
   constructor(
     private readonly ctx: BrokerContext,
     private readonly handlers: HandlerTable,
-  ) {}
+  ) {
+    this.certificatesAuthenticate = enabledAuthenticationMethods(ctx.config.security.authentication).includes('mtls');
+  }
 
   /**
    * With SASL, only ApiVersions, SaslHandshake and SaslAuthenticate come before authentication, and a
    * session past its end (KIP-368) must re-authenticate first; anything else closes the connection.
+   * With mtls among the methods, a connection with a verified client certificate needs no SASL.
    */
   private checkAuthenticated(apiKey: number, connection: ConnectionInfo): void {
     if (apiKey === API_KEYS.ApiVersions || apiKey === API_KEYS.SaslHandshake || apiKey === API_KEYS.SaslAuthenticate) return;
     const state = connection.state.get(SASL_STATE) as SaslState | undefined;
+    if (this.certificatesAuthenticate && state?.principal == null && connection.state.get(PRINCIPAL_STATE) !== undefined && connection.state.get(PRINCIPAL_STATE) !== ANONYMOUS) return;
     const name = API_BY_KEY[apiKey]?.name ?? `API ${apiKey}`;
     if (state?.principal == null) throw new StreamBusError('SB_ERR_SASL', `${name} before SASL authentication (the listener requires ${this.ctx.sasl!.mechanisms.join(', ')})`);
     if (this.ctx.now() >= state.expiresAtMs) throw new StreamBusError('SB_ERR_SASL', `${name} after the SASL session of ${state.principal} expired; the client must re-authenticate`);

@@ -98,6 +98,10 @@ export type AuthenticationMethod = 'mtls' | 'jwt' | 'plain' | 'scram-sha-256' | 
 export interface AuthenticationConfig {
   readonly enabled: boolean;
   readonly method: AuthenticationMethod;
+  /** Several methods at once; empty means `method` alone. */
+  readonly methods: readonly AuthenticationMethod[];
+  readonly failedAttemptDelay: number;
+  readonly scram: { readonly bootstrapUser: string; readonly bootstrapPassword: string };
   readonly mtls: { readonly principalMappingRules: string };
   readonly jwt: {
     readonly keyFile: string;
@@ -114,6 +118,12 @@ export interface AuthorizationConfig {
   /** `;`-separated principals. */
   readonly superUsers: string;
   readonly allowEveryoneIfNoAclFound: boolean;
+}
+
+/** The methods clients may authenticate with: `methods` when given, else `method` alone (none when authentication is off). */
+export function enabledAuthenticationMethods(auth: AuthenticationConfig): readonly AuthenticationMethod[] {
+  if (!auth.enabled) return [];
+  return auth.methods.length > 0 ? auth.methods : [auth.method];
 }
 
 export interface SecurityConfig {

@@ -69,24 +69,42 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
       report('security.tls.caFile', 'a file path', '""', 'security.tls.clientAuthRequired is true: client certificates are checked against it');
     }
   }
-  const method = get('security.authentication.method');
-  if (get('security.authentication.enabled') === true && method !== 'mtls' && method !== 'jwt') {
-    report('security.authentication.method', 'mtls or jwt (the methods in this release)', show(method), 'SASL PLAIN and SCRAM are not built yet; the broker will not run unauthenticated in their place');
-  }
-  if (get('security.authentication.enabled') === true && method === 'jwt') {
-    if (get('security.tls.enabled') !== true) report('security.tls.enabled', 'true', show(get('security.tls.enabled')), 'security.authentication.method jwt sends bearer tokens, which must not cross the network in the clear');
+  const authOn = get('security.authentication.enabled') === true;
+  const listed = get('security.authentication.methods') as readonly string[];
+  const methods: readonly string[] = !authOn ? [] : listed.length > 0 ? listed : [get('security.authentication.method') as string];
+  // The key a method's requirement is blamed on: the list when it was used, else `method`.
+  const methodKey = listed.length > 0 ? 'security.authentication.methods has' : 'security.authentication.method is';
+  const needsTls = (method: string, why: string) => {
+    if (methods.includes(method) && get('security.tls.enabled') !== true) report('security.tls.enabled', 'true', show(get('security.tls.enabled')), `${methodKey} ${method}: ${why}`);
+  };
+  needsTls('jwt', 'bearer tokens must not cross the network in the clear');
+  needsTls('plain', 'SASL PLAIN sends passwords, which must not cross the network in the clear');
+  if (methods.includes('jwt')) {
     for (const key of ['security.authentication.jwt.keyFile', 'security.authentication.jwt.issuer', 'security.authentication.jwt.audience'] as const) {
-      if (get(key) === '') report(key, key.endsWith('keyFile') ? 'a PEM public key or JWKS file' : 'a value every token must carry', '""', 'security.authentication.method is jwt');
+      if (get(key) === '') report(key, key.endsWith('keyFile') ? 'a PEM public key or JWKS file' : 'a value every token must carry', '""', `${methodKey} jwt`);
     }
     if (String(get('security.authentication.jwt.algorithms')).split(',').some((a) => a.trim().toLowerCase() === 'none')) {
       report('security.authentication.jwt.algorithms', 'signature algorithms such as RS256,ES256', show(get('security.authentication.jwt.algorithms')), 'unsigned tokens ("none") prove nothing');
     }
   }
-  if (get('security.authentication.enabled') === true && get('security.authentication.method') === 'mtls') {
-    if (get('security.tls.enabled') !== true || get('security.tls.clientAuthRequired') !== true) {
+  if (methods.includes('mtls')) {
+    if (methods.length === 1 && (get('security.tls.enabled') !== true || get('security.tls.clientAuthRequired') !== true)) {
+      // mtls alone: every client must present a certificate.
       const key = get('security.tls.enabled') !== true ? 'security.tls.enabled' : 'security.tls.clientAuthRequired';
       report(key, 'true', show(get(key)), 'security.authentication.method mtls identifies clients by their TLS certificate');
+    } else if (methods.length > 1 && (get('security.tls.enabled') !== true || get('security.tls.caFile') === '')) {
+      // Among others: certificates are asked for and checked against caFile, but not required.
+      const key = get('security.tls.enabled') !== true ? 'security.tls.enabled' : 'security.tls.caFile';
+      report(key, key === 'security.tls.caFile' ? 'a file path' : 'true', show(get(key)), `${methodKey} mtls: client certificates are checked against security.tls.caFile`);
     }
+  }
+  const bootstrapUser = get('security.authentication.scram.bootstrapUser') as string;
+  const usesPasswords = methods.some((m) => m === 'plain' || m.startsWith('scram'));
+  if (bootstrapUser !== '' && get('security.authentication.scram.bootstrapPassword') === '') {
+    report('security.authentication.scram.bootstrapPassword', 'the bootstrap user\'s password', '""', 'security.authentication.scram.bootstrapUser is set');
+  }
+  if (bootstrapUser !== '' && !usesPasswords) {
+    report('security.authentication.scram.bootstrapUser', '"" (no SCRAM or PLAIN method is enabled)', show(bootstrapUser), 'a bootstrap user logs in with SCRAM or PLAIN');
   }
 
   if (get('security.authorization.enabled') === true && get('security.authentication.enabled') !== true) {

@@ -7,3 +7,4 @@ export { configOrigin, flagOverrides, inactiveKeysSet, loadConfig, type LoadOpti
 export { printConfig } from './print-config.ts';
 export { CLI_FLAGS, FEATURES, KEYS, SCHEMA, envName, type CliFlag, type Feature, type KeyInfo } from './schema.ts';
 export { validateFiles } from './validate-files.ts';
+export { enabledAuthenticationMethods } from './broker-config.ts';

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { BrokerConfig, KeyPath, ValueAt } from './broker-config.ts';
 import {
-  boolean, duration, host, integer, logOutput, nodeList, number, oneOf, optionalPath, path, port, size, string, urlPath,
+  boolean, duration, host, integer, logOutput, nodeList, number, oneOf, optionalPath, setOf, path, port, size, string, urlPath,
   type ValueType,
 } from './value-types.ts';
 
@@ -135,8 +135,27 @@ export const SCHEMA: Schema = {
     type: oneOf(['mtls', 'jwt', 'plain', 'scram-sha-256', 'scram-sha-512']),
     default: 'mtls',
     feature: 'authentication',
-    description: 'How clients authenticate: `mtls` (the verified client certificate\'s subject CN is the principal; needs TLS with `clientAuthRequired`) or `jwt` (SASL OAUTHBEARER with a signed JWT, over TLS; see `security.authentication.jwt`). SASL `plain` and `scram-sha-*` are not built yet: the broker refuses to start with them rather than accept unauthenticated clients.',
+    description: 'How clients authenticate: `mtls` (the verified client certificate\'s subject CN is the principal; needs TLS with `clientAuthRequired`), `jwt` (SASL OAUTHBEARER with a signed JWT, over TLS; see `security.authentication.jwt`), `scram-sha-256` or `scram-sha-512` (SASL SCRAM against credentials stored in the cluster metadata, managed with `streambus user`), or `plain` (SASL PLAIN against the same credentials, over TLS only). See docs/security.md.',
   },
+  'security.authentication.methods': {
+    type: setOf(['mtls', 'jwt', 'scram-sha-256', 'scram-sha-512', 'plain']),
+    default: [],
+    feature: 'authentication',
+    description: 'Several methods at once, for example `[mtls, scram-sha-512]`: a client authenticates with any of them (with `mtls` listed, a verified client certificate is enough; the SASL mechanisms of the others are offered). Empty: `method` alone.',
+  },
+  'security.authentication.failedAttemptDelay': {
+    type: duration(0, 60_000),
+    default: 1_000,
+    feature: 'authentication',
+    description: 'How long a failed SASL authentication waits before it is answered and the connection closed (slows password guessing; Kafka\'s connection.failed.authentication.delay.ms).',
+  },
+  'security.authentication.scram.bootstrapUser': {
+    type: string(),
+    default: '',
+    feature: 'authentication',
+    description: 'With SCRAM or PLAIN: a user created with `bootstrapPassword` (for each SCRAM mechanism enabled) when the cluster has no credential for it yet, so the first administrator can log in; later password changes are kept. Make it a super user (`security.authorization.superUsers`).',
+  },
+  'security.authentication.scram.bootstrapPassword': { type: string(), default: '', feature: 'authentication', secret: true, description: 'The bootstrap user\'s password (best from the environment, STREAMBUS_SECURITY_AUTHENTICATION_SCRAM_BOOTSTRAP_PASSWORD). Never logged or printed.' },
   'security.authentication.jwt.keyFile': { type: optionalPath(), default: '', feature: 'authentication', description: 'With method `jwt`: the key(s) tokens are signed with, a PEM public key or a JSON Web Key Set file. Required with `jwt`.' },
   'security.authentication.jwt.issuer': { type: string(), default: '', feature: 'authentication', description: 'With method `jwt`: the `iss` every token must carry. Required with `jwt`.' },
   'security.authentication.jwt.audience': { type: string(), default: '', feature: 'authentication', description: 'With method `jwt`: the `aud` every token must carry (this cluster). Required with `jwt`.' },

@@ -112,6 +112,27 @@ export function string(options: { nonEmpty?: boolean } = {}): ValueType<string> 
   };
 }
 
+/** Distinct values of `values`, from a YAML list or a comma-separated string (case-insensitive). */
+export function setOf<const T extends string>(values: readonly T[]): ValueType<readonly T[]> {
+  const expected = `a list of ${values.join(', ')} (each at most once)`;
+  return {
+    doc: `list of ${values.join(' | ')}`,
+    expected,
+    parse(raw) {
+      const items = typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter((x) => x !== '') : raw;
+      if (!Array.isArray(items)) return fail(expected, raw);
+      const out: T[] = [];
+      for (const item of items) {
+        const found = typeof item === 'string' ? values.find((v) => v.toLowerCase() === item.trim().toLowerCase()) : undefined;
+        if (found === undefined || out.includes(found)) return fail(expected, raw);
+        out.push(found);
+      }
+      return ok(out);
+    },
+    show: (value) => [...value],
+  };
+}
+
 /** A host name or IP address, without scheme, port or spaces. */
 export function host(): ValueType<string> {
   const expected = 'a host name or IP address';

@@ -18,6 +18,7 @@ import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
 import { aclBindingProblem, sameBinding, type AclBinding } from './acls.ts';
+import { scramCredentialProblem, type ScramCredential, type ScramMechanismCode } from './scram-credentials.ts';
 
 export type { BrokerRecord } from './broker-registration.ts';
 
@@ -73,7 +74,13 @@ export type MetadataCommand =
   /** Stores access control entries (acls.ts); one already stored is kept once. */
   | { type: 'create-acls'; bindings: AclBinding[] }
   /** Removes these exact entries (the proposer resolved the client's filters against the state it read). */
-  | { type: 'delete-acls'; bindings: AclBinding[] };
+  | { type: 'delete-acls'; bindings: AclBinding[] }
+  /**
+   * Stores SCRAM credentials, replacing a user's credential of the same mechanism; with `ifAbsent`, only
+   * those not stored yet (a bootstrap user must not undo a later password change).
+   */
+  | { type: 'upsert-scram-credentials'; credentials: ScramCredential[]; ifAbsent: boolean }
+  | { type: 'delete-scram-credentials'; credentials: { user: string; mechanism: number }[] };
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
@@ -101,6 +108,9 @@ export const METADATA_ERRORS = [
   'INCONSISTENT_BROKER_INCARNATION',
   'BROKER_HOLDS_REPLICAS',
   'NO_REASSIGNMENT_IN_PROGRESS',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'UNACCEPTABLE_CREDENTIAL',
+  'RESOURCE_NOT_FOUND',
 ] as const satisfies readonly string[];
 
 export type MetadataError = (typeof METADATA_ERRORS)[number];
@@ -138,6 +148,8 @@ export interface ClusterSnapshotV2 {
   nextRaftGroup?: number;
   /** Access control entries; absent when there are none (and in snapshots from before ACLs). */
   acls?: AclBinding[];
+  /** SCRAM credentials; absent when there are none. */
+  scramCredentials?: ScramCredential[];
 }
 
 export interface ClusterSnapshotV1 {
@@ -155,6 +167,8 @@ export class ClusterState {
   private nextRaftGroup = FIRST_PARTITION_GROUP;
   /** Replaced, never changed in place, so a reader may keep the array it got (the authorizer indexes it). */
   private aclList: readonly AclBinding[] = [];
+  /** By user, then mechanism code. */
+  private readonly scram = new Map<string, Map<ScramMechanismCode, ScramCredential>>();
 
   constructor(
     readonly clusterId: string,
@@ -180,6 +194,15 @@ export class ClusterState {
   /** Every stored access control entry, in the order they were created. */
   acls(): readonly AclBinding[] {
     return this.aclList;
+  }
+
+  scramCredential(user: string, mechanism: number): ScramCredential | undefined {
+    return this.scram.get(user)?.get(mechanism as ScramMechanismCode);
+  }
+
+  /** Users with SCRAM credentials, with theirs, in name order. */
+  scramUsers(): { user: string; credentials: ScramCredential[] }[] {
+    return [...this.scram.keys()].sort().map((user) => ({ user, credentials: [...this.scram.get(user)!.values()].sort((a, b) => a.mechanism - b.mechanism) }));
   }
 
   broker(id: number): BrokerRecord | undefined {
@@ -338,6 +361,17 @@ export class ClusterState {
       }
       case 'delete-acls':
         return { error: null };
+      case 'upsert-scram-credentials': {
+        for (const c of cmd.credentials) {
+          const problem = scramCredentialProblem(c);
+          if (problem) return problem;
+        }
+        return { error: null };
+      }
+      case 'delete-scram-credentials': {
+        const missing = cmd.credentials.find((c) => this.scramCredential(c.user, c.mechanism) === undefined);
+        return missing ? { error: 'RESOURCE_NOT_FOUND', message: `No SCRAM credential of mechanism ${missing.mechanism} for user ${missing.user}.` } : { error: null };
+      }
       case 'complete-reassignment': {
         const t = this.topicsByName.get(cmd.name);
         if (!t || !Number.isInteger(cmd.index) || cmd.index < 0 || cmd.index >= t.partitions) {
@@ -431,6 +465,19 @@ export class ClusterState {
       case 'delete-acls':
         this.aclList = this.aclList.filter((old) => !cmd.bindings.some((b) => sameBinding(old, b)));
         return { error: null };
+      case 'upsert-scram-credentials':
+        for (const c of cmd.credentials) {
+          const mine = this.scram.get(c.user) ?? this.scram.set(c.user, new Map()).get(c.user)!;
+          if (!cmd.ifAbsent || !mine.has(c.mechanism)) mine.set(c.mechanism, { ...c });
+        }
+        return { error: null };
+      case 'delete-scram-credentials':
+        for (const c of cmd.credentials) {
+          const mine = this.scram.get(c.user)!;
+          mine.delete(c.mechanism as ScramMechanismCode);
+          if (mine.size === 0) this.scram.delete(c.user);
+        }
+        return { error: null };
       case 'reassign-partitions': {
         const t = this.topicsByName.get(cmd.name)!;
         const reassignments: Record<number, readonly number[]> = { ...t.reassignments };
@@ -476,6 +523,7 @@ export class ClusterState {
       nextProducerId: this.nextProducerId.toString(),
       nextRaftGroup: this.nextRaftGroup,
       ...(this.aclList.length === 0 ? {} : { acls: this.aclList.map((b) => ({ ...b })) }),
+      ...(this.scram.size === 0 ? {} : { scramCredentials: this.scramUsers().flatMap((u) => u.credentials.map((c) => ({ ...c }))) }),
     };
   }
 
@@ -517,6 +565,7 @@ export class ClusterState {
         for (const b of snapshot.brokers) state.brokersById.set(b.id, b);
         if (snapshot.nextRaftGroup !== undefined) state.nextRaftGroup = snapshot.nextRaftGroup;
         if (snapshot.acls !== undefined) state.aclList = snapshot.acls;
+        for (const c of snapshot.scramCredentials ?? []) (state.scram.get(c.user) ?? state.scram.set(c.user, new Map()).get(c.user)!).set(c.mechanism, c);
         for (const t of snapshot.topics) {
           assert(t.assignments.length === t.partitions, `topic ${t.name} has ${t.partitions} partitions but ${t.assignments.length} assignments`);
           state.topicsByName.set(t.name, t);

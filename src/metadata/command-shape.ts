@@ -33,6 +33,12 @@ const isBindings: Check = (v) =>
   Array.isArray(v) &&
   v.every((b) => typeof b === 'object' && b !== null && Object.keys(b).length === 7 && Object.entries(ACL_FIELDS).every(([key, check]) => check((b as Record<string, unknown>)[key])));
 
+const SCRAM_FIELDS: Record<string, Check> = { user: isString, mechanism: isInt, iterations: isInt, salt: isString, storedKey: isString, serverKey: isString };
+const isScramCredentials: Check = (v) =>
+  Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && Object.keys(c).length === 6 && Object.entries(SCRAM_FIELDS).every(([key, check]) => check((c as Record<string, unknown>)[key])));
+const isScramNames: Check = (v) =>
+  Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && Object.keys(c).length === 2 && isString((c as { user?: unknown }).user) && isInt((c as { mechanism?: unknown }).mechanism));
+
 /** Fields of each command type and their checks (every command also has `type`). */
 const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'create-topic': { name: isString, topicId: isString, partitions: isInt, replicationFactor: isInt, assignments: isAssignments, configs: isStringMap, timestampMs: isInt },
@@ -47,6 +53,8 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'drain-broker': { id: isInt, draining: (v) => typeof v === 'boolean' },
   'create-acls': { bindings: isBindings },
   'delete-acls': { bindings: isBindings },
+  'upsert-scram-credentials': { credentials: isScramCredentials, ifAbsent: (v) => typeof v === 'boolean' },
+  'delete-scram-credentials': { credentials: isScramNames },
 };
 
 /** Why `value` is not a MetadataCommand, or null when it is one. */

@@ -32,7 +32,7 @@ test('the guide template parses with every key typed', () => {
       caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true, minVersion: 'TLSv1.2', ciphers: '',
     },
     authentication: {
-      enabled: true, method: 'mtls', mtls: { principalMappingRules: '' },
+      enabled: true, method: 'mtls', methods: [], failedAttemptDelay: 1_000, scram: { bootstrapUser: '', bootstrapPassword: '' }, mtls: { principalMappingRules: '' },
       jwt: { keyFile: '', issuer: '', audience: '', algorithms: 'RS256,ES256', principalClaim: 'sub', clockSkew: 30_000 },
     },
     authorization: { enabled: false, superUsers: '', allowEveryoneIfNoAclFound: false },

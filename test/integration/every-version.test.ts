@@ -14,7 +14,7 @@ import { API_BY_KEY, API_KEYS } from '../../src/protocol/kafka/generated/index.t
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { createTopic, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import * as admin from './every-version/admin-probes.ts';
-import * as acls from './every-version/acl-probes.ts';
+import * as security from './every-version/security-probes.ts';
 import * as data from './every-version/data-probes.ts';
 import * as groups from './every-version/group-probes.ts';
 import { ProbeContext, type SeededTopic } from './every-version/probe-context.ts';
@@ -41,9 +41,9 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.DeleteTopics]: admin.deleteTopics,
   [API_KEYS.InitProducerId]: data.initProducerId,
   [API_KEYS.OffsetForLeaderEpoch]: data.offsetForLeaderEpoch,
-  [API_KEYS.DescribeAcls]: acls.describeAcls,
-  [API_KEYS.CreateAcls]: acls.createAcls,
-  [API_KEYS.DeleteAcls]: acls.deleteAcls,
+  [API_KEYS.DescribeAcls]: security.describeAcls,
+  [API_KEYS.CreateAcls]: security.createAcls,
+  [API_KEYS.DeleteAcls]: security.deleteAcls,
   [API_KEYS.DescribeConfigs]: admin.describeConfigs,
   [API_KEYS.CreatePartitions]: admin.createPartitions,
   [API_KEYS.DeleteGroups]: groups.deleteGroups,
@@ -52,6 +52,8 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.AlterPartitionReassignments]: admin.alterPartitionReassignments,
   [API_KEYS.ListPartitionReassignments]: admin.listPartitionReassignments,
   [API_KEYS.SaslAuthenticate]: admin.saslAuthenticate,
+  [API_KEYS.DescribeUserScramCredentials]: security.describeUserScramCredentials,
+  [API_KEYS.AlterUserScramCredentials]: security.alterUserScramCredentials,
   [API_KEYS.DescribeCluster]: admin.describeCluster,
 };
 

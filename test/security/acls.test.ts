@@ -179,7 +179,7 @@ test('ACLs decide what each principal may do; kafkajs manages them', { timeout: 
 test('streambus acl creates, lists and deletes; @platformatic/kafka lists; a non-super user is refused', { timeout: 60_000 }, async () => {
   const admin = certs.client('admin');
   const tls = ['--bootstrap-server', `127.0.0.1:${broker.kafkaPort}`, '--tls', '--ca-file', certs.ca, '--cert-file', admin.cert, '--key-file', admin.key];
-  const created = await runCli(['acl', 'create', ...tls, '--allow-principal', 'User:carol', '--operation', 'read', '--operation', 'DescribeConfigs', '--topic', 'cli-', '--resource-pattern-type', 'prefixed']);
+  const created = await runCli(['acl', 'add', ...tls, '--allow-principal', 'User:carol', '--operation', 'read', '--operation', 'DescribeConfigs', '--topic', 'cli-', '--resource-pattern-type', 'prefixed']);
   assert.equal(created.status, 0, created.stderr);
   assert.match(created.stdout, /created 2 ACL\(s\)/);
   const listed = await runCli(['acl', 'list', ...tls, '--principal', 'User:carol', '--json']);
@@ -206,7 +206,7 @@ test('streambus acl creates, lists and deletes; @platformatic/kafka lists; a non
 
   const usage = await runCli(['acl', 'delete', ...tls]);
   assert.equal(usage.status, 2, 'delete without a filter is a usage error');
-  const deleted = await runCli(['acl', 'delete', ...tls, '--principal', 'User:carol']);
+  const deleted = await runCli(['acl', 'remove', ...tls, '--principal', 'User:carol']);
   assert.equal(deleted.status, 0, deleted.stderr);
   assert.match(deleted.stdout, /deleted 2 ACL\(s\)/);
 

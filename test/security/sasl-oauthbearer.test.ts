@@ -211,7 +211,7 @@ test('fail closed: jwt without TLS or without a usable key file stops the broker
   const badKey = join(certs.dir, 'not-a-key.pem');
   writeFileSync(badKey, 'hello');
   for (const [env, expected] of [
-    [{ STREAMBUS_SECURITY_TLS_ENABLED: 'false' }, /security\.tls\.enabled: expected true, got false \(security\.authentication\.method jwt sends bearer tokens/],
+    [{ STREAMBUS_SECURITY_TLS_ENABLED: 'false' }, /security\.tls\.enabled: expected true, got false \(security\.authentication\.method is jwt: bearer tokens must not cross the network/],
     [{ STREAMBUS_SECURITY_AUTHENTICATION_JWT_KEY_FILE: badKey }, /security\.authentication\.jwt\.keyFile: expected a PEM public key or JWKS file, got ".*not-a-key\.pem" \(neither a PEM public key/],
     [{ STREAMBUS_SECURITY_AUTHENTICATION_JWT_ALGORITHMS: 'RS256,none' }, /security\.authentication\.jwt\.algorithms: .*unsigned tokens/],
   ] as const) {

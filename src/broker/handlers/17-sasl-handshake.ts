@@ -14,8 +14,9 @@ export const saslHandshake: Handler<17> = (ctx, request, info) => {
     ctx.log.warn({ conn: info.connection.id, remote: info.connection.remoteAddress, mechanism: request.mechanism, enabled: sasl.mechanisms }, 'SASL mechanism not enabled');
     return { errorCode: KafkaErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: sasl.mechanisms };
   }
-  const state = (info.connection.state.get(SASL_STATE) as SaslState | undefined) ?? { mechanism: null, principal: null, expiresAtMs: 0 };
+  const state = (info.connection.state.get(SASL_STATE) as SaslState | undefined) ?? { mechanism: null, exchange: null, principal: null, expiresAtMs: 0 };
   state.mechanism = request.mechanism;
+  state.exchange = null;
   info.connection.state.set(SASL_STATE, state);
   return { errorCode: 0, mechanisms: sasl.mechanisms };
 };

@@ -34,6 +34,8 @@ import { alterPartitionReassignments } from './45-alter-partition-reassignments.
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
+import { describeUserScramCredentials } from './50-describe-user-scram-credentials.ts';
+import { alterUserScramCredentials } from './51-alter-user-scram-credentials.ts';
 
 export const HANDLERS: HandlerTable = {
   0: produce,
@@ -66,5 +68,7 @@ export const HANDLERS: HandlerTable = {
   44: incrementalAlterConfigs,
   45: alterPartitionReassignments,
   46: listPartitionReassignments,
+  50: describeUserScramCredentials,
+  51: alterUserScramCredentials,
   60: describeCluster,
 };

@@ -1,5 +1,5 @@
 /**
- * `streambus acl create|list|delete`: access control lists (security.authorization), with the options
+ * `streambus acl create|list|delete` (also `add` and `remove`, as Kafka's tool names them): access control lists (security.authorization), with the options
  * of Kafka's kafka-acls tool: one resource (--topic, --group, --cluster, --transactional-id) with its
  * --resource-pattern-type, principals to allow or deny, hosts, operations. Sent as Kafka's ACL
  * requests, so the caller needs ALTER on the cluster (DESCRIBE to list) or to be a super user.
@@ -102,8 +102,8 @@ export function aclCommand(y: Argv, _services: CliServices): Argv {
   return y.command('acl', 'Create, list and delete access control lists (security.authorization)', (a) =>
     withClientOptions(a)
       .command(
-        'create',
-        'Allow or deny principals operations on a resource',
+        ['create', 'add'],
+        'Allow or deny principals operations on a resource (alias: add)',
         (c) =>
           resourceOptions(c)
             .option('allow-principal', { type: 'string', array: true, describe: 'Principal to allow, User:<name> (User:* for everyone); repeatable' })
@@ -151,8 +151,8 @@ export function aclCommand(y: Argv, _services: CliServices): Argv {
           }),
       )
       .command(
-        'delete',
-        'Delete the ACLs that match (a resource, principal, operations, permission; --all for every ACL)',
+        ['delete', 'remove'],
+        '(alias: remove) Delete the ACLs that match (a resource, principal, operations, permission; --all for every ACL)',
         (c) =>
           resourceOptions(c)
             .option('principal', { type: 'string', describe: 'Only the ACLs of this principal' })
