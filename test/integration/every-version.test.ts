@@ -41,6 +41,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.InitProducerId]: data.initProducerId,
   [API_KEYS.OffsetForLeaderEpoch]: data.offsetForLeaderEpoch,
   [API_KEYS.DescribeConfigs]: admin.describeConfigs,
+  [API_KEYS.AlterConfigs]: admin.alterConfigs,
   [API_KEYS.CreatePartitions]: admin.createPartitions,
   [API_KEYS.DeleteGroups]: groups.deleteGroups,
   [API_KEYS.IncrementalAlterConfigs]: admin.incrementalAlterConfigs,

@@ -8,7 +8,7 @@
  * partitions open on their brokers right after, as in Kafka (LEADER_NOT_AVAILABLE meanwhile).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
-import { effectiveTopicConfigs } from '../../metadata/topic-configs.ts';
+import { topicConfigEntries } from '../topic-config-entries.ts';
 import type { Handler } from '../handler.ts';
 import { metadataErrorCode } from '../kafka-errors.ts';
 
@@ -36,7 +36,6 @@ export const createTopics: Handler<19> = async (ctx, request) => {
     const created = ctx.metadata.state.topic(t.name);
     const partitions = created?.partitions ?? (t.numPartitions === -1 ? ctx.config.kafka.defaultPartitions : t.numPartitions);
     const replicationFactor = created?.replicationFactor ?? (t.replicationFactor === -1 ? ctx.config.kafka.defaultReplicationFactor : t.replicationFactor);
-    const effective = effectiveTopicConfigs(configs, ctx.topics.brokerTopicDefaults());
     topics.push({
       name: t.name,
       topicId: created?.topicId,
@@ -44,13 +43,7 @@ export const createTopics: Handler<19> = async (ctx, request) => {
       errorMessage: null,
       numPartitions: partitions,
       replicationFactor,
-      configs: Object.entries(effective).map(([name, value]) => ({
-        name,
-        value,
-        readOnly: false,
-        configSource: name in configs ? 1 : 5,
-        isSensitive: false,
-      })),
+      configs: topicConfigEntries(ctx, configs, created).map((e) => ({ name: e.name, value: e.value, readOnly: false, configSource: e.source, isSensitive: false })),
     });
   }
   return { throttleTimeMs: 0, topics };

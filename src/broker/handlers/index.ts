@@ -23,6 +23,7 @@ import { deleteTopics } from './20-delete-topics.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeConfigs } from './32-describe-configs.ts';
+import { alterConfigs } from './33-alter-configs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { deleteGroups } from './42-delete-groups.ts';
 import { electLeaders } from './43-elect-leaders.ts';
@@ -53,6 +54,7 @@ export const HANDLERS: HandlerTable = {
   22: initProducerId,
   23: offsetForLeaderEpoch,
   32: describeConfigs,
+  33: alterConfigs,
   36: saslAuthenticate,
   37: createPartitions,
   42: deleteGroups,
