@@ -38,6 +38,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.ApiVersions]: admin.apiVersions,
   [API_KEYS.CreateTopics]: admin.createTopics,
   [API_KEYS.DeleteTopics]: admin.deleteTopics,
+  [API_KEYS.DeleteRecords]: data.deleteRecords,
   [API_KEYS.InitProducerId]: data.initProducerId,
   [API_KEYS.OffsetForLeaderEpoch]: data.offsetForLeaderEpoch,
   [API_KEYS.DescribeConfigs]: admin.describeConfigs,

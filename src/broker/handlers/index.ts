@@ -20,6 +20,7 @@ import { saslHandshake } from './17-sasl-handshake.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
+import { deleteRecords } from './21-delete-records.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeConfigs } from './32-describe-configs.ts';
@@ -51,6 +52,7 @@ export const HANDLERS: HandlerTable = {
   18: apiVersions,
   19: createTopics,
   20: deleteTopics,
+  21: deleteRecords,
   22: initProducerId,
   23: offsetForLeaderEpoch,
   32: describeConfigs,

@@ -41,6 +41,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.ApiVersions]: { min: 0, max: 4 },
   [API_KEYS.CreateTopics]: { min: 0, max: 7 },
   [API_KEYS.DeleteTopics]: { min: 0, max: 6 },
+  [API_KEYS.DeleteRecords]: { min: 0, max: 2 },
   [API_KEYS.InitProducerId]: { min: 0, max: 5 },
   [API_KEYS.OffsetForLeaderEpoch]: { min: 0, max: 4 },
   [API_KEYS.DescribeConfigs]: { min: 0, max: 4 },
