@@ -191,6 +191,16 @@ export class ClientCore {
     return p.leader;
   }
 
+  /** The given partitions of a topic grouped by their leader's node id. */
+  async partitionsByLeader(topic: string, partitions: readonly number[]): Promise<Map<number, number[]>> {
+    const byLeader = new Map<number, number[]>();
+    for (const p of partitions) {
+      const leader = await this.leaderOf(topic, p);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    return byLeader;
+  }
+
   /** The node id of a group's coordinator (FindCoordinator, cached until a retriable group error). */
   async findCoordinator(groupId: string): Promise<BrokerInfo> {
     const cached = this.coordinators.get(groupId);

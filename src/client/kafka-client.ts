@@ -15,6 +15,7 @@ import { GroupConsumer, type GroupConsumerOptions } from './group-consumer.ts';
 import { deleteGroups, describeGroups, listGroups, type GroupDescription, type ListedGroup } from './group-admin.ts';
 import { offsetCommit, offsetFetch, type CommitOptions, type CommittedOffset } from './group-offsets.ts';
 import type { KafkaResponseError } from './kafka-error.ts';
+import { deleteRecords, type LowWatermark, type RecordsBefore } from './delete-records.ts';
 import { listOffsets, type OffsetSpec, type PartitionOffset } from './list-offsets.ts';
 import { produce, type ProduceOptions, type ProduceResult } from './produce.ts';
 import { createPartitions, createTopics, deleteTopics, type AdminOptions, type CreatedTopic, type NewTopic } from './topic-admin.ts';
@@ -40,6 +41,11 @@ export class KafkaClient extends ClientCore {
   /** IncrementalAlterConfigs on one resource; resolves with the broker's error for it, or null. */
   alterConfigs(type: ResourceType, name: string, operations: readonly ConfigOperation[], opts?: { validateOnly?: boolean }): Promise<KafkaResponseError | null> {
     return alterConfigs(this, type, name, operations, opts);
+  }
+
+  /** DeleteRecords: each partition's log start moves up to its offset; resolves with the new low watermarks. */
+  deleteRecords(topic: string, wanted: readonly RecordsBefore[], timeoutMs?: number): Promise<LowWatermark[]> {
+    return deleteRecords(this, topic, wanted, timeoutMs);
   }
 
   produce(topic: string, partition: number, records: readonly ProduceRecord[], opts?: ProduceOptions): Promise<ProduceResult> {

@@ -32,6 +32,7 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.ApiVersions]: { min: 0, max: 3 },
   [API_KEYS.CreateTopics]: { min: 2, max: 7 },
   [API_KEYS.DeleteTopics]: { min: 1, max: 6 },
+  [API_KEYS.DeleteRecords]: { min: 0, max: 2 },
   [API_KEYS.DescribeConfigs]: { min: 1, max: 4 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },
