@@ -8,12 +8,13 @@
 // (DescribeConfigs v2, AlterConfigs v1) and @platformatic/kafka (DescribeConfigs v4, AlterConfigs v2).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import type { BrokerProcess } from '../helpers/broker-process.ts';
+import { startKafkajsBroker, type KafkajsBroker } from '../helpers/kafkajs-broker.ts';
 import { TOPIC_CONFIGS } from '../../src/metadata/topic-configs.ts';
 
-const { Kafka: KafkaClient, logLevel, ConfigResourceTypes, ConfigSource } = kafkajs;
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 const RETENTION_BYTES = '1073741824';
 
 /** A valid value other than the default for every Kafka 3.9 topic config. */
@@ -30,21 +31,17 @@ const NON_DEFAULT: Readonly<Record<string, string>> = {
   'unclean.leader.election.enable': 'true',
 };
 
+let started: KafkajsBroker;
 let broker: BrokerProcess;
-let kafka: Kafka;
 let admin: Admin;
 
 before(async () => {
-  broker = await startBroker({ env: { STREAMBUS_STORAGE_RETENTION_BYTES: RETENTION_BYTES } });
-  kafka = new KafkaClient({ clientId: 'configs-admin', brokers: [`127.0.0.1:${broker.kafkaPort}`], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 100 } });
-  admin = kafka.admin();
-  await admin.connect();
+  started = await startKafkajsBroker('configs-admin', { env: { STREAMBUS_STORAGE_RETENTION_BYTES: RETENTION_BYTES } }, 1);
+  ({ broker, admin } = started);
 });
 
 after(async () => {
-  await admin?.disconnect();
-  const code = await broker?.stop();
-  assert.equal(code, 0, broker?.output());
+  await started?.stop();
 });
 
 async function topicConfigs(topic: string, includeSynonyms = false) {

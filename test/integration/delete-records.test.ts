@@ -9,32 +9,29 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import type { BrokerProcess } from '../helpers/broker-process.ts';
+import { startKafkajsBroker, type KafkajsBroker } from '../helpers/kafkajs-broker.ts';
 import { RawKafka } from '../helpers/raw-kafka.ts';
 import { runKcat } from '../helpers/kcat.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
-const { Kafka: KafkaClient, logLevel } = kafkajs;
 const RECORDS = 40;
 
+let started: KafkajsBroker;
 let broker: BrokerProcess;
 let kafka: Kafka;
 let admin: Admin;
 
 before(async () => {
-  broker = await startBroker();
-  kafka = new KafkaClient({ clientId: 'delete-records', brokers: [`127.0.0.1:${broker.kafkaPort}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } });
-  admin = kafka.admin();
-  await admin.connect();
+  started = await startKafkajsBroker('delete-records', {}, 2);
+  ({ broker, kafka, admin } = started);
 });
 
 after(async () => {
-  await admin?.disconnect();
-  const code = await broker?.stop();
-  assert.equal(code, 0, broker?.output());
+  await started?.stop();
 });
 
 async function fill(topic: string): Promise<void> {
