@@ -17,3 +17,10 @@ test('no transaction APIs are advertised while they are not implemented; SASL is
   assert.deepEqual(SUPPORTED_API_VERSIONS[17], { min: 1, max: 1 });
   assert.deepEqual(SUPPORTED_API_VERSIONS[36], { min: 0, max: 2 });
 });
+
+test('DeleteRecords and AlterConfigs are served at every version Kafka 3.9 serves', () => {
+  assert.deepEqual(SUPPORTED_API_VERSIONS[21], { min: 0, max: 2 });
+  assert.deepEqual(SUPPORTED_API_VERSIONS[33], { min: 0, max: 2 });
+  assert.equal(typeof HANDLERS[21], 'function');
+  assert.equal(typeof HANDLERS[33], 'function');
+});
