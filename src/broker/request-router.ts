@@ -16,6 +16,7 @@ import type { Handler, HandlerTable } from './handler.ts';
 import { SASL_STATE, type SaslState } from '../security/sasl.ts';
 import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
 import { enabledAuthenticationMethods } from '../config/index.ts';
+import { saslStep } from './sasl-session.ts';
 
 export class RequestRouter implements FrameHandler {
   /** A verified client certificate is enough (mtls among several methods). */
@@ -42,7 +43,25 @@ export class RequestRouter implements FrameHandler {
     if (this.ctx.now() >= state.expiresAtMs) throw new StreamBusError('SB_ERR_SASL', `${name} after the SASL session of ${state.principal} expired; the client must re-authenticate`);
   }
 
+  /**
+   * A bare SASL token after SaslHandshake v0 (Kafka's original framing): answered with a bare,
+   * size-prefixed token; back to Kafka requests once authenticated; a refusal closes the connection
+   * without an answer (there is no place for an error in this framing).
+   */
+  private async rawToken(frame: Buffer, connection: ConnectionInfo, state: SaslState & { mechanism: string }): Promise<Buffer[] | null> {
+    const step = await saslStep(this.ctx, connection, state, frame);
+    if (step.kind === 'refused') return null;
+    if (step.kind === 'authenticated') state.rawTokens = false;
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(step.serverMessage.length);
+    return [size, step.serverMessage];
+  }
+
   async handle(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null> {
+    if (this.ctx.sasl) {
+      const state = connection.state.get(SASL_STATE) as SaslState | undefined;
+      if (state?.rawTokens === true && state.mechanism !== null) return this.rawToken(frame, connection, state as SaslState & { mechanism: string });
+    }
     const receivedAt = performance.now();
     const peek = peekRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = peek;

@@ -16,6 +16,7 @@ import type { LogSettings, PartitionManager } from '../replication/partition-man
 export type TopicPartitions = Pick<PartitionManager, 'open' | 'removeTopic' | 'reconfigure'>;
 import { MAX_PARTITIONS_PER_TOPIC, type MetadataError, type TopicRecord } from '../metadata/cluster-state.ts';
 import { effectiveTopicConfigs } from '../metadata/topic-configs.ts';
+import { retentionMsOf } from './broker-configs.ts';
 import { topicNameProblem } from '../metadata/topic-name.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -44,11 +45,14 @@ export class TopicService {
   brokerTopicDefaults(): Record<string, string> {
     const s = this.config.storage;
     return {
-      'retention.ms': String(s.retentionDays * 24 * 3600 * 1000),
+      'retention.ms': String(retentionMsOf(s.retentionDays)),
       'retention.bytes': String(s.retentionBytes),
       'segment.bytes': String(s.segmentBytes),
       'segment.ms': String(s.segmentMs),
       'max.message.bytes': String(this.config.kafka.messageMaxBytes),
+      // Broker-wide only (a topic's own value is stored, not acted on), reported as what applies.
+      'index.interval.bytes': String(s.indexIntervalBytes),
+      'flush.ms': String(s.syncInterval),
     };
   }
 
@@ -130,6 +134,15 @@ export class TopicService {
     })();
     this.creating.set(name, run);
     return run.finally(() => this.creating.delete(name));
+  }
+
+  /**
+   * Whether this broker is still creating the topic: committed to the metadata, its partitions not yet
+   * open. Listings leave such a topic out (its CreateTopics has not answered yet), so a client listing
+   * every topic does not meet partitions without a leader while others create topics.
+   */
+  isBeingCreated(name: string): boolean {
+    return this.creating.has(name);
   }
 
   /** Creates a topic on first use when auto-creation is on; null when it may not be created. */

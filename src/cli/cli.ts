@@ -13,6 +13,7 @@ import { consumeCommand } from './commands/consume.ts';
 import { groupCommand } from './commands/group.ts';
 import { clusterCommand } from './commands/cluster.ts';
 import { aclCommand } from './commands/acl.ts';
+import { userCommand } from './commands/user.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -44,6 +45,7 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = groupCommand(parser, services);
   parser = clusterCommand(parser, services);
   parser = aclCommand(parser, services);
+  parser = userCommand(parser, services);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

@@ -5,12 +5,13 @@
  * trace for an expected failure.
  */
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from './tls-options.ts';
+import { SASL_OPTIONS, saslFromArgs, type SaslArgs } from './sasl-options.ts';
 import type { Argv } from 'yargs';
 import { KafkaClient } from '../client/index.ts';
 import { isStreamBusError } from '../util/errors.ts';
 import { EXIT_FAILURE, EXIT_USAGE_CODE } from './commands/exit-codes.ts';
 
-export interface ClientArgs extends TlsArgs {
+export interface ClientArgs extends TlsArgs, SaslArgs {
   bootstrapServer: string;
   json: boolean;
   clientId: string;
@@ -29,7 +30,8 @@ export function withClientOptions<T>(y: Argv<T>): Argv<T & ClientArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
     .option('client-id', { type: 'string', default: 'streambus-cli', describe: 'Client id sent to the broker' })
     .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' })
-    .option(TLS_OPTIONS) as unknown as Argv<T & ClientArgs>;
+    .option(TLS_OPTIONS)
+    .option(SASL_OPTIONS) as unknown as Argv<T & ClientArgs>;
 }
 
 /** Writes to stdout and waits for the stream to take it (so large outputs keep their order and memory bounded). */
@@ -79,14 +81,23 @@ export async function runWithClient<A extends ClientArgs>(args: A, body: (client
   exitQuietlyOnClosedStdout();
   if (!Number.isFinite(args.requestTimeoutMs) || args.requestTimeoutMs <= 0) await failWith(new UsageError('--request-timeout-ms must be a positive number'));
   let tls: ReturnType<typeof tlsFromArgs>;
+  let sasl: ReturnType<typeof saslFromArgs>;
   try {
     tls = tlsFromArgs(args);
+    sasl = saslFromArgs(args);
   } catch (err) {
     return failWith(new UsageError((err as Error).message));
   }
   let client: KafkaClient | null = null;
   try {
-    client = new KafkaClient({ bootstrap: args.bootstrapServer, clientId: args.clientId, requestTimeoutMs: args.requestTimeoutMs, connectTimeoutMs: Math.min(args.requestTimeoutMs, 10_000), ...(tls === undefined ? {} : { tls }) });
+    client = new KafkaClient({
+      bootstrap: args.bootstrapServer,
+      clientId: args.clientId,
+      requestTimeoutMs: args.requestTimeoutMs,
+      connectTimeoutMs: Math.min(args.requestTimeoutMs, 10_000),
+      ...(tls === undefined ? {} : { tls }),
+      ...(sasl === undefined ? {} : { sasl }),
+    });
     await body(client);
   } catch (err) {
     client?.close();

@@ -8,6 +8,7 @@
  * trouble (the link is then dead: `isOpen` is false and the owner drops it), SB_ERR_PROTOCOL on bytes it
  * cannot decode. Kafka error codes inside the body are the caller's to read.
  */
+import { saslAuthenticate, type SaslCredentials } from './sasl-client.ts';
 import type { ConnectionOptions } from 'node:tls';
 import { encodeRequestFrame, decodeResponse } from '../protocol/kafka/codec.ts';
 import { API_BY_KEY, API_KEYS, type ApiKey, type ApiMessages } from '../protocol/kafka/generated/index.ts';
@@ -26,6 +27,8 @@ export interface BrokerLinkOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   tls?: ConnectionOptions;
+  /** Authenticate with SASL right after version negotiation. */
+  sasl?: SaslCredentials;
 }
 
 export interface Response<K extends ApiKey> {
@@ -47,6 +50,16 @@ export class BrokerLink {
     await link.connection.open();
     try {
       link.versions = await link.negotiate();
+      if (options.sasl !== undefined) {
+        await saslAuthenticate(
+          {
+            handshake: async (mechanism) => (await link.request(API_KEYS.SaslHandshake, () => ({ mechanism }))).body,
+            authenticate: async (authBytes) => (await link.request(API_KEYS.SaslAuthenticate, () => ({ authBytes }))).body,
+          },
+          options.sasl,
+          link.address,
+        );
+      }
     } catch (err) {
       link.close();
       throw err;

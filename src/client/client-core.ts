@@ -9,6 +9,7 @@
  * Contract: one client is used from one async context at a time or concurrently (links are shared, each
  * request is matched by correlation id). close() fails everything in flight with SB_ERR_CLOSED.
  */
+import type { SaslCredentials } from './sasl-client.ts';
 import type { ConnectionOptions } from 'node:tls';
 import { API_KEYS, type ApiKey, type ApiMessages } from '../protocol/kafka/generated/index.ts';
 import type { Input } from '../protocol/kafka/types.ts';
@@ -27,6 +28,8 @@ export interface KafkaClientOptions {
   retry?: Partial<RetryOptions>;
   /** TLS to every broker (CA bundle, client certificate and key); plaintext when absent. */
   tls?: ConnectionOptions;
+  /** SASL PLAIN or SCRAM on every connection, after version negotiation. */
+  sasl?: SaslCredentials;
 }
 
 /**
@@ -191,6 +194,16 @@ export class ClientCore {
     return p.leader;
   }
 
+  /** The given partitions of a topic grouped by their leader's node id. */
+  async partitionsByLeader(topic: string, partitions: readonly number[]): Promise<Map<number, number[]>> {
+    const byLeader = new Map<number, number[]>();
+    for (const p of partitions) {
+      const leader = await this.leaderOf(topic, p);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    return byLeader;
+  }
+
   /** The node id of a group's coordinator (FindCoordinator, cached until a retriable group error). */
   async findCoordinator(groupId: string): Promise<BrokerInfo> {
     const cached = this.coordinators.get(groupId);
@@ -270,6 +283,7 @@ export class ClientCore {
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
       ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+      ...(this.options.sasl === undefined ? {} : { sasl: this.options.sasl }),
     });
     this.links.set(key, opening);
     opening.catch(() => {

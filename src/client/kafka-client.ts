@@ -8,6 +8,8 @@
  * SB_ERR_CLOSED; a broker without a usable version of an API gives SB_ERR_UNSUPPORTED_VERSION.
  */
 import { ClientCore } from './client-core.ts';
+import { deleteScramUser, describeScramUsers, upsertScramUser, type ScramChange, type ScramUser } from './scram-admin.ts';
+import type { ScramHashName } from '../protocol/sasl/scram-math.ts';
 import { createAcls, deleteAcls, describeAcls, type AclEntry, type AclEntryFilter, type DeletedAcls } from './acl-admin.ts';
 import { describeCluster, type ClusterDescription } from './cluster-info.ts';
 import { alterConfigs, describeConfigs, type ConfigOperation, type ConfigResource, type DescribedConfigs, type ResourceType } from './configs.ts';
@@ -16,6 +18,7 @@ import { GroupConsumer, type GroupConsumerOptions } from './group-consumer.ts';
 import { deleteGroups, describeGroups, listGroups, type GroupDescription, type ListedGroup } from './group-admin.ts';
 import { offsetCommit, offsetFetch, type CommitOptions, type CommittedOffset } from './group-offsets.ts';
 import type { KafkaResponseError } from './kafka-error.ts';
+import { deleteRecords, type LowWatermark, type RecordsBefore } from './delete-records.ts';
 import { listOffsets, type OffsetSpec, type PartitionOffset } from './list-offsets.ts';
 import { produce, type ProduceOptions, type ProduceResult } from './produce.ts';
 import { createPartitions, createTopics, deleteTopics, type AdminOptions, type CreatedTopic, type NewTopic } from './topic-admin.ts';
@@ -53,6 +56,23 @@ export class KafkaClient extends ClientCore {
 
   deleteAcls(filters: readonly AclEntryFilter[]): Promise<DeletedAcls[]> {
     return deleteAcls(this, filters);
+  }
+
+  describeScramUsers(users?: readonly string[]): Promise<(ScramUser & { error: KafkaResponseError | null })[]> {
+    return describeScramUsers(this, users);
+  }
+
+  upsertScramUser(user: string, mechanism: ScramHashName, password: string, iterations: number): Promise<ScramChange> {
+    return upsertScramUser(this, user, mechanism, password, iterations);
+  }
+
+  deleteScramUser(user: string, mechanism: ScramHashName): Promise<ScramChange> {
+    return deleteScramUser(this, user, mechanism);
+  }
+
+  /** DeleteRecords: each partition's log start moves up to its offset; resolves with the new low watermarks. */
+  deleteRecords(topic: string, wanted: readonly RecordsBefore[], timeoutMs?: number): Promise<LowWatermark[]> {
+    return deleteRecords(this, topic, wanted, timeoutMs);
   }
 
   produce(topic: string, partition: number, records: readonly ProduceRecord[], opts?: ProduceOptions): Promise<ProduceResult> {

@@ -29,11 +29,7 @@ export async function listOffsets(core: ClientCore, topic: string, partitions: r
   const timestamp = specTimestamp(spec);
   // One retry loop around routing and requests, so a moved leader is looked up again.
   return core.retry(async () => {
-    const byLeader = new Map<number, number[]>();
-    for (const p of partitions) {
-      const leader = await core.leaderOf(topic, p);
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
-    }
+    const byLeader = await core.partitionsByLeader(topic, partitions);
     const answers = await Promise.all(
       [...byLeader].map(async ([leader, ps]) => {
         const { version, body } = await core.request({ node: leader }, API_KEYS.ListOffsets, () => ({

@@ -29,6 +29,8 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.SyncGroup]: { min: 0, max: 5 },
   [API_KEYS.DescribeGroups]: { min: 0, max: 5 },
   [API_KEYS.ListGroups]: { min: 0, max: 4 },
+  [API_KEYS.SaslHandshake]: { min: 1, max: 1 },
+  [API_KEYS.SaslAuthenticate]: { min: 0, max: 2 },
   [API_KEYS.ApiVersions]: { min: 0, max: 3 },
   [API_KEYS.CreateTopics]: { min: 2, max: 7 },
   [API_KEYS.DeleteTopics]: { min: 1, max: 6 },
@@ -36,11 +38,14 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.DescribeAcls]: { min: 1, max: 3 },
   [API_KEYS.CreateAcls]: { min: 1, max: 3 },
   [API_KEYS.DeleteAcls]: { min: 1, max: 3 },
+  [API_KEYS.DeleteRecords]: { min: 0, max: 2 },
   [API_KEYS.DescribeConfigs]: { min: 1, max: 4 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },
   [API_KEYS.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },
+  [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
+  [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
 };
 
 /** What a broker advertised: apiKey -> range. */

@@ -41,6 +41,11 @@ export interface PartitionLog {
   offsetForTimestamp(timestamp: number): Promise<number | undefined>;
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[];
+  /**
+   * Moves the log start up to `offset` (<= endOffset), durably; segments wholly below it are deleted.
+   * Must not run concurrently with append (a single broker's DeleteRecords).
+   */
+  advanceLogStart(offset: number): Promise<void>;
   /** Deletes closed segments past retention; must not run concurrently with append. */
   applyRetention(nowMs?: number): Promise<number>;
   close(options?: { clean?: boolean }): Promise<void>;

@@ -46,6 +46,11 @@ const OPEN_PARALLELISM = 16;
 export class PartitionManager {
   private readonly partitions = new Map<string, Partition[]>();
   private readonly offline = new Map<string, string>();
+  /**
+   * Opens under way, by partition: a second open of the same partition (a topic growing while it is
+   * still being created) waits for the first rather than opening, or wiping, the same files twice.
+   */
+  private readonly opening = new Map<string, Promise<void>>();
   private replication: PartitionReplication | null = null;
 
   constructor(
@@ -104,19 +109,30 @@ export class PartitionManager {
       while (next < indexes.length) {
         const index = indexes[next++]!;
         if (list[index]) continue;
-        try {
-          if (fresh) await this.logs.remove(topic, index);
-          const log = await this.logs.open(topic, index, settings);
-          const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
-          // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
-          if (this.replication !== null) await this.replication.attach(partition);
-          else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
-          list[index] = partition;
-          this.offline.delete(key(topic, index));
-        } catch (error) {
-          this.offline.set(key(topic, index), error instanceof Error ? error.message : String(error));
-          failures.push({ index, error });
+        const k = key(topic, index);
+        const inFlight = this.opening.get(k);
+        if (inFlight !== undefined) {
+          await inFlight;
+          continue;
         }
+        const run = (async () => {
+          try {
+            if (fresh) await this.logs.remove(topic, index);
+            const log = await this.logs.open(topic, index, settings);
+            const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
+            // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
+            if (this.replication !== null) await this.replication.attach(partition);
+            else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+            list[index] = partition;
+            this.offline.delete(k);
+          } catch (error) {
+            this.offline.set(k, error instanceof Error ? error.message : String(error));
+            failures.push({ index, error });
+          }
+        })();
+        this.opening.set(k, run);
+        await run;
+        this.opening.delete(k);
       }
     };
     await Promise.all(Array.from({ length: Math.min(OPEN_PARALLELISM, indexes.length) }, worker));

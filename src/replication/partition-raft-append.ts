@@ -6,7 +6,7 @@
  * by the leader, and that offset must be this log's end. Anything else would give one offset to
  * two batches (Jepsen's "inconsistent offsets") and fails with SB_ERR_RAFT_INCONSISTENT_OFFSET.
  *
- * No-op and conf-change entries are not written to the segment log: they take no offsets. Their
+ * No-op, conf-change and log-start entries are not written to the segment log: they take no offsets. Their
  * index record carries the log end at that point as its start offset.
  */
 import { EntryType } from '../raft/index.ts';
@@ -16,6 +16,7 @@ import type { Log } from '../storage/log.ts';
 import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { EntryKind, INDEX_PAYLOAD_BYTES_MAX } from './partition-raft-index.ts';
+import { LOG_START_ENTRY_BYTES } from './partition-log-start.ts';
 import type { IndexRecord } from './partition-raft-index.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -45,6 +46,10 @@ export function appendEntries(log: Log, entries: readonly Entry[]): StagedEntry[
     }
     if (entry.data.byteLength === 0) {
       staged.push({ record: { startOffset: start, term: entry.term, kind: EntryKind.Noop, payload: EMPTY }, endOffset: start, entry });
+      continue;
+    }
+    if (entry.data.byteLength === LOG_START_ENTRY_BYTES) {
+      staged.push({ record: { startOffset: start, term: entry.term, kind: EntryKind.LogStart, payload: entry.data }, endOffset: start, entry });
       continue;
     }
     if (entry.data.byteLength < BATCH_HEADER_BYTES) {

@@ -15,9 +15,10 @@
  *
  * Record (32 bytes, big-endian), for Raft index baseIndex + position:
  *    0 startOffset u64: the Kafka offset the entry starts at. Data: its batch's base offset.
- *      No-op and conf change: the log end offset at that point (they take no offsets).
- *    8 term u32    12 kind u8 (1 data, 2 no-op, 3 conf change)    13 payload length u8
- *   14 reserved u16    16 payload 8 bytes (a conf change's encoded bytes, zero padded)
+ *      No-op, conf change and log start: the log end offset at that point (they take no offsets).
+ *    8 term u32    12 kind u8 (1 data, 2 no-op, 3 conf change, 4 log start)    13 payload length u8
+ *   14 reserved u16    16 payload 8 bytes (a conf change's encoded bytes, zero padded; a log start
+ *      entry's new log start offset, u64)
  *   24 reserved u32    28 crc32c u32 of bytes 0..28
  *
  * Crash behaviour: records are appended (and the file truncated) only through one AppendFile, one
@@ -33,14 +34,15 @@ import { assert } from '../util/assert.ts';
 export const INDEX_FILE_NAME = 'raft.index';
 export const INDEX_HEADER_BYTES = 32;
 export const INDEX_RECORD_BYTES = 32;
-/** Inline payload room of a record: conf changes (CONF_CHANGE_BYTES = 5) fit. */
+/** Inline payload room of a record: conf changes (CONF_CHANGE_BYTES = 5) and log start offsets fit. */
 export const INDEX_PAYLOAD_BYTES_MAX = 8;
 const MAGIC = 0x53425249;
 const VERSION = 1;
 const CRC_AT = 28;
 const TWO_POW_32 = 2 ** 32;
 
-export const EntryKind = { Data: 1, Noop: 2, ConfChange: 3 } as const;
+/** LogStart: a DeleteRecords command (partition-log-start.ts), replicated like any entry. */
+export const EntryKind = { Data: 1, Noop: 2, ConfChange: 3, LogStart: 4 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 
 export interface IndexHeader {
@@ -53,7 +55,7 @@ export interface IndexRecord {
   readonly startOffset: number;
   readonly term: number;
   readonly kind: EntryKind;
-  /** The conf change bytes; empty for the other kinds. */
+  /** The conf change or log start bytes; empty for the other kinds. */
   readonly payload: Uint8Array;
 }
 
@@ -86,7 +88,7 @@ export function encodeIndexHeader(crc32c: Crc32c, header: IndexHeader): Uint8Arr
 export function encodeIndexRecord(crc32c: Crc32c, record: IndexRecord, out: Uint8Array, at: number): void {
   assert(record.term >= 1 && record.term < TWO_POW_32, `term ${record.term} does not fit an index record`);
   assert(record.payload.byteLength <= INDEX_PAYLOAD_BYTES_MAX, 'payload too large for an index record');
-  assert(record.kind === EntryKind.ConfChange || record.payload.byteLength === 0, 'only conf changes carry a payload');
+  assert(carriesPayload(record.kind) || record.payload.byteLength === 0, 'only conf changes and log starts carry a payload');
   const view = new DataView(out.buffer, out.byteOffset + at, INDEX_RECORD_BYTES);
   putU64(view, 0, record.startOffset);
   view.setUint32(8, record.term);
@@ -109,14 +111,19 @@ export function decodeIndexHeader(crc32c: Crc32c, bytes: Uint8Array, path: strin
   return { baseIndex: getU64(view, 8), prevTerm: view.getUint32(16), baseOffset: getU64(view, 20) };
 }
 
+/** The kinds whose bytes live in the index record itself. */
+export function carriesPayload(kind: EntryKind): boolean {
+  return kind === EntryKind.ConfChange || kind === EntryKind.LogStart;
+}
+
 function decodeRecord(crc32c: Crc32c, bytes: Uint8Array, at: number): IndexRecord | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, INDEX_RECORD_BYTES);
   if (view.getUint32(CRC_AT) !== crc32c(bytes, 0, at, at + CRC_AT)) return null;
   const kind = view.getUint8(12);
   const length = view.getUint8(13);
   const term = view.getUint32(8);
-  if (kind < EntryKind.Data || kind > EntryKind.ConfChange || term < 1 || length > INDEX_PAYLOAD_BYTES_MAX) return null;
-  if (kind !== EntryKind.ConfChange && length !== 0) return null;
+  if (kind < EntryKind.Data || kind > EntryKind.LogStart || term < 1 || length > INDEX_PAYLOAD_BYTES_MAX) return null;
+  if (!carriesPayload(kind as EntryKind) && length !== 0) return null;
   const payload = new Uint8Array(bytes.subarray(at + 16, at + 16 + length));
   return { startOffset: getU64(view, 0), term, kind: kind as EntryKind, payload };
 }

@@ -9,8 +9,9 @@
  *     persist() appends it with Log.append after checking that the base offset IS the log's end
  *     offset; anything else fails the write with SB_ERR_RAFT_INCONSISTENT_OFFSET, because storing
  *     it would give one offset to two batches (Jepsen's "inconsistent offsets").
- *   - No-op (EntryType.Normal, empty: a new leader's first entry) and conf change: Raft-internal,
- *     never written to the segment log, so they take no Kafka offsets. A new topic starts at
+ *   - No-op (EntryType.Normal, empty: a new leader's first entry), conf change and log start
+ *     (EntryType.Normal, 8 bytes: DeleteRecords, partition-log-start.ts): never written to the
+ *     segment log (kept inline in raft.index), so they take no Kafka offsets. A new topic starts at
  *     offset 0, offsets stay contiguous, and consumer lag returns to 0 after a leader change:
  *     no offset translation anywhere.
  *
@@ -54,6 +55,7 @@ import type { ConfState, Entry, HardState, Snapshot } from '../raft/index.ts';
 import type { Log } from '../storage/log.ts';
 import { assert } from '../util/assert.ts';
 import { FailStopQueue } from './fail-stop-queue.ts';
+import { decodeLogStart } from './partition-log-start.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { PartitionEntryCache } from './partition-entry-cache.ts';
 import { PartitionEntryLoader } from './partition-entry-loader.ts';
@@ -224,6 +226,15 @@ export class PartitionRaftLog implements RaftLogStore {
     return out;
   }
 
+  /** The greatest log start a DeleteRecords entry retained here up to `index` set; 0 when none. */
+  logStartUpTo(index: number): number {
+    let start = 0;
+    for (const i of this.table.payloadIndexes(index)) {
+      if (this.table.kind(i) === EntryKind.LogStart) start = Math.max(start, decodeLogStart(this.table.payload(i)));
+    }
+    return start;
+  }
+
   /** The conf changes among [lo, hi), from the index table alone (they are stored inline there). */
   confChangeEntries(lo: number, hi: number): readonly Entry[] {
     const out: Entry[] = [];
@@ -363,6 +374,7 @@ export class PartitionRaftLog implements RaftLogStore {
     if (kind === EntryKind.Data) return this.cache.get(index);
     const term = this.table.term(index);
     if (kind === EntryKind.Noop) return { term, index, type: EntryType.Normal, data: EMPTY };
+    if (kind === EntryKind.LogStart) return { term, index, type: EntryType.Normal, data: this.table.payload(index) };
     return { term, index, type: EntryType.ConfChange, data: this.table.payload(index) };
   }
 

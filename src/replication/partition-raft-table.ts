@@ -4,14 +4,14 @@
  * batch starts, what to truncate, the next offset at a snapshot) never wait for a file:
  *   - the start offset (8 bytes) and kind (1 byte) of each entry in [firstIndex, lastIndex], in
  *     typed arrays used as a deque (compaction drops the front, truncation the back);
- *   - the inline payloads of conf-change entries (rare) in a map;
+ *   - the inline payloads of conf-change and log-start entries (rare) in a map;
  *   - the terms as runs (first index of each run -> term): terms change rarely, so a handful of
  *     runs answers term() for every index.
  * The batch bytes are not here: they stay in the segment log (entry-cache.ts keeps recent ones).
  * Nine bytes per retained entry is bounded by compaction: the owner compacts after each snapshot.
  */
 import { assert } from '../util/assert.ts';
-import { EntryKind } from './partition-raft-index.ts';
+import { carriesPayload, type EntryKind } from './partition-raft-index.ts';
 
 const INITIAL_CAPACITY = 64;
 const EMPTY = new Uint8Array(0);
@@ -55,7 +55,7 @@ export class PartitionRaftTable {
     this.starts[this.head + this.count] = startOffset;
     this.kinds[this.head + this.count] = kind;
     this.count++;
-    if (kind === EntryKind.ConfChange) this.payloads.set(index, payload);
+    if (carriesPayload(kind)) this.payloads.set(index, payload);
     if (this.runs.length === 0 || this.runs[this.runs.length - 1] !== term) this.runs.push(index, term);
   }
 
@@ -102,6 +102,11 @@ export class PartitionRaftTable {
 
   payload(index: number): Uint8Array {
     return this.payloads.get(index) ?? EMPTY;
+  }
+
+  /** The retained indexes up to `upTo` whose entries carry a payload (conf changes, log starts), in no order. */
+  payloadIndexes(upTo: number): number[] {
+    return [...this.payloads.keys()].filter((index) => index <= upTo);
   }
 
   /** The term of `index` in [first - 1, last]. */

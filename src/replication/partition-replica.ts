@@ -20,6 +20,11 @@
  *
  * Snapshots: a partition group takes none of its own; the log is its state (see docs/replication.md
  * for retention).
+ *
+ * DeleteRecords: the leader proposes the new log start as an entry (partition-log-start.ts); once
+ * applied, every replica answers it as its log start (`deletedBelow`), and retention deletes the
+ * segments wholly below it. Entries applied before a restart are not applied again, so the start is
+ * read back from the retained log start entries; compacted ones lie below the log's own start.
  */
 import type { Entry, SoftState, Snapshot } from '../raft/index.ts';
 import { checkBatch, readLastOffsetDelta, stampBatch, type BatchRules } from '../protocol/kafka/record-batch/header.ts';
@@ -28,6 +33,7 @@ import type { MultiRaft } from './multi-raft.ts';
 import type { Partition, PartitionWriter, WrittenBatch } from './partition.ts';
 import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
 import { decodePartitionSnapshotData } from './partition-raft-files.ts';
+import { decodeLogStart, encodeLogStart, isLogStartEntry } from './partition-log-start.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
 import type { QuiescePolicy, RaftDriver, RaftSettings } from './raft-driver.ts';
@@ -78,6 +84,8 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   private rebuiltTerm = -1;
   private nextOffset = 0;
   private failure: StreamBusError | null = null;
+  /** The log start the applied DeleteRecords entries set (0: none). */
+  private logStartCommitted = 0;
   private readonly batchRules: BatchRules;
   /** Proposals not yet known to be written here (acks=1 waits for them), oldest first. */
   private unwritten: { index: number; term: number; settle: Settle }[] = [];
@@ -105,6 +113,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       },
     });
     const applied = this.driver.raft.appliedIndex;
+    this.logStartCommitted = options.store.logStartUpTo(applied);
     if (applied > options.store.snapshot().metadata.index) {
       this.committedOffset = options.store.endOffsetAt(applied);
       this.appliedTerm = options.store.term(applied);
@@ -183,6 +192,23 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     return { baseOffset, lastOffset, visible, written };
   }
 
+  get deletedBelow(): number {
+    return this.logStartCommitted;
+  }
+
+  /** Proposes the new log start; resolves once committed and applied here. */
+  deleteRecords(offset: number): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (!this.writable) return Promise.reject(new StreamBusError('SB_ERR_NOT_LEADER', `this broker does not lead ${this.name} now`));
+    const [done, settle] = settleable();
+    const result = this.driver.propose([encodeLogStart(offset)], (outcome) => {
+      if (outcome.kind === 'applied') settle.resolve();
+      else settle.reject(new StreamBusError('SB_ERR_NOT_LEADER', `deleting the records of ${this.name} before ${offset} was not committed (${outcome.kind}); retry against the current leader`));
+    });
+    if (!result.accepted) return Promise.reject(new StreamBusError('SB_ERR_NOT_LEADER', `this broker cannot take commands for ${this.name} now (${result.reason})`));
+    return done;
+  }
+
   /** Entries the furthest-behind follower lacks (0 when not leading). */
   followerLag(): number {
     const status = this.driver.raft.status();
@@ -258,6 +284,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   // ---- RaftStateMachine ----
 
   apply(entries: readonly Entry[]): void {
+    for (const entry of entries) if (isLogStartEntry(entry)) this.logStartCommitted = Math.max(this.logStartCommitted, decodeLogStart(entry.data));
     const last = entries[entries.length - 1]!;
     this.committedOffset = this.options.store.endOffsetAt(last.index);
     this.appliedTerm = last.term;

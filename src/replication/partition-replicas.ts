@@ -176,7 +176,8 @@ export class PartitionReplicas implements PartitionReplication {
    * so a follower that far behind restarts its log there, as a Kafka follower truncates to the
    * leader's log start. In that order because a crash between the two must not leave committed
    * entries whose batches are gone with no snapshot past them: they could never be applied again.
-   * Returns the segments deleted.
+   * Segments wholly below the log start a committed DeleteRecords set go too, whatever the topic's
+   * retention (even on a compacted topic). Returns the segments deleted.
    */
   async retain(partition: Partition, nowMs: number): Promise<number> {
     const hosted = this.hosted.get(partition);
@@ -184,10 +185,12 @@ export class PartitionReplicas implements PartitionReplication {
     const { store, replica } = hosted;
     const segmentLog = partition.log as Log;
     const { cleanupPolicy, retentionMs, retentionBytes } = segmentLog.options;
-    if (!cleanupPolicy.includes('delete')) return 0;
     const segments = segmentLog.allSegments();
     const candidates = segments.map((s) => ({ sizeBytes: s.sizeBytes, maxTimestamp: s.maxTimestamp, sealed: s.state !== 'active' }));
-    let n = segmentsToDelete(candidates, nowMs, retentionMs, retentionBytes);
+    let n = cleanupPolicy.includes('delete') ? segmentsToDelete(candidates, nowMs, retentionMs, retentionBytes) : 0;
+    // Never the last segment: the log keeps its active one.
+    const deletedBelow = replica.deletedBelow;
+    while (n + 1 < segments.length && segments[n + 1]!.baseOffset <= deletedBelow) n++;
     const raft = replica.driver.raft;
     // Entries not applied here yet keep their batches: they are applied from them.
     while (n > 0 && store.firstIndexAtOrAfter(segments[n]!.baseOffset) - 1 > raft.appliedIndex) n--;

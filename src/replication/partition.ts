@@ -58,6 +58,13 @@ export interface PartitionWriter {
   waitVisible(offset: number): Promise<void>;
   /** Replicas in sync with this leader, itself included (min.insync.replicas is checked against it). */
   inSyncReplicaCount(): number;
+  /**
+   * The log start DeleteRecords set that the log itself may not show yet (a replica's committed
+   * command, applied to the segments by retention); 0 when there is none.
+   */
+  readonly deletedBelow: number;
+  /** DeleteRecords: moves the log start to `offset` (<= the high watermark); resolves once it holds. */
+  deleteRecords(offset: number): Promise<void>;
 }
 
 /** Appends to the partition's own log: a single broker. */
@@ -85,6 +92,13 @@ class LocalWriter implements PartitionWriter {
 
   inSyncReplicaCount(): number {
     return 1;
+  }
+
+  // The log itself moves: the log start is durable and the segments below it are gone when this resolves.
+  readonly deletedBelow = 0;
+
+  deleteRecords(offset: number): Promise<void> {
+    return this.log.advanceLogStart(offset);
   }
 
   waitVisible(offset: number): Promise<void> {
@@ -154,8 +168,27 @@ export class Partition {
     return this.writer.inSyncReplicaCount();
   }
 
+  /** The first offset consumers may read: the log's own start, or later where DeleteRecords moved it. */
   get logStartOffset(): number {
-    return this.log.logStartOffset;
+    return Math.max(this.log.logStartOffset, this.writer.deletedBelow);
+  }
+
+  /**
+   * DeleteRecords: the log start moves to `offset`, which must lie in [0, high watermark]
+   * (SB_ERR_OFFSET_OUT_OF_RANGE otherwise); one below the current start changes nothing. Resolves
+   * with the log start then. A single broker moves its log between appends; a Raft group's leader
+   * commits the command first (SB_ERR_NOT_LEADER when this replica does not lead).
+   */
+  async deleteRecords(offset: number): Promise<number> {
+    const hw = this.highWatermark;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > hw) {
+      throw new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [0, ${hw}] (the high watermark) of ${this.topic}-${this.index}`);
+    }
+    if (offset > this.logStartOffset) {
+      if (this.replicated) await this.writer.deleteRecords(offset);
+      else await this.maintain(() => this.writer.deleteRecords(offset));
+    }
+    return this.logStartOffset;
   }
 
   get logEndOffset(): number {
@@ -243,8 +276,9 @@ export class Partition {
   read(offset: number, maxBytes: number): Promise<PartitionLogRead> {
     const hw = this.highWatermark;
     const end = Math.max(hw, this.log.endOffset);
-    if (offset < this.log.logStartOffset || offset > end) {
-      return Promise.reject(new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${this.log.logStartOffset}, ${end}] of ${this.topic}-${this.index}`));
+    const start = this.logStartOffset;
+    if (offset < start || offset > end) {
+      return Promise.reject(new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${start}, ${end}] of ${this.topic}-${this.index}`));
     }
     if (offset >= hw) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
     return this.log.read(offset, maxBytes, this.highWatermark);

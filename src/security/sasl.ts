@@ -20,6 +20,8 @@ export interface SaslState {
   mechanism: string | null;
   /** The exchange under way (SCRAM takes two requests), or null. */
   exchange: SaslExchange | null;
+  /** After a SaslHandshake v0: the client's next frames are bare tokens, not Kafka requests, until authenticated. */
+  rawTokens?: boolean;
   /** `User:<name>` once authenticated. */
   principal: string | null;
   /** When the session ends (ms since the epoch). */

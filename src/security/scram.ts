@@ -98,7 +98,8 @@ export class ScramServer {
     if (attrs === null || attrs.length < 2 || attrs[0]![0] !== 'c' || attrs[1]![0] !== 'r') throw new ScramRefused('malformed SCRAM client-final message');
     if (attrs[0]![1] !== Buffer.from(s.first.gs2Header).toString('base64')) throw new ScramRefused('the channel binding does not match the client-first message');
     const combined = s.serverFirst.slice(2, s.serverFirst.indexOf(','));
-    if (attrs[1]![1] !== combined) throw new ScramRefused('the nonce does not match');
+    // Kafka's check: the nonce must end with the server's (librdkafka repeats its own nonce in front).
+    if (!attrs[1]![1].endsWith(combined)) throw new ScramRefused('the nonce does not match');
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
     const authMessage = `${s.first.bare},${s.serverFirst},${withoutProof}`;
     const storedKey = Buffer.from(s.credential.storedKey, 'base64');

@@ -11,9 +11,16 @@ test('every advertised API has a handler and every handler is advertised', () =>
   assert.deepEqual(handled, advertised);
 });
 
-test('no transaction APIs are advertised while they are not implemented; SASL is (handshake v1 only)', () => {
+test('no transaction APIs are advertised while they are not implemented; SASL is, at Kafka 3.9\'s versions', () => {
   for (const key of [24, 25, 26, 28, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
-  // SaslHandshake v0 (raw, unframed tokens) is not offered: clients use v1 and SaslAuthenticate.
-  assert.deepEqual(SUPPORTED_API_VERSIONS[17], { min: 1, max: 1 });
+  // SaslHandshake v0 (bare tokens afterwards) must be listed: librdkafka refuses SCRAM without it.
+  assert.deepEqual(SUPPORTED_API_VERSIONS[17], { min: 0, max: 1 });
   assert.deepEqual(SUPPORTED_API_VERSIONS[36], { min: 0, max: 2 });
+});
+
+test('DeleteRecords and AlterConfigs are served at every version Kafka 3.9 serves', () => {
+  assert.deepEqual(SUPPORTED_API_VERSIONS[21], { min: 0, max: 2 });
+  assert.deepEqual(SUPPORTED_API_VERSIONS[33], { min: 0, max: 2 });
+  assert.equal(typeof HANDLERS[21], 'function');
+  assert.equal(typeof HANDLERS[33], 'function');
 });

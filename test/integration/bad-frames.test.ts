@@ -115,7 +115,11 @@ test('ApiVersions of an unsupported version: error 35 in a v0 body listing ApiVe
 });
 
 const UNADVERTISED: [string, () => Buffer][] = [
-  ['SaslHandshake v0 (raw SASL tokens; only v1 is advertised)', () => requestBytes(17, 0, 1, 'sasl', { mechanism: 'PLAIN' })],
+  ['SaslHandshake v2 (no Kafka version defines it)', () => {
+    const b = requestBytes(17, 1, 1, 'sasl', { mechanism: 'PLAIN' });
+    b.writeInt16BE(2, 6);
+    return b;
+  }],
   ['an API key no Kafka version defines (999)', () => frame(Buffer.from('03e70000000000010000', 'hex'))],
   ['Fetch v17 (KRaft voters; not advertised)', () =>
     requestBytes(1, 17, 1, 'voters', { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' })],

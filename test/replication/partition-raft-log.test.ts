@@ -1,5 +1,5 @@
 // Goal: PartitionRaftLog keeps Raft entries and Kafka offsets in step: only data batches reach the
-// segment log, at contiguous offsets from 0; no-ops and conf changes take no offsets; the term of
+// segment log, at contiguous offsets from 0; no-ops, conf changes and log starts take no offsets; the term of
 // every index and the offset of every entry are answered right after truncations, snapshots and
 // reopens; a batch at the wrong offset is refused; and entries below the cache are loaded
 // asynchronously (LogNotLoadedError, onLoaded, then the same entries).
@@ -7,7 +7,8 @@
 // createSnapshot / compact, compared with the log's batches and with the store after a reopen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogNotLoadedError } from '../../src/raft/index.ts';
+import { EntryType, LogNotLoadedError } from '../../src/raft/index.ts';
+import { decodeLogStart, encodeLogStart } from '../../src/replication/partition-log-start.ts';
 import type { Entry } from '../../src/raft/index.ts';
 import { encodePartitionSnapshotData, decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
 import { isStreamBusError } from '../../src/util/errors.ts';
@@ -268,6 +269,28 @@ test('a cache smaller than one batch still makes progress: the newest loaded ent
     const all = await readAll(p.store, 1, 7);
     assert.deepEqual(all.map((e) => valuesOf(e)[0]), ['value1', 'value2', 'value3', 'value4', 'value5', 'value6']);
     assert.ok(loaded >= 5, 'every entry but the newest needed a load');
+  } finally {
+    await p.close();
+    p.remove();
+  }
+});
+
+test('a log start entry (DeleteRecords) takes no offsets, reads back as itself, and survives a reopen and a truncation of what follows', async () => {
+  const p = await openPartition();
+  try {
+    const s = p.store;
+    const logStart = (index: number, term: number, offset: number): Entry => ({ index, term, type: EntryType.Normal, data: encodeLogStart(offset) });
+    await persistNow(s, write({ entries: [dataEntry(1, 1, 0, ['a', 'b', 'c']), logStart(2, 1, 2), dataEntry(3, 1, 3, ['d']), logStart(4, 1, 3)] }));
+    assert.deepEqual([1, 2, 3, 4, 5].map((i) => s.startOffset(i)), [0, 3, 3, 4, 4]);
+    assert.equal(p.log.endOffset, 4);
+    const read = s.entries(2, 3, Number.MAX_SAFE_INTEGER);
+    assert.equal(decodeLogStart(read[0]!.data), 2);
+    assert.deepEqual([0, 1, 2, 3, 4].map((i) => s.logStartUpTo(i)), [0, 0, 2, 2, 3]);
+    await p.reopen();
+    assert.deepEqual([2, 4].map((i) => p.store.logStartUpTo(i)), [2, 3], 'read back from raft.index');
+    // Another leader replaces index 4: its log start is gone with it.
+    await persistNow(p.store, write({ entries: [dataEntry(4, 2, 4, ['e'])] }));
+    assert.equal(p.store.logStartUpTo(4), 2);
   } finally {
     await p.close();
     p.remove();

@@ -5,7 +5,8 @@
 // leader continues the offsets, idempotent retries are recognised across a leader change, a new
 // leader takes writes only once its high watermark covers what its predecessor acknowledged, a
 // follower that crashed catches up after it reopens its files, and a retry answered as a duplicate
-// while its batch is in flight shares that batch's fate (it is never acknowledged for a lost batch).
+// while its batch is in flight shares that batch's fate (it is never acknowledged for a lost batch),
+// and DeleteRecords moves the log start of every replica alike, across restarts and retention.
 // Method: three in-process brokers (partition-replica-fixture.ts): real segment logs and Raft files
 // in temp folders, MultiRaft hosts on a FakeNetwork whose messages move only when the test delivers
 // them, RaftTickers on one hand-driven clock. Every wait is a bounded loop of rounds.
@@ -336,6 +337,46 @@ test('a retry answered as a duplicate before its batch committed is not acknowle
     assert.deepEqual(stored.values, ['other'], 'the batch the retry was answered for is gone');
     assert.equal(retryOutcome.state, 'rejected', `the retry was acknowledged at offset ${retry.baseOffset}, which now holds another batch`);
     assert.equal((retryOutcome.error as { code?: string }).code, 'SB_ERR_NOT_LEADER');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('DeleteRecords is committed through the group: every replica answers the new log start, keeps it across a restart, and retention deletes the segments below it', async () => {
+  const { cluster, leader } = await startCluster();
+  try {
+    for (let i = 0; i < 40; i++) await produce(cluster, leader, [`v${i} ${'x'.repeat(200)}`]);
+    await settle(cluster);
+    const [first, second] = IDS.filter((id) => id !== leader.id).map((id) => cluster.broker(id));
+    await assert.rejects(first!.partition.deleteRecords(25), notLeader, 'a follower refuses it');
+    await assert.rejects(leader.partition.deleteRecords(41), { code: 'SB_ERR_OFFSET_OUT_OF_RANGE' }, 'past the high watermark');
+
+    const done = track(leader.partition.deleteRecords(25).then(() => undefined));
+    await cluster.pump(() => done.state !== 'pending', 'the log start to commit');
+    assert.equal(done.state, 'resolved', String(done.error));
+    await settle(cluster);
+    for (const b of cluster.brokers.values()) assert.equal(b.partition.logStartOffset, 25, `broker ${b.id}`);
+    await assert.rejects(leader.partition.read(24, 1 << 20), { code: 'SB_ERR_OFFSET_OUT_OF_RANGE' });
+    assert.ok(leader.log.segmentBaseOffsets().length > 2, 'the batches span several segments');
+
+    // The second follower restarts before any retention: it reads the log start back from its Raft log.
+    await second!.stop(false);
+    await second!.start();
+    assert.equal(second!.partition.logStartOffset, 25, 'a restarted replica keeps the log start');
+
+    for (const b of cluster.brokers.values()) {
+      const before = b.log.segmentBaseOffsets();
+      const deleted = await b.replicas.retain(b.partition, cluster.clock.now());
+      const after = b.log.segmentBaseOffsets();
+      assert.ok(deleted > 0, `broker ${b.id} deleted segments below 25: ${before.join(',')} -> ${after.join(',')}`);
+      assert.ok(after[0]! <= 25 && (after[1] === undefined || after[1] > 25), `broker ${b.id} keeps the segment holding 25: ${after.join(',')}`);
+      assert.equal(b.partition.logStartOffset, 25);
+    }
+    await first!.stop(false);
+    await first!.start();
+    assert.equal(first!.partition.logStartOffset, 25, 'and after retention too');
+    await cluster.pump(() => first!.replica.highWatermark === leader.log.endOffset, 'the restarted follower to catch up');
+    assert.equal(await produce(cluster, leader, ['after']), 40);
   } finally {
     await cluster.stop();
   }

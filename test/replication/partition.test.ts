@@ -95,6 +95,12 @@ class HandWriter implements PartitionWriter {
   inSyncReplicaCount(): number {
     return 1;
   }
+
+  readonly deletedBelow = 0;
+
+  deleteRecords(): Promise<void> {
+    return Promise.reject(new Error('not used by these tests'));
+  }
 }
 
 test('a retried batch is acknowledged only once its first write is visible, and refused if that write failed', async () => {

@@ -76,6 +76,14 @@ class EagerWriter implements PartitionWriter {
     return this.inner.waitVisible(offset);
   }
 
+  get deletedBelow(): number {
+    return this.inner.deletedBelow;
+  }
+
+  deleteRecords(offset: number): Promise<void> {
+    return this.inner.deleteRecords(offset);
+  }
+
   inSyncReplicaCount(): number {
     return this.inner.inSyncReplicaCount();
   }

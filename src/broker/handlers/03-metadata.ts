@@ -7,6 +7,8 @@
  * true before v4) and the broker does. A partition without a leader right now (being created, its
  * leader electing) is answered LEADER_NOT_AVAILABLE, which clients retry; KAFKA_STORAGE_ERROR only
  * when the leader's log is offline.
+ * A listing of all topics leaves out those this broker is still creating (their CreateTopics has not
+ * answered; named, they are LEADER_NOT_AVAILABLE until their partitions open).
  * With authorization, a listing of all topics shows those the client may DESCRIBE; a topic named
  * without that right is answered TOPIC_AUTHORIZATION_FAILED (whether or not it exists), and creating
  * one needs CREATE on the cluster or the topic.
@@ -37,7 +39,7 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
   const topics: TopicOut[] = [];
   const describe = (t: TopicRecord) => describeTopic(ctx, t, authorizedOperations(ctx, info, request.includeTopicAuthorizedOperations, Resource.TOPIC, t.name));
   if (all) {
-    for (const t of ctx.metadata.state.topics()) if (visible(ctx, info, Op.DESCRIBE, Resource.TOPIC, t.name)) topics.push(describe(t));
+    for (const t of ctx.metadata.state.topics()) if (!ctx.topics.isBeingCreated(t.name) && visible(ctx, info, Op.DESCRIBE, Resource.TOPIC, t.name)) topics.push(describe(t));
   } else {
     for (const { name, topicId } of request.topics!) {
       if (name === null) {

@@ -1,7 +1,8 @@
 /**
- * SaslHandshake (17), version 1 (version 0's raw, unframed tokens are not offered): picks the
- * mechanism for the SaslAuthenticate requests that follow. UNSUPPORTED_SASL_MECHANISM with the
- * enabled list for any other; ILLEGAL_SASL_STATE when the listener has no SASL.
+ * SaslHandshake (17), versions 0-1: picks the mechanism for the exchange that follows: with v1 in
+ * SaslAuthenticate requests, with v0 as bare size-prefixed tokens (the request router takes those;
+ * librdkafka needs v0 listed before it uses SCRAM at all, then speaks v1). UNSUPPORTED_SASL_MECHANISM
+ * with the enabled list for any other; ILLEGAL_SASL_STATE when the listener has no SASL.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { SASL_STATE, type SaslState } from '../../security/sasl.ts';
@@ -17,6 +18,7 @@ export const saslHandshake: Handler<17> = (ctx, request, info) => {
   const state = (info.connection.state.get(SASL_STATE) as SaslState | undefined) ?? { mechanism: null, exchange: null, principal: null, expiresAtMs: 0 };
   state.mechanism = request.mechanism;
   state.exchange = null;
+  state.rawTokens = info.apiVersion === 0;
   info.connection.state.set(SASL_STATE, state);
   return { errorCode: 0, mechanisms: sasl.mechanisms };
 };

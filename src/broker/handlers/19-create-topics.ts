@@ -10,7 +10,7 @@
  * only with DESCRIBE_CONFIGS on the topic (else topic_config_error_code says why).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
-import { effectiveTopicConfigs } from '../../metadata/topic-configs.ts';
+import { topicConfigEntries } from '../topic-config-entries.ts';
 import type { Handler } from '../handler.ts';
 import { mayCreateTopic, Op, Resource, visible } from '../access.ts';
 import { metadataErrorCode } from '../kafka-errors.ts';
@@ -43,7 +43,6 @@ export const createTopics: Handler<19> = async (ctx, request, info) => {
     const created = ctx.metadata.state.topic(t.name);
     const partitions = created?.partitions ?? (t.numPartitions === -1 ? ctx.config.kafka.defaultPartitions : t.numPartitions);
     const replicationFactor = created?.replicationFactor ?? (t.replicationFactor === -1 ? ctx.config.kafka.defaultReplicationFactor : t.replicationFactor);
-    const effective = effectiveTopicConfigs(configs, ctx.topics.brokerTopicDefaults());
     const configsVisible = visible(ctx, info, Op.DESCRIBE_CONFIGS, Resource.TOPIC, t.name);
     topics.push({
       name: t.name,
@@ -53,13 +52,7 @@ export const createTopics: Handler<19> = async (ctx, request, info) => {
       numPartitions: partitions,
       replicationFactor,
       topicConfigErrorCode: configsVisible ? 0 : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
-      configs: !configsVisible ? [] : Object.entries(effective).map(([name, value]) => ({
-        name,
-        value,
-        readOnly: false,
-        configSource: name in configs ? 1 : 5,
-        isSensitive: false,
-      })),
+      configs: !configsVisible ? [] : topicConfigEntries(ctx, configs, created).map((e) => ({ name: e.name, value: e.value, readOnly: false, configSource: e.source, isSensitive: false })),
     });
   }
   return { throttleTimeMs: 0, topics };

@@ -20,12 +20,14 @@ import { saslHandshake } from './17-sasl-handshake.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
+import { deleteRecords } from './21-delete-records.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeAcls } from './29-describe-acls.ts';
 import { createAcls } from './30-create-acls.ts';
 import { deleteAcls } from './31-delete-acls.ts';
 import { describeConfigs } from './32-describe-configs.ts';
+import { alterConfigs } from './33-alter-configs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { deleteGroups } from './42-delete-groups.ts';
 import { electLeaders } from './43-elect-leaders.ts';
@@ -55,12 +57,14 @@ export const HANDLERS: HandlerTable = {
   18: apiVersions,
   19: createTopics,
   20: deleteTopics,
+  21: deleteRecords,
   22: initProducerId,
   23: offsetForLeaderEpoch,
   29: describeAcls,
   30: createAcls,
   31: deleteAcls,
   32: describeConfigs,
+  33: alterConfigs,
   36: saslAuthenticate,
   37: createPartitions,
   42: deleteGroups,

@@ -10,7 +10,7 @@ import type { CommittedOffset, GroupDescription, KafkaClient } from '../../clien
 import { CommandError, integerOption, out, printJson, runWithClient, UsageError, withClientOptions } from '../client-command.ts';
 import { formatTable } from '../format.ts';
 import type { CliServices } from '../services.ts';
-import { existingTopic } from './topic.ts';
+import { existingTopic } from './existing-topic.ts';
 
 export function groupCommand(y: Argv, _services: CliServices): Argv {
   return y.command('group', 'List, describe, reset and delete consumer groups', (g) =>

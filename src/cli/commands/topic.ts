@@ -1,14 +1,16 @@
-/** `streambus topic create|list|describe|delete|alter-config|add-partitions`: topic administration. */
+/** `streambus topic create|list|describe|delete|alter-config|add-partitions|delete-records`: topic administration. */
 import type { Argv } from 'yargs';
 import type { ConfigOperation, KafkaClient, TopicInfo } from '../../client/index.ts';
 import { isKafkaError } from '../../client/index.ts';
 import { CommandError, out, parsePairs, printJson, runWithClient, UsageError, withClientOptions, type ClientArgs } from '../client-command.ts';
 import { formatTable } from '../format.ts';
+import { existingTopic } from './existing-topic.ts';
+import { deleteRecordsCommand } from './topic-delete-records.ts';
 import type { CliServices } from '../services.ts';
 
 export function topicCommand(y: Argv, _services: CliServices): Argv {
   return y.command('topic', 'Create, list, describe, delete and configure topics', (t) =>
-    withClientOptions(t)
+    deleteRecordsCommand(withClientOptions(t))
       .command(
         'create <name>',
         'Create a topic',
@@ -111,7 +113,7 @@ export function topicCommand(y: Argv, _services: CliServices): Argv {
             else await out(`topic ${argv.name} now has ${describeCount(count, 'partition')}\n`);
           }),
       )
-      .demandCommand(1, 'Name a topic command: create, list, describe, delete, alter-config or add-partitions.'),
+      .demandCommand(1, 'Name a topic command: create, list, describe, delete, alter-config, add-partitions or delete-records.'),
   );
 }
 
@@ -123,16 +125,6 @@ function positiveOrDefault(option: string, value: number | undefined): number {
 
 function describeCount(n: number, noun: string): string {
   return n < 0 ? `default ${noun}s` : `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-/** Metadata without auto-creation, so describing a missing topic never creates it. */
-export async function existingTopic(client: KafkaClient, name: string): Promise<TopicInfo> {
-  try {
-    return await client.topic(name, { allowAutoCreate: false });
-  } catch (err) {
-    if (isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) throw new CommandError(`topic ${name} does not exist`);
-    throw err;
-  }
 }
 
 async function describeTopic(client: KafkaClient, name: string, argv: ClientArgs): Promise<void> {

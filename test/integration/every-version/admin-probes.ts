@@ -1,6 +1,6 @@
 /**
  * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
- * DescribeConfigs, CreatePartitions, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments,
+ * DescribeConfigs, AlterConfigs, CreatePartitions, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments,
  * ListPartitionReassignments and DescribeCluster. Topics created or
  * deleted are throwaway ones named after API and version; the seeded topic is only read.
  */
@@ -11,6 +11,9 @@ import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
 import type { ProbeContext } from './probe-context.ts';
 
 const TOPIC_RESOURCE = 2;
+const BROKER_RESOURCE = 4;
+/** The test broker runs with the default server.brokerId. */
+const TEST_BROKER_ID = 1;
 const SET = 0;
 const BROKER_ENDPOINTS = 1;
 
@@ -55,6 +58,24 @@ export async function describeConfigs(ctx: ProbeContext, version: number): Promi
   }, 'describe');
   assert.equal(res.results.length, 1);
   assert.ok(res.results[0]!.configs.some((c) => c.name === 'retention.ms'), 'the topic configs are listed');
+  // The broker resource, with synonyms where the version has them.
+  const broker = await ctx.exchange(API_KEYS.DescribeConfigs, version, {
+    resources: [{ resourceType: BROKER_RESOURCE, resourceName: String(TEST_BROKER_ID), configurationKeys: ['log.retention.ms', 'log.cleanup.policy'] }],
+    ...(version >= 1 ? { includeSynonyms: true } : {}),
+    ...(version >= 3 ? { includeDocumentation: false } : {}),
+  }, 'describe broker');
+  assert.deepEqual(broker.results[0]!.configs.map((c) => c.name), ['log.cleanup.policy', 'log.retention.ms']);
+  if (version >= 1) assert.ok(broker.results[0]!.configs.every((c) => c.synonyms.length > 0), 'synonyms are listed when asked');
+}
+
+export async function alterConfigs(ctx: ProbeContext, version: number): Promise<void> {
+  const name = topicName('replace-configs', version);
+  await ctx.createTopic(name, 1);
+  const res = await ctx.exchange(API_KEYS.AlterConfigs, version, {
+    resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configs: [{ name: 'retention.ms', value: '3600000' }] }],
+    validateOnly: false,
+  }, 'replace configs');
+  assert.deepEqual(res.responses.map((r) => r.resourceName), [name]);
 }
 
 export async function createPartitions(ctx: ProbeContext, version: number): Promise<void> {

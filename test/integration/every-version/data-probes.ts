@@ -1,6 +1,6 @@
 /**
  * Probes of the every-version test for the data path: Produce, Fetch, ListOffsets, Metadata,
- * OffsetForLeaderEpoch and InitProducerId. Each sends one minimal request of the version given (the
+ * OffsetForLeaderEpoch, InitProducerId and DeleteRecords. Each sends one minimal request of the version given (the
  * fields that version has, and no other) and checks what the answer says beyond its error codes.
  */
 import assert from 'node:assert/strict';
@@ -96,4 +96,18 @@ export async function initProducerId(ctx: ProbeContext, version: number): Promis
   const res = await ctx.exchange(API_KEYS.InitProducerId, version, { transactionalId: null, transactionTimeoutMs: 60_000 }, 'idempotent producer');
   assert.ok(res.producerId >= 0n, 'a producer id is assigned');
   assert.ok(res.producerEpoch >= 0, 'with an epoch');
+}
+
+/** Its own topic with three records; the log start moves to 2 and the answer says so. */
+export async function deleteRecords(ctx: ProbeContext, version: number): Promise<void> {
+  const name = `every-version-delete-records-v${version}`;
+  await ctx.createTopic(name, 1);
+  await ctx.conn.request(API_KEYS.Produce, 7, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 10_000,
+    topicData: [{ name, partitionData: [{ index: 0, records: textBatch(['a', 'b', 'c']) }] }],
+  });
+  const res = await ctx.exchange(API_KEYS.DeleteRecords, version, { topics: [{ name, partitions: [{ partitionIndex: 0, offset: 2n }] }], timeoutMs: 10_000 }, 'delete');
+  assert.deepEqual(res.topics[0]!.partitions.map((p) => [p.partitionIndex, p.lowWatermark]), [[0, 2n]]);
 }
