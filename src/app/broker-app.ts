@@ -78,6 +78,8 @@ export class BrokerApp {
         metricsEnabled: config.metrics.enabled,
         ...(parts.tls === undefined ? {} : { tls: parts.tls }),
         authenticateAdmin: config.security.authentication.enabled,
+        metricsNeedAuthentication: config.metrics.requireAuthentication,
+        healthNeedsAuthentication: config.health.requireAuthentication,
         ...(parts.sasl ? { bearer: (token: string) => parts.sasl!.bearerPrincipal(token) } : {}),
         ...(parts.authorizer ? { mayAlterCluster: (principal: string, host: string) => parts.authorizer!.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE) } : {}),
       },

@@ -310,6 +310,6 @@ async function buildSasl(auth: AuthenticationConfig, metadata: () => MetadataSer
     credential: (user, mechanism) => metadata().state.scramCredential(user, ScramMechanism[mechanism]),
     fakeKey: randomBytes(32),
   });
-  log.info({ mechanisms: sasl.mechanisms, ...(jwt ? { issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile } : {}), certificates: methods.includes('mtls') }, 'SASL authentication on the Kafka listener');
+  log.info({ mechanisms: sasl.mechanisms, ...(jwt ? { issuer: auth.jwt.issuer, audience: auth.jwt.audience, keyFile: auth.jwt.keyFile, jwksUrl: auth.jwt.jwksUrl } : {}), certificates: methods.includes('mtls') }, 'SASL authentication on the Kafka listener');
   return sasl;
 }

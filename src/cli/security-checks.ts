@@ -4,7 +4,7 @@
  * --check-files (always for a broker) the TLS certificate, key and CA pass tls-material.ts's checks.
  * Each problem names the key, where it was set, and what is wrong; the broker exits 2 on any.
  */
-import { configOrigin, type BrokerConfig, type ConfigProblem } from '../config/index.ts';
+import { configOrigin, enabledAuthenticationMethods, type BrokerConfig, type ConfigProblem } from '../config/index.ts';
 import { valueProblem } from '../config/config-error.ts';
 import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
@@ -34,7 +34,7 @@ export function securityProblems(config: BrokerConfig, options: { files: boolean
     problems.push(valueProblem(configOrigin(config, key), key, 'principals separated by ; (User:admin;User:ops)', JSON.stringify(config.security.authorization.superUsers), superUsers.problem));
   }
   const auth = config.security.authentication;
-  if (options.files && auth.enabled && auth.method === 'jwt' && auth.jwt.keyFile !== '') {
+  if (options.files && enabledAuthenticationMethods(auth).includes('jwt') && auth.jwt.keyFile !== '') {
     const key = 'security.authentication.jwt.keyFile';
     let problem: string | null;
     try {

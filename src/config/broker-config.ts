@@ -105,6 +105,7 @@ export interface AuthenticationConfig {
   readonly mtls: { readonly principalMappingRules: string };
   readonly jwt: {
     readonly keyFile: string;
+    readonly jwksUrl: string;
     readonly issuer: string;
     readonly audience: string;
     readonly algorithms: string;
@@ -152,12 +153,14 @@ export interface MetricsConfig {
   readonly port: number;
   readonly path: string;
   readonly interval: number;
+  readonly requireAuthentication: boolean;
 }
 
 export interface HealthConfig {
   readonly enabled: boolean;
   readonly livenessPath: string;
   readonly readinessPath: string;
+  readonly requireAuthentication: boolean;
 }
 
 export interface QuotasConfig {

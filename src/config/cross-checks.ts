@@ -80,8 +80,27 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
   needsTls('jwt', 'bearer tokens must not cross the network in the clear');
   needsTls('plain', 'SASL PLAIN sends passwords, which must not cross the network in the clear');
   if (methods.includes('jwt')) {
-    for (const key of ['security.authentication.jwt.keyFile', 'security.authentication.jwt.issuer', 'security.authentication.jwt.audience'] as const) {
-      if (get(key) === '') report(key, key.endsWith('keyFile') ? 'a PEM public key or JWKS file' : 'a value every token must carry', '""', `${methodKey} jwt`);
+    for (const key of ['security.authentication.jwt.issuer', 'security.authentication.jwt.audience'] as const) {
+      if (get(key) === '') report(key, 'a value every token must carry', '""', `${methodKey} jwt`);
+    }
+    const keyFile = get('security.authentication.jwt.keyFile') as string;
+    const jwksUrl = get('security.authentication.jwt.jwksUrl') as string;
+    if ((keyFile === '') === (jwksUrl === '')) {
+      const key = keyFile === '' ? 'security.authentication.jwt.keyFile' : 'security.authentication.jwt.jwksUrl';
+      report(key, keyFile === '' ? 'a PEM public key or JWKS file (or jwt.jwksUrl)' : '"" (jwt.keyFile is set: one source of keys)', show(get(key)), `${methodKey} jwt`);
+    }
+    if (jwksUrl !== '') {
+      let url: URL | null = null;
+      try {
+        url = new URL(jwksUrl);
+      } catch {
+        url = null;
+      }
+      // Keys fetched in the clear could be replaced on the way: https, except from this machine.
+      const local = url !== null && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      if (url === null || (url.protocol !== 'https:' && !local)) {
+        report('security.authentication.jwt.jwksUrl', 'an https:// URL (http:// only on this machine)', show(jwksUrl), 'the keys that verify tokens must not be fetched over an unauthenticated connection');
+      }
     }
     if (String(get('security.authentication.jwt.algorithms')).split(',').some((a) => a.trim().toLowerCase() === 'none')) {
       report('security.authentication.jwt.algorithms', 'signature algorithms such as RS256,ES256', show(get('security.authentication.jwt.algorithms')), 'unsigned tokens ("none") prove nothing');
@@ -107,6 +126,12 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
     report('security.authentication.scram.bootstrapUser', '"" (no SCRAM or PLAIN method is enabled)', show(bootstrapUser), 'a bootstrap user logs in with SCRAM or PLAIN');
   }
 
+  for (const key of ['metrics.requireAuthentication', 'health.requireAuthentication'] as const) {
+    if (get(key) === true && (get('security.tls.enabled') !== true || get('security.tls.caFile') === '')) {
+      const missing = get('security.tls.enabled') !== true ? 'security.tls.enabled' : 'security.tls.caFile';
+      report(missing, missing === 'security.tls.enabled' ? 'true' : 'a file path', show(get(missing)), `${key}: client certificates are checked over TLS against security.tls.caFile`);
+    }
+  }
   if (get('security.authorization.enabled') === true && get('security.authentication.enabled') !== true) {
     report('security.authentication.enabled', 'true', show(get('security.authentication.enabled')), 'security.authorization.enabled: ACLs name authenticated principals; without authentication every client is User:ANONYMOUS');
   }

@@ -157,6 +157,12 @@ export const SCHEMA: Schema = {
   },
   'security.authentication.scram.bootstrapPassword': { type: string(), default: '', feature: 'authentication', secret: true, description: 'The bootstrap user\'s password (best from the environment, STREAMBUS_SECURITY_AUTHENTICATION_SCRAM_BOOTSTRAP_PASSWORD). Never logged or printed.' },
   'security.authentication.jwt.keyFile': { type: optionalPath(), default: '', feature: 'authentication', description: 'With method `jwt`: the key(s) tokens are signed with, a PEM public key or a JSON Web Key Set file. Required with `jwt`.' },
+  'security.authentication.jwt.jwksUrl': {
+    type: string(),
+    default: '',
+    feature: 'authentication',
+    description: 'With method `jwt`, instead of `keyFile`: the identity provider\'s JSON Web Key Set URL (https; http only on this machine). Keys are cached for 10 minutes, and a token signed with a key id not in the cache fetches the set again (at most every 30 s), so key rotation at the provider needs no restart.',
+  },
   'security.authentication.jwt.issuer': { type: string(), default: '', feature: 'authentication', description: 'With method `jwt`: the `iss` every token must carry. Required with `jwt`.' },
   'security.authentication.jwt.audience': { type: string(), default: '', feature: 'authentication', description: 'With method `jwt`: the `aud` every token must carry (this cluster). Required with `jwt`.' },
   'security.authentication.jwt.algorithms': { type: string({ nonEmpty: true }), default: 'RS256,ES256', feature: 'authentication', description: 'With method `jwt`: the signature algorithms accepted, comma-separated; `none` is never accepted.' },
@@ -197,10 +203,20 @@ export const SCHEMA: Schema = {
     default: new Derived('server.httpPort', (p: number) => p, '`server.httpPort`'),
     description: 'Must equal `server.httpPort` or be left out: metrics are served by the HTTP server.',
   },
+  'metrics.requireAuthentication': {
+    type: boolean(),
+    default: false,
+    description: 'Serve metrics only to scrapers with a client certificate signed by `security.tls.caFile` (or, with method jwt, a bearer token); 401 otherwise. Needs `security.tls.enabled`.',
+  },
   'metrics.path': { type: urlPath(), default: '/metrics', description: 'HTTP path of the Prometheus metrics.' },
   'metrics.interval': { type: duration(1), default: 30_000, description: 'How often metrics computed on a timer (storage usage, throughput) are refreshed.' },
 
   'health.enabled': { type: boolean(), default: true, description: 'Serve the liveness and readiness endpoints.' },
+  'health.requireAuthentication': {
+    type: boolean(),
+    default: false,
+    description: 'As `metrics.requireAuthentication`, for the liveness and readiness endpoints (probes must then present a certificate or token).',
+  },
   'health.livenessPath': { type: urlPath(), default: '/health/live', description: 'Answers 200 while the process is serving.' },
   'health.readinessPath': { type: urlPath(), default: '/health/ready', description: 'Answers 200 once storage has recovered and the Kafka listener accepts.' },
 

@@ -30,6 +30,9 @@ export interface HttpOptions {
   authenticateAdmin?: boolean;
   /** Checks an `Authorization: Bearer` token (method jwt): the principal, or null when refused. */
   bearer?: (token: string) => Promise<string | null>;
+  /** Serve metrics / health only to clients with a verified certificate or bearer token (401 otherwise). */
+  metricsNeedAuthentication?: boolean;
+  healthNeedsAuthentication?: boolean;
   /** With authorization on: whether an authenticated principal may change the cluster (ALTER on it); 403 when not. */
   mayAlterCluster?: (principal: string, host: string) => boolean;
 }
@@ -100,6 +103,16 @@ export class HttpServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** The request's principal, or null after refusing it with 401 and a log line. */
+  private async authenticated(req: IncomingMessage, res: ServerResponse, path: string, what: string): Promise<string | null> {
+    const principal = await authenticate(this.options, req);
+    if (principal !== null) return principal;
+    this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'HTTP request without a verified client certificate or bearer token refused');
+    const how = this.options.bearer === undefined ? 'a client certificate signed by security.tls.caFile' : 'a client certificate signed by security.tls.caFile or an Authorization: Bearer token';
+    sendJson(res, 401, { error: 'UNAUTHENTICATED', message: `${what} need ${how}` });
+    return null;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const o = this.options;
@@ -107,15 +120,8 @@ export class HttpServer {
       req.resume();
       const admin = this.admin();
       if (req.method !== 'GET' && o.authenticateAdmin === true) {
-        let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
-        const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-        if (principal === ANONYMOUS && bearer !== undefined && o.bearer !== undefined) principal = (await o.bearer(bearer)) ?? ANONYMOUS;
-        if (principal === ANONYMOUS) {
-          this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress }, 'admin request without a verified client certificate or bearer token refused');
-          const how = o.bearer === undefined ? 'a client certificate signed by security.tls.caFile' : 'a client certificate signed by security.tls.caFile or an Authorization: Bearer token';
-          sendJson(res, 401, { error: 'UNAUTHENTICATED', message: `admin changes need ${how}` });
-          return;
-        }
+        const principal = await this.authenticated(req, res, path, 'admin changes');
+        if (principal === null) return;
         if (o.mayAlterCluster !== undefined && !o.mayAlterCluster(principal, clientIp(req.socket.remoteAddress))) {
           sendJson(res, 403, { error: 'FORBIDDEN', message: `${principal} may not change the cluster: ALTER on the cluster (an ACL, or security.authorization.superUsers) is needed` });
           return;
@@ -137,6 +143,11 @@ export class HttpServer {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
+    const isHealth = o.healthEnabled && (path === o.livenessPath || path === o.readinessPath);
+    const isMetrics = o.metricsEnabled && path === o.metricsPath;
+    if ((isHealth && o.healthNeedsAuthentication === true) || (isMetrics && o.metricsNeedAuthentication === true)) {
+      if ((await this.authenticated(req, res, path, isMetrics ? 'metrics' : 'health checks')) === null) return;
+    }
     if (o.healthEnabled && path === o.livenessPath) {
       sendJson(res, 200, { status: 'live' });
     } else if (o.healthEnabled && path === o.readinessPath) {
@@ -149,6 +160,17 @@ export class HttpServer {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   }
+}
+
+/**
+ * The principal of a request's verified client certificate or bearer token; null (after answering 401
+ * and logging, rate-limited by the caller's logger) when it has neither.
+ */
+async function authenticate(o: HttpOptions, req: IncomingMessage): Promise<string | null> {
+  let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
+  const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (principal === ANONYMOUS && bearer !== undefined && o.bearer !== undefined) principal = (await o.bearer(bearer)) ?? ANONYMOUS;
+  return principal === ANONYMOUS ? null : principal;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

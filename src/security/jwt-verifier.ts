@@ -7,11 +7,13 @@
  * why in words only.
  */
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, importSPKI, jwtVerify, errors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey, type KeyObject } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, errors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey, type KeyObject } from 'jose';
 
 export interface JwtSettings {
-  /** A PEM public key (SPKI) or a JWKS (JSON with `keys`). */
+  /** A PEM public key (SPKI) or a JWKS (JSON with `keys`); '' when the keys come from `jwksUrl`. */
   readonly keyFile: string;
+  /** An identity provider's JWKS endpoint; '' when the keys come from `keyFile`. */
+  readonly jwksUrl: string;
   readonly issuer: string;
   readonly audience: string;
   /** Accepted signature algorithms, such as ['RS256', 'ES256']. */
@@ -21,9 +23,9 @@ export interface JwtSettings {
 }
 
 /** The verifier's settings from security.authentication.jwt (algorithms comma-separated, skew in ms). */
-export function jwtSettings(jwt: { keyFile: string; issuer: string; audience: string; algorithms: string; principalClaim: string; clockSkew: number }): JwtSettings {
+export function jwtSettings(jwt: { keyFile: string; jwksUrl: string; issuer: string; audience: string; algorithms: string; principalClaim: string; clockSkew: number }): JwtSettings {
   const algorithms = jwt.algorithms.split(',').map((a) => a.trim()).filter((a) => a !== '');
-  return { keyFile: jwt.keyFile, issuer: jwt.issuer, audience: jwt.audience, algorithms, principalClaim: jwt.principalClaim, clockSkewMs: jwt.clockSkew };
+  return { keyFile: jwt.keyFile, jwksUrl: jwt.jwksUrl, issuer: jwt.issuer, audience: jwt.audience, algorithms, principalClaim: jwt.principalClaim, clockSkewMs: jwt.clockSkew };
 }
 
 /** What is wrong with the text of a key file (a PEM public key or a JWKS), or null. */
@@ -38,6 +40,9 @@ export function jwtKeyFileProblem(text: string): string | null {
   }
   return text.includes('-----BEGIN PUBLIC KEY-----') ? null : 'neither a PEM public key (-----BEGIN PUBLIC KEY-----) nor a JSON Web Key Set';
 }
+
+/** A fetched key set is kept 10 minutes; an unknown key id fetches it again, at most every 30 s; a fetch may take 5 s. */
+const JWKS_CACHE = { cacheMaxAge: 600_000, cooldownDuration: 30_000, timeoutDuration: 5_000 };
 
 const isJwks = (text: string) => text.trimStart().startsWith('{');
 
@@ -60,6 +65,7 @@ export class JwtVerifier {
   /** Reads the key file; throws an Error saying what is wrong with it. */
   static async load(settings: JwtSettings, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Promise<JwtVerifier> {
     if (settings.algorithms.some((a) => a.toLowerCase() === 'none')) throw new Error('algorithm "none" cannot be allowed');
+    if (settings.jwksUrl !== '') return new JwtVerifier(settings, createRemoteJWKSet(new URL(settings.jwksUrl), JWKS_CACHE));
     const text = read(settings.keyFile);
     const problem = jwtKeyFileProblem(text);
     if (problem !== null) throw new Error(problem);
@@ -100,6 +106,8 @@ function reason(err: unknown): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
   if (err instanceof errors.JWKSNoMatchingKey) return 'no key in the key set matches the token';
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'not a well-formed signed token';
+  if (err instanceof errors.JWKSTimeout) return 'the key set URL did not answer in time';
+  if (err instanceof errors.JWKSInvalid) return 'the key set URL did not answer with a key set';
   if (err instanceof errors.JOSENotSupported) return 'the token uses an unsupported algorithm or key type';
   return `the token was refused (${err instanceof Error ? err.name : String(err)})`;
 }

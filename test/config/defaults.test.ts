@@ -23,8 +23,8 @@ test('embedded defaults', () => {
   assert.deepEqual({ ...c.logging }, { level: 'info', format: 'json', output: 'stdout', maxSize: 100_000_000, maxBackups: 10, maxAge: 30 });
   assert.equal(c.security.tls.enabled, false);
   assert.equal(c.security.authentication.enabled, false);
-  assert.deepEqual({ ...c.metrics }, { enabled: true, port: 8081, path: '/metrics', interval: 30_000 });
-  assert.deepEqual({ ...c.health }, { enabled: true, livenessPath: '/health/live', readinessPath: '/health/ready' });
+  assert.deepEqual({ ...c.metrics }, { enabled: true, port: 8081, path: '/metrics', interval: 30_000, requireAuthentication: false });
+  assert.deepEqual({ ...c.health }, { enabled: true, livenessPath: '/health/live', readinessPath: '/health/ready', requireAuthentication: false });
   assert.equal(c.kafka.autoCreateTopics, true);
   assert.equal(c.kafka.maxFrameBytes, 100 * 2 ** 20);
   assert.equal(c.kafka.messageMaxBytes, 1048588);

@@ -33,13 +33,13 @@ test('the guide template parses with every key typed', () => {
     },
     authentication: {
       enabled: true, method: 'mtls', methods: [], failedAttemptDelay: 1_000, scram: { bootstrapUser: '', bootstrapPassword: '' }, mtls: { principalMappingRules: '' },
-      jwt: { keyFile: '', issuer: '', audience: '', algorithms: 'RS256,ES256', principalClaim: 'sub', clockSkew: 30_000 },
+      jwt: { keyFile: '', jwksUrl: '', issuer: '', audience: '', algorithms: 'RS256,ES256', principalClaim: 'sub', clockSkew: 30_000 },
     },
     authorization: { enabled: false, superUsers: '', allowEveryoneIfNoAclFound: false },
   });
   assert.deepEqual(c.logging, { level: 'info', format: 'json', output: '/var/log/streambus/broker.log', maxSize: 100_000_000, maxBackups: 10, maxAge: 30 });
-  assert.deepEqual(c.metrics, { enabled: true, port: 8081, path: '/metrics', interval: 30_000 });
-  assert.deepEqual(c.health, { enabled: true, livenessPath: '/health/live', readinessPath: '/health/ready' });
+  assert.deepEqual(c.metrics, { enabled: true, port: 8081, path: '/metrics', interval: 30_000, requireAuthentication: false });
+  assert.deepEqual(c.health, { enabled: true, livenessPath: '/health/live', readinessPath: '/health/ready', requireAuthentication: false });
   assert.deepEqual(c.multiTenancy, { enabled: true, defaultQuotas: { maxTopics: 100, maxConnections: 1000, maxBandwidthMBps: 100 } });
   assert.deepEqual(c.observability, { tracing: { enabled: true, endpoint: 'jaeger-collector:4317', samplingRate: 0.1 } });
 });

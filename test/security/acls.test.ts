@@ -5,8 +5,9 @@
 // shows each principal only what it may describe; prefixed ACLs; a non-super user cannot manage ACLs
 // (CLUSTER_AUTHORIZATION_FAILED) or create topics; `streambus acl` creates, lists and deletes;
 // @platformatic/kafka lists ACLs; kcat (librdkafka) gets "Topic authorization failed"; every version
-// of the three ACL APIs is served; a removed ACL takes effect at once. Fail closed: authorization
-// without authentication, or a malformed superUsers list, stops the broker (exit 2).
+// of the three ACL APIs is served; a removed ACL takes effect at once; with metrics.requireAuthentication
+// a scraper needs a client certificate while health stays open. Fail closed: authorization without
+// authentication, or a malformed superUsers list, stops the broker (exit 2).
 // Method: one real broker process with the guide's TLS settings (test/helpers/certs.ts), kafkajs,
 // @platformatic/kafka, kcat and the CLI as clients; raw TLS connections for the per-version probes.
 import { test, before, after } from 'node:test';
@@ -14,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import { httpsGet, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { guideTlsEnv, makeTestCerts, type TestCerts } from '../helpers/certs.ts';
 import { RawKafka } from '../helpers/raw-kafka.ts';
 import { runKcat } from '../helpers/kcat.ts';
@@ -37,6 +38,7 @@ before(async () => {
       STREAMBUS_SECURITY_AUTHORIZATION_ENABLED: 'true',
       STREAMBUS_SECURITY_AUTHORIZATION_SUPER_USERS: 'User:admin',
       STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      STREAMBUS_METRICS_REQUIRE_AUTHENTICATION: 'true',
     },
     httpsCa: certs.ca,
   });
@@ -249,6 +251,20 @@ test('every version of DescribeAcls, CreateAcls and DeleteAcls is served with au
   } finally {
     conn.close();
   }
+});
+
+test('metrics.requireAuthentication: /metrics needs a client certificate, health stays open', { timeout: 30_000 }, async () => {
+  const scraper = certs.client('prometheus');
+  const anonymous = await httpsGet(broker.httpPort, '/metrics', { ca: certs.ca });
+  assert.equal(anonymous.status, 401);
+  assert.match(anonymous.body, /metrics need a client certificate/);
+  const scraped = await httpsGet(broker.httpPort, '/metrics', { ca: certs.ca, cert: scraper.cert, key: scraper.key });
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.body, /streambus_tls_certificate_expiry_seconds/);
+  assert.equal((await httpsGet(broker.httpPort, '/health/ready', { ca: certs.ca })).status, 200);
+  const noTls = await runCli(['config', 'validate'], { env: { ...process.env, STREAMBUS_METRICS_REQUIRE_AUTHENTICATION: 'true' } });
+  assert.equal(noTls.status, 2);
+  assert.match(noTls.stderr, /security\.tls\.enabled: expected true, got false \(metrics\.requireAuthentication/);
 });
 
 test('fail closed: authorization without authentication, or malformed superUsers, stop the broker', { timeout: 30_000 }, async () => {

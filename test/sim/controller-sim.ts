@@ -383,8 +383,18 @@ class ControllerSimulation {
       const set: Record<string, string> = { 'retention.ms': String(1000 + this.sequence++) };
       if (random.chance(0.3)) set['cleanup.policy'] = random.pick(['delete', 'compact']);
       this.submit(broker, { type: 'alter-configs', name: random.pick(this.topicNames), set, remove });
-    } else if (roll >= 65 && roll < 88) {
+    } else if (roll >= 65 && roll < 80) {
       this.nextProducerId(broker);
+    } else if (roll >= 80 && roll < 84) {
+      // Access control entries: created, and deleted by exact entry (as DeleteAcls resolves its filters).
+      const binding = { resourceType: 2, resourceName: random.pick(['t0', 't1', 'logs.']), patternType: random.pick([3, 4]), principal: `User:u${random.nextInt(3)}`, host: '*', operation: random.pick([3, 4, 8]), permission: random.pick([2, 3]) };
+      this.submit(broker, { type: random.chance(0.6) ? 'create-acls' : 'delete-acls', bindings: [binding] });
+    } else if (roll >= 84 && roll < 88) {
+      // SCRAM credentials (the keys are opaque to the controller); a deletion of a missing one is refused.
+      const user = `u${random.nextInt(3)}`;
+      const mechanism = random.pick([1, 2] as const);
+      if (random.chance(0.3)) this.submit(broker, { type: 'delete-scram-credentials', credentials: [{ user, mechanism }] });
+      else this.submit(broker, { type: 'upsert-scram-credentials', ifAbsent: random.chance(0.3), credentials: [{ user, mechanism, iterations: 4096, salt: 'c2FsdA==', storedKey: btoa(`s${this.sequence++}`), serverKey: 'a2V5' }] });
     } else if (roll >= 88) {
       // Mostly a broker re-registering (new endpoints); sometimes one claiming another data directory.
       const id = random.pick(this.ids);
