@@ -4,7 +4,7 @@
  * --check-files (always for a broker) the TLS certificate, key and CA pass tls-material.ts's checks.
  * Each problem names the key, where it was set, and what is wrong; the broker exits 2 on any.
  */
-import { configOrigin, enabledAuthenticationMethods, type BrokerConfig, type ConfigProblem } from '../config/index.ts';
+import { configOrigin, enabledAuthenticationMethods, type BrokerConfig, type ConfigProblem, type KeyPath } from '../config/index.ts';
 import { valueProblem } from '../config/config-error.ts';
 import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
@@ -19,7 +19,20 @@ const EXPECTED = {
   'security.tls.keyPassphrase': 'the passphrase of the key',
 } as const;
 
-export function securityProblems(config: BrokerConfig, options: { files: boolean; now?: Date }): ConfigProblem[] {
+/**
+ * The key that makes the broker rely on client certificates (mtls, clientAuthRequired, or mutual TLS
+ * between the brokers of a cluster), or null when TLS does not.
+ */
+function clientCertificateKey(config: BrokerConfig): KeyPath | null {
+  if (!config.security.tls.enabled) return null;
+  if (config.security.tls.clientAuthRequired) return 'security.tls.clientAuthRequired';
+  if (enabledAuthenticationMethods(config.security.authentication).includes('mtls')) return 'security.authentication.method';
+  if (config.cluster.nodes.some((n) => n.id !== config.server.brokerId)) return 'security.tls.enabled';
+  return null;
+}
+
+/** `runtime`: where the broker will run ('deno' brings the check above); defaults to the current one. */
+export function securityProblems(config: BrokerConfig, options: { files: boolean; now?: Date; runtime?: 'node' | 'bun' | 'deno' }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const rules = config.security.authentication.mtls.principalMappingRules;
   try {
@@ -43,6 +56,15 @@ export function securityProblems(config: BrokerConfig, options: { files: boolean
       problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     }
     if (problem !== null) problems.push(valueProblem(configOrigin(config, key), key, 'a PEM public key or JWKS file', JSON.stringify(auth.jwt.keyFile), problem));
+  }
+  const clientCertificates = clientCertificateKey(config);
+  const runtime = options.runtime ?? ('Deno' in globalThis ? 'deno' : 'node');
+  if (runtime === 'deno' && clientCertificates !== null) {
+    // Deno's node:tls server neither presents nor checks peer certificates, so every such client
+    // (and every peer broker) would be refused: say so at start instead.
+    problems.push(
+      valueProblem(configOrigin(config, clientCertificates), clientCertificates, 'false under Deno', JSON.stringify(true), "Deno's TLS server does not take client certificates; run this configuration with Node.js, Bun or the single binary"),
+    );
   }
   if (options.files && config.security.tls.enabled) {
     try {
