@@ -5,6 +5,7 @@
  */
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import type { AclBinding, AclFilter } from '../metadata/acls.ts';
+import type { DescribeAclsRequest } from '../protocol/kafka/generated/index.ts';
 import { clusterAllowed, Op } from './access.ts';
 import type { BrokerContext } from './context.ts';
 import type { RequestInfo } from './handler.ts';
@@ -23,16 +24,8 @@ export function aclRequestRefusal(ctx: BrokerContext, info: RequestInfo, operati
   return null;
 }
 
-/** A DescribeAcls or DeleteAcls filter in the metadata's terms. */
-export function aclFilter(f: {
-  resourceTypeFilter: number;
-  resourceNameFilter: string | null;
-  patternTypeFilter: number;
-  principalFilter: string | null;
-  hostFilter: string | null;
-  operation: number;
-  permissionType: number;
-}): AclFilter {
+/** A DescribeAcls or DeleteAcls filter in the metadata's terms (both requests name the fields alike). */
+export function aclFilter(f: Omit<DescribeAclsRequest, 'unknownTaggedFields'>): AclFilter {
   return {
     resourceType: f.resourceTypeFilter,
     resourceName: f.resourceNameFilter,

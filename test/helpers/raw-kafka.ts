@@ -45,36 +45,24 @@ export class RawKafka {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
-  static async connect(port: number, timeoutMs = 5_000): Promise<RawKafka> {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect to 127.0.0.1:${port} timed out`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-    return new RawKafka(socket);
+  static connect(port: number, timeoutMs = 5_000): Promise<RawKafka> {
+    return RawKafka.opened(connect({ host: '127.0.0.1', port }), 'connect', `connect to 127.0.0.1:${port}`, timeoutMs);
   }
 
   /** As connect, over TLS (node:tls options: ca, cert, key). */
-  static async connectTls(port: number, options: ConnectionOptions, timeoutMs = 5_000): Promise<RawKafka> {
-    const socket = tlsConnect({ host: '127.0.0.1', port, ...options });
+  static connectTls(port: number, options: ConnectionOptions, timeoutMs = 5_000): Promise<RawKafka> {
+    return RawKafka.opened(tlsConnect({ host: '127.0.0.1', port, ...options }), 'secureConnect', `TLS connect to 127.0.0.1:${port}`, timeoutMs);
+  }
+
+  /** Waits for `socket` to emit `ready` (or fail, or time out). */
+  private static async opened(socket: Socket, ready: 'connect' | 'secureConnect', what: string, timeoutMs: number): Promise<RawKafka> {
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`TLS connect to 127.0.0.1:${port} timed out`));
+        reject(new Error(`${what} timed out`));
       }, timeoutMs);
-      socket.once('secureConnect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         resolve();
       });
