@@ -1,9 +1,11 @@
 // Broker processes for the benchmarks: free ports, start and wait for readiness, CPU and memory of a pid
-// from /proc. Shared by bench/broker/run.mjs and bench/broker/tls.mjs.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// from /proc, the deployment guide's certificates and TLS settings, medians and the machine's facts.
+// Shared by bench/broker/run.mjs, bench/broker/tls.mjs and bench/broker/auth.mjs.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
@@ -15,6 +17,74 @@ export function benchArgs(args) {
       const i = args.indexOf(`--${name}`);
       return i >= 0 ? args[i + 1] : dflt;
     },
+  };
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Nearest-rank percentile of `xs` (q in 0..1). */
+export const percentile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+
+/** What a report says about where it ran: the commit, the broker command, the machine. */
+export function benchProvenance(fromSource) {
+  return {
+    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+    broker: brokerCommandFor(fromSource).label,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+  };
+}
+
+/** Writes `report` to bench/results/<name>.json (<name>-quick.json for a quick run), prints its summary, returns the path. */
+export function writeBenchReport(name, quick, report) {
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const out = join(ROOT, 'bench/results', `${name}${quick ? '-quick' : ''}.json`);
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(JSON.stringify(report.summary, null, 2));
+  return out;
+}
+
+/** Runs a benchmark's `main`: a failure sets the exit code; the `work` folder is removed either way. */
+export function runBench(main, work) {
+  main()
+    .catch((err) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(() => rmSync(work, { recursive: true, force: true }));
+}
+
+/**
+ * A CA, a broker certificate (for 127.0.0.1 and localhost) and a client certificate (CN=client), all
+ * 4096-bit RSA, made in `dir` with the deployment guide's openssl commands.
+ */
+export function makeGuideCertificates(dir) {
+  mkdirSync(dir, { recursive: true });
+  const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  ssl('genrsa', '-out', 'ca.key', '4096');
+  ssl('req', '-x509', '-new', '-nodes', '-key', 'ca.key', '-sha256', '-days', '3650', '-out', 'ca.crt', '-subj', '/CN=bench CA');
+  for (const [name, ext] of [['broker', ['-extfile', 'san.ext']], ['client', []]]) {
+    ssl('genrsa', '-out', `${name}.key`, '4096');
+    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '30', '-sha256', ...ext);
+  }
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'broker.crt'), key: join(dir, 'broker.key'), clientCert: join(dir, 'client.crt'), clientKey: join(dir, 'client.key') };
+}
+
+/** Broker environment for TLS with `certs` (caFile included); `clientAuthRequired` asks for client certificates. */
+export function tlsBrokerEnv(certs, clientAuthRequired) {
+  return {
+    STREAMBUS_SECURITY_TLS_ENABLED: 'true',
+    STREAMBUS_SECURITY_TLS_CERT_FILE: certs.cert,
+    STREAMBUS_SECURITY_TLS_KEY_FILE: certs.key,
+    STREAMBUS_SECURITY_TLS_CA_FILE: certs.ca,
+    STREAMBUS_SECURITY_TLS_CLIENT_AUTH_REQUIRED: String(clientAuthRequired),
   };
 }
 

@@ -12,10 +12,10 @@
 //            broker sustains when the client is not the limit; broker CPU µs per message from /proc
 // Every load is bounded (message counts and peerbench's own timeouts) and stops by itself.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { brokerCommandFor, freePort, procStat, procStatus, startBrokerProcess, benchArgs } from './broker-procs.mjs';
+import { benchArgs, benchProvenance, procStat, procStatus, runBench, startBrokerProcess, writeBenchReport } from './broker-procs.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const args = process.argv.slice(2);
@@ -28,7 +28,6 @@ const W2_SECONDS = Number(flag('duration', QUICK ? 3 : 15));
 const work = mkdtempSync(join(tmpdir(), 'streambus-bench-'));
 const FROM_SOURCE = args.includes('--from-source');
 const startBroker = (name, env, dataDir = join(work, name)) => startBrokerProcess(name, env, dataDir, FROM_SOURCE);
-const brokerCommand = () => brokerCommandFor(FROM_SOURCE);
 const log = (...m) => console.error('[bench]', ...m);
 
 function preparePeerbench() {
@@ -172,9 +171,7 @@ async function main() {
   const report = {
     tool: 'bench/broker/run.mjs',
     startedAt: new Date().toISOString(),
-    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
-    broker: brokerCommand().label,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+    ...benchProvenance(FROM_SOURCE),
     params: { runs: RUNS, messages: MESSAGES, w2Seconds: W2_SECONDS, readyGb: READY_GB },
   };
 
@@ -199,16 +196,7 @@ async function main() {
   report.peerbench = { relaxedBroker: relaxed, strictBroker: strict };
   report.summary = summarize(report);
   report.finishedAt = new Date().toISOString();
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  const out = join(ROOT, 'bench/results', QUICK ? 'broker-quick.json' : 'broker.json');
-  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  console.log(JSON.stringify(report.summary, null, 2));
-  log(`wrote ${out}`);
+  log(`wrote ${writeBenchReport('broker', QUICK, report)}`);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+runBench(main, work);

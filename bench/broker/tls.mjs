@@ -8,13 +8,12 @@
 //   node bench/broker/tls.mjs [--runs N] [--messages N] [--quick] [--from-source]
 //
 // Every load is bounded (a message count, a kcat time limit) and stops by itself.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { brokerCommandFor, procStat, startBrokerProcess, benchArgs } from './broker-procs.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchArgs, benchProvenance, makeGuideCertificates, median, procStat, runBench, startBrokerProcess, tlsBrokerEnv, writeBenchReport } from './broker-procs.mjs';
 
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const { flag } = benchArgs(args);
 const QUICK = args.includes('--quick');
@@ -23,21 +22,6 @@ const MESSAGES = Number(flag('messages', QUICK ? 20_000 : 200_000));
 const FROM_SOURCE = args.includes('--from-source');
 const work = mkdtempSync(join(tmpdir(), 'streambus-tls-bench-'));
 const log = (...m) => console.error('[tls-bench]', ...m);
-
-function makeCerts() {
-  const dir = join(work, 'certs');
-  mkdirSync(dir);
-  const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('genrsa', '-out', 'ca.key', '4096');
-  ssl('req', '-x509', '-new', '-nodes', '-key', 'ca.key', '-sha256', '-days', '3650', '-out', 'ca.crt', '-subj', '/CN=bench CA');
-  for (const [name, ext] of [['broker', ['-extfile', 'san.ext']], ['client', []]]) {
-    ssl('genrsa', '-out', `${name}.key`, '4096');
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '30', '-sha256', ...ext);
-  }
-  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'broker.crt'), key: join(dir, 'broker.key'), clientCert: join(dir, 'client.crt'), clientKey: join(dir, 'client.key') };
-}
 
 function kcatInput(count) {
   const path = join(work, 'input.txt');
@@ -61,11 +45,7 @@ async function oneRun(variant, certs, input, run) {
     STREAMBUS_STORAGE_SYNC_INTERVAL: '1s',
     ...(tls
       ? {
-          STREAMBUS_SECURITY_TLS_ENABLED: 'true',
-          STREAMBUS_SECURITY_TLS_CERT_FILE: certs.cert,
-          STREAMBUS_SECURITY_TLS_KEY_FILE: certs.key,
-          STREAMBUS_SECURITY_TLS_CA_FILE: certs.ca,
-          STREAMBUS_SECURITY_TLS_CLIENT_AUTH_REQUIRED: 'true',
+          ...tlsBrokerEnv(certs, true),
           STREAMBUS_SECURITY_AUTHENTICATION_ENABLED: 'true',
           STREAMBUS_SECURITY_AUTHENTICATION_METHOD: 'mtls',
         }
@@ -91,13 +71,8 @@ async function oneRun(variant, certs, input, run) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main() {
-  const certs = makeCerts();
+  const certs = makeGuideCertificates(join(work, 'certs'));
   const input = kcatInput(MESSAGES);
   const runs = { plaintext: [], tls: [] };
   for (let run = 0; run < RUNS; run++) {
@@ -122,24 +97,13 @@ async function main() {
   const report = {
     tool: 'bench/broker/tls.mjs',
     startedAt: new Date().toISOString(),
-    commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
-    broker: brokerCommandFor(FROM_SOURCE).label,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version },
+    ...benchProvenance(FROM_SOURCE),
     params: { runs: RUNS, messages: MESSAGES, messageBytes: 1024 },
     runs,
     summary,
     finishedAt: new Date().toISOString(),
   };
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  const out = join(ROOT, 'bench/results', QUICK ? 'tls-quick.json' : 'tls.json');
-  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  console.log(JSON.stringify(summary, null, 2));
-  log(`wrote ${out}`);
+  log(`wrote ${writeBenchReport('tls', QUICK, report)}`);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+runBench(main, work);

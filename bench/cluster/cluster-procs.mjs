@@ -18,15 +18,7 @@ export const { buildRecordBatch } = await import(join(ROOT, 'lib/src/protocol/ka
 export const log = (...m) => console.error('[bench]', ...m);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-/** Nearest-rank percentile of `xs` (q in 0..1). */
-export const percentile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
+export { median, percentile } from '../broker/broker-procs.mjs';
 
 
 export const cpuMicros = (pid) => {
