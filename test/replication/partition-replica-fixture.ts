@@ -24,7 +24,12 @@ export const IDS = [1, 2, 3] as const;
 export const TOPIC = 'orders';
 export const GROUP_ID = 7;
 const TICK_MS = 10;
-const SETTINGS = { electionTicks: 10, heartbeatTicks: 1, preVote: true, checkQuorum: true };
+/**
+ * Storage runs in real time while the clock only moves with the pump, so a slow disk (CI under load)
+ * stretches the simulated time a write takes: 30 ticks of election timeout keep a leader whose write
+ * is slow from being voted out (with 10, a leader lost its term mid-test under load).
+ */
+const SETTINGS = { electionTicks: 30, heartbeatTicks: 1, preVote: true, checkQuorum: true };
 /** Rounds of `pump` at most; each round moves every queued message and yields to the storage. */
 const PUMP_ROUNDS_MAX = 3000;
 /** A round ticks every broker once per this many rounds, so storage writes finish between ticks. */
