@@ -54,7 +54,7 @@ export class Authorizer {
   private readonly superUsers: ReadonlySet<string>;
   /** Entries by resource type, rebuilt when the metadata's list is replaced. */
   private indexed: readonly AclBinding[] | null = null;
-  private byType = new Map<number, AclBinding[]>();
+  private byType = new Map<number, TypeIndex>();
 
   constructor(
     private readonly acls: () => readonly AclBinding[],
@@ -92,7 +92,7 @@ export class Authorizer {
    */
   allowsAny(who: Requester, operation: number, resourceType: number): boolean {
     if (this.superUsers.has(who.principal)) return true;
-    const entries = this.entries(resourceType);
+    const entries = this.index(resourceType)?.all ?? [];
     if (entries.length === 0) return this.options.allowEveryoneIfNoAclFound;
     const mine = entries.filter((b) => (b.principal === who.principal || b.principal === WILDCARD_USER) && (b.host === who.host || b.host === WILDCARD));
     const denies = mine.filter((b) => b.permission === AclPermission.DENY && (b.operation === operation || b.operation === AclOperation.ALL));
@@ -106,7 +106,7 @@ export class Authorizer {
 
   private decide(who: Requester, operation: number, resourceType: number, resourceName: string): boolean {
     if (this.superUsers.has(who.principal)) return true;
-    const entries = this.entries(resourceType).filter((b) => patternCovers(b, resourceName));
+    const entries = this.covering(resourceType, resourceName);
     if (entries.length === 0) return this.options.allowEveryoneIfNoAclFound;
     const mine = entries.filter((b) => (b.principal === who.principal || b.principal === WILDCARD_USER) && (b.host === who.host || b.host === WILDCARD));
     if (mine.some((b) => b.permission === AclPermission.DENY && (b.operation === operation || b.operation === AclOperation.ALL))) return false;
@@ -114,19 +114,41 @@ export class Authorizer {
     return mine.some((b) => b.permission === AclPermission.ALLOW && granting.includes(b.operation));
   }
 
-  private entries(resourceType: number): readonly AclBinding[] {
+  /**
+   * The entries whose pattern covers `name`: its literal entries (a map lookup), the literal `*` ones,
+   * and the prefixed ones it starts with; so a listing of many topics does not scan every entry for each.
+   */
+  private covering(resourceType: number, name: string): AclBinding[] {
+    const index = this.index(resourceType);
+    if (index === undefined) return [];
+    const out = [...(index.literal.get(name) ?? []), ...index.wildcard];
+    for (const b of index.prefixed) if (name.startsWith(b.resourceName)) out.push(b);
+    return out;
+  }
+
+  private index(resourceType: number): TypeIndex | undefined {
     const current = this.acls();
     if (current !== this.indexed) {
       this.byType = new Map();
       for (const b of current) {
-        const list = this.byType.get(b.resourceType);
-        if (list) list.push(b);
-        else this.byType.set(b.resourceType, [b]);
+        const index = this.byType.get(b.resourceType) ?? this.byType.set(b.resourceType, { all: [], literal: new Map(), wildcard: [], prefixed: [] }).get(b.resourceType)!;
+        index.all.push(b);
+        if (b.patternType === PatternType.PREFIXED) index.prefixed.push(b);
+        else if (b.resourceName === WILDCARD) index.wildcard.push(b);
+        else (index.literal.get(b.resourceName) ?? index.literal.set(b.resourceName, []).get(b.resourceName)!).push(b);
       }
       this.indexed = current;
     }
-    return this.byType.get(resourceType) ?? [];
+    return this.byType.get(resourceType);
   }
+}
+
+/** One resource type's entries, by how their patterns match. */
+interface TypeIndex {
+  readonly all: AclBinding[];
+  readonly literal: Map<string, AclBinding[]>;
+  readonly wildcard: AclBinding[];
+  readonly prefixed: AclBinding[];
 }
 
 /** The principals of security.authorization.superUsers (`;`-separated), or why one is malformed. */

@@ -4,9 +4,12 @@
 // `User:*`; hosts exact or '*'; a resource no entry names follows allowEveryoneIfNoAclFound;
 // "WRITE on any topic" for idempotent producers; entries created in metadata are seen at once;
 // refusals are logged. Also the metadata checks of entries and filters, and the superUsers list.
-// Method: pure calls on an Authorizer over a ClusterState, with a recording log.
+// Indexed lookups decide exactly as a scan of every entry would.
+// Method: pure calls on an Authorizer over a ClusterState, with a recording log; fast-check against a
+// reference that applies the rules entry by entry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Authorizer, parseSuperUsers } from '../../src/security/authorizer.ts';
 import { ClusterState } from '../../src/metadata/cluster-state.ts';
 import {
@@ -137,4 +140,39 @@ test('superUsers: ;-separated principals, blanks ignored, malformed refused', ()
   assert.deepEqual(parseSuperUsers(' User:admin ; User:CN=ops,O=Example ;'), { principals: ['User:admin', 'User:CN=ops,O=Example'] });
   assert.deepEqual(parseSuperUsers(''), { principals: [] });
   assert.ok('problem' in parseSuperUsers('admin'));
+});
+
+test('indexed lookups decide as a scan of every entry would (random entries and requests)', () => {
+  const names = ['orders', 'orders.eu', 'ord', 'logs', '*', 'o'];
+  const binding = fc.record({
+    resourceType: fc.constantFrom(ResourceType.TOPIC, ResourceType.GROUP),
+    resourceName: fc.constantFrom(...names),
+    patternType: fc.constantFrom(PatternType.LITERAL, PatternType.PREFIXED),
+    principal: fc.constantFrom('User:alice', 'User:bob', 'User:*'),
+    host: fc.constantFrom('*', '10.0.0.1'),
+    operation: fc.constantFrom(Op.READ, Op.WRITE, Op.DESCRIBE, Op.ALL, Op.ALTER_CONFIGS),
+    permission: fc.constantFrom(AclPermission.ALLOW, AclPermission.DENY),
+  }).filter((b) => !(b.patternType === PatternType.PREFIXED && b.resourceName === '*'));
+  const request = fc.record({
+    who: fc.record({ principal: fc.constantFrom('User:alice', 'User:bob', 'User:carol'), host: fc.constantFrom('10.0.0.1', '10.0.0.2') }),
+    operation: fc.constantFrom(Op.READ, Op.WRITE, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.DELETE),
+    resourceType: fc.constantFrom(ResourceType.TOPIC, ResourceType.GROUP),
+    name: fc.constantFrom('orders', 'orders.eu', 'ordinal', 'logs', 'other'),
+  });
+  // The rules of the header, applied to every entry in turn.
+  const reference = (bindings: AclBinding[], allowIfNone: boolean, r: { who: { principal: string; host: string }; operation: number; resourceType: number; name: string }) => {
+    const on = bindings.filter((b) => b.resourceType === r.resourceType && (b.patternType === PatternType.PREFIXED ? r.name.startsWith(b.resourceName) : b.resourceName === r.name || b.resourceName === '*'));
+    if (on.length === 0) return allowIfNone;
+    const mine = on.filter((b) => (b.principal === r.who.principal || b.principal === 'User:*') && (b.host === r.who.host || b.host === '*'));
+    if (mine.some((b) => b.permission === AclPermission.DENY && (b.operation === r.operation || b.operation === Op.ALL))) return false;
+    const implied: number[] = r.operation === Op.DESCRIBE ? [Op.READ, Op.WRITE, Op.DELETE, Op.ALTER] : r.operation === Op.DESCRIBE_CONFIGS ? [Op.ALTER_CONFIGS] : [];
+    return mine.some((b) => b.permission === AclPermission.ALLOW && (b.operation === r.operation || b.operation === Op.ALL || implied.includes(b.operation)));
+  };
+  fc.assert(
+    fc.property(fc.array(binding, { maxLength: 12 }), fc.boolean(), fc.array(request, { minLength: 1, maxLength: 8 }), (bindings, allowIfNone, requests) => {
+      const { authorizer } = setup(bindings, { allowEveryoneIfNoAclFound: allowIfNone });
+      for (const r of requests) assert.equal(authorizer.allows(r.who, r.operation, r.resourceType, r.name), reference(bindings, allowIfNone, r), JSON.stringify(r));
+    }),
+    { numRuns: 1500 },
+  );
 });
