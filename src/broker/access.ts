@@ -4,7 +4,7 @@
  * `security.authorization.enabled` there is no authorizer and everything is allowed, as on a Kafka
  * broker without an authorizer.
  */
-import { AclOperation, ResourceType, CLUSTER_RESOURCE } from '../metadata/acls.ts';
+import { AclOperation, ResourceType, CLUSTER_RESOURCE, operationName, resourceTypeName } from '../metadata/acls.ts';
 import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
 import type { Requester } from '../security/authorizer.ts';
 import type { ConnectionInfo } from '../net/connection.ts';
@@ -19,9 +19,11 @@ export function requester(connection: ConnectionInfo): Requester {
   return { principal: typeof principal === 'string' ? principal : ANONYMOUS, host: connection.remoteHost };
 }
 
-/** Whether the request's sender may do `operation` on the resource; a refusal is logged. */
+/** Whether the request's sender may do `operation` on the resource; a refusal is logged and counted. */
 export function allowed(ctx: BrokerContext, info: RequestInfo, operation: number, resourceType: number, resourceName: string): boolean {
-  return ctx.authorizer === null || ctx.authorizer.authorize(requester(info.connection), operation, resourceType, resourceName);
+  if (ctx.authorizer === null || ctx.authorizer.authorize(requester(info.connection), operation, resourceType, resourceName)) return true;
+  ctx.metrics.authorizationDenied(operationName(operation), resourceTypeName(resourceType));
+  return false;
 }
 
 /** As allowed, without a log line: for what a listing shows (topics in Metadata, groups in ListGroups). */

@@ -26,6 +26,7 @@ export async function saslStep(ctx: BrokerContext, connection: ConnectionInfo, s
     // Slows password guessing: the answer, and the closed connection, come only after the delay.
     await new Promise((resolve) => setTimeout(resolve, ctx.config.security.authentication.failedAttemptDelay));
     refuseSasl(ctx, connection, reason);
+    ctx.metrics.authenticationFailed(state.mechanism);
     return { kind: 'refused', serverMessage: outcome.serverMessage, reason };
   }
   state.principal = outcome.principal!;

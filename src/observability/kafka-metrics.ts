@@ -31,6 +31,8 @@ export class KafkaMetrics {
   private readonly requestSeconds: Histogram;
   private readonly bytesIn: Counter;
   private readonly bytesOut: Counter;
+  private readonly authFailures: Counter;
+  private readonly authzDenied: Counter;
   private readonly window = new Float64Array(WINDOW_SECONDS);
   private windowSecond = 0;
   private latencyStride = 1;
@@ -72,6 +74,18 @@ export class KafkaMetrics {
     });
     this.bytesIn = new Counter({ name: 'streambus_topic_bytes_in_total', help: 'Record bytes produced, by topic', labelNames: ['topic'], registers: [registry] });
     this.bytesOut = new Counter({ name: 'streambus_topic_bytes_out_total', help: 'Record bytes fetched, by topic', labelNames: ['topic'], registers: [registry] });
+    this.authFailures = new Counter({
+      name: 'streambus_authentication_failures_total',
+      help: 'Failed SASL authentications, by mechanism (a rising rate is password guessing or a misconfigured client)',
+      labelNames: ['mechanism'],
+      registers: [registry],
+    });
+    this.authzDenied = new Counter({
+      name: 'streambus_authorization_denied_total',
+      help: 'Requests (or parts of requests) refused by the ACLs, by operation and resource type',
+      labelNames: ['operation', 'resource_type'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'streambus_consumer_group_lag',
       help: 'High watermark minus committed offset, by group and partition',
@@ -86,6 +100,14 @@ export class KafkaMetrics {
   }
 
   private readonly now: () => number;
+
+  authenticationFailed(mechanism: string): void {
+    this.authFailures.inc({ mechanism });
+  }
+
+  authorizationDenied(operation: string, resourceType: string): void {
+    this.authzDenied.inc({ operation, resource_type: resourceType });
+  }
 
   request(api: string, seconds: number, failed: boolean): void {
     // Label children are looked up once per API: resolving labels on every call hashes them each time.

@@ -261,6 +261,9 @@ test('metrics.requireAuthentication: /metrics needs a client certificate, health
   const scraped = await httpsGet(broker.httpPort, '/metrics', { ca: certs.ca, cert: scraper.cert, key: scraper.key });
   assert.equal(scraped.status, 200);
   assert.match(scraped.body, /streambus_tls_certificate_expiry_seconds/);
+  // The refusals of the first test are counted (alice's WRITE and DESCRIBE on topics, bob's group).
+  assert.match(scraped.body, /streambus_authorization_denied_total\{operation="WRITE",resource_type="TOPIC"[^}]*\} [1-9]/);
+  assert.match(scraped.body, /streambus_authorization_denied_total\{operation="DESCRIBE",resource_type="GROUP"[^}]*\} [1-9]/);
   assert.equal((await httpsGet(broker.httpPort, '/health/ready', { ca: certs.ca })).status, 200);
   const noTls = await runCli(['config', 'validate'], { env: { ...process.env, STREAMBUS_METRICS_REQUIRE_AUTHENTICATION: 'true' } });
   assert.equal(noTls.status, 2);

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import kafkajs from 'kafkajs';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import { httpsGet, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -93,6 +93,8 @@ test('tokens verify against the published key set, fetched once and cached', { t
   assert.equal(await connects(unpublished, 'key-1'), false, 'a key the set does not hold');
   assert.equal(await connects(unpublished, 'key-9'), false, 'an unknown key id');
   assert.match(broker.output(), /"reason":"Authentication failed: (the signature does not verify|no key in the key set matches the token)"/);
+  const metrics = await httpsGet(broker.httpPort, '/metrics', { ca: certs.ca });
+  assert.match(metrics.body, /streambus_authentication_failures_total\{mechanism="OAUTHBEARER"[^}]*\} [2-9]/);
 });
 
 test('fail closed: a JWKS URL over plain http to another machine, or both a key file and a URL', { timeout: 30_000 }, async () => {
