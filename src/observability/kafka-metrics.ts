@@ -24,6 +24,9 @@ export interface LagSample {
   lag: number;
 }
 
+/** The SASL mechanisms a broker may offer (the authentication failures counter starts at 0 for each). */
+const SASL_MECHANISMS = ['OAUTHBEARER', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const;
+
 export class KafkaMetrics {
   private readonly messages: Counter;
   private readonly latency: Summary;
@@ -80,6 +83,8 @@ export class KafkaMetrics {
       labelNames: ['mechanism'],
       registers: [registry],
     });
+    // Every mechanism starts at 0, so rate() over it works (and alerts can name it) before a first failure.
+    for (const mechanism of SASL_MECHANISMS) this.authFailures.inc({ mechanism }, 0);
     this.authzDenied = new Counter({
       name: 'streambus_authorization_denied_total',
       help: 'Requests (or parts of requests) refused by the ACLs, by operation and resource type',
