@@ -7,7 +7,7 @@
  */
 import type { AuthenticationConfig } from '../config/index.ts';
 import { enabledAuthenticationMethods } from '../config/index.ts';
-import type { ScramMechanismName } from '../metadata/scram-credentials.ts';
+import { ScramMechanism, type ScramMechanismName } from '../metadata/scram-credentials.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MetadataService } from '../replication/metadata-service.ts';
 import { credentialFromSaltedPassword, DEFAULT_SCRAM_ITERATIONS, randomSalt } from '../security/scram.ts';
@@ -26,8 +26,11 @@ export function scramMechanisms(auth: AuthenticationConfig): ScramMechanismName[
 export async function bootstrapScramUser(auth: AuthenticationConfig, metadata: () => MetadataService, log: Logger, stopped: () => boolean): Promise<void> {
   const user = auth.scram.bootstrapUser;
   if (user === '') return;
+  // Salted only for mechanisms not stored yet: once the user exists, a restart costs no PBKDF2.
+  const absent = scramMechanisms(auth).filter((m) => metadata().state.scramCredential(user, ScramMechanism[m]) === undefined);
+  if (absent.length === 0) return;
   const credentials = await Promise.all(
-    scramMechanisms(auth).map(async (mechanism) => {
+    absent.map(async (mechanism) => {
       const salt = randomSalt(mechanism);
       return credentialFromSaltedPassword(user, mechanism, salt, DEFAULT_SCRAM_ITERATIONS, await saltPassword(mechanism, auth.scram.bootstrapPassword, salt, DEFAULT_SCRAM_ITERATIONS));
     }),
