@@ -91,7 +91,9 @@ function handleAppend(r: Raft, m: Message): void {
 }
 
 function handleHeartbeat(r: Raft, m: Message): void {
-  r.log.commitTo(m.commit);
+  // A joining node may have lost entries the leader still believes it holds (a replaced disk, before
+  // the leader noticed the restart): it commits only what it has. Anywhere else that is a broken log.
+  r.log.commitTo(r.joining ? Math.min(m.commit, r.log.lastIndex()) : m.commit);
   r.send(message({ type: 'heartbeatResp', from: r.id, to: m.from, term: r.term }));
 }
 

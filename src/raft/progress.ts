@@ -54,6 +54,15 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /** Forgets what the follower acknowledged (it may have lost it): probe again from `next`. */
+  forget(next: number): void {
+    assert(next >= 1, 'next index starts at 1');
+    this.match = 0;
+    this.next = next;
+    this.sentCommit = 0;
+    this.resetState('probe');
+  }
+
   becomeProbe(): void {
     if (this.state === 'snapshot') {
       // Resume after the snapshot if the follower has it, else just after what is known to match.

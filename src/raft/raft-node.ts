@@ -256,6 +256,21 @@ export class RaftNode {
     return this.raft.joining;
   }
 
+  /** The vote cast in the current term (0: none). */
+  get vote(): NodeId {
+    return this.raft.vote;
+  }
+
+  /** Ends joining at once: no member of the group ever held an entry (Raft.endJoining). */
+  endJoining(): void {
+    this.raft.endJoining();
+  }
+
+  /** The link to `id` came back, possibly to a process that lost its log (Raft.peerReconnected). */
+  peerReconnected(id: NodeId): void {
+    this.raft.peerReconnected(id);
+  }
+
   /** The membership in force: the one of the last committed entry handed out. */
   confState(): ConfState {
     return this.raft.confState();

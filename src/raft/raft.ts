@@ -68,8 +68,10 @@ export class Raft {
   pendingFlush = false;
   /** Joining (config `joining`): no campaign, no vote, until the log is applied up to `joinTarget`. */
   joining: boolean;
-  /** The commit index of the first append or snapshot a leader sent while joining; -1 before one came. */
+  /** The commit index a leader sent while joining, to reach before voting; -1 before one came. */
   joinTarget = -1;
+  /** The term of the leader that set `joinTarget`. */
+  private joinTerm = 0;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -112,16 +114,57 @@ export class Raft {
   }
 
   /**
-   * While joining: the first append or snapshot from a leader sets the index to reach (a leader sends
-   * to this node only once it applied the change that added it, so its commit index covers it).
+   * While joining: an append or snapshot from a leader sets the index to reach (a leader sends to this
+   * node only once it applied the change that added it, so its commit index covers it).
    */
   heardFromLeader(commit: number): void {
-    if (this.joining && this.joinTarget < 0) this.joinTarget = commit;
+    if (this.joining && this.joinTarget < 0) {
+      this.joinTarget = commit;
+      this.joinTerm = this.term;
+    }
   }
 
-  /** Ends joining once everything up to the target is applied: the configuration read since is current. */
+  /**
+   * Ends joining once everything up to the target is applied, if the target is an entry of the term
+   * of the leader that sent it. A node that lost its log (a replaced disk) may have helped commit
+   * entries it no longer has; a leader's log holds every committed entry (paper 5.4), but its commit
+   * index may lag them until an entry of its own term commits, which is why the target's term is
+   * checked. Otherwise the next append sets a new target. The node also forgot the votes it cast:
+   * it counts itself as having voted for the leader of this term, so no rival of this term gets its
+   * vote (the driver persists that before saying the node joined).
+   */
   checkJoined(): void {
-    if (this.joining && this.joinTarget >= 0 && this.log.applied >= this.joinTarget) this.joining = false;
+    if (!this.joining || this.joinTarget < 0 || this.log.applied < this.joinTarget) return;
+    if (this.term !== this.joinTerm || this.lead === NO_NODE || this.log.term(this.joinTarget) !== this.joinTerm) {
+      this.joinTarget = -1;
+      return;
+    }
+    this.joining = false;
+    if (this.vote === NO_NODE) this.vote = this.lead;
+  }
+
+  /**
+   * Ends joining without catching up: the host learnt that no member of the group ever held an entry
+   * (a new group whose members all start empty), so there is nothing this node could have lost.
+   */
+  endJoining(): void {
+    this.joining = false;
+    this.joinTarget = -1;
+  }
+
+  /**
+   * The link to `id` came back: its process may have restarted with a lost log (a replaced disk), so
+   * what it acknowledged before no longer counts. The leader probes it afresh from its last index;
+   * forgetting a match only delays commits that rely on that member, never undoes one.
+   */
+  peerReconnected(id: NodeId): void {
+    if (this.role !== 'leader' || id === this.id) return;
+    const pr = this.tracker.progress.get(id);
+    if (pr === undefined) return;
+    pr.forget(this.log.lastIndex() + 1);
+    // A transfer to it is void: the TimeoutNow may have gone to the old process.
+    if (this.leadTransferee === id) this.leadTransferee = NO_NODE;
+    this.pendingFlush = true;
   }
 
   private reset(term: number): void {

@@ -349,9 +349,10 @@ export class MultiRaft {
       return;
     }
     if (!this.downPeers.delete(peer)) return;
-    // Leaders that quiesced without the peer must catch it up: they heartbeat again, and quiesce
-    // again once it holds their whole log.
-    for (const hosted of [...this.groups.values()]) hosted.driver.wakeLeader();
+    // The peer may be a new process on a replaced disk: leaders forget what it acknowledged and probe
+    // it afresh (raft.ts peerReconnected). Quiesced ones wake to catch it up, and quiesce again once
+    // it holds their whole log.
+    for (const hosted of [...this.groups.values()]) hosted.driver.peerReconnected(peer);
   }
 
   /** Logs the 1st, 2nd, 4th, 8th, ... occurrence of each kind: a flood costs a logarithm of lines. */

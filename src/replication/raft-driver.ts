@@ -136,6 +136,8 @@ export class RaftDriver {
   /** A snapshot was asked for (raft.snapshotInterval) whatever the entry count. */
   private snapshotRequested = false;
   private durableTerm: number;
+  /** The vote in the last hard state written. */
+  private durableVote: number;
   private appliedIndex: number;
   private readonly quiescePolicy: QuiescePolicy | undefined;
   private readonly onQuiesce: ((quiesced: boolean) => void) | undefined;
@@ -164,6 +166,7 @@ export class RaftDriver {
     this.appliedIndex = Math.max(snapshot.metadata.index, options.applied ?? 0);
     assert(this.appliedIndex <= Math.max(snapshot.metadata.index, this.store.initialState().hardState.commit), 'applied past the stored commit index');
     this.durableTerm = this.store.initialState().hardState.term;
+    this.durableVote = this.store.initialState().hardState.vote;
     this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex, joining: options.joining === true });
     this.onJoined = options.joining === true ? options.onJoined : undefined;
     this.raft = this.node;
@@ -292,11 +295,16 @@ export class RaftDriver {
   }
 
   /**
-   * Wakes a quiesced leader (a member's broker came back and must be caught up and heartbeated);
-   * nothing for a follower or a group that is not quiesced.
+   * The link to `peer` came back after being down. A leader forgets what it acknowledged (its process
+   * may have restarted on a replaced disk) and catches it up, waking if quiesced.
    */
-  wakeLeader(): void {
-    if (this.quiescedFlag && this.node.isLeader) this.input(() => {});
+  peerReconnected(peer: NodeId): void {
+    if (this.node.isLeader) this.input(() => this.node.peerReconnected(peer));
+  }
+
+  /** Ends joining without catching up: no member of the group ever held an entry (RaftNode.endJoining). */
+  endJoining(): void {
+    this.input(() => this.node.endJoining());
   }
 
   /** The transport could not reach `peer`: the leader stops pipelining to it. */
@@ -394,7 +402,10 @@ export class RaftDriver {
 
   /** Steps 2 to 4 for a Ready whose writes are durable. */
   private finish(rd: Ready): void {
-    if (rd.hardState !== null) this.durableTerm = rd.hardState.term;
+    if (rd.hardState !== null) {
+      this.durableTerm = rd.hardState.term;
+      this.durableVote = rd.hardState.vote;
+    }
     if (rd.softState !== null) this.onSoftState?.(rd.softState, this.durableTerm);
     this.send(rd.messages);
     if (rd.snapshot !== null) {
@@ -409,7 +420,8 @@ export class RaftDriver {
       this.proposals.applied(committed);
     }
     this.node.advance(rd);
-    if (this.onJoined !== undefined && !this.node.joining) {
+    // Joined once the vote it counts as cast (Raft.checkJoined) is durable: the next Ready writes it.
+    if (this.onJoined !== undefined && !this.node.joining && this.node.vote === this.durableVote) {
       const joined = this.onJoined;
       this.onJoined = undefined;
       joined();
