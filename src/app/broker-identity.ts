@@ -1,8 +1,7 @@
 /**
  * Who this broker is, as its disks remember it: its id and its incarnation id, a UUID made the first
- * time the broker starts on empty directories. The controller refuses a known id that comes back with
- * another incarnation (src/metadata/broker-registration.ts): that broker lost the log it once
- * acknowledged, and must not vote with it.
+ * time the broker starts on empty directories. A known id that comes back with another incarnation lost
+ * the log it once acknowledged: it must not vote until refilled (src/metadata/broker-registration.ts).
  *
  * The identity is written into both storage.dataDir (partition logs) and storage.raftDir (the
  * controller log, terms and votes), which may be different disks. Both must agree: one present and
@@ -38,7 +37,7 @@ export async function loadOrCreateIdentity(disk: Disk, dirs: readonly string[], 
     throw refuse(
       `${join(missing[0]!.dir, IDENTITY_FILE)} is missing while ${join(first.dir, IDENTITY_FILE)} names incarnation ${first.identity!.incarnationId}: ` +
         'one of the broker\'s directories was replaced or wiped. Starting would let the broker vote with a log it lost. ' +
-        'Put the original directory back, or empty both directories and decommission the old broker id before it joins as a new broker.',
+        'Put the original directory back, or empty both directories: the broker then rejoins as a replaced disk and is refilled from the other brokers.',
     );
   }
   for (const f of present) {

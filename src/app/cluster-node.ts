@@ -45,9 +45,14 @@ import { LeadershipGossip } from '../replication/leadership-gossip.ts';
 import { PartitionReplicas } from '../replication/partition-replicas.ts';
 import { PartitionMover } from '../replication/partition-moves.ts';
 import type { PartitionReplica, ReplicaLeadership } from '../replication/partition-replica.ts';
+import { ControllerBootstrap } from '../replication/controller/controller-bootstrap.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
 
+/** In the controller's log folder while its replica joins without voting (controller-bootstrap.ts). */
+export const CONTROLLER_JOINING_FILE = 'raft.joining';
+/** Between two rounds of asking the listed brokers whether the cluster is new. */
+const BOOTSTRAP_ASK_MS = 500;
 /** The controller's Raft group id (partition groups get theirs from the controller). */
 export const CONTROLLER_GROUP = 0;
 /** How long a metadata command waits for the controller before REQUEST_TIMED_OUT. */
@@ -154,6 +159,17 @@ export class ClusterNode {
     if ([...stored].sort((a, b) => a - b).join(',') !== voters.join(',')) {
       log.warn({ configured: voters, stored }, 'cluster.nodes differs from the controller voters this broker recorded; the recorded voters stay in force (membership changes are a cluster operation)');
     }
+    // An empty controller log on a listed broker: a new cluster or a replaced disk. It joins without
+    // voting until it knows which (controller-bootstrap.ts); the marker keeps that across restarts.
+    const controllerDir = join(config.storage.raftDir, 'controller');
+    const joiningMarker = join(controllerDir, CONTROLLER_JOINING_FILE);
+    const emptyLog = !controllerLogHoldsEntries(store);
+    const joining = !added && (emptyLog || (await disk.fileSize(joiningMarker)) !== undefined);
+    if (joining && emptyLog) {
+      await disk.writeFileDurable(joiningMarker, new Uint8Array(0));
+      await disk.syncDir(controllerDir);
+    }
+    if (joining) log.info({ emptyLog }, 'the controller replica here joins without voting until it knows the cluster (new, or this broker caught up)');
     const transport = new PeerTransport(
       {
         brokerId: self,
@@ -186,6 +202,18 @@ export class ClusterNode {
         metadata?.leadershipChanged(state, term);
       },
       onFailure: (err) => log.fatal({ err }, 'the controller group stopped on this broker; restart the broker'),
+      joining,
+      onJoined: () => {
+        log.info('the controller replica here votes from now on');
+        void removeMarker(disk, joiningMarker, log);
+      },
+    });
+    const bootstrap = new ControllerBootstrap({
+      brokerId: self,
+      channel: transport,
+      listedPeers: voters.filter((id) => id !== self),
+      holdsEntries: () => controllerLogHoldsEntries(store),
+      log,
     });
     metadata = new ReplicatedMetadata({
       brokerId: self,
@@ -258,7 +286,40 @@ export class ClusterNode {
     node.snapshotTimer = every(clock, config.raft.snapshotInterval, () => driver.requestSnapshot());
     node.isrTimer = every(clock, ISR_SAMPLE_MS, () => node.sampleLeadership());
     node.controller = driver;
+    if (joining && emptyLog) node.decideBootstrap(bootstrap, () => removeMarker(disk, joiningMarker, log));
     return node;
+  }
+
+  /** Brokers of cluster.nodes not yet heard on whether they hold a controller log; null once decided. */
+  private bootstrapWaitingFor: (() => number[]) | null = null;
+
+  /**
+   * Asks the other listed brokers whether any holds a controller log, until decided
+   * (controller-bootstrap.ts). A new cluster: vote at once. An existing one: keep joining.
+   */
+  private decideBootstrap(bootstrap: ControllerBootstrap, removeMarker: () => Promise<void>): void {
+    const { clock, log } = this.options;
+    this.bootstrapWaitingFor = () => bootstrap.waitingFor;
+    let decided = false;
+    const timer = every(clock, BOOTSTRAP_ASK_MS, () => {
+      if (this.stopping || decided) {
+        timer.cancel();
+        bootstrap.abandon();
+        return;
+      }
+      bootstrap.ask();
+    });
+    bootstrap.ask();
+    void bootstrap.decide().then(async (decision) => {
+      decided = true;
+      this.bootstrapWaitingFor = null;
+      timer.cancel();
+      // Entries may have come from a leader meanwhile: then the cluster exists after all.
+      if (decision !== 'new-cluster' || controllerLogHoldsEntries(this.store) || this.stopping) return;
+      // The marker goes first: a crash before endJoining then restarts as a broker that has voted for nothing yet.
+      await removeMarker();
+      this.controller.endJoining();
+    }).catch((err: unknown) => log.error({ err }, 'deciding whether the cluster is new failed'));
   }
 
   /**
@@ -461,7 +522,12 @@ export class ClusterNode {
       await this.sleep(100);
       if (clock.now() - lastLog >= WAIT_LOG_MS) {
         lastLog = clock.now();
-        log.warn({ peersUp: [...this.up].sort(), voters: config.cluster.nodes.map((n) => n.id) }, 'waiting for a controller quorum (a majority of cluster.nodes)');
+        const unanswered = this.bootstrapWaitingFor?.() ?? [];
+        if (unanswered.length > 0) {
+          log.warn({ waitingFor: unanswered, voters: config.cluster.nodes.map((n) => n.id) }, 'this broker\'s controller log is empty: waiting for every broker of cluster.nodes to tell whether the cluster is new (all start empty) or exists (this broker then catches up)');
+        } else {
+          log.warn({ peersUp: [...this.up].sort(), voters: config.cluster.nodes.map((n) => n.id) }, 'waiting for a controller quorum (a majority of cluster.nodes)');
+        }
       }
     }
     for (;;) {
@@ -476,7 +542,7 @@ export class ClusterNode {
         timestampMs: clock.now(),
       });
       if (result.error === null) break;
-      if (result.error === 'INCONSISTENT_BROKER_INCARNATION' || result.error === 'INVALID_REQUEST') {
+      if (result.error === 'INVALID_REQUEST') {
         throw new StreamBusError('SB_ERR_BROKER_IDENTITY', result.message ?? result.error);
       }
       log.warn({ error: result.error, message: result.message }, 'registration with the controller failed; retrying');
@@ -546,5 +612,19 @@ export class ClusterNode {
     if (this.stopping) throw new StreamBusError('SB_ERR_CLOSED', 'the broker is stopping');
     await new Promise<void>((resolve) => this.options.clock.setTimer(ms, resolve));
     if (this.stopping) throw new StreamBusError('SB_ERR_CLOSED', 'the broker is stopping');
+  }
+}
+
+/** Whether the controller log holds anything: a term, an entry or a snapshot. */
+function controllerLogHoldsEntries(store: FileRaftLogStore): boolean {
+  return store.initialState().hardState.term > 0 || store.lastIndex() > 0 || store.snapshot().metadata.index > 0;
+}
+
+async function removeMarker(disk: Disk, path: string, log: Logger): Promise<void> {
+  try {
+    if ((await disk.fileSize(path)) === undefined) return;
+    await disk.unlink(path);
+  } catch (err) {
+    log.warn({ err, path }, 'removing the controller joining marker failed');
   }
 }

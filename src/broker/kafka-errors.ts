@@ -4,8 +4,6 @@ import type { MetadataError, StreamBusMetadataError } from '../metadata/cluster-
 
 /** The Kafka error a Kafka client is shown for each error StreamBus names itself. */
 const KAFKA_EQUIVALENT: Record<StreamBusMetadataError, keyof typeof KafkaErrorCode> = {
-  // Kafka's answer to a broker id registered by another incarnation.
-  INCONSISTENT_BROKER_INCARNATION: 'DUPLICATE_BROKER_REGISTRATION',
   BROKER_HOLDS_REPLICAS: 'INVALID_REQUEST',
 };
 

@@ -4,10 +4,12 @@
  * A broker is known by its id and by its incarnation id: a UUID generated in its data directory the first
  * time it starts, and kept there. The same id with the same incarnation is the same broker restarting (or
  * moving to a new address): its endpoints are updated. The same id with a different incarnation is a broker
- * whose data directory was wiped or replaced. It has lost the log entries it once acknowledged, so letting
- * it vote again under its old id could elect a leader that misses committed data (Redpanda issue 9766,
- * KIP-853). It is refused until an operator unregisters the id (after moving its replicas away, as
- * decommissioning does); it then registers as a new broker.
+ * whose data directory was wiped or replaced (the guide's "replace failed broker"). It lost the log entries
+ * it once acknowledged and the votes it cast, so it must not vote with what it has now (Redpanda issue 9766,
+ * KIP-853). It is accepted, and its record says which partition groups it held before
+ * (`refillGroupsBelow`): its replicas of those groups start empty and join without voting until the
+ * leader has refilled them (partition-replicas.ts, raft.ts checkJoined). Its controller replica does the
+ * same on its own (controller-bootstrap.ts).
  * Liveness (heartbeats, fencing) is soft state kept by the controller leader, never recorded here.
  */
 
@@ -27,6 +29,12 @@ export interface BrokerRecord {
    * other brokers (metadata/drain-plan.ts). Kept across its restarts; cleared by recommissioning.
    */
   readonly draining?: true;
+  /**
+   * Set when the broker came back with a new incarnation (a replaced or wiped disk): the partition Raft
+   * groups with lower ids existed before, so its empty replicas of them refill before they vote.
+   * Kept across its restarts, so a refill interrupted by a crash still does not vote early.
+   */
+  readonly refillGroupsBelow?: number;
 }
 
 export interface RegisterBrokerCommand {
@@ -46,39 +54,31 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const isPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65_535;
 
-/**
- * Why a registration is refused, or null when it is accepted. `known` is the broker's current record;
- * `holdsReplicas` whether any partition still counts on it. A decommissioned broker (draining, holding
- * nothing) may come back with a new data directory: it lost nothing anyone needs.
- */
-export function registrationProblem(
-  known: BrokerRecord | undefined,
-  cmd: RegisterBrokerCommand,
-  holdsReplicas: boolean,
-): { error: 'INVALID_REQUEST' | 'INCONSISTENT_BROKER_INCARNATION'; message: string } | null {
+/** Why a registration is refused (a malformed command), or null when it is accepted. */
+export function registrationProblem(cmd: RegisterBrokerCommand): { error: 'INVALID_REQUEST'; message: string } | null {
   // A command comes from another broker over the network: a malformed one is refused, never asserted on.
   if (!Number.isInteger(cmd.id) || cmd.id < 0 || cmd.id > INT32_MAX) return invalid(`broker id ${cmd.id} is not an integer from 0 to ${INT32_MAX}`);
   if (!UUID.test(cmd.incarnationId) || /^[0-]+$/.test(cmd.incarnationId)) return invalid(`broker ${cmd.id}: incarnation id ${JSON.stringify(cmd.incarnationId)} is not a non-zero lower-case UUID`);
   if (cmd.host.length === 0) return invalid(`broker ${cmd.id}: host is empty`);
   if (!isPort(cmd.port) || !isPort(cmd.grpcPort)) return invalid(`broker ${cmd.id}: ports ${cmd.port} and ${cmd.grpcPort} must be from 1 to 65535`);
-  if (known === undefined || known.incarnationId === cmd.incarnationId) return null;
-  if (known.draining === true && !holdsReplicas) return null;
-  return {
-    error: 'INCONSISTENT_BROKER_INCARNATION',
-    message:
-      `Broker ${cmd.id} registered with incarnation ${cmd.incarnationId}, but the cluster knows it as incarnation ` +
-      `${known.incarnationId}: it came back with a different data directory (wiped or replaced), so it may have lost ` +
-      `data it acknowledged and may not rejoin under id ${cmd.id}. To add it back, decommission broker ${cmd.id} ` +
-      `(streambus broker decommission --id ${cmd.id}) so the cluster moves its replicas away and forgets it, then ` +
-      `restart it: it registers as a new broker. If the original data directory still exists, start it with that instead.`,
-  };
+  return null;
 }
 
-/** The record after a registration: a restart keeps the broker's draining mark; a new incarnation starts afresh. */
-export function brokerRecord(cmd: RegisterBrokerCommand, known?: BrokerRecord): BrokerRecord {
+/**
+ * The record after a registration. A restart keeps the broker's marks. A new incarnation that still
+ * holds replicas is a replaced disk: it keeps its draining mark and refills the groups that exist now
+ * (`nextGroup` is the next partition group id to be allocated). One that holds nothing (decommissioned,
+ * then started afresh) starts as a new broker.
+ */
+export function brokerRecord(cmd: RegisterBrokerCommand, known: BrokerRecord | undefined, holdsReplicas: boolean, nextGroup: number): BrokerRecord {
   const { id, incarnationId, host, port, grpcPort, rack, timestampMs } = cmd;
-  const record = { id, incarnationId, host, port, grpcPort, rack, registeredAtMs: timestampMs };
-  return known?.draining === true && known.incarnationId === incarnationId ? { ...record, draining: true } : record;
+  const record: BrokerRecord = { id, incarnationId, host, port, grpcPort, rack, registeredAtMs: timestampMs };
+  if (known === undefined) return record;
+  if (known.incarnationId === incarnationId) {
+    return { ...record, ...(known.draining === true ? { draining: true } : {}), ...(known.refillGroupsBelow === undefined ? {} : { refillGroupsBelow: known.refillGroupsBelow }) };
+  }
+  if (!holdsReplicas) return record;
+  return { ...record, ...(known.draining === true ? { draining: true } : {}), refillGroupsBelow: nextGroup };
 }
 
 function invalid(message: string): { error: 'INVALID_REQUEST'; message: string } {

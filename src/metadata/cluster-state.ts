@@ -84,8 +84,6 @@ export type MetadataCommand =
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
-  /** A known broker id came back with another incarnation id (another data directory). */
-  | 'INCONSISTENT_BROKER_INCARNATION'
   /** A broker to unregister is still a replica of some partition. */
   | 'BROKER_HOLDS_REPLICAS';
 
@@ -105,7 +103,6 @@ export const METADATA_ERRORS = [
   'NOT_CONTROLLER',
   /** The controller did not answer in time; the command may still apply. Retriable. */
   'REQUEST_TIMED_OUT',
-  'INCONSISTENT_BROKER_INCARNATION',
   'BROKER_HOLDS_REPLICAS',
   'NO_REASSIGNMENT_IN_PROGRESS',
   'UNSUPPORTED_SASL_MECHANISM',
@@ -298,7 +295,7 @@ export class ClusterState {
         }
         return { error: null };
       case 'register-broker':
-        return registrationProblem(this.brokersById.get(cmd.id), cmd, this.holds(cmd.id)) ?? { error: null };
+        return registrationProblem(cmd) ?? { error: null };
       case 'unregister-broker': {
         if (!this.brokersById.has(cmd.id)) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
         // Unregistering lets the id return with a new, empty data directory: no partition may still count
@@ -447,7 +444,7 @@ export class ClusterState {
         return { error: null, firstProducerId: first };
       }
       case 'register-broker':
-        this.brokersById.set(cmd.id, brokerRecord(cmd, this.brokersById.get(cmd.id)));
+        this.brokersById.set(cmd.id, brokerRecord(cmd, this.brokersById.get(cmd.id), this.holds(cmd.id), this.nextRaftGroup));
         return { error: null };
       case 'drain-broker': {
         const { draining: _old, ...rest } = this.brokersById.get(cmd.id)!;

@@ -123,6 +123,9 @@ export class Progress {
     }
     // In probe state, only the answer to the last probe counts.
     if (this.next - 1 !== rejected) return false;
+    // The probe sat at the match index and the follower lacks that entry: it lost what it acknowledged
+    // (a replaced disk). Forget the match, or the leader would probe the same index for ever.
+    if (rejected === this.match && matchHint < this.match) this.match = matchHint;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
     return true;

@@ -112,7 +112,10 @@ export class PartitionReplicas implements PartitionReplication {
     // Without the shared file there is no such record: every new replica of such a group joins.
     const marker = join(segmentLog.dir, JOINING_FILE_NAME);
     const tookPart = journal === undefined || journal.hardState(groupId).term > 0;
-    const joining = (fresh && hasHistory(topic, partition.index) && tookPart) || (await disk.fileSize(marker)) !== undefined;
+    // A broker back with a replaced disk held this group before and lost what it acknowledged and
+    // voted (broker-registration.ts refillGroupsBelow): it is refilled before it votes.
+    const refill = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId;
+    const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || refill)) || (await disk.fileSize(marker)) !== undefined;
     if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
       ...(journal === undefined ? {} : { hardStates: { journal, groupId } }),

@@ -1,6 +1,6 @@
 // Goal: the controller registers brokers by (id, incarnation id): the same incarnation updates its
-// endpoints, another incarnation is refused until the id is unregistered, and an id still holding replicas
-// cannot be unregistered. Malformed registrations are refused, not asserted on.
+// endpoints, another incarnation (a replaced disk) is accepted and marked to refill the partition groups it
+// held, and an id still holding replicas cannot be unregistered. Malformed registrations are refused, not asserted on.
 // Method: apply register-broker and unregister-broker commands to ClusterState directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,16 +35,28 @@ test('a new broker is recorded; the same incarnation re-registering updates its 
   assert.equal(s.brokers().length, 1);
 });
 
-test('a known id with another incarnation is refused, saying why and how to re-add it', () => {
+test('a known id back with another incarnation (a replaced disk) is accepted and refills the groups that existed', () => {
   const s = new ClusterState('c', null);
+  s.apply(register(1));
   s.apply(register(2));
-  const refused = s.apply(register(2, EMPTY_DISK, { host: 'elsewhere' }));
-  assert.equal(refused.error, 'INCONSISTENT_BROKER_INCARNATION');
-  assert.match(refused.message!, /different data directory/);
-  assert.match(refused.message!, /streambus broker decommission --id 2/);
-  assert.ok(refused.message!.includes(FIRST_DISK) && refused.message!.includes(EMPTY_DISK));
-  assert.equal(s.broker(2)!.incarnationId, FIRST_DISK);
-  assert.equal(s.broker(2)!.host, 'broker-2.internal');
+  const topic = { type: 'create-topic' as const, name: 'orders', topicId: FIRST_DISK, partitions: 2, replicationFactor: 2, configs: {}, timestampMs: 1 };
+  assert.equal(s.apply({ ...topic, assignments: [[1, 2], [2, 1]] }).error, null);
+  const groups = s.topic('orders')!.raftGroups;
+  assert.equal(s.apply(register(2, EMPTY_DISK, { host: 'elsewhere' })).error, null);
+  const replaced = s.broker(2)!;
+  assert.equal(replaced.incarnationId, EMPTY_DISK);
+  assert.equal(replaced.host, 'elsewhere');
+  // Every group it held before lies below the mark; a group created later does not.
+  assert.ok(groups.every((g) => g < replaced.refillGroupsBelow!), `groups ${groups} against ${replaced.refillGroupsBelow}`);
+  assert.equal(s.apply({ ...topic, name: 'later', partitions: 1, replicationFactor: 2, assignments: [[2, 1]] }).error, null);
+  assert.ok(s.topic('later')!.raftGroups[0]! >= replaced.refillGroupsBelow!);
+  // Its restarts keep the mark (a refill cut short by a crash still refills); broker 1 never had one.
+  assert.equal(s.apply(register(2, EMPTY_DISK, { timestampMs: 5000 })).error, null);
+  assert.equal(s.broker(2)!.refillGroupsBelow, replaced.refillGroupsBelow);
+  assert.equal(s.broker(1)!.refillGroupsBelow, undefined);
+  // The mark survives a snapshot of the metadata.
+  const restored = ClusterState.restore(s.snapshot(), null);
+  assert.equal(restored.broker(2)!.refillGroupsBelow, replaced.refillGroupsBelow);
 });
 
 test('after unregistering, the id registers again with a new incarnation', () => {

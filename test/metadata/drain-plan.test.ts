@@ -28,9 +28,11 @@ test('a draining broker takes no new replicas, keeps the mark across restarts, a
   const refused = s.apply({ type: 'drain-broker', id: 3, draining: true });
   assert.equal(refused.error, 'INVALID_REPLICATION_FACTOR');
   assert.match(refused.message ?? '', /Decommissioning broker 3 would leave t-0 \(3 replicas\) with 2 broker\(s\) to hold them/);
-  // A new data directory is refused while it still holds replicas...
-  assert.equal(s.apply(register(4, null, 44)).error, 'INCONSISTENT_BROKER_INCARNATION');
-  // ...and accepted as a new, active broker once it holds none.
+  // A new data directory while it still holds replicas is a replaced disk: still draining, refilled first...
+  assert.equal(s.apply(register(4, null, 43)).error, null);
+  assert.equal(s.broker(4)!.draining, true);
+  assert.ok(s.broker(4)!.refillGroupsBelow !== undefined);
+  // ...and a new, active broker once it holds none.
   assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: [{ index: 1, replicas: [2, 3, 1] }] }).error, null);
   assert.equal(s.apply({ type: 'complete-reassignment', name: 't', index: 1, replicas: [2, 3, 1] }).error, null);
   assert.equal(s.holds(4), false);

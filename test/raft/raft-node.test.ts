@@ -340,3 +340,72 @@ test('a joining node neither campaigns nor votes until it applied what the leade
   assert.deepEqual(c.node(2).confState(), { voters: [1, 4, 5], learners: [2] });
   assert.equal(c.node(3).joining, true, 'node 3, never added back, still does not vote');
 });
+
+test('a voter back with an empty log (a replaced disk) is refilled: at once when the link comes back, or through its rejections', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.node(1).campaign();
+  c.settle();
+  for (const v of ['a', 'b']) c.node(1).propose(text(v));
+  c.settle();
+  const replaceDisk = () => {
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    c.storages.set(3, storage);
+    c.applied.set(3, []);
+    c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, joining: true }));
+    return storage;
+  };
+  // Node 3 comes back empty, joining. The leader still counts what the old disk acknowledged.
+  let storage = replaceDisk();
+  // Heartbeats carry a commit index past its empty log: it commits only what it has, and does not break.
+  for (let i = 0; i < 5; i++) c.node(1).tick();
+  c.settle();
+  assert.equal(c.node(3).joining, true);
+  assert.equal(storage.lastIndex(), 0, 'an idle leader that believes the node holds its log sends it nothing');
+  // The link comes back (MultiRaft tells every group): the leader forgets that match and refills it.
+  c.node(1).peerReconnected(3);
+  c.settle();
+  assert.deepEqual(c.applied.get(3), ['a', 'b']);
+  assert.equal(c.node(3).joining, false);
+  assert.equal(c.node(3).vote, 1, 'it counts itself as having voted for the leader of this term');
+  assert.equal(storage.initialState().hardState.vote, 1, 'and that vote is durable');
+
+  // Replaced again, without the link event: the next append's rejection at the match index tells
+  // the leader the entries are gone (no endless probing of the same index).
+  storage = replaceDisk();
+  c.node(1).propose(text('c'));
+  c.settle();
+  assert.deepEqual(c.applied.get(3), ['a', 'b', 'c']);
+  assert.equal(c.node(3).joining, false);
+  assert.equal(c.node(1).status().progress!.get(3)!.match, c.node(1).lastIndex);
+});
+
+test('a joining node ends joining only at a commit index of its leader\'s own term, then refuses rivals of that term', () => {
+  const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+  const node = new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, joining: true });
+  const drain = (): Message[] => {
+    const out: Message[] = [];
+    while (node.hasReady()) {
+      const rd = node.ready();
+      if (rd.hardState) storage.setHardState(rd.hardState);
+      storage.append(rd.entries);
+      out.push(...rd.messages);
+      node.advance(rd);
+    }
+    return out;
+  };
+  const entry = (index: number, term: number, data: string) => ({ index, term, type: EntryType.Normal, data: text(data) });
+  // Leader 2 of term 3 has not committed an entry of its own term yet: its commit index (1, of term 2)
+  // may lag entries its predecessor committed with this node's lost acknowledgement.
+  node.step(message({ type: 'app', from: 2, to: 3, term: 3, index: 0, logTerm: 0, commit: 1, entries: [entry(1, 2, 'a'), entry(2, 3, '')] }));
+  drain();
+  assert.equal(node.appliedIndex, 1);
+  assert.equal(node.joining, true, 'an entry of an earlier term is no proof of being caught up');
+  // Its own term's entry commits: now everything committed anywhere is here.
+  node.step(message({ type: 'app', from: 2, to: 3, term: 3, index: 2, logTerm: 3, commit: 2, entries: [] }));
+  drain();
+  assert.equal(node.joining, false);
+  assert.equal(storage.initialState().hardState.vote, 2);
+  // A rival candidate of the same term is refused: the forgotten vote may have gone to someone else.
+  node.step(message({ type: 'vote', from: 1, to: 3, term: 3, index: 2, logTerm: 3 }));
+  assert.deepEqual(drain().map((m) => [m.type, m.reject]), [['voteResp', true]]);
+});

@@ -49,7 +49,7 @@ function fakeMetadata(): MetadataService {
     configs: {},
     createdAtMs: 0,
   };
-  const state = { topic: (name: string) => (name === TOPIC ? topic : undefined) } as unknown as ClusterState;
+  const state = { topic: (name: string) => (name === TOPIC ? topic : undefined), broker: () => undefined } as unknown as ClusterState;
   return {
     state,
     submit: () => Promise.reject(new Error('not used')),
