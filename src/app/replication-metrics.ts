@@ -29,6 +29,16 @@ export function registerReplicationMetrics(registry: Registry, replicas: () => P
       this.set(replicas()?.replicas().length ?? 0);
     },
   });
+  new Gauge({
+    name: 'streambus_partition_replicas_joining',
+    help: 'Partition replicas hosted by this broker that are being refilled (a replaced disk, a move): they do not vote until caught up',
+    registers: [registry],
+    collect() {
+      let joining = 0;
+      for (const r of replicas()?.replicas() ?? []) if (r.driver.joining) joining++;
+      this.set(joining);
+    },
+  });
   const commitSeconds = new Histogram({
     name: 'streambus_replication_commit_seconds',
     help: 'Time from proposing a produced batch to its commit on a majority, on the partition leader',

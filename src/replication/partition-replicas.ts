@@ -112,10 +112,12 @@ export class PartitionReplicas implements PartitionReplication {
     // Without the shared file there is no such record: every new replica of such a group joins.
     const marker = join(segmentLog.dir, JOINING_FILE_NAME);
     const tookPart = journal === undefined || journal.hardState(groupId).term > 0;
-    // A broker back with a replaced disk held this group before and lost what it acknowledged and
-    // voted (broker-registration.ts refillGroupsBelow): it is refilled before it votes.
-    const refill = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId;
-    const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || refill)) || (await disk.fileSize(marker)) !== undefined;
+    // Lost files of a group this replica voted in: a broker back with a replaced disk held the group
+    // before (broker-registration.ts refillGroupsBelow), or the shared hard-state file remembers a
+    // term while the partition's own files are gone. Either way it lost what it acknowledged and the
+    // votes it cast: refilled before it votes.
+    const lostLog = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId || (journal !== undefined && journal.hardState(groupId).term > 0);
+    const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || lostLog)) || (await disk.fileSize(marker)) !== undefined;
     if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
       ...(journal === undefined ? {} : { hardStates: { journal, groupId } }),

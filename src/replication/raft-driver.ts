@@ -172,6 +172,11 @@ export class RaftDriver {
     this.raft = this.node;
   }
 
+  /** Still joining (RaftConfig.joining): it neither campaigns nor votes until caught up. */
+  get joining(): boolean {
+    return this.node.joining;
+  }
+
   get stopped(): boolean {
     return this.stoppedFlag;
   }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { metadataFrom, metadataUntil, withConn } from './cluster-requests.ts';
+import { metadataFrom, metadataUntil, metric, withConn } from './cluster-requests.ts';
 import { converge, readTopic } from './delivery-checks.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
@@ -117,6 +117,7 @@ test('a broker back with an empty disk is refilled, votes again only once caught
   // Leadership returns to the preferred replica once it is in sync: broker 2 serves partition 0 from its new disk.
   await metadataUntil(replaced.kafkaPort, [TOPIC], (md) => md.topics[0]?.partitions.find((p) => p.partitionIndex === 0)?.leaderId === 2, 'broker 2 leading partition 0 again', 30_000);
   await assertEverythingThere(replaced.kafkaPort);
+  assert.equal(await metric(replaced.httpPort, 'streambus_partition_replicas_joining'), 0);
   const out = process2.output();
   assert.match(out, /controller log here is empty but another broker of cluster\.nodes holds one/);
   assert.match(out, /the controller replica here votes from now on/);
