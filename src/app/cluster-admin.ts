@@ -22,6 +22,8 @@ export interface BrokerStatus {
   readonly port: number;
   readonly rack: string | null;
   readonly state: 'active' | 'draining' | 'drained';
+  /** Why it drains, when it does: an operator decommissioned it, or it was unreachable longer than cluster.deadBrokerTimeout. */
+  readonly drainReason?: 'decommissioned' | 'unreachable';
   /** Whether the answering broker reaches it now. */
   readonly reachable: boolean;
   /** Partitions it holds a replica of, moves to it included. */
@@ -60,6 +62,7 @@ export class ClusterAdmin implements AdminRoutes {
         port: b.port,
         rack: b.rack,
         state: b.draining !== true ? 'active' : c.replicas > 0 ? 'draining' : 'drained',
+        ...(b.draining === true ? { drainReason: b.autoDrained === true ? 'unreachable' : 'decommissioned' } : {}),
         reachable: this.node.isReachable(b.id),
         ...c,
       };

@@ -47,6 +47,7 @@ import { PartitionMover } from '../replication/partition-moves.ts';
 import type { PartitionReplica, ReplicaLeadership } from '../replication/partition-replica.ts';
 import { ControllerBootstrap } from '../replication/controller/controller-bootstrap.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
+import { DeadBrokerWatch } from './dead-broker-watch.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
 
 /** In the controller's log folder while its replica joins without voting (controller-bootstrap.ts). */
@@ -121,6 +122,10 @@ export class ClusterNode {
 
   /** ISR samples taken (sampleLeadership). */
   private samples = 0;
+  /** cluster.deadBrokerTimeout, on the controller's leader. */
+  private deadBrokers!: DeadBrokerWatch;
+  /** The last refusal logged per broker the watch could not re-create, so it is said once. */
+  private readonly deadBrokerRefusals = new Map<number, string>();
 
   /** The partition replicas hosted here (set once open() built them). */
   replicas!: PartitionReplicas;
@@ -266,6 +271,7 @@ export class ClusterNode {
     });
     options.partitions.replicateWith(node.replicas);
     node.mover = new PartitionMover({ brokerId: self, metadata, log });
+    node.deadBrokers = new DeadBrokerWatch(config.cluster.deadBrokerTimeout);
     node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), ledEntry: (groupId) => node.ledPartition(groupId), peers: () => node.peerIds(), log });
     // Brokers added outside cluster.nodes are reached at the addresses they registered.
     const learnAddresses = () => {
@@ -426,13 +432,40 @@ export class ClusterNode {
       this.transfers.set(replica.groupId, now);
       replica.driver.transferLeader(preferred);
     }
-    if (this.samples % 2 === 0) this.planMoves();
+    if (this.samples % 2 === 0) {
+      this.replaceDeadBrokers();
+      this.planMoves();
+    }
     this.reconcileControllerLearners();
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
     if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
     else if (changed.length > 0) this.gossip.changedGroups(changed);
+  }
+
+  /** On the controller's leader: cluster.deadBrokerTimeout (dead-broker-watch.ts). */
+  private replaceDeadBrokers(): void {
+    const { config, log, clock } = this.options;
+    if (this.metadata.leaderId !== config.server.brokerId || !this.metadata.initialised) {
+      this.deadBrokers.reset();
+      return;
+    }
+    const refusals = this.deadBrokerRefusals;
+    for (const action of this.deadBrokers.check(this.metadata.state, (id) => this.isReachable(id), clock.now())) {
+      const done = this.metadata.submit({ type: 'drain-broker', id: action.id, draining: action.draining, automatic: true }).then((result) => {
+        if (result.error === null) {
+          refusals.delete(action.id);
+          if (action.draining) log.warn({ broker: action.id, unreachableMs: action.unreachableMs, timeoutMs: config.cluster.deadBrokerTimeout }, 'broker unreachable longer than cluster.deadBrokerTimeout: its replicas are re-created on the other brokers');
+          else log.info({ broker: action.id }, 'broker reachable again: the automatic decommissioning is undone, balancing gives it replicas back');
+        } else if (refusals.get(action.id) !== result.message) {
+          // Refused (too few brokers left, typically) every round until that changes: said once.
+          refusals.set(action.id, result.message ?? result.error);
+          log.warn({ broker: action.id, error: result.error, reason: result.message }, 'cannot re-create the replicas of an unreachable broker');
+        }
+      });
+      this.deadBrokers.track(action.id, done);
+    }
   }
 
   /**

@@ -71,6 +71,8 @@ export interface ClusterNode {
 export interface ClusterConfig {
   readonly nodes: readonly ClusterNode[];
   readonly partitionBalancing: boolean;
+  /** Milliseconds a broker may stay unreachable before its replicas are re-created elsewhere; 0: never. */
+  readonly deadBrokerTimeout: number;
 }
 
 export interface RaftConfig {

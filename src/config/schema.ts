@@ -115,6 +115,14 @@ export const SCHEMA: Schema = {
       "The controller moves replicas, a few partitions at a time, until every active broker holds as many as any other within one (after a broker is recommissioned or its replicas were moved away). Decommissioning moves replicas either way (docs/operations.md).",
   },
 
+  'cluster.deadBrokerTimeout': {
+    type: duration(),
+    default: 0,
+    feature: 'cluster',
+    description:
+      'How long a broker may stay unreachable before the controller re-creates its replicas on the other brokers, as decommissioning does (Redpanda\'s `partition_autobalancing_node_availability_timeout_sec` in continuous mode). Undone when the broker comes back: it is recommissioned and balancing gives it replicas again. 0 (the default) never does it: a dead broker\'s partitions stay under-replicated until it returns or is decommissioned.',
+  },
+
   'raft.enabled': { type: boolean(), default: false, feature: 'raft', description: 'Replicate through Raft.' },
   'raft.heartbeatTimeout': { type: duration(1), default: 1000, feature: 'raft', description: 'Interval between leader heartbeats.' },
   'raft.electionTimeout': { type: duration(1), default: 3000, feature: 'raft', description: 'Longest time a follower goes without hearing from a leader before it stands for election (each waits a random time between half of it and all of it). Greater than `raft.heartbeatTimeout`.' },

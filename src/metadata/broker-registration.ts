@@ -30,6 +30,11 @@ export interface BrokerRecord {
    */
   readonly draining?: true;
   /**
+   * Draining because it was unreachable for longer than cluster.deadBrokerTimeout, not because an
+   * operator decommissioned it: undone once it is back.
+   */
+  readonly autoDrained?: true;
+  /**
    * Set when the broker came back with a new incarnation (a replaced or wiped disk): the partition Raft
    * groups with lower ids existed before, so its empty replicas of them refill before they vote.
    * Kept across its restarts, so a refill interrupted by a crash still does not vote early.
@@ -74,11 +79,12 @@ export function brokerRecord(cmd: RegisterBrokerCommand, known: BrokerRecord | u
   const { id, incarnationId, host, port, grpcPort, rack, timestampMs } = cmd;
   const record: BrokerRecord = { id, incarnationId, host, port, grpcPort, rack, registeredAtMs: timestampMs };
   if (known === undefined) return record;
+  const marks = { ...(known.draining === true ? { draining: true as const } : {}), ...(known.autoDrained === true ? { autoDrained: true as const } : {}) };
   if (known.incarnationId === incarnationId) {
-    return { ...record, ...(known.draining === true ? { draining: true } : {}), ...(known.refillGroupsBelow === undefined ? {} : { refillGroupsBelow: known.refillGroupsBelow }) };
+    return { ...record, ...marks, ...(known.refillGroupsBelow === undefined ? {} : { refillGroupsBelow: known.refillGroupsBelow }) };
   }
   if (!holdsReplicas) return record;
-  return { ...record, ...(known.draining === true ? { draining: true } : {}), refillGroupsBelow: nextGroup };
+  return { ...record, ...marks, refillGroupsBelow: nextGroup };
 }
 
 function invalid(message: string): { error: 'INVALID_REQUEST'; message: string } {

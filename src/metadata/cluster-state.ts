@@ -70,7 +70,11 @@ export type MetadataCommand =
   /** A partition's leader reports its group's voters reached the target `replicas`: the move is done. */
   | { type: 'complete-reassignment'; name: string; index: number; replicas: number[] }
   /** Decommissions (draining true) or recommissions a broker (drain-plan.ts). */
-  | { type: 'drain-broker'; id: number; draining: boolean }
+  /**
+   * Decommissions (draining) or recommissions a broker; `automatic` when the controller does it
+   * because the broker was unreachable too long (cluster.deadBrokerTimeout).
+   */
+  | { type: 'drain-broker'; id: number; draining: boolean; automatic?: boolean }
   /** Stores access control entries (acls.ts); one already stored is kept once. */
   | { type: 'create-acls'; bindings: AclBinding[] }
   /** Removes these exact entries (the proposer resolved the client's filters against the state it read). */
@@ -447,8 +451,8 @@ export class ClusterState {
         this.brokersById.set(cmd.id, brokerRecord(cmd, this.brokersById.get(cmd.id), this.holds(cmd.id), this.nextRaftGroup));
         return { error: null };
       case 'drain-broker': {
-        const { draining: _old, ...rest } = this.brokersById.get(cmd.id)!;
-        this.brokersById.set(cmd.id, cmd.draining ? { ...rest, draining: true } : rest);
+        const { draining: _old, autoDrained: _auto, ...rest } = this.brokersById.get(cmd.id)!;
+        this.brokersById.set(cmd.id, cmd.draining ? { ...rest, draining: true, ...(cmd.automatic === true ? { autoDrained: true } : {}) } : rest);
         return { error: null };
       }
       case 'unregister-broker':

@@ -50,7 +50,7 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'unregister-broker': { id: isInt },
   'reassign-partitions': { name: isString, moves: isMoves },
   'complete-reassignment': { name: isString, index: isInt, replicas: isIntList },
-  'drain-broker': { id: isInt, draining: (v) => typeof v === 'boolean' },
+  'drain-broker': { id: isInt, draining: (v) => typeof v === 'boolean', automatic: (v) => v === undefined || typeof v === 'boolean' },
   'create-acls': { bindings: isBindings },
   'delete-acls': { bindings: isBindings },
   'upsert-scram-credentials': { credentials: isScramCredentials, ifAbsent: (v) => typeof v === 'boolean' },

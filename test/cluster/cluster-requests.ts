@@ -84,6 +84,7 @@ export async function metric(httpPort: number, name: string): Promise<number> {
 export interface ListedBroker {
   id: number;
   state: string;
+  drainReason?: string;
   replicas: number;
   leaders: number;
   moving: number;
