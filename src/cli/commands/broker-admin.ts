@@ -23,6 +23,8 @@ export interface BrokerStatus {
   port: number;
   rack: string | null;
   state: string;
+  /** Why it drains: decommissioned by an operator, or unreachable past cluster.deadBrokerTimeout. */
+  drainReason?: string;
   reachable: boolean;
   replicas: number;
   leaders: number;
@@ -69,7 +71,7 @@ export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: stri
 function table(brokers: readonly BrokerStatus[]): string {
   return formatTable(
     ['ID', 'HOST', 'PORT', 'RACK', 'STATE', 'REACHABLE', 'REPLICAS', 'LEADERS', 'MOVING'],
-    brokers.map((b) => [String(b.id), b.host, String(b.port), b.rack ?? '-', b.state, b.reachable ? 'yes' : 'no', String(b.replicas), String(b.leaders), String(b.moving)]),
+    brokers.map((b) => [String(b.id), b.host, String(b.port), b.rack ?? '-', b.drainReason === 'unreachable' ? `${b.state} (unreachable)` : b.state, b.reachable ? 'yes' : 'no', String(b.replicas), String(b.leaders), String(b.moving)]),
   );
 }
 
