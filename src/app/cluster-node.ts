@@ -48,6 +48,7 @@ import type { PartitionReplica, ReplicaLeadership } from '../replication/partiti
 import { ControllerBootstrap } from '../replication/controller/controller-bootstrap.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { DeadBrokerWatch } from './dead-broker-watch.ts';
+import { ByteRateBudget } from '../replication/send-budget.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
 
 /** In the controller's log folder while its replica joins without voting (controller-bootstrap.ts). */
@@ -120,6 +121,8 @@ export class ClusterNode {
     return { hosted: this.multiRaft.size, quiesced: this.multiRaft.quiescedCount() };
   }
 
+  /** cluster.learnerRecoveryRate shared by the partition groups led here; null without a limit. */
+  learnerBudget: ByteRateBudget | null = null;
   /** ISR samples taken (sampleLeadership). */
   private samples = 0;
   /** cluster.deadBrokerTimeout, on the controller's leader. */
@@ -233,7 +236,7 @@ export class ClusterNode {
       log,
     });
     const leaders = new LeadershipTable();
-    const replicationMetrics = registerReplicationMetrics(metrics.registry, () => node.replicas);
+    const replicationMetrics = registerReplicationMetrics(metrics.registry, () => node.replicas, () => node.learnerBudget);
     const node: ClusterNode = new ClusterNode(
       options,
       metadata,
@@ -253,12 +256,20 @@ export class ClusterNode {
       identity.incarnationId,
       leaders,
     );
+    const learnerBudget = config.cluster.learnerRecoveryRate > 0 ? new ByteRateBudget(config.cluster.learnerRecoveryRate, () => clock.now()) : undefined;
+    node.learnerBudget = learnerBudget ?? null;
     node.replicas = new PartitionReplicas({
       brokerId: self,
       metadata,
       multiRaft,
       disk,
-      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      settings: {
+        electionTicks: timing.electionTicks,
+        heartbeatTicks: timing.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        ...(learnerBudget === undefined ? {} : { learnerSendBudget: learnerBudget }),
+      },
       // Two heartbeat intervals idle: the followers heard the final commit index and answered.
       ...(config.raft.quiesce ? { quiesce: { afterTicks: QUIESCE_HEARTBEATS * timing.heartbeatTicks } } : {}),
       channelMaxBytes: transport.maxMessageBytes,

@@ -3,14 +3,33 @@
  * behind, and how long a batch takes from proposal to commit (the replication share of acks=-1
  * latency). Gauges are read at scrape time.
  */
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PartitionReplicas } from '../replication/partition-replicas.ts';
+import type { ByteRateBudget } from '../replication/send-budget.ts';
 
 export interface ReplicationMetrics {
   readonly commitSeconds: Histogram;
 }
 
-export function registerReplicationMetrics(registry: Registry, replicas: () => PartitionReplicas | undefined): ReplicationMetrics {
+export function registerReplicationMetrics(registry: Registry, replicas: () => PartitionReplicas | undefined, learnerBudget: () => ByteRateBudget | null): ReplicationMetrics {
+  new Counter({
+    name: 'streambus_learner_recovery_bytes_total',
+    help: 'Entry bytes sent to replicas being added (moves, balancing, decommissioning) by the partitions led here, under cluster.learnerRecoveryRate',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(learnerBudget()?.taken ?? 0);
+    },
+  });
+  new Counter({
+    name: 'streambus_learner_recovery_throttled_total',
+    help: 'Sends to replicas being added that waited for cluster.learnerRecoveryRate',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(learnerBudget()?.refused ?? 0);
+    },
+  });
   new Gauge({
     name: 'streambus_replica_lag_entries_max',
     help: 'Raft entries the furthest-behind follower lacks, over the partitions this broker leads',

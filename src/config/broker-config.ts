@@ -71,6 +71,8 @@ export interface ClusterNode {
 export interface ClusterConfig {
   readonly nodes: readonly ClusterNode[];
   readonly partitionBalancing: boolean;
+  /** Bytes per second sent to replicas being added, over every partition led here; 0: no limit. */
+  readonly learnerRecoveryRate: number;
   /** Milliseconds a broker may stay unreachable before its replicas are re-created elsewhere; 0: never. */
   readonly deadBrokerTimeout: number;
 }

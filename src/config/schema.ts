@@ -115,6 +115,13 @@ export const SCHEMA: Schema = {
       "The controller moves replicas, a few partitions at a time, until every active broker holds as many as any other within one (after a broker is recommissioned or its replicas were moved away). Decommissioning moves replicas either way (docs/operations.md).",
   },
 
+  'cluster.learnerRecoveryRate': {
+    type: size(0),
+    default: 100 * MiB,
+    feature: 'cluster',
+    description:
+      'Bytes per second a broker sends, over all the partitions it leads, to replicas being added (partition moves, balancing, decommissioning), so that copying them leaves the disks and network to clients (Redpanda\'s `raft_learner_recovery_rate`). In-sync replicas and refills of a replaced disk are not held back. 0: no limit.',
+  },
   'cluster.deadBrokerTimeout': {
     type: duration(),
     default: 0,

@@ -53,6 +53,18 @@ export interface RaftConfig {
    * other such nodes it could elect a leader missing committed entries. Default false.
    */
   readonly joining?: boolean;
+  /**
+   * Bounds the entry bytes a leader sends to learners (replicas being added: moves, balancing), shared
+   * by every group of a host so that catching up new replicas cannot take all of the network and
+   * disks from clients (Redpanda's raft_learner_recovery_rate). Voters are never held back. Default: none.
+   */
+  readonly learnerSendBudget?: SendBudget;
+}
+
+/** A shared allowance of bytes (a token bucket refilled with time, owned by the host). */
+export interface SendBudget {
+  /** Takes `bytes` if any allowance is left (it may go into debt); false: send nothing now. */
+  take(bytes: number): boolean;
 }
 
 export interface ResolvedRaftConfig {
@@ -72,6 +84,7 @@ export interface ResolvedRaftConfig {
   readonly checkQuorum: boolean;
   readonly snapshotTimeoutTicks: number;
   readonly promotionMaxLagEntries: number;
+  readonly learnerSendBudget: SendBudget | undefined;
 }
 
 export const DEFAULT_ELECTION_TICKS = 10;
@@ -118,5 +131,6 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     checkQuorum: config.checkQuorum ?? true,
     snapshotTimeoutTicks,
     promotionMaxLagEntries,
+    learnerSendBudget: config.learnerSendBudget,
   };
 }

@@ -5,7 +5,7 @@
 export { RaftNode } from './raft-node.ts';
 export type { TransferResult } from './raft-node.ts';
 export type { ProposeResult, RefusalReason } from './raft.ts';
-export type { RaftConfig } from './config.ts';
+export type { RaftConfig, SendBudget } from './config.ts';
 export {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,

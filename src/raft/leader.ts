@@ -149,6 +149,11 @@ function maybeSendAppend(r: Raft, to: NodeId, pr: Progress, sendIfEmpty: boolean
     bytes = 0;
     for (let i = 0; i < entries.length; i++) bytes += entryBytes(entries[i]!);
   }
+  if (bytes > 0 && pr.isLearner && r.cfg.learnerSendBudget !== undefined && !r.cfg.learnerSendBudget.take(bytes)) {
+    // Over the learners' allowance: tried again at the next tick (tickLeader).
+    r.learnerThrottled = true;
+    return false;
+  }
   const commit = r.log.committed;
   r.send(message({ type: 'app', from: r.id, to, term: r.term, index: prevIndex, logTerm: prevTerm, entries, commit }));
   pr.sentEntries(entries.length, prevIndex + entries.length, bytes);

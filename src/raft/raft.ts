@@ -66,6 +66,8 @@ export class Raft {
   private uncommittedHead = 0;
   /** A leader has appends (or a commit index) to send: done in flushAppends(), once per Ready. */
   pendingFlush = false;
+  /** A send to a learner waited for the learners' allowance (config learnerSendBudget): retry at the next tick. */
+  learnerThrottled = false;
   /** Joining (config `joining`): no campaign, no vote, until the log is applied up to `joinTarget`. */
   joining: boolean;
   /** The commit index a leader sent while joining, to reach before voting; -1 before one came. */
@@ -261,6 +263,10 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       bcastHeartbeat(this);
+    }
+    if (this.learnerThrottled) {
+      this.learnerThrottled = false;
+      this.pendingFlush = true;
     }
   }
 

@@ -409,3 +409,47 @@ test('a joining node ends joining only at a commit index of its leader\'s own te
   node.step(message({ type: 'vote', from: 1, to: 3, term: 3, index: 2, logTerm: 3 }));
   assert.deepEqual(drain().map((m) => [m.type, m.reject]), [['voteResp', true]]);
 });
+
+test('appends to a learner wait for the shared allowance and resume at the next tick; voters never wait', () => {
+  let allowance = 0;
+  let refused = 0;
+  const budget = {
+    take: (bytes: number) => {
+      if (allowance <= 0) return (refused++, false);
+      allowance -= bytes;
+      return true;
+    },
+  };
+  const c = new Cluster([1, 2], { learnerSendBudget: budget, maxMessageBytes: 100 });
+  const storage = new MemoryStorage({ voters: [1, 2], learners: [] });
+  c.storages.set(3, storage);
+  c.applied.set(3, []);
+  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false }));
+  c.node(1).campaign();
+  c.settle();
+  const values = Array.from({ length: 10 }, (_, i) => `value-${String(i).padStart(3, '0')}`.padEnd(80, '.'));
+  for (const v of values) c.node(1).propose(text(v));
+  c.settle();
+  assert.deepEqual(c.applied.get(2), values, 'the voter got everything with no allowance');
+  assert.equal(c.node(1).proposeConfChange({ type: 'addLearner', nodeId: 3 }).accepted, true);
+  c.settle();
+  assert.ok(refused > 0);
+  assert.equal(c.applied.get(3)!.length, 0, 'nothing reached the learner without allowance');
+  // Allowance for about three entries per round; each tick retries what waited.
+  let rounds = 0;
+  const progress: number[] = [];
+  while (c.applied.get(3)!.length < values.length && rounds < 50) {
+    allowance = 250;
+    c.node(1).tick();
+    c.settle();
+    progress.push(c.applied.get(3)!.length);
+    rounds++;
+  }
+  assert.deepEqual(c.applied.get(3), values);
+  assert.ok(rounds >= 3, `caught up in ${rounds} rounds (${progress.join(', ')}): the allowance held it back`);
+  // Once caught up, new entries reach it as they come (within the allowance).
+  allowance = 1_000;
+  c.node(1).propose(text('later'));
+  c.settle();
+  assert.deepEqual(c.applied.get(3)!.slice(-1), ['later']);
+});

@@ -33,6 +33,7 @@ import type { MemDisk } from './mem-disk.ts';
 import type { Prng } from './prng.ts';
 import { SimPeerChannel, type ChannelEnv } from './sim-peer-channel.ts';
 import { TICK_MS } from './sim-node.ts';
+import { ByteRateBudget } from '../../src/replication/send-budget.ts';
 
 export interface PartitionBrokerEnv extends ChannelEnv {
   readonly clock: ManualClock;
@@ -43,6 +44,8 @@ export interface PartitionBrokerEnv extends ChannelEnv {
   readonly channelMaxBytes: number;
   /** How often each partition's retention runs (PartitionReplicas.retain, as log maintenance does); 0 never. */
   readonly retentionEveryMs: number;
+  /** cluster.learnerRecoveryRate of every broker (bytes per simulated second); 0 no limit. */
+  readonly learnerBytesPerSecond: number;
   log(line: string): void;
   /** A broken invariant of the production code (an error it logged, a failed start). */
   fail(invariant: string, message: string): void;
@@ -193,7 +196,7 @@ export class PartitionBroker {
       syncEntries: true,
       // Term and vote of every group in the broker's one shared file, as the broker keeps them.
       hardStateDir: `/broker-${id}`,
-      settings: env.settings,
+      settings: env.learnerBytesPerSecond > 0 ? { ...env.settings, learnerSendBudget: new ByteRateBudget(env.learnerBytesPerSecond, () => clock.now()) } : env.settings,
       channelMaxBytes: env.channelMaxBytes,
       now: () => clock.now(),
       random: { nextInt: (n) => this.random.nextInt(n) },

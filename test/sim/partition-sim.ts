@@ -89,6 +89,11 @@ class PartitionSimulation {
   private readonly brokers: PartitionBroker[] = [];
   private readonly checker = new PartitionChecker();
   private readonly settings: RaftSettings;
+  /**
+   * Moves' catch-up throttled in some runs (cluster.learnerRecoveryRate). Taken from the seed rather
+   * than the generator, so every other draw of a seed stays what it was.
+   */
+  private readonly learnerBytesPerSecond: number;
   private readonly logOptions: Partial<LogOptions>;
   /** The controller's state: the simulation applies commands to it as the controller's leader would. */
   private readonly metadata = new ClusterState('sim', null);
@@ -118,6 +123,7 @@ class PartitionSimulation {
     this.network = new SimNetwork(this.random.fork());
     this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
     this.settings = randomRaftSettings(this.random);
+    this.learnerBytesPerSecond = [0, 20_000, 200_000][options.seed % 3]!;
     this.logOptions = {
       ioMode: this.random.pick(['buffered', 'direct'] as const),
       syncIntervalMs: this.random.pick([0, 1000]),
@@ -143,6 +149,7 @@ class PartitionSimulation {
       logOptions: this.logOptions,
       channelMaxBytes: APPEND_HEADROOM_BYTES + 128 * 1024,
       retentionEveryMs: this.retentionEveryMs,
+      learnerBytesPerSecond: this.learnerBytesPerSecond,
       isUp: (id) => this.broker(id).up,
       deliver: (from, to, bytes) => this.broker(to).receive(from, bytes),
       log: (line) => this.log(line),
@@ -282,7 +289,7 @@ class PartitionSimulation {
       `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
       `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
-      `retentionEveryMs=${this.retentionEveryMs} timeoutMs=${this.timeoutMs}`
+      `retentionEveryMs=${this.retentionEveryMs} learnerBytesPerSecond=${this.learnerBytesPerSecond} timeoutMs=${this.timeoutMs}`
     );
   }
 
