@@ -44,7 +44,7 @@ async function metadataOf(cluster, topics) {
 }
 
 /** Polls metadata every 100 ms until `check(topics)` holds; throws after `timeoutMs`. */
-async function metadataUntil(cluster, names, check, what, timeoutMs) {
+export async function metadataUntil(cluster, names, check, what, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = null;
   while (Date.now() < deadline) {

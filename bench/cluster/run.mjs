@@ -6,7 +6,7 @@
 //                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
 //                              [--load-seconds T] [--quick] [--only main|scale]
 //                              [--scale-partitions P] [--scale-settings tuned,guide] [--scale-quiesce on,off]
-//                              [--scale-key KEY]
+//                              [--scale-key KEY] [--rebalance-fill-mib M] [--rebalance-rates 0,100MiB,20MiB]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -39,8 +39,13 @@
 //                      restarts and is waited for back in sync, while a producer per rf3 partition
 //                      sends acks=-1 batches in a loop; per partition the longest gap between two
 //                      acknowledgements (the stall clients see), per broker stop and back-in-sync times.
-// --only main runs every row but scale, --only scale only scale, --only rolling only the rolling
-// restart (a fresh cluster per setting); without --only, all of them. With --only,
+// The rebalance row (rebalance.mjs), a fresh cluster (tuned timeouts) per cluster.learnerRecoveryRate
+// of --rebalance-rates (default 0,100MiB,20MiB; 0 is no limit):
+//   rebalance          three partitions of --rebalance-fill-mib MiB each (default 64), replication
+//                      factor 1, each moved to another broker: MB/s moved idle and under acks=-1
+//                      client load, and the clients' MB/s and p99 during the moves against alone.
+// --only main runs every row but scale and rebalance, --only scale only scale, --only rolling only the
+// rolling restart (a fresh cluster per setting), --only rebalance only rebalance; without --only, all. With --only,
 // bench/results/cluster.json keeps the keys of the rows not run.
 // Every load is bounded (batch counts, kill counts, timeouts) and stops by itself, and every broker
 // started is stopped at the end, also on error or interrupt (cluster-procs.mjs).
@@ -52,6 +57,7 @@ import { execFileSync } from 'node:child_process';
 import { KafkaClient, ROOT, cpuMicros, log, median, ready, rss, sleep, startCluster } from './cluster-procs.mjs';
 import { createTopics, partitionFailover, replicationThroughput, rollingRestart } from './replication.mjs';
 import { scale } from './scale.mjs';
+import { rebalance } from './rebalance.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -61,7 +67,9 @@ const KILLS = Number(flag('kills', QUICK ? 2 : 10));
 const IDLE_SECONDS = Number(flag('idle-seconds', QUICK ? 3 : 10));
 const PARTITION_KILLS = Number(flag('partition-kills', QUICK ? 2 : 5));
 const ONLY = flag('only', 'all');
-if (!['all', 'main', 'scale', 'rolling'].includes(ONLY)) throw new Error(`--only takes main, scale or rolling, not ${ONLY}`);
+if (!['all', 'main', 'scale', 'rolling', 'rebalance'].includes(ONLY)) throw new Error(`--only takes main, scale, rolling or rebalance, not ${ONLY}`);
+const REBALANCE_FILL_MIB = Number(flag('rebalance-fill-mib', QUICK ? 16 : 64));
+const REBALANCE_RATES = flag('rebalance-rates', '0,100MiB,20MiB').split(',');
 const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
 const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
 const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');
@@ -152,7 +160,22 @@ for (const [name, timeouts] of ONLY === 'rolling' ? Object.entries(TIMEOUTS) : [
     await cluster.stop();
   }
 }
-for (const [name, timeouts] of ONLY === 'scale' || ONLY === 'rolling' ? [] : Object.entries(TIMEOUTS)) {
+for (const rate of ONLY === 'rebalance' || ONLY === 'all' ? REBALANCE_RATES : []) {
+  const timeouts = TIMEOUTS.tuned;
+  log(`rebalance: starting three brokers, cluster.learnerRecoveryRate ${rate}`);
+  const cluster = await startCluster(timeouts, { STREAMBUS_CLUSTER_LEARNER_RECOVERY_RATE: rate, STREAMBUS_CLUSTER_PARTITION_BALANCING: 'false' });
+  try {
+    report.rebalance ??= {};
+    report.rebalance[rate === '0' ? 'unlimited' : rate] = {
+      learnerRecoveryRate: rate,
+      fillMiBPerPartition: REBALANCE_FILL_MIB,
+      ...(await rebalance(cluster, { fillMiB: REBALANCE_FILL_MIB, load: { ...LOAD, inFlight: 2 } })),
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+for (const [name, timeouts] of ONLY === 'scale' || ONLY === 'rolling' || ONLY === 'rebalance' ? [] : Object.entries(TIMEOUTS)) {
   log(`${name}: starting three brokers (${timeouts.heartbeat} / ${timeouts.election})`);
   const cluster = await startCluster(timeouts);
   try {
@@ -190,7 +213,7 @@ for (const [name, timeouts] of ONLY === 'scale' || ONLY === 'rolling' ? [] : Obj
     await cluster.stop();
   }
 }
-if (ONLY !== 'main' && ONLY !== 'rolling') {
+if (ONLY !== 'main' && ONLY !== 'rolling' && ONLY !== 'rebalance') {
   const rows = {};
   for (const name of SCALE_SETTINGS) {
     const timeouts = TIMEOUTS[name];
@@ -224,7 +247,9 @@ const out =
       : ONLY === 'rolling'
         ? // The row carries its own run header, as the scale row does.
           { ...previous, rollingRestart: { ...report.rollingRestart, run: { startedAt: report.startedAt, commit: report.commit, machine: report.machine } } }
-        : { ...report, [SCALE_KEY]: report.scale };
+        : ONLY === 'rebalance'
+          ? { ...previous, rebalance: { ...report.rebalance, run: { startedAt: report.startedAt, commit: report.commit, machine: report.machine } } }
+          : { ...report, [SCALE_KEY]: report.scale };
 if (SCALE_KEY !== 'scale' && ONLY === 'all') delete out.scale;
 writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
 log('wrote bench/results/cluster.json');

@@ -14,7 +14,7 @@
  * applied here) and it may serve clients. Until a quorum of cluster.nodes is up it waits, logging which
  * peers it reaches; it never serves as a cluster of its own.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Clock } from '../io/clock.ts';
@@ -211,9 +211,9 @@ export class ClusterNode {
       },
       onFailure: (err) => log.fatal({ err }, 'the controller group stopped on this broker; restart the broker'),
       joining,
-      onJoined: () => {
+      onJoined: async () => {
+        await removeMarker(disk, joiningMarker, log);
         log.info('the controller replica here votes from now on');
-        void removeMarker(disk, joiningMarker, log);
       },
     });
     const bootstrap = new ControllerBootstrap({
@@ -664,10 +664,12 @@ function controllerLogHoldsEntries(store: FileRaftLogStore): boolean {
   return store.initialState().hardState.term > 0 || store.lastIndex() > 0 || store.snapshot().metadata.index > 0;
 }
 
+/** Removes the joining marker durably (a crash must not bring it back once the replica voted). */
 async function removeMarker(disk: Disk, path: string, log: Logger): Promise<void> {
   try {
     if ((await disk.fileSize(path)) === undefined) return;
     await disk.unlink(path);
+    await disk.syncDir(dirname(path));
   } catch (err) {
     log.warn({ err, path }, 'removing the controller joining marker failed');
   }

@@ -54,6 +54,13 @@ export interface RaftConfig {
    */
   readonly joining?: boolean;
   /**
+   * With `joining`: once caught up (RaftNode.caughtUp) the node still does not vote until the host
+   * calls endJoining(), so the host can first make the end of joining durable (a marker it removes):
+   * a crash in between then restarts the node joining, never voting with a log it has not caught up.
+   * Default false: joining ends as soon as the node caught up.
+   */
+  readonly confirmJoining?: boolean;
+  /**
    * Bounds the entry bytes a leader sends to learners (replicas being added: moves, balancing), shared
    * by every group of a host so that catching up new replicas cannot take all of the network and
    * disks from clients (Redpanda's raft_learner_recovery_rate). Voters are never held back. Default: none.
@@ -75,6 +82,7 @@ export interface ResolvedRaftConfig {
   readonly heartbeatTicks: number;
   readonly applied: number | undefined;
   readonly joining: boolean;
+  readonly confirmJoining: boolean;
   readonly maxMessageBytes: number;
   readonly maxInflightMessages: number;
   readonly maxInflightBytes: number;
@@ -122,6 +130,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     heartbeatTicks,
     applied: config.applied,
     joining: config.joining ?? false,
+    confirmJoining: config.confirmJoining ?? false,
     maxMessageBytes,
     maxInflightMessages: positiveInteger(config.maxInflightMessages ?? DEFAULT_MAX_INFLIGHT_MESSAGES, 'maxInflightMessages'),
     maxInflightBytes,

@@ -256,6 +256,11 @@ export class RaftNode {
     return this.raft.joining;
   }
 
+  /** A joining node found itself caught up (RaftConfig.confirmJoining: it votes after endJoining()). */
+  get caughtUp(): boolean {
+    return this.raft.caughtUp;
+  }
+
   /** The vote cast in the current term (0: none). */
   get vote(): NodeId {
     return this.raft.vote;

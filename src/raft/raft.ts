@@ -74,6 +74,8 @@ export class Raft {
   joinTarget = -1;
   /** The term of the leader that set `joinTarget`. */
   private joinTerm = 0;
+  /** Joining found the node caught up; with config `confirmJoining` it votes once the host calls endJoining(). */
+  caughtUp = false;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -136,13 +138,14 @@ export class Raft {
    * vote (the driver persists that before saying the node joined).
    */
   checkJoined(): void {
-    if (!this.joining || this.joinTarget < 0 || this.log.applied < this.joinTarget) return;
+    if (!this.joining || this.caughtUp || this.joinTarget < 0 || this.log.applied < this.joinTarget) return;
     if (this.term !== this.joinTerm || this.lead === NO_NODE || this.log.term(this.joinTarget) !== this.joinTerm) {
       this.joinTarget = -1;
       return;
     }
-    this.joining = false;
+    this.caughtUp = true;
     if (this.vote === NO_NODE) this.vote = this.lead;
+    if (!this.cfg.confirmJoining) this.joining = false;
   }
 
   /**

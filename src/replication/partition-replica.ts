@@ -71,7 +71,7 @@ export interface PartitionReplicaOptions {
   /** This replica joins a group that changed membership since it began (RaftConfig.joining). */
   readonly joining?: boolean;
   /** It caught up: it votes from now on. */
-  readonly onJoined?: () => void;
+  readonly onJoined?: () => Promise<void>;
 }
 
 export class PartitionReplica implements PartitionWriter, RaftStateMachine {

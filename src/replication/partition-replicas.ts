@@ -142,10 +142,17 @@ export class PartitionReplicas implements PartitionReplication {
       onCommitted: this.options.onCommitted,
       log,
       joining,
-      onJoined: () => {
+      onJoined: async () => {
+        // Gone for good before the replica votes: a crash that brought it back would have the replica
+        // join again with a log it caught up, and with another replica joining the group could not
+        // elect. A removal that fails leaves the marker, which only means catching up once more.
+        try {
+          await disk.unlink(marker);
+          await disk.syncDir(segmentLog.dir);
+        } catch (err) {
+          log.warn({ err, path: marker }, 'removing the joining marker failed');
+        }
         log.info({ topic: partition.topic, partition: partition.index, group: groupId }, 'partition replica caught up after joining; it votes from now on');
-        // Left behind by a crash, it only makes the replica catch up once more before voting.
-        disk.unlink(marker).catch((err: unknown) => log.warn({ err, path: marker }, 'removing the joining marker failed'));
       },
     });
     partition.replicateWith(replica);

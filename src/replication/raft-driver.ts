@@ -102,8 +102,12 @@ export interface RaftDriverOptions {
   readonly onFailure: (error: unknown) => void;
   /** Start as a joining node (RaftConfig.joining): no campaign and no vote until caught up. */
   readonly joining?: boolean;
-  /** The node finished joining (called once, after the Ready that caught it up). */
-  readonly onJoined?: () => void;
+  /**
+   * The joining node caught up, and the vote it counts as cast is durable (called once). It votes once
+   * the promise returned settles (the owner first removes, durably, what keeps it joining across
+   * restarts); at once without an owner's hook.
+   */
+  readonly onJoined?: () => Promise<void>;
 }
 
 /** What the owner may read from the core; everything that changes it goes through the driver. */
@@ -126,7 +130,7 @@ export class RaftDriver {
   private readonly onFailure: (error: unknown) => void;
   private readonly proposals = new PendingProposals();
   /** Called once when a joining node caught up; undefined when not joining (any more). */
-  private onJoined: (() => void) | undefined;
+  private onJoined: (() => Promise<void>) | undefined;
   /** The Ready whose write is in flight. */
   private writing: Ready | null = null;
   /** The Ready whose write is durable and that the loop has not finished yet. */
@@ -167,7 +171,7 @@ export class RaftDriver {
     assert(this.appliedIndex <= Math.max(snapshot.metadata.index, this.store.initialState().hardState.commit), 'applied past the stored commit index');
     this.durableTerm = this.store.initialState().hardState.term;
     this.durableVote = this.store.initialState().hardState.vote;
-    this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex, joining: options.joining === true });
+    this.node = new RaftNode({ ...options.settings, id: options.id, storage: this.store, random: options.random, applied: this.appliedIndex, joining: options.joining === true, confirmJoining: options.joining === true && options.onJoined !== undefined });
     this.onJoined = options.joining === true ? options.onJoined : undefined;
     this.raft = this.node;
   }
@@ -425,11 +429,13 @@ export class RaftDriver {
       this.proposals.applied(committed);
     }
     this.node.advance(rd);
-    // Joined once the vote it counts as cast (Raft.checkJoined) is durable: the next Ready writes it.
-    if (this.onJoined !== undefined && !this.node.joining && this.node.vote === this.durableVote) {
+    // Caught up once the vote it counts as cast (Raft.checkJoined) is durable: the next Ready writes it.
+    if (this.onJoined !== undefined && this.node.caughtUp && this.node.vote === this.durableVote) {
       const joined = this.onJoined;
       this.onJoined = undefined;
-      joined();
+      void joined()
+        .catch(() => undefined)
+        .then(() => this.input(() => this.node.endJoining()));
     }
     this.proposals.leadershipChanged(this.node.term, this.node.isLeader);
     this.maybeSnapshot();

@@ -124,9 +124,12 @@ export class PartitionBroker {
   /** Replicas of a partition this broker removed (moved away), by key: a new copy is a new replica. */
   private readonly removals = new Map<string, number>();
 
+  /** Set by replaceDisk until every replica here has caught up (see `refilling`). */
+  private refillPending = false;
+
   constructor(
     readonly id: number,
-    readonly disk: MemDisk,
+    public disk: MemDisk,
     private readonly random: Prng,
     private readonly env: PartitionBrokerEnv,
   ) {}
@@ -301,6 +304,30 @@ export class PartitionBroker {
     const torn = powerLoss ? this.disk.crash() : this.disk.kill();
     life.multiRaft.stop();
     return torn;
+  }
+
+  /** The link to `peer` went down or came up (nothing while this broker is down). */
+  linkChanged(peer: number, state: 'up' | 'down'): void {
+    this.life?.channel.linkChanged(peer, state);
+  }
+
+  /** Replaces the disk of a stopped broker with an empty one (a replaced disk). */
+  replaceDisk(disk: MemDisk): void {
+    if (this.life !== null) throw new Error(`broker ${this.id} is running`);
+    this.disk = disk;
+    this.refillPending = true;
+  }
+
+  /**
+   * Since its disk was replaced, whether it may still lack what it held: not yet serving, or some
+   * replica still joining. A second replaced disk meanwhile could take the only other copies.
+   */
+  get refilling(): boolean {
+    if (!this.refillPending) return false;
+    const life = this.life;
+    if (life === null || !this.ready || life.replicas.replicas().some((r) => r.driver.joining)) return true;
+    this.refillPending = false;
+    return false;
   }
 
   /** A message from `from` arrives (dropped while down or booting groups that do not exist yet). */

@@ -107,6 +107,10 @@ class PartitionSimulation {
   private readonly outcomes: Record<string, number> = {};
   private events = 0;
   private crashes = 0;
+  /** The lyingFsync bug: every disk, replaced ones too. */
+  private readonly lyingFsync: boolean;
+  /** Disks replaced so far (each comes back as a new incarnation of its broker). */
+  private diskReplacements = 0;
   private powerLosses = 0;
   private phase: 'faults' | 'liveness' = 'faults';
   private livenessDeadlineMs = 0;
@@ -117,6 +121,7 @@ class PartitionSimulation {
     this.livenessTicks = options.livenessTicks ?? 3000;
     this.trace = options.trace;
     const bugs = options.bugs ?? {};
+    this.lyingFsync = bugs.lyingFsync === true;
     this.random = new Prng(options.seed);
     this.faultRandom = this.random.fork();
     this.clientRandom = this.random.fork();
@@ -139,7 +144,7 @@ class PartitionSimulation {
     this.retentionEveryMs = retentionBytes < 0 ? 0 : this.random.pick([200, 1000]);
     const partitions = this.random.between(1, 3);
     const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
-    for (const id of this.ids) this.controller({ type: 'register-broker', id, incarnationId: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, host: `broker-${id}`, port: 9092, grpcPort: 9093, rack: null, timestampMs: 0 });
+    for (const id of this.ids) this.controller(this.registration(id, 0));
     this.controller({ type: 'create-topic', name: 'data', topicId: '00000000-0000-4000-8000-00000000da7a', partitions, replicationFactor: 3, assignments, configs: {}, timestampMs: 0 });
     const env: PartitionBrokerEnv = {
       clock: this.clock,
@@ -304,6 +309,23 @@ class PartitionSimulation {
   private start(broker: PartitionBroker): void {
     broker.start();
     this.log(`broker ${broker.id} starting (incarnation ${broker.incarnation})`);
+    // The others' links to it come up (their leaders then catch it up: MultiRaft peerReconnected).
+    for (const other of this.brokers) {
+      if (other !== broker) this.clock.setTimer(this.random.between(1, 50), () => other.linkChanged(broker.id, 'up'));
+    }
+  }
+
+  /** The others notice a crashed broker's links go down, a little later each. */
+  private linkDown(broker: PartitionBroker): void {
+    for (const other of this.brokers) {
+      if (other !== broker) this.clock.setTimer(this.random.between(1, 300), () => other.linkChanged(broker.id, 'down'));
+    }
+  }
+
+  /** The register-broker command of broker `id` with the data directory numbered `disk` (0: its first). */
+  private registration(id: number, disk: number): MetadataCommand {
+    const incarnationId = `00000000-0000-4000-8${String(disk).padStart(3, '0')}-${String(id).padStart(12, '0')}`;
+    return { type: 'register-broker', id, incarnationId, host: `broker-${id}`, port: 9092, grpcPort: 9093, rack: null, timestampMs: 0 };
   }
 
   // ---- workload ----
@@ -345,9 +367,21 @@ class PartitionSimulation {
       this.crashes++;
       if (powerLoss) this.powerLosses++;
       this.log(`broker ${victim.id} ${powerLoss ? 'lost power' : 'was killed'}${torn === '' ? '' : ` (${torn})`}`);
+      this.linkDown(victim);
+      // Sometimes its disk is replaced meanwhile: it comes back empty under its id and must be refilled
+      // before it votes. One at a time: two empty replicas of a group could hold its only copies.
+      const replace = random.chance(0.15) && !this.brokers.some((b) => b.refilling);
+      if (replace) {
+        victim.replaceDisk(new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: this.lyingFsync }));
+        this.count('disk replaced');
+        this.log(`broker ${victim.id}: disk replaced by an empty one`);
+      }
       const incarnation = victim.incarnation;
       this.clock.setTimer(random.between(20, 2000), () => {
-        if (!victim.up && victim.incarnation === incarnation) this.start(victim);
+        if (victim.up || victim.incarnation !== incarnation) return;
+        // Back with a new identity, it registers before it opens any partition (cluster-node.ts join).
+        if (replace) this.controller(this.registration(victim.id, ++this.diskReplacements));
+        this.start(victim);
       });
     } else if (roll < 80) {
       const broker = random.pick(this.brokers);

@@ -2,6 +2,7 @@
 // (src/replication/peer-channel.ts) that MessagePacks every body as the real transport does, size
 // limit included, and hands it to SimNetwork, whose loss, delay, duplication and cut links apply.
 // A message to a broker that is down is refused (no connection), as the real channel refuses it.
+// Link states come from the simulation: a peer's crash and start, as the transport reports them.
 import { packPlain, unpackPlain } from '../../src/protocol/cluster/plain-codec.ts';
 import type { ChannelMessage, PeerChannel, PeerLane, PeerLinkState } from '../../src/replication/peer-channel.ts';
 import { StreamBusError } from '../../src/util/errors.ts';
@@ -20,6 +21,7 @@ export interface ChannelEnv {
 export class SimPeerChannel implements PeerChannel {
   closed = false;
   private readonly handlers: ((from: number, message: ChannelMessage) => void)[] = [];
+  private readonly stateHandlers: ((peer: number, state: PeerLinkState) => void)[] = [];
 
   constructor(
     private readonly id: number,
@@ -45,8 +47,14 @@ export class SimPeerChannel implements PeerChannel {
     this.handlers.push(handler);
   }
 
-  onPeerState(_handler: (peer: number, state: PeerLinkState) => void): void {
-    // Link state is not simulated: lost messages are reported as the core learns of them.
+  onPeerState(handler: (peer: number, state: PeerLinkState) => void): void {
+    this.stateHandlers.push(handler);
+  }
+
+  /** The simulation's word that the link to `peer` went down (it crashed) or came up (it started). */
+  linkChanged(peer: number, state: PeerLinkState): void {
+    if (this.closed) return;
+    for (const handler of this.stateHandlers) handler(peer, state);
   }
 
   receive(from: number, bytes: Buffer): void {
