@@ -39,11 +39,18 @@ export class ControllerClusterView implements ClusterView {
   /**
    * The registered brokers this broker reaches (itself included): as Kafka leaves fenced brokers out
    * of Metadata, clients are not sent to a broker that is down. Replica lists still name it.
+   * A broker cut off from the controller (no leader known, or its leader unreachable) is the one
+   * whose view of the others cannot be trusted, as in a network split that isolates it: it lists
+   * every registered broker, as Kafka's stale metadata cache would. Listing only itself would make
+   * clients that ask it forget the others (librdkafka drops brokers missing from Metadata), and
+   * they would wait on it until the split heals.
    */
   brokers(): BrokerEndpoint[] {
+    const controller = this.options.controllerId();
+    const cutOff = controller <= 0 || !this.alive(controller);
     return this.options.metadata.state
       .brokers()
-      .filter((b) => this.alive(b.id))
+      .filter((b) => cutOff || this.alive(b.id))
       .map(({ id, host, port, rack }) => ({ id, host, port, rack }));
   }
 
