@@ -201,7 +201,8 @@ export class ClusterNode {
       store,
       stateMachine: machine,
       random: { nextInt: (n: number) => Math.floor(Math.random() * n) },
-      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true },
+      // Joining with an empty log, it learns the term from the other voters first (RaftConfig.lostLogMembers).
+      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true, ...(joining ? { lostLogMembers: voters } : {}) },
       snapshots: { everyEntries: config.raft.snapshotThreshold, keepEntries: CONTROLLER_KEEP_ENTRIES },
       onSoftState: (state, term) => {
         metrics.raftLeader.set(state.lead === self ? 1 : 0);

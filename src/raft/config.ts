@@ -61,6 +61,14 @@ export interface RaftConfig {
    */
   readonly confirmJoining?: boolean;
   /**
+   * With `joining`, for a node that lost its log and hard state (a replaced disk): the group's voters
+   * (itself included). Before it acknowledges or votes anything it learns the current term from a
+   * majority of them other than itself (Raft.learningTerm): the term it had may be higher than any
+   * it hears otherwise, and acknowledging a deposed leader of an older term would let that leader
+   * commit over entries a newer term committed with this node's lost acknowledgement.
+   */
+  readonly lostLogMembers?: readonly NodeId[];
+  /**
    * Bounds the entry bytes a leader sends to learners (replicas being added: moves, balancing), shared
    * by every group of a host so that catching up new replicas cannot take all of the network and
    * disks from clients (Redpanda's raft_learner_recovery_rate). Voters are never held back. Default: none.
@@ -83,6 +91,7 @@ export interface ResolvedRaftConfig {
   readonly applied: number | undefined;
   readonly joining: boolean;
   readonly confirmJoining: boolean;
+  readonly lostLogMembers: readonly NodeId[] | undefined;
   readonly maxMessageBytes: number;
   readonly maxInflightMessages: number;
   readonly maxInflightBytes: number;
@@ -131,6 +140,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     applied: config.applied,
     joining: config.joining ?? false,
     confirmJoining: config.confirmJoining ?? false,
+    lostLogMembers: config.lostLogMembers,
     maxMessageBytes,
     maxInflightMessages: positiveInteger(config.maxInflightMessages ?? DEFAULT_MAX_INFLIGHT_MESSAGES, 'maxInflightMessages'),
     maxInflightBytes,

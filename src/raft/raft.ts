@@ -76,11 +76,27 @@ export class Raft {
   private joinTerm = 0;
   /** Joining found the node caught up; with config `confirmJoining` it votes once the host calls endJoining(). */
   caughtUp = false;
+  /**
+   * A node that lost its log (config `lostLogMembers`) learns the group's term first: until a
+   * majority of the members other than itself answered its query, it neither acknowledges nor votes.
+   */
+  learningTerm: boolean;
+  /** The members asked, and those that answered. */
+  private readonly termQuery: { readonly members: readonly NodeId[]; readonly need: number; readonly answered: Set<NodeId> } | null;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
     this.joining = this.cfg.joining;
+    const lost = this.cfg.joining ? this.cfg.lostLogMembers : undefined;
+    if (lost !== undefined) {
+      const others = [...new Set(lost)].filter((id) => id !== this.cfg.id);
+      // A majority of the whole group, counted among the others only (at most all of them).
+      this.termQuery = { members: others, need: Math.min(others.length, Math.floor(new Set([...lost, this.cfg.id]).size / 2) + 1), answered: new Set() };
+    } else {
+      this.termQuery = null;
+    }
+    this.learningTerm = this.termQuery !== null && this.termQuery.need > 0;
     const storage = this.cfg.storage;
     const { hardState, confState } = storage.initialState();
     this.log = new RaftLog(storage, this.cfg.maxApplyBytes);
@@ -154,7 +170,43 @@ export class Raft {
    */
   endJoining(): void {
     this.joining = false;
+    this.learningTerm = false;
     this.joinTarget = -1;
+  }
+
+  /**
+   * Asks the members that have not answered for their term: a pre-vote for term 1, which any member
+   * in a later term refuses with its term and none grants with anything but term 1 (no state
+   * changes on their side).
+   */
+  private queryTerm(): void {
+    for (const id of this.termQuery!.members) {
+      if (this.termQuery!.answered.has(id)) continue;
+      this.send(message({ type: 'preVote', from: this.id, to: id, term: 1, index: 0, logTerm: 0 }));
+    }
+  }
+
+  /** While learning the term: adopt higher terms, count answers, acknowledge nothing. */
+  private stepLearningTerm(m: Message): void {
+    const query = this.termQuery!;
+    const grantedPreVote = m.type === 'preVoteResp' && !m.reject;
+    if (m.term > this.term && m.type !== 'preVote' && !grantedPreVote) {
+      this.becomeFollower(m.term, m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : NO_NODE);
+    }
+    if (m.type === 'preVoteResp') {
+      if (query.members.includes(m.from)) query.answered.add(m.from);
+      // The answers' terms are adopted above (made durable before anything this node sends next).
+      if (query.answered.size >= query.need) this.learningTerm = false;
+      return;
+    }
+    if (m.type === 'vote' || m.type === 'preVote') {
+      this.send(message({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true }));
+      return;
+    }
+    // A deposed leader learns our newer term, as a follower would tell it; anything else waits.
+    if (m.term < this.term && (m.type === 'app' || m.type === 'heartbeat')) {
+      this.send(message({ type: 'appResp', from: this.id, to: m.from, term: this.term }));
+    }
   }
 
   /**
@@ -239,6 +291,10 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.learningTerm) {
+      if (this.electionElapsed % this.cfg.heartbeatTicks === 0) this.queryTerm();
+      return;
+    }
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup('election');
@@ -335,6 +391,10 @@ export class Raft {
   step(m: Message): void {
     assert(m.to === this.id, `message for ${m.to} stepped into node ${this.id}`);
     assert(m.from !== this.id, 'a node does not message itself');
+    if (this.learningTerm) {
+      this.stepLearningTerm(m);
+      return;
+    }
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader stickiness: while we hear from a leader, ignore candidates (unless a transfer

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import { applyConfChange, decodeConfChange, type ConfState } from '../raft/index.ts';
 import type { MetadataService } from './metadata-service.ts';
-import { hasHistory, initialVoters } from '../metadata/reassignment.ts';
+import { hasHistory, initialVoters, replicaSet } from '../metadata/reassignment.ts';
 
 /** Present while a replica joining a group that changed membership has not caught up (attach). */
 export const JOINING_FILE_NAME = 'raft.joining';
@@ -118,6 +118,8 @@ export class PartitionReplicas implements PartitionReplication {
     // votes it cast: refilled before it votes.
     const lostLog = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId || (journal !== undefined && journal.hardState(groupId).term > 0);
     const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || lostLog)) || (await disk.fileSize(marker)) !== undefined;
+    // One that lost its log first learns the group's term from the other members (RaftConfig.lostLogMembers).
+    const settings = joining && lostLog ? { ...this.options.settings, lostLogMembers: replicaSet(topic, partition.index) } : this.options.settings;
     if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));
     const store = await PartitionRaftLog.open(segmentLog, segmentLog.dir, disk, {
       ...(journal === undefined ? {} : { hardStates: { journal, groupId } }),
@@ -132,7 +134,7 @@ export class PartitionReplicas implements PartitionReplication {
       partition,
       store,
       multiRaft,
-      settings: this.options.settings,
+      settings,
       ...(this.options.quiesce === undefined ? {} : { quiesce: this.options.quiesce }),
       maxBatchBytes: this.options.channelMaxBytes - APPEND_HEADROOM_BYTES,
       crc32c: (data, seed, start, end) => disk.crc32c(data, seed, start, end),

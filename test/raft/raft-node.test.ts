@@ -453,3 +453,56 @@ test('appends to a learner wait for the shared allowance and resume at the next 
   c.settle();
   assert.deepEqual(c.applied.get(3)!.slice(-1), ['later']);
 });
+
+test('a node back with an empty log learns the term from a majority of the others before it acknowledges anything', () => {
+  /** Runs the scenario; `lostLogMembers` as the host passes it for a replaced disk, or not at all. */
+  const run = (learnTerm: boolean) => {
+    // No check-quorum: node 1 stays leader of its old term while cut off, as a leader may for a while.
+    const c = new Cluster([1, 2, 3], { checkQuorum: false });
+    c.node(1).campaign();
+    c.settle();
+    c.node(1).propose(text('a'));
+    c.settle();
+    // Node 1 is cut off; 2 is elected in term 2 with 3's vote and commits 'b' with 3's acknowledgement.
+    c.drop = (m) => m.from === 1 || m.to === 1;
+    c.node(2).campaign();
+    c.settle();
+    assert.equal(c.node(2).role, 'leader');
+    c.node(2).propose(text('b'));
+    c.settle();
+    assert.deepEqual(c.applied.get(2), ['a', 'b']);
+    // Node 3's disk is replaced; node 2 goes down. Node 1, leader of term 1 still, reaches node 3.
+    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+    c.storages.set(3, storage);
+    c.applied.set(3, []);
+    c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, checkQuorum: false, joining: true, ...(learnTerm ? { lostLogMembers: [1, 2, 3] } : {}) }));
+    c.drop = (m) => m.from === 2 || m.to === 2;
+    c.node(1).propose(text('stale'));
+    for (let i = 0; i < 5; i++) {
+      c.node(1).tick();
+      c.node(3).tick();
+      c.settle();
+    }
+    return c;
+  };
+
+  // Without learning the term first, the empty node acknowledges the deposed leader, which commits
+  // 'stale' where 'b' was committed: the loss this rule prevents.
+  const unsafe = run(false);
+  assert.ok(unsafe.applied.get(1)!.includes('stale'), 'the scenario reproduces the loss without the rule');
+
+  const c = run(true);
+  assert.ok(!c.applied.get(1)!.includes('stale'), 'nothing committed through the node that lost its log');
+  assert.equal(c.storages.get(3)!.lastIndex(), 0, 'it acknowledged nothing while one other member was silent');
+  // Node 2 is back: its answer (term 2) reaches node 3, which then refuses node 1's old term; node 2's
+  // link to node 3 came back, so it catches node 3 up (MultiRaft calls peerReconnected).
+  c.drop = () => false;
+  c.node(2).peerReconnected(3);
+  for (let i = 0; i < 20 && c.node(3).joining; i++) {
+    for (const id of [1, 2, 3]) c.node(id).tick();
+    c.settle();
+  }
+  assert.equal(c.node(3).joining, false);
+  assert.deepEqual(c.applied.get(3)!.slice(0, 2), ['a', 'b']);
+  for (const id of [1, 2, 3]) assert.ok(!c.applied.get(id)!.includes('stale'), `node ${id} applied the deposed leader's entry`);
+});
