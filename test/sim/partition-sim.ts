@@ -111,6 +111,8 @@ class PartitionSimulation {
   private readonly lyingFsync: boolean;
   /** Disks replaced so far (each comes back as a new incarnation of its broker). */
   private diskReplacements = 0;
+  /** Brokers whose disk was replaced, to register again as a new incarnation when they start. */
+  private readonly reregister = new Set<number>();
   private powerLosses = 0;
   private phase: 'faults' | 'liveness' = 'faults';
   private livenessDeadlineMs = 0;
@@ -307,6 +309,9 @@ class PartitionSimulation {
   }
 
   private start(broker: PartitionBroker): void {
+    // Back with a new identity (a replaced disk), it registers before it opens any partition
+    // (cluster-node.ts join), whoever starts it.
+    if (this.reregister.delete(broker.id)) this.controller(this.registration(broker.id, ++this.diskReplacements));
     broker.start();
     this.log(`broker ${broker.id} starting (incarnation ${broker.incarnation})`);
     // The others' links to it come up (their leaders then catch it up: MultiRaft peerReconnected).
@@ -377,11 +382,9 @@ class PartitionSimulation {
         this.log(`broker ${victim.id}: disk replaced by an empty one`);
       }
       const incarnation = victim.incarnation;
+      if (replace) this.reregister.add(victim.id);
       this.clock.setTimer(random.between(20, 2000), () => {
-        if (victim.up || victim.incarnation !== incarnation) return;
-        // Back with a new identity, it registers before it opens any partition (cluster-node.ts join).
-        if (replace) this.controller(this.registration(victim.id, ++this.diskReplacements));
-        this.start(victim);
+        if (!victim.up && victim.incarnation === incarnation) this.start(victim);
       });
     } else if (roll < 80) {
       const broker = random.pick(this.brokers);
