@@ -314,16 +314,29 @@ class PartitionSimulation {
     if (this.reregister.delete(broker.id)) this.controller(this.registration(broker.id, ++this.diskReplacements));
     broker.start();
     this.log(`broker ${broker.id} starting (incarnation ${broker.incarnation})`);
-    // The others' links to it come up (their leaders then catch it up: MultiRaft peerReconnected).
+    // The others' links to it come up (their leaders then catch it up: MultiRaft peerReconnected),
+    // unless it crashed again meanwhile.
+    const incarnation = broker.incarnation;
     for (const other of this.brokers) {
-      if (other !== broker) this.clock.setTimer(this.random.between(1, 50), () => other.linkChanged(broker.id, 'up'));
+      if (other === broker) continue;
+      this.clock.setTimer(this.random.between(1, 50), () => {
+        if (broker.up && broker.incarnation === incarnation) other.linkChanged(broker.id, 'up');
+      });
     }
   }
 
-  /** The others notice a crashed broker's links go down, a little later each. */
+  /**
+   * The others notice a crashed broker's links go down, a little later each: before it can be back
+   * (a restart comes 20 ms or more after the crash), and not at all once it is back, so that a link's
+   * down and up are told in order, as the transport tells them.
+   */
   private linkDown(broker: PartitionBroker): void {
+    const incarnation = broker.incarnation;
     for (const other of this.brokers) {
-      if (other !== broker) this.clock.setTimer(this.random.between(1, 300), () => other.linkChanged(broker.id, 'down'));
+      if (other === broker) continue;
+      this.clock.setTimer(this.random.between(1, 15), () => {
+        if (!broker.up && broker.incarnation === incarnation) other.linkChanged(broker.id, 'down');
+      });
     }
   }
 
@@ -375,7 +388,10 @@ class PartitionSimulation {
       this.linkDown(victim);
       // Sometimes its disk is replaced meanwhile: it comes back empty under its id and must be refilled
       // before it votes. One at a time: two empty replicas of a group could hold its only copies.
-      const replace = random.chance(0.15) && !this.brokers.some((b) => b.refilling);
+      // Not amid moves either: a member that has not applied the latest configuration counts votes
+      // by an older one and may need the replaced broker's vote, which it cannot give before it is
+      // refilled, while no leader can be elected to refill it (docs/replication.md, "Replaced disks").
+      const replace = random.chance(0.15) && !this.brokers.some((b) => b.refilling) && partitionsMoving(this.metadata.topic('data')!).length === 0;
       if (replace) {
         victim.replaceDisk(new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: this.lyingFsync }));
         this.count('disk replaced');
@@ -400,6 +416,8 @@ class PartitionSimulation {
   /** Starts a move of a partition to three other brokers (some shared), replaces one, or cancels one. */
   private moveFault(): void {
     const random = this.faultRandom;
+    // No moves while a replaced disk is refilled (see injectFault).
+    if (this.brokers.some((b) => b.refilling)) return;
     const topic = this.metadata.topic('data')!;
     const index = random.nextInt(topic.partitions);
     const moving = topic.reassignments?.[index];
