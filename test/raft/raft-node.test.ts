@@ -341,6 +341,34 @@ test('a joining node neither campaigns nor votes until it applied what the leade
   assert.equal(c.node(3).joining, true, 'node 3, never added back, still does not vote');
 });
 
+test('a node that lost its log finishes joining under an idle leader whose first append carried a commit index of an earlier term', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.node(1).campaign();
+  c.settle();
+  c.node(1).propose(text('a'));
+  c.settle();
+  // Node 3 comes back empty under its id (a replaced disk), joining; node 2 then leads term 2. Its
+  // first append carries the commit index it knew, an entry of term 1, before its own entry commits.
+  const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+  c.storages.set(3, storage);
+  c.applied.set(3, []);
+  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, joining: true }));
+  assert.equal(c.node(1).transferLeader(2).accepted, true);
+  c.settle();
+  assert.equal(c.node(2).isLeader, true);
+  assert.equal(c.node(2).term, 2);
+  const firstAppend = c.sent.find((m) => m.type === 'app' && m.from === 2 && m.to === 3)!;
+  assert.equal(c.node(2).termAt(firstAppend.commit), 1, 'the first append to node 3 carried a commit index of term 1');
+  // Nothing more to send but heartbeats: node 3 must still finish, on what it applied already.
+  for (let i = 0; i < 5; i++) {
+    c.node(2).tick();
+    c.settle();
+  }
+  assert.deepEqual(c.applied.get(3), ['a']);
+  assert.equal(c.node(3).joining, false, 'node 3 joined');
+  assert.equal(c.node(3).status().vote, 2, 'and counts its vote in term 2 as cast for its leader');
+});
+
 test('a node that lost its log does not finish joining at a commit index of an earlier term: it may lack an entry committed with its lost acknowledgement', () => {
   // One entry per append, so catching up can stop anywhere.
   const c = new Cluster([1, 2, 3, 4, 5], { maxMessageBytes: 1, checkQuorum: false });
