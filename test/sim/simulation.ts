@@ -6,6 +6,7 @@ import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
 import { injectNetworkFault } from './network-faults.ts';
+import { PeerLinks } from './peer-links.ts';
 import { randomRaftSettings } from './random-settings.ts';
 import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
 
@@ -13,7 +14,8 @@ import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
  * A deterministic cluster simulation: 3 or 5 nodes, each running the production Raft driver
  * (src/replication/raft-driver.ts) over a simulated disk and network, all on one hand-driven
  * clock; clients proposing values, an operator changing membership and moving leadership, and
- * random faults, all drawn from one seed. Every timer that fires is one event; invariants are
+ * random faults, all drawn from one seed. When a node restarts, the others see its link come up a
+ * little later (peer-links.ts), as a broker does. Every timer that fires is one event; invariants are
  * checked after every event. After `steps` events every fault is healed and the cluster must
  * converge within a tick budget: a leader, all nodes voters again, and every acknowledged proposal
  * applied exactly once on every node. A proposal is acknowledged when the driver reports it applied.
@@ -83,6 +85,7 @@ class Simulation {
   private readonly compactKeep: number;
   private readonly minVoters: number;
   private readonly acked = new Set<string>();
+  private readonly links: PeerLinks;
   private readonly leaderTerms = new Set<number>();
   private events = 0;
   private proposed = 0;
@@ -101,6 +104,7 @@ class Simulation {
     this.faultRandom = this.random.fork();
     this.clientRandom = this.random.fork();
     this.network = new SimNetwork(this.random.fork());
+    this.links = new PeerLinks(this.clock, this.random.fork(), (line) => this.log(line));
     const count = this.random.chance(0.5) ? 3 : 5;
     this.ids = Array.from({ length: count }, (_, i) => i + 1);
     this.minVoters = count === 3 ? 2 : 3;
@@ -215,15 +219,17 @@ class Simulation {
         if (node.up && node.incarnation === incarnation && this.phase === 'faults') this.crashAndRestart(node, this.faultRandom.between(5, 300));
       });
     }
+    const incarnation = this.node(from).incarnation;
     for (const m of messages) {
       if (m.to !== to) throw new Error(`message for ${m.to} sent to ${to}`);
-      for (const delay of this.network.deliveries(m)) this.clock.setTimer(delay, () => this.deliver(m));
+      for (const delay of this.network.deliveries(m)) this.clock.setTimer(delay, () => this.deliver(m, incarnation));
     }
   }
 
-  private deliver(m: Message): void {
+  /** `incarnation`: the sender's life that sent `m`. */
+  private deliver(m: Message, incarnation: number): void {
     const node = this.node(m.to);
-    if (node.driver === null || this.network.isBlocked(m.from, m.to)) return;
+    if (node.driver === null || this.network.isBlocked(m.from, m.to) || !this.links.accepts(m.from, incarnation, m.to)) return;
     this.log(`deliver ${m.from}->${m.to} ${m.type} term=${m.term} index=${m.index} entries=${m.entries.length} commit=${m.commit}${m.reject ? ' reject' : ''}`);
     node.driver.step(m);
   }
@@ -243,6 +249,7 @@ class Simulation {
     }
     node.start();
     this.checker.restarted(node.id);
+    this.links.restarted(node, this.nodes);
     this.log(`node ${node.id} restarted at term ${node.raft!.term} commit ${node.raft!.commitIndex}`);
   }
 
