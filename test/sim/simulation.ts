@@ -2,6 +2,7 @@ import type { ConfState, Message, NodeId } from '../../src/raft/index.ts';
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { InvariantChecker } from './checkers.ts';
+import { DiskWipes } from './disk-wipes.ts';
 import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
@@ -14,11 +15,13 @@ import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
  * A deterministic cluster simulation: 3 or 5 nodes, each running the production Raft driver
  * (src/replication/raft-driver.ts) over a simulated disk and network, all on one hand-driven
  * clock; clients proposing values, an operator changing membership and moving leadership, and
- * random faults, all drawn from one seed. When a node restarts, the others see its link come up a
- * little later (peer-links.ts), as a broker does. Every timer that fires is one event; invariants are
- * checked after every event. After `steps` events every fault is healed and the cluster must
- * converge within a tick budget: a leader, all nodes voters again, and every acknowledged proposal
- * applied exactly once on every node. A proposal is acknowledged when the driver reports it applied.
+ * random faults, all drawn from one seed. Faults include a replaced disk: a node crashes and comes
+ * back empty under its old id, joining (it neither votes nor campaigns until caught up; see
+ * disk-wipes.ts for when). When a node restarts, the others see its link come up a little later
+ * (peer-links.ts), as a broker does. Every timer that fires is one event; invariants are checked
+ * after every event. After `steps` events every fault is healed and the cluster must converge
+ * within a tick budget: a leader, all nodes voters again and done joining, and every acknowledged
+ * proposal applied exactly once on every node. A proposal is acknowledged when the driver reports it applied.
  *
  * Same seed, same options, same code: same run, event for event.
  */
@@ -45,6 +48,18 @@ export interface SimOptions {
    * partition's Raft log with a small cache does. Default 0.
    */
   readonly notLoadedChance?: number;
+  /** Whether disks are replaced (the "wipe" fault). Default true. */
+  readonly wipes?: boolean;
+  /**
+   * Replace disks in runs without check-quorum too. Off by default: a node that lost its disk also
+   * forgot its term, so a deposed leader still leading in an older term (nothing makes it step down
+   * without check-quorum) can count that node's acknowledgements, joining or not, and commit entries
+   * that conflict with what a newer leader committed with the node's old ones. The broker always
+   * runs with check-quorum (src/app/cluster-node.ts): a deposed leader steps down within two
+   * election timeouts of losing its quorum, unless the wiped node is back and acknowledging it
+   * before that, far sooner than a disk is replaced.
+   */
+  readonly wipesWithoutCheckQuorum?: boolean;
   /** Receives one line per event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
 }
@@ -57,6 +72,9 @@ export interface SimResult {
   readonly proposed: number;
   readonly acknowledged: number;
   readonly leaderTerms: number;
+  /** Disks replaced, and how many times a wiped node caught up again (disk-wipes.ts). */
+  readonly wipes: number;
+  readonly wipesRecovered: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -86,6 +104,8 @@ class Simulation {
   private readonly minVoters: number;
   private readonly acked = new Set<string>();
   private readonly links: PeerLinks;
+  private readonly wipes = new DiskWipes();
+  private readonly wipesEnabled: boolean;
   private readonly leaderTerms = new Set<number>();
   private events = 0;
   private proposed = 0;
@@ -113,6 +133,7 @@ class Simulation {
       promotionMaxLagEntries: this.random.pick([0, 5, 50]),
       ...options.overrides,
     };
+    this.wipesEnabled = (options.wipes ?? true) && (this.settings.checkQuorum !== false || options.wipesWithoutCheckQuorum === true);
     this.compactEvery = this.random.pick([8, 40, 150, 1_000_000]);
     this.compactKeep = this.random.pick([0, 3, 20]);
     const conf: ConfState = { voters: this.ids, learners: [] };
@@ -150,6 +171,7 @@ class Simulation {
       this.events++;
       for (const node of this.nodes) node.disk.loadFaults = false;
       this.checker.observe(this.nodes);
+      this.wipes.check();
       for (const node of this.nodes) node.disk.loadFaults = true;
       for (const node of this.nodes) if (node.raft?.isLeader) this.leaderTerms.add(node.raft.term);
       if (this.checker.violation !== null) break;
@@ -170,6 +192,8 @@ class Simulation {
       proposed: this.proposed,
       acknowledged: this.acked.size,
       leaderTerms: this.leaderTerms.size,
+      wipes: this.wipes.count,
+      wipesRecovered: this.wipes.recovered,
       settings: this.describeSettings(),
       violation: this.checker.violation === null ? null : `seed ${this.seed}: ${this.checker.violation}`,
     };
@@ -216,7 +240,10 @@ class Simulation {
       const node = this.node(from);
       const incarnation = node.incarnation;
       this.clock.setTimer(0, () => {
-        if (node.up && node.incarnation === incarnation && this.phase === 'faults') this.crashAndRestart(node, this.faultRandom.between(5, 300));
+        if (!node.up || node.incarnation !== incarnation || this.phase !== 'faults') return;
+        // Losing the disk too forgets the vote: the join rules must make up for it.
+        if (this.faultRandom.chance(0.15) && this.mayWipe(node)) this.wipeAndRestart(node, this.faultRandom.between(5, 300));
+        else this.crashAndRestart(node, this.faultRandom.between(5, 300));
       });
     }
     const incarnation = this.node(from).incarnation;
@@ -242,6 +269,22 @@ class Simulation {
     });
   }
 
+  /** Crashes `node` and replaces its disk by an empty one; it restarts joining after `downMs`. */
+  private wipeAndRestart(node: SimNode, downMs: number): void {
+    node.wipe(true);
+    this.wipes.wiped(node, this.checker.highestCommitted);
+    this.checker.wiped(node.id);
+    this.log(`node ${node.id} crashed and its disk was replaced (empty, ${node.joining ? 'joining' : 'not joining'})`);
+    this.clock.setTimer(downMs, () => {
+      if (!node.up) this.restart(node);
+    });
+  }
+
+  /** Whether `node` may lose its disk now (disk-wipes.ts). */
+  private mayWipe(node: SimNode): boolean {
+    return this.wipesEnabled && this.wipes.mayWipe(node, this.nodes);
+  }
+
   private restart(node: SimNode): void {
     if (this.bugs.forgetVote) {
       const hardState = node.disk.storage.hardStateNow();
@@ -250,7 +293,7 @@ class Simulation {
     node.start();
     this.checker.restarted(node.id);
     this.links.restarted(node, this.nodes);
-    this.log(`node ${node.id} restarted at term ${node.raft!.term} commit ${node.raft!.commitIndex}`);
+    this.log(`node ${node.id} restarted at term ${node.raft!.term} commit ${node.raft!.commitIndex}${node.joining ? ' (joining)' : ''}`);
   }
 
   private upNodes(): SimNode[] {
@@ -299,7 +342,9 @@ class Simulation {
       // Crash the leader more often than the others: that is where the interesting cases are.
       const leader = this.leader();
       const victim = leader !== null && random.chance(0.4) ? leader : random.pick(up);
-      this.crashAndRestart(victim, random.between(20, 2000));
+      // About one fault in thirty replaces the disk.
+      if (random.chance(0.2) && this.mayWipe(victim)) this.wipeAndRestart(victim, random.between(20, 2000));
+      else this.crashAndRestart(victim, random.between(20, 2000));
     } else if (roll < 80) {
       const node = random.pick(this.nodes);
       node.disk.slowUntilMs = this.clock.now() + random.between(100, 2000);
@@ -333,6 +378,7 @@ class Simulation {
       action = `add learner ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'addLearner', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.45 && roll < 0.55 && conf.voters.length > this.minVoters) {
       const nodeId = random.pick(conf.voters);
+      if (!this.wipes.mayRemove(conf, nodeId)) return;
       action = `remove ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'removeNode', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.55 && roll < 0.7) {
       const others = conf.voters.filter((id) => id !== leader.id);
@@ -368,6 +414,7 @@ class Simulation {
     if (conf.voters.length !== this.ids.length) return `voters are ${conf.voters.join(',')} (learners ${conf.learners.join(',') || 'none'})`;
     for (const node of this.nodes) {
       if (node.raft === null) return `node ${node.id} is down`;
+      if (node.joining) return `node ${node.id} is still joining (term ${node.raft.term}, applied ${node.raft.appliedIndex})`;
       for (const id of this.acked) {
         const count = node.sm.counts.get(id) ?? 0;
         if (count !== 1) {
