@@ -32,6 +32,8 @@ export interface SimBugs {
   readonly forgetVote?: boolean;
   /** Disks report an fsync done before the data is durable, so drivers send and apply too early. */
   readonly lyingFsync?: boolean;
+  /** A node whose disk was replaced starts as a normal member: it votes at once with an empty log. */
+  readonly wipeNotJoining?: boolean;
 }
 
 export interface SimOptions {
@@ -271,7 +273,7 @@ class Simulation {
 
   /** Crashes `node` and replaces its disk by an empty one; it restarts joining after `downMs`. */
   private wipeAndRestart(node: SimNode, downMs: number): void {
-    node.wipe(true);
+    node.wipe(this.bugs.wipeNotJoining !== true);
     this.wipes.wiped(node, this.checker.highestCommitted);
     this.checker.wiped(node.id);
     this.log(`node ${node.id} crashed and its disk was replaced (empty, ${node.joining ? 'joining' : 'not joining'})`);
