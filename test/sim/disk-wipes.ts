@@ -1,13 +1,16 @@
 // Which node may lose its disk, and when it has recovered. A wiped node comes back empty under its
 // old id and must not count as holding what it acknowledged before: the join protocol (RaftConfig
 // joining) is what keeps the cluster safe meanwhile. Losing more logs than a majority can spare is
-// data loss no protocol can undo, and a joining node neither votes nor campaigns, so the other
-// voters must be able to elect a leader without it. Hence: at most one wiped node recovers at a
-// time, and in every configuration that may come into force while it does, the other voters are a
-// majority (a voter is wiped only among three or more; the operator shrinks no such configuration
-// to two voters).
+// data loss no protocol can undo, and a joining node neither votes nor campaigns until a leader
+// caught it up: until then it is as good as down, and the other voters must be able to elect a
+// leader without it. Hence at most one wiped node recovers at a time, a voter is wiped only among
+// three or more, and the voters do not change around it. While a membership change is in flight,
+// a member may hold the longest log and yet not campaign (removed, or promoted without knowing it
+// yet) while the others, still counting it, need its vote, which it refuses to a shorter log: with
+// a joining voter besides, no one can win. So no disk is replaced while the configurations the
+// nodes hold differ, and while one recovers the operator removes no voter and promotes no one but it.
 import { applyConfChange, confChangeProblem, decodeConfChange, EntryType } from '../../src/raft/index.ts';
-import type { ConfState, Entry, NodeId } from '../../src/raft/index.ts';
+import type { ConfChangeType, ConfState, Entry, NodeId } from '../../src/raft/index.ts';
 import type { SimNode } from './sim-node.ts';
 
 interface Recovering {
@@ -26,14 +29,17 @@ export class DiskWipes {
   /** Whether `node` may be wiped now (see above). */
   mayWipe(node: SimNode, nodes: readonly SimNode[]): boolean {
     if (this.recovering !== null && this.recovering.node !== node) return false;
-    return possibleConfs(nodes).every((conf) => !conf.voters.includes(node.id) || conf.voters.length >= 3);
+    const confs = possibleConfs(nodes);
+    const voters = confs[0]!.voters;
+    if (confs.some((conf) => !sameVoters(conf.voters, voters))) return false;
+    return !voters.includes(node.id) || voters.length >= 3;
   }
 
-  /** Whether the operator may remove `removed` from `conf`: the voters left do not need the recovering node. */
-  mayRemove(conf: ConfState, removed: NodeId): boolean {
+  /** Whether the operator may make this membership change now (see above). */
+  mayChange(type: ConfChangeType, nodeId: NodeId): boolean {
     const r = this.recovering;
-    if (r === null || r.node.id === removed || !conf.voters.includes(r.node.id)) return true;
-    return conf.voters.length - 1 >= 3;
+    if (r === null || type === 'addLearner') return true;
+    return type === 'promoteLearner' && nodeId === r.node.id;
   }
 
   wiped(node: SimNode, committedAtWipe: number): void {
@@ -84,4 +90,8 @@ function possibleConfs(nodes: readonly SimNode[]): ConfState[] {
     }
   }
   return confs;
+}
+
+function sameVoters(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

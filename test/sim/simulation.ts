@@ -374,13 +374,14 @@ class Simulation {
     let action = '';
     if (conf.learners.length > 0 && roll < 0.3) {
       const nodeId = conf.learners[0]!;
+      if (!this.wipes.mayChange('promoteLearner', nodeId)) return;
       action = `promote ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'promoteLearner', nodeId }, ignore))}`;
     } else if (missing.length > 0 && roll < 0.45) {
       const nodeId = missing[0]!;
       action = `add learner ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'addLearner', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.45 && roll < 0.55 && conf.voters.length > this.minVoters) {
       const nodeId = random.pick(conf.voters);
-      if (!this.wipes.mayRemove(conf, nodeId)) return;
+      if (!this.wipes.mayChange('removeNode', nodeId)) return;
       action = `remove ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'removeNode', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.55 && roll < 0.7) {
       const others = conf.voters.filter((id) => id !== leader.id);
