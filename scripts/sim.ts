@@ -5,7 +5,7 @@
 //
 // Options: --steps S (events in the fault phase, default 3000; 6000 with --cluster, 10000 with
 // --partitions),
-// --liveness-ticks T (default 3000).
+// --liveness-ticks T (default 3000), --no-wipes (the Raft simulation without replaced disks).
 //
 // With --cluster [--brokers 3|5] (default 3) it runs the controller-cluster simulation instead
 // (test/sim/controller-sim.ts): every broker runs the production RaftDriver, ControllerStateMachine
@@ -82,8 +82,11 @@ async function main(): Promise<number> {
     start = integer(args, 'seed-start');
     count = integer(args, 'seeds');
   }
+  const wipes = args.get('no-wipes') !== 'true';
   let events = 0;
   let violations = 0;
+  let wiped = 0;
+  let wipesRecovered = 0;
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
@@ -129,13 +132,15 @@ async function main(): Promise<number> {
       }
       continue;
     }
-    const result = runSimulation({ seed, steps, livenessTicks, trace, notLoadedChance });
+    const result = runSimulation({ seed, steps, livenessTicks, trace, notLoadedChance, wipes });
     events += result.events;
+    wiped += result.wipes;
+    wipesRecovered += result.wipesRecovered;
     if (count === 1) {
       console.log(`seed ${seed}: ${result.settings}`);
       console.log(
         `seed ${seed}: ${result.events} events, ${result.simulatedMs} simulated ms, ${result.proposed} proposed, ` +
-          `${result.acknowledged} acknowledged, ${result.leaderTerms} terms with a leader`,
+          `${result.acknowledged} acknowledged, ${result.leaderTerms} terms with a leader, ${result.wipes} disks replaced (${result.wipesRecovered} caught up)`,
       );
     }
     if (result.violation !== null) {
@@ -143,11 +148,13 @@ async function main(): Promise<number> {
       console.log(`VIOLATION ${result.violation}`);
       const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
       const notLoaded = notLoadedChance === 0 ? '' : ` --not-loaded-percent ${notLoadedChance * 100}`;
-      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness}${notLoaded} --verbose`);
+      const noWipes = wipes ? '' : ' --no-wipes';
+      console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps}${liveness}${notLoaded}${noWipes} --verbose`);
     }
   }
   const seconds = (performance.now() - began) / 1000;
   console.log(`time ${seconds.toFixed(1)} s`);
+  if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

@@ -68,12 +68,10 @@ export class Raft {
   pendingFlush = false;
   /** A send to a learner waited for the learners' allowance (config learnerSendBudget): retry at the next tick. */
   learnerThrottled = false;
-  /** Joining (config `joining`): no campaign, no vote, until the log is applied up to `joinTarget`. */
+  /** Joining (config `joining`): no campaign, no vote, until caught up (checkJoined). */
   joining: boolean;
-  /** The commit index a leader sent while joining, to reach before voting; -1 before one came. */
+  /** The commit index of the first append or snapshot a leader sent while joining; -1 before one came. */
   joinTarget = -1;
-  /** The term of the leader that set `joinTarget`. */
-  private joinTerm = 0;
   /** Joining found the node caught up; with config `confirmJoining` it votes once the host calls endJoining(). */
   caughtUp = false;
   /**
@@ -134,31 +132,26 @@ export class Raft {
   }
 
   /**
-   * While joining: an append or snapshot from a leader sets the index to reach (a leader sends to this
-   * node only once it applied the change that added it, so its commit index covers it).
+   * While joining: the first append or snapshot from a leader sets the index to reach (a leader sends
+   * to this node only once it applied the change that added it, so its commit index covers it).
    */
   heardFromLeader(commit: number): void {
-    if (this.joining && this.joinTarget < 0) {
-      this.joinTarget = commit;
-      this.joinTerm = this.term;
-    }
+    if (this.joining && this.joinTarget < 0) this.joinTarget = commit;
   }
 
   /**
-   * Ends joining once everything up to the target is applied, if the target is an entry of the term
-   * of the leader that sent it. A node that lost its log (a replaced disk) may have helped commit
-   * entries it no longer has; a leader's log holds every committed entry (paper 5.4), but its commit
-   * index may lag them until an entry of its own term commits, which is why the target's term is
-   * checked. Otherwise the next append sets a new target. The node also forgot the votes it cast:
-   * it counts itself as having voted for the leader of this term, so no rival of this term gets its
-   * vote (the driver persists that before saying the node joined).
+   * Ends joining once everything up to the target is applied and the last entry applied is of the
+   * current term, whose leader we follow. A node that lost its log (a replaced disk) may have helped
+   * commit entries it no longer has; a leader's log holds every entry committed before its term
+   * (paper 5.4), below its own first entry, but its commit index may lag them until an entry of its
+   * term commits: an applied entry of its term is past all of them. Both conditions only become
+   * true as entries are applied, so an idle leader (no more appends) lets the node finish. The node
+   * also forgot the votes it cast: it counts itself as having voted for the leader of this term, so
+   * no rival of this term gets its vote (the driver persists that before saying the node joined).
    */
   checkJoined(): void {
     if (!this.joining || this.caughtUp || this.joinTarget < 0 || this.log.applied < this.joinTarget) return;
-    if (this.term !== this.joinTerm || this.lead === NO_NODE || this.log.term(this.joinTarget) !== this.joinTerm) {
-      this.joinTarget = -1;
-      return;
-    }
+    if (this.lead === NO_NODE || this.log.term(this.log.applied) !== this.term) return;
     this.caughtUp = true;
     if (this.vote === NO_NODE) this.vote = this.lead;
     if (!this.cfg.confirmJoining) this.joining = false;

@@ -105,9 +105,9 @@ export interface RaftDriverOptions {
   /**
    * The joining node caught up, and the vote it counts as cast is durable (called once). It votes once
    * the promise returned settles (the owner first removes, durably, what keeps it joining across
-   * restarts); at once without an owner's hook.
+   * restarts), at once when it returns nothing, and at once without an owner's hook.
    */
-  readonly onJoined?: () => Promise<void>;
+  readonly onJoined?: () => void | Promise<void>;
 }
 
 /** What the owner may read from the core; everything that changes it goes through the driver. */
@@ -130,7 +130,7 @@ export class RaftDriver {
   private readonly onFailure: (error: unknown) => void;
   private readonly proposals = new PendingProposals();
   /** Called once when a joining node caught up; undefined when not joining (any more). */
-  private onJoined: (() => Promise<void>) | undefined;
+  private onJoined: (() => void | Promise<void>) | undefined;
   /** The Ready whose write is in flight. */
   private writing: Ready | null = null;
   /** The Ready whose write is durable and that the loop has not finished yet. */
@@ -433,9 +433,12 @@ export class RaftDriver {
     if (this.onJoined !== undefined && this.node.caughtUp && this.node.vote === this.durableVote) {
       const joined = this.onJoined;
       this.onJoined = undefined;
-      void joined()
-        .catch(() => undefined)
-        .then(() => this.input(() => this.node.endJoining()));
+      const done = joined();
+      if (done instanceof Promise) {
+        void done.catch(() => undefined).then(() => this.input(() => this.node.endJoining()));
+      } else {
+        this.node.endJoining();
+      }
     }
     this.proposals.leadershipChanged(this.node.term, this.node.isLeader);
     this.maybeSnapshot();

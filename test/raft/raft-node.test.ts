@@ -506,3 +506,66 @@ test('a node back with an empty log learns the term from a majority of the other
   assert.deepEqual(c.applied.get(3)!.slice(0, 2), ['a', 'b']);
   for (const id of [1, 2, 3]) assert.ok(!c.applied.get(id)!.includes('stale'), `node ${id} applied the deposed leader's entry`);
 });
+
+test('a node that lost its log finishes joining under an idle leader whose first append carried a commit index of an earlier term', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.node(1).campaign();
+  c.settle();
+  c.node(1).propose(text('a'));
+  c.settle();
+  // Node 3 comes back empty under its id (a replaced disk), joining; node 2 then leads term 2. Its
+  // first append carries the commit index it knew, an entry of term 1, before its own entry commits.
+  const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
+  c.storages.set(3, storage);
+  c.applied.set(3, []);
+  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, joining: true }));
+  assert.equal(c.node(1).transferLeader(2).accepted, true);
+  c.settle();
+  assert.equal(c.node(2).isLeader, true);
+  assert.equal(c.node(2).term, 2);
+  const firstAppend = c.sent.find((m) => m.type === 'app' && m.from === 2 && m.to === 3)!;
+  assert.equal(c.node(2).termAt(firstAppend.commit), 1, 'the first append to node 3 carried a commit index of term 1');
+  // Nothing more to send but heartbeats: node 3 must still finish, on what it applied already.
+  for (let i = 0; i < 5; i++) {
+    c.node(2).tick();
+    c.settle();
+  }
+  assert.deepEqual(c.applied.get(3), ['a']);
+  assert.equal(c.node(3).joining, false, 'node 3 joined');
+  assert.equal(c.node(3).status().vote, 2, 'and counts its vote in term 2 as cast for its leader');
+});
+
+test('a node that lost its log does not finish joining at a commit index of an earlier term: it may lack an entry committed with its lost acknowledgement', () => {
+  // One entry per append, so catching up can stop anywhere.
+  const c = new Cluster([1, 2, 3, 4, 5], { maxMessageBytes: 1, checkQuorum: false });
+  c.node(1).campaign();
+  c.settle();
+  c.node(1).propose(text('a'));
+  c.settle();
+  // 'e' (index 3) is committed by 1, 2 and 3; 4 and 5 never get it, and 2 never hears it is committed.
+  c.drop = (m) => m.from === 1 && (m.to === 4 || m.to === 5 || (m.to === 2 && m.commit >= 3));
+  c.node(1).propose(text('e'));
+  c.settle();
+  assert.equal(c.node(1).commitIndex, 3);
+  assert.equal(c.node(2).commitIndex, 2);
+  // 1 is gone; 3 comes back empty (a replaced disk), joining; 2 leads term 2 with the votes of 4 and 5.
+  const storage = new MemoryStorage({ voters: [1, 2, 3, 4, 5], learners: [] });
+  c.storages.set(3, storage);
+  c.applied.set(3, []);
+  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, maxMessageBytes: 1, checkQuorum: false, joining: true }));
+  // 3 catches up only to index 2, the commit index 2 first sent it (an entry of term 1): the
+  // appends carrying 'e' to it are lost.
+  c.drop = (m) => m.from === 1 || m.to === 1 || (m.from === 2 && m.to === 3 && m.entries.some((e) => e.index === 3));
+  c.node(2).campaign();
+  c.settle();
+  assert.equal(c.node(2).isLeader, true);
+  assert.equal(c.node(2).term, 2);
+  assert.deepEqual(c.applied.get(3), ['a']);
+  assert.equal(c.node(3).joining, true, 'node 3 lacks the committed entry e: it must not vote yet');
+  // Once it applied an entry of its leader's term it holds everything committed before that term.
+  c.drop = (m) => m.from === 1 || m.to === 1;
+  c.node(2).tick();
+  c.settle();
+  assert.deepEqual(c.applied.get(3), ['a', 'e']);
+  assert.equal(c.node(3).joining, false);
+});

@@ -16,6 +16,10 @@ import { decodePayload } from './payload.ts';
  * - state-machine safety: every replica applies the same entry at each index, in index order.
  * - exactly once: no replica applies a proposal twice.
  * - monotonic: within one incarnation a node's term and commit index never go down.
+ *
+ * A node whose disk was replaced is checked as a new replica (wiped()): its log, commit index and
+ * applied state start again from nothing, and everything it commits, stores or applies from then on
+ * is held to the same record of committed and applied entries as every other node's.
  */
 export class InvariantChecker {
   violation: string | null = null;
@@ -24,6 +28,8 @@ export class InvariantChecker {
   private readonly logIndex = new Map<number, Map<number, { key: string; prevTerm: number }>>();
   /** index -> key of the committed entry there. */
   readonly committed = new Map<number, string>();
+  /** The highest index any node reported committed. */
+  highestCommitted = 0;
   private readonly applied = new Map<number, string>();
   private readonly lastCommitSeen = new Map<NodeId, number>();
   private readonly lastTermSeen = new Map<NodeId, number>();
@@ -45,6 +51,17 @@ export class InvariantChecker {
     this.lastTermSeen.delete(id);
   }
 
+  /**
+   * A node lost its disk (crashed, restarts empty under the same id). Nothing recorded about other
+   * nodes or about entries changes: what it committed and applied before stays in the record that
+   * every later commit, write and application is compared with, its own included. Only what is
+   * tied to its lost state goes: the term and commit index it reached may start again from 0, as
+   * after a restart, and its applied state is a new one (the simulator gives it a fresh state machine).
+   */
+  wiped(id: NodeId): void {
+    this.restarted(id);
+  }
+
   /** After every event: roles, terms and commit indexes of the live nodes. */
   observe(nodes: readonly { id: NodeId; raft: RaftNodeView | null }[]): void {
     for (const { id, raft } of nodes) {
@@ -62,6 +79,7 @@ export class InvariantChecker {
         this.fail('monotonic commit', `node ${id} commit went from ${seen} to ${raft.commitIndex}`);
       }
       this.observeCommits(id, raft, seen ?? raft.firstIndex - 1);
+      if (raft.commitIndex > this.highestCommitted) this.highestCommitted = raft.commitIndex;
       this.lastCommitSeen.set(id, raft.commitIndex);
     }
   }

@@ -39,11 +39,21 @@ export function replicaApplication(env: NodeEnv): NodeApplication<ReplicaStateMa
  */
 export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
   readonly id: NodeId;
-  readonly disk: SimDisk;
+  /** Survives crashes; replaced by an empty one when the disk is wiped. */
+  disk: SimDisk;
   driver: RaftDriver | null = null;
   sm: M;
   /** Bumped at every crash, so events scheduled for an earlier life are ignored. */
   incarnation = 0;
+  /**
+   * Durable, like the disk: the node starts joining (RaftDriverOptions.joining) until its driver
+   * reports it joined, across crashes in between (partition-replicas.ts keeps a marker file for it).
+   */
+  joining = false;
+  /** The voters when its disk was replaced, whose term it learns before it acknowledges anything. */
+  private lostLogMembers: readonly NodeId[] | null = null;
+  /** The membership a brand-new disk starts from: the group's first configuration. */
+  private readonly initialConf: ConfState;
   private ticker: RaftTicker | null = null;
   private tickerStart: TimerHandle | null = null;
 
@@ -57,6 +67,7 @@ export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
     private readonly application: NodeApplication<M>,
   ) {
     this.id = id;
+    this.initialConf = conf;
     this.disk = new SimDisk(id, conf, random.fork(), env);
     this.sm = application.newStateMachine(id);
   }
@@ -80,13 +91,19 @@ export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
       transport: { send: (to, messages) => env.send(id, to, messages) },
       stateMachine: this.sm,
       random: this.random.fork(),
-      settings: this.settings,
+      // Back from a replaced disk, it learns the term from the voters first (RaftConfig.lostLogMembers).
+      settings: this.joining && this.lostLogMembers !== null ? { ...this.settings, lostLogMembers: this.lostLogMembers } : this.settings,
       snapshots: this.snapshots,
       onSoftState: (state, term) => {
         env.log(`node ${id} ${state.role} term=${term} lead=${state.lead}`);
         this.application.onSoftState?.(id, state, term);
       },
       onFailure: (error) => env.checker.fail('no crash', `node ${id} stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
+      joining: this.joining,
+      onJoined: () => {
+        this.joining = false;
+        env.log(`node ${id} joined at term ${driver.raft.term} applied ${driver.raft.appliedIndex}`);
+      },
     });
     this.driver = driver;
     this.disk.onLoaded = () => this.driver?.storageLoaded();
@@ -105,5 +122,20 @@ export class SimNode<M extends RaftStateMachine = ReplicaStateMachine> {
     this.env.clock.clearTimer(this.tickerStart);
     this.incarnation++;
     return this.disk.crash();
+  }
+
+  /**
+   * Crashes, and the disk is replaced by an empty one (same node id) holding only what a new
+   * replica's store is created with: the group's first configuration, as partition-replicas.ts and
+   * cluster-node.ts pass `initialConfState`, not the configuration in force (a new disk has no record
+   * of it). Here that is every node as a voter, so a wiped node may believe itself a voter of a group
+   * that removed it until it replays the removal from the log (or installs a snapshot), like any new
+   * replica; joining keeps it from acting on that. With `joining` the node joins at its next start.
+   */
+  wipe(joining: boolean, voters: readonly NodeId[]): void {
+    this.crash();
+    this.disk = new SimDisk(this.id, this.initialConf, this.random.fork(), this.env);
+    this.joining = joining;
+    this.lostLogMembers = voters;
   }
 }

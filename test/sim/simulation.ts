@@ -2,10 +2,12 @@ import type { ConfState, Message, NodeId } from '../../src/raft/index.ts';
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { InvariantChecker } from './checkers.ts';
+import { DiskWipes, agreedVoters } from './disk-wipes.ts';
 import { encodePayload } from './payload.ts';
 import { Prng } from './prng.ts';
 import { SimNetwork } from './sim-network.ts';
 import { injectNetworkFault } from './network-faults.ts';
+import { PeerLinks } from './peer-links.ts';
 import { randomRaftSettings } from './random-settings.ts';
 import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
 
@@ -13,10 +15,13 @@ import { SimNode, TICK_MS, replicaApplication } from './sim-node.ts';
  * A deterministic cluster simulation: 3 or 5 nodes, each running the production Raft driver
  * (src/replication/raft-driver.ts) over a simulated disk and network, all on one hand-driven
  * clock; clients proposing values, an operator changing membership and moving leadership, and
- * random faults, all drawn from one seed. Every timer that fires is one event; invariants are
- * checked after every event. After `steps` events every fault is healed and the cluster must
- * converge within a tick budget: a leader, all nodes voters again, and every acknowledged proposal
- * applied exactly once on every node. A proposal is acknowledged when the driver reports it applied.
+ * random faults, all drawn from one seed. Faults include a replaced disk: a node crashes and comes
+ * back empty under its old id, joining (it neither votes nor campaigns until caught up; see
+ * disk-wipes.ts for when). When a node restarts, the others see its link come up a little later
+ * (peer-links.ts), as a broker does. Every timer that fires is one event; invariants are checked
+ * after every event. After `steps` events every fault is healed and the cluster must converge
+ * within a tick budget: a leader, all nodes voters again and done joining, and every acknowledged
+ * proposal applied exactly once on every node. A proposal is acknowledged when the driver reports it applied.
  *
  * Same seed, same options, same code: same run, event for event.
  */
@@ -27,6 +32,8 @@ export interface SimBugs {
   readonly forgetVote?: boolean;
   /** Disks report an fsync done before the data is durable, so drivers send and apply too early. */
   readonly lyingFsync?: boolean;
+  /** A node whose disk was replaced starts as a normal member: it votes at once with an empty log. */
+  readonly wipeNotJoining?: boolean;
 }
 
 export interface SimOptions {
@@ -43,6 +50,8 @@ export interface SimOptions {
    * partition's Raft log with a small cache does. Default 0.
    */
   readonly notLoadedChance?: number;
+  /** Whether disks are replaced (the "wipe" fault). Default true. */
+  readonly wipes?: boolean;
   /** Receives one line per event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
 }
@@ -55,6 +64,9 @@ export interface SimResult {
   readonly proposed: number;
   readonly acknowledged: number;
   readonly leaderTerms: number;
+  /** Disks replaced, and how many times a wiped node caught up again (disk-wipes.ts). */
+  readonly wipes: number;
+  readonly wipesRecovered: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -83,6 +95,9 @@ class Simulation {
   private readonly compactKeep: number;
   private readonly minVoters: number;
   private readonly acked = new Set<string>();
+  private readonly links: PeerLinks;
+  private readonly wipes = new DiskWipes();
+  private readonly wipesEnabled: boolean;
   private readonly leaderTerms = new Set<number>();
   private events = 0;
   private proposed = 0;
@@ -101,6 +116,7 @@ class Simulation {
     this.faultRandom = this.random.fork();
     this.clientRandom = this.random.fork();
     this.network = new SimNetwork(this.random.fork());
+    this.links = new PeerLinks(this.clock, this.random.fork(), (line) => this.log(line));
     const count = this.random.chance(0.5) ? 3 : 5;
     this.ids = Array.from({ length: count }, (_, i) => i + 1);
     this.minVoters = count === 3 ? 2 : 3;
@@ -109,6 +125,8 @@ class Simulation {
       promotionMaxLagEntries: this.random.pick([0, 5, 50]),
       ...options.overrides,
     };
+    // With or without check-quorum: the node first learns the term from the others (RaftConfig.lostLogMembers).
+    this.wipesEnabled = options.wipes ?? true;
     this.compactEvery = this.random.pick([8, 40, 150, 1_000_000]);
     this.compactKeep = this.random.pick([0, 3, 20]);
     const conf: ConfState = { voters: this.ids, learners: [] };
@@ -146,6 +164,7 @@ class Simulation {
       this.events++;
       for (const node of this.nodes) node.disk.loadFaults = false;
       this.checker.observe(this.nodes);
+      this.wipes.check();
       for (const node of this.nodes) node.disk.loadFaults = true;
       for (const node of this.nodes) if (node.raft?.isLeader) this.leaderTerms.add(node.raft.term);
       if (this.checker.violation !== null) break;
@@ -166,6 +185,8 @@ class Simulation {
       proposed: this.proposed,
       acknowledged: this.acked.size,
       leaderTerms: this.leaderTerms.size,
+      wipes: this.wipes.count,
+      wipesRecovered: this.wipes.recovered,
       settings: this.describeSettings(),
       violation: this.checker.violation === null ? null : `seed ${this.seed}: ${this.checker.violation}`,
     };
@@ -212,18 +233,23 @@ class Simulation {
       const node = this.node(from);
       const incarnation = node.incarnation;
       this.clock.setTimer(0, () => {
-        if (node.up && node.incarnation === incarnation && this.phase === 'faults') this.crashAndRestart(node, this.faultRandom.between(5, 300));
+        if (!node.up || node.incarnation !== incarnation || this.phase !== 'faults') return;
+        // Losing the disk too forgets the vote: the join rules must make up for it.
+        if (this.faultRandom.chance(0.15) && this.mayWipe(node)) this.wipeAndRestart(node, this.faultRandom.between(5, 300));
+        else this.crashAndRestart(node, this.faultRandom.between(5, 300));
       });
     }
+    const incarnation = this.node(from).incarnation;
     for (const m of messages) {
       if (m.to !== to) throw new Error(`message for ${m.to} sent to ${to}`);
-      for (const delay of this.network.deliveries(m)) this.clock.setTimer(delay, () => this.deliver(m));
+      for (const delay of this.network.deliveries(m)) this.clock.setTimer(delay, () => this.deliver(m, incarnation));
     }
   }
 
-  private deliver(m: Message): void {
+  /** `incarnation`: the sender's life that sent `m`. */
+  private deliver(m: Message, incarnation: number): void {
     const node = this.node(m.to);
-    if (node.driver === null || this.network.isBlocked(m.from, m.to)) return;
+    if (node.driver === null || this.network.isBlocked(m.from, m.to) || !this.links.accepts(m.from, incarnation, m.to)) return;
     this.log(`deliver ${m.from}->${m.to} ${m.type} term=${m.term} index=${m.index} entries=${m.entries.length} commit=${m.commit}${m.reject ? ' reject' : ''}`);
     node.driver.step(m);
   }
@@ -236,6 +262,22 @@ class Simulation {
     });
   }
 
+  /** Crashes `node` and replaces its disk by an empty one; it restarts joining after `downMs`. */
+  private wipeAndRestart(node: SimNode, downMs: number): void {
+    node.wipe(this.bugs.wipeNotJoining !== true, agreedVoters(this.nodes));
+    this.wipes.wiped(node, this.checker.highestCommitted);
+    this.checker.wiped(node.id);
+    this.log(`node ${node.id} crashed and its disk was replaced (empty, ${node.joining ? 'joining' : 'not joining'})`);
+    this.clock.setTimer(downMs, () => {
+      if (!node.up) this.restart(node);
+    });
+  }
+
+  /** Whether `node` may lose its disk now (disk-wipes.ts). */
+  private mayWipe(node: SimNode): boolean {
+    return this.wipesEnabled && this.wipes.mayWipe(node, this.nodes);
+  }
+
   private restart(node: SimNode): void {
     if (this.bugs.forgetVote) {
       const hardState = node.disk.storage.hardStateNow();
@@ -243,7 +285,8 @@ class Simulation {
     }
     node.start();
     this.checker.restarted(node.id);
-    this.log(`node ${node.id} restarted at term ${node.raft!.term} commit ${node.raft!.commitIndex}`);
+    this.links.restarted(node, this.nodes);
+    this.log(`node ${node.id} restarted at term ${node.raft!.term} commit ${node.raft!.commitIndex}${node.joining ? ' (joining)' : ''}`);
   }
 
   private upNodes(): SimNode[] {
@@ -292,7 +335,9 @@ class Simulation {
       // Crash the leader more often than the others: that is where the interesting cases are.
       const leader = this.leader();
       const victim = leader !== null && random.chance(0.4) ? leader : random.pick(up);
-      this.crashAndRestart(victim, random.between(20, 2000));
+      // About one fault in thirty replaces the disk.
+      if (random.chance(0.2) && this.mayWipe(victim)) this.wipeAndRestart(victim, random.between(20, 2000));
+      else this.crashAndRestart(victim, random.between(20, 2000));
     } else if (roll < 80) {
       const node = random.pick(this.nodes);
       node.disk.slowUntilMs = this.clock.now() + random.between(100, 2000);
@@ -320,12 +365,14 @@ class Simulation {
     let action = '';
     if (conf.learners.length > 0 && roll < 0.3) {
       const nodeId = conf.learners[0]!;
+      if (!this.wipes.mayChange('promoteLearner', nodeId)) return;
       action = `promote ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'promoteLearner', nodeId }, ignore))}`;
     } else if (missing.length > 0 && roll < 0.45) {
       const nodeId = missing[0]!;
       action = `add learner ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'addLearner', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.45 && roll < 0.55 && conf.voters.length > this.minVoters) {
       const nodeId = random.pick(conf.voters);
+      if (!this.wipes.mayChange('removeNode', nodeId)) return;
       action = `remove ${nodeId}: ${outcome(driver.proposeConfChange({ type: 'removeNode', nodeId }, ignore))}`;
     } else if (this.phase === 'faults' && roll >= 0.55 && roll < 0.7) {
       const others = conf.voters.filter((id) => id !== leader.id);
@@ -361,6 +408,7 @@ class Simulation {
     if (conf.voters.length !== this.ids.length) return `voters are ${conf.voters.join(',')} (learners ${conf.learners.join(',') || 'none'})`;
     for (const node of this.nodes) {
       if (node.raft === null) return `node ${node.id} is down`;
+      if (node.joining) return `node ${node.id} is still joining (term ${node.raft.term}, applied ${node.raft.appliedIndex})`;
       for (const id of this.acked) {
         const count = node.sm.counts.get(id) ?? 0;
         if (count !== 1) {
