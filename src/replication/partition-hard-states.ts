@@ -54,8 +54,8 @@ const GROUP_ID_MAX = 0x7fffffff;
 export interface HardStateStore {
   /** The last hard state written. */
   readonly hardState: HardState;
-  /** Stores `hardState`: durable (fsynced) before it resolves when its term or vote changed. */
-  write(hardState: HardState): Promise<void>;
+  /** Stores `hardState`: durable (fsynced) before it resolves when its term or vote changed, or with `sync`. */
+  write(hardState: HardState, sync?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,7 +176,7 @@ export class PartitionHardStates {
       get hardState() {
         return journal.hardState(groupId);
       },
-      write: (hardState) => journal.write(groupId, hardState),
+      write: (hardState, sync) => journal.write(groupId, hardState, sync),
       close: () => Promise.resolve(),
     };
   }

@@ -105,9 +105,9 @@ export class HardStateFile {
     return this.current;
   }
 
-  /** Stores `hardState`; fsynced when its term or vote differ from the stored one. */
-  async write(hardState: HardState): Promise<void> {
-    const mustSync = hardState.term !== this.current.term || hardState.vote !== this.current.vote;
+  /** Stores `hardState`; fsynced when its term or vote differ from the stored one, or with `sync`. */
+  async write(hardState: HardState, sync = false): Promise<void> {
+    const mustSync = sync || hardState.term !== this.current.term || hardState.vote !== this.current.vote;
     const record = encodeHardState(this.crc32c, hardState);
     if (this.file.size + record.byteLength > HARD_STATE_FILE_BYTES_MAX) {
       // One whole record replaces the file atomically: durable whatever changed.

@@ -417,7 +417,11 @@ export class PartitionRaftLog implements RaftLogStore {
     // parallel with them), the next term or vote change, and on close; a restart re-applies only the
     // entries after it (the owner reads the high watermark off it).
     const commitOnly = hardState !== null && hardState.term === this.hardStateNow.term && hardState.vote === this.hardStateNow.vote;
-    if (hardState !== null && (!commitOnly || staged !== null)) waits.push(this.hardStateFile.write(hardState));
+    // Except when it commits a membership change: a restart must not go back to the older membership,
+    // by which this member would count votes it can no longer get (a member refilled after a replaced
+    // disk cannot vote: docs/replication.md, "Replaced disks"). Membership changes are rare.
+    const commitsMembership = hardState !== null && (write.committedEntries ?? []).some((e) => e.type === EntryType.ConfChange);
+    if (hardState !== null && (!commitOnly || staged !== null || commitsMembership)) waits.push(this.hardStateFile.write(hardState, commitsMembership));
     await Promise.all(waits);
     if (staged !== null) {
       for (const s of staged) {

@@ -8,8 +8,8 @@
  */
 import type { ConfState, LogStorage, Ready } from '../raft/index.ts';
 
-/** What one Ready asks to store: its snapshot, entries and hard state, and whether they need an fsync. */
-export type RaftLogWrite = Pick<Ready, 'snapshot' | 'entries' | 'hardState' | 'mustSync'>;
+/** What one Ready asks to store: its snapshot, entries and hard state, whether they need an fsync, and what it commits. */
+export type RaftLogWrite = Pick<Ready, 'snapshot' | 'entries' | 'hardState' | 'mustSync'> & Partial<Pick<Ready, 'committedEntries'>>;
 
 export interface RaftLogStore extends LogStorage {
   /**

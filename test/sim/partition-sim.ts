@@ -20,7 +20,7 @@
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
-import { partitionsMoving } from '../../src/metadata/reassignment.ts';
+import { partitionsMoving, replicaSet } from '../../src/metadata/reassignment.ts';
 import { APPEND_HEADROOM_BYTES } from '../../src/replication/multi-raft.ts';
 import type { LogOptions } from '../../src/storage/log-options.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
@@ -340,6 +340,23 @@ class PartitionSimulation {
     }
   }
 
+  /**
+   * Whether every live replica of every partition applied the membership the metadata names (a move
+   * completed in the metadata may not have reached every member's applied state yet).
+   */
+  private membershipSettled(): boolean {
+    const topic = this.metadata.topic('data')!;
+    return this.keys.every((key, index) => {
+      const wanted = [...replicaSet(topic, index)].sort((a, b) => a - b).join(',');
+      return this.brokers.every((b) => {
+        const replica = b.replica(key);
+        if (replica === undefined) return true;
+        const conf = replica.driver.raft.confState();
+        return conf.learners.length === 0 && [...conf.voters].sort((a, b) => a - b).join(',') === wanted;
+      });
+    });
+  }
+
   /** The register-broker command of broker `id` with the data directory numbered `disk` (0: its first). */
   private registration(id: number, disk: number): MetadataCommand {
     const incarnationId = `00000000-0000-4000-8${String(disk).padStart(3, '0')}-${String(id).padStart(12, '0')}`;
@@ -391,7 +408,7 @@ class PartitionSimulation {
       // Not amid moves either: a member that has not applied the latest configuration counts votes
       // by an older one and may need the replaced broker's vote, which it cannot give before it is
       // refilled, while no leader can be elected to refill it (docs/replication.md, "Replaced disks").
-      const replace = random.chance(0.15) && !this.brokers.some((b) => b.refilling) && partitionsMoving(this.metadata.topic('data')!).length === 0;
+      const replace = random.chance(0.15) && !this.brokers.some((b) => b.refilling) && partitionsMoving(this.metadata.topic('data')!).length === 0 && this.membershipSettled();
       if (replace) {
         victim.replaceDisk(new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: this.lyingFsync }));
         this.count('disk replaced');
