@@ -456,6 +456,18 @@ export class ClusterNode {
     else if (changed.length > 0) this.gossip.changedGroups(changed);
   }
 
+  /**
+   * Whether a partition has a known leader and every member that is up is in its ISR (a member that is
+   * down may be moved away: that is what decommissioning a dead broker does).
+   */
+  private settled(topicName: string, index: number): boolean {
+    const topic = this.metadata.state.topic(topicName);
+    const group = topic?.raftGroups[index];
+    const entry = group === undefined ? undefined : this.leaders.get(group);
+    if (topic === undefined || entry === undefined || entry.leader <= 0) return false;
+    return replicaSet(topic, index).every((id) => !this.isReachable(id) || entry.isr.includes(id));
+  }
+
   /** On the controller's leader: cluster.deadBrokerTimeout (dead-broker-watch.ts). */
   private replaceDeadBrokers(): void {
     const { config, log, clock } = this.options;
@@ -470,7 +482,7 @@ export class ClusterNode {
           refusals.delete(action.id);
           if (action.draining) log.warn({ broker: action.id, unreachableMs: action.unreachableMs, timeoutMs: config.cluster.deadBrokerTimeout }, 'broker unreachable longer than cluster.deadBrokerTimeout: its replicas are re-created on the other brokers');
           else log.info({ broker: action.id }, 'broker reachable again: the automatic decommissioning is undone, balancing gives it replicas back');
-        } else if (refusals.get(action.id) !== result.message) {
+        } else if (refusals.get(action.id) !== (result.message ?? result.error)) {
           // Refused (too few brokers left, typically) every round until that changes: said once.
           refusals.set(action.id, result.message ?? result.error);
           log.warn({ broker: action.id, error: result.error, reason: result.message }, 'cannot re-create the replicas of an unreachable broker');
@@ -488,7 +500,7 @@ export class ClusterNode {
   private planMoves(): void {
     const self = this.options.config.server.brokerId;
     if (this.movesSubmitting || this.metadata.leaderId !== self || !this.metadata.initialised) return;
-    const plan = { maxMoving: MAX_CONCURRENT_MOVES, usable: (id: number) => this.isReachable(id) };
+    const plan = { maxMoving: MAX_CONCURRENT_MOVES, usable: (id: number) => this.isReachable(id), settled: (topic: string, index: number) => this.settled(topic, index) };
     const state = this.metadata.state;
     // Draining first; balancing only while nothing drains (and every broker is reachable: a broker
     // that is down would look empty and draw replicas it cannot take).

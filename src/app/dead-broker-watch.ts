@@ -52,6 +52,9 @@ export class DeadBrokerWatch {
   /** Marks `id`'s command as submitted until `done` settles. */
   track(id: number, done: Promise<unknown>): void {
     this.pending.add(id);
-    void done.finally(() => this.pending.delete(id));
+    void done.then(
+      () => this.pending.delete(id),
+      () => this.pending.delete(id),
+    );
   }
 }

@@ -34,7 +34,7 @@ export function balanceMoves(state: ClusterState, options: DrainOptions): DrainM
     for (const t of topics) {
       for (let index = 0; index < t.partitions && move === null; index++) {
         const key = `${t.name}\u0000${index}`;
-        if (planned.has(key) || inFlux(t, index)) continue;
+        if (planned.has(key) || inFlux(t, index) || options.settled?.(t.name, index) === false) continue;
         const current = t.assignments[index]!;
         const at = current.indexOf(from);
         if (at < 0 || current.includes(to)) continue;

@@ -336,6 +336,10 @@ export class ClusterState {
       case 'drain-broker': {
         const broker = this.brokersById.get(cmd.id);
         if (broker === undefined) return { error: 'BROKER_ID_NOT_REGISTERED', message: `Broker ${cmd.id} is not registered.` };
+        // The controller's own decisions (cluster.deadBrokerTimeout) never override an operator's: it
+        // drains only a broker nobody drains, and undoes only its own draining.
+        if (cmd.automatic === true && cmd.draining && broker.draining === true) return { error: 'INVALID_REQUEST', message: `Broker ${cmd.id} is already being decommissioned.` };
+        if (cmd.automatic === true && !cmd.draining && broker.autoDrained !== true) return { error: 'INVALID_REQUEST', message: `Broker ${cmd.id} was not decommissioned automatically.` };
         if (!cmd.draining) return { error: null };
         const others = this.brokers().filter((b) => b.id !== cmd.id && b.draining !== true).length;
         for (const t of this.topicsByName.values()) {

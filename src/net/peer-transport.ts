@@ -78,7 +78,8 @@ export interface PeerTransportOptions {
 
 
 export type MessageHandler = (from: number, message: PeerMessage) => void;
-export type PeerStateHandler = (peer: number, state: PeerState) => void;
+/** `restarted`: on 'up', the peer is another process than when it was last up (or was never up). */
+export type PeerStateHandler = (peer: number, state: PeerState, restarted: boolean) => void;
 
 export class PeerTransport {
   /** The largest encoded message send() accepts (type, body and their MessagePack framing). */
@@ -93,6 +94,8 @@ export class PeerTransport {
   private readonly dialed = new Map<PeerConnection, PeerLink>();
   private readonly dirty = new Set<PeerLink>();
   private readonly reported = new Map<number, PeerState>();
+  /** The incarnation of each peer's process when it was last reported up. */
+  private readonly upIncarnation = new Map<number, string>();
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly stateHandlers: PeerStateHandler[] = [];
   private readonly counters = { keepalivesSent: 0, handshakesRefused: 0, protocolErrors: 0 };
@@ -321,8 +324,14 @@ export class PeerTransport {
     const state = this.stateOf(peer);
     if (this.reported.get(peer) === state || this.phase !== 'running') return;
     this.reported.set(peer, state);
-    this.log.info({ peer, state }, state === 'up' ? 'peer up' : 'peer down');
-    for (const handler of this.stateHandlers) handler(peer, state);
+    let restarted = false;
+    if (state === 'up') {
+      const incarnation = this.links.get(peer)!.control.connection?.peer?.incarnationId ?? '';
+      restarted = this.upIncarnation.get(peer) !== incarnation;
+      this.upIncarnation.set(peer, incarnation);
+    }
+    this.log.info({ peer, state, ...(state === 'up' ? { restarted } : {}) }, state === 'up' ? 'peer up' : 'peer down');
+    for (const handler of this.stateHandlers) handler(peer, state, restarted);
   }
 
   private flush(): void {

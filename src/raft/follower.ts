@@ -91,9 +91,9 @@ function handleAppend(r: Raft, m: Message): void {
 }
 
 function handleHeartbeat(r: Raft, m: Message): void {
-  // A joining node may have lost entries the leader still believes it holds (a replaced disk, before
-  // the leader noticed the restart): it commits only what it has. Anywhere else that is a broken log.
-  r.log.commitTo(r.joining ? Math.min(m.commit, r.log.lastIndex()) : m.commit);
+  // A follower may have lost entries the leader still believes it holds (a replaced disk, before the
+  // leader noticed the restart; a learner is never told to join): it commits only what it has.
+  r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
   r.send(message({ type: 'heartbeatResp', from: r.id, to: m.from, term: r.term }));
 }
 

@@ -192,10 +192,9 @@ export class Raft {
       if (query.answered.size >= query.need) this.learningTerm = false;
       return;
     }
-    if (m.type === 'vote' || m.type === 'preVote') {
-      this.send(message({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true }));
-      return;
-    }
+    // No answer to vote requests, term queries included: the term this node would answer with is not
+    // known yet (two members back from replaced disks must not teach each other an old term).
+    if (m.type === 'vote' || m.type === 'preVote') return;
     // A deposed leader learns our newer term, as a follower would tell it; anything else waits.
     if (m.term < this.term && (m.type === 'app' || m.type === 'heartbeat')) {
       this.send(message({ type: 'appResp', from: this.id, to: m.from, term: this.term }));

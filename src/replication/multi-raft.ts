@@ -114,7 +114,7 @@ export class MultiRaft {
     this.schedule = options.schedule ?? ((fn) => queueMicrotask(fn));
     this.log = options.log;
     this.channel.onMessage((from, message) => this.receive(from, message));
-    this.channel.onPeerState((peer, state) => this.peerState(peer, state));
+    this.channel.onPeerState((peer, state, restarted) => this.peerState(peer, state, restarted));
   }
 
   get size(): number {
@@ -341,7 +341,7 @@ export class MultiRaft {
     hosted.driver.step(m);
   }
 
-  private peerState(peer: number, state: PeerLinkState): void {
+  private peerState(peer: number, state: PeerLinkState, restarted = true): void {
     if (this.stoppedFlag) return;
     if (state === 'down') {
       this.downPeers.add(peer);
@@ -349,10 +349,14 @@ export class MultiRaft {
       return;
     }
     if (!this.downPeers.delete(peer)) return;
-    // The peer may be a new process on a replaced disk: leaders forget what it acknowledged and probe
-    // it afresh (raft.ts peerReconnected). Quiesced ones wake to catch it up, and quiesce again once
-    // it holds their whole log.
-    for (const hosted of [...this.groups.values()]) hosted.driver.peerReconnected(peer);
+    // A new process may be on a replaced disk: leaders forget what it acknowledged and probe it afresh
+    // (raft.ts peerReconnected). The same process back (a congested link relieved, a reconnect) keeps
+    // what it acknowledged. Either way quiesced leaders wake to catch it up, and quiesce again once it
+    // holds their whole log.
+    for (const hosted of [...this.groups.values()]) {
+      if (restarted) hosted.driver.peerReconnected(peer);
+      else hosted.driver.wakeLeader();
+    }
   }
 
   /** Logs the 1st, 2nd, 4th, 8th, ... occurrence of each kind: a flood costs a logarithm of lines. */

@@ -117,7 +117,12 @@ export class PartitionReplicas implements PartitionReplication {
     // term while the partition's own files are gone. Either way it lost what it acknowledged and the
     // votes it cast: refilled before it votes.
     const lostLog = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId || (journal !== undefined && journal.hardState(groupId).term > 0);
-    const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || lostLog)) || (await disk.fileSize(marker)) !== undefined;
+    // Its only replica was here: nobody can refill it, and waiting would keep it offline for ever.
+    const alone = replicaSet(topic, partition.index).every((id) => id === brokerId);
+    if (fresh && lostLog && alone) {
+      log.error({ topic: partition.topic, partition: partition.index, group: groupId }, 'this broker held the only replica of this partition and its disk was replaced: the data is lost, the partition starts again empty at offset 0');
+    }
+    const joining = (fresh && ((hasHistory(topic, partition.index) && tookPart) || (lostLog && !alone))) || (await disk.fileSize(marker)) !== undefined;
     // One that lost its log first learns the group's term from the other members (RaftConfig.lostLogMembers).
     const settings = joining && lostLog ? { ...this.options.settings, lostLogMembers: replicaSet(topic, partition.index) } : this.options.settings;
     if (joining && fresh) await disk.writeFileDurable(marker, new Uint8Array(0));

@@ -25,7 +25,11 @@ export interface PeerChannel {
   /** Every message received, with the broker it came from. Handlers run synchronously and must not throw. */
   onMessage(handler: (from: number, message: ChannelMessage) => void): void;
   /** Transitions of a peer between reachable and not; never the initial 'down'. */
-  onPeerState(handler: (peer: number, state: PeerLinkState) => void): void;
+  /**
+   * Transitions of a peer between reachable and not; on 'up', whether it is another process than when
+   * last up (unknown counts as restarted).
+   */
+  onPeerState(handler: (peer: number, state: PeerLinkState, restarted?: boolean) => void): void;
   /** The largest encoded message send() accepts. */
   readonly maxMessageBytes: number;
 }

@@ -303,8 +303,13 @@ export class RaftDriver {
     }
   }
 
+  /** Wakes a quiesced leader (a member's link came back and it must be caught up and heartbeated). */
+  wakeLeader(): void {
+    if (this.quiescedFlag && this.node.isLeader) this.input(() => {});
+  }
+
   /**
-   * The link to `peer` came back after being down. A leader forgets what it acknowledged (its process
+   * The link to `peer` came back after being down, to another process. A leader forgets what it acknowledged (its process
    * may have restarted on a replaced disk) and catches it up, waking if quiesced.
    */
   peerReconnected(peer: NodeId): void {

@@ -21,7 +21,7 @@ export interface ChannelEnv {
 export class SimPeerChannel implements PeerChannel {
   closed = false;
   private readonly handlers: ((from: number, message: ChannelMessage) => void)[] = [];
-  private readonly stateHandlers: ((peer: number, state: PeerLinkState) => void)[] = [];
+  private readonly stateHandlers: ((peer: number, state: PeerLinkState, restarted?: boolean) => void)[] = [];
 
   constructor(
     private readonly id: number,
@@ -47,14 +47,15 @@ export class SimPeerChannel implements PeerChannel {
     this.handlers.push(handler);
   }
 
-  onPeerState(handler: (peer: number, state: PeerLinkState) => void): void {
+  onPeerState(handler: (peer: number, state: PeerLinkState, restarted?: boolean) => void): void {
     this.stateHandlers.push(handler);
   }
 
   /** The simulation's word that the link to `peer` went down (it crashed) or came up (it started). */
   linkChanged(peer: number, state: PeerLinkState): void {
     if (this.closed) return;
-    for (const handler of this.stateHandlers) handler(peer, state);
+    // Up is told when the peer started: always another process.
+    for (const handler of this.stateHandlers) handler(peer, state, state === 'up');
   }
 
   receive(from: number, bytes: Buffer): void {
