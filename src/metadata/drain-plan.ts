@@ -25,9 +25,10 @@ export interface DrainOptions {
   /** Whether a broker can take a replica now (reachable). */
   readonly usable: (brokerId: number) => boolean;
   /**
-   * Whether a partition may start moving now; default yes. The controller holds back partitions with a
-   * member that is up but not in sync (being refilled after a replaced disk, catching up): a membership
-   * change then could leave a member counting votes that member cannot give yet.
+   * Whether a partition may be moved for balance now; default yes. Balancing holds back partitions with
+   * a member that is up but not in sync (being refilled after a replaced disk, catching up): a
+   * membership change then could leave a member counting votes that member cannot give yet.
+   * Decommissioning does not wait (a drained broker's replicas must go).
    */
   readonly settled?: (topic: string, index: number) => boolean;
 }
@@ -45,7 +46,7 @@ export function drainMoves(state: ClusterState, options: DrainOptions): DrainMov
   const topics = state.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const topic of topics) {
     for (let index = 0; index < topic.partitions && budget > 0; index++) {
-      if (inFlux(topic, index) || options.settled?.(topic.name, index) === false) continue;
+      if (inFlux(topic, index)) continue;
       const current = topic.assignments[index]!;
       if (!current.some((id) => draining.has(id))) continue;
       const replicas = [...current];

@@ -112,11 +112,11 @@ export class PartitionReplicas implements PartitionReplication {
     // Without the shared file there is no such record: every new replica of such a group joins.
     const marker = join(segmentLog.dir, JOINING_FILE_NAME);
     const tookPart = journal === undefined || journal.hardState(groupId).term > 0;
-    // Lost files of a group this replica voted in: a broker back with a replaced disk held the group
-    // before (broker-registration.ts refillGroupsBelow), or the shared hard-state file remembers a
-    // term while the partition's own files are gone. Either way it lost what it acknowledged and the
-    // votes it cast: refilled before it votes.
-    const lostLog = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId || (journal !== undefined && journal.hardState(groupId).term > 0);
+    // A broker back with a replaced disk held this group before (broker-registration.ts
+    // refillGroupsBelow): it lost what it acknowledged and the votes it cast, and is refilled before it
+    // votes. (A replica that moved away and back also starts without files while the shared hard-state
+    // file remembers its term: it left the group legitimately and joins as a moved replica above.)
+    const lostLog = (metadata.state.broker(brokerId)?.refillGroupsBelow ?? 0) > groupId;
     // Its only replica was here: nobody can refill it, and waiting would keep it offline for ever.
     const alone = replicaSet(topic, partition.index).every((id) => id === brokerId);
     if (fresh && lostLog && alone) {
