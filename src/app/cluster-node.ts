@@ -248,6 +248,7 @@ export class ClusterNode {
         leaders,
         controllerId: () => metadata.leaderId,
         isAlive: (id): boolean => node.up.has(id),
+        reachesQuorum: (): boolean => voters.filter((id) => id === self || node.up.has(id)).length * 2 > voters.length,
         offsetsTopic: options.offsetsTopic,
       }),
       transport,

@@ -25,6 +25,8 @@ export interface ControllerClusterViewOptions {
   readonly controllerId: () => number;
   /** Whether broker `id` is reachable from here (this broker always is). */
   readonly isAlive: (id: number) => boolean;
+  /** Whether this broker reaches a majority of the controller's voters (itself included). */
+  readonly reachesQuorum: () => boolean;
   /** The partition coordinating consumer groups (`__consumer_offsets`), when it exists. */
   readonly offsetsTopic: string;
 }
@@ -39,18 +41,18 @@ export class ControllerClusterView implements ClusterView {
   /**
    * The registered brokers this broker reaches (itself included): as Kafka leaves fenced brokers out
    * of Metadata, clients are not sent to a broker that is down. Replica lists still name it.
-   * A broker cut off from the controller (no leader known, or its leader unreachable) is the one
-   * whose view of the others cannot be trusted, as in a network split that isolates it: it lists
-   * every registered broker, as Kafka's stale metadata cache would. Listing only itself would make
-   * clients that ask it forget the others (librdkafka drops brokers missing from Metadata), and
-   * they would wait on it until the split heals.
+   * A broker cut off from the cluster (no controller leader it reaches, and no majority of the
+   * controller's voters) is the one whose view cannot be trusted, as in a network split that isolates
+   * it: it lists every other registered broker and leaves itself out, as a fenced Kafka broker is left
+   * out. Clients that ask it then go to the others: listing only itself made librdkafka forget them and
+   * ask it again and again for a leader it cannot know, until the split healed.
    */
   brokers(): BrokerEndpoint[] {
     const controller = this.options.controllerId();
-    const cutOff = controller <= 0 || !this.alive(controller);
+    const cutOff = (controller <= 0 || !this.alive(controller)) && !this.options.reachesQuorum();
     return this.options.metadata.state
       .brokers()
-      .filter((b) => cutOff || this.alive(b.id))
+      .filter((b) => (cutOff ? b.id !== this.brokerId : this.alive(b.id)))
       .map(({ id, host, port, rack }) => ({ id, host, port, rack }));
   }
 

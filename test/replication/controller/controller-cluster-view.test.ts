@@ -1,7 +1,7 @@
 // Goal: Metadata's broker list from a broker of a cluster: the registered brokers it reaches while it
-// is in touch with the controller's leader; every registered broker when it is cut off from it (an
-// isolated broker's view of the others cannot be trusted, and listing only itself would make clients
-// forget the others until the split heals).
+// is in touch with the controller's leader or a majority of its voters; when cut off from both, every
+// other registered broker and not itself (an isolated broker's view cannot be trusted, and clients that
+// keep asking it wait until the split heals).
 // Method: ControllerClusterView over a ClusterState with three registered brokers, reachability and
 // the controller's leader set by the test.
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { ClusterState } from '../../../src/metadata/cluster-state.ts';
 import { registerBroker } from '../../metadata/cluster-fixtures.ts';
 
 function view(reachable: Set<number>, controller: () => number) {
+  const quorum = () => (reachable.size + 1) * 2 > 3;
   const state = new ClusterState('c', null);
   for (const id of [1, 2, 3]) assert.equal(state.apply(registerBroker(id)).error, null);
   return new ControllerClusterView({
@@ -23,6 +24,7 @@ function view(reachable: Set<number>, controller: () => number) {
     leaders: new LeadershipTable(),
     controllerId: controller,
     isAlive: (id) => reachable.has(id),
+    reachesQuorum: quorum,
     offsetsTopic: '__consumer_offsets',
   });
 }
@@ -35,7 +37,8 @@ test('in touch with the controller: the brokers it reaches', () => {
   assert.deepEqual(ids(view(new Set([2]), () => 1)), [1, 2], 'this broker leads the controller');
 });
 
-test('cut off from the controller: every registered broker, so clients find the others', () => {
-  assert.deepEqual(ids(view(new Set(), () => -1)), [1, 2, 3], 'no controller leader known');
-  assert.deepEqual(ids(view(new Set(), () => 3)), [1, 2, 3], 'the leader it knows is unreachable');
+test('cut off from the cluster: every other registered broker and not itself, so clients go to the others', () => {
+  assert.deepEqual(ids(view(new Set(), () => -1)), [2, 3], 'no controller leader known, no majority reached');
+  assert.deepEqual(ids(view(new Set(), () => 3)), [2, 3], 'the leader it knows is unreachable');
+  assert.deepEqual(ids(view(new Set([2]), () => -1)), [1, 2], 'electing a controller with a majority: its own view holds');
 });
