@@ -9,9 +9,9 @@
 //   idle      one round with no client load
 //   underLoad one round while acks=-1 producers write to topic `load` (replication factor 3); the
 //             same load alone, just before, is the baseline: clientImpact = MB/s during / MB/s alone
-// Bytes moved: the sum of `streambus_learner_recovery_bytes_total` over the brokers (bytes the leaders
-// sent to the replicas being added), next to the partitions' log sizes. Balancing is off, so only the
-// reassignments move data.
+// MB/s moved: the partitions' log bytes over the time a round took; `learnerBytesSent` is the sum of
+// `streambus_learner_recovery_bytes_total` over the brokers (bytes sent to the replicas being added,
+// counted only under a rate limit). Balancing is off, so only the reassignments move data.
 import { API_KEYS, clientOf, log, sleep } from './cluster-procs.mjs';
 import { createTopics, metadataUntil, produceLoad } from './replication.mjs';
 
@@ -53,7 +53,7 @@ async function moveRound(cluster) {
   const seconds = (performance.now() - t0) / 1000;
   const bytes = (await metricSum(cluster, 'streambus_learner_recovery_bytes_total')) - sentBefore;
   const throttled = (await metricSum(cluster, 'streambus_learner_recovery_throttled_total')) - throttledBefore;
-  return { seconds: round(seconds, 2), bytesMoved: bytes, mbPerSec: round(bytes / seconds / 1e6, 1), throttledSends: throttled };
+  return { seconds: round(seconds, 2), learnerBytesSent: bytes, throttledSends: throttled };
 }
 
 /** The rows of one cluster (its learnerRecoveryRate set by the caller). */
@@ -68,7 +68,10 @@ export async function rebalance(cluster, { fillMiB, load }) {
   if (fill.timedOut) throw new Error('filling topic moves timed out');
   const logBytes = await metricSum(cluster, 'streambus_partition_log_size_bytes', (l) => l.includes('topic="moves"'));
   log(`rebalance: moves filled with ${round(logBytes / 1e6, 1)} MB`);
-  const idle = await moveRound(cluster);
+  // A round moves every partition's whole log: its MB/s is the log bytes over the round's time (the
+  // learner byte counter stays 0 without a rate limit, and counts resends with one).
+  const withRate = (r) => ({ ...r, mbPerSec: round(logBytes / r.seconds / 1e6, 1) });
+  const idle = withRate(await moveRound(cluster));
   log(`rebalance: idle round ${idle.mbPerSec} MB/s (${idle.seconds} s)`);
   // The client load lasts about as long as a round of moves took idle, alone and then beside the moves.
   const clientLoad = { ...load, seconds: Math.max(3, Math.ceil(idle.seconds)) };
@@ -77,7 +80,7 @@ export async function rebalance(cluster, { fillMiB, load }) {
   const loadRun = (async () => {
     during = await produceLoad(cluster, 'load', clientLoad.batches, clientLoad);
   })();
-  const underLoad = await moveRound(cluster);
+  const underLoad = withRate(await moveRound(cluster));
   await loadRun;
   log(`rebalance: under load ${underLoad.mbPerSec} MB/s (${underLoad.seconds} s); client ${during.mbPerSec} MB/s against ${baseline.mbPerSec} alone`);
   return {

@@ -6,7 +6,7 @@
 //                              [--records M] [--record-bytes B] [--in-flight F] [--runs R]
 //                              [--load-seconds T] [--quick] [--only main|scale]
 //                              [--scale-partitions P] [--scale-settings tuned,guide] [--scale-quiesce on,off]
-//                              [--scale-key KEY] [--rebalance-fill-mib M] [--rebalance-rates 0,100MiB,20MiB]
+//                              [--scale-key KEY] [--rebalance-fill-mib M] [--rebalance-rates 0,100MiB,4MiB]
 //
 // Rows, for the guide's Raft timeouts (heartbeat 1 s, election 3 s) and tuned ones (100 ms / 600 ms):
 //   startToReadyMs     three brokers started together until all answer /health/ready
@@ -40,7 +40,7 @@
 //                      sends acks=-1 batches in a loop; per partition the longest gap between two
 //                      acknowledgements (the stall clients see), per broker stop and back-in-sync times.
 // The rebalance row (rebalance.mjs), a fresh cluster (tuned timeouts) per cluster.learnerRecoveryRate
-// of --rebalance-rates (default 0,100MiB,20MiB; 0 is no limit):
+// of --rebalance-rates (default 0,100MiB,4MiB; 0 is no limit):
 //   rebalance          three partitions of --rebalance-fill-mib MiB each (default 64), replication
 //                      factor 1, each moved to another broker: MB/s moved idle and under acks=-1
 //                      client load, and the clients' MB/s and p99 during the moves against alone.
@@ -69,7 +69,7 @@ const PARTITION_KILLS = Number(flag('partition-kills', QUICK ? 2 : 5));
 const ONLY = flag('only', 'all');
 if (!['all', 'main', 'scale', 'rolling', 'rebalance'].includes(ONLY)) throw new Error(`--only takes main, scale, rolling or rebalance, not ${ONLY}`);
 const REBALANCE_FILL_MIB = Number(flag('rebalance-fill-mib', QUICK ? 16 : 64));
-const REBALANCE_RATES = flag('rebalance-rates', '0,100MiB,20MiB').split(',');
+const REBALANCE_RATES = flag('rebalance-rates', '0,100MiB,4MiB').split(',');
 const SCALE_PARTITIONS = Number(flag('scale-partitions', QUICK ? 300 : 3000));
 const SCALE_SETTINGS = flag('scale-settings', 'tuned,guide').split(',');
 const SCALE_QUIESCE = flag('scale-quiesce', 'on').split(',');

@@ -46,6 +46,9 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
+  // Partition moves, for the benchmarks and admin tools built on this client.
+  [API_KEYS.AlterPartitionReassignments]: { min: 0, max: 0 },
+  [API_KEYS.ListPartitionReassignments]: { min: 0, max: 0 },
 };
 
 /** What a broker advertised: apiKey -> range. */
