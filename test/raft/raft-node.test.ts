@@ -33,6 +33,15 @@ class Cluster {
     return this.nodes.get(id)!;
   }
 
+  /** Adds (or replaces with an empty disk) node `id`, whose store starts with `voters`. */
+  addNode(id: number, voters: number[], options: Partial<RaftConfig> = {}): MemoryStorage {
+    const storage = new MemoryStorage({ voters, learners: [] });
+    this.storages.set(id, storage);
+    this.applied.set(id, []);
+    this.nodes.set(id, new RaftNode({ id, storage, random: fixed(id), preVote: false, ...options }));
+    return storage;
+  }
+
   handle(id: number, rd: Ready): void {
     const storage = this.storages.get(id)!;
     if (rd.snapshot) storage.applySnapshot(rd.snapshot);
@@ -269,10 +278,7 @@ test('status reports progress only on the leader; unreachable peers drop back to
 
 test('a lost probe to a new learner is sent again after a heartbeat answer, though nothing new was appended', () => {
   const c = new Cluster([1, 2]);
-  const storage = new MemoryStorage({ voters: [1, 2], learners: [] });
-  c.storages.set(3, storage);
-  c.applied.set(3, []);
-  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false }));
+  const storage = c.addNode(3, [1, 2]);
   c.node(1).campaign();
   c.settle();
   c.drop = (m) => m.to === 3;
@@ -347,13 +353,7 @@ test('a voter back with an empty log (a replaced disk) is refilled: at once when
   c.settle();
   for (const v of ['a', 'b']) c.node(1).propose(text(v));
   c.settle();
-  const replaceDisk = () => {
-    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
-    c.storages.set(3, storage);
-    c.applied.set(3, []);
-    c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, joining: true }));
-    return storage;
-  };
+  const replaceDisk = () => c.addNode(3, [1, 2, 3], { joining: true });
   // Node 3 comes back empty, joining. The leader still counts what the old disk acknowledged.
   let storage = replaceDisk();
   // Heartbeats carry a commit index past its empty log: it commits only what it has, and does not break.
@@ -421,10 +421,7 @@ test('appends to a learner wait for the shared allowance and resume at the next 
     },
   };
   const c = new Cluster([1, 2], { learnerSendBudget: budget, maxMessageBytes: 100 });
-  const storage = new MemoryStorage({ voters: [1, 2], learners: [] });
-  c.storages.set(3, storage);
-  c.applied.set(3, []);
-  c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false }));
+  const storage = c.addNode(3, [1, 2]);
   c.node(1).campaign();
   c.settle();
   const values = Array.from({ length: 10 }, (_, i) => `value-${String(i).padStart(3, '0')}`.padEnd(80, '.'));
@@ -472,10 +469,7 @@ test('a node back with an empty log learns the term from a majority of the other
     c.settle();
     assert.deepEqual(c.applied.get(2), ['a', 'b']);
     // Node 3's disk is replaced; node 2 goes down. Node 1, leader of term 1 still, reaches node 3.
-    const storage = new MemoryStorage({ voters: [1, 2, 3], learners: [] });
-    c.storages.set(3, storage);
-    c.applied.set(3, []);
-    c.nodes.set(3, new RaftNode({ id: 3, storage, random: fixed(3), preVote: false, checkQuorum: false, joining: true, ...(learnTerm ? { lostLogMembers: [1, 2, 3] } : {}) }));
+    c.addNode(3, [1, 2, 3], { checkQuorum: false, joining: true, ...(learnTerm ? { lostLogMembers: [1, 2, 3] } : {}) });
     c.drop = (m) => m.from === 2 || m.to === 2;
     c.node(1).propose(text('stale'));
     for (let i = 0; i < 5; i++) {
