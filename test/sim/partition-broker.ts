@@ -166,6 +166,16 @@ export class PartitionBroker {
     return this.life?.replicas.replicas().find((r) => r.partition === partition);
   }
 
+  /**
+   * This broker's replica of `key` once attached, before the broker serves too: a replica may take
+   * leadership (and become writable) while its broker still opens other partitions, and the checkers
+   * must see that when it happens, not when the broker is ready.
+   */
+  attachedReplica(key: string): PartitionReplica | undefined {
+    const partition = this.life?.partitions.get(key);
+    return partition === undefined ? undefined : this.life?.replicas.replicas().find((r) => r.partition === partition);
+  }
+
   /** Boots from the disk: opens (recovers) each partition's log and attaches it to its group. */
   start(): void {
     const { env, id } = this;

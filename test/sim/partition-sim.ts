@@ -278,13 +278,14 @@ class PartitionSimulation {
     };
   }
 
-  /** High watermarks of every live replica, after every event. */
+  /** High watermarks of every attached replica (its broker serving or not yet), after every event. */
   private observe(): void {
     for (const broker of this.brokers) {
       for (const key of this.keys) {
-        const replica = broker.replica(key);
-        if (replica !== undefined) this.checker.logStart(key, replica.partition.logStartOffset);
-        if (replica !== undefined) this.checker.highWatermark(broker.id, broker.replicaIncarnation(key), key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
+        const replica = broker.attachedReplica(key);
+        if (replica === undefined) continue;
+        this.checker.logStart(key, replica.partition.logStartOffset);
+        this.checker.highWatermark(broker.id, broker.replicaIncarnation(key), key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
       }
     }
   }
