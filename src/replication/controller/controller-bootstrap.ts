@@ -41,7 +41,8 @@ export class ControllerBootstrap {
   private nextRequestId = 1;
   private readonly answers = new Map<number, boolean>();
   private deciding: { resolve: (decision: BootstrapDecision) => void } | null = null;
-  private requestIds = new Set<number>();
+  /** The last question asked of each broker: an answer to it or to an earlier one counts (ids only grow). */
+  private readonly asked = new Map<number, number>();
 
   constructor(private readonly options: ControllerBootstrapOptions) {
     options.channel.onMessage((from, message) => {
@@ -71,7 +72,7 @@ export class ControllerBootstrap {
     if (this.deciding === null) return;
     for (const peer of this.waitingFor) {
       const requestId = this.nextRequestId++;
-      this.requestIds.add(requestId);
+      this.asked.set(peer, requestId);
       this.options.channel.send(peer, 'control', { type: MSG_LOG_PROBE, body: [requestId] });
     }
   }
@@ -94,7 +95,7 @@ export class ControllerBootstrap {
       this.options.log.warn({ peer: from }, 'malformed controller log probe answer, ignored');
       return;
     }
-    if (this.deciding === null || !this.requestIds.has(body[0]) || !this.options.listedPeers.includes(from)) return;
+    if (this.deciding === null || body[0] > (this.asked.get(from) ?? 0)) return;
     this.answers.set(from, body[1]);
     this.check();
   }
@@ -113,7 +114,7 @@ export class ControllerBootstrap {
     }
     if (decision === null) return;
     this.deciding = null;
-    this.requestIds = new Set();
+    this.asked.clear();
     deciding.resolve(decision);
   }
 }
