@@ -7,13 +7,15 @@
  *   PUT /v1/brokers/{id}/decommission     start draining it (its replicas move to other brokers)
  *   PUT /v1/brokers/{id}/recommission     stop draining it (it takes replicas again)
  *
- * A broker's state: `active`; `draining` (decommissioned, replicas still on it); `drained`
- * (decommissioned, holds nothing: it may be stopped for good, or come back with a new disk).
+ * A broker's state: `active`; `draining` (decommissioned, replicas still on it, or still one of the
+ * controller's voters); `drained` (decommissioned, holds nothing and votes in no controller election: it
+ * may be stopped for good, or come back with a new disk).
  * Any broker answers; changes go through the controller.
  */
 import type { AdminRoutes, AdminAnswer } from '../http/server.ts';
 import { metadataErrorCode } from '../broker/kafka-errors.ts';
 import { replicaSet } from '../metadata/reassignment.ts';
+import { voterRemovalProblem } from '../replication/controller/controller-membership.ts';
 import type { ClusterNode } from './cluster-node.ts';
 
 export interface BrokerStatus {
@@ -32,6 +34,8 @@ export interface BrokerStatus {
   readonly leaders: number;
   /** Partitions moving onto or off it now. */
   readonly moving: number;
+  /** One of the controller's voters (a decommissioned one leaves them once it holds nothing). */
+  readonly controllerVoter: boolean;
 }
 
 const BROKER_PATH = /^\/v1\/brokers\/(\d+)(?:\/(decommission|recommission))?$/;
@@ -54,17 +58,20 @@ export class ClusterAdmin implements AdminRoutes {
         if (leader >= 0) of(leader).leaders++;
       }
     }
+    const voters = this.node.controllerVoters();
     return state.brokers().map((b) => {
       const c = of(b.id);
+      const controllerVoter = voters.includes(b.id);
       return {
         id: b.id,
         host: b.host,
         port: b.port,
         rack: b.rack,
-        state: b.draining !== true ? 'active' : c.replicas > 0 ? 'draining' : 'drained',
+        state: b.draining !== true ? 'active' : c.replicas > 0 || controllerVoter ? 'draining' : 'drained',
         ...(b.draining === true ? { drainReason: b.autoDrained === true ? 'unreachable' : 'decommissioned' } : {}),
         reachable: this.node.isReachable(b.id),
         ...c,
+        controllerVoter,
       };
     });
   }
@@ -84,6 +91,11 @@ export class ClusterAdmin implements AdminRoutes {
   }
 
   private async setDraining(id: number, draining: boolean): Promise<AdminAnswer> {
+    // The controller's membership is Raft's, not the metadata's, so this check is made here, against
+    // this broker's view of the voters: a decommissioned voter leaves them once drained.
+    const voters = this.node.controllerVoters();
+    const problem = draining && voters.includes(id) ? voterRemovalProblem(voters, id, (v) => this.node.isReachable(v)) : null;
+    if (problem !== null) return { status: 400, body: { error: 'INVALID_REQUEST', code: metadataErrorCode('INVALID_REQUEST'), message: `Decommissioning refused: ${problem}.` } };
     const result = await this.node.metadata.submit({ type: 'drain-broker', id, draining });
     if (result.error !== null) {
       const status = result.error === 'BROKER_ID_NOT_REGISTERED' ? 404 : result.error === 'NOT_CONTROLLER' || result.error === 'REQUEST_TIMED_OUT' ? 503 : 400;

@@ -23,7 +23,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import { PeerTransport } from '../net/peer-transport.ts';
 import type { ServerTls } from '../security/server-tls.ts';
-import { clusterFingerprint } from '../protocol/cluster/handshake.ts';
+import { clusterIdentity } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
 import { desiredReplicas, replicaSet } from '../metadata/reassignment.ts';
 import { drainMoves } from '../metadata/drain-plan.ts';
@@ -37,6 +37,8 @@ import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { LogSettings, PartitionManager } from '../replication/partition-manager.ts';
 import { PartitionHosting } from '../replication/partition-hosting.ts';
 import { ControllerStateMachine } from '../replication/controller/controller-state-machine.ts';
+import { storedClusterId, storedConfState } from '../replication/controller/stored-controller-log.ts';
+import { nextMembershipStep } from '../replication/controller/controller-membership.ts';
 import { ReplicatedMetadata } from '../replication/controller/replicated-metadata.ts';
 import { ControllerClusterView } from '../replication/controller/controller-cluster-view.ts';
 import { StreamBusError } from '../util/errors.ts';
@@ -139,6 +141,8 @@ export class ClusterNode {
   /** Takes the membership steps of partitions being moved that this broker leads (set once open() built it). */
   private mover!: PartitionMover;
   private handOverStarted = false;
+  /** Why a decommissioned voter's removal from the controller waits, as last logged (controller leader only). */
+  private heldVoterRemoval: string | null = null;
   /** A round of decommissioning or balancing moves is being submitted (controller leader only). */
   private movesSubmitting = false;
 
@@ -154,18 +158,19 @@ export class ClusterNode {
     const store = await FileRaftLogStore.open(join(config.storage.raftDir, 'controller'), disk, { initialConfState: { voters, learners: [] } });
     const r = store.recovery;
     log.info({ dir: join(config.storage.raftDir, 'controller'), ...r }, 'controller log opened');
-    const stored = store.snapshot().metadata.confState.voters;
+    const committed = store.hardState().commit;
+    const stored = storedConfState(store, committed).voters;
     const unknown = stored.filter((id) => !voters.includes(id));
     if (unknown.length > 0) {
       await store.close();
       throw new StreamBusError(
         'SB_ERR_BROKER_IDENTITY',
         `the controller log under ${config.storage.raftDir} names voters ${unknown.join(', ')} that cluster.nodes does not list; ` +
-          'a broker cannot reach voters it has no address for. Add them to cluster.nodes (removing voters is a cluster operation).',
+          'a broker cannot reach voters it has no address for. Add them to cluster.nodes (a voter leaves by being decommissioned: docs/operations.md).',
       );
     }
     if ([...stored].sort((a, b) => a - b).join(',') !== voters.join(',')) {
-      log.warn({ configured: voters, stored }, 'cluster.nodes differs from the controller voters this broker recorded; the recorded voters stay in force (membership changes are a cluster operation)');
+      log.warn({ configured: voters, stored }, 'cluster.nodes differs from the controller voters this broker recorded; the recorded voters stay in force (the controller leader makes listed brokers voters once caught up, decommissioning removes them)');
     }
     // An empty controller log on a listed broker: a new cluster or a replaced disk. It joins without
     // voting until it knows which (controller-bootstrap.ts); the marker keeps that across restarts.
@@ -183,7 +188,8 @@ export class ClusterNode {
         brokerId: self,
         // The transport's incarnation tells a restarted process from the old one's connections.
         incarnationId: randomUUID(),
-        cluster: clusterFingerprint(voters),
+        // Once known, the cluster id; so cluster.nodes may be edited broker by broker (handshake.ts).
+        cluster: clusterIdentity(storedClusterId(store, committed), voters),
         nodes: config.cluster.nodes.map((n) => ({ id: n.id, host: n.host, grpcPort: n.grpcPort })),
         listenHost: config.server.host,
         ...(added ? { listenPort: config.server.grpcPort } : {}),
@@ -195,6 +201,10 @@ export class ClusterNode {
     const ticker = new RaftTicker(clock, timing.tickMs);
     const multiRaft = new MultiRaft({ brokerId: self, channel: transport, ticker, log });
     const machine = new ControllerStateMachine();
+    const presentClusterId = (): void => {
+      if (machine.state !== null) transport.setCluster(clusterIdentity(machine.state.clusterId, voters));
+    };
+    machine.listen({ applied: () => undefined, reset: presentClusterId });
     let metadata: ReplicatedMetadata | undefined;
     const driver = multiRaft.addGroup(CONTROLLER_GROUP, {
       id: self,
@@ -248,7 +258,11 @@ export class ClusterNode {
         leaders,
         controllerId: () => metadata.leaderId,
         isAlive: (id): boolean => node.up.has(id),
-        reachesQuorum: (): boolean => voters.filter((id) => id === self || node.up.has(id)).length * 2 > voters.length,
+        reachesQuorum: (): boolean => {
+          // The controller's voters as they are now (decommissioned voters leave), not cluster.nodes.
+          const current = driver.raft.confState().voters;
+          return current.filter((id) => id === self || node.up.has(id)).length * 2 > current.length;
+        },
         offsetsTopic: options.offsetsTopic,
       }),
       transport,
@@ -449,7 +463,7 @@ export class ClusterNode {
       this.replaceDeadBrokers();
       this.planMoves();
     }
-    this.reconcileControllerLearners();
+    this.reconcileControllerMembers();
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
@@ -526,27 +540,48 @@ export class ClusterNode {
   }
 
   /**
-   * On the controller's leader: every registered broker outside the controller's voters follows the
-   * metadata as a learner, added once it registered; a decommissioned one that holds nothing leaves once
-   * it is gone (stopped, as scaling down does), and comes back as a learner if it returns.
-   * One membership change at a time (Raft allows one pending).
+   * On the controller's leader: the controller group's members follow the registered brokers
+   * (controller-membership.ts): decommissioned voters leave once they hold nothing, listed learners
+   * become voters once caught up, other brokers follow as learners.
    */
-  private reconcileControllerLearners(): void {
-    const self = this.options.config.server.brokerId;
+  private reconcileControllerMembers(): void {
+    const { config, log } = this.options;
+    const self = config.server.brokerId;
     if (this.metadata.leaderId !== self || !this.metadata.initialised || this.controller.stopped) return;
     const state = this.metadata.state;
-    const conf = this.controller.raft.confState();
-    const members = new Set([...conf.voters, ...conf.learners]);
-    const wanted = (id: number) => {
-      const broker = state.broker(id);
-      return broker !== undefined && !(broker.draining === true && !state.holds(id) && !this.isReachable(id));
-    };
-    const add = state.brokers().find((b) => !members.has(b.id) && wanted(b.id));
-    const remove = conf.learners.find((id) => !wanted(id));
-    const change = add !== undefined ? { type: 'addLearner' as const, nodeId: add.id } : remove !== undefined ? { type: 'removeNode' as const, nodeId: remove } : null;
-    if (change === null) return;
+    const raft = this.controller.raft;
+    const { step, held } = nextMembershipStep({
+      self,
+      conf: raft.confState(),
+      brokers: state.brokers(),
+      listed: new Set(config.cluster.nodes.map((n) => n.id)),
+      holds: (id) => state.holds(id),
+      reachable: (id) => id === self || this.isReachable(id),
+      caughtUp: (id) => {
+        const progress = raft.status().progress?.get(id);
+        return progress !== undefined && progress.state === 'replicate' && progress.match >= raft.commitIndex;
+      },
+    });
+    if (held !== null && this.heldVoterRemoval !== held.reason) log.warn({ broker: held.voter, reason: held.reason }, 'controller: a decommissioned voter cannot leave the controller yet');
+    this.heldVoterRemoval = held?.reason ?? null;
+    if (step === null) return;
+    if (step.kind === 'transfer-leadership') {
+      const result = this.controller.transferLeader(step.to);
+      if (result.accepted) log.info({ to: step.to }, 'controller: this broker is decommissioned and leaves the controller group; handing its leadership over first');
+      return;
+    }
+    const { change } = step;
     const result = this.controller.proposeConfChange(change, () => undefined);
-    if (result.accepted) this.options.log.info({ broker: change.nodeId, change: change.type }, change.type === 'addLearner' ? 'controller: a registered broker follows the metadata as a learner' : 'controller: a decommissioned broker leaves the controller group');
+    if (!result.accepted) return;
+    const why =
+      change.type === 'addLearner'
+        ? 'controller: a registered broker follows the metadata as a learner'
+        : change.type === 'promoteLearner'
+          ? 'controller: a broker of cluster.nodes becomes a voter'
+          : raft.confState().voters.includes(change.nodeId)
+            ? 'controller: a decommissioned voter leaves the controller quorum'
+            : 'controller: a decommissioned broker leaves the controller group';
+    log.info({ broker: change.nodeId, change: change.type }, why);
   }
 
   /** The groups led here as the leadership table has them (sampleLeadership keeps their ISR fresh). */
@@ -617,6 +652,11 @@ export class ClusterNode {
       { clusterId: this.metadata.state.clusterId, controller: this.metadata.leaderId, brokers: this.metadata.state.brokers().map((b) => b.id), unreachable },
       'joined the cluster',
     );
+  }
+
+  /** The controller group's voters as this broker has applied them. */
+  controllerVoters(): readonly number[] {
+    return this.controller.raft.confState().voters;
   }
 
   /** Whether broker `id` is this one or a peer the transport reaches now. */

@@ -56,7 +56,7 @@ export interface PeerTransportOptions {
   readonly brokerId: number;
   /** Differs on every start of this process (a random UUID, say). */
   readonly incarnationId: string;
-  /** The cluster's identity, equal on every broker: clusterFingerprint(ids of cluster.nodes). */
+  /** The cluster's identity (handshake.ts clusterIdentity): its id once known, else the ids of cluster.nodes. */
   readonly cluster: string;
   /** The brokers of cluster.nodes, equal on every broker. */
   readonly nodes: readonly PeerAddress[];
@@ -99,7 +99,7 @@ export class PeerTransport {
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly stateHandlers: PeerStateHandler[] = [];
   private readonly counters = { keepalivesSent: 0, handshakesRefused: 0, protocolErrors: 0 };
-  private readonly handshake: HandshakeContext;
+  private readonly handshake: { -readonly [K in keyof HandshakeContext]: HandshakeContext[K] };
   private readonly events: PeerConnectionEvents;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -277,8 +277,21 @@ export class PeerTransport {
     this.log.info('inter-broker transport stopped');
   }
 
+  /**
+   * The cluster identity new connections present from now on (this broker learned the cluster id);
+   * connections already open stay.
+   */
+  setCluster(cluster: string): void {
+    assert(cluster.length >= 1 && cluster.length <= CLUSTER_TEXT_MAX, 'cluster must be 1..256 characters');
+    if (cluster === this.handshake.cluster) return;
+    this.handshake.cluster = cluster;
+    this.handshake.hellos = { control: this.helloFrame('control'), data: this.helloFrame('data') };
+    this.log.info({ cluster }, 'inter-broker handshakes present the cluster id from now on');
+  }
+
   private helloFrame(lane: Lane): Buffer {
-    const { brokerId, cluster, incarnationId } = this.options;
+    const { brokerId, incarnationId } = this.options;
+    const cluster = this.handshake?.cluster ?? this.options.cluster;
     return encodeHello({ version: PEER_PROTOCOL_VERSION, cluster, brokerId, incarnationId, lane });
   }
 

@@ -29,6 +29,8 @@ export interface BrokerStatus {
   replicas: number;
   leaders: number;
   moving: number;
+  /** One of the controller's voters; a decommissioned voter leaves them once it holds nothing. */
+  controllerVoter?: boolean;
 }
 
 function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
@@ -70,8 +72,19 @@ export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: stri
 
 function table(brokers: readonly BrokerStatus[]): string {
   return formatTable(
-    ['ID', 'HOST', 'PORT', 'RACK', 'STATE', 'REACHABLE', 'REPLICAS', 'LEADERS', 'MOVING'],
-    brokers.map((b) => [String(b.id), b.host, String(b.port), b.rack ?? '-', b.drainReason === 'unreachable' ? `${b.state} (unreachable)` : b.state, b.reachable ? 'yes' : 'no', String(b.replicas), String(b.leaders), String(b.moving)]),
+    ['ID', 'HOST', 'PORT', 'RACK', 'STATE', 'REACHABLE', 'REPLICAS', 'LEADERS', 'MOVING', 'CONTROLLER'],
+    brokers.map((b) => [
+      String(b.id),
+      b.host,
+      String(b.port),
+      b.rack ?? '-',
+      b.drainReason === 'unreachable' ? `${b.state} (unreachable)` : b.state,
+      b.reachable ? 'yes' : 'no',
+      String(b.replicas),
+      String(b.leaders),
+      String(b.moving),
+      b.controllerVoter === true ? 'voter' : '-',
+    ]),
   );
 }
 
@@ -114,14 +127,18 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
           const deadline = Date.now() + argv.timeout * 1000;
           let last = '';
           while (status.state !== 'drained') {
-            if (Date.now() > deadline) throw new CommandError(`broker ${id} still holds ${status.replicas} replica(s) after ${argv.timeout} s; it keeps draining (check again with 'streambus broker describe --id ${id}')`);
-            const line = `broker ${id}: ${status.replicas} replica(s) left, ${status.moving} moving, leads ${status.leaders}`;
+            if (Date.now() > deadline) {
+              const what = status.replicas > 0 || status.controllerVoter !== true ? `still holds ${status.replicas} replica(s)` : 'is still one of the controller\'s voters (the controller leader\'s log says why)';
+              throw new CommandError(`broker ${id} ${what} after ${argv.timeout} s; it keeps draining (check again with 'streambus broker describe --id ${id}')`);
+            }
+            const voter = status.replicas === 0 && status.controllerVoter === true ? ', leaving the controller voters' : '';
+            const line = `broker ${id}: ${status.replicas} replica(s) left, ${status.moving} moving, leads ${status.leaders}${voter}`;
             if (!argv.json && line !== last) process.stderr.write(`${line}\n`);
             last = line;
             await sleep(1_000);
             status = await call<BrokerStatus>(argv, 'GET', `/v1/brokers/${id}`);
           }
-          await (argv.json ? printJson(status) : out(`broker ${id}: drained (holds no replicas); it may be stopped\n`));
+          await (argv.json ? printJson(status) : out(`broker ${id}: drained (holds no replicas, votes in no controller election); it may be stopped\n`));
         }),
     )
     .command(

@@ -27,7 +27,7 @@ export const INCARNATION_TEXT_MAX = 128;
 /** The first frame each side sends. */
 export interface Hello {
   readonly version: number;
-  /** The cluster's identity; both sides must agree. */
+  /** The cluster's identity (clusterIdentity()); both sides must agree (sameCluster()). */
   readonly cluster: string;
   /** The sender's broker id (server.brokerId). */
   readonly brokerId: number;
@@ -44,8 +44,9 @@ export interface Refusal {
 }
 
 /**
- * A cluster identity derived from the voter ids in cluster.nodes, sorted: brokers configured with a
- * different voter set refuse each other instead of mixing two clusters' Raft traffic.
+ * What a broker says its cluster is, before it knows the cluster id: the ids in its cluster.nodes,
+ * sorted. Brokers that both start new refuse each other when their lists differ, instead of
+ * bootstrapping one controller group out of two clusters' brokers.
  */
 export function clusterFingerprint(nodeIds: readonly number[]): string {
   const ids = [...new Set(nodeIds)].sort((a, b) => a - b);
@@ -53,8 +54,28 @@ export function clusterFingerprint(nodeIds: readonly number[]): string {
 }
 
 /**
+ * What a broker says its cluster is once it knows the cluster id (named by the controller when the
+ * cluster was created, committed in the metadata). From then on cluster.nodes may differ between brokers
+ * (an operator adding or removing one, broker by broker) without splitting the cluster.
+ */
+export function clusterIdentity(clusterId: string | null, nodeIds: readonly number[]): string {
+  return clusterId === null ? clusterFingerprint(nodeIds) : `id:${clusterId}`;
+}
+
+/**
+ * Whether two brokers' cluster identities belong together: equal ids, or equal fingerprints when neither
+ * knows an id yet. A broker that knows no id while the other does is new to the cluster (added, or back
+ * with an empty disk) and learns the id from it, so the pair is admitted.
+ */
+export function sameCluster(a: string, b: string): boolean {
+  const aId = a.startsWith('id:');
+  return aId === b.startsWith('id:') ? a === b : true;
+}
+
+/**
  * Whether `self` dials `peer` (rather than waiting for `peer` to dial it). `listed` holds the ids of
- * cluster.nodes, equal on both sides (the cluster fingerprint is made of them).
+ * cluster.nodes; brokers whose lists differ (an operator editing them broker by broker) may both wait for the
+ * other for a pair whose membership they disagree on, until the lists agree again (docs/operations.md).
  */
 export function dials(self: number, peer: number, listed: ReadonlySet<number>): boolean {
   const selfListed = listed.has(self);
@@ -64,7 +85,7 @@ export function dials(self: number, peer: number, listed: ReadonlySet<number>): 
 
 /** Why an acceptor refuses a dialer's hello (its version is already known to be supported), or null. */
 export function inboundRefusal(hello: Hello, self: { brokerId: number; cluster: string; nodeIds: ReadonlySet<number> }): Refusal | null {
-  if (hello.cluster !== self.cluster) return { code: 'wrong-cluster', text: `cluster ${JSON.stringify(hello.cluster)} is not ours (${JSON.stringify(self.cluster)})` };
+  if (!sameCluster(hello.cluster, self.cluster)) return { code: 'wrong-cluster', text: `cluster ${JSON.stringify(hello.cluster)} is not ours (${JSON.stringify(self.cluster)})` };
   // Any other id is welcome: a broker outside cluster.nodes joins by connecting and registering.
   if (hello.brokerId < 1 || hello.brokerId === self.brokerId) {
     return { code: 'unknown-broker', text: `broker id ${hello.brokerId} cannot be a peer of broker ${self.brokerId} (it is 0 or this broker's own id)` };
@@ -79,7 +100,7 @@ export function inboundRefusal(hello: Hello, self: { brokerId: number; cluster: 
 /** What is wrong with the acceptor's reply to our hello (its version is already known to be supported), or null. */
 export function replyMismatch(hello: Hello, expected: { brokerId: number; cluster: string; lane: Lane }): string | null {
   if (hello.brokerId !== expected.brokerId) return `reached broker ${hello.brokerId} where broker ${expected.brokerId} was expected (check cluster.nodes)`;
-  if (hello.cluster !== expected.cluster) return `broker ${hello.brokerId} is in cluster ${JSON.stringify(hello.cluster)}, not ${JSON.stringify(expected.cluster)}`;
+  if (!sameCluster(hello.cluster, expected.cluster)) return `broker ${hello.brokerId} is in cluster ${JSON.stringify(hello.cluster)}, not ${JSON.stringify(expected.cluster)}`;
   if (hello.lane !== expected.lane) return `broker ${hello.brokerId} answered on lane ${hello.lane} to a dial on lane ${expected.lane}`;
   return null;
 }

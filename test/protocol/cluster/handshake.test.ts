@@ -3,7 +3,7 @@
 // Method: each rule on small hand-made hellos.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterFingerprint, dials, inboundRefusal, replyMismatch, type Hello } from '../../../src/protocol/cluster/handshake.ts';
+import { clusterFingerprint, clusterIdentity, dials, inboundRefusal, replyMismatch, sameCluster, type Hello } from '../../../src/protocol/cluster/handshake.ts';
 
 const cluster = clusterFingerprint([1, 2, 3]);
 const self = { brokerId: 2, cluster, nodeIds: new Set([1, 2, 3]) };
@@ -14,6 +14,22 @@ test('the fingerprint depends on the set of ids only', () => {
   assert.notEqual(clusterFingerprint([1, 2, 4]), cluster);
   assert.notEqual(clusterFingerprint([1, 2]), cluster);
   assert.notEqual(clusterFingerprint([12, 3]), clusterFingerprint([1, 23]));
+});
+
+test('once a broker knows the cluster id it presents the id: cluster.nodes may then differ between brokers', () => {
+  const a = clusterIdentity('c-1', [1, 2, 3]);
+  assert.equal(a, clusterIdentity('c-1', [1, 2, 3, 4]), 'the id alone identifies the cluster');
+  assert.equal(clusterIdentity(null, [3, 2, 1]), cluster, 'without an id, the fingerprint of cluster.nodes');
+  assert.ok(sameCluster(a, clusterIdentity('c-1', [1, 2])));
+  assert.ok(!sameCluster(a, clusterIdentity('c-2', [1, 2, 3])), 'two clusters with the same node list stay apart');
+  assert.ok(sameCluster(cluster, clusterFingerprint([1, 2, 3])));
+  assert.ok(!sameCluster(cluster, clusterFingerprint([1, 2, 3, 4])), 'two new brokers with different lists refuse each other');
+  assert.ok(sameCluster(clusterFingerprint([1, 2, 3, 4]), a) && sameCluster(a, clusterFingerprint([9])), 'a broker without an id (new, or a replaced disk) learns it from one that has it');
+  const known = { ...self, cluster: a };
+  assert.equal(inboundRefusal(hello({ cluster: clusterIdentity('c-1', [1, 2]) }), known), null);
+  assert.equal(inboundRefusal(hello({ cluster: clusterIdentity('c-2', [1, 2, 3]) }), known)?.code, 'wrong-cluster');
+  assert.equal(inboundRefusal(hello({ cluster: clusterFingerprint([1, 2, 3, 4]) }), known), null);
+  assert.match(replyMismatch(hello({ brokerId: 3, lane: 'data', cluster: clusterIdentity('c-2', [1]) }), { brokerId: 3, cluster: a, lane: 'data' })!, /cluster/);
 });
 
 test('between brokers both in or both outside cluster.nodes the lower id dials; otherwise the one outside dials; exactly one of each pair', () => {
