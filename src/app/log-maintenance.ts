@@ -19,8 +19,9 @@ export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
 /**
  * `retainReplicated` runs retention on a partition replicated by Raft (the Raft log must follow the
- * segment log's start; partition-replicas.ts). Compaction skips replicated partitions in this release:
- * a compacted batch would no longer be the entry its followers must receive (docs/replication.md).
+ * segment log's start; partition-replicas.ts). Compaction runs on every replica by itself, below its
+ * high watermark (applied there), keeping every batch: each is a Raft entry (docs/replication.md
+ * "Compaction").
  */
 export function logMaintenance(
   partitions: PartitionManager,
@@ -50,8 +51,10 @@ export function logMaintenance(
   };
   const compaction = async () => {
     for (const p of partitions.all()) {
-      if (p.replicated) continue;
-      const result = await compactLog(p.log as Log, now()).catch((err: unknown) => {
+      // Below the high watermark only: a record above it may still be lost or truncated, so it must not
+      // supersede an older one.
+      const limits = { upTo: p.highWatermark, keepEmptyBatches: p.replicated };
+      const result = await compactLog(p.log as Log, now(), limits).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
         return null;
       });

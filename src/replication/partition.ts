@@ -15,7 +15,7 @@
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
 import { StreamBusError } from '../util/errors.ts';
-import { readBatchHeader, splitBatches, type RecordBatchHeader } from '../protocol/kafka/record-batch/index.ts';
+import { batchSizeAt, readBatchHeader, readRecordsCount, splitBatches, type RecordBatchHeader } from '../protocol/kafka/record-batch/index.ts';
 
 /** How much of the log one step of a scan (`batches`) reads. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -281,7 +281,32 @@ export class Partition {
       return Promise.reject(new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${start}, ${end}] of ${this.topic}-${this.index}`));
     }
     if (offset >= hw) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
-    return this.log.read(offset, maxBytes, this.highWatermark);
+    return this.readPastEmptyBatches(offset, maxBytes, hw);
+  }
+
+  /**
+   * A read reaches at most the end of one segment, and compaction of a replicated log leaves batches
+   * whose records all went as empty headers (docs/replication.md "Compaction"): a segment of only
+   * those would answer a fetch with no record, and clients that advance by the records they got
+   * (kafkajs) would ask for the same offset forever. So the read goes on into the next segments
+   * until it holds a record, the byte budget is spent, or the high watermark is reached. The first
+   * batch with records comes even past the budget, as KIP-74 allows the first batch of a fetch.
+   */
+  private async readPastEmptyBatches(offset: number, maxBytes: number, hw: number): Promise<PartitionLogRead> {
+    const first = await this.log.read(offset, maxBytes, hw);
+    if (first.buffers.length === 0 || holdsRecords(first.buffers)) return first;
+    const buffers = [...first.buffers];
+    let sizeBytes = first.sizeBytes;
+    let nextOffset = first.nextOffset;
+    while (nextOffset < hw && sizeBytes < maxBytes) {
+      const more = await this.log.read(nextOffset, maxBytes - sizeBytes, hw);
+      if (more.buffers.length === 0 || more.nextOffset <= nextOffset) break;
+      buffers.push(...more.buffers);
+      sizeBytes += more.sizeBytes;
+      nextOffset = more.nextOffset;
+      if (holdsRecords(more.buffers)) break;
+    }
+    return { buffers, sizeBytes, nextOffset };
   }
 
   /** Resolves when the high watermark passes `offset`, or at once if it already has. Returns a canceller. */
@@ -361,4 +386,12 @@ export class Partition {
     this.waiters = this.waiters.filter((w) => hw <= w.offset);
     for (const w of ready) w.wake();
   }
+}
+
+/** Whether any batch in `buffers` (whole batches) holds a record. */
+function holdsRecords(buffers: readonly Buffer[]): boolean {
+  for (const b of buffers) {
+    for (let at = 0; at < b.length; at += batchSizeAt(b, at)) if (readRecordsCount(b, at) > 0) return true;
+  }
+  return false;
 }

@@ -9,6 +9,12 @@
  * timestamps (record offsets stay as they were), a new record count and CRC; batches with nothing
  * left are dropped. Compressed and control batches are copied whole (their records are not opened).
  *
+ * A log replicated by Raft (docs/replication.md "Compaction") is compacted with two limits: only below
+ * `upTo` (the high watermark: a record above it may still be truncated, so it must not supersede an
+ * older one, and its segment may be cut), and keeping every batch (`keepEmptyBatches`): each batch is a
+ * Raft entry at a recorded base offset, so a batch whose records all go stays as its header alone
+ * (Kafka's cleaner keeps such empty batches too, for producer state).
+ *
  * Crash safety: the rewritten segment is written to `<base>.log.cleaned`, fsynced, and renamed over
  * `<base>.log` (atomic); recovery deletes a leftover .cleaned file. Readers holding views of the old
  * file keep them (the old inode lives on).
@@ -62,21 +68,30 @@ async function forEachBatch(disk: Disk, segment: Segment, visit: (batch: Buffer)
   });
 }
 
+export interface CompactionLimits {
+  /** Records at or above this offset are neither read nor rewritten (default: no limit). */
+  readonly upTo?: number;
+  /** A batch whose records are all removed stays as an empty batch instead of being dropped. */
+  readonly keepEmptyBatches?: boolean;
+}
+
 /** Compacts `log` if its cleanup policy includes compaction; `nowMs` decides which tombstones expire. */
-export async function compactLog(log: Log, nowMs: number): Promise<CompactionResult> {
+export async function compactLog(log: Log, nowMs: number, limits: CompactionLimits = {}): Promise<CompactionResult> {
   const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
   if (!log.options.cleanupPolicy.includes('compact')) return none;
+  const upTo = limits.upTo ?? Number.MAX_SAFE_INTEGER;
   return log.maintain(async () => {
     const disk = log.disk;
     const latest = new Map<string, number>();
     for (const segment of log.allSegments()) {
       // The active segment's unwritten tail is not read; its records only make the map newer.
-      if (segment.state !== 'sealed') continue;
+      if (segment.state !== 'sealed' || segment.baseOffset >= upTo) continue;
       await forEachBatch(disk, segment, (batch) => {
         if (isOpaque(batch, 0)) return;
         const baseOffset = readBaseOffset(batch, 0);
         forEachRecord(batch, 0, (r) => {
-          if (r.key !== null) latest.set(r.key.toString('latin1'), baseOffset + r.offsetDelta);
+          const offset = baseOffset + r.offsetDelta;
+          if (r.key !== null && offset < upTo) latest.set(r.key.toString('latin1'), offset);
         });
       });
     }
@@ -86,6 +101,7 @@ export async function compactLog(log: Log, nowMs: number): Promise<CompactionRes
     let bytesBefore = 0;
     let bytesAfter = 0;
     for (const segment of log.sealedSegmentsForCleaning()) {
+      if (segment.nextOffset > upTo) continue;
       const kept: Buffer[] = [];
       let removedHere = 0;
       await forEachBatch(disk, segment, (batch) => {
@@ -106,7 +122,7 @@ export async function compactLog(log: Log, nowMs: number): Promise<CompactionRes
         });
         removedHere += total - records.length;
         if (records.length === total) kept.push(batch);
-        else if (records.length > 0) kept.push(rebuildBatch(batch, records, disk));
+        else if (records.length > 0 || limits.keepEmptyBatches === true) kept.push(rebuildBatch(batch, records, disk));
       });
       if (removedHere === 0) continue;
       bytesBefore += segment.sizeBytes;

@@ -14,6 +14,7 @@ import { PortableDisk } from '../../src/io/real/portable-disk.ts';
 import { realClock } from '../../src/io/real/real-clock.ts';
 import { Partition, type AppendResult, type PartitionWriter, type WrittenBatch } from '../../src/replication/partition.ts';
 import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/index.ts';
+import { until } from '../helpers/timeout.ts';
 
 const disk = new PortableDisk('test');
 const open = (dir: string, syncIntervalMs: number) => Log.open(dir, { ioMode: 'buffered', syncIntervalMs, preallocateBytes: 0 }, disk, realClock);
@@ -145,3 +146,36 @@ function offsetsOf(result: AppendResult): object {
   if (result.kind !== 'appended' && result.kind !== 'duplicate') return result;
   return Object.fromEntries(Object.entries(result).filter(([, v]) => !(v instanceof Promise)));
 }
+
+test('a read goes past segments that hold only emptied batches (compaction of a replicated log) to the first record', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'streambus-partition-'));
+  const log = await Log.open(dir, { ioMode: 'buffered', syncIntervalMs: 0, preallocateBytes: 0, segmentBytes: 1024, cleanupPolicy: 'compact' }, disk, realClock);
+  try {
+    const p = new Partition('t', 0, log, { strictDurability: false, leaderEpoch: 0 });
+    const keyed = (round: number) => buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.alloc(200, round) }], {});
+    for (let round = 0; round < 20; round++) {
+      const b = keyed(round);
+      await p.append(b, fields(b), 1);
+    }
+    assert.ok(log.segmentBaseOffsets().length >= 4);
+    const { compactLog } = await import('../../src/storage/compaction.ts');
+    await log.sync();
+    await compactLog(log, Date.now(), { upTo: log.endOffset, keepEmptyBatches: true });
+    await until(() => p.highWatermark === log.endOffset, 5_000, 'the high watermark at the end');
+    const first = await log.read(0, 1 << 20);
+    assert.equal(first.buffers[0]!.readInt32BE(57), 0, 'the first segment now holds only empty batches');
+    const read = await p.read(0, 1 << 20);
+    const bytes = Buffer.concat(read.buffers);
+    const batches: { base: number; last: number; count: number }[] = [];
+    for (let at = 0; at < bytes.length; at += bytes.readInt32BE(at + 8) + 12) {
+      const base = Number(bytes.readBigInt64BE(at));
+      batches.push({ base, last: base + bytes.readInt32BE(at + 23), count: bytes.readInt32BE(at + 57) });
+    }
+    const counts = batches.map((b) => b.count);
+    assert.ok(counts.length > 1 && counts.at(-1)! > 0 && counts.slice(0, -1).every((c) => c === 0), `batch record counts ${counts.join(',')}`);
+    assert.equal(read.nextOffset, batches.at(-1)!.last + 1);
+    assert.ok(batches.every((b, i) => i === 0 || b.base === batches[i - 1]!.last + 1), 'contiguous batches');
+  } finally {
+    await log.close();
+  }
+});

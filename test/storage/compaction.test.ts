@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactLog } from '../../src/storage/compaction.ts';
 import { Log } from '../../src/storage/log.ts';
-import { batchSizeAt, readBaseOffset } from '../../src/protocol/kafka/record-batch/header.ts';
+import { batchSizeAt, readBaseOffset, readLastOffsetDelta, readRecordsCount } from '../../src/protocol/kafka/record-batch/header.ts';
 import { forEachRecord } from '../../src/protocol/kafka/record-batch/records.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { backends, makeBatch, tempDir } from './helpers.ts';
@@ -87,6 +87,58 @@ for (const { name, disk } of backends()) {
       assert.deepEqual(xs, [], 'the tombstone expired');
     } finally {
       await log.close();
+      dir.remove();
+    }
+  });
+
+  test(`${name}: with limits (a replicated log): nothing at or above upTo is read or rewritten, and emptied batches stay as headers`, async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(10_000);
+    const log = await Log.open(dir.path, opts, disk, clock);
+    const batches = async (): Promise<Array<[number, number, number]>> => {
+      const out: Array<[number, number, number]> = [];
+      for (let offset = log.logStartOffset; offset < log.endOffset; ) {
+        const r = await log.read(offset, 1 << 20);
+        for (const b of r.buffers) for (let at = 0; at < b.length; at += batchSizeAt(b, at)) out.push([readBaseOffset(b, at), readLastOffsetDelta(b, at), readRecordsCount(b, at)]);
+        offset = r.nextOffset;
+      }
+      return out;
+    };
+    try {
+      // Two records per batch, both keys written again in every round: every batch but the last is superseded.
+      for (let round = 0; round < 30; round++) {
+        log.append(makeBatch([{ key: Buffer.from('a'), value: Buffer.alloc(120, round) }, { key: Buffer.from('b'), value: Buffer.alloc(120, round) }], 10_000), { leaderEpoch: 0 });
+      }
+      await log.sync();
+      const before = await batches();
+      const bases = log.segmentBaseOffsets();
+      assert.ok(bases.length >= 4, `segments ${bases.join(',')}`);
+      // The limit at the start of the second-to-last segment: only the segments wholly below it are
+      // cleaned, and the keys' later records (at or above it) do not count, so the last batch below it
+      // keeps both records while every earlier one is emptied to its header.
+      const upTo = bases.at(-2)!;
+      const r = await compactLog(log, 10_500, { upTo, keepEmptyBatches: true });
+      assert.ok(r.recordsRemoved > 0);
+      const after = await batches();
+      assert.deepEqual(after.map(([base, delta]) => [base, delta]), before.map(([base, delta]) => [base, delta]), 'every batch keeps its base offset and offset range');
+      assert.deepEqual(
+        after.map(([, , count]) => count),
+        before.map(([base]) => (base >= upTo || base === upTo - 2 ? 2 : 0)),
+      );
+      await log.close({ clean: false });
+      const reopened = await Log.open(dir.path, opts, disk, clock);
+      try {
+        const again: Array<[number, number, number]> = [];
+        for (let offset = 0; offset < reopened.endOffset; ) {
+          const read = await reopened.read(offset, 1 << 20);
+          for (const b of read.buffers) for (let at = 0; at < b.length; at += batchSizeAt(b, at)) again.push([readBaseOffset(b, at), readLastOffsetDelta(b, at), readRecordsCount(b, at)]);
+          offset = read.nextOffset;
+        }
+        assert.deepEqual(again, after, 'the compacted log reopens as it was');
+      } finally {
+        await reopened.close();
+      }
+    } finally {
       dir.remove();
     }
   });
