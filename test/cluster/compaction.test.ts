@@ -2,7 +2,7 @@
 // without breaking replication: every replica compacts its own log below its high watermark and keeps
 // every batch (a Raft entry), emptied ones as headers; a replica that was down while the leader compacted
 // catches up from the compacted entries, takes leadership back and serves the latest value of every key;
-// a kafkajs consumer reading from the beginning passes the emptied batches and reaches the end; killed
+// kafkajs and kcat consumers reading from the beginning pass the emptied batches and reaches the end; killed
 // with SIGKILL, the replica recovers its compacted log.
 // Method: three real broker processes compacting every second, a topic with small segments; the
 // preferred replica is stopped while a kafkajs producer overwrites ten keys sixty times, restarted once
@@ -14,6 +14,8 @@ import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { metadataUntil, withConn } from './cluster-requests.ts';
 import { fetchAll } from '../helpers/raw-kafka.ts';
+import { runKcat } from '../helpers/kcat.ts';
+import { requireTool } from '../helpers/tools.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
 
 const TOPIC = 'table';
@@ -81,6 +83,13 @@ test('a replicated compacted topic is compacted on every replica; a replica back
   assert.ok(seen.length < end / 2, `compaction removed superseded records (read ${seen.length} of ${end})`);
   assert.ok(seen.every(([offset], i) => i === 0 || offset > seen[i - 1]![0]), 'offsets only grow');
   for (let k = 0; k < KEYS; k++) assert.equal(seen.filter(([, key]) => key === `k${k}`).at(-1)?.[2], `r${ROUNDS - 1}`, `k${k} ends at its latest value`);
+
+  // librdkafka (kcat) reads it to the end as well.
+  if (requireTool(t, 'kcat', { probeArgs: ['-V'] })) {
+    const read = await runKcat(['-b', `127.0.0.1:${cluster.member(preferred).kafkaPort}`, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %k\\n'], null, 30_000);
+    assert.equal(read.code, 0, read.stderr);
+    assert.deepEqual(read.stdout.trim().split('\n'), raw.records.map((r) => `${r.offset} ${r.key}`));
+  }
 
   // Killed and restarted, the replica recovers its compacted log (every Raft entry still has its batch)
   // and serves the same records once it leads again.
