@@ -3,7 +3,8 @@
  * header without decoding records. The format rules come from checkBatch with the client rules, each
  * problem mapped to Kafka's error code; the CRC is left to storage, which checks it once on append with
  * the native CRC32C. What remains here is this broker's policy: zstd only from Produce v7 (KIP-110),
- * and no transactions.
+ * and a producer id on every transactional batch. Whether the producer added the partition to its
+ * transaction (AddPartitionsToTxn) is the coordinator's to check, once there is one.
  */
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import {
@@ -48,7 +49,8 @@ export function validateProducedBatch(records: Buffer | null, apiVersion: number
   if (compressionOf(attributes) === Compression.zstd && apiVersion < ZSTD_MIN_PRODUCE_VERSION) {
     return refuse(KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `zstd needs Produce v${ZSTD_MIN_PRODUCE_VERSION} or later`);
   }
-  if (isTransactionalBatch(attributes)) return refuse(KafkaErrorCode.INVALID_RECORD, 'transactional batches are not supported by this broker');
+  // A transaction belongs to a producer id; the partition tracks it by that id (docs/transactions.md).
+  if (isTransactionalBatch(attributes) && readProducerId(records, 0) < 0n) return refuse(KafkaErrorCode.INVALID_RECORD, 'transactional batch without a producer id');
   return {
     errorCode: 0,
     errorMessage: null,

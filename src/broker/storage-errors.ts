@@ -18,6 +18,8 @@ export function kafkaErrorForStorage(err: unknown): { errorCode: number; message
         return { errorCode: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER, message: err.message };
       case 'SB_ERR_NOT_ENOUGH_REPLICAS':
         return { errorCode: KafkaErrorCode.NOT_ENOUGH_REPLICAS, message: err.message };
+      case 'SB_ERR_INVALID_PRODUCER_EPOCH':
+        return { errorCode: KafkaErrorCode.INVALID_PRODUCER_EPOCH, message: err.message };
       case 'SB_ERR_RECORD_TOO_LARGE':
         return { errorCode: KafkaErrorCode.MESSAGE_TOO_LARGE, message: err.message };
       case 'SB_ERR_CLOSED':

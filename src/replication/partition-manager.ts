@@ -120,9 +120,13 @@ export class PartitionManager {
             if (fresh) await this.logs.remove(topic, index);
             const log = await this.logs.open(topic, index, settings);
             const partition = new Partition(topic, index, log, { strictDurability: this.strictDurability, leaderEpoch: 0 });
-            // A replica rebuilds its producer state when it becomes leader (partition-replica.ts).
+            // A replica rebuilds its producer state when it becomes leader (partition-replica.ts), its
+            // transactions as it attaches (partition-replicas.ts).
             if (this.replication !== null) await this.replication.attach(partition);
-            else if (!fresh) await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+            else if (!fresh) {
+              await partition.rebuildProducerState(PRODUCER_STATE_TAIL_BYTES);
+              await partition.rebuildTransactions();
+            }
             list[index] = partition;
             this.offline.delete(k);
           } catch (error) {

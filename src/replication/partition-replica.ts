@@ -10,8 +10,10 @@
  * against the new leader; with idempotence the retry is recognised if the batch did commit.
  *
  * As the group's state machine: the data is in the log already (persisted before it is applied), so
- * applying only moves the high watermark to the end offset of the last applied entry and wakes the
- * fetches waiting for it.
+ * applying only moves the high watermark to the end offset of the last applied entry, feeds the
+ * applied batches to the partition's transactions (so every replica computes the same last stable
+ * offset from the same committed log) and wakes the fetches waiting for it. The owner rebuilds the
+ * transactions up to the applied entries before the replica starts (partition-replicas.ts attach).
  *
  * Leadership: a leader takes writes only once it is ready: the first entry of its own term (the
  * no-op every new leader proposes) is applied, so its high watermark covers everything any earlier
@@ -26,16 +28,17 @@
  * segments wholly below it. Entries applied before a restart are not applied again, so the start is
  * read back from the retained log start entries; compacted ones lie below the log's own start.
  */
-import type { Entry, SoftState, Snapshot } from '../raft/index.ts';
+import { EntryType, type Entry, type SoftState, type Snapshot } from '../raft/index.ts';
 import { checkBatch, readLastOffsetDelta, stampBatch, type BatchRules } from '../protocol/kafka/record-batch/header.ts';
 import { StreamBusError } from '../util/errors.ts';
 import type { MultiRaft } from './multi-raft.ts';
 import type { Partition, PartitionWriter, WrittenBatch } from './partition.ts';
 import { PRODUCER_STATE_TAIL_BYTES } from './partition-manager.ts';
 import { decodePartitionSnapshotData } from './partition-raft-files.ts';
-import { decodeLogStart, encodeLogStart, isLogStartEntry } from './partition-log-start.ts';
+import { LOG_START_ENTRY_BYTES, decodeLogStart, encodeLogStart, isLogStartEntry } from './partition-log-start.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
+import { PartitionTransactions, observedBatchOf } from './partition-transactions.ts';
 import type { QuiescePolicy, RaftDriver, RaftSettings } from './raft-driver.ts';
 import type { RaftStateMachine } from './raft-state-machine.ts';
 
@@ -87,13 +90,18 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   /** The log start the applied DeleteRecords entries set (0: none). */
   private logStartCommitted = 0;
   private readonly batchRules: BatchRules;
+  /** The rules for markers this broker builds (control batches, which producers may not send). */
+  private readonly markerRules: BatchRules;
   /** Proposals not yet known to be written here (acks=1 waits for them), oldest first. */
   private unwritten: { index: number; term: number; settle: Settle }[] = [];
+  /** False while the driver starts (its restore() of the stored snapshot is not an installed one). */
+  private started = false;
   /** Per voter, when it was last caught up with the commit index (leader only). */
   private readonly caughtUp = new Map<number, number>();
 
   constructor(private readonly options: PartitionReplicaOptions) {
     this.batchRules = { exact: true, maxBytes: options.maxBatchBytes, crc: options.crc32c, fromClient: true };
+    this.markerRules = { ...this.batchRules, fromClient: false };
     this.driver = options.multiRaft.addGroup(options.groupId, {
       id: options.brokerId,
       store: options.store,
@@ -112,6 +120,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
         options.onLeadership({ groupId: options.groupId, leader: -1, term: this.driver.raft.term });
       },
     });
+    this.started = true;
     const applied = this.driver.raft.appliedIndex;
     this.logStartCommitted = options.store.logStartUpTo(applied);
     if (applied > options.store.snapshot().metadata.index) {
@@ -157,11 +166,11 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     return this.driver.raft.isLeader;
   }
 
-  write(batch: Buffer): WrittenBatch {
+  write(batch: Buffer, control = false): WrittenBatch {
     if (this.failure !== null) throw this.failure;
     if (!this.writable) throw new StreamBusError('SB_ERR_NOT_LEADER', `this broker does not lead ${this.name} now`);
     // A broken batch must be refused here: every replica stores exactly what the leader proposes.
-    const problem = checkBatch(batch, 0, batch.length, this.batchRules);
+    const problem = checkBatch(batch, 0, batch.length, control ? this.markerRules : this.batchRules);
     if (problem !== null) throw new StreamBusError(problem.kind === 'too-large' ? 'SB_ERR_RECORD_TOO_LARGE' : 'SB_ERR_INVALID_BATCH', problem.message);
     const term = this.leaderTerm;
     const baseOffset = this.nextOffset;
@@ -284,7 +293,11 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   // ---- RaftStateMachine ----
 
   apply(entries: readonly Entry[]): void {
-    for (const entry of entries) if (isLogStartEntry(entry)) this.logStartCommitted = Math.max(this.logStartCommitted, decodeLogStart(entry.data));
+    const { partition } = this.options;
+    for (const entry of entries) {
+      if (isLogStartEntry(entry)) this.logStartCommitted = Math.max(this.logStartCommitted, decodeLogStart(entry.data));
+      else if (isDataEntry(entry)) partition.transactions.observe(observedBatchOf(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
+    }
     const last = entries[entries.length - 1]!;
     this.committedOffset = this.options.store.endOffsetAt(last.index);
     this.appliedTerm = last.term;
@@ -298,6 +311,10 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   restore(snapshot: Snapshot): void {
     this.committedOffset = decodePartitionSnapshotData(snapshot.data).nextOffset;
     this.appliedTerm = snapshot.metadata.term;
+    // The driver restores the stored snapshot as it starts, over the log the owner rebuilt the
+    // transactions from. A snapshot installed later replaced the log: transactions open before it
+    // are not known here (docs/transactions.md, what remains).
+    if (this.started) this.options.partition.transactions = new PartitionTransactions();
     this.options.partition.dataVisible();
   }
 
@@ -339,6 +356,11 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       log.error({ err, topic: partition.topic, partition: partition.index }, 'rebuilding producer state failed; this broker will not take writes for the partition');
     }
   }
+}
+
+/** A data entry is exactly one record batch; no-ops are empty, log start entries 8 bytes, conf changes typed. */
+function isDataEntry(entry: Entry): boolean {
+  return entry.type === EntryType.Normal && entry.data.byteLength > LOG_START_ENTRY_BYTES;
 }
 
 interface Settle {

@@ -133,6 +133,10 @@ export class PartitionReplicas implements PartitionReplication {
       onPersisted: () => replica?.persisted(),
       syncEntries: this.options.syncEntries,
     });
+    // The transactions of the applied entries, which are not applied again (the log is the state).
+    const applied = store.hardState().commit;
+    const appliedOffset = applied > store.snapshot().metadata.index ? store.endOffsetAt(applied) : decodePartitionSnapshotData(store.snapshot().data).nextOffset;
+    await partition.rebuildTransactions(Math.min(appliedOffset, segmentLog.writtenOffset));
     replica = new PartitionReplica({
       groupId,
       brokerId,

@@ -11,11 +11,27 @@
  * Producer checks, writes and log maintenance (retention) are serialised through one queue: the log
  * forbids appends and maintenance running at the same time, and two in-flight batches of one producer
  * must not race.
+ *
+ * Transactions (partition-transactions.ts): the writer feeds every batch to `transactions` in offset
+ * order (a single broker as it appends, a replica as it applies committed entries), which gives the
+ * last stable offset read_committed consumers read up to, and the aborted transactions they skip.
+ * Commit and abort markers are control batches this partition builds (writeTxnMarker).
  */
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
+import { PartitionTransactions, observedBatchOf, type AbortedTransaction } from './partition-transactions.ts';
 import { StreamBusError } from '../util/errors.ts';
-import { batchSizeAt, readBatchHeader, readRecordsCount, splitBatches, type RecordBatchHeader } from '../protocol/kafka/record-batch/index.ts';
+import {
+  ControlType,
+  batchSizeAt,
+  buildControlBatch,
+  isControlBatch,
+  isTransactionalBatch,
+  readBatchHeader,
+  readRecordsCount,
+  splitBatches,
+  type RecordBatchHeader,
+} from '../protocol/kafka/record-batch/index.ts';
 
 /** How much of the log one step of a scan (`batches`) reads. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -53,7 +69,11 @@ export interface PartitionWriter {
   readonly highWatermark: number;
   /** False while this replica may not take writes (not the leader, or not ready yet). */
   readonly writable: boolean;
-  write(batch: Buffer): WrittenBatch;
+  /**
+   * `control`: a marker this broker built (writeTxnMarker), exempt from the rules for producers' batches.
+   * The writer feeds the batch to the partition's transactions once it counts (partition-transactions.ts).
+   */
+  write(batch: Buffer, control?: boolean): WrittenBatch;
   /** Resolves once every offset below `offset` is visible (the high watermark reached it). */
   waitVisible(offset: number): Promise<void>;
   /** Replicas in sync with this leader, itself included (min.insync.replicas is checked against it). */
@@ -74,6 +94,7 @@ class LocalWriter implements PartitionWriter {
   constructor(
     private readonly log: PartitionLog,
     private readonly options: PartitionOptions,
+    private readonly transactions: () => PartitionTransactions,
   ) {}
 
   get leaderEpoch(): number {
@@ -86,6 +107,8 @@ class LocalWriter implements PartitionWriter {
 
   write(batch: Buffer): WrittenBatch {
     const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
+    // Appended batches are fed at once, in offset order; a marker counts only once visible (the LSO rule).
+    this.transactions().observe(observedBatchOf(batch));
     const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
     return { baseOffset, lastOffset, visible, written: visible };
   }
@@ -107,6 +130,15 @@ class LocalWriter implements PartitionWriter {
   }
 }
 
+/** A transaction marker for one partition (WriteTxnMarkers). */
+export interface TxnMarker {
+  producerId: bigint;
+  producerEpoch: number;
+  commit: boolean;
+  coordinatorEpoch: number;
+  timestampMs: number;
+}
+
 export type AppendResult =
   | { kind: 'appended'; baseOffset: number; lastOffset: number; written: Promise<void>; visible: Promise<void> }
   /**
@@ -120,11 +152,15 @@ export type AppendResult =
 interface DataWaiter {
   offset: number;
   wake: () => void;
+  /** Waits for the last stable offset (read_committed) rather than the high watermark. */
+  stable: boolean;
 }
 
 export class Partition {
   /** Replaced when a replica becomes leader and rebuilds it from the log (partition-replica.ts). */
   producers = new ProducerStateTable();
+  /** Replaced when a replica installs a snapshot (partition-replica.ts). */
+  transactions = new PartitionTransactions();
   private waiters: DataWaiter[] = [];
   private writer: PartitionWriter;
   private appendQueue: Promise<unknown> = Promise.resolve();
@@ -142,7 +178,7 @@ export class Partition {
     readonly log: PartitionLog,
     options: PartitionOptions,
   ) {
-    this.writer = new LocalWriter(log, options);
+    this.writer = new LocalWriter(log, options, () => this.transactions);
   }
 
   /** Hands writes to a Raft group's replica; before the partition serves anything. */
@@ -197,6 +233,42 @@ export class Partition {
 
   get highWatermark(): number {
     return this.writer.highWatermark;
+  }
+
+  /** One past the last offset read_committed consumers may read: below every undecided transaction. */
+  get lastStableOffset(): number {
+    return this.transactions.lastStableOffset(this.highWatermark);
+  }
+
+  /** The aborted transactions a read_committed read of [fromOffset, toOffset) must list. */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    this.transactions.forgetBelow(this.logStartOffset);
+    return this.transactions.abortedIn(fromOffset, Math.max(fromOffset, toOffset));
+  }
+
+  /**
+   * Writes a commit or abort marker for the producer's transaction (what WriteTxnMarkers asks of a
+   * partition). Refused with SB_ERR_INVALID_PRODUCER_EPOCH when the producer already wrote with a
+   * later epoch (a zombie's coordinator). Resolves with the marker's offset once it is accepted;
+   * `visible` says when it counts (the transaction is decided for consumers).
+   */
+  writeTxnMarker(marker: TxnMarker): Promise<{ offset: number; visible: Promise<void> }> {
+    const run = this.appendQueue.then(() => {
+      const epoch = this.producers.epochOf(marker.producerId);
+      if (epoch !== undefined && marker.producerEpoch < epoch) {
+        throw new StreamBusError('SB_ERR_INVALID_PRODUCER_EPOCH', `producer ${marker.producerId} wrote to ${this.topic}-${this.index} with epoch ${epoch}, the marker has ${marker.producerEpoch}`);
+      }
+      const batch = buildControlBatch(
+        { type: marker.commit ? ControlType.commit : ControlType.abort, coordinatorEpoch: marker.coordinatorEpoch },
+        { producerId: marker.producerId, producerEpoch: marker.producerEpoch, timestamp: BigInt(marker.timestampMs) },
+      );
+      const { baseOffset, visible } = this.writer.write(batch, true);
+      this.producers.markerWritten(marker.producerId, marker.producerEpoch, marker.timestampMs);
+      visible.then(() => this.wakeWaiters(), () => undefined);
+      return { offset: baseOffset, visible };
+    });
+    this.appendQueue = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -273,15 +345,17 @@ export class Partition {
    * leader's high watermark may trail what its predecessor let consumers read, and those consumers
    * must wait, not reset their position.
    */
-  read(offset: number, maxBytes: number): Promise<PartitionLogRead> {
+  read(offset: number, maxBytes: number, committedOnly = false): Promise<PartitionLogRead> {
     const hw = this.highWatermark;
+    // read_committed: offsets between the LSO and the high watermark read nothing (they exist).
+    const bound = committedOnly ? this.lastStableOffset : hw;
     const end = Math.max(hw, this.log.endOffset);
     const start = this.logStartOffset;
     if (offset < start || offset > end) {
       return Promise.reject(new StreamBusError('SB_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside [${start}, ${end}] of ${this.topic}-${this.index}`));
     }
-    if (offset >= hw) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
-    return this.readPastEmptyBatches(offset, maxBytes, hw);
+    if (offset >= bound) return Promise.resolve({ buffers: [], sizeBytes: 0, nextOffset: offset });
+    return this.readPastEmptyBatches(offset, maxBytes, bound);
   }
 
   /**
@@ -289,17 +363,18 @@ export class Partition {
    * whose records all went as empty headers (docs/replication.md "Compaction"): a segment of only
    * those would answer a fetch with no record, and clients that advance by the records they got
    * (kafkajs) would ask for the same offset forever. So the read goes on into the next segments
-   * until it holds a record, the byte budget is spent, or the high watermark is reached. The first
-   * batch with records comes even past the budget, as KIP-74 allows the first batch of a fetch.
+   * until it holds a record, the byte budget is spent, or the bound (the high watermark, or the last
+   * stable offset for read_committed) is reached. The first batch with records comes even past the
+   * budget, as KIP-74 allows the first batch of a fetch.
    */
-  private async readPastEmptyBatches(offset: number, maxBytes: number, hw: number): Promise<PartitionLogRead> {
-    const first = await this.log.read(offset, maxBytes, hw);
+  private async readPastEmptyBatches(offset: number, maxBytes: number, bound: number): Promise<PartitionLogRead> {
+    const first = await this.log.read(offset, maxBytes, bound);
     if (first.buffers.length === 0 || holdsRecords(first.buffers)) return first;
     const buffers = [...first.buffers];
     let sizeBytes = first.sizeBytes;
     let nextOffset = first.nextOffset;
-    while (nextOffset < hw && sizeBytes < maxBytes) {
-      const more = await this.log.read(nextOffset, maxBytes - sizeBytes, hw);
+    while (nextOffset < bound && sizeBytes < maxBytes) {
+      const more = await this.log.read(nextOffset, maxBytes - sizeBytes, bound);
       if (more.buffers.length === 0 || more.nextOffset <= nextOffset) break;
       buffers.push(...more.buffers);
       sizeBytes += more.sizeBytes;
@@ -309,13 +384,16 @@ export class Partition {
     return { buffers, sizeBytes, nextOffset };
   }
 
-  /** Resolves when the high watermark passes `offset`, or at once if it already has. Returns a canceller. */
-  onData(offset: number, wake: () => void): () => void {
-    if (this.closing || this.highWatermark > offset) {
+  /**
+   * Calls `wake` when the high watermark (`stable`: the last stable offset) passes `offset`, or at
+   * once if it already has. Returns a canceller.
+   */
+  onData(offset: number, wake: () => void, stable = false): () => void {
+    if (this.closing || (stable ? this.lastStableOffset : this.highWatermark) > offset) {
       wake();
       return () => undefined;
     }
-    const waiter = { offset, wake };
+    const waiter = { offset, wake, stable };
     this.waiters.push(waiter);
     return () => {
       this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -336,9 +414,29 @@ export class Partition {
     for await (const { header } of this.batches(from)) {
       const baseOffset = Number(header.baseOffset);
       if (header.producerId < 0n || baseOffset < from) continue;
+      if (isControlBatch(header.attributes)) {
+        // A marker carries no sequence: it only moves the producer to its epoch.
+        into.markerWritten(header.producerId, header.producerEpoch, Number(header.maxTimestamp));
+        continue;
+      }
       const lastSequence = lastSequenceOf(header.baseSequence, header.lastOffsetDelta);
       const identity = { producerId: header.producerId, producerEpoch: header.producerEpoch, baseSequence: header.baseSequence, lastSequence };
       into.record(identity, baseOffset, baseOffset + header.lastOffsetDelta, Number(header.maxTimestamp));
+      batches++;
+    }
+    return batches;
+  }
+
+  /**
+   * Rebuilds the transactions from the log start up to `endOffset` (default: all written), after a
+   * restart: the log is their record. Reads the whole log once (see docs/transactions.md).
+   */
+  async rebuildTransactions(endOffset = this.log.writtenOffset, into: PartitionTransactions = this.transactions): Promise<number> {
+    let batches = 0;
+    for await (const { batch, header } of this.batches(this.log.logStartOffset, endOffset)) {
+      if (Number(header.baseOffset) + header.lastOffsetDelta >= endOffset) break;
+      if (header.producerId < 0n || !isTransactionalBatch(header.attributes)) continue;
+      into.observe(observedBatchOf(batch));
       batches++;
     }
     return batches;
@@ -381,9 +479,11 @@ export class Partition {
   private wakeWaiters(): void {
     if (this.waiters.length === 0) return;
     const hw = this.highWatermark;
-    const ready = this.waiters.filter((w) => hw > w.offset);
+    const lso = this.waiters.some((w) => w.stable) ? this.lastStableOffset : hw;
+    const passed = (w: DataWaiter): boolean => (w.stable ? lso : hw) > w.offset;
+    const ready = this.waiters.filter(passed);
     if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => hw <= w.offset);
+    this.waiters = this.waiters.filter((w) => !passed(w));
     for (const w of ready) w.wake();
   }
 }

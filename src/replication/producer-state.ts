@@ -82,6 +82,28 @@ export class ProducerStateTable {
     entry.lastTimestampMs = Math.max(entry.lastTimestampMs, timestampMs);
   }
 
+  /** The producer's current epoch, or undefined when it has no state here. */
+  epochOf(producerId: bigint): number | undefined {
+    return this.producers.get(producerId)?.epoch;
+  }
+
+  /**
+   * A transaction marker of the producer was written (live, or replayed from the log): it moves the
+   * producer to the marker's epoch, as Kafka does (a bumped epoch starts its sequences over), and
+   * keeps its recent batches when the epoch is the same (sequences go on across transactions).
+   */
+  markerWritten(producerId: bigint, producerEpoch: number, timestampMs: number): void {
+    assert(producerId >= 0n, 'markers belong to producers with an id');
+    const entry = this.producers.get(producerId);
+    if (entry === undefined || producerEpoch > entry.epoch) {
+      this.producers.set(producerId, { epoch: producerEpoch, batches: [], lastTimestampMs: timestampMs });
+      return;
+    }
+    // An older epoch's marker changes nothing (the log may hold one a leader that had forgotten
+    // the producer accepted).
+    entry.lastTimestampMs = Math.max(entry.lastTimestampMs, timestampMs);
+  }
+
   /** Forgets producers idle longer than `idleMs` (Kafka: producer.id.expiration.ms, 24 h). */
   expire(nowMs: number, idleMs: number): number {
     let removed = 0;

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   SB_ERR_NOT_LEADER: 'this broker does not lead the partition (now): the client retries against the current leader',
   SB_ERR_NOT_ENOUGH_REPLICAS: 'a partition leader cannot replicate a write now (its followers are too far behind)',
   SB_ERR_RECORD_TOO_LARGE: 'a record batch is larger than the partition accepts',
+  SB_ERR_INVALID_PRODUCER_EPOCH: 'a transaction marker names an older epoch than the producer already wrote with (a fenced producer\'s transaction)',
   SB_ERR_CLOSED: 'the resource is closed',
   SB_ERR_RAFT_LOG_COMPACTED: 'a Raft log read asked for an index that was compacted into a snapshot',
   SB_ERR_RAFT_LOG_UNAVAILABLE: 'a Raft log read asked for an index past the last stored entry',

@@ -1,5 +1,5 @@
 // Goal: a produced batch gets the Kafka error code a client acts on for each format problem and for
-// this broker's policy (zstd before Produce v7, transactions), and an accepted batch reports the header
+// this broker's policy (zstd before Produce v7, a transactional batch without a producer id), and an accepted batch reports the header
 // fields producer state needs.
 // Method: batches from the builder, one field changed at a time, checked without a broker.
 import { test } from 'node:test';
@@ -19,6 +19,12 @@ test('an accepted batch reports its count, producer fields, offset delta and max
   assert.deepEqual(got, { errorCode: 0, errorMessage: null, recordCount: 2, producerId: 9n, producerEpoch: 2, baseSequence: 40, lastOffsetDelta: 1, maxTimestamp: 1009 });
 });
 
+test('a transactional batch of a producer is accepted like an idempotent one', () => {
+  const got = validateProducedBatch(batch({ transactional: true, producerId: 4n, producerEpoch: 1, baseSequence: 0 }), 9, MAX);
+  assert.equal(got.errorCode, 0);
+  assert.equal(got.producerId, 4n);
+});
+
 test('format problems map to Kafka errors', () => {
   const good = batch();
   const cases: Array<[string, Buffer | null, number]> = [
@@ -30,7 +36,7 @@ test('format problems map to Kafka errors', () => {
     ['magic 1', Object.assign(Buffer.from(good), { [Offsets.magic]: 1 }), KafkaErrorCode.INVALID_RECORD],
     ['control batch', buildControlBatch({ type: ControlType.commit, coordinatorEpoch: 0 }, { producerId: 1n, producerEpoch: 0, timestamp: 1n }), KafkaErrorCode.INVALID_RECORD],
     ['idempotent without sequence', batch({ producerId: 4n, producerEpoch: 0 }), KafkaErrorCode.INVALID_RECORD],
-    ['transactional', batch({ transactional: true, producerId: 4n, producerEpoch: 0, baseSequence: 0 }), KafkaErrorCode.INVALID_RECORD],
+    ['transactional without a producer id', batch({ transactional: true }), KafkaErrorCode.INVALID_RECORD],
   ];
   for (const [name, records, errorCode] of cases) {
     const got = validateProducedBatch(records, 9, MAX);

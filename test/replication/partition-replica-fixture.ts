@@ -208,6 +208,25 @@ export class Cluster {
   }
 }
 
+/** Starts the cluster and runs it until a leader takes writes and every replica applied its no-op. */
+export async function startCluster(): Promise<{ cluster: Cluster; leader: Broker }> {
+  const cluster = await Cluster.start();
+  await cluster.pump(() => cluster.writableLeader() !== undefined, 'a writable leader');
+  await settle(cluster);
+  return { cluster, leader: cluster.writableLeader()! };
+}
+
+/** Runs until every running replica applied everything the leader committed and nothing is in flight. */
+export async function settle(cluster: Cluster): Promise<void> {
+  const leader = () => cluster.writableLeader();
+  await cluster.pump(() => {
+    const l = leader();
+    if (l === undefined || cluster.network.queue.length > 0) return false;
+    const commit = l.replica.driver.raft.commitIndex;
+    return [...cluster.brokers.values()].every((b) => !b.up || (b.replica.driver.raft.appliedIndex === commit && b.replica.highWatermark === l.log.endOffset));
+  }, 'every replica to apply the leader\'s commit');
+}
+
 /** One turn of the event loop plus a millisecond: enough for a buffered write or an fsync to finish. */
 function yieldToStorage(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1));

@@ -15,28 +15,9 @@ import assert from 'node:assert/strict';
 import { RAFT_PEER_TYPES } from '../../src/protocol/cluster/raft-codec.ts';
 import type { AppendResult } from '../../src/replication/partition.ts';
 import { logContent } from './partition-raft-log-helpers.ts';
-import { append, Cluster, IDS, idempotentBatch, plainBatch, track, type Broker } from './partition-replica-fixture.ts';
+import { append, Cluster, IDS, idempotentBatch, plainBatch, settle, startCluster, track, type Broker } from './partition-replica-fixture.ts';
 
 const notLeader = { code: 'SB_ERR_NOT_LEADER' };
-
-/** Starts the cluster and runs it until a leader takes writes and every replica applied its no-op. */
-async function startCluster(): Promise<{ cluster: Cluster; leader: Broker }> {
-  const cluster = await Cluster.start();
-  await cluster.pump(() => cluster.writableLeader() !== undefined, 'a writable leader');
-  await settle(cluster);
-  return { cluster, leader: cluster.writableLeader()! };
-}
-
-/** Runs until every running replica applied everything the leader committed and nothing is in flight. */
-async function settle(cluster: Cluster): Promise<void> {
-  const leader = () => cluster.writableLeader();
-  await cluster.pump(() => {
-    const l = leader();
-    if (l === undefined || cluster.network.queue.length > 0) return false;
-    const commit = l.replica.driver.raft.commitIndex;
-    return [...cluster.brokers.values()].every((b) => !b.up || (b.replica.driver.raft.appliedIndex === commit && b.replica.highWatermark === l.log.endOffset));
-  }, 'every replica to apply the leader\'s commit');
-}
 
 /** Appends `values` as one batch on `leader` and runs until it is visible. Returns its base offset. */
 async function produce(cluster: Cluster, leader: Broker, values: readonly string[]): Promise<number> {
