@@ -9,6 +9,10 @@
  * From v13 topics are named by id, in the request and the response; an unknown id is UNKNOWN_TOPIC_ID.
  * Versions 0-3 read message format v0/v1, which this broker does not convert to: every partition is
  * answered UNSUPPORTED_VERSION (docs/compatibility.md says why).
+ * isolation_level (v4+, KIP-98): 1, read_committed, reads only below the last stable offset, waits for
+ * it to move, and lists the aborted transactions overlapping what it returns, so the consumer drops
+ * their records; 0, read_uncommitted, reads to the high watermark. Every response carries the real
+ * last stable offset.
  */
 import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -37,6 +41,9 @@ interface Slot {
 const FIRST_BATCH_V2_VERSION = 4;
 /** The first Fetch version that names topics by id. */
 const FIRST_TOPIC_ID_VERSION = 13;
+
+/** isolation_level 1 (KIP-98); 0 below v4 (the generated decoder's default). */
+const READ_COMMITTED = 1;
 
 /** Upper bound on how long one Fetch may wait, whatever the client asks. */
 const MAX_WAIT_CAP_MS = 60_000;
@@ -75,7 +82,8 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
     }
   }
 
-  let total = await readAll(ctx, slots, request.maxBytes);
+  const committedOnly = request.isolationLevel === READ_COMMITTED;
+  let total = await readAll(ctx, slots, request.maxBytes, committedOnly);
   const deadline = performance.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
   const minBytes = Math.max(1, request.minBytes);
   // Long poll: wait for data until min_bytes are available or max_wait_ms has passed. An error on
@@ -83,8 +91,8 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
   while (total < minBytes && !slots.some((s) => s.errorCode !== 0 || s.partition?.closing)) {
     const left = deadline - performance.now();
     if (left <= 0) break;
-    await waitForData(slots, left);
-    total = await readAll(ctx, slots, request.maxBytes);
+    await waitForData(slots, left, committedOnly);
+    total = await readAll(ctx, slots, request.maxBytes, committedOnly);
   }
 
   // Grouped as asked: by id from v13 (two unknown ids must stay apart), by name before.
@@ -110,10 +118,10 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
           partitionIndex: s.partitionIndex,
           errorCode: s.errorCode,
           highWatermark: hw,
-          // No transactions: the last stable offset is the high watermark (never -1; librdkafka needs it).
-          lastStableOffset: hw,
+          // Never -1 on a partition that answers: librdkafka needs it.
+          lastStableOffset: p ? BigInt(p.lastStableOffset) : -1n,
           logStartOffset: p ? BigInt(p.logStartOffset) : -1n,
-          abortedTransactions: info.apiVersion >= 4 ? [] : null,
+          abortedTransactions: info.apiVersion < 4 ? null : committedOnly && p && s.bytes > 0 ? abortedIn(p, s.fetchOffset, s.nextOffset) : [],
           preferredReadReplica: -1,
           records: s.buffers,
         };
@@ -122,8 +130,13 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
   };
 };
 
+/** The aborted transactions overlapping [fromOffset, toOffset), as Fetch lists them. */
+function abortedIn(partition: Partition, fromOffset: number, toOffset: number): { producerId: bigint; firstOffset: bigint }[] {
+  return partition.abortedTransactions(fromOffset, toOffset).map((t) => ({ producerId: t.producerId, firstOffset: BigInt(t.firstOffset) }));
+}
+
 /** Reads every healthy slot within the request's byte budget; returns the bytes read. */
-async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: number): Promise<number> {
+async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: number, committedOnly: boolean): Promise<number> {
   let total = 0;
   for (const s of slots) {
     s.buffers = [];
@@ -138,7 +151,7 @@ async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: numbe
     // KIP-74: the first partition with data returns at least one batch even past the budget.
     if (budget <= 0 && total > 0) continue;
     try {
-      const read = await p.read(s.fetchOffset, Math.max(1, budget));
+      const read = await p.read(s.fetchOffset, Math.max(1, budget), committedOnly);
       s.buffers = read.buffers;
       s.bytes = read.sizeBytes;
       s.nextOffset = read.buffers.length > 0 ? read.nextOffset : s.fetchOffset;
@@ -152,8 +165,8 @@ async function readAll(ctx: BrokerContext, slots: Slot[], requestMaxBytes: numbe
   return total;
 }
 
-/** Resolves when any slot's partition gets data past what was read so far, or after `ms`. */
-function waitForData(slots: Slot[], ms: number): Promise<void> {
+/** Resolves when any slot's partition gets data (committed data) past what was read so far, or after `ms`. */
+function waitForData(slots: Slot[], ms: number, committedOnly: boolean): Promise<void> {
   return new Promise((resolve) => {
     const cancels: (() => void)[] = [];
     let done = false;
@@ -165,6 +178,6 @@ function waitForData(slots: Slot[], ms: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(finish, ms);
-    for (const s of slots) if (s.partition) cancels.push(s.partition.onData(s.nextOffset, finish));
+    for (const s of slots) if (s.partition) cancels.push(s.partition.onData(s.nextOffset, finish, committedOnly));
   });
 }

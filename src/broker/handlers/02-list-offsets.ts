@@ -1,10 +1,11 @@
 /**
- * ListOffsets (2), versions 0-9 (ListOffsetsRequest.json). Timestamps: -1 latest (the high watermark;
- * with no transactions it is also the last stable offset read_committed asks for), -2 earliest (log
+ * ListOffsets (2), versions 0-9 (ListOffsetsRequest.json). Timestamps: -1 latest (the high watermark,
+ * or with isolation_level 1, read_committed (v2+), the last stable offset), -2 earliest (log
  * start), -3 (v7+) the record with the greatest timestamp, -4 (v8+) earliest local (the log start:
  * every segment is local), -5 (v9+) latest tiered (-1: nothing is tiered), >= 0 the first record whose
  * timestamp is at or after it, with that record's timestamp (the time index finds the batch; its
- * records are then read), or -1 with timestamp -1 when none is. Leader epoch (v4+) is this leader's.
+ * records are then read), or -1 with timestamp -1 when none is; found offsets lie below the latest
+ * offset of the isolation level, as in Kafka. Leader epoch (v4+) is this leader's.
  * Version 0 answers in old_style_offsets: one offset (the same answer), or none when there is none.
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -19,6 +20,8 @@ const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 const LATEST_TIERED = -5n;
+/** isolation_level 1 (KIP-98). */
+const READ_COMMITTED = 1;
 
 /** The first version that accepts each special timestamp (others below it are refused). */
 const SPECIAL_SINCE = new Map<bigint, number>([
@@ -54,7 +57,9 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
             if (p.timestamp < 0n && (since === undefined || info.apiVersion < since)) {
               return { ...answer, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
             }
-            const found = await lookup(partition, p.timestamp);
+            // isolation_level is 0 below v2 (the generated decoder's default).
+            const readable = request.isolationLevel === READ_COMMITTED ? partition.lastStableOffset : partition.highWatermark;
+            const found = await lookup(partition, p.timestamp, readable);
             // v0 has only old_style_offsets; timestamp and offset must keep their defaults there.
             if (info.apiVersion === 0) return { ...answer, oldStyleOffsets: found.offset >= 0 ? [BigInt(found.offset)] : [] };
             return { ...answer, leaderEpoch, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) };
@@ -65,12 +70,15 @@ export const listOffsets: Handler<2> = async (ctx, request, info) => ({
   ),
 });
 
-/** The offset (and record timestamp, -1 for the special positions) a timestamp asks for; -1 when none. */
-async function lookup(partition: Partition, timestamp: bigint): Promise<{ offset: number; timestamp: number }> {
+/**
+ * The offset (and record timestamp, -1 for the special positions) a timestamp asks for; -1 when none.
+ * `readable`: one past the last offset the isolation level reads.
+ */
+async function lookup(partition: Partition, timestamp: bigint, readable: number): Promise<{ offset: number; timestamp: number }> {
   const none = { offset: -1, timestamp: -1 };
   switch (timestamp) {
     case LATEST:
-      return { offset: partition.highWatermark, timestamp: -1 };
+      return { offset: readable, timestamp: -1 };
     case EARLIEST:
     case EARLIEST_LOCAL:
       return { offset: partition.logStartOffset, timestamp: -1 };
@@ -78,22 +86,22 @@ async function lookup(partition: Partition, timestamp: bigint): Promise<{ offset
       return none;
     case MAX_TIMESTAMP: {
       const max = partition.log.maxTimestamp;
-      return max < 0 ? none : ((await firstRecordAtOrAfter(partition, max)) ?? none);
+      return max < 0 ? none : ((await firstRecordAtOrAfter(partition, max, readable)) ?? none);
     }
     default:
-      return (await firstRecordAtOrAfter(partition, Number(timestamp))) ?? none;
+      return (await firstRecordAtOrAfter(partition, Number(timestamp), readable)) ?? none;
   }
 }
 
-/** The first record at or after `timestamp` below the high watermark, with its offset and timestamp. */
-async function firstRecordAtOrAfter(partition: Partition, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+/** The first record at or after `timestamp` below `readable`, with its offset and timestamp. */
+async function firstRecordAtOrAfter(partition: Partition, timestamp: number, readable: number): Promise<{ offset: number; timestamp: number } | null> {
   const batchOffset = await partition.log.offsetForTimestamp(timestamp);
-  if (batchOffset === undefined || batchOffset >= partition.highWatermark) return null;
+  if (batchOffset === undefined || batchOffset >= readable) return null;
   const from = Math.max(batchOffset, partition.logStartOffset);
   // Normally the first batch holds the record; later batches cover records whose own timestamps are
-  // older than their batch's maximum. Bounded: stop at the high watermark or after 1000 batches.
+  // older than their batch's maximum. Bounded: stop at `readable` or after 1000 batches.
   let batches = 0;
-  for await (const { batch, header } of partition.batches(from, partition.highWatermark)) {
+  for await (const { batch, header } of partition.batches(from, readable)) {
     if (++batches > 1000) break;
     if (Number(header.maxTimestamp) < timestamp) continue;
     const base = Number(header.baseOffset);

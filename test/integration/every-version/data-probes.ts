@@ -1,6 +1,6 @@
 /**
  * Probes of the every-version test for the data path: Produce, Fetch, ListOffsets, Metadata,
- * OffsetForLeaderEpoch, InitProducerId and DeleteRecords. Each sends one minimal request of the version given (the
+ * OffsetForLeaderEpoch, InitProducerId, DeleteRecords and WriteTxnMarkers. Each sends one minimal request of the version given (the
  * fields that version has, and no other) and checks what the answer says beyond its error codes.
  */
 import assert from 'node:assert/strict';
@@ -110,4 +110,28 @@ export async function deleteRecords(ctx: ProbeContext, version: number): Promise
   });
   const res = await ctx.exchange(API_KEYS.DeleteRecords, version, { topics: [{ name, partitions: [{ partitionIndex: 0, offset: 2n }] }], timeoutMs: 10_000 }, 'delete');
   assert.deepEqual(res.topics[0]!.partitions.map((p) => [p.partitionIndex, p.lowWatermark]), [[0, 2n]]);
+}
+
+/**
+ * Its own topic: a producer's open transaction (one record) holds the last stable offset at 0; the
+ * abort marker closes it, and read_committed ListOffsets then answers the log end (record + marker).
+ */
+export async function writeTxnMarkers(ctx: ProbeContext, version: number): Promise<void> {
+  const name = `every-version-txn-markers-v${version}`;
+  await ctx.createTopic(name, 1);
+  const init = await ctx.conn.request(API_KEYS.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+  const { producerId, producerEpoch } = init;
+  const batch = textBatch(['t'], { transactional: true, producerId, producerEpoch, baseSequence: 0 });
+  const produced = await ctx.conn.request(API_KEYS.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name, partitionData: [{ index: 0, records: batch }] }] });
+  assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0, 'transactional produce');
+  const stable = async (): Promise<bigint> => {
+    const res = await ctx.conn.request(API_KEYS.ListOffsets, 5, { replicaId: -1, isolationLevel: 1, topics: [{ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: LATEST }] }] });
+    return res.topics[0]!.partitions[0]!.offset;
+  };
+  assert.equal(await stable(), 0n, 'the open transaction holds the last stable offset');
+  const res = await ctx.exchange(API_KEYS.WriteTxnMarkers, version, {
+    markers: [{ producerId, producerEpoch, transactionResult: false, coordinatorEpoch: 0, topics: [{ name, partitionIndexes: [0] }] }],
+  }, 'abort marker');
+  assert.deepEqual(res.markers.map((m) => [m.producerId, m.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)])]), [[producerId, [[name, [0]]]]]);
+  assert.equal(await stable(), 2n, 'the marker decided it');
 }

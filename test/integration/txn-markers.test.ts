@@ -1,0 +1,120 @@
+// Goal: on a real broker, transactional batches and WriteTxnMarkers give Kafka's read_committed
+// behaviour: Fetch with isolation_level 1 returns data only below the last stable offset and lists
+// the aborted transactions it overlaps, every Fetch answer carries the real last stable offset,
+// read_uncommitted reads everything to the high watermark, ListOffsets latest follows the isolation
+// level, and kafkajs consumers (read_committed by default) skip aborted records and wait for open
+// transactions, while readUncommitted consumers see every data record.
+// Method: one broker process; batches from the project's builder with the transactional attribute,
+// producer ids from InitProducerId without a transactional id, markers through WriteTxnMarkers v1;
+// raw Fetch v11 and ListOffsets v5, then kafkajs consumers. Waits are bounded.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
+import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import { createTopic, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { until } from '../helpers/timeout.ts';
+import { isControlBatch, readAttributes, readRecords, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
+
+const TOPIC = 'txn';
+let broker: BrokerProcess;
+let conn: RawKafka;
+
+before(async () => {
+  broker = await startBroker({ env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' } });
+  conn = await RawKafka.connect(broker.kafkaPort);
+  assert.equal(await createTopic(conn, TOPIC, 1), 0);
+});
+
+after(async () => {
+  conn?.close();
+  const code = await broker?.stop();
+  assert.equal(code, 0, broker?.output());
+});
+
+async function producerId(): Promise<bigint> {
+  const res = await conn.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+  assert.equal(res.errorCode, 0);
+  return res.producerId;
+}
+
+async function produce(values: readonly string[], pid = -1n, sequence = -1): Promise<bigint> {
+  const batch = pid < 0n ? textBatch(values) : textBatch(values, { transactional: true, producerId: pid, producerEpoch: 0, baseSequence: sequence });
+  const res = await conn.request(0, 7, produceBody(TOPIC, 0, batch));
+  const p = res.responses[0]!.partitionResponses[0]!;
+  assert.equal(p.errorCode, 0, `produce ${values.join(',')}`);
+  return p.baseOffset;
+}
+
+async function markers(decisions: readonly [bigint, boolean][]): Promise<void> {
+  const res = await conn.request(27, 1, {
+    markers: decisions.map(([pid, commit]) => ({ producerId: pid, producerEpoch: 0, transactionResult: commit, coordinatorEpoch: 0, topics: [{ name: TOPIC, partitionIndexes: [0] }] })),
+  });
+  assert.deepEqual(res.markers.map((m) => [m.producerId, m.topics[0]!.partitions[0]!.errorCode]), decisions.map(([pid]) => [pid, 0]));
+}
+
+/** One Fetch v11 from offset 0: what it says, and the data records (offset:value) and control batch offsets it returns. */
+async function fetchFromStart(isolationLevel: number) {
+  const res = await conn.request(1, 11, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 8 << 20, isolationLevel, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 4 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+    forgottenTopicsData: [], rackId: '',
+  });
+  const p = res.responses[0]!.partitions[0]!;
+  assert.equal(p.errorCode, 0);
+  const records: string[] = [];
+  const controls: bigint[] = [];
+  const bytes = p.records ?? Buffer.alloc(0);
+  for (const { start, end } of splitBatches(bytes)) {
+    const batch = bytes.subarray(start, end);
+    const base = batch.readBigInt64BE(0);
+    if (isControlBatch(readAttributes(batch, 0))) controls.push(base);
+    else for (const r of readRecords(batch)) records.push(`${base + BigInt(r.offsetDelta)}:${r.value}`);
+  }
+  return { hw: p.highWatermark, lso: p.lastStableOffset, aborted: p.abortedTransactions?.map((t) => [t.producerId, t.firstOffset]), records, controls };
+}
+
+async function latest(isolationLevel: number): Promise<bigint> {
+  const res = await conn.request(2, 5, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] });
+  return res.topics[0]!.partitions[0]!.offset;
+}
+
+test('read_committed reads below the LSO and lists aborts; read_uncommitted reads all; kafkajs skips aborted records', { timeout: 120_000 }, async () => {
+  const a = await producerId();
+  const b = await producerId();
+  assert.equal(await produce(['p0']), 0n);
+  assert.equal(await produce(['a0', 'a1'], a, 0), 1n);
+  assert.equal(await produce(['b0'], b, 0), 3n);
+  assert.deepEqual(await fetchFromStart(1), { hw: 4n, lso: 1n, aborted: [], records: ['0:p0'], controls: [] });
+  assert.equal(await latest(1), 1n);
+  assert.equal(await latest(0), 4n);
+
+  await markers([[a, true], [b, false]]);
+  assert.equal(await produce(['a2'], a, 2), 6n, 'a new transaction of the same producer, sequences going on');
+  assert.deepEqual(await fetchFromStart(1), { hw: 7n, lso: 6n, aborted: [[b, 3n]], records: ['0:p0', '1:a0', '2:a1', '3:b0'], controls: [4n, 5n] });
+  const uncommitted = await fetchFromStart(0);
+  assert.deepEqual({ ...uncommitted, aborted: undefined }, { hw: 7n, lso: 6n, aborted: undefined, records: ['0:p0', '1:a0', '2:a1', '3:b0', '6:a2'], controls: [4n, 5n] });
+  assert.deepEqual(uncommitted.aborted, [], 'read_uncommitted lists no aborts');
+  assert.equal(await latest(1), 6n);
+  assert.equal(await latest(0), 7n);
+
+  const kafka = new kafkajs.Kafka({ clientId: 'txn-markers', brokers: [`127.0.0.1:${broker.kafkaPort}`], logLevel: kafkajs.logLevel.NOTHING });
+  const seen = { committed: [] as string[], uncommitted: [] as string[] };
+  const committed = kafka.consumer({ groupId: 'txn-committed', maxWaitTimeInMs: 100 });
+  const everything = kafka.consumer({ groupId: 'txn-uncommitted', maxWaitTimeInMs: 100, readUncommitted: true });
+  try {
+    for (const [consumer, list] of [[committed, seen.committed], [everything, seen.uncommitted]] as const) {
+      await consumer.connect();
+      await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void list.push(`${message.offset}:${message.value}`) });
+    }
+    await until(() => seen.committed.length >= 3 && seen.uncommitted.length >= 5, 30_000, 'both consumers to read');
+    assert.deepEqual(seen.uncommitted, ['0:p0', '1:a0', '2:a1', '3:b0', '6:a2']);
+    assert.deepEqual(seen.committed, ['0:p0', '1:a0', '2:a1'], 'the aborted record is skipped, the open transaction not read');
+    await markers([[a, true]]);
+    await until(() => seen.committed.length >= 4, 30_000, 'the committed transaction to be read');
+    assert.deepEqual(seen.committed, ['0:p0', '1:a0', '2:a1', '6:a2']);
+  } finally {
+    await committed.disconnect();
+    await everything.disconnect();
+  }
+});
