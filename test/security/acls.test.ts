@@ -3,7 +3,7 @@
 // kafkajs admin creates, lists and deletes ACLs; alice writes and reads her topic with an idempotent
 // producer and a group consumer, but not another topic; bob is refused her group; a topic listing
 // shows each principal only what it may describe; prefixed ACLs; a non-super user cannot manage ACLs
-// (CLUSTER_AUTHORIZATION_FAILED) or create topics; `streambus acl` creates, lists and deletes;
+// (CLUSTER_AUTHORIZATION_FAILED) or write transaction markers or create topics; `streambus acl` creates, lists and deletes;
 // @platformatic/kafka lists ACLs; kcat (librdkafka) gets "Topic authorization failed"; every version
 // of the three ACL APIs is served; a removed ACL takes effect at once; with metrics.requireAuthentication
 // a scraper needs a client certificate while health stays open. Fail closed: authorization without
@@ -153,6 +153,9 @@ test('ACLs decide what each principal may do; kafkajs manages them', { timeout: 
     assert.equal(found.errorCode, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED);
     const joined = await raw.request(API_KEYS.JoinGroup, 5, { groupId: 'acl-app', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] });
     assert.equal(joined.errorCode, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED);
+    // Transaction markers are the coordinator's (CLUSTER_ACTION on the cluster), never a client's.
+    const marked = await raw.request(API_KEYS.WriteTxnMarkers, 1, { markers: [{ producerId: 1n, producerEpoch: 0, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'acl-orders', partitionIndexes: [0] }] }] });
+    assert.equal(marked.markers[0]!.topics[0]!.partitions[0]!.errorCode, KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   } finally {
     raw.close();
   }
