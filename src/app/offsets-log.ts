@@ -2,11 +2,11 @@
  * The group coordinator's durable store on the `__consumer_offsets` partition: each append becomes one
  * record batch (all or nothing after a crash), fsynced before the promise resolves, whatever
  * storage.syncInterval says, because an acknowledged offset commit must survive a crash. Replay reads
- * every batch from the log start.
+ * every batch from the log start, skipping transaction markers.
  */
 import type { OffsetsLog, OffsetsLogRecord } from '../groups/offsets-log.ts';
 import type { Partition } from '../replication/partition.ts';
-import { buildRecordBatch, readRecords } from '../protocol/kafka/record-batch/index.ts';
+import { buildRecordBatch, isControlBatch, readRecords } from '../protocol/kafka/record-batch/index.ts';
 import { StreamBusError } from '../util/errors.ts';
 
 export class PartitionOffsetsLog implements OffsetsLog {
@@ -31,7 +31,9 @@ export class PartitionOffsetsLog implements OffsetsLog {
   }
 
   async *replay(): AsyncIterable<OffsetsLogRecord> {
-    for await (const { batch } of this.partition.batches(this.partition.logStartOffset)) {
+    for await (const { batch, header } of this.partition.batches(this.partition.logStartOffset)) {
+      // Transaction markers (WriteTxnMarkers) hold no group records.
+      if (isControlBatch(header.attributes)) continue;
       for (const record of readRecords(batch)) {
         if (record.key) yield { key: record.key, value: record.value };
       }
