@@ -343,7 +343,8 @@ export class Partition {
    * Reads committed batches (below the high watermark) from `offset`; SB_ERR_OFFSET_OUT_OF_RANGE outside
    * the log. An offset between the high watermark and the log end reads nothing, as in Kafka: a new
    * leader's high watermark may trail what its predecessor let consumers read, and those consumers
-   * must wait, not reset their position.
+   * must wait, not reset their position. `committedOnly` (read_committed) reads below the last
+   * stable offset instead of the high watermark.
    */
   read(offset: number, maxBytes: number, committedOnly = false): Promise<PartitionLogRead> {
     const hw = this.highWatermark;
