@@ -39,6 +39,15 @@ export interface PartitionLog {
   readonly maxTimestamp: number;
   /** Base offset of the first batch with maxTimestamp >= `timestamp`, or undefined. */
   offsetForTimestamp(timestamp: number): Promise<number | undefined>;
+  /**
+   * A small file of the partition's own (a bare lower-case name, not a segment's) kept in the log's
+   * folder and removed with it; storage never reads it. Undefined when there is none.
+   */
+  readSideFile(name: string): Promise<Uint8Array | undefined>;
+  /** Atomically and durably replaces a side file (temp file, fsync, rename, fsync of the folder). */
+  writeSideFile(name: string, data: Uint8Array): Promise<void>;
+  /** Removes a side file durably; no error when there is none. */
+  removeSideFile(name: string): Promise<void>;
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[];
   /**

@@ -176,6 +176,9 @@ export class PartitionManager {
     for (const p of this.all()) p.wakeAll();
     for (const p of this.all()) await this.replication?.detach(p);
     await this.replication?.close?.();
+    // Nothing appends any more. A checkpoint that cannot be written (the log failed) only means the
+    // next open scans that partition's whole log, as after a crash.
+    for (const p of this.all()) await p.saveTransactions().catch(() => undefined);
     this.partitions.clear();
     await this.logs.close();
   }

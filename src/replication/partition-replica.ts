@@ -296,7 +296,9 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     const { partition } = this.options;
     for (const entry of entries) {
       if (isLogStartEntry(entry)) this.logStartCommitted = Math.max(this.logStartCommitted, decodeLogStart(entry.data));
-      else if (isDataEntry(entry)) partition.transactions.observe(observedBatchOf(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
+      // Entries applied before a restart come again when the stored commit index trailed them; the
+      // checkpoint the transactions came from may cover them already (Partition.rebuildTransactions).
+      else if (isDataEntry(entry)) partition.transactions.observeCommitted(observedBatchOf(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
     }
     const last = entries[entries.length - 1]!;
     this.committedOffset = this.options.store.endOffsetAt(last.index);

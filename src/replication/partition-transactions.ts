@@ -43,9 +43,17 @@ export interface ObservedBatch {
   readonly commit: boolean | null;
 }
 
-interface ClosedTransaction {
+export interface ClosedTransaction {
   readonly firstOffset: number;
   readonly markerOffset: number;
+}
+
+/** The tracker's whole state (a checkpoint's content). */
+export interface TransactionsState {
+  readonly observedEnd: number;
+  readonly open: readonly { readonly producerId: bigint; readonly firstOffset: number }[];
+  readonly closed: readonly ClosedTransaction[];
+  readonly aborted: readonly AbortedTransaction[];
 }
 
 export class PartitionTransactions {
@@ -57,6 +65,34 @@ export class PartitionTransactions {
   private aborted: AbortedTransaction[] = [];
   /** One past the last offset observed. */
   private nextOffset = 0;
+
+  /** One past the last offset observed: the next batch must start at or after it. */
+  get observedEnd(): number {
+    return this.nextOffset;
+  }
+
+  /** Everything the tracker holds, for a checkpoint (transactions-checkpoint.ts). */
+  toState(): TransactionsState {
+    return {
+      observedEnd: this.nextOffset,
+      open: [...this.open].map(([producerId, firstOffset]) => ({ producerId, firstOffset })),
+      closed: this.closed.map((t) => ({ ...t })),
+      aborted: this.aborted.map((t) => ({ ...t })),
+    };
+  }
+
+  /** A tracker holding `state` (read back from a checkpoint). */
+  static fromState(state: TransactionsState): PartitionTransactions {
+    const t = new PartitionTransactions();
+    t.nextOffset = state.observedEnd;
+    for (const { producerId, firstOffset } of state.open) {
+      assert(firstOffset < state.observedEnd, 'an open transaction past the observed end');
+      t.open.set(producerId, firstOffset);
+    }
+    t.closed = state.closed.map((c) => ({ ...c }));
+    t.aborted = state.aborted.map((a) => ({ ...a }));
+    return t;
+  }
 
   /** Producers with an open transaction. */
   get openCount(): number {
@@ -84,6 +120,19 @@ export class PartitionTransactions {
     this.open.delete(batch.producerId);
     this.closed.push({ firstOffset, markerOffset: batch.baseOffset });
     if (!batch.commit) this.aborted.push({ producerId: batch.producerId, firstOffset, lastOffset: batch.baseOffset });
+  }
+
+  /**
+   * Observes a committed batch a replica applies, once: a batch below the observed end was observed
+   * before (a replica restored from a checkpoint applies again the entries its stored commit index
+   * trailed; committed batches never change, so skipping them is exact).
+   */
+  observeCommitted(batch: ObservedBatch): void {
+    if (batch.baseOffset < this.nextOffset) {
+      assert(batch.lastOffset < this.nextOffset, 'a committed batch straddles the observed end');
+      return;
+    }
+    this.observe(batch);
   }
 
   /**

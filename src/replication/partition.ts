@@ -20,6 +20,7 @@
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
 import { PartitionTransactions, observedBatchOf, type AbortedTransaction } from './partition-transactions.ts';
+import { TRANSACTIONS_CHECKPOINT_FILE, decodeTransactionsCheckpoint, encodeTransactionsCheckpoint } from './transactions-checkpoint.ts';
 import { StreamBusError } from '../util/errors.ts';
 import {
   ControlType,
@@ -429,18 +430,43 @@ export class Partition {
   }
 
   /**
-   * Rebuilds the transactions from the log start up to `endOffset` (default: all written), after a
-   * restart: the log is their record. Reads the whole log once (see docs/transactions.md).
+   * Rebuilds the transactions up to `endOffset` (default: all written) as the partition opens: from
+   * the checkpoint a clean close left (which is removed now, before the log can change again), else
+   * from the log start, replaying the transactional batches. A checkpoint past `endOffset` (a replica
+   * whose stored commit index trails what it applied before closing) is kept whole: the replica
+   * skips the entries it covers when it applies them again. Returns the offset the scan started at.
    */
-  async rebuildTransactions(endOffset = this.log.writtenOffset, into: PartitionTransactions = this.transactions): Promise<number> {
-    let batches = 0;
-    for await (const { batch, header } of this.batches(this.log.logStartOffset, endOffset)) {
-      if (Number(header.baseOffset) + header.lastOffsetDelta >= endOffset) break;
-      if (header.producerId < 0n || !isTransactionalBatch(header.attributes)) continue;
-      into.observe(observedBatchOf(batch));
-      batches++;
+  async rebuildTransactions(endOffset = this.log.writtenOffset): Promise<number> {
+    let into = new PartitionTransactions();
+    let from = this.log.logStartOffset;
+    const saved = await this.log.readSideFile(TRANSACTIONS_CHECKPOINT_FILE);
+    if (saved !== undefined) {
+      await this.log.removeSideFile(TRANSACTIONS_CHECKPOINT_FILE);
+      const state = decodeTransactionsCheckpoint(saved);
+      if (state !== null && state.observedEnd <= this.log.writtenOffset) {
+        into = PartitionTransactions.fromState(state);
+        from = Math.max(from, state.observedEnd);
+      }
     }
-    return batches;
+    if (from < endOffset) {
+      for await (const { batch, header } of this.batches(from, endOffset)) {
+        if (Number(header.baseOffset) < from || header.producerId < 0n || !isTransactionalBatch(header.attributes)) continue;
+        into.observe(observedBatchOf(batch));
+      }
+    }
+    this.transactions = into;
+    return from;
+  }
+
+  /**
+   * Writes the transactions checkpoint, once nothing appends any more (the broker closes the
+   * partition): the next open scans only what comes after it. Nothing is written unless every
+   * batch it covers is durable; the log's own failure rejects.
+   */
+  async saveTransactions(): Promise<void> {
+    await this.log.sync();
+    if (this.transactions.observedEnd > this.log.durableOffset) return;
+    await this.log.writeSideFile(TRANSACTIONS_CHECKPOINT_FILE, encodeTransactionsCheckpoint(this.transactions.toState()));
   }
 
   /**

@@ -200,6 +200,29 @@ export class Log {
     return this.#segments.length;
   }
   /** Base offsets of the segments, oldest first (for tools and tests). */
+  /** A file of the log's owner in the partition folder (a bare name), or undefined; storage never reads it. */
+  async readSideFile(name: string): Promise<Uint8Array | undefined> {
+    return this.#disk.readFile(this.#sidePath(name));
+  }
+
+  /** Atomically and durably replaces a side file. */
+  writeSideFile(name: string, data: Uint8Array): Promise<void> {
+    return this.#disk.writeFileDurable(this.#sidePath(name), data);
+  }
+
+  /** Removes a side file durably; no error when there is none. */
+  async removeSideFile(name: string): Promise<void> {
+    await this.#disk.unlink(this.#sidePath(name));
+    await this.#disk.syncDir(this.dir);
+  }
+
+  #sidePath(name: string): string {
+    // Never a segment's (they start with digits) nor one of the log's own files.
+    assert(/^[a-z][a-z0-9.-]*$/.test(name), `side file name ${name}`);
+    assert(name !== CLEAN_SHUTDOWN_FILE && name !== LOG_START_OFFSET_FILE && name !== RECOVERY_POINT_FILE, `side file ${name} is the log's own`);
+    return join(this.dir, name);
+  }
+
   segmentBaseOffsets(): number[] {
     return this.#segments.map((s) => s.baseOffset);
   }

@@ -3,14 +3,16 @@
 // the aborted transactions it overlaps, every Fetch answer carries the real last stable offset,
 // read_uncommitted reads everything to the high watermark, ListOffsets latest follows the isolation
 // level, and kafkajs consumers (read_committed by default) skip aborted records and wait for open
-// transactions, while readUncommitted consumers see every data record.
+// transactions, while readUncommitted consumers see every data record; all of it survives restarts.
 // Method: one broker process; batches from the project's builder with the transactional attribute,
 // producer ids from InitProducerId without a transactional id, markers through WriteTxnMarkers v1;
-// raw Fetch v11 and ListOffsets v5, then kafkajs consumers. Waits are bounded.
+// raw Fetch v11 and ListOffsets v5, then kafkajs consumers; then the broker stopped (SIGTERM) and
+// killed (SIGKILL) and started again on the same data. Waits are bounded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
+import { readdirSync, rmSync } from 'node:fs';
+import { restartBroker, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { createTopic, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { until } from '../helpers/timeout.ts';
 import { isControlBatch, readAttributes, readRecords, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
@@ -20,7 +22,7 @@ let broker: BrokerProcess;
 let conn: RawKafka;
 
 before(async () => {
-  broker = await startBroker({ env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' } });
+  broker = await startBroker({ env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' }, keepData: true });
   conn = await RawKafka.connect(broker.kafkaPort);
   assert.equal(await createTopic(conn, TOPIC, 1), 0);
 });
@@ -28,6 +30,7 @@ before(async () => {
 after(async () => {
   conn?.close();
   const code = await broker?.stop();
+  if (broker) rmSync(broker.dataDir, { recursive: true, force: true });
   assert.equal(code, 0, broker?.output());
 });
 
@@ -116,5 +119,22 @@ test('read_committed reads below the LSO and lists aborts; read_uncommitted read
   } finally {
     await committed.disconnect();
     await everything.disconnect();
+  }
+});
+
+test('the transactions come back the same after a clean stop (checkpoint) and after a kill (log scan)', { timeout: 60_000 }, async () => {
+  await produce(['c0'], await producerId(), 0);
+  const expected = await fetchFromStart(1);
+  assert.ok(expected.lso < expected.hw && expected.aborted!.length > 0, 'an open transaction and an abort to come back');
+  for (const how of ['stop', 'kill'] as const) {
+    conn.close();
+    if (how === 'stop') assert.equal(await broker.stop(), 0, broker.output());
+    else await broker.kill();
+    const checkpoints = readdirSync(broker.dataDir, { recursive: true }).filter((name) => String(name).endsWith(`${TOPIC}-0/transactions.checkpoint`));
+    // A clean stop writes the partition's checkpoint; the start after it consumed it, so a kill leaves none.
+    assert.equal(checkpoints.length, how === 'stop' ? 1 : 0, `checkpoints after ${how}: ${checkpoints.join(', ')}`);
+    broker = await restartBroker(broker);
+    conn = await RawKafka.connect(broker.kafkaPort);
+    assert.deepEqual(await fetchFromStart(1), expected, `after ${how}`);
   }
 });

@@ -24,7 +24,7 @@ class SlowLogs implements LogFactory {
     if (!this.opening.has(name)) throw new Error(`${name} was wiped while it opened`);
     this.opening.delete(name);
     this.opened.add(name);
-    return { logStartOffset: 0, endOffset: 0, writtenOffset: 0, sizeBytes: 0, segmentBaseOffsets: () => [] } as unknown as PartitionLog;
+    return { logStartOffset: 0, endOffset: 0, writtenOffset: 0, sizeBytes: 0, segmentBaseOffsets: () => [], readSideFile: async () => undefined } as unknown as PartitionLog;
   }
 
   reconfigure(): void {}

@@ -98,12 +98,16 @@ export class Broker {
     this.up = true;
   }
 
-  /** Detaches the group and closes the log; `clean: false` skips the clean-shutdown work, as a crash would. */
+  /**
+   * Detaches the group and closes the log; `clean: false` skips the clean-shutdown work, as a crash
+   * would. A clean stop writes the transactions checkpoint as the partition manager does.
+   */
   async stop(clean: boolean): Promise<void> {
     if (!this.up) return;
     this.up = false;
     this.partition.wakeAll();
     await this.replicas.detach(this.partition);
+    if (clean) await this.partition.saveTransactions();
     await this.log.close({ clean });
   }
 

@@ -1,7 +1,8 @@
 // Goal: on a partition replicated by Raft, every replica computes the same transaction facts from the
 // committed log: the same last stable offset and the same aborted transactions, a marker counts only
 // once committed, a follower that crashed rebuilds them from its log and the entries it applies
-// after, and a new leader continues them (it can decide a transaction its predecessor opened).
+// after, one stopped cleanly restores them from its checkpoint, and a new leader continues them (it
+// can decide a transaction its predecessor opened).
 // Method: three in-process brokers (partition-replica-fixture.ts) with real segment logs; markers
 // through Partition.writeTxnMarker on the leader; every wait is a bounded loop of rounds.
 import { test } from 'node:test';
@@ -74,9 +75,20 @@ test('every replica computes the same LSO and aborted list, across a follower cr
     const successor = cluster.writableLeader()!;
     assertSameTransactions(cluster, decided);
     assert.equal(await marker(cluster, successor, 5n, false), 6);
+    // It stopped cleanly, so it comes back from its transactions checkpoint.
+    const checkpointEnd = leader.partition.transactions.observedEnd;
     await leader.start();
+    assert.equal(leader.partition.transactions.observedEnd, checkpointEnd, 'restored from the checkpoint');
     await settle(cluster);
-    assertSameTransactions(cluster, { hw: 7, lso: 7, aborted: [decided.aborted[0]!, { producerId: 5n, firstOffset: 5, lastOffset: 6 }] });
+    const final = { hw: 7, lso: 7, aborted: [decided.aborted[0]!, { producerId: 5n, firstOffset: 5, lastOffset: 6 }] };
+    assertSameTransactions(cluster, final);
+    // Every replica stops cleanly and starts again: the same facts.
+    for (const b of cluster.brokers.values()) await b.stop(true);
+    for (const b of cluster.brokers.values()) await b.start();
+    await cluster.pump(() => cluster.writableLeader() !== undefined, 'a writable leader after the restart');
+    await settle(cluster);
+    assertSameTransactions(cluster, final);
+
   } finally {
     await cluster.stop();
   }

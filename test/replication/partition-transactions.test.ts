@@ -51,6 +51,18 @@ test('aborts are listed for the reads they overlap, in marker order', () => {
   assert.deepEqual(t.abortedIn(0, 8), all.slice(1));
 });
 
+test('a committed batch applied again (a replica restored from a checkpoint) counts once', () => {
+  const t = new PartitionTransactions();
+  t.observe(data(1n, 0, 2));
+  t.observe(marker(1n, 2, false));
+  t.observeCommitted(data(1n, 0, 2));
+  t.observeCommitted(marker(1n, 2, false));
+  assert.deepEqual(t.abortedIn(0, 3), [{ producerId: 1n, firstOffset: 0, lastOffset: 2 }]);
+  t.observeCommitted(data(1n, 3, 1));
+  assert.equal(t.openedAt(1n), 3);
+  assert.equal(t.observedEnd, 4);
+});
+
 test('batches must come in offset order', () => {
   const t = new PartitionTransactions();
   t.observe(data(1n, 3, 2));

@@ -2,11 +2,12 @@
 // last stable offset (LSO) at their first offset, commit and abort markers written through
 // writeTxnMarker release it, aborts are listed for read_committed reads, read_committed reads and
 // waits stop at the LSO, markers of an older producer epoch are refused, and all of it (and the
-// producer's sequences across a marker) comes back the same after a restart.
+// producer's sequences across a marker) comes back the same after a restart, from a scan of the log
+// or from the checkpoint a clean close writes (used once; ignored when it does not check out).
 // Method: storage Log on the portable disk in a temporary folder; batches from the protocol builder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log } from '../../src/storage/log.ts';
@@ -78,7 +79,7 @@ test('markers decide transactions; the LSO, the aborted list and sequences survi
   const reopened = await open(dir);
   const q = partitionOver(reopened);
   await q.rebuildProducerState(64 * 1024 * 1024);
-  assert.equal(await q.rebuildTransactions(), 6, 'every transactional batch and marker');
+  assert.equal(await q.rebuildTransactions(), 0, 'no checkpoint (the log was closed without one): the whole log is scanned');
   assert.equal(q.highWatermark, 8);
   assert.equal(q.lastStableOffset, 7);
   assert.deepEqual(q.abortedTransactions(0, 8), [{ producerId: 11n, firstOffset: 3, lastOffset: 6 }]);
@@ -94,5 +95,39 @@ test('markers decide transactions; the LSO, the aborted list and sequences survi
   const stale = await q.append(...txnBatch(10n, 4, 1, 0), 1);
   assert.equal(stale.kind, 'invalid-epoch');
   assert.equal(await append(q, txnBatch(10n, 0, 1, 1)), 11);
+  assert.equal(await append(q, [buildRecordBatch([{ value: Buffer.from('plain') }]), null]), 12);
+  const before = { lso: q.lastStableOffset, aborted: q.abortedTransactions(0, 13), open: q.transactions.openedAt(10n) };
+  assert.deepEqual(before, { lso: 11, aborted: [{ producerId: 11n, firstOffset: 3, lastOffset: 6 }, { producerId: 10n, firstOffset: 8, lastOffset: 10 }], open: 11 });
+  // A clean close leaves a checkpoint: the next open scans only what comes after it, once.
+  await q.saveTransactions();
+  await reopened.close();
+
+  const third = await open(dir);
+  const r = partitionOver(third);
+  assert.equal(await r.rebuildTransactions(), 13, 'the scan starts where the checkpoint ends (the log end)');
+  assert.deepEqual({ lso: r.lastStableOffset, aborted: r.abortedTransactions(0, 13), open: r.transactions.openedAt(10n) }, before);
+  await third.close();
+  const fourth = await open(dir);
+  const s = partitionOver(fourth);
+  assert.equal(await s.rebuildTransactions(), 0, 'a checkpoint is used once');
+  assert.deepEqual({ lso: s.lastStableOffset, aborted: s.abortedTransactions(0, 13), open: s.transactions.openedAt(10n) }, before);
+  await fourth.close();
+});
+
+test('a checkpoint that does not check out is ignored: the whole log is scanned', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'streambus-txn-'));
+  const log = await open(dir);
+  const p = partitionOver(log);
+  assert.equal(await append(p, txnBatch(4n, 0, 2)), 0);
+  await p.saveTransactions();
+  await log.close();
+  const saved = readFileSync(join(dir, 'transactions.checkpoint'));
+  saved[saved.length - 1]! ^= 1;
+  writeFileSync(join(dir, 'transactions.checkpoint'), saved);
+  const reopened = await open(dir);
+  const q = partitionOver(reopened);
+  assert.equal(await q.rebuildTransactions(), 0);
+  assert.equal(q.lastStableOffset, 0);
+  assert.equal(existsSync(join(dir, 'transactions.checkpoint')), false, 'removed as the partition opens');
   await reopened.close();
 });
