@@ -41,7 +41,7 @@ export function logMaintenance(
     for (const p of partitions.all()) {
       p.producers.expire(now(), PRODUCER_ID_EXPIRATION_MS);
       const before = p.logStartOffset;
-      const run = p.replicated ? retainReplicated(p, now()) : p.maintain(() => p.log.applyRetention(now()));
+      const run = p.replicated ? retainReplicated(p, now()) : p.maintain(() => p.applyRetention(now()));
       const deleted = await run.catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'retention failed');
         return 0;

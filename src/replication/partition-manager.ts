@@ -156,6 +156,7 @@ export class PartitionManager {
       const p = list[index];
       p?.wakeAll();
       if (p !== undefined) await this.replication?.detach(p);
+      await p?.stopCheckpoints();
       this.offline.delete(key(topic, index));
       await this.logs.remove(topic, index);
     }
@@ -169,6 +170,7 @@ export class PartitionManager {
     this.offline.delete(key(topic, index));
     p?.wakeAll();
     if (p !== undefined) await this.replication?.detach(p);
+    await p?.stopCheckpoints();
     await this.logs.remove(topic, index);
   }
 
@@ -176,9 +178,10 @@ export class PartitionManager {
     for (const p of this.all()) p.wakeAll();
     for (const p of this.all()) await this.replication?.detach(p);
     await this.replication?.close?.();
-    // Nothing appends any more. A checkpoint that cannot be written (the log failed) only means the
-    // next open scans that partition's whole log, as after a crash.
+    // Nothing appends any more: a checkpoint at the end, so the next open scans nothing. One that
+    // cannot be written (the log failed) only means the next open scans from the newest periodic one.
     for (const p of this.all()) await p.saveTransactions().catch(() => undefined);
+    for (const p of this.all()) await p.stopCheckpoints();
     this.partitions.clear();
     await this.logs.close();
   }

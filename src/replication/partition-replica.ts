@@ -38,7 +38,8 @@ import { decodePartitionSnapshotData } from './partition-raft-files.ts';
 import { LOG_START_ENTRY_BYTES, decodeLogStart, encodeLogStart, isLogStartEntry } from './partition-log-start.ts';
 import type { PartitionRaftLog } from './partition-raft-log.ts';
 import { ProducerStateTable } from './producer-state.ts';
-import { PartitionTransactions, observedBatchOf } from './partition-transactions.ts';
+import { PartitionTransactions } from './partition-transactions.ts';
+import { decodeTransactionsCheckpoint, encodeTransactionsCheckpoint } from './transactions-checkpoint.ts';
 import type { QuiescePolicy, RaftDriver, RaftSettings } from './raft-driver.ts';
 import type { RaftStateMachine } from './raft-state-machine.ts';
 
@@ -298,7 +299,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       if (isLogStartEntry(entry)) this.logStartCommitted = Math.max(this.logStartCommitted, decodeLogStart(entry.data));
       // Entries applied before a restart come again when the stored commit index trailed them; the
       // checkpoint the transactions came from may cover them already (Partition.rebuildTransactions).
-      else if (isDataEntry(entry)) partition.transactions.observeCommitted(observedBatchOf(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
+      else if (isDataEntry(entry)) partition.observeBatch(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength), true);
     }
     const last = entries[entries.length - 1]!;
     this.committedOffset = this.options.store.endOffsetAt(last.index);
@@ -306,17 +307,27 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     this.options.partition.dataVisible();
   }
 
+  /**
+   * The owner data of a snapshot: the partition's transactions (a transactions checkpoint's bytes,
+   * transactions-checkpoint.ts) as of what this replica applied, which is at or past the snapshot's
+   * offset: a follower that installs it knows the transactions open below it and the aborted ones
+   * within the retained log.
+   */
   snapshot(): Uint8Array {
-    return new Uint8Array(0);
+    return encodeTransactionsCheckpoint(this.options.partition.transactionsState());
   }
 
   restore(snapshot: Snapshot): void {
-    this.committedOffset = decodePartitionSnapshotData(snapshot.data).nextOffset;
+    const { nextOffset, ownerData } = decodePartitionSnapshotData(snapshot.data);
+    this.committedOffset = nextOffset;
     this.appliedTerm = snapshot.metadata.term;
     // The driver restores the stored snapshot as it starts, over the log the owner rebuilt the
-    // transactions from. A snapshot installed later replaced the log: transactions open before it
-    // are not known here (docs/transactions.md, what remains).
-    if (this.started) this.options.partition.transactions = new PartitionTransactions();
+    // transactions from (partition-replicas.ts attach). A snapshot installed later replaced the log:
+    // the transactions come from the state it carries (as of an offset at or past its next offset,
+    // over committed entries only, so the same on every replica); the entries it covers are skipped
+    // as they are applied. A snapshot without one (a leader of a version before transactions wrote
+    // it) knows of no transaction below its offset.
+    if (this.started) this.options.partition.transactions = transactionsOfSnapshot(ownerData, nextOffset);
     this.options.partition.dataVisible();
   }
 
@@ -358,6 +369,15 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       log.error({ err, topic: partition.topic, partition: partition.index }, 'rebuilding producer state failed; this broker will not take writes for the partition');
     }
   }
+}
+
+/** The transactions a partition snapshot's owner data carries (see snapshot()), from `nextOffset` on. */
+export function transactionsOfSnapshot(ownerData: Uint8Array, nextOffset: number): PartitionTransactions {
+  const state = decodeTransactionsCheckpoint(ownerData);
+  if (state !== null && state.observedEnd >= nextOffset) return PartitionTransactions.fromState(state);
+  const empty = new PartitionTransactions();
+  empty.advanceTo(nextOffset);
+  return empty;
 }
 
 /** A data entry is exactly one record batch; no-ops are empty, log start entries 8 bytes, conf changes typed. */

@@ -9,6 +9,7 @@
  * are gone) and the in-sync replica set a leader reports.
  */
 import { SNAPSHOT_FILE_NAME, decodePartitionSnapshotData } from './partition-raft-files.ts';
+import { decodeTransactionsCheckpoint } from './transactions-checkpoint.ts';
 import { join } from 'node:path';
 import type { Disk } from '../io/disk.ts';
 import { applyConfChange, decodeConfChange, type ConfState } from '../raft/index.ts';
@@ -133,10 +134,13 @@ export class PartitionReplicas implements PartitionReplication {
       onPersisted: () => replica?.persisted(),
       syncEntries: this.options.syncEntries,
     });
-    // The transactions of the applied entries, which are not applied again (the log is the state).
+    // The transactions of the applied entries, which are not applied again (the log is the state): from
+    // the partition's transactions checkpoint or the state the stored snapshot carries, whichever is
+    // newer, then the log after it.
     const applied = store.hardState().commit;
-    const appliedOffset = applied > store.snapshot().metadata.index ? store.endOffsetAt(applied) : decodePartitionSnapshotData(store.snapshot().data).nextOffset;
-    await partition.rebuildTransactions(Math.min(appliedOffset, segmentLog.writtenOffset));
+    const stored = decodePartitionSnapshotData(store.snapshot().data);
+    const appliedOffset = applied > store.snapshot().metadata.index ? store.endOffsetAt(applied) : stored.nextOffset;
+    await partition.rebuildTransactions(Math.min(appliedOffset, segmentLog.writtenOffset), decodeTransactionsCheckpoint(stored.ownerData));
     replica = new PartitionReplica({
       groupId,
       brokerId,
@@ -221,7 +225,11 @@ export class PartitionReplicas implements PartitionReplication {
     const logStartOffset = segments[n]!.baseOffset;
     const last = store.firstIndexAtOrAfter(logStartOffset) - 1;
     try {
-      if (last > store.snapshot().metadata.index) store.createSnapshot(last, confStateAt(store, last), new Uint8Array(0));
+      // The batches below the new start cannot be scanned again: a restart must find the transactions
+      // open there in a checkpoint (this replica applied past the start, so its state covers it).
+      if (!(await partition.checkpointBefore(logStartOffset))) return 0;
+      // The snapshot carries the transactions too, for a follower that installs it.
+      if (last > store.snapshot().metadata.index) store.createSnapshot(last, confStateAt(store, last), replica.snapshot());
       await store.settled();
       const deleted = await store.runExclusively(async () => {
         // A leader's snapshot installed meanwhile replaced the log; this round is void.

@@ -171,6 +171,14 @@ export class PartitionTransactions {
     return out;
   }
 
+  /**
+   * Everything below `offset` was observed (a scan that skipped batches with nothing transactional
+   * in them reached it): the next batch starts at or after it.
+   */
+  advanceTo(offset: number): void {
+    this.nextOffset = Math.max(this.nextOffset, offset);
+  }
+
   /** Forgets aborted transactions wholly below the log start (no read can reach them). */
   forgetBelow(logStartOffset: number): void {
     let drop = 0;

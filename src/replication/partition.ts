@@ -19,7 +19,7 @@
  */
 import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
-import { PartitionTransactions, observedBatchOf, type AbortedTransaction } from './partition-transactions.ts';
+import { PartitionTransactions, observedBatchOf, type AbortedTransaction, type TransactionsState } from './partition-transactions.ts';
 import { TRANSACTIONS_CHECKPOINT_FILE, decodeTransactionsCheckpoint, encodeTransactionsCheckpoint } from './transactions-checkpoint.ts';
 import { StreamBusError } from '../util/errors.ts';
 import {
@@ -28,7 +28,10 @@ import {
   buildControlBatch,
   isControlBatch,
   isTransactionalBatch,
+  readAttributes,
+  readBaseOffset,
   readBatchHeader,
+  readProducerId,
   readRecordsCount,
   splitBatches,
   type RecordBatchHeader,
@@ -37,10 +40,20 @@ import {
 /** How much of the log one step of a scan (`batches`) reads. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Bytes of batches observed between two transactions checkpoints: after a crash, the transactions are
+ * rebuilt from the newest checkpoint, so at most about this much of the log (plus what was not
+ * durable yet) is scanned, whatever the segment size. A checkpoint is one small file written with a
+ * fsync, a rename and a fsync of the folder, off the append path.
+ */
+export const TRANSACTIONS_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
 export interface PartitionOptions {
   /** True when the high watermark must wait for durability (storage.syncInterval 0). */
   strictDurability: boolean;
   leaderEpoch: number;
+  /** Bytes observed between two periodic transactions checkpoints (default TRANSACTIONS_CHECKPOINT_BYTES). */
+  transactionsCheckpointBytes?: number;
 }
 
 /** The idempotence fields of an incoming batch (Kafka record batch v2 header). */
@@ -95,7 +108,7 @@ class LocalWriter implements PartitionWriter {
   constructor(
     private readonly log: PartitionLog,
     private readonly options: PartitionOptions,
-    private readonly transactions: () => PartitionTransactions,
+    private readonly observe: (batch: Buffer) => void,
   ) {}
 
   get leaderEpoch(): number {
@@ -109,7 +122,7 @@ class LocalWriter implements PartitionWriter {
   write(batch: Buffer): WrittenBatch {
     const { baseOffset, lastOffset } = this.log.append(batch, { leaderEpoch: this.options.leaderEpoch });
     // Appended batches are fed at once, in offset order; a marker counts only once visible (the LSO rule).
-    this.transactions().observe(observedBatchOf(batch));
+    this.observe(batch);
     const visible = this.options.strictDurability ? this.log.waitDurable(lastOffset) : this.log.waitWritten(lastOffset);
     return { baseOffset, lastOffset, visible, written: visible };
   }
@@ -160,8 +173,19 @@ interface DataWaiter {
 export class Partition {
   /** Replaced when a replica becomes leader and rebuilds it from the log (partition-replica.ts). */
   producers = new ProducerStateTable();
-  /** Replaced when a replica installs a snapshot (partition-replica.ts). */
+  /** Replaced when the partition opens and when a replica installs a snapshot (partition-replica.ts). */
   transactions = new PartitionTransactions();
+  /** Offset of the newest transactions checkpoint in the folder (written or read back); -1: none. */
+  private checkpointedAt = -1;
+  /** Bytes of batches observed since the last checkpoint was started. */
+  private bytesSinceCheckpoint = 0;
+  /** A periodic checkpoint waits for its batches to be durable. */
+  private checkpointPending = false;
+  /** Set once the partition goes away: periodic checkpoints stop (the final one of a close does not). */
+  private checkpointsStopped = false;
+  /** Checkpoint writes, one at a time and in order of their offsets. */
+  private checkpointWrites: Promise<void> = Promise.resolve();
+  private readonly checkpointBytes: number;
   private waiters: DataWaiter[] = [];
   private writer: PartitionWriter;
   private appendQueue: Promise<unknown> = Promise.resolve();
@@ -179,7 +203,8 @@ export class Partition {
     readonly log: PartitionLog,
     options: PartitionOptions,
   ) {
-    this.writer = new LocalWriter(log, options, () => this.transactions);
+    this.writer = new LocalWriter(log, options, (batch) => this.observeBatch(batch, false));
+    this.checkpointBytes = options.transactionsCheckpointBytes ?? TRANSACTIONS_CHECKPOINT_BYTES;
   }
 
   /** Hands writes to a Raft group's replica; before the partition serves anything. */
@@ -223,7 +248,13 @@ export class Partition {
     }
     if (offset > this.logStartOffset) {
       if (this.replicated) await this.writer.deleteRecords(offset);
-      else await this.maintain(() => this.writer.deleteRecords(offset));
+      else {
+        await this.maintain(async () => {
+          // The batches below the new start cannot be scanned again (rebuildTransactions). Without a
+          // checkpoint (it could not be made durable) the start stays, and the answer says so.
+          if (await this.checkpointBefore(offset)) await this.writer.deleteRecords(offset);
+        });
+      }
     }
     return this.logStartOffset;
   }
@@ -334,6 +365,19 @@ export class Partition {
   }
 
   /** Runs log maintenance (retention) between appends, never during one. */
+  /**
+   * Retention of a single broker's partition (inside maintain()): it deletes closed segments only,
+   * all below the active segment, so a checkpoint at or past the active segment's base comes first
+   * (at most one per segment roll; usually a periodic one is there already). Returns the segments
+   * deleted.
+   */
+  async applyRetention(nowMs: number): Promise<number> {
+    const bases = this.log.segmentBaseOffsets();
+    if (bases.length < 2) return 0;
+    if (!(await this.checkpointBefore(bases[bases.length - 1]!))) return 0;
+    return this.log.applyRetention(nowMs);
+  }
+
   maintain<T>(work: () => Promise<T>): Promise<T> {
     const run = this.appendQueue.then(work);
     this.appendQueue = run.catch(() => undefined);
@@ -430,43 +474,147 @@ export class Partition {
   }
 
   /**
-   * Rebuilds the transactions up to `endOffset` (default: all written) as the partition opens: from
-   * the checkpoint a clean close left (which is removed now, before the log can change again), else
-   * from the log start, replaying the transactional batches. A checkpoint past `endOffset` (a replica
-   * whose stored commit index trails what it applied before closing) is kept whole: the replica
-   * skips the entries it covers when it applies them again. Returns the offset the scan started at.
+   * Feeds one batch to the transactions, in offset order: a single broker's writer as it appends
+   * (`committed` false), a replica as it applies committed entries (`committed`: entries applied again
+   * after a restart are skipped when a checkpoint covered them). Every TRANSACTIONS_CHECKPOINT_BYTES
+   * a checkpoint of the state is written in the background once the batches it covers are durable.
    */
-  async rebuildTransactions(endOffset = this.log.writtenOffset): Promise<number> {
-    let into = new PartitionTransactions();
-    let from = this.log.logStartOffset;
+  observeBatch(batch: Buffer, committed: boolean): void {
+    const observed = observedBatchOf(batch);
+    if (committed) this.transactions.observeCommitted(observed);
+    else this.transactions.observe(observed);
+    this.bytesSinceCheckpoint += batch.length;
+    if (this.bytesSinceCheckpoint >= this.checkpointBytes) this.checkpointInBackground();
+  }
+
+  /**
+   * Rebuilds the transactions up to `endOffset` (default: all written) as the partition opens, from
+   * the newest valid starting point: the transactions checkpoint in the folder, or `snapshotState`
+   * (the state a replica's stored Raft snapshot carries), then the log after it; from the log start
+   * only when neither is valid (a log written before checkpoints existed, or a checkpoint damaged).
+   * A starting point past `endOffset` (a replica whose stored commit index trails what it applied
+   * before it stopped, or one that installed a snapshot and stopped before it held the entries the
+   * snapshot's state covers) is kept whole: the replica skips the entries it covers when it applies
+   * them. Returns the offset the scan started at.
+   */
+  async rebuildTransactions(endOffset = this.log.writtenOffset, snapshotState: TransactionsState | null = null): Promise<number> {
+    const logStart = this.log.logStartOffset;
+    // A state describes the log below its offset, which must still be there to go on from (the log
+    // start at or below it) and not be cut off (a checkpoint is written only once its batches are
+    // durable, and a replica's only covers committed entries, which never change).
+    const usable = (state: TransactionsState | null): state is TransactionsState => state !== null && state.observedEnd >= logStart;
     const saved = await this.log.readSideFile(TRANSACTIONS_CHECKPOINT_FILE);
-    if (saved !== undefined) {
-      await this.log.removeSideFile(TRANSACTIONS_CHECKPOINT_FILE);
-      const state = decodeTransactionsCheckpoint(saved);
-      if (state !== null && state.observedEnd <= this.log.writtenOffset) {
-        into = PartitionTransactions.fromState(state);
-        from = Math.max(from, state.observedEnd);
-      }
+    const checkpoint = saved === undefined ? null : decodeTransactionsCheckpoint(saved);
+    let best: TransactionsState | null = null;
+    if (usable(checkpoint) && checkpoint.observedEnd <= this.log.writtenOffset) {
+      best = checkpoint;
+      this.checkpointedAt = checkpoint.observedEnd;
     }
+    if (usable(snapshotState) && (best === null || snapshotState.observedEnd > best.observedEnd)) best = snapshotState;
+    const into = best === null ? new PartitionTransactions() : PartitionTransactions.fromState(best);
+    const from = best === null ? logStart : best.observedEnd;
+    let scanned = 0;
     if (from < endOffset) {
-      for await (const { batch, header } of this.batches(from, endOffset)) {
-        if (Number(header.baseOffset) < from || header.producerId < 0n || !isTransactionalBatch(header.attributes)) continue;
-        into.observe(observedBatchOf(batch));
+      for await (const { chunk, start, end } of this.rawBatches(from, endOffset)) {
+        scanned += end - start;
+        if (readBaseOffset(chunk, start) < from) continue;
+        // Only transactional batches change the state; the others are skipped on their attributes.
+        if (!isTransactionalBatch(readAttributes(chunk, start)) || readProducerId(chunk, start) < 0n) continue;
+        into.observe(observedBatchOf(chunk.subarray(start, end)));
       }
+      into.advanceTo(Math.min(endOffset, this.log.writtenOffset));
     }
+    into.forgetBelow(this.logStartOffset);
     this.transactions = into;
+    // A long scan is not repeated after the next crash.
+    this.bytesSinceCheckpoint = scanned;
+    if (scanned >= this.checkpointBytes) this.checkpointInBackground();
     return from;
   }
 
   /**
-   * Writes the transactions checkpoint, once nothing appends any more (the broker closes the
-   * partition): the next open scans only what comes after it. Nothing is written unless every
-   * batch it covers is durable; the log's own failure rejects.
+   * Writes a transactions checkpoint of the state as it is now, once every batch it covers is durable
+   * (the log is synced first). The broker's clean close calls it once nothing appends any more;
+   * retention and DeleteRecords through checkpointBefore. The log's own failure rejects.
    */
   async saveTransactions(): Promise<void> {
+    // Taken before the sync: everything it covers was appended before it, so the sync makes it durable.
+    const state = this.transactionsState();
+    if (state.observedEnd <= this.checkpointedAt) return;
     await this.log.sync();
-    if (this.transactions.observedEnd > this.log.durableOffset) return;
-    await this.log.writeSideFile(TRANSACTIONS_CHECKPOINT_FILE, encodeTransactionsCheckpoint(this.transactions.toState()));
+    if (state.observedEnd > this.log.durableOffset) return;
+    await this.writeCheckpoint(state);
+  }
+
+  /**
+   * Makes sure a checkpoint at or past `offset` exists (writing one now if needed) before the log start
+   * moves to `offset`: the batches below the new start can no longer be scanned, and a transaction
+   * still open there (or an abort whose records began there) would be lost at a start without it.
+   * Resolves false when there is none (the state does not reach `offset` yet): the start must stay.
+   */
+  async checkpointBefore(offset: number): Promise<boolean> {
+    if (this.checkpointedAt < offset) await this.saveTransactions();
+    return this.checkpointedAt >= offset;
+  }
+
+  /** The transactions as of what was observed, without the aborted ones wholly below the log start. */
+  transactionsState(): TransactionsState {
+    this.transactions.forgetBelow(this.logStartOffset);
+    return this.transactions.toState();
+  }
+
+  /** Offset of the newest transactions checkpoint in the partition's folder, -1 when none is known. */
+  get transactionsCheckpointedAt(): number {
+    return this.checkpointedAt;
+  }
+
+  /** Stops the periodic checkpoints (the partition goes away); resolves once none is being written. */
+  stopCheckpoints(): Promise<void> {
+    this.checkpointsStopped = true;
+    return this.checkpointWrites;
+  }
+
+  /** Starts a periodic checkpoint unless one waits already; it is written once its batches are durable. */
+  private checkpointInBackground(): void {
+    if (this.checkpointPending || this.checkpointsStopped) return;
+    const state = this.transactionsState();
+    const offset = state.observedEnd;
+    // A replica that installed a snapshot may have observed past its log end: nothing to wait for.
+    if (offset <= this.checkpointedAt || offset <= this.log.logStartOffset || offset > this.log.endOffset) return;
+    this.checkpointPending = true;
+    this.bytesSinceCheckpoint = 0;
+    this.log
+      .waitDurable(offset - 1)
+      .then(() => (this.checkpointsStopped ? undefined : this.writeCheckpoint(state)))
+      // A checkpoint that cannot be written costs a longer scan after a crash, never correctness.
+      .catch(() => undefined)
+      .finally(() => {
+        this.checkpointPending = false;
+        // What was observed meanwhile may be due already.
+        if (this.bytesSinceCheckpoint >= this.checkpointBytes) this.checkpointInBackground();
+      });
+  }
+
+  /** Replaces the checkpoint file with `state`, unless a newer one was written meanwhile. */
+  private writeCheckpoint(state: TransactionsState): Promise<void> {
+    const run = this.checkpointWrites.then(async () => {
+      if (state.observedEnd <= this.checkpointedAt) return;
+      await this.log.writeSideFile(TRANSACTIONS_CHECKPOINT_FILE, encodeTransactionsCheckpoint(state));
+      this.checkpointedAt = state.observedEnd;
+    });
+    this.checkpointWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The whole batches from the one holding `fromOffset` up to `endOffset`, as positions in read views. */
+  private async *rawBatches(fromOffset: number, endOffset: number): AsyncIterable<{ chunk: Buffer; start: number; end: number }> {
+    let offset = fromOffset;
+    while (offset < endOffset) {
+      const read = await this.log.read(offset, SCAN_CHUNK_BYTES, endOffset);
+      if (read.buffers.length === 0 || read.nextOffset <= offset) return;
+      for (const chunk of read.buffers) for (const { start, end } of splitBatches(chunk)) yield { chunk, start, end };
+      offset = read.nextOffset;
+    }
   }
 
   /**

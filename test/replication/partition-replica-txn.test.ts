@@ -2,13 +2,15 @@
 // committed log: the same last stable offset and the same aborted transactions, a marker counts only
 // once committed, a follower that crashed rebuilds them from its log and the entries it applies
 // after, one stopped cleanly restores them from its checkpoint, and a new leader continues them (it
-// can decide a transaction its predecessor opened).
+// can decide a transaction its predecessor opened). A follower so far behind that it installs the
+// leader's snapshot (retention deleted the batches it lacks, among them the first batch of a
+// transaction still open) learns the transactions from the snapshot, also across its next crash.
 // Method: three in-process brokers (partition-replica-fixture.ts) with real segment logs; markers
 // through Partition.writeTxnMarker on the leader; every wait is a bounded loop of rounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/index.ts';
-import { append, Cluster, IDS, settle, startCluster, track, type Broker } from './partition-replica-fixture.ts';
+import { append, Cluster, IDS, plainBatch, settle, startCluster, track, type Broker } from './partition-replica-fixture.ts';
 
 function txnBatch(producerId: bigint, sequence: number, count: number): Buffer {
   const records = Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`p${producerId}-s${sequence + i}`) }));
@@ -89,6 +91,51 @@ test('every replica computes the same LSO and aborted list, across a follower cr
     await settle(cluster);
     assertSameTransactions(cluster, final);
 
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a follower that installs a snapshot knows the transactions open and aborted below it', async () => {
+  const { cluster, leader } = await startCluster();
+  try {
+    assert.equal(await produce(cluster, leader, txnBatch(7n, 0, 1)), 0, 'producer 7 opens a transaction');
+    await settle(cluster);
+    const [behind, other] = IDS.filter((id) => id !== leader.id).map((id) => cluster.broker(id));
+    await behind!.stop(false);
+    assert.equal(await produce(cluster, leader, txnBatch(8n, 0, 1)), 1);
+    for (let i = 0; i < 30; i++) await produce(cluster, leader, plainBatch([`v${i} ${'x'.repeat(200)}`]));
+    const abortAt = await marker(cluster, leader, 8n, false);
+    for (let i = 30; i < 40; i++) await produce(cluster, leader, plainBatch([`v${i} ${'x'.repeat(200)}`]));
+    await settle(cluster);
+    // The log start moves past both transactions' first batches (inside the aborted one).
+    const start = abortAt - 5;
+    const done = track(leader.partition.deleteRecords(start).then(() => undefined));
+    await cluster.pump(() => done.state !== 'pending', 'the log start to commit');
+    assert.equal(done.state, 'resolved', String(done.error));
+    await settle(cluster);
+    for (const b of [leader, other!]) {
+      assert.ok((await b.replicas.retain(b.partition, cluster.clock.now())) > 0, `broker ${b.id} deleted segments`);
+      assert.ok(b.partition.transactionsCheckpointedAt >= b.log.logStartOffset, 'checkpointed before the segments went');
+    }
+    const expected = { hw: leader.partition.highWatermark, lso: 0, aborted: [{ producerId: 8n, firstOffset: 1, lastOffset: abortAt }] };
+    assertSameTransactions(cluster, expected);
+
+    await behind!.start();
+    await cluster.pump(() => behind!.replica.highWatermark === leader.log.endOffset, 'the follower to install the snapshot and catch up');
+    assert.ok(behind!.log.logStartOffset > 1, `the follower's log was replaced (start ${behind!.log.logStartOffset})`);
+    await settle(cluster);
+    assertSameTransactions(cluster, expected);
+    // Killed before it wrote a checkpoint of its own: the stored snapshot's state is the starting point.
+    await behind!.stop(false);
+    await behind!.start();
+    await settle(cluster);
+    assertSameTransactions(cluster, expected);
+
+    // The commit of producer 7 is decided the same everywhere.
+    const commit = await marker(cluster, leader, 7n, true);
+    await settle(cluster);
+    assertSameTransactions(cluster, { hw: commit + 1, lso: commit + 1, aborted: expected.aborted });
   } finally {
     await cluster.stop();
   }

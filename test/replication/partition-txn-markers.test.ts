@@ -3,8 +3,11 @@
 // writeTxnMarker release it, aborts are listed for read_committed reads, read_committed reads and
 // waits stop at the LSO, markers of an older producer epoch are refused, and all of it (and the
 // producer's sequences across a marker) comes back the same after a restart, from a scan of the log
-// or from the checkpoint a clean close writes (used once; ignored when it does not check out).
-// Method: storage Log on the portable disk in a temporary folder; batches from the protocol builder.
+// or from the checkpoint a clean close writes (ignored when it does not check out). After a kill
+// (no clean close) only the log after the newest periodic checkpoint is scanned, and retention and
+// DeleteRecords that delete the first batch of a still-open transaction keep it known.
+// Method: storage Log on the portable disk in a temporary folder; batches from the protocol builder;
+// a kill is a close without the clean-shutdown work (the files as a killed process leaves them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -98,7 +101,7 @@ test('markers decide transactions; the LSO, the aborted list and sequences survi
   assert.equal(await append(q, [buildRecordBatch([{ value: Buffer.from('plain') }]), null]), 12);
   const before = { lso: q.lastStableOffset, aborted: q.abortedTransactions(0, 13), open: q.transactions.openedAt(10n) };
   assert.deepEqual(before, { lso: 11, aborted: [{ producerId: 11n, firstOffset: 3, lastOffset: 6 }, { producerId: 10n, firstOffset: 8, lastOffset: 10 }], open: 11 });
-  // A clean close leaves a checkpoint: the next open scans only what comes after it, once.
+  // A clean close leaves a checkpoint: the next open scans only what comes after it.
   await q.saveTransactions();
   await reopened.close();
 
@@ -109,7 +112,7 @@ test('markers decide transactions; the LSO, the aborted list and sequences survi
   await third.close();
   const fourth = await open(dir);
   const s = partitionOver(fourth);
-  assert.equal(await s.rebuildTransactions(), 0, 'a checkpoint is used once');
+  assert.equal(await s.rebuildTransactions(), 13, 'the checkpoint stays valid: the log below it does not change');
   assert.deepEqual({ lso: s.lastStableOffset, aborted: s.abortedTransactions(0, 13), open: s.transactions.openedAt(10n) }, before);
   await fourth.close();
 });
@@ -128,6 +131,80 @@ test('a checkpoint that does not check out is ignored: the whole log is scanned'
   const q = partitionOver(reopened);
   assert.equal(await q.rebuildTransactions(), 0);
   assert.equal(q.lastStableOffset, 0);
-  assert.equal(existsSync(join(dir, 'transactions.checkpoint')), false, 'removed as the partition opens');
-  await reopened.close();
+  assert.equal(q.transactionsCheckpointedAt, -1, 'not counted as a checkpoint');
+  // The next checkpoint replaces it.
+  await q.saveTransactions();
+  assert.equal(q.transactionsCheckpointedAt, 2);
+  await reopened.close({ clean: false });
+  const third = await open(dir);
+  const r = partitionOver(third);
+  assert.equal(await r.rebuildTransactions(), 2);
+  assert.equal(r.lastStableOffset, 0);
+  assert.ok(existsSync(join(dir, 'transactions.checkpoint')));
+  await third.close();
+});
+
+const plain = (i: number): [Buffer, null] => [buildRecordBatch([{ value: Buffer.from(`plain ${i} ${'x'.repeat(300)}`) }]), null];
+
+async function until(condition: () => boolean, what: () => string): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), what());
+}
+
+test('after a kill only the log past the newest periodic checkpoint is scanned, and retention keeps an open transaction whose first batch it deletes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'streambus-txn-'));
+  const small = { ioMode: 'buffered' as const, syncIntervalMs: 1000, preallocateBytes: 0, segmentBytes: 4096, retentionBytes: 8192 };
+  const openSmall = () => Log.open(dir, small, disk, realClock);
+  const over = (log: Log) => new Partition('t', 0, log, { strictDurability: false, leaderEpoch: 0, transactionsCheckpointBytes: 2048 });
+  const log = await openSmall();
+  const p = over(log);
+  assert.equal(await append(p, txnBatch(7n, 0, 1)), 0, 'producer 7 opens a transaction it never ends here');
+  assert.equal(await append(p, txnBatch(8n, 0, 1)), 1);
+  for (let i = 0; i < 10; i++) await append(p, plain(i));
+  assert.equal(await marker(p, 8n, false), 12, 'producer 8 aborts');
+  for (let i = 10; i < 60; i++) await append(p, plain(i));
+  // Periodic checkpoints are written once their batches are durable (the log syncs every second).
+  await until(() => p.transactionsCheckpointedAt > 50, () => `a periodic checkpoint (at ${p.transactionsCheckpointedAt})`);
+  const expected = { lso: 0, aborted: [{ producerId: 8n, firstOffset: 1, lastOffset: 12 }], open: 0 };
+  const facts = (q: Partition) => ({ lso: q.lastStableOffset, aborted: q.abortedTransactions(0, q.highWatermark), open: q.transactions.openedAt(7n) ?? -1 });
+  assert.deepEqual(facts(p), expected);
+  await log.sync();
+  const checkpointed = p.transactionsCheckpointedAt;
+  await log.close({ clean: false });
+
+  const killed = await openSmall();
+  const q = over(killed);
+  const from = await q.rebuildTransactions();
+  assert.equal(from, checkpointed, 'the scan starts at the newest checkpoint, not at 0');
+  assert.ok(from > killed.endOffset - 10, `bounded scan: from ${from} to ${killed.endOffset}`);
+  assert.deepEqual(facts(q), expected);
+
+  // Retention deletes the segments holding offsets 0 and 1 (the open transaction's first batch and
+  // the aborted one's): a checkpoint at or past the new log start comes first.
+  const deleted = await q.maintain(() => q.applyRetention(Date.now()));
+  assert.ok(deleted > 0 && q.logStartOffset > 12, `retention deleted ${deleted} segments, start ${q.logStartOffset}`);
+  assert.ok(q.transactionsCheckpointedAt >= q.logStartOffset);
+  assert.deepEqual(facts(q), { ...expected, aborted: [] }, 'the aborted transaction wholly below the start is forgotten');
+  await append(q, plain(100));
+  await killed.close({ clean: false });
+
+  const again = await openSmall();
+  const r = over(again);
+  await r.rebuildTransactions();
+  assert.deepEqual(facts(r), { ...expected, aborted: [] }, 'the open transaction survives retention and a kill');
+  assert.deepEqual(await readOffsets(r, r.logStartOffset, true), [], 'read_committed still waits for it');
+  // DeleteRecords past everything written: checkpointed first too.
+  const end = r.highWatermark;
+  assert.equal(await r.deleteRecords(end), end);
+  assert.ok(r.transactionsCheckpointedAt >= end);
+  await r.rebuildProducerState(1 << 20);
+  const commit = await marker(r, 7n, true);
+  assert.equal(r.lastStableOffset, commit + 1, 'the commit decides it');
+  await again.close({ clean: false });
+  const last = await openSmall();
+  const s = over(last);
+  await s.rebuildTransactions();
+  assert.equal(s.lastStableOffset, commit + 1);
+  assert.equal(s.transactions.openCount, 0);
+  await last.close();
 });
