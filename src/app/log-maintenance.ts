@@ -52,8 +52,10 @@ export function logMaintenance(
   const compaction = async () => {
     for (const p of partitions.all()) {
       // Below the high watermark only: a record above it may still be lost or truncated, so it must not
-      // supersede an older one.
-      const limits = { upTo: p.highWatermark, keepEmptyBatches: p.replicated };
+      // supersede an older one. And below the last stable offset (Kafka's first unstable offset): a
+      // transaction not decided yet keeps its batches whole, so a rebuild of the partition's
+      // transactions from the log finds it where it began.
+      const limits = { upTo: p.lastStableOffset, keepEmptyBatches: p.replicated };
       const result = await compactLog(p.log as Log, now(), limits).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
         return null;
