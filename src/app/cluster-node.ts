@@ -203,7 +203,7 @@ export class ClusterNode {
       stateMachine: machine,
       random: { nextInt: (n: number) => Math.floor(Math.random() * n) },
       // Joining with an empty log, it learns the term from the other voters first (RaftConfig.lostLogMembers).
-      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true, ...(joining ? { lostLogMembers: voters } : {}) },
+      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, probeRetryTicks: timing.probeRetryTicks, preVote: true, checkQuorum: true, ...(joining ? { lostLogMembers: voters } : {}) },
       snapshots: { everyEntries: config.raft.snapshotThreshold, keepEntries: CONTROLLER_KEEP_ENTRIES },
       onSoftState: (state, term) => {
         metrics.raftLeader.set(state.lead === self ? 1 : 0);
@@ -269,6 +269,7 @@ export class ClusterNode {
       settings: {
         electionTicks: timing.electionTicks,
         heartbeatTicks: timing.heartbeatTicks,
+        probeRetryTicks: timing.probeRetryTicks,
         preVote: true,
         checkQuorum: true,
         ...(learnerBudget === undefined ? {} : { learnerSendBudget: learnerBudget }),
