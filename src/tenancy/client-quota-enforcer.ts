@@ -16,6 +16,9 @@ import { entityKey, resolveQuota, type ClientQuotaRecord, type QuotaEntityPart, 
 export const MAX_THROTTLE_MS = 11_000;
 /** Seconds of the quota a bucket holds: the burst a client may take before it is throttled. */
 export const BURST_SECONDS = 1;
+/** Buckets untouched this long are dropped (they would be full again anyway); checked every SWEEP_EVERY records. */
+const IDLE_BUCKET_MS = 60_000;
+const SWEEP_EVERY = 4096;
 
 interface Bucket {
   tokens: number;
@@ -31,6 +34,7 @@ export interface QuotaUse {
 
 export class ClientQuotaEnforcer {
   private readonly buckets = new Map<string, Bucket>();
+  private records = 0;
   private resolvedFrom: readonly ClientQuotaRecord[] | null = null;
   private readonly resolved = new Map<string, { value: number; entity: readonly QuotaEntityPart[] } | null>();
 
@@ -41,6 +45,7 @@ export class ClientQuotaEnforcer {
    * (0 within quota, or when no quota applies).
    */
   record(use: QuotaUse, user: string, clientId: string, nowMs: number): number {
+    if (++this.records % SWEEP_EVERY === 0) this.sweep(nowMs, IDLE_BUCKET_MS);
     const bucket = this.bucket(use.key, user, clientId, nowMs);
     if (bucket === null) return 0;
     bucket.tokens -= use.amount;
@@ -102,9 +107,12 @@ export class ClientQuotaEnforcer {
     return this.buckets.size;
   }
 
-  /** Drops buckets full for `idleMs` (an entity that stopped sending), so the map does not grow without bound. */
+  /**
+   * Drops buckets untouched for `idleMs` (an entity that stopped sending; refilled, it would be full),
+   * so a stream of client ids does not grow the map without bound.
+   */
   sweep(nowMs: number, idleMs: number): void {
-    for (const [id, b] of this.buckets) if (nowMs - b.atMs >= idleMs) this.buckets.delete(id);
+    for (const [id, b] of this.buckets) if (nowMs - b.atMs >= idleMs && b.tokens + ((nowMs - b.atMs) / 1000) * b.rate >= b.rate * BURST_SECONDS) this.buckets.delete(id);
   }
 }
 

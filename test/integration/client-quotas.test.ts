@@ -4,7 +4,7 @@
 // a consumer under consumer_byte_rate is held to it too; a produce over quota is answered with
 // throttle_time_ms (KIP-219) rather than refused. DescribeClientQuotas lists what was set.
 // Method: one broker process, kcat (librdkafka) with its client.id, raw AlterClientQuotas /
-// DescribeClientQuotas / Produce, the broker's /metrics.
+// DescribeClientQuotas / Produce, the broker's /metrics, and `streambus quota`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +12,7 @@ import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { createTopic, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { requireTool } from '../helpers/tools.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 let broker: BrokerProcess;
 let conn: RawKafka;
@@ -119,4 +120,26 @@ test('over quota, a produce is answered with throttle_time_ms, not refused; Desc
   const bad = await conn.request(API_KEYS.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'ip', entityName: null }], ops: [{ key: 'connection_creation_rate', value: 1, remove: false }] }], validateOnly: false });
   assert.equal(bad.entries[0]!.errorCode, 42, 'INVALID_REQUEST');
   assert.match(bad.entries[0]!.errorMessage ?? '', /ip entity/);
+});
+
+test('streambus quota alter and describe', async () => {
+  const b = ['--bootstrap-server', `127.0.0.1:${broker.kafkaPort}`];
+  const set = await runCli(['quota', 'alter', '--user', 'alice', '--client', 'etl', '--add', 'producer_byte_rate=1048576', '--add', 'request_percentage=50', ...b], 20_000);
+  assert.equal(set.status, 0, set.stderr);
+  assert.match(set.stdout, /user=alice, client-id=etl: producer_byte_rate=1048576, request_percentage=50/);
+  const def = await runCli(['quota', 'alter', '--user-default', '--add', 'consumer_byte_rate=5e7', ...b], 20_000);
+  assert.equal(def.status, 0, def.stderr);
+  const listed = await runCli(['quota', 'describe', '--user', 'alice', '--json', ...b], 20_000);
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual(JSON.parse(listed.stdout), [{ entity: [{ type: 'user', name: 'alice' }, { type: 'client-id', name: 'etl' }], values: { producer_byte_rate: 1048576, request_percentage: 50 } }]);
+  const removed = await runCli(['quota', 'alter', '--user', 'alice', '--client', 'etl', '--delete', 'producer_byte_rate', '--delete', 'request_percentage', ...b], 20_000);
+  assert.equal(removed.status, 0, removed.stderr);
+  const table = await runCli(['quota', 'describe', ...b], 20_000);
+  assert.match(table.stdout, /user=<default>\s+consumer_byte_rate\s+50000000/);
+  assert.doesNotMatch(table.stdout, /alice/);
+  const bad = await runCli(['quota', 'alter', '--client', 'x', '--add', 'bytes=5', ...b], 20_000);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /unknown quota "bytes"/);
+  const usage = await runCli(['quota', 'alter', '--add', 'producer_byte_rate=5', ...b], 20_000);
+  assert.equal(usage.status, 2);
 });

@@ -83,3 +83,12 @@ test('request_percentage counts handler time against a share of one thread; a ch
   q = applyQuotaChange(q, { entity: [c('busy')], ops: [{ key: 'request_percentage', value: null }] });
   assert.equal(e.owed('request_percentage', 'ANONYMOUS', 'busy', 0), 0, 'a removed quota throttles no more');
 });
+
+test('idle buckets are dropped, so many client ids do not grow the enforcer without bound', () => {
+  const q = set([], [c(null)], 1000);
+  const e = new ClientQuotaEnforcer(() => q);
+  for (let i = 0; i < 5000; i++) e.record({ key: 'producer_byte_rate', amount: 10 }, 'ANONYMOUS', `client-${i}`, 0);
+  assert.equal(e.size, 5000);
+  e.sweep(120_000, 60_000);
+  assert.equal(e.size, 0);
+});
