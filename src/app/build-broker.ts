@@ -37,6 +37,7 @@ import { bootstrapScramUser, scramMechanisms } from './scram-bootstrap.ts';
 import { ScramMechanism } from '../metadata/scram-credentials.ts';
 import { enabledAuthenticationMethods, type AuthenticationConfig } from '../config/index.ts';
 import { Authorizer, parseSuperUsers } from '../security/authorizer.ts';
+import { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
 import type { AclBinding } from '../metadata/acls.ts';
 import { LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 import { registerTlsMetrics } from './tls-metrics.ts';
@@ -96,6 +97,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     now,
     sasl,
     authorizer,
+    clientQuotas: new ClientQuotaEnforcer(() => late.metadata.state.clientQuotas()),
     get metadata() {
       return late.metadata;
     },

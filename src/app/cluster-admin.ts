@@ -92,10 +92,14 @@ export class ClusterAdmin implements AdminRoutes {
 
   private async setDraining(id: number, draining: boolean): Promise<AdminAnswer> {
     // The controller's membership is Raft's, not the metadata's, so this check is made here, against
-    // this broker's view of the voters: a decommissioned voter leaves them once drained.
+    // this broker's view of the voters: a decommissioned voter leaves them once drained. The
+    // metadata's own refusals (too few brokers for a partition's replicas) come first, as the
+    // controller would give them.
     const voters = this.node.controllerVoters();
-    const problem = draining && voters.includes(id) ? voterRemovalProblem(voters, id, (v) => this.node.isReachable(v)) : null;
-    if (problem !== null) return { status: 400, body: { error: 'INVALID_REQUEST', code: metadataErrorCode('INVALID_REQUEST'), message: `Decommissioning refused: ${problem}.` } };
+    if (draining && voters.includes(id) && this.node.metadata.state.validate({ type: 'drain-broker', id, draining }).error === null) {
+      const problem = voterRemovalProblem(voters, id, (v) => this.node.isReachable(v));
+      if (problem !== null) return { status: 400, body: { error: 'INVALID_REQUEST', code: metadataErrorCode('INVALID_REQUEST'), message: `Decommissioning refused: ${problem}.` } };
+    }
     const result = await this.node.metadata.submit({ type: 'drain-broker', id, draining });
     if (result.error !== null) {
       const status = result.error === 'BROKER_ID_NOT_REGISTERED' ? 404 : result.error === 'NOT_CONTROLLER' || result.error === 'REQUEST_TIMED_OUT' ? 503 : 400;

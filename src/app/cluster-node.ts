@@ -52,6 +52,7 @@ import { loadOrCreateIdentity } from './broker-identity.ts';
 import { DeadBrokerWatch } from './dead-broker-watch.ts';
 import { ByteRateBudget } from '../replication/send-budget.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
+import { handOverTarget } from './hand-over.ts';
 
 /** In the controller's log folder while its replica joins without voting (controller-bootstrap.ts). */
 export const CONTROLLER_JOINING_FILE = 'raft.joining';
@@ -212,7 +213,7 @@ export class ClusterNode {
       stateMachine: machine,
       random: { nextInt: (n: number) => Math.floor(Math.random() * n) },
       // Joining with an empty log, it learns the term from the other voters first (RaftConfig.lostLogMembers).
-      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, preVote: true, checkQuorum: true, ...(joining ? { lostLogMembers: voters } : {}) },
+      settings: { electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks, probeRetryTicks: timing.probeRetryTicks, preVote: true, checkQuorum: true, ...(joining ? { lostLogMembers: voters } : {}) },
       snapshots: { everyEntries: config.raft.snapshotThreshold, keepEntries: CONTROLLER_KEEP_ENTRIES },
       onSoftState: (state, term) => {
         metrics.raftLeader.set(state.lead === self ? 1 : 0);
@@ -282,6 +283,7 @@ export class ClusterNode {
       settings: {
         electionTicks: timing.electionTicks,
         heartbeatTicks: timing.heartbeatTicks,
+        probeRetryTicks: timing.probeRetryTicks,
         preVote: true,
         checkQuorum: true,
         ...(learnerBudget === undefined ? {} : { learnerSendBudget: learnerBudget }),
@@ -369,21 +371,19 @@ export class ClusterNode {
     this.options.log.info({ groups: led.length }, 'handing over leadership before stopping');
   }
 
-  /** Waits (at most `timeoutMs`) until this broker leads no group, repeating transfers that lapsed. */
+  /** Waits (at most `timeoutMs`) until this broker leads no group, starting again transfers that lapsed. */
   async finishHandOver(timeoutMs: number): Promise<void> {
-    const { clock, log, config } = this.options;
+    const { clock, log } = this.options;
     this.startHandOver();
     const started = clock.now();
-    let lastTry = started;
     let led = this.ledDrivers();
     while (led.length > 0 && clock.now() - started < timeoutMs) {
       await new Promise<void>((resolve) => clock.setTimer(20, resolve));
       led = this.ledDrivers();
-      // A transfer is abandoned after an election timeout (the target did not catch up or answer).
-      if (clock.now() - lastTry >= config.raft.electionTimeout) {
-        lastTry = clock.now();
-        for (const driver of led) this.transfer(driver);
-      }
+      // A group with no transfer in progress (none had a reachable target, or the core abandoned it
+      // after an election timeout) tries again now rather than an election timeout later; one in
+      // progress is left alone (transfer() skips it).
+      for (const driver of led) this.transfer(driver);
     }
     if (led.length > 0) log.warn({ stillLeading: led.length, ms: clock.now() - started }, 'leadership not handed over in time; the other brokers elect after their election timeout');
     else log.info({ ms: clock.now() - started }, 'leadership handed over');
@@ -404,15 +404,11 @@ export class ClusterNode {
     return led;
   }
 
+  /** Starts a transfer of `driver`'s group to handOverTarget(), unless one is in progress. */
   private transfer(driver: RaftDriver): void {
     const status = driver.raft.status();
-    let target = 0;
-    let best = -1;
-    for (const [id, peer] of status.progress ?? []) {
-      if (id === status.id || peer.isLearner || !peer.recentActive || !this.up.has(id) || peer.match <= best) continue;
-      target = id;
-      best = peer.match;
-    }
+    if (status.leadTransferee !== 0) return;
+    const target = handOverTarget(status, (id) => this.up.has(id));
     if (target !== 0) driver.transferLeader(target);
   }
 

@@ -12,6 +12,7 @@ import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { GroupRouter } from '../groups/group-router.ts';
 import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
+import type { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
 
 export interface BrokerContext {
   /** This broker's id: only for answers about this broker itself (its configs); leaders come from `cluster`. */
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly sasl: SaslAuthenticator | null;
   /** Access control (security.authorization.enabled); null when every request is allowed. */
   readonly authorizer: Authorizer | null;
+  /** Client quotas (AlterClientQuotas) held on this broker. */
+  readonly clientQuotas: ClientQuotaEnforcer;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

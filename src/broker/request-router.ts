@@ -17,6 +17,7 @@ import { SASL_STATE, type SaslState } from '../security/sasl.ts';
 import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
 import { enabledAuthenticationMethods } from '../config/index.ts';
 import { saslStep } from './sasl-session.ts';
+import { chargeOnArrival, throttleRequest } from './quota-throttle.ts';
 
 export class RequestRouter implements FrameHandler {
   /** A verified client certificate is enough (mtls among several methods). */
@@ -76,7 +77,11 @@ export class RequestRouter implements FrameHandler {
     const { header, body } = decodeRequest(frame);
     let failed = false;
     try {
-      const response = await handler(this.ctx, body as never, { header, apiVersion, connection, receivedAt });
+      const info = { header, apiVersion, connection, receivedAt };
+      const charged = chargeOnArrival(this.ctx, apiKey, frame.length, info);
+      const response = await handler(this.ctx, body as never, info);
+      // A Fetch's long poll is waiting, not handler work: request_percentage does not count it.
+      throttleRequest(this.ctx, apiKey, charged, apiKey === API_KEYS.Fetch ? 0 : performance.now() - receivedAt, info, response as { throttleTimeMs?: number } | null);
       if (response === null) return null;
       return encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, response as never);
     } catch (err) {

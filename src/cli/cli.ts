@@ -14,6 +14,8 @@ import { groupCommand } from './commands/group.ts';
 import { clusterCommand } from './commands/cluster.ts';
 import { aclCommand } from './commands/acl.ts';
 import { userCommand } from './commands/user.ts';
+import { capacityCommand } from './commands/capacity.ts';
+import { quotaCommand } from './commands/quota.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -46,6 +48,8 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = clusterCommand(parser, services);
   parser = aclCommand(parser, services);
   parser = userCommand(parser, services);
+  parser = capacityCommand(parser);
+  parser = quotaCommand(parser);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

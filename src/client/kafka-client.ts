@@ -11,6 +11,7 @@ import { ClientCore } from './client-core.ts';
 import { deleteScramUser, describeScramUsers, upsertScramUser, type ScramChange, type ScramUser } from './scram-admin.ts';
 import type { ScramHashName } from '../protocol/sasl/scram-math.ts';
 import { createAcls, deleteAcls, describeAcls, type AclEntry, type AclEntryFilter, type DeletedAcls } from './acl-admin.ts';
+import { alterClientQuotas, describeClientQuotas, type QuotaEntityPart, type QuotaEntry, type QuotaMatch } from './quota-admin.ts';
 import { describeCluster, type ClusterDescription } from './cluster-info.ts';
 import { alterConfigs, describeConfigs, type ConfigOperation, type ConfigResource, type DescribedConfigs, type ResourceType } from './configs.ts';
 import { fetchPartitions, type FetchOptions, type PartitionFetch } from './fetch.ts';
@@ -68,6 +69,14 @@ export class KafkaClient extends ClientCore {
 
   deleteScramUser(user: string, mechanism: ScramHashName): Promise<ScramChange> {
     return deleteScramUser(this, user, mechanism);
+  }
+
+  describeClientQuotas(filter: readonly QuotaMatch[], strict = false): Promise<QuotaEntry[]> {
+    return describeClientQuotas(this, filter, strict);
+  }
+
+  alterClientQuotas(entity: readonly QuotaEntityPart[], changes: Readonly<Record<string, number | null>>, validateOnly?: boolean): Promise<KafkaResponseError | null> {
+    return alterClientQuotas(this, entity, changes, validateOnly);
   }
 
   /** DeleteRecords: each partition's log start moves up to its offset; resolves with the new low watermarks. */

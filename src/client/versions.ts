@@ -44,6 +44,8 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },
   [API_KEYS.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },
+  [API_KEYS.DescribeClientQuotas]: { min: 0, max: 1 },
+  [API_KEYS.AlterClientQuotas]: { min: 0, max: 1 },
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
   // Partition moves, for the benchmarks and admin tools built on this client.

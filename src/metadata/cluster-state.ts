@@ -18,6 +18,7 @@ import { placeReplicas, type BrokerLoad, type PlacementBroker } from './replica-
 import { checkTopicConfigs } from './topic-configs.ts';
 import { isInternalTopic, topicNameProblem } from './topic-name.ts';
 import { aclBindingProblem, sameBinding, type AclBinding } from './acls.ts';
+import { applyQuotaChange, quotaChangeProblem, type ClientQuotaRecord, type QuotaChange } from './client-quotas.ts';
 import { scramCredentialProblem, type ScramCredential, type ScramMechanismCode } from './scram-credentials.ts';
 
 export type { BrokerRecord } from './broker-registration.ts';
@@ -84,7 +85,9 @@ export type MetadataCommand =
    * those not stored yet (a bootstrap user must not undo a later password change).
    */
   | { type: 'upsert-scram-credentials'; credentials: ScramCredential[]; ifAbsent: boolean }
-  | { type: 'delete-scram-credentials'; credentials: { user: string; mechanism: number }[] };
+  | { type: 'delete-scram-credentials'; credentials: { user: string; mechanism: number }[] }
+  /** Sets and removes client quotas (client-quotas.ts); the proposer dropped the changes it refused. */
+  | { type: 'alter-client-quotas'; changes: QuotaChange[] };
 
 /** Errors StreamBus names itself; the broker maps each to the nearest Kafka error for Kafka clients. */
 export type StreamBusMetadataError =
@@ -151,6 +154,8 @@ export interface ClusterSnapshotV2 {
   acls?: AclBinding[];
   /** SCRAM credentials; absent when there are none. */
   scramCredentials?: ScramCredential[];
+  /** Client quotas; absent when there are none. */
+  clientQuotas?: ClientQuotaRecord[];
 }
 
 export interface ClusterSnapshotV1 {
@@ -168,6 +173,8 @@ export class ClusterState {
   private nextRaftGroup = FIRST_PARTITION_GROUP;
   /** Replaced, never changed in place, so a reader may keep the array it got (the authorizer indexes it). */
   private aclList: readonly AclBinding[] = [];
+  /** Replaced, never changed in place (readers keep the array they got). */
+  private quotaList: readonly ClientQuotaRecord[] = [];
   /** By user, then mechanism code. */
   private readonly scram = new Map<string, Map<ScramMechanismCode, ScramCredential>>();
 
@@ -195,6 +202,11 @@ export class ClusterState {
   /** Every stored access control entry, in the order they were created. */
   acls(): readonly AclBinding[] {
     return this.aclList;
+  }
+
+  /** Every client quota entity with its values. */
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return this.quotaList;
   }
 
   scramCredential(user: string, mechanism: number): ScramCredential | undefined {
@@ -373,6 +385,13 @@ export class ClusterState {
         }
         return { error: null };
       }
+      case 'alter-client-quotas': {
+        for (const change of cmd.changes) {
+          const problem = quotaChangeProblem(change);
+          if (problem) return { error: 'INVALID_REQUEST', message: `Invalid quota change: ${problem}.` };
+        }
+        return { error: null };
+      }
       case 'delete-scram-credentials': {
         const missing = cmd.credentials.find((c) => this.scramCredential(c.user, c.mechanism) === undefined);
         return missing ? { error: 'RESOURCE_NOT_FOUND', message: `No SCRAM credential of mechanism ${missing.mechanism} for user ${missing.user}.` } : { error: null };
@@ -476,6 +495,9 @@ export class ClusterState {
           if (!cmd.ifAbsent || !mine.has(c.mechanism)) mine.set(c.mechanism, { ...c });
         }
         return { error: null };
+      case 'alter-client-quotas':
+        for (const change of cmd.changes) this.quotaList = applyQuotaChange(this.quotaList, change);
+        return { error: null };
       case 'delete-scram-credentials':
         for (const c of cmd.credentials) {
           const mine = this.scram.get(c.user)!;
@@ -529,6 +551,7 @@ export class ClusterState {
       nextRaftGroup: this.nextRaftGroup,
       ...(this.aclList.length === 0 ? {} : { acls: this.aclList.map((b) => ({ ...b })) }),
       ...(this.scram.size === 0 ? {} : { scramCredentials: this.scramUsers().flatMap((u) => u.credentials.map((c) => ({ ...c }))) }),
+      ...(this.quotaList.length === 0 ? {} : { clientQuotas: this.quotaList.map((q) => ({ entity: q.entity.map((p) => ({ ...p })), values: { ...q.values } })) }),
     };
   }
 
@@ -570,6 +593,7 @@ export class ClusterState {
         for (const b of snapshot.brokers) state.brokersById.set(b.id, b);
         if (snapshot.nextRaftGroup !== undefined) state.nextRaftGroup = snapshot.nextRaftGroup;
         if (snapshot.acls !== undefined) state.aclList = snapshot.acls;
+        if (snapshot.clientQuotas !== undefined) state.quotaList = snapshot.clientQuotas;
         for (const c of snapshot.scramCredentials ?? []) (state.scram.get(c.user) ?? state.scram.set(c.user, new Map()).get(c.user)!).set(c.mechanism, c);
         for (const t of snapshot.topics) {
           assert(t.assignments.length === t.partitions, `topic ${t.name} has ${t.partitions} partitions but ${t.assignments.length} assignments`);

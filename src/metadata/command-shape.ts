@@ -39,6 +39,14 @@ const isScramCredentials: Check = (v) =>
 const isScramNames: Check = (v) =>
   Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && Object.keys(c).length === 2 && isString((c as { user?: unknown }).user) && isInt((c as { mechanism?: unknown }).mechanism));
 
+const isQuotaEntity: Check = (v) =>
+  Array.isArray(v) && v.every((p) => typeof p === 'object' && p !== null && Object.keys(p).length === 2 && isString((p as { type?: unknown }).type) && isStringOrNull((p as { name?: unknown }).name));
+const isQuotaOps: Check = (v) =>
+  Array.isArray(v) &&
+  v.every((o) => typeof o === 'object' && o !== null && Object.keys(o).length === 2 && isString((o as { key?: unknown }).key) && ((o as { value?: unknown }).value === null || typeof (o as { value?: unknown }).value === 'number'));
+const isQuotaChanges: Check = (v) =>
+  Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && Object.keys(c).length === 2 && isQuotaEntity((c as { entity?: unknown }).entity) && isQuotaOps((c as { ops?: unknown }).ops));
+
 /** Fields of each command type and their checks (every command also has `type`). */
 const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'create-topic': { name: isString, topicId: isString, partitions: isInt, replicationFactor: isInt, assignments: isAssignments, configs: isStringMap, timestampMs: isInt },
@@ -55,6 +63,7 @@ const FIELDS: Record<MetadataCommand['type'], Record<string, Check>> = {
   'delete-acls': { bindings: isBindings },
   'upsert-scram-credentials': { credentials: isScramCredentials, ifAbsent: (v) => typeof v === 'boolean' },
   'delete-scram-credentials': { credentials: isScramNames },
+  'alter-client-quotas': { changes: isQuotaChanges },
 };
 
 /** Why `value` is not a MetadataCommand, or null when it is one. */

@@ -30,6 +30,11 @@ export interface ConnectionInfo {
   state: Map<string, unknown>;
   /** Asks the connection to close after the responses queued so far have been written. */
   closeAfterFlush(reason: string): void;
+  /**
+   * Reads no further request for `ms` (a client over its quota, KIP-219); responses already due still
+   * go out. A longer throttle replaces a shorter one in progress.
+   */
+  throttle(ms: number): void;
 }
 
 export interface ConnectionLimits {
@@ -52,6 +57,10 @@ export class Connection implements ConnectionInfo {
   private queue: Pending[] = [];
   private inFlightBytes = 0;
   private paused = false;
+  /** Throttled (a quota): no request is read until `mutedUntil` (performance.now()). */
+  private muted = false;
+  private mutedUntil = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
   private closing = false;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
@@ -101,6 +110,24 @@ export class Connection implements ConnectionInfo {
     this.socket.destroy();
   }
 
+  throttle(ms: number): void {
+    if (!(ms > 0) || this.closing || this.closed) return;
+    const until = performance.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.muted = true;
+    this.socket.pause();
+    if (this.muteTimer !== null) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.muted = false;
+      if (!this.paused && !this.closing && !this.closed) {
+        this.socket.resume();
+        this.extractFrames();
+      }
+    }, ms);
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.frames.push(chunk);
@@ -108,7 +135,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private extractFrames(): void {
-    while (!this.closing) {
+    while (!this.closing && !this.muted) {
       const size = this.nextFrameBytes();
       if (size === null) return;
       if (this.queue.length >= this.limits.maxInFlight || this.inFlightBytes + this.unsentBytes() + size > this.limits.maxBufferedBytes) {
@@ -195,12 +222,14 @@ export class Connection implements ConnectionInfo {
 
   private resume(): void {
     this.paused = false;
+    if (this.muted) return;
     this.socket.resume();
     this.extractFrames();
   }
 
   private onClose(): void {
     this.closed = true;
+    if (this.muteTimer !== null) clearTimeout(this.muteTimer);
     this.frames.clear();
     // In-flight handlers finish on their own; their responses are dropped.
     if (this.queue.every((p) => p.done)) for (const resolve of this.drainWaiters.splice(0)) resolve();

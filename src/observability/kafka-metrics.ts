@@ -36,6 +36,8 @@ export class KafkaMetrics {
   private readonly bytesOut: Counter;
   private readonly authFailures: Counter;
   private readonly authzDenied: Counter;
+  private readonly throttled: Counter;
+  private readonly throttleSeconds: Counter;
   private readonly window = new Float64Array(WINDOW_SECONDS);
   private windowSecond = 0;
   private latencyStride = 1;
@@ -85,6 +87,8 @@ export class KafkaMetrics {
     });
     // Every mechanism starts at 0, so rate() over it works (and alerts can name it) before a first failure.
     for (const mechanism of SASL_MECHANISMS) this.authFailures.inc({ mechanism }, 0);
+    this.throttled = new Counter({ name: 'streambus_client_quota_throttled_total', help: 'Responses throttled for a client quota, by quota', labelNames: ['quota'], registers: [registry] });
+    this.throttleSeconds = new Counter({ name: 'streambus_client_quota_throttle_seconds_total', help: 'Time connections were throttled for a client quota, by quota', labelNames: ['quota'], registers: [registry] });
     this.authzDenied = new Counter({
       name: 'streambus_authorization_denied_total',
       help: 'Requests (or parts of requests) refused by the ACLs, by operation and resource type',
@@ -108,6 +112,12 @@ export class KafkaMetrics {
 
   authenticationFailed(mechanism: string): void {
     this.authFailures.inc({ mechanism });
+  }
+
+  /** A response throttled `ms` for client quota `quota`. */
+  quotaThrottled(quota: string, ms: number): void {
+    this.throttled.inc({ quota });
+    this.throttleSeconds.inc({ quota }, ms / 1000);
   }
 
   authorizationDenied(operation: string, resourceType: string): void {

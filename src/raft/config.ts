@@ -43,6 +43,14 @@ export interface RaftConfig {
   readonly checkQuorum?: boolean;
   /** Ticks a leader waits for a snapshot to be acknowledged before probing again. Default 20 * electionTicks. */
   readonly snapshotTimeoutTicks?: number;
+  /**
+   * Ticks a leader waits for the answer to a probe (an append in probe state) before it probes again,
+   * empty. A probe to a member that just restarted is typically lost (its broker does not host the
+   * group yet); without this the leader probes again only when the member answers a heartbeat, a
+   * whole heartbeat interval later, while the group may need that member for a quorum. Default 0:
+   * only on heartbeat answers.
+   */
+  readonly probeRetryTicks?: number;
   /** A learner counts as caught up, and may be promoted, when its match index is within this many entries of the commit index. Default 0. */
   readonly promotionMaxLagEntries?: number;
   /**
@@ -100,6 +108,8 @@ export interface ResolvedRaftConfig {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly snapshotTimeoutTicks: number;
+  /** 0: a lost probe is retried on heartbeat answers only. */
+  readonly probeRetryTicks: number;
   readonly promotionMaxLagEntries: number;
   readonly learnerSendBudget: SendBudget | undefined;
 }
@@ -128,6 +138,8 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
   assert(maxMessageBytes <= maxInflightBytes, 'one message must fit in the in-flight byte limit');
   const maxUncommittedBytes = positiveInteger(config.maxUncommittedBytes ?? DEFAULT_MAX_UNCOMMITTED_BYTES, 'maxUncommittedBytes');
   const snapshotTimeoutTicks = positiveInteger(config.snapshotTimeoutTicks ?? 20 * electionTicks, 'snapshotTimeoutTicks');
+  const probeRetryTicks = config.probeRetryTicks ?? 0;
+  assert(Number.isInteger(probeRetryTicks) && probeRetryTicks >= 0, 'probeRetryTicks must be >= 0');
   const promotionMaxLagEntries = config.promotionMaxLagEntries ?? 0;
   assert(Number.isInteger(promotionMaxLagEntries) && promotionMaxLagEntries >= 0, 'promotionMaxLagEntries must be >= 0');
   if (config.applied !== undefined) assert(Number.isInteger(config.applied) && config.applied >= 0, 'applied must be >= 0');
@@ -149,6 +161,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     preVote: config.preVote ?? true,
     checkQuorum: config.checkQuorum ?? true,
     snapshotTimeoutTicks,
+    probeRetryTicks,
     promotionMaxLagEntries,
     learnerSendBudget: config.learnerSendBudget,
   };

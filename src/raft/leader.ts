@@ -117,6 +117,22 @@ export function flushAppends(r: Raft): void {
   }
 }
 
+/**
+ * The probe to `to` went unanswered for RaftConfig.probeRetryTicks: probe again, empty (its answer
+ * tells where the member's log is, and the entries follow). Empty, so that probing a member whose
+ * broker is down every few ticks costs next to nothing.
+ */
+export function retryProbe(r: Raft, to: NodeId, pr: Progress): void {
+  pr.probeSentTicks = 0;
+  if (pr.next - 1 < r.log.firstIndex() - 1) {
+    // What it lacks is compacted: the next flush decides on a snapshot.
+    pr.probeSent = false;
+    r.pendingFlush = true;
+    return;
+  }
+  sendReplicateProbe(r, to, pr);
+}
+
 /** An empty append at `next - 1`, outside the window: see Progress.probeDue. */
 function sendReplicateProbe(r: Raft, to: NodeId, pr: Progress): void {
   const prevIndex = pr.next - 1;

@@ -26,6 +26,11 @@ export class Progress {
   /** In probe state: an append is outstanding, wait for an answer before the next. */
   probeSent = false;
   /**
+   * Ticks since the outstanding probe was sent, counted (RaftConfig.probeRetryTicks) only when it is an
+   * append; -1 while the probe is a delivered snapshot, whose answer comes once it is installed.
+   */
+  probeSentTicks = -1;
+  /**
    * A heartbeat answer arrived while the follower still lacks entries. The appends that would
    * bring them (or their acknowledgements) may have been lost, and the leader would otherwise wait
    * forever. So, unless something else goes to that follower anyway, the leader sends one empty
@@ -47,6 +52,7 @@ export class Progress {
 
   private resetState(state: ProgressState): void {
     this.probeSent = false;
+    this.probeSentTicks = -1;
     this.probeDue = false;
     this.pendingSnapshot = 0;
     this.snapshotTicks = 0;
@@ -106,6 +112,7 @@ export class Progress {
       }
     } else if (this.state === 'probe') {
       this.probeSent = true;
+      this.probeSentTicks = 0;
     } else {
       assert(false, 'no appends are sent to a follower receiving a snapshot');
     }

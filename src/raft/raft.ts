@@ -5,7 +5,7 @@ import { resolveConfig } from './config.ts';
 import { LogNotLoadedError } from './errors.ts';
 import type { RaftConfig, ResolvedRaftConfig } from './config.ts';
 import { stepCandidate, stepFollower } from './follower.ts';
-import { bcastHeartbeat, flushAppends, maybeCommit, sendTimeoutNow, stepLeader } from './leader.ts';
+import { bcastHeartbeat, flushAppends, maybeCommit, retryProbe, sendTimeoutNow, stepLeader } from './leader.ts';
 import { EntryType, message, NO_NODE } from './messages.ts';
 import type { ConfState, Entry, Message, NodeId } from './messages.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -305,10 +305,12 @@ export class Raft {
       // A transfer that did not finish within an election timeout is abandoned.
       if (this.leadTransferee !== NO_NODE) this.leadTransferee = NO_NODE;
     }
-    for (const pr of this.tracker.progress.values()) {
+    for (const [id, pr] of this.tracker.progress) {
       if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.cfg.snapshotTimeoutTicks) {
         pr.becomeProbe();
         this.pendingFlush = true;
+      } else if (pr.state === 'probe' && pr.probeSent && pr.probeSentTicks >= 0 && this.cfg.probeRetryTicks > 0 && ++pr.probeSentTicks >= this.cfg.probeRetryTicks) {
+        retryProbe(this, id, pr);
       }
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {

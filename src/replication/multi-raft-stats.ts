@@ -41,8 +41,10 @@ export interface MultiRaftStats {
   messagesTooLarge: number;
   /** Snapshot messages that could not be handed to the channel (dropped or too large); reported at the group's next tick. */
   snapshotsFailed: number;
-  /** Incoming messages for a group this broker does not host. */
+  /** Incoming messages for a group this broker does not host, dropped (not added within the park time, or past the park limits). */
   droppedUnknownGroup: number;
+  /** Incoming messages for a group not hosted when they came, held for it (some later dropped, counted above). */
+  parkedUnknownGroup: number;
   /** Incoming messages not from the sending broker or not to this one. */
   droppedMisrouted: number;
   /** Incoming transport messages of a Raft type whose body did not decode; all of it was dropped. */
@@ -73,6 +75,7 @@ export function emptyStats(): MultiRaftStats {
     messagesTooLarge: 0,
     snapshotsFailed: 0,
     droppedUnknownGroup: 0,
+    parkedUnknownGroup: 0,
     droppedMisrouted: 0,
     decodeErrors: 0,
     quiesceNoticesSent: 0,

@@ -23,8 +23,15 @@
  * larger than that is refused by the channel, counted, and reported as unreachable.
  *
  * Incoming bodies are decoded and checked before anything reaches a group; a body that does not
- * decode is dropped whole and counted, as is a message for a group this broker does not host or
- * addressed between the wrong brokers. Nothing thrown escapes the channel's handler.
+ * decode is dropped whole and counted, as is a message addressed between the wrong brokers. Nothing
+ * thrown escapes the channel's handler.
+ *
+ * A message for a group this broker does not host yet is held for a short while (PARK_MS, bounded in
+ * count) and handed over if the group is added meanwhile, else dropped and counted: a new partition's
+ * replicas open on each broker at their own pace, and the first leader's vote requests and appends
+ * would otherwise be lost on the brokers still opening it, costing the group an election timeout (a
+ * heartbeat for appends) before it can commit. A late message is only a delayed one, which Raft
+ * tolerates.
  *
  * Quiescence (raft-driver.ts): a group's quiesce notices are coalesced per peer like heartbeats
  * (RAFT_QUIESCE) and handed to the receiving group's driver; a quiesced group leaves the ticker and
@@ -57,6 +64,11 @@ void messageOfWire;
 /** Room for a message's headers beyond the entry bytes its group's settings allow per append. */
 export const APPEND_HEADROOM_BYTES = 16 * 1024;
 const GROUP_ID_MAX = 0x7fffffff;
+/** How long a message for a group not hosted yet is held (see the header). */
+export const PARK_MS = 3_000;
+/** Held messages at most, over all groups, and per group (the newest are kept). */
+export const PARKED_MAX = 20_000;
+export const PARKED_PER_GROUP = 16;
 
 /** The one method of a logger the host uses (pino's satisfies it). */
 export interface MultiRaftLog {
@@ -104,12 +116,21 @@ export class MultiRaft {
   /** Peers whose link the channel reported down and not up since. */
   private readonly downPeers = new Set<number>();
   private stoppedFlag = false;
+  /** Messages for groups not hosted (yet), by group, with the tick they arrived (see the header). */
+  private readonly parked = new Map<number, { from: number; m: Message; tick: number }[]>();
+  private parkedCount = 0;
+  private ticks = 0;
+  /** Ticks a parked message is kept: PARK_MS in the ticker's ticks. */
+  private readonly parkTicks: number;
+  /** In the ticker while messages are parked: expires them. */
+  private readonly parkSweeper = { tick: (): void => this.sweepParked() };
 
   constructor(options: MultiRaftOptions) {
     assert(Number.isSafeInteger(options.brokerId) && options.brokerId > 0 && options.brokerId <= 0x7fffffff, `broker id must be 1..2^31-1, got ${options.brokerId}`);
     assert(options.channel.maxMessageBytes > APPEND_HEADROOM_BYTES, 'the channel must carry messages larger than the append headroom');
     this.brokerId = options.brokerId;
     this.channel = options.channel;
+    this.parkTicks = Math.max(1, Math.ceil(PARK_MS / options.ticker.tickMs));
     this.ticker = options.ticker;
     this.schedule = options.schedule ?? ((fn) => queueMicrotask(fn));
     this.log = options.log;
@@ -151,6 +172,16 @@ export class MultiRaft {
     hosted = new HostedGroup(driver);
     this.groups.set(groupId, hosted);
     this.ticker.add(hosted);
+    const waiting = this.parked.get(groupId);
+    if (waiting !== undefined) {
+      this.parked.delete(groupId);
+      this.parkedCount -= waiting.length;
+      // After the caller has finished setting the group up.
+      this.schedule(() => {
+        if (this.stoppedFlag || this.groups.get(groupId) !== hosted) return;
+        for (const { from, m } of waiting) this.deliver(from, groupId, m);
+      });
+    }
     return driver;
   }
 
@@ -331,14 +362,52 @@ export class MultiRaft {
     }
     const hosted = this.groups.get(groupId);
     if (hosted === undefined) {
-      this.counters.droppedUnknownGroup++;
-      this.warn('droppedUnknownGroup', { peer: from, group: groupId, type: m.type }, 'raft message for a group this broker does not host, dropped');
+      this.park(from, groupId, m);
       return;
     }
     const c = this.counters.received[m.type];
     c.messages++;
     c.payloadBytes += payloadBytes(m);
     hosted.driver.step(m);
+  }
+
+  /** Holds a message for a group not hosted here (see the header); the oldest goes when a limit is hit. */
+  private park(from: number, groupId: number, m: Message): void {
+    let list = this.parked.get(groupId);
+    if (list === undefined) {
+      if (this.parkedCount >= PARKED_MAX) {
+        this.dropUnknown(from, groupId, m.type);
+        return;
+      }
+      list = [];
+      this.parked.set(groupId, list);
+    } else if (list.length >= PARKED_PER_GROUP || this.parkedCount >= PARKED_MAX) {
+      const oldest = list.shift()!;
+      this.parkedCount--;
+      this.dropUnknown(oldest.from, groupId, oldest.m.type);
+    }
+    if (this.parkedCount === 0 && !this.ticker.has(this.parkSweeper)) this.ticker.add(this.parkSweeper);
+    list.push({ from, m, tick: this.ticks });
+    this.parkedCount++;
+    this.counters.parkedUnknownGroup++;
+  }
+
+  private sweepParked(): void {
+    this.ticks++;
+    for (const [groupId, list] of this.parked) {
+      while (list.length > 0 && this.ticks - list[0]!.tick > this.parkTicks) {
+        const old = list.shift()!;
+        this.parkedCount--;
+        this.dropUnknown(old.from, groupId, old.m.type);
+      }
+      if (list.length === 0) this.parked.delete(groupId);
+    }
+    if (this.parkedCount === 0) this.ticker.remove(this.parkSweeper);
+  }
+
+  private dropUnknown(from: number, groupId: number, type: string): void {
+    this.counters.droppedUnknownGroup++;
+    this.warn('droppedUnknownGroup', { peer: from, group: groupId, type }, 'raft message for a group this broker does not host, dropped');
   }
 
   private peerState(peer: number, state: PeerLinkState, restarted = true): void {

@@ -6,20 +6,23 @@
 // old and the new list keep talking (their handshakes carry the cluster id, not the list). Recommissioned
 // before that, it had become a voter again once caught up. A voter whose
 // removal would leave fewer than three voters is refused with the reason.
-// Method: four real broker processes on 127.0.0.1, all listed; the CLI's broker decommission and list;
+// Method: five real broker processes on 127.0.0.1, four listed and one added; the CLI's broker
+// decommission and list;
 // raw CreateTopics and Metadata requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { until } from '../helpers/timeout.ts';
-import { createTopicThrough, listBrokers, metadataFrom, metadataUntil } from './cluster-requests.ts';
+import { createTopicThrough, listBrokers, metadataUntil } from './cluster-requests.ts';
 
 let cluster: BrokerCluster;
 
 before(async () => {
   // Without balancing a recommissioned broker takes no replicas back, so decommissioning it again is quick.
-  cluster = await startCluster(4, { env: { STREAMBUS_CLUSTER_PARTITION_BALANCING: 'false' } });
+  // Brokers 1-4 are listed (the controller's voters); broker 5 is added (a learner), so that after one
+  // voter leaves there are still enough brokers for three replicas and the voter rule is what refuses.
+  cluster = await startCluster(5, { listed: 4, env: { STREAMBUS_CLUSTER_PARTITION_BALANCING: 'false' } });
   await metadataUntil(cluster.member(1).kafkaPort, ['__consumer_offsets'], (m) => m.topics[0]?.errorCode === 0 && m.topics[0].partitions.length === 50, '__consumer_offsets created', 30_000);
 });
 
@@ -38,7 +41,7 @@ async function created(port: number, name: string, replicationFactor = 3): Promi
 }
 
 test('a decommissioned voter leaves the controller quorum; cluster.nodes is then edited broker by broker', { timeout: 180_000 }, async (t) => {
-  const md = await metadataUntil(cluster.member(1).kafkaPort, null, (m) => m.brokers.length === 4 && m.controllerId > 0, 'four brokers and a controller');
+  const md = await metadataUntil(cluster.member(1).kafkaPort, null, (m) => m.brokers.length === 5 && m.controllerId > 0, 'five brokers and a controller');
   assert.equal(await created(cluster.member(1).kafkaPort, 'kept'), 0);
   const leaving = md.controllerId;
   const [a, b, c] = [1, 2, 3, 4].filter((id) => id !== leaving) as [number, number, number];
@@ -60,12 +63,12 @@ test('a decommissioned voter leaves the controller quorum; cluster.nodes is then
   t.diagnostic(JSON.stringify(listed));
   assert.deepEqual(
     listed.map((x) => [x.id, x.state, (x as { controllerVoter?: boolean }).controllerVoter]),
-    [1, 2, 3, 4].map((id) => (id === leaving ? [id, 'drained', false] : [id, 'active', true])),
+    [1, 2, 3, 4, 5].map((id) => (id === leaving ? [id, 'drained', false] : [id, 'active', id !== 5])),
   );
   const after = await metadataUntil(cluster.member(a).kafkaPort, null, (m) => m.controllerId > 0 && m.controllerId !== leaving, 'another controller leader');
   assert.notEqual(after.controllerId, leaving);
 
-  // Refused: three voters are left, and none of them may go.
+  // Refused: three voters are left, and none of them may go (broker 5 could take the replicas).
   const refused = await runCli(['broker', 'decommission', '--id', String(a), '--http', http(b), '--no-wait'], 20_000);
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /a controller needs 3 voters/);
@@ -87,8 +90,9 @@ test('a decommissioned voter leaves the controller quorum; cluster.nodes is then
   await cluster.member(a).process!.stop();
   await cluster.start(a, { env: { STREAMBUS_CLUSTER_NODES: nodes } });
   assert.equal(await created(cluster.member(c).kafkaPort, 'after-edit'), 0);
-  const final = await metadataFrom(cluster.member(a).kafkaPort, null);
-  assert.deepEqual(final.brokers.map((x) => x.nodeId).filter((id) => id !== leaving).sort(), [a, b, c].sort((x, y) => x - y));
+  // Broker 5 (added, its list unedited) redials the restarted broker after its reconnect backoff.
+  const others = [a, b, c, 5].sort((x, y) => x - y).join(',');
+  await metadataUntil(cluster.member(a).kafkaPort, null, (m) => m.brokers.map((x) => x.nodeId).filter((id) => id !== leaving).sort().join(',') === others, `broker ${a} lists brokers ${others}`, 30_000);
   for (const id of [a, b, c]) {
     const refusals = cluster.member(id).process!.output().split('\n').filter((l) => l.includes('refused inter-broker handshake') && l.includes('wrong-cluster'));
     assert.deepEqual(refusals, [], `broker ${id} refused no peer as of another cluster`);

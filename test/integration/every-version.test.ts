@@ -55,6 +55,8 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.AlterPartitionReassignments]: admin.alterPartitionReassignments,
   [API_KEYS.ListPartitionReassignments]: admin.listPartitionReassignments,
   [API_KEYS.SaslAuthenticate]: admin.saslAuthenticate,
+  [API_KEYS.DescribeClientQuotas]: security.describeClientQuotas,
+  [API_KEYS.AlterClientQuotas]: security.alterClientQuotas,
   [API_KEYS.DescribeUserScramCredentials]: security.describeUserScramCredentials,
   [API_KEYS.AlterUserScramCredentials]: security.alterUserScramCredentials,
   [API_KEYS.DescribeCluster]: admin.describeCluster,

@@ -293,6 +293,73 @@ test('a lost probe to a new learner is sent again after a heartbeat answer, thou
   assert.equal(c.node(1).status().progress!.get(3)!.match, c.node(1).lastIndex);
 });
 
+test('with probeRetryTicks, a probe lost to a member that just restarted is sent again within those ticks, not a heartbeat later', () => {
+  for (const probeRetryTicks of [0, 2]) {
+    const c = new Cluster([1, 2, 3], { electionTicks: 20, heartbeatTicks: 10, probeRetryTicks });
+    c.node(1).campaign();
+    c.settle();
+    c.node(1).propose(text('a'));
+    c.settle();
+    // Node 3's process restarts: the leader probes it afresh, and the probe is lost (its broker
+    // does not host the group yet).
+    c.drop = (m) => m.to === 3;
+    c.node(1).peerReconnected(3);
+    c.node(1).propose(text('b'));
+    c.settle();
+    c.drop = () => false;
+    assert.deepEqual(c.applied.get(3), ['a']);
+    const sentBefore = c.sent.length;
+    for (let i = 0; i < 2; i++) c.node(1).tick();
+    c.settle();
+    if (probeRetryTicks === 0) {
+      assert.deepEqual(c.applied.get(3), ['a'], 'without it, the leader waits for a heartbeat answer');
+      continue;
+    }
+    const retries = c.sent.slice(sentBefore).filter((m) => m.from === 1 && m.to === 3 && m.type === 'app');
+    assert.equal(retries[0]!.entries.length, 0, 'the retried probe is empty');
+    assert.deepEqual(c.applied.get(3), ['a', 'b'], 'caught up two ticks after the lost probe');
+    assert.equal(c.node(1).status().progress!.get(3)!.state, 'replicate');
+  }
+});
+
+test('with probeRetryTicks, a member that stays unreachable gets one empty probe per period; a delivered snapshot is not probed by time', () => {
+  const c = new Cluster([1, 2, 3], { electionTicks: 20, heartbeatTicks: 10, probeRetryTicks: 2 });
+  c.node(1).campaign();
+  c.settle();
+  c.drop = (m) => m.to === 3;
+  c.node(1).reportUnreachable(3);
+  for (const v of ['a', 'b', 'c']) c.node(1).propose(text(v));
+  c.settle();
+  const sentBefore = c.sent.length;
+  for (let i = 0; i < 8; i++) {
+    c.node(1).tick();
+    c.settle();
+  }
+  const toThree = c.sent.slice(sentBefore).filter((m) => m.to === 3 && m.type === 'app');
+  assert.equal(toThree.length, 4, 'one every two ticks');
+  assert.ok(toThree.every((m) => m.entries.length === 0));
+
+  // What it lacks gets compacted: the next retry falls back to a snapshot, and once the snapshot is
+  // out its answer comes when it is installed: no probe by time before that.
+  const leaderStore = c.storages.get(1)!;
+  const last = leaderStore.lastIndex();
+  leaderStore.createSnapshot(last, { voters: [1, 2, 3], learners: [] }, new Uint8Array(0));
+  leaderStore.compact(last);
+  for (let i = 0; i < 2; i++) {
+    c.node(1).tick();
+    c.settle();
+  }
+  assert.equal(c.node(1).status().progress!.get(3)!.state, 'snapshot');
+  c.node(1).reportSnapshot(3, true);
+  c.settle();
+  const afterSnapshot = c.sent.length;
+  for (let i = 0; i < 8; i++) {
+    c.node(1).tick();
+    c.settle();
+  }
+  assert.equal(c.sent.slice(afterSnapshot).filter((m) => m.to === 3 && (m.type === 'app' || m.type === 'snapshot')).length, 0);
+});
+
 test('a joining node neither campaigns nor votes until it applied what the leader had committed when it first heard from it', () => {
   // Voters 1,2,3 become 1,4,5: nodes 2 and 3 leave and lose their logs.
   const c = new Cluster([1, 2, 3]);

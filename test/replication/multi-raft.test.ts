@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { message, type Message } from '../../src/raft/index.ts';
 import { unpackPlain } from '../../src/protocol/cluster/plain-codec.ts';
 import { decodeGroupMessages, encodeGroupMessages, RAFT_PEER_TYPES } from '../../src/protocol/cluster/raft-codec.ts';
-import { MultiRaft, type MultiRaftLog } from '../../src/replication/multi-raft.ts';
+import { PARK_MS, MultiRaft, type MultiRaftLog } from '../../src/replication/multi-raft.ts';
 import type { RaftDriver } from '../../src/replication/raft-driver.ts';
 import { RaftTicker } from '../../src/replication/raft-ticker.ts';
 import type { RaftTransport } from '../../src/replication/raft-transport.ts';
@@ -198,19 +198,40 @@ test('messages for unknown groups, between the wrong brokers, or that do not dec
   ];
   for (const [type, body] of garbage) two.channel.inject(1, type, body);
   two.channel.inject(1, 5, 'another layer');
+  const count = (text: string) => two.warnings.filter((w) => w.includes(text)).length;
+  // Messages for groups not hosted are held for a while (the group may be added), then dropped.
+  assert.deepEqual([two.host.stats().parkedUnknownGroup, two.host.stats().droppedUnknownGroup, count('does not host')], [6, 0, 0]);
+  // Nothing was delivered, not even the valid heartbeat in front of an invalid message in one body.
+  assert.equal(two.host.stats().received.heartbeat.messages, heartbeatsBefore);
+  c.tick(Math.ceil(PARK_MS / TICK_MS) + 1);
   const stats = two.host.stats();
   assert.equal(stats.droppedUnknownGroup, 6);
   assert.equal(stats.droppedMisrouted, 2);
   assert.equal(stats.decodeErrors, garbage.length);
   // Logged at the 1st, 2nd and 4th occurrence of each kind.
-  const count = (text: string) => two.warnings.filter((w) => w.includes(text)).length;
   assert.equal(count('does not host'), 3);
   assert.equal(count('other brokers'), 2);
   assert.equal(count('does not decode'), 4);
-  // Nothing was delivered, not even the valid heartbeat in front of an invalid message in one body.
-  assert.equal(stats.received.heartbeat.messages, heartbeatsBefore);
   c.tick(3);
   for (const h of c.hosts.values()) for (const m of h.members.values()) assert.deepEqual(m.failures, []);
+  c.stop();
+});
+
+test('messages for a group this broker adds a moment later are handed to it once added, within bounds', () => {
+  const c = new Cluster(1);
+  c.elect();
+  // Group 1 exists on brokers 1 and 3 first; broker 1 campaigns and leads with broker 3.
+  const late = member(2, IDS, { nextInt: (bound) => bound - 1 });
+  for (const id of [1, 3]) c.host(id).host.addGroup(1, member(id, IDS, { nextInt: id === 1 ? () => 0 : (bound) => bound - 1 }).options);
+  c.driver(1, 1).campaign();
+  c.tick(3);
+  assert.equal(c.driver(1, 1).raft.isLeader, true);
+  assert.ok(c.host(2).host.stats().parkedUnknownGroup > 0, 'broker 2 held what came for group 1');
+  // Broker 2 opens group 1: what was held is handed over at once, before any tick or heartbeat.
+  c.host(2).host.addGroup(1, late.options);
+  c.net.settle();
+  assert.equal(c.driver(2, 1).raft.leader, 1, 'broker 2 knows the leader without waiting for a heartbeat');
+  assert.equal(c.host(2).host.stats().droppedUnknownGroup, 0);
   c.stop();
 });
 
@@ -278,7 +299,9 @@ test('removeGroup and stop take groups off the ticker and drop what arrives for 
   assert.equal(one.ticker.size, 2);
   assert.equal(one.host.group(1), undefined);
   c.tick(25);
-  assert.ok(one.host.stats().droppedUnknownGroup > 0, 'the other members of group 1 still ask broker 1 for votes');
+  assert.ok(one.host.stats().parkedUnknownGroup > 0, 'the other members of group 1 still ask broker 1 for votes');
+  c.tick(Math.ceil(PARK_MS / TICK_MS) + 1);
+  assert.ok(one.host.stats().droppedUnknownGroup > 0, 'held, then dropped: the group was not added again');
   const driver = c.driver(2, 0);
   c.host(2).host.stop();
   assert.equal(c.host(2).ticker.size, 0);

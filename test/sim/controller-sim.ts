@@ -246,7 +246,7 @@ class ControllerSimulation {
   private describeSettings(): string {
     const s = this.settings;
     return (
-      `brokers=${this.ids.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
+      `brokers=${this.ids.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} ` +
       `compactEvery=${this.compactEvery} keep=${this.compactKeep} submitTimeoutMs=${this.submitTimeoutMs}`
     );

@@ -294,7 +294,7 @@ class PartitionSimulation {
     const s = this.settings;
     const l = this.logOptions;
     return (
-      `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
+      `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
       `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
       `retentionEveryMs=${this.retentionEveryMs} learnerBytesPerSecond=${this.learnerBytesPerSecond} timeoutMs=${this.timeoutMs}`

@@ -195,7 +195,7 @@ class Simulation {
   private describeSettings(): string {
     const s = this.settings;
     return (
-      `nodes=${this.ids.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} ` +
+      `nodes=${this.ids.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} ` +
       `compactEvery=${this.compactEvery} keep=${this.compactKeep}`
     );

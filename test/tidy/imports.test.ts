@@ -44,10 +44,11 @@ const ALLOWED: Record<string, string[]> = {
   observability: ['util'],
   http: ['util', 'observability', 'replication', 'metadata', 'io', 'security'],
   client: ['util', 'protocol', 'config'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata'],
+  capacity: ['util'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
-const PURE = new Set(['raft', 'metadata']);
+const PURE = new Set(['raft', 'metadata', 'capacity']);
 
 const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
 

@@ -22,6 +22,7 @@ import type { BrokerContext } from '../context.ts';
 import type { Partition } from '../../replication/partition.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
 import { allowed, Op, Resource } from '../access.ts';
+import { quotaClient } from '../quota-throttle.ts';
 
 interface Slot {
   topic: string;
@@ -82,17 +83,24 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
     }
   }
 
+  // A client over its consumer_byte_rate quota gets no records, at once, with the time it owes
+  // (Kafka's answer: data it would read past the quota is not sent at all).
+  const who = quotaClient(info);
+  let throttleTimeMs = ctx.clientQuotas.owed('consumer_byte_rate', who.user, who.clientId, ctx.now());
   const committedOnly = request.isolationLevel === READ_COMMITTED;
-  let total = await readAll(ctx, slots, request.maxBytes, committedOnly);
-  const deadline = performance.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
-  const minBytes = Math.max(1, request.minBytes);
-  // Long poll: wait for data until min_bytes are available or max_wait_ms has passed. An error on
-  // any partition answers at once, so the client can act on it.
-  while (total < minBytes && !slots.some((s) => s.errorCode !== 0 || s.partition?.closing)) {
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    await waitForData(slots, left, committedOnly);
-    total = await readAll(ctx, slots, request.maxBytes, committedOnly);
+  if (throttleTimeMs === 0) {
+    let total = await readAll(ctx, slots, request.maxBytes, committedOnly);
+    const deadline = performance.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
+    const minBytes = Math.max(1, request.minBytes);
+    // Long poll: wait for data until min_bytes are available or max_wait_ms has passed. An error on
+    // any partition answers at once, so the client can act on it.
+    while (total < minBytes && !slots.some((s) => s.errorCode !== 0 || s.partition?.closing)) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await waitForData(slots, left, committedOnly);
+      total = await readAll(ctx, slots, request.maxBytes, committedOnly);
+    }
+    if (total > 0) throttleTimeMs = ctx.clientQuotas.record({ key: 'consumer_byte_rate', amount: total }, who.user, who.clientId, ctx.now());
   }
 
   // Grouped as asked: by id from v13 (two unknown ids must stay apart), by name before.
@@ -104,7 +112,7 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
     byTopic.set(key, list);
   }
   return {
-    throttleTimeMs: 0,
+    throttleTimeMs,
     errorCode: 0,
     sessionId: 0,
     responses: [...byTopic.values()].map((list) => ({

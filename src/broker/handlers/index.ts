@@ -37,6 +37,8 @@ import { alterPartitionReassignments } from './45-alter-partition-reassignments.
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
+import { describeClientQuotas } from './48-describe-client-quotas.ts';
+import { alterClientQuotas } from './49-alter-client-quotas.ts';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials.ts';
 import { alterUserScramCredentials } from './51-alter-user-scram-credentials.ts';
 
@@ -74,6 +76,8 @@ export const HANDLERS: HandlerTable = {
   44: incrementalAlterConfigs,
   45: alterPartitionReassignments,
   46: listPartitionReassignments,
+  48: describeClientQuotas,
+  49: alterClientQuotas,
   50: describeUserScramCredentials,
   51: alterUserScramCredentials,
   60: describeCluster,

@@ -57,6 +57,8 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [API_KEYS.AlterPartitionReassignments]: { min: 0, max: 0 },
   [API_KEYS.ListPartitionReassignments]: { min: 0, max: 0 },
+  [API_KEYS.DescribeClientQuotas]: { min: 0, max: 1 },
+  [API_KEYS.AlterClientQuotas]: { min: 0, max: 1 },
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },

@@ -50,3 +50,19 @@ export async function describeUserScramCredentials(ctx: ProbeContext, version: n
   const res = await ctx.exchange(API_KEYS.DescribeUserScramCredentials, version, { users: [{ name }] }, 'describe-scram');
   assert.deepEqual(res.results.map((r) => [r.user, r.credentialInfos.map((c) => [c.mechanism, c.iterations])]), [[name, [[2, 8192]]]]);
 }
+
+/** Sets a quota for a client id of its own, then removes it; the answer names the entity. */
+export async function alterClientQuotas(ctx: ProbeContext, version: number): Promise<void> {
+  const entity = [{ entityType: 'client-id', entityName: `every-version-quota-v${version}` }];
+  const set = await ctx.exchange(API_KEYS.AlterClientQuotas, version, { entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 1e6, remove: false }] }], validateOnly: false }, 'alter-quotas');
+  assert.deepEqual(set.entries.map((e) => [e.errorCode, e.entity.map((p) => p.entityName)]), [[0, [entity[0]!.entityName]]]);
+  await ctx.conn.request(API_KEYS.AlterClientQuotas, 0, { entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 0, remove: true }] }], validateOnly: false });
+}
+
+/** Lists the quota of a client id of its own by exact match. */
+export async function describeClientQuotas(ctx: ProbeContext, version: number): Promise<void> {
+  const name = `every-version-quota-described-v${version}`;
+  await ctx.conn.request(API_KEYS.AlterClientQuotas, 0, { entries: [{ entity: [{ entityType: 'client-id', entityName: name }], ops: [{ key: 'consumer_byte_rate', value: 2e6, remove: false }] }], validateOnly: false });
+  const res = await ctx.exchange(API_KEYS.DescribeClientQuotas, version, { components: [{ entityType: 'client-id', matchType: 0, match: name }], strict: false }, 'describe-quotas');
+  assert.deepEqual(res.entries?.map((e) => [e.entity.map((p) => [p.entityType, p.entityName]), e.values.map((v) => [v.key, v.value])]), [[[['client-id', name]], [['consumer_byte_rate', 2e6]]]]);
+}
