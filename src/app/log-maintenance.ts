@@ -1,6 +1,7 @@
 /**
  * Periodic log maintenance: retention (time and size, every 5 minutes as Kafka's
- * log.retention.check.interval.ms) with expiry of long-idle idempotent producers, and compaction of compacted topics (every storage.compactionInterval).
+ * log.retention.check.interval.ms) with expiry of long-idle idempotent producers, compaction of compacted topics (every storage.compactionInterval),
+ * and the abort of transactions open longer than transaction.max.timeout.ms (every minute, leaders only).
  * Retention runs through the partition's append queue because deleting segments and appending must not
  * overlap; compaction runs beside appends (it only rewrites closed segments).
  */
@@ -14,6 +15,15 @@ import { compactLog } from '../storage/compaction.ts';
 import type { Service } from './broker-app.ts';
 
 export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
+/**
+ * Kafka's transaction.max.timeout.ms: no transaction may stay open longer. The coordinator aborts a
+ * transaction at its own timeout; partition leaders abort one still open past this (a producer that
+ * vanished, or transactional data written without a coordinator), so read_committed consumers are
+ * never held for ever (Partition.abortStaleTransactions).
+ */
+export const TRANSACTION_MAX_TIMEOUT_MS = 15 * 60_000;
+/** How often leaders look for transactions open past TRANSACTION_MAX_TIMEOUT_MS. */
+export const STALE_TRANSACTIONS_CHECK_MS = 60_000;
 /** Idle producers are forgotten after a day (Kafka's producer.id.expiration.ms). */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
@@ -49,6 +59,17 @@ export function logMaintenance(
       if (deleted > 0) log.info({ topic: p.topic, partition: p.index, segments: deleted, logStartOffset: p.logStartOffset, before }, 'retention deleted segments');
     }
   };
+  const staleTransactions = async () => {
+    for (const p of partitions.all()) {
+      const aborted = await p.abortStaleTransactions(now(), TRANSACTION_MAX_TIMEOUT_MS).catch((err: unknown) => {
+        log.warn({ err, topic: p.topic, partition: p.index }, 'aborting a transaction open too long failed; retried at the next check');
+        return [];
+      });
+      for (const producerId of aborted) {
+        log.warn({ topic: p.topic, partition: p.index, producerId: String(producerId), maxOpenMs: TRANSACTION_MAX_TIMEOUT_MS }, 'transaction open longer than transaction.max.timeout.ms aborted by the partition leader');
+      }
+    }
+  };
   const compaction = async () => {
     for (const p of partitions.all()) {
       // Below the high watermark only: a record above it may still be lost or truncated, so it must not
@@ -68,6 +89,7 @@ export function logMaintenance(
     name: 'log maintenance',
     async start() {
       timers.push(every(clock, RETENTION_CHECK_INTERVAL_MS, () => serially(retention)));
+      timers.push(every(clock, STALE_TRANSACTIONS_CHECK_MS, () => serially(staleTransactions)));
       if (compactionIntervalMs > 0) timers.push(every(clock, compactionIntervalMs, () => serially(compaction)));
     },
     async stop() {

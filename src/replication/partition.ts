@@ -171,6 +171,8 @@ interface DataWaiter {
 }
 
 export class Partition {
+  /** Open transactions by producer id: when this replica first saw each open while leading (abortStaleTransactions). */
+  private readonly openSeenAt = new Map<bigint, number>();
   /** Replaced when a replica becomes leader and rebuilds it from the log (partition-replica.ts). */
   producers = new ProducerStateTable();
   /** Replaced when the partition opens and when a replica installs a snapshot (partition-replica.ts). */
@@ -301,6 +303,35 @@ export class Partition {
     });
     this.appendQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Aborts the transactions this leader has seen open for longer than `maxOpenMs` (Kafka's
+   * transaction.max.timeout.ms): a safety net under the transaction coordinator, which decides a
+   * transaction long before, so that a producer that wrote transactional data and vanished (or a
+   * client that wrote it without a coordinator) cannot hold the last stable offset, and with it every
+   * read_committed consumer, for ever. Ages are measured from when this replica first saw the
+   * transaction open while leading (a restart or a new leader starts again: later, never earlier).
+   * Resolves with the producer ids aborted; nothing when this replica does not take writes.
+   */
+  async abortStaleTransactions(nowMs: number, maxOpenMs: number): Promise<bigint[]> {
+    const open = this.writable ? this.transactions.toState().open : [];
+    const openIds = new Set(open.map((t) => t.producerId));
+    for (const id of [...this.openSeenAt.keys()]) if (!openIds.has(id)) this.openSeenAt.delete(id);
+    const aborted: bigint[] = [];
+    for (const { producerId } of open) {
+      const since = this.openSeenAt.get(producerId);
+      if (since === undefined) {
+        this.openSeenAt.set(producerId, nowMs);
+        continue;
+      }
+      if (nowMs - since <= maxOpenMs) continue;
+      const marker = { producerId, producerEpoch: this.producers.epochOf(producerId) ?? 0, commit: false, coordinatorEpoch: -1, timestampMs: nowMs };
+      await this.writeTxnMarker(marker);
+      this.openSeenAt.delete(producerId);
+      aborted.push(producerId);
+    }
+    return aborted;
   }
 
   /**

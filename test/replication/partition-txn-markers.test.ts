@@ -208,3 +208,26 @@ test('after a kill only the log past the newest periodic checkpoint is scanned, 
   assert.equal(s.transactions.openCount, 0);
   await last.close();
 });
+
+test('a transaction left open longer than the limit is aborted by the leader; one decided in time is not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'streambus-txn-'));
+  const log = await open(dir);
+  try {
+    const p = partitionOver(log);
+    await append(p, txnBatch(20n, 0, 2, 3));
+    await append(p, txnBatch(21n, 0, 1));
+    assert.equal(p.lastStableOffset, 0);
+    // First seen open at t=0; the limit is 1000 ms.
+    assert.deepEqual(await p.abortStaleTransactions(0, 1000), []);
+    assert.deepEqual(await p.abortStaleTransactions(900, 1000), []);
+    await marker(p, 21n, true);
+    const aborted = await p.abortStaleTransactions(1500, 1000);
+    assert.deepEqual(aborted, [20n], 'producer 20 vanished; producer 21 committed in time');
+    await until(() => p.lastStableOffset === p.highWatermark, () => `LSO ${p.lastStableOffset}, high watermark ${p.highWatermark}`);
+    assert.deepEqual(p.abortedTransactions(0, p.highWatermark).map((t) => [t.producerId, t.firstOffset]), [[20n, 0]]);
+    assert.deepEqual(await readOffsets(p, 0, true), await readOffsets(p, 0, false), 'read_committed reads to the end (and is told what was aborted)');
+    assert.deepEqual(await p.abortStaleTransactions(10_000, 1000), [], 'nothing left open');
+  } finally {
+    await log.close();
+  }
+});
