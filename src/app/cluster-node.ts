@@ -368,7 +368,9 @@ export class ClusterNode {
     this.handOverStarted = true;
     const led = this.ledDrivers();
     for (const driver of led) this.transfer(driver);
-    this.options.log.info({ groups: led.length }, 'handing over leadership before stopping');
+    const alone = this.replicas.replicas().filter((r) => r.leading && !r.driver.stopped).length + (this.controller.raft.isLeader ? 1 : 0) - led.length;
+    this.options.log.info({ groups: led.length, ...(alone > 0 ? { withoutOtherReplica: alone } : {}) }, 'handing over leadership before stopping');
+    if (alone > 0) this.options.log.warn({ partitions: alone }, 'partitions with no other replica (replication factor 1) are offline until this broker is back');
   }
 
   /** Waits (at most `timeoutMs`) until this broker leads no group, starting again transfers that lapsed. */
@@ -398,9 +400,16 @@ export class ClusterNode {
     return [...ids];
   }
 
+  /**
+   * The groups led here that another voter could lead. A group whose only voter is this broker (a
+   * partition of replication factor 1) has nobody to hand over to: it is offline until this broker is
+   * back, and waiting for it would only hold the stop for server.shutdownTimeout / 2.
+   */
   private ledDrivers(): RaftDriver[] {
-    const led = this.replicas.replicas().filter((r) => r.leading && !r.driver.stopped).map((r) => r.driver);
-    if (this.controller.raft.isLeader && !this.controller.stopped) led.push(this.controller);
+    const self = this.options.config.server.brokerId;
+    const others = (d: RaftDriver): boolean => d.raft.confState().voters.some((v) => v !== self);
+    const led = this.replicas.replicas().filter((r) => r.leading && !r.driver.stopped && others(r.driver)).map((r) => r.driver);
+    if (this.controller.raft.isLeader && !this.controller.stopped && others(this.controller)) led.push(this.controller);
     return led;
   }
 

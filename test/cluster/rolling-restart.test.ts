@@ -14,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createReplicatedTopic, metadataUntil, withConn } from './cluster-requests.ts';
+import { createReplicatedTopic, createTopicThrough, metadataUntil, withConn } from './cluster-requests.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { checkDelivery, ledger, readTopic, valueOf } from './delivery-checks.ts';
 import { produceWithKafkajs, produceWithKcat } from './fault-producers.ts';
@@ -34,6 +34,9 @@ const clients = new OpenClients();
 before(async () => {
   cluster = await startCluster(3, { env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '300' } });
   await createReplicatedTopic(cluster.member(1).kafkaPort, TOPIC, PARTITIONS);
+  // Replication factor 1, a partition on each broker: nobody can take them over, and a stop must not
+  // wait for them (they are offline until their broker is back).
+  assert.equal((await createTopicThrough(cluster.member(1).kafkaPort, 'single', 3, 1)).errorCode, 0);
 });
 
 after(async () => {
@@ -86,6 +89,9 @@ test('a rolling restart of all three brokers under idempotent acks=all produce a
       const code = await cluster.member(id).process!.stop();
       assert.equal(code, 0, `broker ${id} exits 0 on SIGTERM`);
       const stopMs = Date.now() - stoppedAt;
+      const log = cluster.member(id).process!.output();
+      assert.match(log, /"msg":"leadership handed over"/, `broker ${id} handed every group with another voter over`);
+      assert.doesNotMatch(log, /not handed over in time/);
       await cluster.start(id);
       const other = cluster.members.find((m) => m.id !== id)!;
       await metadataUntil(other.kafkaPort, [TOPIC], (m) => m.topics[0]!.partitions.every((p) => p.errorCode === 0 && p.isrNodes.includes(id)), `broker ${id} back in every ISR`, 30_000);
