@@ -27,7 +27,7 @@
  * thrown escapes the channel's handler.
  *
  * A message for a group this broker does not host yet is held for a short while (PARK_MS, bounded in
- * count) and handed over if the group is added meanwhile, else dropped and counted: a new partition's
+ * count and bytes) and handed over if the group is added meanwhile, else dropped and counted: a new partition's
  * replicas open on each broker at their own pace, and the first leader's vote requests and appends
  * would otherwise be lost on the brokers still opening it, costing the group an election timeout (a
  * heartbeat for appends) before it can commit. A late message is only a delayed one, which Raft
@@ -66,9 +66,10 @@ export const APPEND_HEADROOM_BYTES = 16 * 1024;
 const GROUP_ID_MAX = 0x7fffffff;
 /** How long a message for a group not hosted yet is held (see the header). */
 export const PARK_MS = 3_000;
-/** Held messages at most, over all groups, and per group (the newest are kept). */
+/** Held messages at most, over all groups, and per group (the newest are kept); and their entry bytes at most. */
 export const PARKED_MAX = 20_000;
 export const PARKED_PER_GROUP = 16;
+export const PARKED_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The one method of a logger the host uses (pino's satisfies it). */
 export interface MultiRaftLog {
@@ -117,8 +118,9 @@ export class MultiRaft {
   private readonly downPeers = new Set<number>();
   private stoppedFlag = false;
   /** Messages for groups not hosted (yet), by group, with the tick they arrived (see the header). */
-  private readonly parked = new Map<number, { from: number; m: Message; tick: number }[]>();
+  private readonly parked = new Map<number, { from: number; m: Message; tick: number; bytes: number }[]>();
   private parkedCount = 0;
+  private parkedBytes = 0;
   private ticks = 0;
   /** Ticks a parked message is kept: PARK_MS in the ticker's ticks. */
   private readonly parkTicks: number;
@@ -176,6 +178,7 @@ export class MultiRaft {
     if (waiting !== undefined) {
       this.parked.delete(groupId);
       this.parkedCount -= waiting.length;
+      for (const w of waiting) this.parkedBytes -= w.bytes;
       // After the caller has finished setting the group up.
       this.schedule(() => {
         if (this.stoppedFlag || this.groups.get(groupId) !== hosted) return;
@@ -373,34 +376,38 @@ export class MultiRaft {
 
   /** Holds a message for a group not hosted here (see the header); the oldest goes when a limit is hit. */
   private park(from: number, groupId: number, m: Message): void {
+    const bytes = payloadBytes(m);
+    const full = this.parked.get(groupId);
+    if (full !== undefined && full.length >= PARKED_PER_GROUP) this.unpark(groupId, full);
     let list = this.parked.get(groupId);
+    if (this.parkedCount >= PARKED_MAX || this.parkedBytes + bytes > PARKED_MAX_BYTES) {
+      this.dropUnknown(from, groupId, m.type);
+      return;
+    }
     if (list === undefined) {
-      if (this.parkedCount >= PARKED_MAX) {
-        this.dropUnknown(from, groupId, m.type);
-        return;
-      }
       list = [];
       this.parked.set(groupId, list);
-    } else if (list.length >= PARKED_PER_GROUP || this.parkedCount >= PARKED_MAX) {
-      const oldest = list.shift()!;
-      this.parkedCount--;
-      this.dropUnknown(oldest.from, groupId, oldest.m.type);
     }
     if (this.parkedCount === 0 && !this.ticker.has(this.parkSweeper)) this.ticker.add(this.parkSweeper);
-    list.push({ from, m, tick: this.ticks });
+    list.push({ from, m, tick: this.ticks, bytes });
     this.parkedCount++;
+    this.parkedBytes += bytes;
     this.counters.parkedUnknownGroup++;
+  }
+
+  /** Drops the oldest message held for `groupId`. */
+  private unpark(groupId: number, list: { from: number; m: Message; bytes: number }[]): void {
+    const oldest = list.shift()!;
+    this.parkedCount--;
+    this.parkedBytes -= oldest.bytes;
+    if (list.length === 0) this.parked.delete(groupId);
+    this.dropUnknown(oldest.from, groupId, oldest.m.type);
   }
 
   private sweepParked(): void {
     this.ticks++;
     for (const [groupId, list] of this.parked) {
-      while (list.length > 0 && this.ticks - list[0]!.tick > this.parkTicks) {
-        const old = list.shift()!;
-        this.parkedCount--;
-        this.dropUnknown(old.from, groupId, old.m.type);
-      }
-      if (list.length === 0) this.parked.delete(groupId);
+      while (list.length > 0 && this.ticks - list[0]!.tick > this.parkTicks) this.unpark(groupId, list);
     }
     if (this.parkedCount === 0) this.ticker.remove(this.parkSweeper);
   }

@@ -9,10 +9,10 @@
 // first, so it leads every group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { message, type Message } from '../../src/raft/index.ts';
+import { EntryType, message, type Message } from '../../src/raft/index.ts';
 import { unpackPlain } from '../../src/protocol/cluster/plain-codec.ts';
 import { decodeGroupMessages, encodeGroupMessages, RAFT_PEER_TYPES } from '../../src/protocol/cluster/raft-codec.ts';
-import { PARK_MS, MultiRaft, type MultiRaftLog } from '../../src/replication/multi-raft.ts';
+import { PARK_MS, PARKED_MAX_BYTES, PARKED_PER_GROUP, MultiRaft, type MultiRaftLog } from '../../src/replication/multi-raft.ts';
 import type { RaftDriver } from '../../src/replication/raft-driver.ts';
 import { RaftTicker } from '../../src/replication/raft-ticker.ts';
 import type { RaftTransport } from '../../src/replication/raft-transport.ts';
@@ -232,6 +232,23 @@ test('messages for a group this broker adds a moment later are handed to it once
   c.net.settle();
   assert.equal(c.driver(2, 1).raft.leader, 1, 'broker 2 knows the leader without waiting for a heartbeat');
   assert.equal(c.host(2).host.stats().droppedUnknownGroup, 0);
+  c.stop();
+});
+
+test('held messages are bounded per group and in bytes: the oldest of a group and whatever exceeds the byte limit are dropped', () => {
+  const c = new Cluster(1);
+  c.elect();
+  const two = c.host(2);
+  const append = (i: number, bytes: number): Message =>
+    message({ type: 'app', from: 1, to: 2, term: 1, index: i, logTerm: 1, commit: 0, entries: [{ term: 1, index: i + 1, type: EntryType.Normal, data: new Uint8Array(bytes) }] });
+  for (let i = 0; i < PARKED_PER_GROUP + 4; i++) two.channel.inject(1, RAFT_PEER_TYPES.messages, encodeGroupMessages([{ groupId: 50, messages: [append(i, 10)] }]));
+  assert.deepEqual([two.host.stats().parkedUnknownGroup, two.host.stats().droppedUnknownGroup], [PARKED_PER_GROUP + 4, 4], 'the oldest of group 50 made room');
+  // Large appends for other groups: past PARKED_MAX_BYTES held, the next ones are dropped at once.
+  const big = 4 * 1024 * 1024;
+  const fit = Math.floor(PARKED_MAX_BYTES / big);
+  for (let g = 0; g < fit + 3; g++) two.channel.inject(1, RAFT_PEER_TYPES.messages, encodeGroupMessages([{ groupId: 100 + g, messages: [append(0, big)] }]));
+  const accepted = Math.floor((PARKED_MAX_BYTES - PARKED_PER_GROUP * 10) / big);
+  assert.equal(two.host.stats().droppedUnknownGroup, 4 + (fit + 3 - accepted));
   c.stop();
 });
 
