@@ -111,10 +111,10 @@ export function freePort() {
   });
 }
 
-export function brokerCommandFor(fromSource) {
-  const binary = join(ROOT, 'dist/streambus');
+export function brokerCommandFor(fromSource, root = ROOT) {
+  const binary = join(root, 'dist/streambus');
   if (existsSync(binary) && !fromSource) return { cmd: binary, args: ['broker'], label: 'dist/streambus' };
-  return { cmd: process.execPath, args: [join(ROOT, 'bin/streambus'), 'broker'], label: 'node bin/streambus' };
+  return { cmd: process.execPath, args: [join(root, 'bin/streambus'), 'broker'], label: 'node bin/streambus' };
 }
 
 export function procStat(pid) {
@@ -132,11 +132,13 @@ export function procStatus(pid, key) {
  * Starts a broker process on free ports with `env` added, and waits until /health/ready answers 200
  * (over HTTPS trusting `httpsCa` when given).
  */
-export async function startBrokerProcess(name, env, dataDir, fromSource = false, httpsCa) {
+/** `options.root`: the checkout whose broker runs (another build, for comparisons); `options.readyDeadlineMs` (default 120 s). */
+export async function startBrokerProcess(name, env, dataDir, fromSource = false, httpsCa, options = {}) {
   mkdirSync(dataDir, { recursive: true });
   const kafkaPort = await freePort();
   const httpPort = await freePort();
-  const { cmd, args: cmdArgs } = brokerCommandFor(fromSource);
+  const { cmd, args: cmdArgs } = brokerCommandFor(fromSource, options.root);
+  const readyDeadlineMs = options.readyDeadlineMs ?? 120_000;
   const started = performance.now();
   const proc = spawn(cmd, cmdArgs, {
     cwd: dataDir,
@@ -152,7 +154,7 @@ export async function startBrokerProcess(name, env, dataDir, fromSource = false,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + readyDeadlineMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`broker ${name} exited with ${proc.exitCode}`);
     try {
@@ -160,7 +162,10 @@ export async function startBrokerProcess(name, env, dataDir, fromSource = false,
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`broker ${name} not ready within 120 s`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`broker ${name} not ready within ${readyDeadlineMs / 1000} s`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   const readyMs = performance.now() - started;

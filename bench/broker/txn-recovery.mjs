@@ -21,10 +21,10 @@
 // Other variants are extracted with `git archive` into the work folder (node_modules and the native
 // build linked from this checkout) and built there; everything under bench/results/tmp/txn-recovery
 // is removed at the end. Bounded: every wait has a deadline, the data size is --gib (at most 4).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { benchArgs, benchProvenance, freePort, median, runBench, writeBenchReport } from './broker-procs.mjs';
+import { benchArgs, benchProvenance, median, runBench, startBrokerProcess, writeBenchReport } from './broker-procs.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const WORK = join(ROOT, 'bench/results/tmp/txn-recovery');
@@ -64,47 +64,15 @@ function dropCache(dir) {
   if (r.status !== 0) throw new Error('dropping the page cache failed');
 }
 
-async function readyStatus(httpPort) {
-  return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status;
-}
-
 /** Starts the variant's broker on `dataDir` and resolves once /health/ready says 200, with the time it took. */
 async function start(variant, dataDir) {
-  const kafkaPort = await freePort();
-  const httpPort = await freePort();
-  const started = performance.now();
-  const proc = spawn(process.execPath, [join(variant.root, 'bin/streambus'), 'broker'], {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      STREAMBUS_SERVER_PORT: String(kafkaPort),
-      STREAMBUS_SERVER_HTTP_PORT: String(httpPort),
-      STREAMBUS_STORAGE_DATA_DIR: join(dataDir, 'data'),
-      STREAMBUS_STORAGE_RAFT_DIR: join(dataDir, 'data', 'raft'),
-      STREAMBUS_LOGGING_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`broker ${variant.name} exited with ${proc.exitCode}`);
-    try {
-      if ((await readyStatus(httpPort)) === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`broker ${variant.name} not ready within ${READY_DEADLINE_MS} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const broker = await startBrokerProcess(variant.name, {}, dataDir, true, undefined, { root: variant.root, readyDeadlineMs: READY_DEADLINE_MS });
   return {
-    readyMs: performance.now() - started,
-    kafkaPort,
+    readyMs: broker.readyMs,
+    kafkaPort: broker.kafkaPort,
     async kill() {
-      proc.kill('SIGKILL');
-      await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', r)));
+      broker.proc.kill('SIGKILL');
+      await new Promise((r) => (broker.proc.exitCode !== null || broker.proc.signalCode !== null ? r() : broker.proc.once('exit', r)));
     },
   };
 }
