@@ -27,7 +27,7 @@ const EXEMPT = new Set<number>([API_KEYS.ApiVersions, API_KEYS.SaslHandshake, AP
  * APIs, or within quota), for throttleRequest to put in the response.
  */
 export function chargeOnArrival(ctx: BrokerContext, apiKey: number, frameBytes: number, info: RequestInfo): number {
-  if (apiKey !== API_KEYS.Produce) return 0;
+  if (apiKey !== API_KEYS.Produce || !ctx.clientQuotas.active) return 0;
   const { user, clientId } = quotaClient(info);
   const ms = ctx.clientQuotas.record({ key: 'producer_byte_rate', amount: frameBytes }, user, clientId, ctx.now());
   if (ms > 0) {
@@ -43,7 +43,7 @@ export function chargeOnArrival(ctx: BrokerContext, apiKey: number, frameBytes: 
  * throttles the connection. `response` is the handler's answer (null for acks=0 produce).
  */
 export function throttleRequest(ctx: BrokerContext, apiKey: number, arrivalThrottleMs: number, handlerMs: number, info: RequestInfo, response: { throttleTimeMs?: number } | null): void {
-  if (EXEMPT.has(apiKey)) return;
+  if (EXEMPT.has(apiKey) || !ctx.clientQuotas.active) return;
   const { user, clientId } = quotaClient(info);
   const fetched = response?.throttleTimeMs ?? 0;
   if (fetched > 0) ctx.metrics.quotaThrottled('consumer_byte_rate', fetched);

@@ -40,6 +40,11 @@ export class ClientQuotaEnforcer {
 
   constructor(private readonly quotas: () => readonly ClientQuotaRecord[]) {}
 
+  /** Whether any quota is set: without one, callers skip the per-request work (the usual case). */
+  get active(): boolean {
+    return this.quotas().length > 0;
+  }
+
   /**
    * Takes `use` from the quota of the connection's `user` and `clientId`; returns how long to throttle
    * (0 within quota, or when no quota applies).

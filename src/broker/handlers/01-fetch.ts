@@ -85,8 +85,8 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
 
   // A client over its consumer_byte_rate quota gets no records, at once, with the time it owes
   // (Kafka's answer: data it would read past the quota is not sent at all).
-  const who = quotaClient(info);
-  let throttleTimeMs = ctx.clientQuotas.owed('consumer_byte_rate', who.user, who.clientId, ctx.now());
+  const who = ctx.clientQuotas.active ? quotaClient(info) : null;
+  let throttleTimeMs = who === null ? 0 : ctx.clientQuotas.owed('consumer_byte_rate', who.user, who.clientId, ctx.now());
   const committedOnly = request.isolationLevel === READ_COMMITTED;
   if (throttleTimeMs === 0) {
     let total = await readAll(ctx, slots, request.maxBytes, committedOnly);
@@ -100,7 +100,7 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
       await waitForData(slots, left, committedOnly);
       total = await readAll(ctx, slots, request.maxBytes, committedOnly);
     }
-    if (total > 0) throttleTimeMs = ctx.clientQuotas.record({ key: 'consumer_byte_rate', amount: total }, who.user, who.clientId, ctx.now());
+    if (total > 0 && who !== null) throttleTimeMs = ctx.clientQuotas.record({ key: 'consumer_byte_rate', amount: total }, who.user, who.clientId, ctx.now());
   }
 
   // Grouped as asked: by id from v13 (two unknown ids must stay apart), by name before.
