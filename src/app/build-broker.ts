@@ -19,7 +19,12 @@ import type { ClusterView } from '../replication/cluster-view.ts';
 import type { Partition } from '../replication/partition.ts';
 import type { PartitionHosting } from '../replication/partition-hosting.ts';
 import { ClusterNode } from './cluster-node.ts';
-import { ClusterGroups } from './cluster-groups.ts';
+import { CoordinatorPlacement } from './coordinator-placement.ts';
+import { TransactionCoordinators } from './transaction-coordinators.ts';
+import { OFFSETS_TOPIC, TXN_STATE_TOPIC } from '../metadata/topic-name.ts';
+import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
+import { kafkaErrorForStorage } from '../broker/storage-errors.ts';
+import type { MarkerWrite } from './txn-marker-writer.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
 import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
@@ -48,7 +53,8 @@ import { registerClusterMetrics } from './cluster-metrics.ts';
 import { logMaintenance } from './log-maintenance.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
-export const OFFSETS_TOPIC = '__consumer_offsets';
+/** Kafka's offsets.topic.num.partitions default. */
+const OFFSETS_PARTITIONS = 50;
 
 export async function buildBroker(config: BrokerConfig, log: Logger, metrics: BrokerMetrics): Promise<BrokerParts> {
   const disk = createDisk('auto');
@@ -70,7 +76,8 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter; raftGroups?: () => { hosted: number; quiesced: number } };
   let clusterNode: ClusterNode | undefined;
   let admin: ClusterAdmin | null = null;
-  let clusterGroups: ClusterGroups | undefined;
+  let clusterGroups: CoordinatorPlacement<GroupCoordinator> | undefined;
+  let transactions: TransactionCoordinators | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
     late.groups
       ? late.groups
@@ -109,6 +116,12 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
     get groups() {
       return late.groups;
+    },
+    transactions: {
+      get router() {
+        return transactions!.router;
+      },
+      want: () => transactions?.want(),
     },
   };
 
@@ -163,7 +176,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const cluster: Service = {
     name: 'cluster',
     async start() {
-      clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, offsetsTopic: OFFSETS_TOPIC, ...(tls === undefined ? {} : { tls }) });
+      clusterNode = await ClusterNode.open({ config, log, metrics, disk, clock, partitions, ...(tls === undefined ? {} : { tls }) });
       try {
         await clusterNode.join();
       } catch (err) {
@@ -210,25 +223,65 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  // A marker of a transaction this broker's coordinators (or another broker's) end, on a partition it leads.
+  const writeMarkerHere = async (marker: MarkerWrite, name: string, index: number): Promise<number> => {
+    const topic = late.metadata.state.topic(name);
+    if (topic === undefined || index < 0 || index >= topic.partitions) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const route = late.cluster.route(topic, index);
+    if (route.kind !== 'leader') return KafkaErrorCode.NOT_LEADER_OR_FOLLOWER;
+    try {
+      const { visible } = await route.partition.writeTxnMarker({ ...marker, timestampMs: now() });
+      await visible;
+      return KafkaErrorCode.NONE;
+    } catch (err) {
+      return kafkaErrorForStorage(err).errorCode;
+    }
+  };
+
   let stopping = false;
   const groups: Service = {
     name: 'group coordinator',
     async start() {
       void bootstrapScramUser(config.security.authentication, () => late.metadata, log, () => stopping);
+      const voters = Math.max(1, config.cluster.nodes.length);
+      transactions = new TransactionCoordinators({
+        metadata: () => late.metadata,
+        cluster: () => late.cluster,
+        topics: () => late.topics,
+        partitions,
+        ...(clusterNode === undefined ? {} : { channel: clusterNode.channel }),
+        voters: clusterNode === undefined ? 1 : voters,
+        writeHere: writeMarkerHere,
+        clock,
+        log,
+      });
+      late.metadata.onChange(() => transactions?.check());
+      transactions.start();
       if (clusterNode !== undefined) {
-        clusterGroups = new ClusterGroups({
-          node: clusterNode,
-          topics: late.topics,
+        const router = new GroupRouter(() => late.metadata.state.topic(OFFSETS_TOPIC)?.partitions ?? 0, GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }));
+        const placement = new CoordinatorPlacement({
+          what: 'consumer groups',
+          topic: OFFSETS_TOPIC,
+          partitionCount: OFFSETS_PARTITIONS,
+          replicationFactor: Math.min(3, voters),
+          eager: true,
+          brokers: () => late.metadata.state.brokers().length,
+          metadata: () => late.metadata,
+          topics: () => late.topics,
           partitions,
-          offsetsTopic: OFFSETS_TOPIC,
-          voters: config.cluster.nodes.length,
+          slots: router,
+          coordinatorOn,
           clock,
           log,
-          standby: () => GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }),
-          coordinatorOn,
         });
-        clusterGroups.start();
-        late.groups = clusterGroups.router;
+        clusterGroups = placement;
+        late.groups = router;
+        clusterNode.metadata.onChange(() => void placement.check());
+        clusterNode.onPartitionLeadership((replica) => {
+          if (replica.partition.topic === OFFSETS_TOPIC) void placement.check();
+          else if (replica.partition.topic === TXN_STATE_TOPIC) transactions?.check();
+        });
+        placement.start();
         return;
       }
       if (!late.metadata.state.topic(OFFSETS_TOPIC)) {
@@ -254,6 +307,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
     async stop() {
       stopping = true;
+      transactions?.stop();
       clusterGroups?.stop();
       late.groups?.close();
     },

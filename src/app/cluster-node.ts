@@ -22,6 +22,7 @@ import type { Disk } from '../io/disk.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import { PeerTransport } from '../net/peer-transport.ts';
+import type { PeerChannel } from '../replication/peer-channel.ts';
 import type { ServerTls } from '../security/server-tls.ts';
 import { clusterIdentity } from '../protocol/cluster/handshake.ts';
 import type { TopicRecord } from '../metadata/cluster-state.ts';
@@ -90,7 +91,6 @@ export interface ClusterNodeOptions {
   readonly disk: Disk;
   readonly clock: Clock;
   readonly partitions: PartitionManager;
-  readonly offsetsTopic: string;
   /** Mutual TLS between brokers (security.tls); plaintext when absent. */
   readonly tls?: ServerTls;
 }
@@ -118,6 +118,11 @@ export class ClusterNode {
     readonly incarnationId: string,
     readonly leaders: LeadershipTable,
   ) {}
+
+  /** The inter-broker transport, for layers with messages of their own (transaction markers). */
+  get channel(): PeerChannel {
+    return this.transport;
+  }
 
   /** Raft groups hosted here (the controller group and a group per partition replica), and those quiesced now. */
   raftGroups(): { hosted: number; quiesced: number } {
@@ -264,7 +269,6 @@ export class ClusterNode {
           const current = driver.raft.confState().voters;
           return current.filter((id) => id === self || node.up.has(id)).length * 2 > current.length;
         },
-        offsetsTopic: options.offsetsTopic,
       }),
       transport,
       multiRaft,

@@ -10,6 +10,7 @@ import type { MetadataService } from '../replication/metadata-service.ts';
 import type { ClusterView } from '../replication/cluster-view.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { GroupRouter } from '../groups/group-router.ts';
+import type { TxnRouter } from '../transactions/txn-router.ts';
 import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
 import type { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly partitions: PartitionManager;
   readonly topics: TopicService;
   readonly groups: GroupRouter;
+  /** Transaction coordinators (`__transaction_state`), and `want()` to have that topic created on first use. */
+  readonly transactions: { readonly router: TxnRouter; want(): void };
   readonly metrics: KafkaMetrics;
   readonly log: Logger;
   /** SASL on the Kafka listener (security.authentication.method jwt); null when clients need none. */

@@ -11,7 +11,12 @@ export function topicNameProblem(name: string): string | null {
   return null;
 }
 
+/** Committed offsets and consumer group metadata. */
+export const OFFSETS_TOPIC = '__consumer_offsets';
+/** The transaction coordinators' state. */
+export const TXN_STATE_TOPIC = '__transaction_state';
+
 /** Names Kafka reserves for the broker's own use. */
 export function isInternalTopic(name: string): boolean {
-  return name === '__consumer_offsets' || name === '__transaction_state';
+  return name === OFFSETS_TOPIC || name === TXN_STATE_TOPIC;
 }

@@ -53,6 +53,9 @@ export interface ClusterView {
   controllerId(): number;
   partition(topic: TopicRecord, index: number): PartitionView;
   route(topic: TopicRecord, index: number): PartitionRoute;
-  /** The broker coordinating consumer groups and offsets for `groupId`, or null when none can now. */
-  groupCoordinator(groupId: string): BrokerEndpoint | null;
+  /**
+   * The broker coordinating `key` (a consumer group on `__consumer_offsets`, a transactional id on
+   * `__transaction_state`): the leader of the key's partition of that topic, or null when none can now.
+   */
+  coordinator(topic: string, key: string): BrokerEndpoint | null;
 }

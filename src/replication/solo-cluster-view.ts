@@ -41,7 +41,7 @@ export class SoloClusterView implements ClusterView {
     return { kind: 'unavailable', reason: `partition ${topic.name}-${index} is being opened` };
   }
 
-  groupCoordinator(): BrokerEndpoint {
+  coordinator(): BrokerEndpoint {
     return this.self;
   }
 }

@@ -17,6 +17,7 @@ import * as admin from './every-version/admin-probes.ts';
 import * as security from './every-version/security-probes.ts';
 import * as data from './every-version/data-probes.ts';
 import * as groups from './every-version/group-probes.ts';
+import * as txn from './every-version/txn-probes.ts';
 import { ProbeContext, type SeededTopic } from './every-version/probe-context.ts';
 
 type Probe = (ctx: ProbeContext, version: number) => Promise<void>;
@@ -42,6 +43,9 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.DeleteRecords]: data.deleteRecords,
   [API_KEYS.InitProducerId]: data.initProducerId,
   [API_KEYS.OffsetForLeaderEpoch]: data.offsetForLeaderEpoch,
+  [API_KEYS.AddPartitionsToTxn]: txn.addPartitionsToTxn,
+  [API_KEYS.AddOffsetsToTxn]: txn.addOffsetsToTxn,
+  [API_KEYS.EndTxn]: txn.endTxn,
   [API_KEYS.WriteTxnMarkers]: data.writeTxnMarkers,
   [API_KEYS.DescribeAcls]: security.describeAcls,
   [API_KEYS.CreateAcls]: security.createAcls,
@@ -60,6 +64,8 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.DescribeUserScramCredentials]: security.describeUserScramCredentials,
   [API_KEYS.AlterUserScramCredentials]: security.alterUserScramCredentials,
   [API_KEYS.DescribeCluster]: admin.describeCluster,
+  [API_KEYS.DescribeTransactions]: txn.describeTransactions,
+  [API_KEYS.ListTransactions]: txn.listTransactions,
 };
 
 const TOPIC = 'every-version';

@@ -35,7 +35,7 @@ const ALLOWED: Record<string, string[]> = {
   storage: ['util', 'io', 'protocol'],
   replication: ['util', 'raft', 'storage', 'metadata', 'io', 'protocol'],
   groups: ['util', 'protocol', 'replication', 'metadata', 'io'],
-  transactions: ['util', 'protocol', 'replication', 'metadata', 'io'],
+  transactions: ['util', 'protocol', 'replication', 'metadata', 'groups', 'io'],
   broker: ['util', 'protocol', 'replication', 'metadata', 'groups', 'transactions', 'security', 'tenancy', 'observability', 'io', 'config', 'net'],
   net: ['util', 'protocol', 'io', 'security', 'tenancy', 'observability'],
   security: ['util', 'protocol', 'metadata', 'io'],

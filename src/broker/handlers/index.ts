@@ -23,6 +23,9 @@ import { deleteTopics } from './20-delete-topics.ts';
 import { deleteRecords } from './21-delete-records.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
+import { addPartitionsToTxn } from './24-add-partitions-to-txn.ts';
+import { addOffsetsToTxn } from './25-add-offsets-to-txn.ts';
+import { endTxn } from './26-end-txn.ts';
 import { writeTxnMarkers } from './27-write-txn-markers.ts';
 import { describeAcls } from './29-describe-acls.ts';
 import { createAcls } from './30-create-acls.ts';
@@ -37,6 +40,8 @@ import { alterPartitionReassignments } from './45-alter-partition-reassignments.
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
+import { describeTransactions } from './65-describe-transactions.ts';
+import { listTransactions } from './66-list-transactions.ts';
 import { describeClientQuotas } from './48-describe-client-quotas.ts';
 import { alterClientQuotas } from './49-alter-client-quotas.ts';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials.ts';
@@ -63,6 +68,9 @@ export const HANDLERS: HandlerTable = {
   21: deleteRecords,
   22: initProducerId,
   23: offsetForLeaderEpoch,
+  24: addPartitionsToTxn,
+  25: addOffsetsToTxn,
+  26: endTxn,
   27: writeTxnMarkers,
   29: describeAcls,
   30: createAcls,
@@ -81,4 +89,6 @@ export const HANDLERS: HandlerTable = {
   50: describeUserScramCredentials,
   51: alterUserScramCredentials,
   60: describeCluster,
+  65: describeTransactions,
+  66: listTransactions,
 };

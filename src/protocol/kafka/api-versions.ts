@@ -44,6 +44,10 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DeleteRecords]: { min: 0, max: 2 },
   [API_KEYS.InitProducerId]: { min: 0, max: 5 },
   [API_KEYS.OffsetForLeaderEpoch]: { min: 0, max: 4 },
+  // AddPartitionsToTxn 4-5 carry batches of transactions between brokers (KIP-890); clients send 0-3.
+  [API_KEYS.AddPartitionsToTxn]: { min: 0, max: 3 },
+  [API_KEYS.AddOffsetsToTxn]: { min: 0, max: 4 },
+  [API_KEYS.EndTxn]: { min: 0, max: 4 },
   [API_KEYS.WriteTxnMarkers]: { min: 0, max: 1 },
   [API_KEYS.DescribeAcls]: { min: 0, max: 3 },
   [API_KEYS.CreateAcls]: { min: 0, max: 3 },
@@ -62,6 +66,8 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },
+  [API_KEYS.DescribeTransactions]: { min: 0, max: 0 },
+  [API_KEYS.ListTransactions]: { min: 0, max: 1 },
 };
 
 // Every advertised range must lie inside what the generated codecs can decode.

@@ -27,8 +27,6 @@ export interface ControllerClusterViewOptions {
   readonly isAlive: (id: number) => boolean;
   /** Whether this broker reaches a majority of the controller's voters (itself included). */
   readonly reachesQuorum: () => boolean;
-  /** The partition coordinating consumer groups (`__consumer_offsets`), when it exists. */
-  readonly offsetsTopic: string;
 }
 
 export class ControllerClusterView implements ClusterView {
@@ -95,11 +93,11 @@ export class ControllerClusterView implements ClusterView {
     return { kind: 'unavailable', reason: `${topic.name}-${index} has no leader right now (electing, or its replicas are down)` };
   }
 
-  /** The leader of the group's offsets partition, when it is known and registered. */
-  groupCoordinator(groupId: string): BrokerEndpoint | null {
-    const topic = this.options.metadata.state.topic(this.options.offsetsTopic);
+  /** The leader of the key's partition of `name`, when it is known and registered. */
+  coordinator(name: string, key: string): BrokerEndpoint | null {
+    const topic = this.options.metadata.state.topic(name);
     if (topic === undefined) return null;
-    const leader = this.leaderOf(topic, offsetsPartitionFor(groupId, topic.partitions));
+    const leader = this.leaderOf(topic, offsetsPartitionFor(key, topic.partitions));
     return this.brokers().find((b) => b.id === leader) ?? null;
   }
 

@@ -25,7 +25,6 @@ function view(reachable: Set<number>, controller: () => number) {
     controllerId: controller,
     isAlive: (id) => reachable.has(id),
     reachesQuorum: quorum,
-    offsetsTopic: '__consumer_offsets',
   });
 }
 
