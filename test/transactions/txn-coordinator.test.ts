@@ -1,0 +1,154 @@
+// Goal: the transaction coordinator of one `__transaction_state` partition stores every change before
+// it answers, ends transactions by writing markers to each of their partitions and only then stores
+// them complete, finishes markers a previous coordinator left unwritten, aborts transactions past their
+// timeout (fencing their producer), forgets ids idle past the expiration, fences zombies ahead of
+// CONCURRENT_TRANSACTIONS, and refuses everything (NOT_COORDINATOR) once closed.
+// Method: the coordinator over an in-memory log, a hand-driven clock and a marker writer the test
+// releases by hand; states read back by replaying the log into a fresh coordinator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TransactionCoordinator, type TxnMarkerRequest, type TxnMarkerWriter } from '../../src/transactions/txn-coordinator.ts';
+import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { MemoryOffsetsLog } from '../groups/memory-offsets-log.ts';
+
+class HeldMarkers implements TxnMarkerWriter {
+  readonly written: TxnMarkerRequest[] = [];
+  private readonly waiting: (() => void)[] = [];
+  hold = false;
+  write(marker: TxnMarkerRequest): Promise<void> {
+    if (!this.hold) {
+      this.written.push(marker);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(() => (this.written.push(marker), resolve())));
+  }
+  release(): void {
+    this.hold = false;
+    for (const w of this.waiting.splice(0)) w();
+  }
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+function coordinator(log = new MemoryOffsetsLog(), clock = new ManualClock(), markers = new HeldMarkers()) {
+  let nextId = 1000n;
+  const errors: string[] = [];
+  const c = new TransactionCoordinator({
+    log,
+    clock,
+    coordinatorEpoch: 4,
+    newProducerId: async () => nextId++,
+    markers,
+    maxTimeoutMs: 900_000,
+    idExpirationMs: 7 * 86_400_000,
+    checkIntervalMs: 10_000,
+    onBackgroundError: (err, context) => errors.push(`${context}: ${String(err)}`),
+  });
+  return { c, log, clock, markers, errors };
+}
+
+const P = [{ topic: 'orders', partitions: [0, 1] }];
+
+test('a transaction: init, add, commit writes markers to its partitions and then stores it complete', async () => {
+  const { c, log, markers } = coordinator();
+  await c.load();
+  const init = await c.initProducerId('tx', 60_000, null);
+  assert.deepEqual(init, { errorCode: 0, producerId: 1000n, producerEpoch: 0 });
+  const producer = { producerId: 1000n, producerEpoch: 0 };
+  assert.equal(await c.addPartitions('tx', producer, P), 0);
+  assert.equal((c.describe('tx') as { state: string }).state, 'Ongoing');
+  markers.hold = true;
+  assert.equal(await c.endTransaction('tx', producer, true), 0, 'answered once PrepareCommit is stored');
+  assert.equal((c.describe('tx') as { state: string }).state, 'PrepareCommit');
+  // Until the markers are written, the next transaction must wait.
+  assert.equal(await c.addPartitions('tx', producer, P), KafkaErrorCode.CONCURRENT_TRANSACTIONS);
+  markers.release();
+  await settle();
+  assert.equal((c.describe('tx') as { state: string }).state, 'CompleteCommit');
+  assert.deepEqual(markers.written.map((m) => [m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, m.partitions]), [[1000n, 0, true, 4, P]]);
+  // Every step went to the log first: a new coordinator reads the same state.
+  const again = coordinator(log);
+  await again.c.load();
+  assert.deepEqual(again.c.describe('tx'), c.describe('tx'));
+});
+
+test('a coordinator taking over finishes the markers its predecessor did not write', async () => {
+  const first = coordinator();
+  await first.c.load();
+  await first.c.initProducerId('tx', 60_000, null);
+  const producer = { producerId: 1000n, producerEpoch: 0 };
+  await first.c.addPartitions('tx', producer, P);
+  first.markers.hold = true;
+  assert.equal(await first.c.endTransaction('tx', producer, false), 0);
+  first.c.close(); // leadership moved before the markers were written
+  const next = coordinator(first.log);
+  const summary = await next.c.load();
+  assert.equal(summary.resumed, 1);
+  await settle();
+  assert.deepEqual(next.markers.written.map((m) => [m.commit, m.partitions]), [[false, P]]);
+  assert.equal((next.c.describe('tx') as { state: string }).state, 'CompleteAbort');
+  assert.equal(await first.c.initProducerId('tx', 60_000, null).then((a) => a.errorCode), KafkaErrorCode.NOT_COORDINATOR);
+});
+
+test('a producer of the same id fences the old one: its open transaction is aborted, its requests refused', async () => {
+  const { c, markers } = coordinator();
+  await c.load();
+  await c.initProducerId('tx', 60_000, null);
+  const old = { producerId: 1000n, producerEpoch: 0 };
+  await c.addPartitions('tx', old, P);
+  markers.hold = true;
+  // The new producer's init aborts the open transaction: retriable until the abort is written.
+  assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, KafkaErrorCode.CONCURRENT_TRANSACTIONS);
+  // Meanwhile the zombie is told it is fenced, not to retry.
+  assert.equal(await c.endTransaction('tx', old, true), KafkaErrorCode.PRODUCER_FENCED);
+  assert.equal(await c.endTransaction('tx', old, true, 'INVALID_PRODUCER_EPOCH'), KafkaErrorCode.INVALID_PRODUCER_EPOCH);
+  markers.release();
+  await settle();
+  assert.deepEqual(markers.written.map((m) => [m.producerEpoch, m.commit]), [[1, false]], 'aborted with the fencing epoch');
+  assert.deepEqual(await c.initProducerId('tx', 60_000, null), { errorCode: 0, producerId: 1000n, producerEpoch: 2 });
+  assert.equal(await c.addPartitions('tx', old, P), KafkaErrorCode.PRODUCER_FENCED);
+});
+
+test('a transaction past its timeout is aborted; an id idle past the expiration is forgotten', async () => {
+  const { c, clock, markers, log } = coordinator();
+  await c.load();
+  await c.initProducerId('slow', 30_000, null);
+  await c.initProducerId('idle', 30_000, null);
+  await c.addPartitions('slow', { producerId: 1000n, producerEpoch: 0 }, P);
+  clock.advance(30_000);
+  await settle();
+  assert.equal((c.describe('slow') as { state: string }).state, 'Ongoing', 'not before the timeout has passed');
+  clock.advance(10_000);
+  await settle();
+  await settle();
+  assert.deepEqual(markers.written.map((m) => [m.transactionalId, m.producerEpoch, m.commit]), [['slow', 1, false]]);
+  assert.equal((c.describe('slow') as { state: string }).state, 'CompleteAbort');
+  clock.advance(7 * 86_400_000);
+  await settle();
+  clock.advance(10_000); // the check that runs once the week is over
+  await settle();
+  await settle();
+  assert.equal(c.describe('idle'), KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+  assert.equal(c.describe('slow'), KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+  assert.ok(log.records.some((r) => r.value === null), 'forgotten with a tombstone');
+});
+
+test('requests before the load finishes, and timeouts outside the broker\'s maximum, are refused', async () => {
+  const { c } = coordinator();
+  assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+  assert.equal(c.findCoordinator(), 0, 'the coordinator is here, loading');
+  await c.load();
+  assert.equal((await c.initProducerId('tx', 900_001, null)).errorCode, KafkaErrorCode.INVALID_TRANSACTION_TIMEOUT);
+  assert.equal(await c.endTransaction('unknown', { producerId: 1n, producerEpoch: 0 }, true), KafkaErrorCode.INVALID_PRODUCER_ID_MAPPING);
+});
+
+test('a failed log write answers NOT_COORDINATOR and changes nothing', async () => {
+  const { c, log, errors } = coordinator();
+  await c.load();
+  log.failNext = 1;
+  assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, KafkaErrorCode.NOT_COORDINATOR);
+  assert.equal(c.describe('tx'), KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+  assert.equal(errors.length, 1);
+  assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, 0);
+});
