@@ -21,6 +21,7 @@ import type { PartitionHosting } from '../replication/partition-hosting.ts';
 import { ClusterNode } from './cluster-node.ts';
 import { CoordinatorPlacement } from './coordinator-placement.ts';
 import { TransactionCoordinators } from './transaction-coordinators.ts';
+import { registerTransactionMetrics } from './transaction-metrics.ts';
 import { OFFSETS_TOPIC, TXN_STATE_TOPIC } from '../metadata/topic-name.ts';
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import { kafkaErrorForStorage } from '../broker/storage-errors.ts';
@@ -86,6 +87,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       : [],
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
+  const txnMetrics = registerTransactionMetrics(metrics.registry, () => transactions?.router);
   registerClusterMetrics(metrics.registry, { metadata: () => late.metadata, view: () => late.cluster, raftGroups: () => late.raftGroups?.() });
 
   const groupConfig = {
@@ -254,6 +256,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         writeHere: writeMarkerHere,
         clock,
         log,
+        onEnded: (commit, durationMs) => txnMetrics.ended(commit, durationMs),
       });
       late.metadata.onChange(() => transactions?.check());
       transactions.start();

@@ -68,6 +68,11 @@ test('committed records are read, aborted ones only by read_uncommitted', { time
   }
   assert.deepEqual(await readAll('orders', false, 3), ['c1', 'c2', 'c3']);
   assert.deepEqual(await readAll('orders', true, 5), ['c1', 'c2', 'c3', 'x1', 'x2']);
+  const metrics = await (await fetch(`http://127.0.0.1:${b.broker.httpPort}/metrics`)).text();
+  assert.match(metrics, /^streambus_transactions_ended_total\{[^}]*result="commit"[^}]*\} 2$/m);
+  assert.match(metrics, /^streambus_transactions_ended_total\{[^}]*result="abort"[^}]*\} 1$/m);
+  assert.match(metrics, /^streambus_transactional_ids(\{[^}]*\})? 1$/m);
+  assert.match(metrics, /^streambus_transactions_ongoing(\{[^}]*\})? 0$/m);
 });
 
 test('a second producer with the same transactional id fences the first', { timeout: 60_000 }, async () => {
