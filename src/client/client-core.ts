@@ -35,9 +35,13 @@ export interface KafkaClientOptions {
 /**
  * Where a request goes. A coordinator target may name its own `link`: requests with different link
  * names travel on different connections, so one group member's JoinGroup (which the coordinator holds
- * during a rebalance) never delays another member's heartbeats in the same client.
+ * during a rebalance) never delays another member's heartbeats in the same client. `keyType` 1 names a
+ * transactional id's coordinator instead of a group's.
  */
-export type Target = 'any' | 'controller' | { node: number } | { coordinator: string; link?: string };
+export type Target = 'any' | 'controller' | { node: number } | { coordinator: string; link?: string; keyType?: CoordinatorKeyType };
+
+/** FindCoordinator key types: 0 a consumer group, 1 a transactional id. */
+export type CoordinatorKeyType = 0 | 1;
 
 interface Address {
   host: string;
@@ -204,24 +208,26 @@ export class ClientCore {
     return byLeader;
   }
 
-  /** The node id of a group's coordinator (FindCoordinator, cached until a retriable group error). */
-  async findCoordinator(groupId: string): Promise<BrokerInfo> {
-    const cached = this.coordinators.get(groupId);
+  /** The node id of a group's (or transactional id's) coordinator (FindCoordinator, cached until a retriable error). */
+  async findCoordinator(key: string, keyType: CoordinatorKeyType = 0): Promise<BrokerInfo> {
+    const cacheKey = `${keyType}:${key}`;
+    const what = keyType === 0 ? 'group' : 'transactional id';
+    const cached = this.coordinators.get(cacheKey);
     if (cached !== undefined && this.brokers.has(cached)) return this.brokers.get(cached)!;
     return this.retry(async () => {
-      const { version, body } = await this.request('any', API_KEYS.FindCoordinator, (v) => (v >= 4 ? { keyType: 0, coordinatorKeys: [groupId] } : { key: groupId, keyType: 0 }));
+      const { version, body } = await this.request('any', API_KEYS.FindCoordinator, (v) => (v >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType }));
       let c: { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null };
       if (version >= 4) {
-        const entry = body.coordinators.find((x) => x.key === groupId);
-        if (!entry) throw new StreamBusError('SB_ERR_PROTOCOL', `FindCoordinator answered without group ${groupId}`);
+        const entry = body.coordinators.find((x) => x.key === key);
+        if (!entry) throw new StreamBusError('SB_ERR_PROTOCOL', `FindCoordinator answered without ${what} ${key}`);
         c = entry;
       } else {
         c = body;
       }
-      throwIfError(c.errorCode, `find coordinator of group ${groupId}`, c.errorMessage);
+      throwIfError(c.errorCode, `find coordinator of ${what} ${key}`, c.errorMessage);
       const info = { nodeId: c.nodeId, host: c.host, port: c.port, rack: null };
       this.brokers.set(c.nodeId, { ...info, rack: this.brokers.get(c.nodeId)?.rack ?? null });
-      this.coordinators.set(groupId, c.nodeId);
+      this.coordinators.set(cacheKey, c.nodeId);
       return info;
     });
   }
@@ -248,7 +254,7 @@ export class ClientCore {
       if (!b) throw new KafkaResponseError(8, `broker ${target.node} is not in the metadata`);
       return this.linkTo('data', b);
     }
-    return this.linkTo(target.link ? `group:${target.link}` : 'group', await this.findCoordinator(target.coordinator));
+    return this.linkTo(target.link ? `group:${target.link}` : 'group', await this.findCoordinator(target.coordinator, target.keyType ?? 0));
   }
 
   private async anyLink(): Promise<BrokerLink> {

@@ -11,6 +11,7 @@ import { ClientCore } from './client-core.ts';
 import { deleteScramUser, describeScramUsers, upsertScramUser, type ScramChange, type ScramUser } from './scram-admin.ts';
 import type { ScramHashName } from '../protocol/sasl/scram-math.ts';
 import { createAcls, deleteAcls, describeAcls, type AclEntry, type AclEntryFilter, type DeletedAcls } from './acl-admin.ts';
+import { describeTransaction, listTransactions, type DescribedTransaction, type ListedTransaction, type TransactionFilter } from './transaction-admin.ts';
 import { alterClientQuotas, describeClientQuotas, type QuotaEntityPart, type QuotaEntry, type QuotaMatch } from './quota-admin.ts';
 import { describeCluster, type ClusterDescription } from './cluster-info.ts';
 import { alterConfigs, describeConfigs, type ConfigOperation, type ConfigResource, type DescribedConfigs, type ResourceType } from './configs.ts';
@@ -102,6 +103,14 @@ export class KafkaClient extends ClientCore {
 
   listOffsets(topic: string, partitions: readonly number[], spec: OffsetSpec, isolationLevel?: 0 | 1): Promise<PartitionOffset[]> {
     return listOffsets(this, topic, partitions, spec, isolationLevel);
+  }
+
+  listTransactions(filter?: TransactionFilter): Promise<ListedTransaction[]> {
+    return listTransactions(this, filter);
+  }
+
+  describeTransaction(transactionalId: string): Promise<DescribedTransaction> {
+    return describeTransaction(this, transactionalId);
   }
 
   listGroups(): Promise<ListedGroup[]> {

@@ -51,6 +51,9 @@ export const CLIENT_API_VERSIONS: Readonly<Record<number, VersionRange>> = {
   // Partition moves, for the benchmarks and admin tools built on this client.
   [API_KEYS.AlterPartitionReassignments]: { min: 0, max: 0 },
   [API_KEYS.ListPartitionReassignments]: { min: 0, max: 0 },
+  // ListTransactions v1 adds the duration filter (KIP-994).
+  [API_KEYS.DescribeTransactions]: { min: 0, max: 0 },
+  [API_KEYS.ListTransactions]: { min: 0, max: 1 },
 };
 
 /** What a broker advertised: apiKey -> range. */

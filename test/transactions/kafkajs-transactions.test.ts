@@ -8,7 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { startKafkajsBroker, type KafkajsBroker } from '../helpers/kafkajs-broker.ts';
-import { withTimeout } from '../helpers/timeout.ts';
+import { until, withTimeout } from '../helpers/timeout.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 let b: KafkajsBroker;
 let kafka: Kafka;
@@ -95,4 +96,31 @@ test('a second producer with the same transactional id fences the first', { time
   const committed = await readAll('orders', false, 4);
   assert.ok(committed.includes('fresh'));
   assert.ok(!committed.includes('zombie'), `the zombie's record is never read_committed: ${committed.join(',')}`);
+});
+
+test('`streambus transaction list|describe` show an open transaction and its end', { timeout: 60_000 }, async () => {
+  const producer = kafka.producer({ transactionalId: 'shown', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const b0 = ['-b', `127.0.0.1:${b.broker.kafkaPort}`];
+  try {
+    const t = await producer.transaction();
+    await t.send({ topic: 'orders', messages: [{ value: 'open', partition: 1 }] });
+    const listed = await runCli(['transaction', 'list', ...b0, '--state', 'Ongoing', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.out) as { transactionalId: string; state: string }[]).map((x) => [x.transactionalId, x.state]), [['shown', 'Ongoing']]);
+    const described = await runCli(['transaction', 'describe', 'shown', ...b0, '--json']);
+    assert.equal(described.code, 0, described.stderr);
+    const d = JSON.parse(described.out) as { state: string; partitions: unknown; startTimeMs: number };
+    assert.deepEqual([d.state, d.partitions], ['Ongoing', [{ topic: 'orders', partitions: [1] }]]);
+    assert.ok(d.startTimeMs > 0);
+    await t.commit();
+    await until(async () => JSON.parse((await runCli(['transaction', 'describe', 'shown', ...b0, '--json'])).out).state === 'CompleteCommit', 10_000, 'the commit is complete');
+    const text = await runCli(['transaction', 'describe', 'shown', ...b0]);
+    assert.match(text.out, /state\s+CompleteCommit/);
+    const missing = await runCli(['transaction', 'describe', 'nobody', ...b0]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /TRANSACTIONAL_ID_NOT_FOUND|not found/i);
+  } finally {
+    await producer.disconnect();
+  }
 });
