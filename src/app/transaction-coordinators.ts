@@ -32,6 +32,8 @@ export const TXN_MAX_TIMEOUT_MS = 15 * 60_000;
 const TXN_ID_EXPIRATION_MS = 7 * 24 * 3_600_000;
 /** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms default. */
 const TXN_CHECK_MS = 10_000;
+/** How long EndTxn waits for its markers before answering (kafkajs and librdkafka time requests out after 30 s). */
+const END_WAIT_MS = 5_000;
 /** How long a marker request to another broker may go unanswered before it is sent again. */
 const MARKER_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -76,6 +78,7 @@ export class TransactionCoordinators {
       maxTimeoutMs: TXN_MAX_TIMEOUT_MS,
       idExpirationMs: TXN_ID_EXPIRATION_MS,
       checkIntervalMs: TXN_CHECK_MS,
+      endWaitMs: END_WAIT_MS,
       onBackgroundError: (err, context) => log.error({ err, context }, 'transaction coordinator background work failed'),
       ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
     });

@@ -43,6 +43,7 @@ function coordinator(log = new MemoryOffsetsLog(), clock = new ManualClock(), ma
     maxTimeoutMs: 900_000,
     idExpirationMs: 7 * 86_400_000,
     checkIntervalMs: 10_000,
+    endWaitMs: 5_000,
     onBackgroundError: (err, context) => errors.push(`${context}: ${String(err)}`),
   });
   return { c, log, clock, markers, errors };
@@ -59,11 +60,15 @@ test('a transaction: init, add, commit writes markers to its partitions and then
   assert.equal(await c.addPartitions('tx', producer, P), 0);
   assert.equal((c.describe('tx') as { state: string }).state, 'Ongoing');
   markers.hold = true;
-  assert.equal(await c.endTransaction('tx', producer, true), 0, 'answered once PrepareCommit is stored');
-  assert.equal((c.describe('tx') as { state: string }).state, 'PrepareCommit');
-  // Until the markers are written, the next transaction must wait.
+  let answered = false;
+  const ending = c.endTransaction('tx', producer, true).then((code) => ((answered = true), code));
+  await settle();
+  assert.equal((c.describe('tx') as { state: string }).state, 'PrepareCommit', 'the decision is stored first');
+  // Until the markers are written, the next transaction must wait, and so does the answer.
   assert.equal(await c.addPartitions('tx', producer, P), KafkaErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(answered, false);
   markers.release();
+  assert.equal(await ending, 0, 'answered once the markers are written');
   await settle();
   assert.equal((c.describe('tx') as { state: string }).state, 'CompleteCommit');
   assert.deepEqual(markers.written.map((m) => [m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, m.partitions]), [[1000n, 0, true, 4, P]]);
@@ -80,7 +85,10 @@ test('a coordinator taking over finishes the markers its predecessor did not wri
   const producer = { producerId: 1000n, producerEpoch: 0 };
   await first.c.addPartitions('tx', producer, P);
   first.markers.hold = true;
-  assert.equal(await first.c.endTransaction('tx', producer, false), 0);
+  const ending = first.c.endTransaction('tx', producer, false);
+  await settle();
+  first.clock.advance(5_000);
+  assert.equal(await ending, 0, 'answered after the wait: the decision is stored, the markers follow');
   first.c.close(); // leadership moved before the markers were written
   const next = coordinator(first.log);
   const summary = await next.c.load();
