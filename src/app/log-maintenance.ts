@@ -10,6 +10,7 @@ import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { Partition } from '../replication/partition.ts';
+import type { AbortedTransaction } from '../replication/partition-transactions.ts';
 import type { Log } from '../storage/log.ts';
 import { compactLog } from '../storage/compaction.ts';
 import type { Service } from './broker-app.ts';
@@ -76,7 +77,8 @@ export function logMaintenance(
       // supersede an older one. And below the last stable offset (Kafka's first unstable offset): a
       // transaction not decided yet keeps its batches whole, so a rebuild of the partition's
       // transactions from the log finds it where it began.
-      const limits = { upTo: p.lastStableOffset, keepEmptyBatches: p.replicated };
+      const upTo = p.lastStableOffset;
+      const limits = { upTo, keepEmptyBatches: p.replicated, isAborted: abortedLookup(p.abortedTransactions(p.logStartOffset, upTo)) };
       const result = await compactLog(p.log as Log, now(), limits).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
         return null;
@@ -97,4 +99,14 @@ export function logMaintenance(
       await running;
     },
   };
+}
+
+/**
+ * Whether a transactional batch (its producer and base offset) lies in one of `aborted` (each
+ * [firstOffset, lastOffset) of one producer, lastOffset its abort marker), for compaction.
+ */
+export function abortedLookup(aborted: readonly AbortedTransaction[]): (producerId: bigint, offset: number) => boolean {
+  const byProducer = new Map<bigint, AbortedTransaction[]>();
+  for (const t of aborted) byProducer.set(t.producerId, [...(byProducer.get(t.producerId) ?? []), t]);
+  return (producerId, offset) => byProducer.get(producerId)?.some((t) => t.firstOffset <= offset && offset < t.lastOffset) ?? false;
 }

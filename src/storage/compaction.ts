@@ -15,6 +15,13 @@
  * Raft entry at a recorded base offset, so a batch whose records all go stays as its header alone
  * (Kafka's cleaner keeps such empty batches too, for producer state).
  *
+ * Transactions (`isAborted`): records of aborted transactions never count as a key's latest record
+ * (a read_committed consumer never saw them, so the committed record before them must stay) and are
+ * removed, as Kafka's cleaner removes them; the batch then goes, or stays empty under keepEmptyBatches
+ * (a compressed one stays whole then: an empty compressed batch is not something clients expect).
+ * Compaction runs only below the last stable offset, so every transaction there is decided. Markers
+ * (control batches) stay.
+ *
  * Crash safety: the rewritten segment is written to `<base>.log.cleaned`, fsynced, and renamed over
  * `<base>.log` (atomic); recovery deletes a leftover .cleaned file. Readers holding views of the old
  * file keep them (the old inode lives on).
@@ -30,9 +37,11 @@ import {
   batchSizeAt,
   compressionOf,
   isControlBatch,
+  isTransactionalBatch,
   readAttributes,
   readBaseOffset,
   readBaseTimestamp,
+  readProducerId,
   writeBatchCrc,
 } from '../protocol/kafka/record-batch/header.ts';
 import { forEachRecord } from '../protocol/kafka/record-batch/records.ts';
@@ -73,6 +82,8 @@ export interface CompactionLimits {
   readonly upTo?: number;
   /** A batch whose records are all removed stays as an empty batch instead of being dropped. */
   readonly keepEmptyBatches?: boolean;
+  /** Whether the transactional batch of `producerId` at `baseOffset` belongs to an aborted transaction. */
+  readonly isAborted?: (producerId: bigint, baseOffset: number) => boolean;
 }
 
 /** Compacts `log` if its cleanup policy includes compaction; `nowMs` decides which tombstones expire. */
@@ -80,6 +91,7 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
   const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
   if (!log.options.cleanupPolicy.includes('compact')) return none;
   const upTo = limits.upTo ?? Number.MAX_SAFE_INTEGER;
+  const aborted = (batch: Buffer) => limits.isAborted !== undefined && isTransactionalBatch(readAttributes(batch, 0)) && limits.isAborted(readProducerId(batch, 0), readBaseOffset(batch, 0));
   return log.maintain(async () => {
     const disk = log.disk;
     const latest = new Map<string, number>();
@@ -87,7 +99,7 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
       // The active segment's unwritten tail is not read; its records only make the map newer.
       if (segment.state !== 'sealed' || segment.baseOffset >= upTo) continue;
       await forEachBatch(disk, segment, (batch) => {
-        if (isOpaque(batch, 0)) return;
+        if (isOpaque(batch, 0) || aborted(batch)) return;
         const baseOffset = readBaseOffset(batch, 0);
         forEachRecord(batch, 0, (r) => {
           const offset = baseOffset + r.offsetDelta;
@@ -105,8 +117,11 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
       const kept: Buffer[] = [];
       let removedHere = 0;
       await forEachBatch(disk, segment, (batch) => {
+        const abortedBatch = aborted(batch);
         if (isOpaque(batch, 0)) {
-          kept.push(batch);
+          // An aborted compressed batch goes whole (its records are not opened to be counted), or stays.
+          if (!abortedBatch || limits.keepEmptyBatches === true || isControlBatch(readAttributes(batch, 0))) kept.push(batch);
+          else removedHere += batch.readInt32BE(Offsets.recordsCount);
           return;
         }
         const records: Buffer[] = [];
@@ -114,7 +129,7 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
         const baseOffset = readBaseOffset(batch, 0);
         const baseTimestamp = readBaseTimestamp(batch, 0);
         forEachRecord(batch, 0, (r, start, end) => {
-          const superseded = r.key !== null && latest.get(r.key.toString('latin1')) !== baseOffset + r.offsetDelta;
+          const superseded = abortedBatch || (r.key !== null && latest.get(r.key.toString('latin1')) !== baseOffset + r.offsetDelta);
           const expiredTombstone = r.value === null && baseTimestamp + r.timestampDelta < horizon;
           if (superseded || expiredTombstone) return void total++;
           total++;

@@ -7,6 +7,7 @@ import { compactLog } from '../../src/storage/compaction.ts';
 import { Log } from '../../src/storage/log.ts';
 import { batchSizeAt, readBaseOffset, readLastOffsetDelta, readRecordsCount } from '../../src/protocol/kafka/record-batch/header.ts';
 import { forEachRecord } from '../../src/protocol/kafka/record-batch/records.ts';
+import { buildRecordBatch } from '../../src/protocol/kafka/record-batch/builder.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { backends, makeBatch, tempDir } from './helpers.ts';
 
@@ -88,6 +89,36 @@ for (const { name, disk } of backends()) {
     } finally {
       await log.close();
       dir.remove();
+    }
+  });
+
+  test(`${name}: records of aborted transactions never supersede committed ones and are removed`, async () => {
+    for (const keepEmptyBatches of [false, true]) {
+      const dir = tempDir();
+      const clock = new ManualClock(10_000);
+      const log = await Log.open(dir.path, opts, disk, clock);
+      try {
+        log.append(makeBatch([{ key: Buffer.from('x'), value: Buffer.alloc(100, 1) }], 10_000), { leaderEpoch: 0 });
+        const aborted = log.append(buildRecordBatch([{ key: Buffer.from('x'), value: Buffer.alloc(100, 2) }], { transactional: true, producerId: 7n, producerEpoch: 0, baseSequence: 0, baseTimestamp: 10_001n }), { leaderEpoch: 0 }).baseOffset;
+        const committed = log.append(buildRecordBatch([{ key: Buffer.from('y'), value: Buffer.alloc(100, 3) }], { transactional: true, producerId: 8n, producerEpoch: 0, baseSequence: 0, baseTimestamp: 10_001n }), { leaderEpoch: 0 }).baseOffset;
+        for (let i = 0; i < 20; i++) log.append(makeBatch([{ key: Buffer.from(`pad${i}`), value: Buffer.alloc(150) }], 10_002), { leaderEpoch: 0 });
+        await log.sync();
+        const r = await compactLog(log, 10_500, { keepEmptyBatches, isAborted: (producerId, offset) => producerId === 7n && offset === aborted });
+        assert.equal(r.recordsRemoved, 1, 'only the aborted record goes');
+        const after = await records(log);
+        assert.deepEqual(after.filter(([, k]) => k === 'x').map(([o]) => o), [0], 'the committed x stays, the aborted one is gone');
+        assert.deepEqual(after.filter(([, k]) => k === 'y').map(([o]) => o), [committed], 'a committed transaction stays');
+        const bases: number[] = [];
+        for (let offset = 0; offset < log.endOffset; ) {
+          const read = await log.read(offset, 1 << 20);
+          for (const b of read.buffers) for (let at = 0; at < b.length; at += batchSizeAt(b, at)) bases.push(readBaseOffset(b, at));
+          offset = read.nextOffset;
+        }
+        assert.equal(bases.includes(aborted), keepEmptyBatches, 'the emptied batch stays only under keepEmptyBatches');
+      } finally {
+        await log.close();
+        dir.remove();
+      }
     }
   });
 
