@@ -17,13 +17,16 @@ import type { Service } from './broker-app.ts';
 
 export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
 /**
- * Kafka's transaction.max.timeout.ms: no transaction may stay open longer. The coordinator aborts a
- * transaction at its own timeout; partition leaders abort one still open past this (a producer that
- * vanished, or transactional data written without a coordinator), so read_committed consumers are
- * never held for ever (Partition.abortStaleTransactions).
+ * Partition leaders abort a transaction they have seen open for twice kafka.transactionMaxTimeoutMs
+ * (Partition.abortStaleTransactions): transactional data no coordinator will ever decide (a client that
+ * wrote it without AddPartitionsToTxn, or without a coordinator) must not hold read_committed
+ * consumers for ever. Twice, not once: the coordinator aborts every transaction at its own timeout (at
+ * most the maximum), and a transaction it decided must get its markers, which may take a while when a
+ * partition has no leader; only a partition that got no marker for a whole further maximum after the
+ * latest possible decision acts alone (docs/transactions.md).
  */
-export const TRANSACTION_MAX_TIMEOUT_MS = 15 * 60_000;
-/** How often leaders look for transactions open past TRANSACTION_MAX_TIMEOUT_MS. */
+export const STALE_TRANSACTION_FACTOR = 2;
+/** How often leaders look for stale transactions. */
 export const STALE_TRANSACTIONS_CHECK_MS = 60_000;
 /** Idle producers are forgotten after a day (Kafka's producer.id.expiration.ms). */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
@@ -40,7 +43,9 @@ export function logMaintenance(
   log: Logger,
   clock: Clock,
   retainReplicated: (partition: Partition, nowMs: number) => Promise<number> = () => Promise.resolve(0),
+  transactionMaxTimeoutMs = 15 * 60_000,
 ): Service {
+  const staleAfterMs = STALE_TRANSACTION_FACTOR * transactionMaxTimeoutMs;
   const now = () => clock.now();
   const timers: PeriodicTimer[] = [];
   let running: Promise<void> = Promise.resolve();
@@ -62,12 +67,12 @@ export function logMaintenance(
   };
   const staleTransactions = async () => {
     for (const p of partitions.all()) {
-      const aborted = await p.abortStaleTransactions(now(), TRANSACTION_MAX_TIMEOUT_MS).catch((err: unknown) => {
+      const aborted = await p.abortStaleTransactions(now(), staleAfterMs).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'aborting a transaction open too long failed; retried at the next check');
         return [];
       });
       for (const producerId of aborted) {
-        log.warn({ topic: p.topic, partition: p.index, producerId: String(producerId), maxOpenMs: TRANSACTION_MAX_TIMEOUT_MS }, 'transaction open longer than transaction.max.timeout.ms aborted by the partition leader');
+        log.warn({ topic: p.topic, partition: p.index, producerId: String(producerId), maxOpenMs: staleAfterMs }, 'transaction open for twice transaction.max.timeout.ms without a marker aborted by the partition leader');
       }
     }
   };

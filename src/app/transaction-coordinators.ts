@@ -26,12 +26,6 @@ import { PartitionMarkerWriter, type MarkerWrite } from './txn-marker-writer.ts'
 
 /** Kafka's transaction.state.log.num.partitions default. */
 export const TXN_STATE_PARTITIONS = 50;
-/** Kafka's transaction.max.timeout.ms default: the longest timeout a producer may ask for. */
-export const TXN_MAX_TIMEOUT_MS = 15 * 60_000;
-/** Kafka's transactional.id.expiration.ms default. */
-const TXN_ID_EXPIRATION_MS = 7 * 24 * 3_600_000;
-/** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms default. */
-const TXN_CHECK_MS = 10_000;
 /** How long EndTxn waits for its markers before answering (kafkajs and librdkafka time requests out after 30 s). */
 const END_WAIT_MS = 5_000;
 /** How long a marker request to another broker may go unanswered before it is sent again. */
@@ -52,6 +46,8 @@ export interface TransactionCoordinatorsOptions {
   readonly channel?: Pick<PeerChannel, 'send' | 'onMessage'>;
   /** Voters in cluster.nodes (1 on a lone broker). */
   readonly voters: number;
+  /** kafka.transactionMaxTimeoutMs, kafka.transactionTimeoutCheckIntervalMs, kafka.transactionalIdExpirationMs. */
+  readonly limits: { readonly maxTimeoutMs: number; readonly checkIntervalMs: number; readonly idExpirationMs: number };
   /** Writes a marker to a partition this broker leads and tells its group coordinator; the Kafka error code. */
   readonly writeHere: (marker: MarkerWrite, topic: string, partition: number) => Promise<number>;
   readonly clock: Clock;
@@ -75,9 +71,7 @@ export class TransactionCoordinators {
       coordinatorEpoch,
       newProducerId: () => options.metadata().nextProducerId(),
       markers,
-      maxTimeoutMs: TXN_MAX_TIMEOUT_MS,
-      idExpirationMs: TXN_ID_EXPIRATION_MS,
-      checkIntervalMs: TXN_CHECK_MS,
+      ...options.limits,
       endWaitMs: END_WAIT_MS,
       onBackgroundError: (err, context) => log.error({ err, context }, 'transaction coordinator background work failed'),
       ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),

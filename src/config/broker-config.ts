@@ -56,6 +56,9 @@ export interface KafkaConfig {
   readonly maxInFlightRequestsPerConnection: number;
   readonly maxBufferedBytesPerConnection: number;
   readonly groupInitialRebalanceDelayMs: number;
+  readonly transactionMaxTimeoutMs: number;
+  readonly transactionTimeoutCheckIntervalMs: number;
+  readonly transactionalIdExpirationMs: number;
   readonly offsetsRetentionMinutes: number;
 }
 

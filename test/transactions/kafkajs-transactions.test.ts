@@ -15,7 +15,7 @@ let b: KafkajsBroker;
 let kafka: Kafka;
 
 before(async () => {
-  b = await startKafkajsBroker('txn-test', { env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' } });
+  b = await startKafkajsBroker('txn-test', { env: { STREAMBUS_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0', STREAMBUS_KAFKA_TRANSACTION_TIMEOUT_CHECK_INTERVAL_MS: '200' } });
   kafka = b.kafka;
   await b.admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] });
 });
@@ -123,4 +123,28 @@ test('`streambus transaction list|describe` show an open transaction and its end
   } finally {
     await producer.disconnect();
   }
+});
+
+test('an abandoned transaction is aborted at its timeout and read_committed consumers move past it', { timeout: 60_000 }, async () => {
+  await b.admin.createTopics({ topics: [{ topic: 'abandoned', numPartitions: 1 }] });
+  const gone = kafka.producer({ transactionalId: 'abandoned-tx', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 1_500 });
+  await gone.connect();
+  const t = await gone.transaction();
+  await t.send({ topic: 'abandoned', messages: [{ value: 'never' }] });
+  await gone.disconnect(); // no commit, no abort: the producer is gone
+  const later = kafka.producer({ transactionalId: 'later-tx', idempotent: true, maxInFlightRequests: 1 });
+  await later.connect();
+  try {
+    const t2 = await later.transaction();
+    await t2.send({ topic: 'abandoned', messages: [{ value: 'after' }] });
+    await t2.commit();
+  } finally {
+    await later.disconnect();
+  }
+  // The committed record lies behind the open transaction: read_committed consumers see it only once
+  // the coordinator aborted that transaction at its timeout.
+  assert.deepEqual(await readAll('abandoned', false, 1), ['after']);
+  const described = await runCli(['transaction', 'describe', 'abandoned-tx', '-b', `127.0.0.1:${b.broker.kafkaPort}`, '--json']);
+  assert.equal(JSON.parse(described.out).state, 'CompleteAbort');
+  assert.deepEqual(await readAll('abandoned', true, 2), ['after', 'never']);
 });
