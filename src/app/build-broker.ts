@@ -259,11 +259,21 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  const maintenance = logMaintenance(
+    partitions,
+    config.storage.compactionInterval,
+    log,
+    clock,
+    (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0),
+    // Offsets a TxnOffsetCommit left pending for a transaction the partition leader aborted go with it.
+    (p, producerId) => void (p.topic === OFFSETS_TOPIC ? late.groups?.completeTransaction(p.index, producerId, false) : undefined),
+  );
+
   return {
     config,
     log,
     metrics,
-    services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock, (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0))],
+    services: [storage, ...(inCluster ? [cluster] : []), groups, maintenance],
     soloController: !inCluster,
     admin: () => admin,
     ...(tls === undefined ? {} : { tls }),

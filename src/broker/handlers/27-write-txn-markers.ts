@@ -5,7 +5,8 @@
  * coordinator is still to come, docs/transactions.md). A marker is a control batch
  * (Partition.writeTxnMarker); it closes the producer's open transaction there, an abort is listed
  * for read_committed fetches, and the answer comes once the marker is visible (committed on a Raft
- * group), as Kafka answers with acks=-1. Per partition: UNKNOWN_TOPIC_OR_PARTITION,
+ * group), as Kafka answers with acks=-1. A marker on a `__consumer_offsets` partition also ends the
+ * producer's pending transactional offsets there (txn-marker-write.ts). Per partition: UNKNOWN_TOPIC_OR_PARTITION,
  * NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH (the producer already wrote with a later epoch),
  * REQUEST_TIMED_OUT, storage errors. With authorization the sender needs CLUSTER_ACTION on the
  * cluster, else every partition answers CLUSTER_AUTHORIZATION_FAILED.
@@ -17,6 +18,7 @@ import type { BrokerContext } from '../context.ts';
 import { leaderPartition } from '../partition-access.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
 import { clusterAllowed, Op } from '../access.ts';
+import { writeTxnMarkerAndComplete } from '../txn-marker-write.ts';
 
 /** How long a marker may take to become visible before the answer is REQUEST_TIMED_OUT (Kafka's request.timeout.ms). */
 const MARKER_WAIT_MS = 30_000;
@@ -52,15 +54,13 @@ async function writeMarker(ctx: BrokerContext, marker: WritableTxnMarker, name: 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), MARKER_WAIT_MS)));
   try {
-    const work = partition
-      .writeTxnMarker({
-        producerId: marker.producerId,
-        producerEpoch: marker.producerEpoch,
-        commit: marker.transactionResult,
-        coordinatorEpoch: marker.coordinatorEpoch,
-        timestampMs: ctx.now(),
-      })
-      .then(({ visible }) => visible);
+    const work = writeTxnMarkerAndComplete(ctx.groups, partition, {
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      commit: marker.transactionResult,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      timestampMs: ctx.now(),
+    }).then(({ visible }) => visible);
     // After a timeout nobody awaits it: its failure must not surface as an unhandled rejection.
     work.catch(() => undefined);
     if ((await Promise.race([work, timedOut])) === 'timed-out') return KafkaErrorCode.REQUEST_TIMED_OUT;

@@ -24,6 +24,7 @@ import { deleteRecords } from './21-delete-records.ts';
 import { initProducerId } from './22-init-producer-id.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { writeTxnMarkers } from './27-write-txn-markers.ts';
+import { txnOffsetCommit } from './28-txn-offset-commit.ts';
 import { describeAcls } from './29-describe-acls.ts';
 import { createAcls } from './30-create-acls.ts';
 import { deleteAcls } from './31-delete-acls.ts';
@@ -64,6 +65,7 @@ export const HANDLERS: HandlerTable = {
   22: initProducerId,
   23: offsetForLeaderEpoch,
   27: writeTxnMarkers,
+  28: txnOffsetCommit,
   29: describeAcls,
   30: createAcls,
   31: deleteAcls,

@@ -45,6 +45,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.InitProducerId]: { min: 0, max: 5 },
   [API_KEYS.OffsetForLeaderEpoch]: { min: 0, max: 4 },
   [API_KEYS.WriteTxnMarkers]: { min: 0, max: 1 },
+  [API_KEYS.TxnOffsetCommit]: { min: 0, max: 4 },
   [API_KEYS.DescribeAcls]: { min: 0, max: 3 },
   [API_KEYS.CreateAcls]: { min: 0, max: 3 },
   [API_KEYS.DeleteAcls]: { min: 0, max: 3 },
