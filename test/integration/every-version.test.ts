@@ -43,6 +43,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.InitProducerId]: data.initProducerId,
   [API_KEYS.OffsetForLeaderEpoch]: data.offsetForLeaderEpoch,
   [API_KEYS.WriteTxnMarkers]: data.writeTxnMarkers,
+  [API_KEYS.TxnOffsetCommit]: groups.txnOffsetCommit,
   [API_KEYS.DescribeAcls]: security.describeAcls,
   [API_KEYS.CreateAcls]: security.createAcls,
   [API_KEYS.DeleteAcls]: security.deleteAcls,
