@@ -11,10 +11,12 @@ test('every advertised API has a handler and every handler is advertised', () =>
   assert.deepEqual(handled, advertised);
 });
 
-test('only the transaction APIs that are implemented are advertised (WriteTxnMarkers); SASL is, at Kafka 3.9\'s versions', () => {
+test('only the transaction APIs that are implemented are advertised (WriteTxnMarkers, TxnOffsetCommit); SASL is, at Kafka 3.9\'s versions', () => {
   assert.deepEqual(SUPPORTED_API_VERSIONS[27], { min: 0, max: 1 });
   assert.equal(typeof HANDLERS[27], 'function');
-  for (const key of [24, 25, 26, 28, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
+  assert.deepEqual(SUPPORTED_API_VERSIONS[28], { min: 0, max: 4 });
+  assert.equal(typeof HANDLERS[28], 'function');
+  for (const key of [24, 25, 26, 68, 69, 71, 72]) assert.equal(SUPPORTED_API_VERSIONS[key], undefined, `API ${key} advertised`);
   // SaslHandshake v0 (bare tokens afterwards) must be listed: librdkafka refuses SCRAM without it.
   assert.deepEqual(SUPPORTED_API_VERSIONS[17], { min: 0, max: 1 });
   assert.deepEqual(SUPPORTED_API_VERSIONS[36], { min: 0, max: 2 });
