@@ -71,11 +71,3 @@ export function withRefused(answered: readonly OffsetCommitResponseTopic[], refu
   }
   return out;
 }
-
-/** Every partition of the request with one error code (a refusal of the whole request). */
-export function everyPartitionRefused(
-  requested: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number }[] }[],
-  errorCode: number,
-): { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
-  return requested.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
-}

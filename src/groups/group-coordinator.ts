@@ -51,7 +51,7 @@ import { restoreGroup } from './group-restore.ts';
 import { GroupStore } from './group-store.ts';
 import { EMPTY_BYTES } from './member.ts';
 import { joinError, Membership, syncError } from './membership.ts';
-import { OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
+import { everyPartition, OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
 import type { OffsetsLog } from './offsets-log.ts';
 import { fitsRecordString } from './offsets-records.ts';
 import type { Clock, TimerHandle } from '../io/clock.ts';
@@ -332,9 +332,7 @@ export class GroupCoordinator {
 
   /** Resolves once the commit is durable (or failed); never rejects. */
   async offsetCommit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
-    const all = (errorCode: number): OffsetCommitResponse => ({
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-    });
+    const all = (errorCode: number): OffsetCommitResponse => ({ topics: everyPartition(req.topics, errorCode) });
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return all(unavailable);
     // The empty group id is allowed for commits (Kafka keeps it for old tools).
@@ -388,9 +386,7 @@ export class GroupCoordinator {
    * is accepted whatever the group's state (older clients send no member). Resolves; never rejects.
    */
   async txnOffsetCommit(req: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
-    const all = (errorCode: number): TxnOffsetCommitResponse => ({
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-    });
+    const all = (errorCode: number): TxnOffsetCommitResponse => ({ topics: everyPartition(req.topics, errorCode) });
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return all(unavailable);
     if (badGroupId(req.groupId, false)) return all(KafkaErrorCode.INVALID_GROUP_ID);

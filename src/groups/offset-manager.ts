@@ -311,7 +311,11 @@ export class OffsetManager {
   }
 }
 
-function everyPartition(topics: readonly OffsetCommitRequestTopic[], errorCode: number): OffsetCommitResponseTopic[] {
+/** Every partition of a commit request answered with one error code (a refusal of the whole request). */
+export function everyPartition(
+  topics: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number }[] }[],
+  errorCode: number,
+): { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
   return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
 }
 

@@ -15,12 +15,20 @@ import { realClock } from '../../src/io/real/real-clock.ts';
 import { Partition } from '../../src/replication/partition.ts';
 import { PartitionOffsetsLog } from '../../src/app/offsets-log.ts';
 
-test('replay yields transaction markers as such, between the records', async () => {
+/** Runs `body` on a store over a fresh `__consumer_offsets` partition log in a temporary folder. */
+async function withStore(body: (store: PartitionOffsetsLog, partition: Partition) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'streambus-offsets-log-'));
   const log = await Log.open(dir, { ioMode: 'buffered', syncIntervalMs: 1000, preallocateBytes: 0 }, new PortableDisk('test'), realClock);
   try {
     const partition = new Partition('__consumer_offsets', 0, log, { strictDurability: false, leaderEpoch: 0 });
-    const store = new PartitionOffsetsLog(partition, () => 1000);
+    await body(new PartitionOffsetsLog(partition, () => 1000), partition);
+  } finally {
+    await log.close();
+  }
+}
+
+test('replay yields transaction markers as such, between the records', () =>
+  withStore(async (store, partition) => {
     await store.append([{ key: Buffer.from('k1'), value: Buffer.from('v1') }]);
     const marker = await partition.writeTxnMarker({ producerId: 3n, producerEpoch: 0, commit: false, coordinatorEpoch: 0, timestampMs: 1000 });
     await marker.visible;
@@ -31,17 +39,10 @@ test('replay yields transaction markers as such, between the records', async () 
       else for (const r of e.records) replayed.push(`${r.key.toString()}=${r.value?.toString() ?? null}`);
     }
     assert.deepEqual(replayed, ['k1=v1', 'marker 3 abort', 'k2=null']);
-  } finally {
-    await log.close();
-  }
-});
+  }));
 
-test('a transactional append is one transactional batch of the producer, open on the partition until its marker', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'streambus-offsets-log-'));
-  const log = await Log.open(dir, { ioMode: 'buffered', syncIntervalMs: 1000, preallocateBytes: 0 }, new PortableDisk('test'), realClock);
-  try {
-    const partition = new Partition('__consumer_offsets', 0, log, { strictDurability: false, leaderEpoch: 0 });
-    const store = new PartitionOffsetsLog(partition, () => 1000);
+test('a transactional append is one transactional batch of the producer, open on the partition until its marker', () =>
+  withStore(async (store, partition) => {
     await store.append([{ key: Buffer.from('a'), value: Buffer.from('1') }]);
     // Twice with the same producer and epoch: no sequence numbers, so the partition's idempotence
     // checks (skipped for the coordinator's batches) cannot refuse the second one as out of order.
@@ -57,7 +58,4 @@ test('a transactional append is one transactional batch of the producer, open on
       else replayed.push(`${e.transaction === null ? 'plain' : `txn ${e.transaction.producerId}/${e.transaction.producerEpoch}`}: ${e.records.map((r) => r.key.toString()).join(',')}`);
     }
     assert.deepEqual(replayed, ['plain: a', 'txn 9/2: b,c', 'txn 9/2: d', 'marker 9/2 commit']);
-  } finally {
-    await log.close();
-  }
-});
+  }));

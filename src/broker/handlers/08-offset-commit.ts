@@ -9,12 +9,13 @@
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 import { allowed, Op, Resource } from '../access.ts';
-import { checkCommitPartitions, everyPartitionRefused, withRefused } from '../commit-partitions.ts';
+import { checkCommitPartitions, withRefused } from '../commit-partitions.ts';
+import { everyPartition } from '../../groups/offset-manager.ts';
 
 export const offsetCommit: Handler<8> = async (ctx, request, info) => {
   // Authorization (READ on the group, then on each topic) before anything else, as Kafka.
   if (!allowed(ctx, info, Op.READ, Resource.GROUP, request.groupId)) {
-    return { throttleTimeMs: 0, topics: everyPartitionRefused(request.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
+    return { throttleTimeMs: 0, topics: everyPartition(request.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
   }
   const { topics, refused } = checkCommitPartitions(ctx, info, request.topics, info.apiVersion >= 6);
   const r = await ctx.groups.offsetCommit({

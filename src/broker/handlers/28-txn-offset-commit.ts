@@ -16,14 +16,15 @@
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 import { allowed, Op, Resource } from '../access.ts';
-import { checkCommitPartitions, everyPartitionRefused, withRefused } from '../commit-partitions.ts';
+import { checkCommitPartitions, withRefused } from '../commit-partitions.ts';
+import { everyPartition } from '../../groups/offset-manager.ts';
 
 export const txnOffsetCommit: Handler<28> = async (ctx, request, info) => {
   if (!allowed(ctx, info, Op.WRITE, Resource.TRANSACTIONAL_ID, request.transactionalId)) {
-    return { throttleTimeMs: 0, topics: everyPartitionRefused(request.topics, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
+    return { throttleTimeMs: 0, topics: everyPartition(request.topics, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
   }
   if (!allowed(ctx, info, Op.READ, Resource.GROUP, request.groupId)) {
-    return { throttleTimeMs: 0, topics: everyPartitionRefused(request.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
+    return { throttleTimeMs: 0, topics: everyPartition(request.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
   }
   const { topics, refused } = checkCommitPartitions(ctx, info, request.topics, info.apiVersion >= 2);
   // Nothing left to commit: no transactional batch, no group created (Kafka answers the same way).
