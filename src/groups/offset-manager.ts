@@ -51,11 +51,6 @@ export class OffsetManager {
     for (const [producerId, epoch] of producerEpochs) this.producerEpochs.set(producerId, { epoch, seenMs: nowMs });
   }
 
-  /** Whether the group has offsets of a transaction not ended yet (they keep an Empty group alive). */
-  hasPending(groupId: string): boolean {
-    return this.pending.hasGroup(groupId);
-  }
-
   /** The group's partitions with a pending transactional offset (DeleteGroups tombstones them too). */
   pendingPartitionsOf(groupId: string): TopicPartitionRef[] {
     return this.pending.partitionsOf(groupId);
@@ -80,6 +75,7 @@ export class OffsetManager {
    * coordinator saw for the producer id answers INVALID_PRODUCER_EPOCH for every partition.
    */
   async commitTransactional(group: ClassicGroup, producer: OffsetsLogProducer, topics: readonly OffsetCommitRequestTopic[]): Promise<OffsetCommitResponseTopic[]> {
+    assert(producer.producerId >= 0n && producer.producerEpoch >= 0, 'a transactional commit has a producer id and epoch');
     const known = this.producerEpochs.get(producer.producerId);
     if (known !== undefined && producer.producerEpoch < known.epoch) return everyPartition(topics, KafkaErrorCode.INVALID_PRODUCER_EPOCH);
     // Taken at once, before the write: a zombie's request that arrives meanwhile is fenced already.

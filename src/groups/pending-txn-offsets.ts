@@ -11,6 +11,7 @@
  * open, therefore stays: "later in the log" is what replay (and compaction) can see, so live and
  * replayed answers agree. Positions are `appendOrder`s (GroupStore), increasing in log order.
  */
+import { assert } from '../util/assert.ts';
 import type { CommittedOffset } from './group.ts';
 
 /** topic -> partition -> offset */
@@ -31,6 +32,7 @@ export class PendingTxnOffsets {
 
   /** Adds (or replaces: a later TxnOffsetCommit of the same transaction) one pending offset. */
   add(producerId: bigint, groupId: string, topic: string, partition: number, committed: CommittedOffset): void {
+    assert(producerId >= 0n, 'pending offsets belong to a producer id');
     let groups = this.byProducer.get(producerId);
     if (groups === undefined) this.byProducer.set(producerId, (groups = new Map()));
     let topics = groups.get(groupId);
