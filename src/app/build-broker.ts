@@ -23,9 +23,7 @@ import { CoordinatorPlacement } from './coordinator-placement.ts';
 import { TransactionCoordinators } from './transaction-coordinators.ts';
 import { registerTransactionMetrics } from './transaction-metrics.ts';
 import { OFFSETS_TOPIC, TXN_STATE_TOPIC } from '../metadata/topic-name.ts';
-import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
-import { kafkaErrorForStorage } from '../broker/storage-errors.ts';
-import type { MarkerWrite } from './txn-marker-writer.ts';
+import { writeMarkerAsLeader } from '../broker/txn-marker-write.ts';
 import { PartitionManager } from '../replication/partition-manager.ts';
 import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
@@ -225,21 +223,6 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
-  // A marker of a transaction this broker's coordinators (or another broker's) end, on a partition it leads.
-  const writeMarkerHere = async (marker: MarkerWrite, name: string, index: number): Promise<number> => {
-    const topic = late.metadata.state.topic(name);
-    if (topic === undefined || index < 0 || index >= topic.partitions) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const route = late.cluster.route(topic, index);
-    if (route.kind !== 'leader') return KafkaErrorCode.NOT_LEADER_OR_FOLLOWER;
-    try {
-      const { visible } = await route.partition.writeTxnMarker({ ...marker, timestampMs: now() });
-      await visible;
-      return KafkaErrorCode.NONE;
-    } catch (err) {
-      return kafkaErrorForStorage(err).errorCode;
-    }
-  };
-
   let stopping = false;
   const groups: Service = {
     name: 'group coordinator',
@@ -253,7 +236,8 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         partitions,
         ...(clusterNode === undefined ? {} : { channel: clusterNode.channel }),
         voters: clusterNode === undefined ? 1 : voters,
-        writeHere: writeMarkerHere,
+        // A marker of a transaction this broker's coordinators (or another broker's) end, on a partition it leads.
+        writeHere: (marker, name, index) => writeMarkerAsLeader(ctx, marker, name, index),
         limits: { maxTimeoutMs: config.kafka.transactionMaxTimeoutMs, checkIntervalMs: config.kafka.transactionTimeoutCheckIntervalMs, idExpirationMs: config.kafka.transactionalIdExpirationMs },
         clock,
         log,
@@ -317,11 +301,22 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     },
   };
 
+  const maintenance = logMaintenance(
+    partitions,
+    config.storage.compactionInterval,
+    log,
+    clock,
+    (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0),
+    config.kafka.transactionMaxTimeoutMs,
+    // Offsets a TxnOffsetCommit left pending for a transaction the partition leader aborted go with it.
+    (p, producerId) => void (p.topic === OFFSETS_TOPIC ? late.groups?.completeTransaction(p.index, producerId, false) : undefined),
+  );
+
   return {
     config,
     log,
     metrics,
-    services: [storage, ...(inCluster ? [cluster] : []), groups, logMaintenance(partitions, config.storage.compactionInterval, log, clock, (p, nowMs) => clusterNode?.replicas.retain(p, nowMs) ?? Promise.resolve(0), config.kafka.transactionMaxTimeoutMs)],
+    services: [storage, ...(inCluster ? [cluster] : []), groups, maintenance],
     soloController: !inCluster,
     admin: () => admin,
     ...(tls === undefined ? {} : { tls }),

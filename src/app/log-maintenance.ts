@@ -33,7 +33,8 @@ export const PRODUCER_ID_EXPIRATION_MS = 24 * 3600_000;
 
 /**
  * `retainReplicated` runs retention on a partition replicated by Raft (the Raft log must follow the
- * segment log's start; partition-replicas.ts). Compaction runs on every replica by itself, below its
+ * segment log's start; partition-replicas.ts). `staleAborted` hears of every transaction a leader
+ * aborted for being open too long (the group coordinator drops the offsets it held pending for it). Compaction runs on every replica by itself, below its
  * high watermark (applied there), keeping every batch: each is a Raft entry (docs/replication.md
  * "Compaction").
  */
@@ -44,6 +45,7 @@ export function logMaintenance(
   clock: Clock,
   retainReplicated: (partition: Partition, nowMs: number) => Promise<number> = () => Promise.resolve(0),
   transactionMaxTimeoutMs = 15 * 60_000,
+  staleAborted: (partition: Partition, producerId: bigint) => void = () => undefined,
 ): Service {
   const staleAfterMs = STALE_TRANSACTION_FACTOR * transactionMaxTimeoutMs;
   const now = () => clock.now();
@@ -72,6 +74,7 @@ export function logMaintenance(
         return [];
       });
       for (const producerId of aborted) {
+        staleAborted(p, producerId);
         log.warn({ topic: p.topic, partition: p.index, producerId: String(producerId), maxOpenMs: staleAfterMs }, 'transaction open for twice transaction.max.timeout.ms without a marker aborted by the partition leader');
       }
     }

@@ -2,11 +2,27 @@
  * The group coordinator's durable store on the `__consumer_offsets` partition: each append becomes one
  * record batch (all or nothing after a crash), fsynced before the promise resolves, whatever
  * storage.syncInterval says, because an acknowledged offset commit must survive a crash. Replay reads
- * every batch from the log start, skipping transaction markers.
+ * every batch from the log start and yields transaction markers as such.
+ *
+ * Transactional appends (TxnOffsetCommit) are written as Kafka's group coordinator writes them: a
+ * transactional batch with the producer's id and epoch and base sequence -1 (no sequence), appended
+ * without the partition's idempotence checks (`Partition.append` with no producer fields). Those
+ * checks are for a producer's own numbered batches; the coordinator's batches carry no sequence, and
+ * numbering them would put them out of order with the producer's sequences elsewhere. The partition
+ * still sees a transactional batch of that producer, so its transaction opens there (and holds the
+ * partition's last stable offset) until the commit or abort marker closes it. Producer epochs are
+ * checked by the group coordinator itself (INVALID_PRODUCER_EPOCH).
  */
-import type { OffsetsLog, OffsetsLogRecord } from '../groups/offsets-log.ts';
+import type { OffsetsLog, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../groups/offsets-log.ts';
 import type { Partition } from '../replication/partition.ts';
-import { buildRecordBatch, isControlBatch, readRecords } from '../protocol/kafka/record-batch/index.ts';
+import {
+  buildRecordBatch,
+  ControlType,
+  isControlBatch,
+  isTransactionalBatch,
+  readControlMarker,
+  readRecords,
+} from '../protocol/kafka/record-batch/index.ts';
 import { StreamBusError } from '../util/errors.ts';
 
 export class PartitionOffsetsLog implements OffsetsLog {
@@ -15,11 +31,16 @@ export class PartitionOffsetsLog implements OffsetsLog {
     private readonly now: () => number,
   ) {}
 
-  async append(records: readonly OffsetsLogRecord[]): Promise<void> {
+  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer): Promise<void> {
     if (records.length === 0) return;
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
-      { baseTimestamp: BigInt(this.now()) },
+      {
+        baseTimestamp: BigInt(this.now()),
+        ...(transaction === undefined
+          ? {}
+          : { transactional: true, producerId: transaction.producerId, producerEpoch: transaction.producerEpoch, baseSequence: -1 }),
+      },
     );
     const result = await this.partition.append(batch, null, this.now());
     if (result.kind !== 'appended') throw new StreamBusError('SB_ERR_IO', `offsets append refused: ${result.kind}`);
@@ -30,13 +51,21 @@ export class PartitionOffsetsLog implements OffsetsLog {
     if (!this.partition.replicated) await this.partition.log.sync();
   }
 
-  async *replay(): AsyncIterable<OffsetsLogRecord> {
+  async *replay(): AsyncIterable<OffsetsLogEntry> {
     for await (const { batch, header } of this.partition.batches(this.partition.logStartOffset)) {
-      // Transaction markers (WriteTxnMarkers) hold no group records.
-      if (isControlBatch(header.attributes)) continue;
-      for (const record of readRecords(batch)) {
-        if (record.key) yield { key: record.key, value: record.value };
+      if (isControlBatch(header.attributes)) {
+        // Transaction markers hold no group records; they decide the producer's transactional records.
+        const control = readRecords(batch);
+        const marker = control.length === 1 ? readControlMarker(control[0]!) : null;
+        if (marker !== null && (marker.type === ControlType.commit || marker.type === ControlType.abort)) {
+          yield { kind: 'marker', producerId: header.producerId, producerEpoch: header.producerEpoch, commit: marker.type === ControlType.commit };
+        }
+        continue;
       }
+      const records: OffsetsLogRecord[] = [];
+      for (const record of readRecords(batch)) if (record.key) records.push({ key: record.key, value: record.value });
+      const transaction = isTransactionalBatch(header.attributes) && header.producerId >= 0n ? { producerId: header.producerId, producerEpoch: header.producerEpoch } : null;
+      if (records.length > 0) yield { kind: 'batch', records, transaction };
     }
   }
 }

@@ -179,6 +179,27 @@ export interface OffsetCommitResponse {
   readonly topics: readonly OffsetCommitResponseTopic[];
 }
 
+// ---------------------------------------------------------------------------------------------- TxnOffsetCommit (28)
+
+export interface TxnOffsetCommitRequest {
+  /** Authorized by the handler (WRITE on the transactional id); not checked here. */
+  readonly transactionalId: string;
+  readonly groupId: string;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** v3+ (KIP-447); -1 before, or when the producer does not name its consumer's generation. */
+  readonly generationId: number;
+  /** v3+; '' before. */
+  readonly memberId: string;
+  /** v3+; null before. */
+  readonly groupInstanceId: string | null;
+  /** `commitTimestampMs` is -1 (now): TxnOffsetCommit carries no timestamp. */
+  readonly topics: readonly OffsetCommitRequestTopic[];
+}
+
+/** Per partition, as OffsetCommit answers. */
+export type TxnOffsetCommitResponse = OffsetCommitResponse;
+
 // ---------------------------------------------------------------------------------------------- OffsetFetch (9)
 
 export interface OffsetFetchRequestTopic {
@@ -191,7 +212,7 @@ export interface OffsetFetchRequest {
   readonly groupId: string;
   /** Null (v2+) means every partition the group has committed. */
   readonly topics: readonly OffsetFetchRequestTopic[] | null;
-  /** v7+. Accepted; without transactional commits there is never a pending offset to wait for. */
+  /** v7+ (KIP-447): partitions with a pending transactional offset answer UNSTABLE_OFFSET_COMMIT. */
   readonly requireStable: boolean;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The group coordinator of the classic consumer group protocol (JoinGroup, SyncGroup, Heartbeat,
- * LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups). A single broker
+ * LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups), and the group
+ * side of transactions (TxnOffsetCommit, and completeTransaction when a marker decides one). A single broker
  * coordinates every group. Behaviour follows Apache Kafka 3.9's classic coordinator; the rules and
  * the storage format are written up in docs/consumer-groups.md.
  *
@@ -42,13 +43,15 @@ import {
   type OffsetFetchResponse,
   type SyncGroupRequest,
   type SyncGroupResponse,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
 } from './group-api.ts';
 import { ClassicGroup } from './group.ts';
 import { restoreGroup } from './group-restore.ts';
 import { GroupStore } from './group-store.ts';
 import { EMPTY_BYTES } from './member.ts';
 import { joinError, Membership, syncError } from './membership.ts';
-import { OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
+import { everyPartition, OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
 import type { OffsetsLog } from './offsets-log.ts';
 import { fitsRecordString } from './offsets-records.ts';
 import type { Clock, TimerHandle } from '../io/clock.ts';
@@ -117,6 +120,8 @@ export class GroupCoordinator {
   private readonly offsets: OffsetManager;
   private phase: Phase = 'new';
   private retentionTimer: TimerHandle | null = null;
+  /** Transactions decided while the log was replayed: applied once it is loaded. */
+  private completedWhileLoading: { producerId: bigint; commit: boolean }[] = [];
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = resolveGroupCoordinatorConfig(options.config);
@@ -162,6 +167,11 @@ export class GroupCoordinator {
       const nowMs = this.clock.now();
       for (const [groupId, value] of state.groups) this.groups.set(groupId, restoreGroup(groupId, value, nowMs));
       let offsetCount = 0;
+      this.offsets.restorePending(state.pending, state.producerEpochs);
+      // A group known only from a transaction's offsets (TxnOffsetCommit creates it, as Kafka does).
+      for (const groupId of state.pending.groupIds()) {
+        if (!this.groups.has(groupId) && !state.offsets.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, 'Empty', null));
+      }
       for (const [groupId, topics] of state.offsets) {
         let group = this.groups.get(groupId);
         if (group === undefined) {
@@ -176,6 +186,9 @@ export class GroupCoordinator {
         }
       }
       this.phase = 'active';
+      // A marker the replay already saw left nothing pending for its producer: applying it again is a no-op.
+      for (const c of this.completedWhileLoading) this.offsets.completeTransaction(c.producerId, c.commit);
+      this.completedWhileLoading = [];
       for (const group of this.groups.values()) for (const m of group.members.values()) this.membership.scheduleExpiry(group, m);
       this.scheduleRetention();
       return { records: state.records, groups: state.groups.size, offsets: offsetCount, skipped: state.skipped };
@@ -319,9 +332,7 @@ export class GroupCoordinator {
 
   /** Resolves once the commit is durable (or failed); never rejects. */
   async offsetCommit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
-    const all = (errorCode: number): OffsetCommitResponse => ({
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-    });
+    const all = (errorCode: number): OffsetCommitResponse => ({ topics: everyPartition(req.topics, errorCode) });
     const unavailable = this.unavailableCode();
     if (unavailable !== null) return all(unavailable);
     // The empty group id is allowed for commits (Kafka keeps it for old tools).
@@ -363,6 +374,61 @@ export class GroupCoordinator {
     }
   }
 
+  // ============================================================================================ TxnOffsetCommit (28)
+
+  /**
+   * Stores offsets committed in the producer's transaction: one transactional batch of that producer
+   * on this coordinator's `__consumer_offsets` partition, answered once durable. The offsets stay
+   * pending, invisible to OffsetFetch, until completeTransaction. Checks follow Kafka 3.9's classic
+   * coordinator (GroupCoordinator.handleTxnCommitOffsets): the group id must not be empty; an unknown
+   * group is created Empty; a request naming a member (v3+, KIP-447) must name a current one of the
+   * current generation (FENCED_INSTANCE_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION), one naming none
+   * is accepted whatever the group's state (older clients send no member). Resolves; never rejects.
+   */
+  async txnOffsetCommit(req: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    const all = (errorCode: number): TxnOffsetCommitResponse => ({ topics: everyPartition(req.topics, errorCode) });
+    const unavailable = this.unavailableCode();
+    if (unavailable !== null) return all(unavailable);
+    if (badGroupId(req.groupId, false)) return all(KafkaErrorCode.INVALID_GROUP_ID);
+    // A batch without a producer id would be no transaction at all.
+    if (req.producerId < 0n || req.producerEpoch < 0) return all(KafkaErrorCode.INVALID_REQUEST);
+    let group = this.groups.get(req.groupId);
+    if (group === undefined) {
+      group = new ClassicGroup(req.groupId, 'Empty', this.clock.now());
+      this.groups.set(req.groupId, group);
+    }
+    const errorCode = this.validateTxnCommit(group, req);
+    if (errorCode !== KafkaErrorCode.NONE) return all(errorCode);
+    const producer = { producerId: req.producerId, producerEpoch: req.producerEpoch };
+    return { topics: await this.offsets.commitTransactional(group, producer, req.topics) };
+  }
+
+  private validateTxnCommit(group: ClassicGroup, req: TxnOffsetCommitRequest): number {
+    if (group.is('Dead')) return KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (req.generationId < 0 && req.memberId.length === 0 && req.groupInstanceId === null) return KafkaErrorCode.NONE;
+    if (group.isStaticMemberFenced(req.memberId, req.groupInstanceId)) return KafkaErrorCode.FENCED_INSTANCE_ID;
+    if (!group.has(req.memberId)) return KafkaErrorCode.UNKNOWN_MEMBER_ID;
+    if (req.generationId !== group.generationId) return KafkaErrorCode.ILLEGAL_GENERATION;
+    return KafkaErrorCode.NONE;
+  }
+
+  /**
+   * The producer's transaction was decided on this coordinator's `__consumer_offsets` partition: its
+   * commit or abort marker is visible there. On commit its pending offsets become the committed ones
+   * (each only where it lies later in the log than the committed offset, Kafka's rule), on abort they
+   * are dropped. Memory only: the marker is the durable record, and replay reaches the same state.
+   * While loading, the decision is applied once the log is replayed; a closed coordinator ignores it
+   * (the next one replays the marker). Returns how many offsets were applied.
+   */
+  completeTransaction(producerId: bigint, commit: boolean): number {
+    if (this.phase === 'new' || this.phase === 'loading') {
+      this.completedWhileLoading.push({ producerId, commit });
+      return 0;
+    }
+    if (this.phase !== 'active') return 0;
+    return this.offsets.completeTransaction(producerId, commit);
+  }
+
   // ============================================================================================ OffsetFetch (9)
 
   offsetFetch(req: OffsetFetchRequest): OffsetFetchResponse {
@@ -376,7 +442,7 @@ export class GroupCoordinator {
         })),
       };
     }
-    return { errorCode: KafkaErrorCode.NONE, topics: this.offsets.fetch(this.groups.get(req.groupId), req.topics) };
+    return { errorCode: KafkaErrorCode.NONE, topics: this.offsets.fetch(this.groups.get(req.groupId), req.topics, req.requireStable) };
   }
 
   // ============================================================================================ DescribeGroups (15)
@@ -426,7 +492,9 @@ export class GroupCoordinator {
   // ============================================================================================ DeleteGroups (42)
 
   /**
-   * Deletes Empty groups with their offsets (tombstones, one append). Non-empty groups get
+   * Deletes Empty groups with their offsets (tombstones, one append). Offsets of transactions not
+   * ended yet go too: their partitions get a tombstone as well, which drops them (live and on replay),
+   * so a commit marker that comes later cannot bring back offsets of a deleted group. Non-empty groups get
    * NON_EMPTY_GROUP, unknown ones GROUP_ID_NOT_FOUND. Resolves once the tombstones are durable; if
    * they could not be written the groups are already gone from memory and report
    * COORDINATOR_NOT_AVAILABLE (they would come back after a restart).
@@ -445,6 +513,9 @@ export class GroupCoordinator {
       else {
         const offsets: { topic: string; partition: number }[] = [];
         for (const [topic, partitions] of group.offsets) for (const partition of partitions.keys()) offsets.push({ topic, partition });
+        const pending = this.offsets.pendingPartitionsOf(groupId);
+        for (const p of pending) if (group.getOffset(p.topic, p.partition) === undefined) offsets.push(p);
+        this.offsets.dropPending(groupId, pending);
         this.membership.shutGroup(group, KafkaErrorCode.UNKNOWN_MEMBER_ID);
         group.transitionTo('Dead', nowMs);
         this.groups.delete(groupId);

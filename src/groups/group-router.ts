@@ -27,6 +27,8 @@ import type {
   OffsetFetchResponse,
   SyncGroupRequest,
   SyncGroupResponse,
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
 } from './group-api.ts';
 
 export class GroupRouter {
@@ -94,6 +96,20 @@ export class GroupRouter {
 
   offsetCommit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
     return this.coordinatorOf(req.groupId).offsetCommit(req);
+  }
+
+  txnOffsetCommit(req: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
+    return this.coordinatorOf(req.groupId).txnOffsetCommit(req);
+  }
+
+  /**
+   * A commit or abort marker of the producer is visible on `__consumer_offsets` partition
+   * `offsetsPartitionIndex`: its coordinator here (if any) applies or drops the producer's pending
+   * offsets. Without a coordinator here nothing is held: the one that loads the partition replays
+   * the marker. Returns how many offsets were applied.
+   */
+  completeTransaction(offsetsPartitionIndex: number, producerId: bigint, commit: boolean): number {
+    return this.byPartition.get(offsetsPartitionIndex)?.completeTransaction(producerId, commit) ?? 0;
   }
 
   offsetFetch(req: OffsetFetchRequest): OffsetFetchResponse {

@@ -15,11 +15,20 @@ import type { GroupState, JoinGroupResponseMember } from './group-api.ts';
 import type { GroupMember } from './member.ts';
 import type { TimerHandle } from '../io/clock.ts';
 
-export interface CommittedOffset {
+/** What a commit stores for one partition (the value of Kafka's offset commit record). */
+export interface OffsetValue {
   readonly offset: bigint;
   readonly leaderEpoch: number;
   readonly metadata: string;
   readonly commitTimestampMs: number;
+}
+
+export interface CommittedOffset extends OffsetValue {
+  /**
+   * Where the record that wrote it lies in the offsets log, as a number that only grows in log order
+   * (GroupStore): a transactional offset replaces a committed one only if it lies later.
+   */
+  readonly appendOrder: number;
 }
 
 const VALID_PREVIOUS: Record<GroupState, readonly GroupState[]> = {

@@ -10,22 +10,38 @@ export interface OffsetsLogRecord {
   readonly value: Buffer | null;
 }
 
+/** The producer of a transactional batch (TxnOffsetCommit): its records count only once its commit marker follows. */
+export interface OffsetsLogProducer {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+/**
+ * What replay yields, in log order: the records of one batch (with its producer when the batch is
+ * transactional, else null), or a transaction marker (a control batch of type commit or abort, written
+ * by Partition.writeTxnMarker; control records of other types are left out).
+ */
+export type OffsetsLogEntry =
+  | { readonly kind: 'batch'; readonly records: readonly OffsetsLogRecord[]; readonly transaction: OffsetsLogProducer | null }
+  | { readonly kind: 'marker'; readonly producerId: bigint; readonly producerEpoch: number; readonly commit: boolean };
+
 export interface OffsetsLog {
   /**
    * Appends `records` as one unit (one record batch): after a crash either all of them are replayed
-   * or none. The promise resolves only once the records are durable (fsynced, or committed by the
-   * replication quorum), and rejects with an operating error if they could not be made durable.
-   * Calls are ordered: records of a later call are replayed after those of an earlier call, even when
-   * the later call was made before the earlier one resolved, and promises resolve in call order.
-   * The coordinator keeps no reference to the buffers after the call.
+   * or none. With `transaction`, the batch is transactional (attributes bit 4) and carries that
+   * producer id and epoch. The promise resolves only once the records are durable (fsynced, or
+   * committed by the replication quorum), and rejects with an operating error if they could not be
+   * made durable. Calls are ordered: records of a later call are replayed after those of an earlier
+   * call, even when the later call was made before the earlier one resolved, and promises resolve in
+   * call order. The coordinator keeps no reference to the buffers after the call.
    */
-  append(records: readonly OffsetsLogRecord[]): Promise<void>;
+  append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer): Promise<void>;
 
   /**
-   * Yields every durable record from the start of the log in append order. Compaction may have
-   * dropped records superseded by a later record with the same key (and, after the delete
+   * Yields every durable batch and marker from the start of the log in log order. Compaction may
+   * have dropped records superseded by a later record with the same key (and, after the delete
    * retention, tombstones); replay of the remaining records must still give the same final state.
    * Called once, by `GroupCoordinator.load()`, before any `append`.
    */
-  replay(): AsyncIterable<OffsetsLogRecord>;
+  replay(): AsyncIterable<OffsetsLogEntry>;
 }

@@ -27,10 +27,9 @@
  */
 import { assert } from '../util/assert.ts';
 import { RECORD_STRING_BYTES_MAX, StructReader, StructWriter } from '../protocol/kafka/record-struct.ts';
+import { OFFSETS_TOPIC } from '../metadata/topic-name.ts';
 
 export { RECORD_STRING_BYTES_MAX } from '../protocol/kafka/record-struct.ts';
-
-const OFFSETS = '__consumer_offsets';
 
 /** Whether `s` fits a record string field. Flexible request versions can carry longer strings. */
 export function fitsRecordString(s: string, reserveBytes = 0): boolean {
@@ -127,7 +126,7 @@ export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
 // ---------------------------------------------------------------------------------------------- reading
 
 export function decodeKey(buf: Buffer): CoordinatorKey {
-  const r = new StructReader(buf, `${OFFSETS} key`);
+  const r = new StructReader(buf, `${OFFSETS_TOPIC} key`);
   const version = r.int16();
   if (version === 0 || version === 1) {
     const group = r.string();
@@ -147,7 +146,7 @@ export function decodeKey(buf: Buffer): CoordinatorKey {
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
-  const r = new StructReader(buf, `${OFFSETS} offset commit value`);
+  const r = new StructReader(buf, `${OFFSETS_TOPIC} offset commit value`);
   const version = r.int16();
   if (version < 0 || version > 3) r.fail(`unsupported version ${version}`);
   const offset = r.int64();
@@ -160,7 +159,7 @@ export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
-  const r = new StructReader(buf, `${OFFSETS} group metadata value`);
+  const r = new StructReader(buf, `${OFFSETS_TOPIC} group metadata value`);
   const version = r.int16();
   if (version < 0 || version > 3) r.fail(`unsupported version ${version}`);
   const protocolType = r.string();

@@ -134,11 +134,15 @@ export class TransactionCoordinator {
     this.phase = 'loading';
     let records = 0;
     try {
-      for await (const record of this.options.log.replay()) {
-        records++;
-        const id = decodeTxnLogKey(record.key);
-        if (record.value === null) this.states.delete(id);
-        else this.states.set(id, decodeTxnLogValue(record.value));
+      for await (const entry of this.options.log.replay()) {
+        // The coordinator writes plain batches only; markers there would be another writer's.
+        if (entry.kind !== 'batch' || entry.transaction !== null) continue;
+        for (const record of entry.records) {
+          records++;
+          const id = decodeTxnLogKey(record.key);
+          if (record.value === null) this.states.delete(id);
+          else this.states.set(id, decodeTxnLogValue(record.value));
+        }
       }
     } catch (err) {
       if (this.phase === 'loading') this.phase = 'failed';

@@ -1,16 +1,23 @@
-// An in-memory OffsetsLog for tests: appends land in one list in call order; replay yields them.
-// It can be told to fail the next appends or to hold them until released, to test failure paths
-// and the "answer only once durable" rule.
-import type { OffsetsLog, OffsetsLogRecord } from '../../src/groups/offsets-log.ts';
+// An in-memory OffsetsLog for tests: appends land in one list of batches in call order; replay
+// yields them. It can be told to fail the next appends or to hold them until released, to test
+// failure paths and the "answer only once durable" rule. `marker` adds a transaction marker, as a
+// WriteTxnMarkers on the offsets partition would; `inject` adds a plain record as if some other
+// writer (an older or newer version) had written it.
+import type { OffsetsLog, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../../src/groups/offsets-log.ts';
 
 export class MemoryOffsetsLog implements OffsetsLog {
-  readonly records: OffsetsLogRecord[] = [];
+  readonly entries: OffsetsLogEntry[] = [];
   appendCalls = 0;
   failNext = 0;
   private holding = false;
-  private held: { records: OffsetsLogRecord[]; resolve: () => void }[] = [];
+  private held: { entry: OffsetsLogEntry; resolve: () => void }[] = [];
 
-  async append(records: readonly OffsetsLogRecord[]): Promise<void> {
+  /** Every record of every batch, in log order (a copy: change the log through its methods). */
+  get records(): OffsetsLogRecord[] {
+    return this.entries.flatMap((e) => (e.kind === 'batch' ? e.records : []));
+  }
+
+  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer): Promise<void> {
     this.appendCalls++;
     if (this.failNext > 0) {
       this.failNext--;
@@ -18,11 +25,20 @@ export class MemoryOffsetsLog implements OffsetsLog {
     }
     // Copy, as the broker's log would: the caller may reuse its buffers.
     const copy = records.map((r) => ({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) }));
+    const entry: OffsetsLogEntry = { kind: 'batch', records: copy, transaction: transaction === undefined ? null : { ...transaction } };
     if (this.holding) {
-      await new Promise<void>((resolve) => this.held.push({ records: copy, resolve }));
+      await new Promise<void>((resolve) => this.held.push({ entry, resolve }));
       return;
     }
-    this.records.push(...copy);
+    this.entries.push(entry);
+  }
+
+  inject(record: OffsetsLogRecord): void {
+    this.entries.push({ kind: 'batch', records: [record], transaction: null });
+  }
+
+  marker(producerId: bigint, commit: boolean, producerEpoch = 0): void {
+    this.entries.push({ kind: 'marker', producerId, producerEpoch, commit });
   }
 
   /** Appends after this stay pending until release(). */
@@ -35,7 +51,7 @@ export class MemoryOffsetsLog implements OffsetsLog {
     const held = this.held;
     this.held = [];
     for (const h of held) {
-      this.records.push(...h.records);
+      this.entries.push(h.entry);
       h.resolve();
     }
   }
@@ -44,16 +60,28 @@ export class MemoryOffsetsLog implements OffsetsLog {
     return this.held.length;
   }
 
-  async *replay(): AsyncIterable<OffsetsLogRecord> {
-    for (const r of [...this.records]) yield r;
+  async *replay(): AsyncIterable<OffsetsLogEntry> {
+    for (const e of [...this.entries]) yield e;
   }
 
-  /** Keeps only the last record per key, as compaction would (tombstones kept). */
+  /**
+   * Keeps only the last record per key, as compaction would (tombstones, markers and emptied
+   * batches' places dropped). Like the broker's compaction today it does not know transactions:
+   * use it only on logs without any.
+   */
   compact(): void {
-    const last = new Map<string, number>();
-    this.records.forEach((r, i) => last.set(r.key.toString('hex'), i));
-    const kept = this.records.filter((r, i) => last.get(r.key.toString('hex')) === i);
-    this.records.length = 0;
-    this.records.push(...kept);
+    const last = new Map<string, OffsetsLogRecord>();
+    for (const r of this.records) last.set(r.key.toString('hex'), r);
+    const kept: OffsetsLogEntry[] = [];
+    for (const e of this.entries) {
+      if (e.kind === 'marker') {
+        kept.push(e);
+        continue;
+      }
+      const records = e.records.filter((r) => last.get(r.key.toString('hex')) === r);
+      if (records.length > 0) kept.push({ ...e, records });
+    }
+    this.entries.length = 0;
+    this.entries.push(...kept);
   }
 }

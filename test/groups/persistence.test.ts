@@ -106,7 +106,7 @@ test('load() reports what it restored and skips record kinds it does not use', a
   const h1 = await makeCoordinator(DELAY, { log });
   await h1.coordinator.offsetCommit(commitRequest({ t: { 0: 1n, 1: 2n } }));
   // A key version this coordinator does not use (a newer Kafka record type).
-  log.records.push({ key: Buffer.from([0, 7, 0, 1, 0x67]), value: Buffer.from([0, 0]) });
+  log.inject({ key: Buffer.from([0, 7, 0, 1, 0x67]), value: Buffer.from([0, 0]) });
   h1.coordinator.close();
   const time = new ManualClock();
   const c = new GroupCoordinator({ log, clock: time, newId: () => 'x' });
@@ -115,7 +115,7 @@ test('load() reports what it restored and skips record kinds it does not use', a
 
 test('a corrupt record fails load() with SB_ERR_CORRUPT; the coordinator then answers COORDINATOR_NOT_AVAILABLE', async () => {
   const log = new MemoryOffsetsLog();
-  log.records.push({ key: encodeGroupMetadataKey('g'), value: Buffer.from([0, 3, 0]) });
+  log.inject({ key: encodeGroupMetadataKey('g'), value: Buffer.from([0, 3, 0]) });
   const time = new ManualClock();
   const c = new GroupCoordinator({ log, clock: time, newId: () => 'x' });
   await assert.rejects(c.load(), (e: unknown) => isStreamBusError(e, 'SB_ERR_CORRUPT'));
@@ -124,7 +124,7 @@ test('a corrupt record fails load() with SB_ERR_CORRUPT; the coordinator then an
   // Members without a selected protocol cannot be restored either.
   const log2 = new MemoryOffsetsLog();
   const member = { memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, subscription: Buffer.alloc(0), assignment: Buffer.alloc(0) };
-  log2.records.push({ key: encodeGroupMetadataKey('g'), value: encodeGroupMetadataValue({ protocolType: 'consumer', generation: 1, protocol: null, leader: 'm', currentStateTimestampMs: 0, members: [member] }) });
+  log2.inject({ key: encodeGroupMetadataKey('g'), value: encodeGroupMetadataValue({ protocolType: 'consumer', generation: 1, protocol: null, leader: 'm', currentStateTimestampMs: 0, members: [member] }) });
   const c2 = new GroupCoordinator({ log: log2, clock: time, newId: () => 'x' });
   await assert.rejects(c2.load(), (e: unknown) => isStreamBusError(e, 'SB_ERR_CORRUPT'));
 });

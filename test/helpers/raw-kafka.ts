@@ -12,6 +12,7 @@ import { decodeResponse, encodeRequestFrame } from '../../src/protocol/kafka/cod
 import type { ApiKey, ApiMessages } from '../../src/protocol/kafka/generated/index.ts';
 import type { Input } from '../../src/protocol/kafka/types.ts';
 import { buildRecordBatch, readRecords, splitBatches, type BatchOptions } from '../../src/protocol/kafka/record-batch/index.ts';
+import { offsetsPartitionFor } from '../../src/metadata/offsets-partition.ts';
 
 /** Largest response frame accepted; tests never ask for more. */
 const MAX_RESPONSE_BYTES = 1 << 30;
@@ -248,4 +249,12 @@ export async function fetchOffsets(conn: RawKafka, groupId: string, topic: strin
     out.set(p.partitionIndex, p.committedOffset);
   }
   return out;
+}
+
+/** The `__consumer_offsets` partition that holds the group (Kafka's rule, over the partition count Metadata v12 gives). */
+export async function offsetsPartitionOf(conn: RawKafka, groupId: string): Promise<number> {
+  const res = await conn.request(3, 12, { topics: [{ name: '__consumer_offsets' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  const partitions = res.topics[0]?.partitions.length ?? 0;
+  if (partitions === 0) throw new Error('__consumer_offsets does not exist');
+  return offsetsPartitionFor(groupId, partitions);
 }

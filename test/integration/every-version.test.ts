@@ -47,6 +47,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.AddOffsetsToTxn]: txn.addOffsetsToTxn,
   [API_KEYS.EndTxn]: txn.endTxn,
   [API_KEYS.WriteTxnMarkers]: data.writeTxnMarkers,
+  [API_KEYS.TxnOffsetCommit]: groups.txnOffsetCommit,
   [API_KEYS.DescribeAcls]: security.describeAcls,
   [API_KEYS.CreateAcls]: security.createAcls,
   [API_KEYS.DeleteAcls]: security.deleteAcls,

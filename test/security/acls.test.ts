@@ -3,7 +3,8 @@
 // kafkajs admin creates, lists and deletes ACLs; alice writes and reads her topic with an idempotent
 // producer and a group consumer, but not another topic; bob is refused her group; a topic listing
 // shows each principal only what it may describe; prefixed ACLs; a non-super user cannot manage ACLs
-// (CLUSTER_AUTHORIZATION_FAILED) or write transaction markers or create topics; `streambus acl` creates, lists and deletes;
+// (CLUSTER_AUTHORIZATION_FAILED) or write transaction markers or create topics; TxnOffsetCommit needs
+// WRITE on the transactional id, READ on the group and READ on each topic; `streambus acl` creates, lists and deletes;
 // @platformatic/kafka lists ACLs; kcat (librdkafka) gets "Topic authorization failed"; every version
 // of the three ACL APIs is served; a removed ACL takes effect at once; with metrics.requireAuthentication
 // a scraper needs a client certificate while health stays open. Fail closed: authorization without
@@ -17,7 +18,7 @@ import kafkajs from 'kafkajs';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { httpsGet, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { guideTlsEnv, makeTestCerts, type TestCerts } from '../helpers/certs.ts';
-import { RawKafka } from '../helpers/raw-kafka.ts';
+import { createTopic, RawKafka } from '../helpers/raw-kafka.ts';
 import { runKcat } from '../helpers/kcat.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -231,6 +232,43 @@ test('kcat is refused a topic it may not read with librdkafka\'s authorization e
   );
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /authoriz/i);
+});
+
+test('TxnOffsetCommit needs WRITE on the transactional id, then READ on the group, then READ on each topic', { timeout: 30_000 }, async () => {
+  const tlsOf = (user: string) => {
+    const c = certs.client(user);
+    return { ca: readFileSync(certs.ca), cert: readFileSync(c.cert), key: readFileSync(c.key) };
+  };
+  const admin = await RawKafka.connectTls(broker.kafkaPort, tlsOf('admin'));
+  const gina = await RawKafka.connectTls(broker.kafkaPort, tlsOf('gina'));
+  try {
+    for (const topic of ['txo-ok', 'txo-secret']) assert.equal(await createTopic(admin, topic, 1), 0);
+    const allow = (resourceType: number, resourceName: string, operation: number) => ({ resourceType, resourceName, resourcePatternType: 3, principal: 'User:gina', host: '*', operation, permissionType: 3 });
+    const created = await admin.request(API_KEYS.CreateAcls, 3, { creations: [allow(5, 'gina-tx', 4), allow(3, 'gina-group', 3), allow(2, 'txo-ok', 3)] });
+    assert.deepEqual(created.results.map((r) => r.errorCode), [0, 0, 0]);
+    const init = await admin.request(API_KEYS.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    const commit = async (transactionalId: string, groupId: string): Promise<string[]> => {
+      const res = await gina.request(API_KEYS.TxnOffsetCommit, 3, {
+        transactionalId,
+        groupId,
+        producerId: init.producerId,
+        producerEpoch: init.producerEpoch,
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: ['txo-ok', 'txo-secret'].map((name) => ({ name, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] })),
+      });
+      return res.topics.flatMap((t) => t.partitions.map((p) => `${t.name}:${p.errorCode}`));
+    };
+    const E = KafkaErrorCode;
+    assert.deepEqual(await commit('someone-else-tx', 'gina-group'), [`txo-ok:${E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}`, `txo-secret:${E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}`]);
+    assert.deepEqual(await commit('gina-tx', 'someone-else-group'), [`txo-ok:${E.GROUP_AUTHORIZATION_FAILED}`, `txo-secret:${E.GROUP_AUTHORIZATION_FAILED}`]);
+    assert.deepEqual(await commit('gina-tx', 'gina-group'), ['txo-ok:0', `txo-secret:${E.TOPIC_AUTHORIZATION_FAILED}`]);
+    await until(() => /"principal":"User:gina".*"operation":"WRITE".*"resource":"TRANSACTIONAL_ID:someone-else-tx"/.test(broker.output()), 5_000, 'the refusal is logged');
+  } finally {
+    admin.close();
+    gina.close();
+  }
 });
 
 test('every version of DescribeAcls, CreateAcls and DeleteAcls is served with authorization on', { timeout: 30_000 }, async () => {

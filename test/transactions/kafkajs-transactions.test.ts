@@ -148,3 +148,22 @@ test('an abandoned transaction is aborted at its timeout and read_committed cons
   assert.equal(JSON.parse(described.out).state, 'CompleteAbort');
   assert.deepEqual(await readAll('abandoned', true, 2), ['after', 'never']);
 });
+
+test('offsets sent inside a transaction count only when it commits', { timeout: 60_000 }, async () => {
+  const producer = kafka.producer({ transactionalId: 'offsets-tx', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const committed = async () => (await b.admin.fetchOffsets({ groupId: 'eos-group', topics: ['orders'] }))[0]!.partitions.map((p) => [p.partition, p.offset]).sort();
+  try {
+    const t1 = await producer.transaction();
+    await t1.send({ topic: 'orders', messages: [{ value: 'derived-1', partition: 0 }] });
+    await t1.sendOffsets({ consumerGroupId: 'eos-group', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '1' }] }] });
+    await t1.commit();
+    assert.deepEqual(await committed(), [[0, '2'], [1, '1']]);
+    const t2 = await producer.transaction();
+    await t2.sendOffsets({ consumerGroupId: 'eos-group', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '9' }] }] });
+    await t2.abort();
+    assert.deepEqual(await committed(), [[0, '2'], [1, '1']], 'the aborted offsets never count');
+  } finally {
+    await producer.disconnect();
+  }
+});

@@ -9,38 +9,15 @@
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 import { allowed, Op, Resource } from '../access.ts';
+import { checkCommitPartitions, withRefused } from '../commit-partitions.ts';
+import { everyPartition } from '../../groups/offset-manager.ts';
 
 export const offsetCommit: Handler<8> = async (ctx, request, info) => {
   // Authorization (READ on the group, then on each topic) before anything else, as Kafka.
   if (!allowed(ctx, info, Op.READ, Resource.GROUP, request.groupId)) {
-    const errorCode = KafkaErrorCode.GROUP_AUTHORIZATION_FAILED;
-    return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })) };
+    return { throttleTimeMs: 0, topics: everyPartition(request.topics, KafkaErrorCode.GROUP_AUTHORIZATION_FAILED) };
   }
-  const readable = new Map(request.topics.map((t) => [t.name, allowed(ctx, info, Op.READ, Resource.TOPIC, t.name)]));
-  const refusal = (topic: string, partition: number): number => {
-    if (!readable.get(topic)) return KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    const t = ctx.metadata.state.topic(topic);
-    return t !== undefined && partition >= 0 && partition < t.partitions ? 0 : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  };
-  const refused: { name: string; partitionIndex: number; errorCode: number }[] = [];
-  const topics = request.topics
-    .map((t) => ({
-      name: t.name,
-      partitions: t.partitions
-        .filter((p) => {
-          const errorCode = refusal(t.name, p.partitionIndex);
-          if (errorCode !== 0) refused.push({ name: t.name, partitionIndex: p.partitionIndex, errorCode });
-          return errorCode === 0;
-        })
-        .map((p) => ({
-          partitionIndex: p.partitionIndex,
-          committedOffset: p.committedOffset,
-          committedLeaderEpoch: info.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
-          commitTimestampMs: -1,
-          committedMetadata: p.committedMetadata,
-        })),
-    }))
-    .filter((t) => t.partitions.length > 0);
+  const { topics, refused } = checkCommitPartitions(ctx, info, request.topics, info.apiVersion >= 6);
   const r = await ctx.groups.offsetCommit({
     apiVersion: info.apiVersion,
     groupId: request.groupId,
@@ -49,11 +26,5 @@ export const offsetCommit: Handler<8> = async (ctx, request, info) => {
     groupInstanceId: info.apiVersion >= 7 ? request.groupInstanceId : null,
     topics,
   });
-  const out = r.topics.map((t) => ({ name: t.name, partitions: [...t.partitions] }));
-  for (const u of refused) {
-    let topic = out.find((t) => t.name === u.name);
-    if (!topic) out.push((topic = { name: u.name, partitions: [] }));
-    topic.partitions.push({ partitionIndex: u.partitionIndex, errorCode: u.errorCode });
-  }
-  return { throttleTimeMs: 0, topics: out };
+  return { throttleTimeMs: 0, topics: withRefused(r.topics, refused) };
 };

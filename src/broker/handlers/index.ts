@@ -27,6 +27,7 @@ import { addPartitionsToTxn } from './24-add-partitions-to-txn.ts';
 import { addOffsetsToTxn } from './25-add-offsets-to-txn.ts';
 import { endTxn } from './26-end-txn.ts';
 import { writeTxnMarkers } from './27-write-txn-markers.ts';
+import { txnOffsetCommit } from './28-txn-offset-commit.ts';
 import { describeAcls } from './29-describe-acls.ts';
 import { createAcls } from './30-create-acls.ts';
 import { deleteAcls } from './31-delete-acls.ts';
@@ -72,6 +73,7 @@ export const HANDLERS: HandlerTable = {
   25: addOffsetsToTxn,
   26: endTxn,
   27: writeTxnMarkers,
+  28: txnOffsetCommit,
   29: describeAcls,
   30: createAcls,
   31: deleteAcls,

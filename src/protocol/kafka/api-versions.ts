@@ -49,6 +49,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.AddOffsetsToTxn]: { min: 0, max: 4 },
   [API_KEYS.EndTxn]: { min: 0, max: 4 },
   [API_KEYS.WriteTxnMarkers]: { min: 0, max: 1 },
+  [API_KEYS.TxnOffsetCommit]: { min: 0, max: 4 },
   [API_KEYS.DescribeAcls]: { min: 0, max: 3 },
   [API_KEYS.CreateAcls]: { min: 0, max: 3 },
   [API_KEYS.DeleteAcls]: { min: 0, max: 3 },

@@ -1,12 +1,13 @@
 /**
  * Probes of the every-version test for consumer groups: OffsetCommit, OffsetFetch, FindCoordinator,
- * JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups and DeleteGroups. Every
+ * JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, DeleteGroups and
+ * TxnOffsetCommit. Every
  * version works on groups of its own (named after API and version), so no probe sees another's state.
  */
 import assert from 'node:assert/strict';
 import { encodeSubscription } from '../../../src/client/consumer-protocol.ts';
 import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
-import { commitOffsets } from '../../helpers/raw-kafka.ts';
+import { commitOffsets, fetchOffsets, offsetsPartitionOf } from '../../helpers/raw-kafka.ts';
 import { SESSION_TIMEOUT_MS, type ProbeContext } from './probe-context.ts';
 
 const group = (api: string, version: number): string => `every-version-${api}-v${version}`;
@@ -21,6 +22,31 @@ export async function offsetCommit(ctx: ProbeContext, version: number): Promise<
     topics: [{ name: ctx.seeded.name, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: `v${version}` }] }],
   }, 'commit');
   assert.deepEqual(res.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [[ctx.seeded.name, [0]]]);
+}
+
+/**
+ * Offsets committed in the transaction of a producer (an id from InitProducerId) stay pending until
+ * the producer's commit marker is written on the group's `__consumer_offsets` partition.
+ */
+export async function txnOffsetCommit(ctx: ProbeContext, version: number): Promise<void> {
+  const groupId = group('txn-offset-commit', version);
+  const init = await ctx.conn.request(API_KEYS.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+  const producer = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+  const res = await ctx.exchange(API_KEYS.TxnOffsetCommit, version, {
+    transactionalId: groupId,
+    groupId,
+    ...producer,
+    // v3 names the consumer's generation and member (KIP-447); none here, as a producer outside a group.
+    ...(version >= 3 ? { generationId: -1, memberId: '', groupInstanceId: null } : {}),
+    topics: [{ name: ctx.seeded.name, partitions: [{ partitionIndex: 0, committedOffset: 3n, ...(version >= 2 ? { committedLeaderEpoch: -1 } : {}), committedMetadata: `v${version}` }] }],
+  }, 'commit');
+  assert.deepEqual(res.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [[ctx.seeded.name, [0]]]);
+  assert.deepEqual(await fetchOffsets(ctx.conn, groupId, ctx.seeded.name, [0]), new Map([[0, -1n]]), 'pending until the marker');
+  const marker = await ctx.conn.request(API_KEYS.WriteTxnMarkers, 1, {
+    markers: [{ ...producer, transactionResult: true, coordinatorEpoch: 0, topics: [{ name: '__consumer_offsets', partitionIndexes: [await offsetsPartitionOf(ctx.conn, groupId)] }] }],
+  });
+  assert.equal(marker.markers[0]!.topics[0]!.partitions[0]!.errorCode, 0, 'commit marker');
+  assert.deepEqual(await fetchOffsets(ctx.conn, groupId, ctx.seeded.name, [0]), new Map([[0, 3n]]));
 }
 
 export async function offsetFetch(ctx: ProbeContext, version: number): Promise<void> {
