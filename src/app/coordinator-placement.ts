@@ -17,18 +17,11 @@ import type { MetadataService } from '../replication/metadata-service.ts';
 import type { Partition } from '../replication/partition.ts';
 import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { TopicService } from '../broker/topic-service.ts';
+import type { PartitionCoordinators } from '../groups/partition-coordinators.ts';
 
 const CHECK_MS = 1_000;
 
-/** Where loaded coordinators go (GroupRouter, TxnRouter). */
-export interface CoordinatorSlots<C> {
-  add(partition: number, coordinator: C): void;
-  remove(partition: number): void;
-  has(partition: number): boolean;
-  close(): void;
-}
-
-export interface PlacementOptions<C extends { load(): Promise<object> }> {
+export interface PlacementOptions<C extends { load(): Promise<object>; close(): void }> {
   /** What the coordinators are, for log lines ("consumer groups"). */
   readonly what: string;
   readonly topic: string;
@@ -42,13 +35,14 @@ export interface PlacementOptions<C extends { load(): Promise<object> }> {
   readonly metadata: () => MetadataService;
   readonly topics: () => TopicService;
   readonly partitions: PartitionManager;
-  readonly slots: CoordinatorSlots<C>;
+  /** Where loaded coordinators go (GroupRouter, TxnRouter). */
+  readonly slots: Pick<PartitionCoordinators<C>, 'add' | 'remove' | 'has' | 'close'>;
   readonly coordinatorOn: (partition: Partition) => C;
   readonly clock: Clock;
   readonly log: Logger;
 }
 
-export class CoordinatorPlacement<C extends { load(): Promise<object> }> {
+export class CoordinatorPlacement<C extends { load(): Promise<object>; close(): void }> {
   private checking = false;
   private again = false;
   private wanted: boolean;

@@ -6,7 +6,7 @@
  * several groups (DescribeGroups, DeleteGroups) are split by partition and answered in their order;
  * ListGroups lists the groups of every coordinator here.
  */
-import { offsetsPartitionFor } from '../metadata/offsets-partition.ts';
+import { PartitionCoordinators } from './partition-coordinators.ts';
 import { KafkaErrorCode } from './error-codes.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type {
@@ -31,49 +31,7 @@ import type {
   TxnOffsetCommitResponse,
 } from './group-api.ts';
 
-export class GroupRouter {
-  private readonly byPartition = new Map<number, GroupCoordinator>();
-
-  /**
-   * `partitions`: how many partitions `__consumer_offsets` has (0 while it does not exist);
-   * `standby`: the coordinator answering for groups coordinated elsewhere.
-   */
-  constructor(
-    private readonly partitions: () => number,
-    private readonly standby: GroupCoordinator,
-  ) {}
-
-  /** Partitions of `__consumer_offsets` coordinated here. */
-  get coordinated(): number[] {
-    return [...this.byPartition.keys()].sort((a, b) => a - b);
-  }
-
-  /** Adds the loaded (or loading) coordinator of `partition`. */
-  add(partition: number, coordinator: GroupCoordinator): void {
-    this.byPartition.get(partition)?.close();
-    this.byPartition.set(partition, coordinator);
-  }
-
-  /** Closes and forgets the coordinator of `partition` (leadership moved away). */
-  remove(partition: number): void {
-    this.byPartition.get(partition)?.close();
-    this.byPartition.delete(partition);
-  }
-
-  has(partition: number): boolean {
-    return this.byPartition.has(partition);
-  }
-
-  /** The coordinator answering for `groupId` here: its partition's, or the standby. */
-  coordinatorOf(groupId: string): GroupCoordinator {
-    return this.byPartition.get(offsetsPartitionFor(groupId, this.partitions())) ?? this.standby;
-  }
-
-  close(): void {
-    for (const c of this.byPartition.values()) c.close();
-    this.standby.close();
-  }
-
+export class GroupRouter extends PartitionCoordinators<GroupCoordinator> {
   findCoordinator(keyType: number, key: string): { errorCode: number } {
     return this.coordinatorOf(key).findCoordinator(keyType);
   }

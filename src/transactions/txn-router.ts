@@ -4,47 +4,11 @@
  * (Kafka's rule, the same as for consumer groups: metadata/offsets-partition.ts). Ids coordinated
  * elsewhere are answered by a standby (NOT_COORDINATOR), so clients look the coordinator up again.
  */
-import { offsetsPartitionFor } from '../metadata/offsets-partition.ts';
+import { PartitionCoordinators } from '../groups/partition-coordinators.ts';
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import type { DescribedTxn, TransactionCoordinator } from './txn-coordinator.ts';
 
-export class TxnRouter {
-  private readonly byPartition = new Map<number, TransactionCoordinator>();
-
-  /** `partitions`: how many partitions `__transaction_state` has (0 while it does not exist). */
-  constructor(
-    private readonly partitions: () => number,
-    private readonly standby: TransactionCoordinator,
-  ) {}
-
-  /** Partitions of `__transaction_state` coordinated here. */
-  get coordinated(): number[] {
-    return [...this.byPartition.keys()].sort((a, b) => a - b);
-  }
-
-  add(partition: number, coordinator: TransactionCoordinator): void {
-    this.byPartition.get(partition)?.close();
-    this.byPartition.set(partition, coordinator);
-  }
-
-  remove(partition: number): void {
-    this.byPartition.get(partition)?.close();
-    this.byPartition.delete(partition);
-  }
-
-  has(partition: number): boolean {
-    return this.byPartition.has(partition);
-  }
-
-  /** The partition of `__transaction_state` holding `transactionalId`. */
-  partitionOf(transactionalId: string): number {
-    return offsetsPartitionFor(transactionalId, this.partitions());
-  }
-
-  coordinatorOf(transactionalId: string): TransactionCoordinator {
-    return this.byPartition.get(this.partitionOf(transactionalId)) ?? this.standby;
-  }
-
+export class TxnRouter extends PartitionCoordinators<TransactionCoordinator> {
   /** Every transactional id coordinated here, or an error code when a coordinator is still loading. */
   list(): { errorCode: number; transactions: DescribedTxn[] } {
     const transactions: DescribedTxn[] = [];
@@ -56,10 +20,5 @@ export class TxnRouter {
       if (typeof listed !== 'number') transactions.push(...listed);
     }
     return { errorCode: KafkaErrorCode.NONE, transactions };
-  }
-
-  close(): void {
-    for (const c of this.byPartition.values()) c.close();
-    this.standby.close();
   }
 }
