@@ -1,7 +1,7 @@
 // Deliberate bugs for the partition simulation, to show that its checkers catch them. Each is
 // planted on a replica right after PartitionReplicas.attach() (or, for the lying fsync, in the
-// MemDisk), so src stays as it ships: a writer wrapped around the replica, or an instance property
-// shadowing one of the replica's members.
+// MemDisk; for the consumer's, in the simulated read_committed consumer), so src stays as it ships:
+// a writer wrapped around the replica, or an instance property shadowing one of its members.
 import type { RaftDriver } from '../../src/replication/raft-driver.ts';
 import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
 import type { PartitionWriter, WrittenBatch } from '../../src/replication/partition.ts';
@@ -17,6 +17,10 @@ export interface PartitionSimBugs {
   readonly skipProducerRebuild?: boolean;
   /** The disk's fsync reports success and makes nothing durable. */
   readonly lyingFsync?: boolean;
+  /** The last stable offset is the high watermark: read_committed reads undecided transactions. */
+  readonly lsoIsHighWatermark?: boolean;
+  /** read_committed consumers ignore the aborted transactions Fetch lists (and hand on aborted records). */
+  readonly consumerIgnoresAborted?: boolean;
 }
 
 /** The replica's private members the bugs reach into. */
@@ -36,6 +40,9 @@ export function plantBugs(replica: PartitionReplica, bugs: PartitionSimBugs): vo
     Object.defineProperty(replica, 'writable', {
       get: () => internals.leaderTerm >= 0 && internals.leaderTerm === internals.driver.raft.term && internals.rebuiltTerm === internals.leaderTerm,
     });
+  }
+  if (bugs.lsoIsHighWatermark) {
+    Object.defineProperty(replica.partition, 'lastStableOffset', { get: () => replica.partition.highWatermark });
   }
   if (bugs.skipProducerRebuild) {
     internals.rebuildProducers = (term: number): Promise<void> => {
