@@ -93,19 +93,24 @@ async function main(): Promise<number> {
   let violations = 0;
   let wiped = 0;
   let wipesRecovered = 0;
+  const txns = { commits: 0, aborts: 0, repeatedMarkers: 0, recordsRead: 0 };
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
     if (partitions) {
       const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace, clients: { transactional, readCommitted } });
       events += result.events;
+      txns.commits += result.outcomes['transaction decided commit'] ?? 0;
+      txns.aborts += result.outcomes['transaction decided abort'] ?? 0;
+      txns.repeatedMarkers += result.repeatedMarkers;
+      txns.recordsRead += result.transactionRecordsRead;
       if (count === 1) {
         console.log(`seed ${seed}: ${result.settings}`);
         console.log(
           `seed ${seed}: ${result.events} events, ${result.simulatedMs - 1_700_000_000_000} simulated ms, ${result.committedOffsets} offsets committed, ` +
             `${result.crashes} crashes (${result.powerLosses} power losses), ${result.comparisons} batches compared, ` +
             `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention, ` +
-            `${result.transactionRecordsRead} committed transactional records read (read_committed)`,
+            `${result.transactionRecordsRead} committed transactional records read (read_committed), ${result.repeatedMarkers} repeated markers`,
         );
         printOutcomes(seed, result.outcomes);
       }
@@ -164,6 +169,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - began) / 1000;
   console.log(`time ${seconds.toFixed(1)} s`);
   if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
+  if (partitions) console.log(`transactions committed ${txns.commits}, aborted ${txns.aborts}, repeated markers ${txns.repeatedMarkers}, committed records read ${txns.recordsRead}`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

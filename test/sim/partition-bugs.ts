@@ -6,6 +6,7 @@ import type { RaftDriver } from '../../src/replication/raft-driver.ts';
 import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
 import type { PartitionWriter, WrittenBatch } from '../../src/replication/partition.ts';
 import { ProducerStateTable } from '../../src/replication/producer-state.ts';
+import { PartitionTransactions } from '../../src/replication/partition-transactions.ts';
 import type { PartitionRaftLog } from '../../src/replication/partition-raft-log.ts';
 
 export interface PartitionSimBugs {
@@ -21,6 +22,8 @@ export interface PartitionSimBugs {
   readonly lsoIsHighWatermark?: boolean;
   /** read_committed consumers ignore the aborted transactions Fetch lists (and hand on aborted records). */
   readonly consumerIgnoresAborted?: boolean;
+  /** A restarted replica forgets the transactions of the log it recovered (open and aborted ones). */
+  readonly forgetTransactionsAtStart?: boolean;
 }
 
 /** The replica's private members the bugs reach into. */
@@ -43,6 +46,11 @@ export function plantBugs(replica: PartitionReplica, bugs: PartitionSimBugs): vo
   }
   if (bugs.lsoIsHighWatermark) {
     Object.defineProperty(replica.partition, 'lastStableOffset', { get: () => replica.partition.highWatermark });
+  }
+  if (bugs.forgetTransactionsAtStart) {
+    const forgetful = new PartitionTransactions();
+    forgetful.advanceTo(replica.partition.transactions.observedEnd);
+    replica.partition.transactions = forgetful;
   }
   if (bugs.skipProducerRebuild) {
     internals.rebuildProducers = (term: number): Promise<void> => {

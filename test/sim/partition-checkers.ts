@@ -30,6 +30,8 @@
  *     (control batches skipped, aborted transactions dropped by the aborted list Fetch answers) is
  *     of a transaction decided abort;
  *   - read_committed reads each record once, in offset order (a consumer's offsets only increase);
+ *   - a replica's last stable offset never goes down within one incarnation (an open transaction
+ *     it learns of later than its high watermark passed it would pull it back);
  *   - at the end: every transaction is decided with its marker committed; every replica's last
  *     stable offset is its high watermark and its aborted list (from its log start) is the one the
  *     decisions give: per aborted transaction (producer, first batch, first marker), per repeated
@@ -106,6 +108,7 @@ export class PartitionChecker {
   /** Per broker incarnation and partition: applied end offset and high watermark seen. */
   private readonly appliedEnd = new Map<string, number>();
   private readonly highWatermarks = new Map<string, number>();
+  private readonly lastStableOffsets = new Map<string, number>();
   private readonly writableTerms = new Map<string, number>();
   /** Per partition, the highest log start offset any replica reached (retention deleted below it). */
   private readonly retainedFrom = new Map<string, number>();
@@ -115,6 +118,8 @@ export class PartitionChecker {
   restores = 0;
   /** Records of committed transactions handed on by read_committed consumers. */
   committedTransactionRecordsRead = 0;
+  /** Markers committed after the first of their transaction (retries: must change nothing). */
+  repeatedMarkers = 0;
   /** Transactions by id, their batches by id, and per partition and producer id in order. */
   private readonly transactions = new Map<string, Transaction>();
   private readonly transactionOfBatch = new Map<string, Transaction>();
@@ -233,6 +238,14 @@ export class PartitionChecker {
     if (highWatermark < acked) this.fail('a new leader covers every acknowledged offset', `broker ${broker} ${partition}: writable in term ${writableTerm} with high watermark ${highWatermark}, acknowledged up to ${acked}`);
   }
 
+  /** A replica's last stable offset now: like its high watermark, it never goes down within one incarnation. */
+  lastStableOffset(broker: number, incarnation: number, partition: string, lastStableOffset: number): void {
+    const key = `${broker}/${incarnation}/${partition}`;
+    const before = this.lastStableOffsets.get(key) ?? 0;
+    if (lastStableOffset < before) this.fail('last stable offset never decreases', `broker ${broker} ${partition}: ${before} -> ${lastStableOffset}`);
+    this.lastStableOffsets.set(key, lastStableOffset);
+  }
+
   /**
    * The end: every replica's whole log (from its log start offset), by broker. Each must be exactly
    * the committed batches from there on.
@@ -294,7 +307,10 @@ export class PartitionChecker {
         this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${header.producerId} committed at ${baseOffset}, closing ${t === undefined ? 'no transaction' : `${t.id}, undecided`}`);
       } else if (t.decision !== commit) {
         this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of ${t.id} committed at ${baseOffset}, decided ${t.decision ? 'commit' : 'abort'}`);
-      } else t.markers.push(baseOffset);
+      } else {
+        if (t.markers.length > 0) this.repeatedMarkers++;
+        t.markers.push(baseOffset);
+      }
       return;
     }
     const id = batchId(bytes);

@@ -222,6 +222,9 @@ export class SimProducer {
   }
 
   private send(batch: InFlight): void {
+    // A retry scheduled just before the acknowledgement: a transactional batch sent again then could
+    // land after its transaction's marker (Kafka's producer never sends an acknowledged batch again).
+    if (this.transactional && this.current !== batch) return;
     const { env } = this;
     const attempt = ++batch.attempts;
     const up = env.brokers.filter((b) => b.ready);

@@ -85,6 +85,8 @@ export interface PartitionSimResult {
   readonly snapshotsRestored: number;
   /** Records of committed transactions read_committed consumers read. */
   readonly transactionRecordsRead: number;
+  /** Markers committed again for a transaction already closed (retried markers). */
+  readonly repeatedMarkers: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -308,12 +310,13 @@ class PartitionSimulation {
       forgottenProducers: this.checker.forgottenProducers,
       snapshotsRestored: this.checker.restores,
       transactionRecordsRead: this.checker.committedTransactionRecordsRead,
+      repeatedMarkers: this.checker.repeatedMarkers,
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
   }
 
-  /** High watermarks of every attached replica (its broker serving or not yet), after every event. */
+  /** High watermarks and last stable offsets of every attached replica (its broker serving or not yet), after every event. */
   private observe(): void {
     for (const broker of this.brokers) {
       for (const key of this.keys) {
@@ -321,6 +324,7 @@ class PartitionSimulation {
         if (replica === undefined) continue;
         this.checker.logStart(key, replica.partition.logStartOffset);
         this.checker.highWatermark(broker.id, broker.replicaIncarnation(key), key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
+        this.checker.lastStableOffset(broker.id, broker.replicaIncarnation(key), key, replica.partition.lastStableOffset);
       }
     }
   }
