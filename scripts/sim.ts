@@ -22,9 +22,13 @@
 // With --partitions [--brokers 3|5] it runs the partition-data simulation instead
 // (test/sim/partition-sim.ts): every broker runs the production replica path (segment Log,
 // PartitionRaftLog, PartitionReplica, MultiRaft) over an in-memory disk with crash semantics,
-// idempotent and plain producers retry as Kafka clients do, consumers fetch from the leader, and the
-// data's invariants (acknowledged batches never lost, committed prefixes agree, high watermarks never
-// go down, idempotent batches stored once, liveness after healing) are checked after every event.
+// idempotent, plain and transactional producers retry as Kafka clients do, consumers fetch from the
+// leader (read_uncommitted and read_committed), and the data's invariants (acknowledged batches never
+// lost, committed prefixes agree, high watermarks never go down, idempotent batches stored once,
+// read_committed never reads an aborted or undecided transaction and reads every committed one,
+// liveness after healing) are checked after every event. --transactional N and --read-committed N set
+// the transactional producers and read_committed consumers per partition (default 1 each; with 0 and
+// 0 a seed runs as it did before they existed).
 //
 //   npm run sim -- --partitions --brokers 3 --seed-start 0 --seeds 200
 //   npm run sim -- --partitions --seed 17 --verbose
@@ -32,7 +36,7 @@
 // Prints the seed and first broken invariant of every failing seed, then one summary line
 // "seeds K, events E, violations V". Exits 0 only when V is 0.
 import { runControllerSimulation } from '../test/sim/controller-sim.ts';
-import { runPartitionSimulation } from '../test/sim/partition-sim.ts';
+import { DEFAULT_CLIENTS, runPartitionSimulation } from '../test/sim/partition-sim.ts';
 import { runSimulation } from '../test/sim/simulation.ts';
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -83,22 +87,30 @@ async function main(): Promise<number> {
     count = integer(args, 'seeds');
   }
   const wipes = args.get('no-wipes') !== 'true';
+  const transactional = integer(args, 'transactional', DEFAULT_CLIENTS.transactional);
+  const readCommitted = integer(args, 'read-committed', DEFAULT_CLIENTS.readCommitted);
   let events = 0;
   let violations = 0;
   let wiped = 0;
   let wipesRecovered = 0;
+  const txns = { commits: 0, aborts: 0, repeatedMarkers: 0, recordsRead: 0 };
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
     if (partitions) {
-      const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace });
+      const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace, clients: { transactional, readCommitted } });
       events += result.events;
+      txns.commits += result.outcomes['transaction decided commit'] ?? 0;
+      txns.aborts += result.outcomes['transaction decided abort'] ?? 0;
+      txns.repeatedMarkers += result.repeatedMarkers;
+      txns.recordsRead += result.transactionRecordsRead;
       if (count === 1) {
         console.log(`seed ${seed}: ${result.settings}`);
         console.log(
           `seed ${seed}: ${result.events} events, ${result.simulatedMs - 1_700_000_000_000} simulated ms, ${result.committedOffsets} offsets committed, ` +
             `${result.crashes} crashes (${result.powerLosses} power losses), ${result.comparisons} batches compared, ` +
-            `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention`,
+            `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention, ` +
+            `${result.transactionRecordsRead} committed transactional records read (read_committed), ${result.repeatedMarkers} repeated markers`,
         );
         printOutcomes(seed, result.outcomes);
       }
@@ -106,7 +118,9 @@ async function main(): Promise<number> {
         violations++;
         console.log(`VIOLATION ${result.violation}`);
         const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
-        console.log(`  replay: npm run sim -- --partitions --brokers ${brokers} --seed ${seed} --steps ${steps}${liveness} --verbose`);
+        const clients =
+          (transactional === DEFAULT_CLIENTS.transactional ? '' : ` --transactional ${transactional}`) + (readCommitted === DEFAULT_CLIENTS.readCommitted ? '' : ` --read-committed ${readCommitted}`);
+        console.log(`  replay: npm run sim -- --partitions --brokers ${brokers} --seed ${seed} --steps ${steps}${liveness}${clients} --verbose`);
       }
       continue;
     }
@@ -155,6 +169,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - began) / 1000;
   console.log(`time ${seconds.toFixed(1)} s`);
   if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
+  if (partitions) console.log(`transactions committed ${txns.commits}, aborted ${txns.aborts}, repeated markers ${txns.repeatedMarkers}, committed records read ${txns.recordsRead}`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

@@ -1,11 +1,12 @@
 // Deliberate bugs for the partition simulation, to show that its checkers catch them. Each is
 // planted on a replica right after PartitionReplicas.attach() (or, for the lying fsync, in the
-// MemDisk), so src stays as it ships: a writer wrapped around the replica, or an instance property
-// shadowing one of the replica's members.
+// MemDisk; for the consumer's, in the simulated read_committed consumer), so src stays as it ships:
+// a writer wrapped around the replica, or an instance property shadowing one of its members.
 import type { RaftDriver } from '../../src/replication/raft-driver.ts';
 import type { PartitionReplica } from '../../src/replication/partition-replica.ts';
 import type { PartitionWriter, WrittenBatch } from '../../src/replication/partition.ts';
 import { ProducerStateTable } from '../../src/replication/producer-state.ts';
+import { PartitionTransactions } from '../../src/replication/partition-transactions.ts';
 import type { PartitionRaftLog } from '../../src/replication/partition-raft-log.ts';
 
 export interface PartitionSimBugs {
@@ -17,6 +18,12 @@ export interface PartitionSimBugs {
   readonly skipProducerRebuild?: boolean;
   /** The disk's fsync reports success and makes nothing durable. */
   readonly lyingFsync?: boolean;
+  /** The last stable offset is the high watermark: read_committed reads undecided transactions. */
+  readonly lsoIsHighWatermark?: boolean;
+  /** read_committed consumers ignore the aborted transactions Fetch lists (and hand on aborted records). */
+  readonly consumerIgnoresAborted?: boolean;
+  /** A restarted replica forgets the transactions of the log it recovered (open and aborted ones). */
+  readonly forgetTransactionsAtStart?: boolean;
 }
 
 /** The replica's private members the bugs reach into. */
@@ -36,6 +43,14 @@ export function plantBugs(replica: PartitionReplica, bugs: PartitionSimBugs): vo
     Object.defineProperty(replica, 'writable', {
       get: () => internals.leaderTerm >= 0 && internals.leaderTerm === internals.driver.raft.term && internals.rebuiltTerm === internals.leaderTerm,
     });
+  }
+  if (bugs.lsoIsHighWatermark) {
+    Object.defineProperty(replica.partition, 'lastStableOffset', { get: () => replica.partition.highWatermark });
+  }
+  if (bugs.forgetTransactionsAtStart) {
+    const forgetful = new PartitionTransactions();
+    forgetful.advanceTo(replica.partition.transactions.observedEnd);
+    replica.partition.transactions = forgetful;
   }
   if (bugs.skipProducerRebuild) {
     internals.rebuildProducers = (term: number): Promise<void> => {

@@ -40,5 +40,17 @@ test('a new leader that does not rebuild producer state stores a retried idempot
 });
 
 test('a disk whose fsync lies loses or tears what the brokers made durable, and a checker says so', async () => {
-  await caught({ lyingFsync: true }, 3, /no crash|committed prefixes agree|no acknowledged batch lost|identical logs|acknowledged means committed|exactly once|a new leader covers every acknowledged offset|high watermark never decreases/);
+  await caught({ lyingFsync: true }, 3, /no crash|committed prefixes agree|no acknowledged batch lost|identical logs|acknowledged means committed|exactly once|a new leader covers every acknowledged offset|high watermark never decreases|markers carry the decision|read_committed reads only decided transactions|every replica computes the same LSO and aborted list|last stable offset never decreases/);
+});
+
+test('a last stable offset that is the high watermark lets read_committed read an undecided transaction, and it is caught', async () => {
+  await caught({ lsoIsHighWatermark: true }, 3, /read_committed reads only decided transactions/);
+});
+
+test('a read_committed consumer that ignores the aborted transactions Fetch lists is caught reading aborted records', async () => {
+  await caught({ consumerIgnoresAborted: true }, 3, /read_committed never reads aborted records/);
+});
+
+test('a replica that forgets the transactions of its log when it restarts is caught', async () => {
+  await caught({ forgetTransactionsAtStart: true }, 3, /every replica computes the same LSO and aborted list|read_committed reads only decided transactions|read_committed never reads aborted records/);
 });

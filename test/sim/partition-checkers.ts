@@ -15,10 +15,34 @@
  *     every acknowledged offset when it starts taking writes;
  *   - at the end, every replica's log holds exactly the committed batches, byte for byte, every
  *     acknowledged and consumed batch where it was acknowledged or consumed.
+ *
+ * Transactions: the producers tell which batches each transaction holds and what was decided (as a
+ * coordinator's decision is durable before any marker); the registry says where the batches and
+ * markers were committed. From those:
+ *   - markers carry the decision: a committed marker of a producer closes its latest transaction
+ *     with committed batches, which must be decided, and says commit or abort as decided; a
+ *     transaction's batches all come before its first marker; a marker acknowledged (visible) at an offset is a committed marker of its
+ *     transaction there (markers are retried: later ones are repeats and must be harmless);
+ *   - read_committed reads only decided transactions: a transactional batch a read_committed read
+ *     returns belongs to a transaction decided and with a marker committed below the high watermark
+ *     the read was served under (the read stayed below the last stable offset);
+ *   - read_committed never reads aborted records: no record a read_committed consumer hands on
+ *     (control batches skipped, aborted transactions dropped by the aborted list Fetch answers) is
+ *     of a transaction decided abort;
+ *   - read_committed reads each record once, in offset order (a consumer's offsets only increase);
+ *   - a replica's last stable offset never goes down within one incarnation (an open transaction
+ *     it learns of later than its high watermark passed it would pull it back);
+ *   - at the end: every transaction is decided with its marker committed; every replica's last
+ *     stable offset is its high watermark and its aborted list (from its log start) is the one the
+ *     decisions give: per aborted transaction (producer, first batch, first marker), per repeated
+ *     abort marker (producer, marker, marker); and every record of every committed transaction was
+ *     handed on by each read_committed consumer of its partition, unless retention deleted it
+ *     before that consumer got there.
  */
 import { EntryType, type Entry } from '../../src/raft/index.ts';
-import { readBatchHeader, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
+import { ControlType, isControlBatch, isTransactionalBatch, readBatchHeader, readControlMarker, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
 import { readRecords } from '../../src/protocol/kafka/record-batch/records.ts';
+import type { AbortedTransaction } from '../../src/replication/partition-transactions.ts';
 import { decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
 import type { Snapshot } from '../../src/raft/index.ts';
 
@@ -35,8 +59,40 @@ export interface StoredBatch {
 }
 
 export function batchId(batch: Buffer): string {
+  const header = readBatchHeader(batch);
+  if (isControlBatch(header.attributes)) return `${markerCommits(batch) ? 'commit' : 'abort'} marker of producer ${header.producerId}`;
   const key = readRecords(batch)[0]?.key;
   return key === null || key === undefined ? '?' : key.toString();
+}
+
+/** Whether a control batch is a commit marker (else an abort marker). */
+function markerCommits(batch: Buffer): boolean {
+  const record = readRecords(batch)[0];
+  return record !== undefined && readControlMarker(record).type === ControlType.commit;
+}
+
+/** One transaction as its producer tells it and the registry shows it. */
+interface Transaction {
+  readonly id: string;
+  readonly producerId: bigint;
+  /** null until decided; then whether it commits. */
+  decision: boolean | null;
+  /** Its committed batches: offset and record count. */
+  readonly batches: { offset: number; count: number }[];
+  /** Offsets of its committed markers, in order: the first closes it, later ones are repeats. */
+  readonly markers: number[];
+}
+
+/** What one replica computes about transactions at the end. */
+export interface ReplicaTransactions {
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  readonly aborted: readonly AbortedTransaction[];
+}
+
+function describeAborted(list: readonly AbortedTransaction[]): string {
+  return `[${list.map((t) => `${t.producerId}@${t.firstOffset}..${t.lastOffset}`).join(' ')}]`;
 }
 
 export class PartitionChecker {
@@ -52,6 +108,7 @@ export class PartitionChecker {
   /** Per broker incarnation and partition: applied end offset and high watermark seen. */
   private readonly appliedEnd = new Map<string, number>();
   private readonly highWatermarks = new Map<string, number>();
+  private readonly lastStableOffsets = new Map<string, number>();
   private readonly writableTerms = new Map<string, number>();
   /** Per partition, the highest log start offset any replica reached (retention deleted below it). */
   private readonly retainedFrom = new Map<string, number>();
@@ -59,6 +116,18 @@ export class PartitionChecker {
   forgottenProducers = 0;
   /** Snapshots restored by replicas (at start after retention, or sent by a leader). */
   restores = 0;
+  /** Records of committed transactions handed on by read_committed consumers. */
+  committedTransactionRecordsRead = 0;
+  /** Markers committed after the first of their transaction (retries: must change nothing). */
+  repeatedMarkers = 0;
+  /** Transactions by id, their batches by id, and per partition and producer id in order. */
+  private readonly transactions = new Map<string, Transaction>();
+  private readonly transactionOfBatch = new Map<string, Transaction>();
+  private readonly transactionsOf = new Map<string, Transaction[]>();
+  /** Per read_committed consumer: offsets of the records it handed on, its last, and ranges retention made it skip. */
+  private readonly delivered = new Map<string, Set<number>>();
+  private readonly lastDelivered = new Map<string, number>();
+  private readonly skips = new Map<string, { from: number; to: number }[]>();
 
   fail(invariant: string, message: string): void {
     if (this.violation === null) this.violation = `${invariant}: ${message}`;
@@ -87,7 +156,9 @@ export class PartitionChecker {
         continue;
       }
       registry.set(baseOffset, { hex, lastOffset, id: batchId(bytes) });
-      if (header.producerId >= 0n) {
+      this.committedTransactional(partition, bytes, baseOffset, lastOffset);
+      // Markers carry no sequence (-1): only data batches have an identity to be unique.
+      if (header.producerId >= 0n && !isControlBatch(header.attributes)) {
         const identity = `${header.producerId}/${header.producerEpoch}/${header.baseSequence}`;
         const sequences = this.sequencesOf(partition);
         const earlier = sequences.get(identity);
@@ -167,6 +238,14 @@ export class PartitionChecker {
     if (highWatermark < acked) this.fail('a new leader covers every acknowledged offset', `broker ${broker} ${partition}: writable in term ${writableTerm} with high watermark ${highWatermark}, acknowledged up to ${acked}`);
   }
 
+  /** A replica's last stable offset now: like its high watermark, it never goes down within one incarnation. */
+  lastStableOffset(broker: number, incarnation: number, partition: string, lastStableOffset: number): void {
+    const key = `${broker}/${incarnation}/${partition}`;
+    const before = this.lastStableOffsets.get(key) ?? 0;
+    if (lastStableOffset < before) this.fail('last stable offset never decreases', `broker ${broker} ${partition}: ${before} -> ${lastStableOffset}`);
+    this.lastStableOffsets.set(key, lastStableOffset);
+  }
+
   /**
    * The end: every replica's whole log (from its log start offset), by broker. Each must be exactly
    * the committed batches from there on.
@@ -191,6 +270,141 @@ export class PartitionChecker {
           if (offset < logStartOffset) continue;
           const bytes = stored.get(offset);
           if (bytes === undefined || batchId(bytes) !== id) this.fail('no acknowledged batch lost', `broker ${broker} ${partition}: ${what} ${id} at ${offset}, the log holds ${bytes === undefined ? 'nothing' : batchId(bytes)}`);
+        }
+      }
+    }
+  }
+
+  // ---- transactions ----
+
+  /** A transactional producer sends batch `batch` as part of transaction `transaction` (before any attempt). */
+  transactionalBatch(partition: string, transaction: string, producerId: bigint, batch: string): void {
+    let t = this.transactions.get(transaction);
+    if (t === undefined) {
+      t = { id: transaction, producerId, decision: null, batches: [], markers: [] };
+      this.transactions.set(transaction, t);
+      getOrCreateList(this.transactionsOf, `${partition}/${producerId}`).push(t);
+    }
+    this.transactionOfBatch.set(batch, t);
+  }
+
+  /** The transaction's producer (its coordinator) decided; durable from now on. */
+  decided(partition: string, transaction: string, commit: boolean): void {
+    const t = this.transactions.get(transaction);
+    if (t === undefined || t.decision !== null) this.fail('markers carry the decision', `${partition}: ${transaction} decided ${commit ? 'commit' : 'abort'} ${t === undefined ? 'without batches' : 'twice'}`);
+    else t.decision = commit;
+  }
+
+  /** A batch committed for the first time: a transaction's data batch or marker. */
+  private committedTransactional(partition: string, bytes: Buffer, baseOffset: number, lastOffset: number): void {
+    const header = readBatchHeader(bytes);
+    if (!isTransactionalBatch(header.attributes)) return;
+    if (isControlBatch(header.attributes)) {
+      const commit = markerCommits(bytes);
+      // It closes the producer's latest transaction with committed batches (a repeat: the one it closed).
+      const t = this.transactionsOf.get(`${partition}/${header.producerId}`)?.findLast((x) => x.batches.length > 0);
+      if (t === undefined || t.decision === null) {
+        this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${header.producerId} committed at ${baseOffset}, closing ${t === undefined ? 'no transaction' : `${t.id}, undecided`}`);
+      } else if (t.decision !== commit) {
+        this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of ${t.id} committed at ${baseOffset}, decided ${t.decision ? 'commit' : 'abort'}`);
+      } else {
+        if (t.markers.length > 0) this.repeatedMarkers++;
+        t.markers.push(baseOffset);
+      }
+      return;
+    }
+    const id = batchId(bytes);
+    const t = this.transactionOfBatch.get(id);
+    if (t === undefined) {
+      this.fail('markers carry the decision', `${partition}: transactional batch ${id} committed at ${baseOffset}, of no transaction`);
+      return;
+    }
+    if (t.markers.length > 0) this.fail('markers carry the decision', `${partition}: batch ${id} of ${t.id} committed at ${baseOffset}, after its marker at ${t.markers[0]}`);
+    t.batches.push({ offset: baseOffset, count: lastOffset - baseOffset + 1 });
+  }
+
+  /** The transaction's marker was answered visible at `offset`. */
+  markerVisible(partition: string, transaction: string, offset: number, how: string): void {
+    const t = this.transactions.get(transaction);
+    this.comparisons++;
+    if (t === undefined || !t.markers.includes(offset)) {
+      this.fail('acknowledged means committed', `${partition}: marker of ${transaction} visible (${how}) at ${offset}, where ${this.registry(partition).get(offset)?.id ?? 'nothing'} is committed`);
+    }
+  }
+
+  /** Retention made consumer `consumer` skip [from, to) (it reset to the log start). */
+  skipped(consumer: string, partition: string, from: number, to: number): void {
+    getOrCreateList(this.skips, `${partition}/${consumer}`).push({ from, to });
+  }
+
+  /**
+   * A read_committed consumer read `buffers` from a replica whose high watermark was `highWatermark`
+   * and handed on `records` (Kafka's filtering of aborted transactions and control batches).
+   */
+  readCommitted(consumer: string, broker: number, partition: string, buffers: readonly Buffer[], highWatermark: number, records: readonly { offset: number; key: string }[]): void {
+    this.read(broker, partition, buffers, highWatermark);
+    for (const buffer of buffers) {
+      for (const { start, end } of splitBatches(buffer)) {
+        const bytes = buffer.subarray(start, end);
+        const header = readBatchHeader(bytes);
+        if (!isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)) continue;
+        const t = this.transactionOfBatch.get(batchId(bytes));
+        const marker = t?.markers[0];
+        if (t === undefined || t.decision === null || marker === undefined || marker >= highWatermark) {
+          const state = t === undefined ? 'of no transaction' : `of ${t.id} (${t.decision === null ? 'undecided' : t.decision ? 'commit' : 'abort'}, marker ${marker === undefined ? 'not committed' : `at ${marker}`})`;
+          this.fail('read_committed reads only decided transactions', `${partition}: broker ${broker} served ${consumer} batch ${batchId(bytes)} at ${Number(header.baseOffset)} ${state}, high watermark ${highWatermark}`);
+        }
+      }
+    }
+    const key = `${partition}/${consumer}`;
+    const seen = getOrCreateSet(this.delivered, key);
+    for (const r of records) {
+      const t = this.transactionOfBatch.get(r.key);
+      if (t?.decision === true) this.committedTransactionRecordsRead++;
+      if (t?.decision === false) this.fail('read_committed never reads aborted records', `${partition}: ${consumer} got record ${r.offset} of ${t.id}, decided abort (from broker ${broker})`);
+      const last = this.lastDelivered.get(key) ?? -1;
+      if (r.offset <= last) this.fail('read_committed reads each record once, in offset order', `${partition}: ${consumer} got record ${r.offset} after ${last} (from broker ${broker})`);
+      this.lastDelivered.set(key, r.offset);
+      seen.add(r.offset);
+    }
+  }
+
+  /**
+   * The end: what every replica computes about transactions, and what the read_committed consumers
+   * handed on. Every transaction is decided with its marker committed by now (its producer is done).
+   */
+  finalTransactions(partition: string, replicas: ReadonlyMap<number, ReplicaTransactions>, readers: readonly string[]): void {
+    const ofPartition = [...this.transactionsOf].filter(([key]) => key.startsWith(`${partition}/`)).flatMap(([, list]) => list);
+    const expected: AbortedTransaction[] = [];
+    for (const t of ofPartition) {
+      if (t.decision === null || t.markers.length === 0) {
+        this.fail('liveness', `${partition}: ${t.id} ${t.decision === null ? 'undecided' : 'without a committed marker'} at the end`);
+        continue;
+      }
+      if (t.decision) continue;
+      expected.push({ producerId: t.producerId, firstOffset: Math.min(...t.batches.map((b) => b.offset)), lastOffset: t.markers[0]! });
+      for (const m of t.markers.slice(1)) expected.push({ producerId: t.producerId, firstOffset: m, lastOffset: m });
+    }
+    expected.sort((a, b) => a.lastOffset - b.lastOffset);
+    for (const [broker, r] of replicas) {
+      this.comparisons++;
+      if (r.lastStableOffset !== r.highWatermark) this.fail('every replica computes the same LSO and aborted list', `broker ${broker} ${partition}: last stable offset ${r.lastStableOffset}, high watermark ${r.highWatermark}, every transaction decided`);
+      const want = describeAborted(expected.filter((t) => t.lastOffset >= r.logStartOffset));
+      const got = describeAborted(r.aborted);
+      if (got !== want) this.fail('every replica computes the same LSO and aborted list', `broker ${broker} ${partition}: aborted ${got} from log start ${r.logStartOffset}, decided ${want}`);
+    }
+    for (const consumer of readers) {
+      const key = `${partition}/${consumer}`;
+      const seen = getOrCreateSet(this.delivered, key);
+      const skips = this.skips.get(key) ?? [];
+      for (const t of ofPartition) {
+        if (t.decision !== true) continue;
+        for (const b of t.batches) {
+          for (let offset = b.offset; offset < b.offset + b.count; offset++) {
+            if (seen.has(offset) || skips.some((s) => offset >= s.from && offset < s.to)) continue;
+            this.fail('read_committed reads every committed record', `${partition}: ${consumer} never got record ${offset} of ${t.id}, committed by its marker at ${t.markers[0]}`);
+            return;
+          }
         }
       }
     }
@@ -221,6 +435,24 @@ function getOrCreate<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> 
   let value = map.get(key);
   if (value === undefined) {
     value = new Map();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function getOrCreateList<V>(map: Map<string, V[]>, key: string): V[] {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = [];
+    map.set(key, value);
+  }
+  return value;
+}
+
+function getOrCreateSet<V>(map: Map<string, Set<V>>, key: string): Set<V> {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = new Set();
     map.set(key, value);
   }
   return value;

@@ -8,15 +8,17 @@
  * decides), with the data's invariants (partition-checkers.ts) checked after every event.
  * Method: as controller-sim.ts: everything is drawn from one seed and runs on one hand-driven clock;
  * after every timer the microtask queue drains, so the promise chains of the storage and replication
- * code run in the same order every time and a seed replays event for event. Idempotent and plain
- * producers retry as Kafka clients do, consumers fetch from the leader (partition-clients.ts).
+ * code run in the same order every time and a seed replays event for event. Idempotent, plain and
+ * transactional producers retry as Kafka clients do, consumers fetch from the leader, read_uncommitted
+ * and read_committed (partition-clients.ts).
  * Crashes are process kills (the page cache survives) or power losses (MemDisk tears what was not
  * durable); a restart recovers everything from the disk (partition-broker.ts).
  *
  * After `steps` events the faults heal and every broker is up; within `livenessTicks` every
  * partition must have a writable leader, a produce to it must succeed, the producers must have
- * finished their batches and every replica must hold the whole committed log; then every replica's
- * log is read and compared with the committed batches, the acknowledged and the consumed ones.
+ * finished their batches (and transactions), every replica must hold the whole committed log and the
+ * read_committed consumers must have read it; then every replica's log is read and compared with the
+ * committed batches, the acknowledged and the consumed ones, and its transactions with the decisions.
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
@@ -26,7 +28,7 @@ import type { LogOptions } from '../../src/storage/log-options.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { PartitionBroker, partitionKey, type PartitionBrokerEnv } from './partition-broker.ts';
 import { plantBugs, type PartitionSimBugs } from './partition-bugs.ts';
-import { PartitionChecker, type StoredBatch } from './partition-checkers.ts';
+import { PartitionChecker, type ReplicaTransactions, type StoredBatch } from './partition-checkers.ts';
 import { SimConsumer, SimProducer, writableLeader, type ClientEnv } from './partition-clients.ts';
 import { MemDisk } from './mem-disk.ts';
 import { injectNetworkFault } from './network-faults.ts';
@@ -44,9 +46,25 @@ export interface PartitionSimOptions {
   /** Ticks the liveness phase may take. Default 3000 (30 simulated seconds). */
   readonly livenessTicks?: number;
   readonly bugs?: PartitionSimBugs;
+  /** Clients per partition (defaults in DEFAULT_CLIENTS). */
+  readonly clients?: Partial<PartitionSimClients>;
   /** Receives one line per notable event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
 }
+
+/** Clients of each partition. */
+export interface PartitionSimClients {
+  readonly plain: number;
+  readonly idempotent: number;
+  readonly transactional: number;
+  readonly readCommitted: number;
+}
+
+/**
+ * Every run has each kind. With no transactional producer and no read_committed consumer a seed
+ * runs exactly as before they existed: their draws come from a generator of their own.
+ */
+export const DEFAULT_CLIENTS: PartitionSimClients = { plain: 1, idempotent: 2, transactional: 1, readCommitted: 1 };
 
 export interface PartitionSimResult {
   readonly seed: number;
@@ -64,6 +82,10 @@ export interface PartitionSimResult {
   /** Idempotent batches stored again because retention had deleted their first copy (allowed). */
   readonly forgottenProducers: number;
   readonly snapshotsRestored: number;
+  /** Records of committed transactions read_committed consumers read. */
+  readonly transactionRecordsRead: number;
+  /** Markers committed again for a transaction already closed (retried markers). */
+  readonly repeatedMarkers: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -83,6 +105,8 @@ class PartitionSimulation {
   private readonly random: Prng;
   private readonly faultRandom: Prng;
   private readonly clientRandom: Prng;
+  /** Transactional producers' and read_committed consumers' draws (see DEFAULT_CLIENTS). */
+  private readonly transactionRandom: Prng;
   private readonly clock = new ManualClock();
   private readonly network: SimNetwork;
   private readonly ids: number[];
@@ -127,6 +151,7 @@ class PartitionSimulation {
     this.random = new Prng(options.seed);
     this.faultRandom = this.random.fork();
     this.clientRandom = this.random.fork();
+    this.transactionRandom = new Prng((options.seed ^ 0x7a5c7104) >>> 0);
     this.network = new SimNetwork(this.random.fork());
     this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
     this.settings = randomRaftSettings(this.random);
@@ -186,13 +211,23 @@ class PartitionSimulation {
       count: (outcome) => (this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1),
       log: (line) => this.log(line),
     };
+    const counts = { ...DEFAULT_CLIENTS, ...options.clients };
+    const transactionClients: ClientEnv = { ...clients, random: this.transactionRandom, ignoreAbortedList: bugs.consumerIgnoresAborted === true };
+    const letter = (i: number): string => String.fromCharCode(97 + i);
     for (let p = 0; p < partitions; p++) {
       const key = partitionKey('data', p);
       this.keys.push(key);
-      this.producers.push(new SimProducer(`idem${p}a`, key, BigInt(1000 + 2 * p), this.timeoutMs, clients));
-      this.producers.push(new SimProducer(`idem${p}b`, key, BigInt(1001 + 2 * p), this.timeoutMs, clients));
-      this.producers.push(new SimProducer(`plain${p}`, key, -1n, this.timeoutMs, clients));
-      this.consumers.push(new SimConsumer(key, clients));
+      // Producer ids 1000 + 2p and 1001 + 2p as before; more idempotent ones, and transactional ones, above.
+      for (let i = 0; i < counts.idempotent; i++) {
+        const id = i < 2 ? 1000 + 2 * p + i : 10_000 + 100 * p + i;
+        this.producers.push(new SimProducer(`idem${p}${letter(i)}`, key, BigInt(id), this.timeoutMs, clients));
+      }
+      for (let i = 0; i < counts.plain; i++) this.producers.push(new SimProducer(`plain${p}${i === 0 ? '' : letter(i)}`, key, -1n, this.timeoutMs, clients));
+      for (let i = 0; i < counts.transactional; i++) {
+        this.producers.push(new SimProducer(`txn${p}${letter(i)}`, key, BigInt(20_000 + 100 * p + i), this.timeoutMs, transactionClients, true));
+      }
+      this.consumers.push(new SimConsumer(`consumer${p}`, key, clients));
+      for (let i = 0; i < counts.readCommitted; i++) this.consumers.push(new SimConsumer(`committed${p}${letter(i)}`, key, transactionClients, true));
     }
     // One batch each: a produce to every partition must succeed after healing.
     this.livenessProducers = this.keys.map((key) => {
@@ -225,7 +260,7 @@ class PartitionSimulation {
 
   private async runEvents(): Promise<PartitionSimResult> {
     for (const broker of this.brokers) this.start(broker);
-    for (const producer of this.producers) this.clock.setTimer(this.clientRandom.between(50, 300), () => producer.next());
+    for (const producer of this.producers) this.clock.setTimer((producer.transactional ? this.transactionRandom : this.clientRandom).between(50, 300), () => producer.next());
     this.clock.setTimer(this.clientRandom.between(50, 300), () => this.poll());
     this.clock.setTimer(this.faultRandom.between(100, 500), () => this.fault());
     // Short runs see few faults: with five brokers, one move is due early in every run.
@@ -273,12 +308,14 @@ class PartitionSimulation {
       comparisons: this.checker.comparisons,
       forgottenProducers: this.checker.forgottenProducers,
       snapshotsRestored: this.checker.restores,
+      transactionRecordsRead: this.checker.committedTransactionRecordsRead,
+      repeatedMarkers: this.checker.repeatedMarkers,
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
   }
 
-  /** High watermarks of every attached replica (its broker serving or not yet), after every event. */
+  /** High watermarks and last stable offsets of every attached replica (its broker serving or not yet), after every event. */
   private observe(): void {
     for (const broker of this.brokers) {
       for (const key of this.keys) {
@@ -286,6 +323,7 @@ class PartitionSimulation {
         if (replica === undefined) continue;
         this.checker.logStart(key, replica.partition.logStartOffset);
         this.checker.highWatermark(broker.id, broker.replicaIncarnation(key), key, replica.highWatermark, replica.writable ? replica.leaderEpoch : -1);
+        this.checker.lastStableOffset(broker.id, broker.replicaIncarnation(key), key, replica.partition.lastStableOffset);
       }
     }
   }
@@ -367,7 +405,8 @@ class PartitionSimulation {
   // ---- workload ----
 
   private poll(): void {
-    if (this.phase !== 'faults') return;
+    // read_committed consumers read on after healing: every committed transaction must reach them.
+    if (this.phase !== 'faults' && !this.consumers.some((c) => c.readCommitted)) return;
     for (const consumer of this.consumers) consumer.poll();
     this.clock.setTimer(this.clientRandom.between(10, 100), () => this.poll());
   }
@@ -522,6 +561,10 @@ class PartitionSimulation {
           return `broker ${broker.id} ${key}: log end ${partition.logEndOffset}, high watermark ${partition.highWatermark}; leader ${leader.id} log end ${end}`;
         }
       }
+      const behind = this.consumers.filter((c) => c.partition === key && c.readCommitted && c.position < end);
+      if (behind.length > 0) {
+        return `read_committed consumer(s) ${behind.map((c) => `${c.name} at ${c.position}`).join(', ')}; ${key} ends at ${end}, last stable offset ${leader.partition(key)!.lastStableOffset}`;
+      }
     }
     return null;
   }
@@ -530,9 +573,16 @@ class PartitionSimulation {
   private async compareLogs(): Promise<void> {
     for (const key of this.keys) {
       const logs = new Map<number, { logStartOffset: number; batches: StoredBatch[] }>();
+      const transactions = new Map<number, ReplicaTransactions>();
       for (const broker of this.brokers) {
         const partition = broker.partition(key);
         if (partition === undefined) continue;
+        transactions.set(broker.id, {
+          logStartOffset: partition.logStartOffset,
+          highWatermark: partition.highWatermark,
+          lastStableOffset: partition.lastStableOffset,
+          aborted: partition.abortedTransactions(partition.logStartOffset, partition.logEndOffset),
+        });
         // MemDisk reads complete in microtasks: no simulated time passes.
         const batches: StoredBatch[] = [];
         for await (const { batch, header } of partition.batches(partition.logStartOffset, partition.logEndOffset)) {
@@ -541,6 +591,8 @@ class PartitionSimulation {
         logs.set(broker.id, { logStartOffset: partition.logStartOffset, batches });
       }
       this.checker.finalLogs(key, logs);
+      const readers = this.consumers.filter((c) => c.partition === key && c.readCommitted).map((c) => c.name);
+      this.checker.finalTransactions(key, transactions, readers);
     }
   }
 }

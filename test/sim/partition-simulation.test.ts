@@ -2,7 +2,8 @@
 // and MultiRaft on every broker, over MemDisk) keeps its invariants under crashes, power loss and
 // network faults and converges once they heal, for 3 and 5 brokers, on a few seeds that run on every
 // commit; with 5 brokers partitions also move between brokers (membership changes) amid the faults;
-// and a run is a pure function of its seed.
+// transactions commit and abort amid it all and read_committed consumers see exactly the committed
+// ones; and a run is a pure function of its seed.
 // Method: run the partition simulation (partition-sim.ts) over a small seed range per cluster size,
 // kept to a few seconds (larger sweeps: `npm run sim -- --partitions --brokers N --seed-start S
 // --seeds K`). Any violation fails with its seed and the first broken invariant. Replay one seed
@@ -21,12 +22,18 @@ for (const brokers of [3, 5] as const) {
     let crashes = 0;
     let appended = 0;
     let moved = 0;
+    let commits = 0;
+    let aborts = 0;
+    let transactionRecordsRead = 0;
     for (let seed = 0; seed < SEEDS[brokers]; seed++) {
       const result = await runPartitionSimulation({ seed, brokers, steps: STEPS });
       committed += result.committedOffsets;
       crashes += result.crashes;
       appended += result.outcomes['produce appended'] ?? 0;
       moved += result.outcomes['move completed'] ?? 0;
+      commits += result.outcomes['transaction decided commit'] ?? 0;
+      aborts += result.outcomes['transaction decided abort'] ?? 0;
+      transactionRecordsRead += result.transactionRecordsRead;
       if (result.violation !== null) violations.push(result.violation);
     }
     assert.deepEqual(violations, []);
@@ -35,24 +42,28 @@ for (const brokers of [3, 5] as const) {
     assert.ok(appended > SEEDS[brokers] * 50, `only ${appended} produces acknowledged`);
     assert.ok(crashes >= SEEDS[brokers], `only ${crashes} crashes`);
     if (brokers === 5) assert.ok(moved >= SEEDS[brokers], `only ${moved} partition moves completed`);
+    assert.ok(commits >= SEEDS[brokers] && aborts >= SEEDS[brokers], `only ${commits} transactions committed and ${aborts} aborted`);
+    assert.ok(transactionRecordsRead > 0, 'no read_committed consumer read a committed transaction');
   });
 }
 
 test('seeds that found defects stay clean', async () => {
+  // Without transactional clients, as these seeds ran when they found their defects.
+  const clients = { transactional: 0, readCommitted: 0 };
   // Seed 0: a retry of a batch whose first write was not committed yet was acknowledged at once.
   // Seed 5: retention deleted segments before the snapshot past them was durable; a power loss then
   // left committed entries that could never be applied.
   // Seeds 365 and 379: a restart after a kill adopted segment bytes the dead process never fsynced;
   // a later power loss tore them below the recovery point (365) or lost committed entries (379).
-  for (const seed of [0, 5, 365, 379]) assert.equal((await runPartitionSimulation({ seed, brokers: 3 })).violation, null);
+  for (const seed of [0, 5, 365, 379]) assert.equal((await runPartitionSimulation({ seed, brokers: 3, clients })).violation, null);
   // Five brokers, seed 4: retention's snapshot carried the configuration of the moment, not of its
   // index; a new replica installing it then replayed a learner's addition it already held.
-  assert.equal((await runPartitionSimulation({ seed: 4, brokers: 5 })).violation, null);
+  assert.equal((await runPartitionSimulation({ seed: 4, brokers: 5, clients })).violation, null);
   // Five brokers, seed 5114: retention of a replica being removed (moved away) failed on its closed log.
-  assert.equal((await runPartitionSimulation({ seed: 5114, brokers: 5 })).violation, null);
+  assert.equal((await runPartitionSimulation({ seed: 5114, brokers: 5, clients })).violation, null);
   // Five brokers, seed 10343: a move recorded before any replica of a new partition existed made every
   // first voter join without voting, so the group never elected a leader.
-  assert.equal((await runPartitionSimulation({ seed: 10343, brokers: 5 })).violation, null);
+  assert.equal((await runPartitionSimulation({ seed: 10343, brokers: 5, clients })).violation, null);
 });
 
 test('a partition seed replays event for event', async () => {
