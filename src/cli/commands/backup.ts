@@ -22,8 +22,15 @@ import { EXIT_FAILURE } from './exit-codes.ts';
 const DEFAULT_KEEP_DAYS = 30;
 const PROGRESS_INTERVAL_MS = 1000;
 
-/** Progress lines on stderr, at most one a second (and the last one). */
-function progressPrinter(enabled: boolean): (line: string, last: boolean) => void {
+/** What create, verify and restore print: progress on stderr, the summary as text or JSON. */
+const OUTPUT_OPTIONS = {
+  progress: { type: 'boolean', describe: 'Print progress on stderr (default: when stderr is a terminal)' },
+  json: { type: 'boolean', default: false, describe: 'Print the summary as JSON' },
+} as const;
+
+/** Progress lines on stderr (with --progress, or when stderr is a terminal), at most one a second and the last one. */
+function progressPrinter(flag: boolean | undefined): (line: string, last: boolean) => void {
+  const enabled = flag ?? process.stderr.isTTY === true;
   let printedAt = 0;
   return (line, last) => {
     if (!enabled) return;
@@ -63,12 +70,11 @@ export function backupCommand(y: Argv, services: CliServices): Argv {
           withConfigOptions(c)
             .option('to', { type: 'string', demandOption: true, describe: 'Backup folder (a mounted backup volume; one per broker)' })
             .option('full', { type: 'boolean', default: false, describe: 'Make a full backup even when DIR holds a chain' })
-            .option('progress', { type: 'boolean', describe: 'Print progress on stderr (default: when stderr is a terminal)' })
-            .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON' }),
+            .option(OUTPUT_OPTIONS),
         (argv) =>
           run(async () => {
             const config = configFromArgv(argv as Record<string, unknown>);
-            const progress = progressPrinter(argv.progress ?? process.stderr.isTTY === true);
+            const progress = progressPrinter(argv.progress);
             const result = await createBackup(services.disk(), {
               backupDir: argv.to,
               dataDir: config.storage.dataDir,
@@ -117,11 +123,10 @@ export function backupCommand(y: Argv, services: CliServices): Argv {
           c
             .positional('dir', { type: 'string', demandOption: true })
             .option('backup', { type: 'string', describe: 'Verify only this backup (and the backups it reads)' })
-            .option('progress', { type: 'boolean', describe: 'Print progress on stderr (default: when stderr is a terminal)' })
-            .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+            .option(OUTPUT_OPTIONS),
         (argv) =>
           run(async () => {
-            const progress = progressPrinter(argv.progress ?? process.stderr.isTTY === true);
+            const progress = progressPrinter(argv.progress);
             const result = await verifyBackups(services.disk(), argv.dir, argv.backup, (done, total) => progress(`verify: ${done}/${total} files`, done === total));
             if (argv.json) await printJson({ ok: result.problems.length === 0, ...result });
             else {
@@ -161,12 +166,11 @@ export function restoreCommand(y: Argv, services: CliServices): Argv {
       withConfigOptions(c)
         .option('from', { type: 'string', demandOption: true, describe: 'Backup folder' })
         .option('backup', { type: 'string', describe: 'The backup to restore (default: the newest complete one)' })
-        .option('progress', { type: 'boolean', describe: 'Print progress on stderr (default: when stderr is a terminal)' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON' }),
+        .option(OUTPUT_OPTIONS),
     (argv) =>
       run(async () => {
         const config = configFromArgv(argv as Record<string, unknown>);
-        const progress = progressPrinter(argv.progress ?? process.stderr.isTTY === true);
+        const progress = progressPrinter(argv.progress);
         const result = await restoreBackup(services.disk(), {
           backupDir: argv.from,
           ...(argv.backup === undefined ? {} : { id: argv.backup }),
