@@ -9,6 +9,8 @@ import { basename } from 'node:path';
 import { runCli } from './cli/cli.ts';
 import { runBroker } from './app/run-broker.ts';
 import { doctor } from './app/doctor.ts';
+import { lockDirectory } from './app/data-dir-lock.ts';
+import { createDisk } from './io/real/select-disk.ts';
 
 function invokedName(): string {
   // Node and Deno: argv[1] is the script (bin/streambus or a link to it). A compiled binary: argv0 or
@@ -21,7 +23,7 @@ async function main(): Promise<void> {
   const name = invokedName();
   const args = process.argv.slice(2);
   if (name === 'streambus-broker' && args[0] !== 'broker') args.unshift('broker');
-  await runCli(args, { runBroker, doctor }, name === 'streambus-broker' ? 'streambus-broker' : name);
+  await runCli(args, { runBroker, doctor, disk: () => createDisk('auto'), lockDirectory }, name === 'streambus-broker' ? 'streambus-broker' : name);
 }
 
 main().catch((err: unknown) => {

@@ -17,6 +17,7 @@ import { userCommand } from './commands/user.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { quotaCommand } from './commands/quota.ts';
 import { transactionCommand } from './commands/transaction.ts';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -52,6 +53,8 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = capacityCommand(parser);
   parser = quotaCommand(parser);
   parser = transactionCommand(parser);
+  parser = backupCommand(parser, services);
+  parser = restoreCommand(parser, services);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

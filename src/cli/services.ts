@@ -1,5 +1,7 @@
 /** What the CLI needs from the composition root (src/main.ts), which owns real I/O. */
 import type { BrokerConfig } from '../config/index.ts';
+import type { Disk } from '../io/disk.ts';
+import type { LockDirectory } from '../backup/backup-folder.ts';
 
 export interface DoctorReport {
   runtime: string;
@@ -17,4 +19,8 @@ export interface CliServices {
   /** Runs a broker until a signal stops it; resolves with the process exit code. */
   runBroker(config: BrokerConfig): Promise<number>;
   doctor(dataDir: string): Promise<DoctorReport>;
+  /** The storage Disk (native addon when it loads), for offline file work: backup and restore. */
+  disk(): Disk;
+  /** Takes a folder's `.lock` as the broker does its data directory's (refused while a live process holds it). */
+  lockDirectory: LockDirectory;
 }

@@ -45,7 +45,8 @@ const ALLOWED: Record<string, string[]> = {
   http: ['util', 'observability', 'replication', 'metadata', 'io', 'security'],
   client: ['util', 'protocol', 'config'],
   capacity: ['util'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity'],
+  backup: ['util', 'io', 'protocol', 'storage', 'replication'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity', 'backup'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
 const PURE = new Set(['raft', 'metadata', 'capacity']);
