@@ -45,7 +45,8 @@ const ALLOWED: Record<string, string[]> = {
   http: ['util', 'observability', 'replication', 'metadata', 'io', 'security'],
   client: ['util', 'protocol', 'config'],
   capacity: ['util'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity'],
+  admin: ['util', 'protocol', 'config', 'client', 'http'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity', 'admin'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
 const PURE = new Set(['raft', 'metadata', 'capacity']);
