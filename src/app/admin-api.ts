@@ -50,7 +50,7 @@ export function buildAdminApi(parts: AdminApiParts): AdminApi {
     requestTimeoutMs: LOOPBACK_REQUEST_TIMEOUT_MS,
   };
   const brokers = new ClusterAdmin(parts.node, {
-    ...(authorizer === null ? {} : { mayAlterCluster: (principal: string, host: string) => authorizer.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE) }),
+    ...(authorizer === null ? {} : { mayOnCluster: (operation: 'DESCRIBE' | 'ALTER', principal: string, host: string) => authorizer.authorize({ principal, host }, AclOperation[operation], ResourceType.CLUSTER, CLUSTER_RESOURCE) }),
   });
   const routes = [...kafkaAdminRoutes({ clientFor: (caller) => loopbackClient(settings, caller), brokerStates: () => brokers.brokers() }), ...brokers.routes];
   return {

@@ -29,8 +29,8 @@ export interface AdminNode {
 }
 
 export interface ClusterAdminOptions {
-  /** With authorization on: whether `principal` may change the cluster (ALTER on it); absent when every caller may. */
-  mayAlterCluster?: (principal: string, host: string) => boolean;
+  /** With authorization on: whether `principal` may read (DESCRIBE) or change (ALTER) the cluster; absent when every caller may. */
+  mayOnCluster?: (operation: 'DESCRIBE' | 'ALTER', principal: string, host: string) => boolean;
 }
 
 export class ClusterAdmin {
@@ -45,8 +45,8 @@ export class ClusterAdmin {
   }
 
   readonly routes: readonly AdminRoute[] = [
-    { method: 'GET', path: '/api/v1/brokers', handle: async () => (this.current() === null ? notServing() : { status: 200, body: this.brokers() }) },
-    { method: 'GET', path: '/api/v1/brokers/{id}', handle: async (r) => this.withBroker(r, (id) => ({ status: 200, body: this.brokers().find((b) => b.id === id)! })) },
+    { method: 'GET', path: '/api/v1/brokers', handle: async (r) => this.refusal(r, 'DESCRIBE') ?? (this.current() === null ? notServing() : { status: 200, body: this.brokers() }) },
+    { method: 'GET', path: '/api/v1/brokers/{id}', handle: async (r) => this.refusal(r, 'DESCRIBE') ?? this.withBroker(r, (id) => ({ status: 200, body: this.brokers().find((b) => b.id === id)! })) },
     { method: 'PUT', path: '/api/v1/brokers/{id}/decommission', handle: (r) => this.change(r, true) },
     { method: 'PUT', path: '/api/v1/brokers/{id}/recommission', handle: (r) => this.change(r, false) },
   ];
@@ -98,11 +98,17 @@ export class ClusterAdmin {
     return answer(id);
   }
 
-  private change(r: AdminRequest, draining: boolean): Promise<AdminAnswer> {
+  /** 403 when the ACLs refuse the caller `operation` on the cluster (DESCRIBE to read, ALTER to change, as Kafka's DescribeCluster and reassignments); null when allowed. */
+  private refusal(r: AdminRequest, operation: 'DESCRIBE' | 'ALTER'): AdminAnswer | null {
     const principal = r.caller.principal;
-    if (principal !== null && this.options.mayAlterCluster !== undefined && !this.options.mayAlterCluster(principal, r.caller.host)) {
-      return Promise.resolve(errorAnswer(403, 'SB_ERR_FORBIDDEN', 'CLUSTER_AUTHORIZATION_FAILED', `${principal} may not change the cluster: ALTER on the cluster (an ACL, or security.authorization.superUsers) is needed`));
-    }
+    if (principal === null || this.options.mayOnCluster === undefined || this.options.mayOnCluster(operation, principal, r.caller.host)) return null;
+    const what = operation === 'ALTER' ? 'change' : 'describe';
+    return errorAnswer(403, 'SB_ERR_FORBIDDEN', 'CLUSTER_AUTHORIZATION_FAILED', `${principal} may not ${what} the cluster: ${operation} on the cluster (an ACL, or security.authorization.superUsers) is needed`);
+  }
+
+  private change(r: AdminRequest, draining: boolean): Promise<AdminAnswer> {
+    const refused = this.refusal(r, 'ALTER');
+    if (refused !== null) return Promise.resolve(refused);
     if (this.current() === null) return Promise.resolve(notServing());
     if (this.node.metadata.state.brokers().length === 0) {
       return Promise.resolve(errorAnswer(400, 'SB_ERR_INVALID_REQUEST', 'INVALID_REQUEST', 'a lone broker (no cluster.nodes) cannot be decommissioned or recommissioned: there is no other broker for its replicas'));
