@@ -3,7 +3,7 @@
  * /api/v1/topics routes: each operation takes a KafkaClient (the CLI's, or the broker's loopback client
  * acting with the HTTP caller's credentials) and returns the JSON shape both print.
  *
- * Errors: AdminError for what the operation itself finds (the topic does not exist, it exists already);
+ * Errors: AdminError for what the operation itself finds (the topic does not exist);
  * the broker's other refusals stay KafkaResponseError (INVALID_CONFIG, TOPIC_AUTHORIZATION_FAILED, ...).
  */
 import type { ConfigEntry, ConfigOperation, KafkaClient } from '../client/index.ts';
@@ -89,10 +89,7 @@ export async function topicConfigs(client: KafkaClient, name: string): Promise<C
 export async function createTopic(client: KafkaClient, spec: NewTopicSpec): Promise<TopicCreation> {
   const [result] = await client.createTopics([{ name: spec.name, partitions: spec.partitions, replicationFactor: spec.replicationFactor, configs: spec.configs }]);
   const error = result!.error;
-  if (error?.kafkaName === 'TOPIC_ALREADY_EXISTS') {
-    if (spec.ifNotExists) return { name: spec.name, created: false };
-    throw new AdminError('SB_ERR_CONFLICT', 'TOPIC_ALREADY_EXISTS', `topic ${spec.name} already exists (TOPIC_ALREADY_EXISTS)`);
-  }
+  if (error?.kafkaName === 'TOPIC_ALREADY_EXISTS' && spec.ifNotExists) return { name: spec.name, created: false };
   if (error) throw error;
   return { name: result!.name, created: true, topicId: result!.topicId, partitions: result!.partitions, replicationFactor: result!.replicationFactor };
 }

@@ -125,6 +125,7 @@ export class HttpServer {
     const found = candidates.find((c) => c.route.method === method);
     if (found === undefined) {
       req.resume();
+      this.log.info({ method, path, remote: req.socket.remoteAddress }, candidates.length === 0 ? 'admin request for no route' : 'admin request with a method its route does not take');
       if (candidates.length === 0) return errorAnswer(404, 'SB_ERR_NOT_FOUND', 'NO_SUCH_ROUTE', `no admin route ${path} (docs/admin-api.md lists them)`);
       return errorAnswer(405, 'SB_ERR_INVALID_REQUEST', 'METHOD_NOT_ALLOWED', `${path} takes ${candidates.map((c) => c.route.method).join(', ')}, not ${method}`);
     }
@@ -148,7 +149,8 @@ export class HttpServer {
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     try {
       const answer = await found.route.handle({ method: method as AdminMethod, path, params: found.params!, query, body: body.value, caller });
-      if (method !== 'GET') this.log.info({ method, path, status: answer.status, principal: caller.principal }, 'admin request');
+      // Changes and refusals get a line (never a credential); successful reads do not.
+      if (method !== 'GET' || answer.status >= 400) this.log.info({ method, path, status: answer.status, principal: caller.principal, ...(answer.status >= 400 ? { error: (answer.body as { error?: string }).error } : {}) }, 'admin request');
       return answer;
     } catch (err) {
       this.log.error({ err, method, path }, 'admin request failed');
