@@ -167,10 +167,9 @@ export class HttpServer {
     const host = clientIp(req.socket.remoteAddress);
     if (o.authenticateAdmin !== true) return { principal: null, credentials: null, host };
     const credentials = parseAuthorization(req.headers.authorization);
-    let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
-    if (principal === ANONYMOUS && credentials?.kind === 'bearer' && o.bearer !== undefined) principal = (await o.bearer(credentials.token)) ?? ANONYMOUS;
-    if (principal === ANONYMOUS && credentials?.kind === 'basic' && o.basic !== undefined) principal = (await o.basic(credentials.username, credentials.password)) ?? ANONYMOUS;
-    if (principal !== ANONYMOUS) return { principal, credentials, host };
+    let principal = await authenticate(o, req, credentials);
+    if (principal === null && credentials?.kind === 'basic' && o.basic !== undefined) principal = await o.basic(credentials.username, credentials.password);
+    if (principal !== null) return { principal, credentials, host };
     this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress, scheme: credentials?.kind ?? null }, 'admin request without accepted credentials refused');
     const ways = [o.tls === undefined ? null : 'a client certificate signed by security.tls.caFile', o.bearer === undefined ? null : 'Authorization: Bearer <JWT>', o.basic === undefined ? null : 'Authorization: Basic (a SCRAM or PLAIN user)'].filter((w) => w !== null);
     return errorAnswer(401, 'SB_ERR_UNAUTHENTICATED', 'UNAUTHENTICATED', `authentication is on: admin requests need ${ways.length === 0 ? 'credentials this broker cannot check (no method the admin API takes is enabled)' : ways.join(', or ')}`);
@@ -220,10 +219,9 @@ export class HttpServer {
 }
 
 /** The principal of a request's verified client certificate or bearer token; null when it has neither. */
-async function authenticate(o: HttpOptions, req: IncomingMessage): Promise<string | null> {
+async function authenticate(o: HttpOptions, req: IncomingMessage, credentials = parseAuthorization(req.headers.authorization)): Promise<string | null> {
   let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
-  const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (principal === ANONYMOUS && bearer !== undefined && o.bearer !== undefined) principal = (await o.bearer(bearer)) ?? ANONYMOUS;
+  if (principal === ANONYMOUS && credentials?.kind === 'bearer' && o.bearer !== undefined) principal = (await o.bearer(credentials.token)) ?? ANONYMOUS;
   return principal === ANONYMOUS ? null : principal;
 }
 
