@@ -8,7 +8,8 @@
  *   PUT /api/v1/brokers/{id}/recommission     stop draining it (it takes replicas again)
  *
  * States: see admin/broker-status.ts. Any broker answers; changes go through the controller and, with
- * authorization on, need ALTER on the cluster (an ACL or a super user), as Kafka's cluster changes do.
+ * authorization on, reads need DESCRIBE and changes ALTER on the cluster (an ACL or a super user), as
+ * Kafka's DescribeCluster and cluster changes do.
  * A lone broker lists itself; it cannot be decommissioned (there is nowhere to move its replicas).
  */
 import type { AdminAnswer, AdminRequest, AdminRoute } from '../http/admin-api.ts';
