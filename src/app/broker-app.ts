@@ -3,12 +3,11 @@
  * ready), and stop in reverse (not ready, stop accepting, finish in-flight requests, close storage).
  * Readiness is true only between "listener accepting after recovery" and "stop began".
  */
-import type { Authorizer } from '../security/authorizer.ts';
-import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../metadata/acls.ts';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
-import { HttpServer, type AdminRoutes } from '../http/server.ts';
+import { HttpServer } from '../http/server.ts';
+import type { AdminApi } from './admin-api.ts';
 import { KafkaListener } from '../net/kafka-listener.ts';
 import type { ServerTls } from '../security/server-tls.ts';
 import type { SaslAuthenticator } from '../security/sasl.ts';
@@ -42,14 +41,12 @@ export interface BrokerParts {
   soloController: boolean;
   /** Told READY=1 / STOPPING=1 (systemd notify); a no-op outside systemd. */
   notify(state: string): void;
-  /** The HTTP admin routes once they exist (a cluster broker that joined); null otherwise. */
-  admin?: () => AdminRoutes | null;
+  /** The admin API on the HTTP port (admin-api.ts). */
+  admin?: AdminApi;
   /** TLS for the Kafka and HTTP listeners (security.tls); plaintext when absent. */
   tls?: ServerTls;
   /** SASL with JWTs (security.authentication.method jwt): also accepted as bearer tokens by the admin API. */
   sasl?: SaslAuthenticator | null;
-  /** ACL checks (security.authorization); also applied to the admin API's changes. */
-  authorizer?: Authorizer | null;
 }
 
 export interface BoundPorts {
@@ -81,12 +78,12 @@ export class BrokerApp {
         metricsNeedAuthentication: config.metrics.requireAuthentication,
         healthNeedsAuthentication: config.health.requireAuthentication,
         ...(parts.sasl ? { bearer: (token: string) => parts.sasl!.bearerPrincipal(token) } : {}),
-        ...(parts.authorizer ? { mayAlterCluster: (principal: string, host: string) => parts.authorizer!.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE) } : {}),
+        ...(parts.admin?.basic === undefined ? {} : { basic: parts.admin.basic }),
       },
       metrics,
       this,
       log,
-      parts.admin,
+      parts.admin?.routes ?? [],
     );
     this.listener = new KafkaListener(
       {
@@ -133,6 +130,7 @@ export class BrokerApp {
     }
     this.startingStep = 'starting kafka listener';
     const kafka = await this.listener.start();
+    this.parts.admin?.listening(kafka);
     this.phase = 'ready';
     this.parts.metrics.brokerUp.set(1);
     if (this.parts.soloController) this.parts.metrics.raftLeader.set(1);
@@ -155,6 +153,7 @@ export class BrokerApp {
     this.parts.metrics.brokerUp.set(0);
     this.parts.metrics.raftLeader.set(0);
     this.parts.notify('STOPPING=1');
+    this.parts.admin?.listening(null);
     log.info('broker stopping');
     for (const service of this.started) service.quiesce?.();
     await this.listener.stop();

@@ -29,7 +29,8 @@ import { SoloClusterView } from '../replication/solo-cluster-view.ts';
 import { GroupCoordinator } from '../groups/group-coordinator.ts';
 import { GroupRouter } from '../groups/group-router.ts';
 import { RequestRouter } from '../broker/request-router.ts';
-import { ClusterAdmin } from './cluster-admin.ts';
+import type { AdminNode } from './cluster-admin.ts';
+import { buildAdminApi } from './admin-api.ts';
 import { HANDLERS } from '../broker/handlers/index.ts';
 import { TopicService } from '../broker/topic-service.ts';
 import type { BrokerContext } from '../broker/context.ts';
@@ -74,7 +75,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   // Filled in by the storage (and cluster) services before the listener starts; handlers never run before that.
   const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter; raftGroups?: () => { hosted: number; quiesced: number } };
   let clusterNode: ClusterNode | undefined;
-  let admin: ClusterAdmin | null = null;
+  let adminNode: AdminNode | null = null;
   let clusterGroups: CoordinatorPlacement<GroupCoordinator> | undefined;
   let transactions: TransactionCoordinators | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
@@ -147,6 +148,8 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         config.server.brokerId,
       );
       late.cluster = new SoloClusterView(self, partitions);
+      const metadata = late.metadata;
+      adminNode = { metadata, view: late.cluster, controllerVoters: () => [self.id], isReachable: (id) => id === self.id };
       late.topics = new TopicService(config, late.metadata, partitions, log, now);
       const offline = await late.topics.openAll();
       if (offline > 0) log.error({ offline }, 'some partitions are offline; the rest of the broker serves');
@@ -185,7 +188,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
         throw err;
       }
       const node = clusterNode;
-      admin = new ClusterAdmin(node);
+      adminNode = node;
       late.metadata = node.metadata;
       late.cluster = node.view;
       late.raftGroups = () => node.raftGroups();
@@ -318,10 +321,9 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     metrics,
     services: [storage, ...(inCluster ? [cluster] : []), groups, maintenance],
     soloController: !inCluster,
-    admin: () => admin,
+    admin: buildAdminApi({ config, ...(tls === undefined ? {} : { tls }), authorizer, node: () => adminNode }),
     ...(tls === undefined ? {} : { tls }),
     sasl,
-    authorizer,
     frameHandler: new RequestRouter(ctx, HANDLERS),
     notify: (state) => {
       try {

@@ -9,6 +9,8 @@ import { SASL_OPTIONS, saslFromArgs, type SaslArgs } from './sasl-options.ts';
 import type { Argv } from 'yargs';
 import { KafkaClient } from '../client/index.ts';
 import { isStreamBusError } from '../util/errors.ts';
+import { bigintAsNumber } from '../util/json.ts';
+import { AdminError } from '../admin/admin-error.ts';
 import { EXIT_FAILURE, EXIT_USAGE_CODE } from './commands/exit-codes.ts';
 
 export interface ClientArgs extends TlsArgs, SaslArgs {
@@ -40,7 +42,7 @@ export async function out(text: string | Uint8Array): Promise<void> {
 }
 
 export function printJson(value: unknown): Promise<void> {
-  return out(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2) + '\n');
+  return out(JSON.stringify(value, bigintAsNumber, 2) + '\n');
 }
 
 function exitNow(code: number): never {
@@ -54,7 +56,7 @@ export async function failWith(err: unknown): Promise<never> {
   if (err instanceof UsageError) {
     code = EXIT_USAGE_CODE;
     message = `${err.message}\nRun 'streambus <command> --help' for usage.`;
-  } else if (err instanceof CommandError) {
+  } else if (err instanceof CommandError || err instanceof AdminError) {
     message = err.message;
   } else if (isStreamBusError(err)) {
     message = `${err.message} [${err.code}]`;

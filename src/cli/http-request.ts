@@ -17,10 +17,10 @@ export function baseUrl(address: string, tls: ConnectionOptions | undefined): st
   return `${tls === undefined ? 'http' : 'https'}://${address}`;
 }
 
-export function httpCall(url: string, method: string, tls: ConnectionOptions | undefined, timeoutMs: number): Promise<HttpAnswer> {
+export function httpCall(url: string, method: string, tls: ConnectionOptions | undefined, timeoutMs: number, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const secure = url.startsWith('https://');
-    const options = { method, timeout: timeoutMs, ...(secure && tls !== undefined ? tls : {}) };
+    const options = { method, timeout: timeoutMs, headers, ...(secure && tls !== undefined ? tls : {}) };
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8');

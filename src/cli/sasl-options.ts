@@ -5,7 +5,7 @@
  */
 import { readSecret } from './secret-input.ts';
 import type { Options } from 'yargs';
-import type { SaslCredentials } from '../client/index.ts';
+import type { PasswordCredentials } from '../client/index.ts';
 
 export interface SaslArgs {
   saslMechanism?: string;
@@ -22,7 +22,7 @@ export const SASL_OPTIONS: Record<string, Options> = {
 const MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
 /** The credentials the arguments ask for, or undefined without --sasl-mechanism. Throws an Error for a usage mistake. */
-export function saslFromArgs(args: SaslArgs, env: NodeJS.ProcessEnv = process.env): SaslCredentials | undefined {
+export function saslFromArgs(args: SaslArgs, env: NodeJS.ProcessEnv = process.env): PasswordCredentials | undefined {
   if (args.saslMechanism === undefined) {
     if (args.saslUsername !== undefined || args.saslPasswordFile !== undefined) throw new Error('--sasl-username and --sasl-password-file need --sasl-mechanism');
     return undefined;

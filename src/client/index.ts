@@ -19,4 +19,4 @@ export type { CommittedOffset, CommitOptions } from './group-offsets.ts';
 export type { ClusterDescription } from './cluster-info.ts';
 export type * from './types.ts';
 export type { AclEntry, AclEntryFilter, DeletedAcls } from './acl-admin.ts';
-export type { SaslCredentials } from './sasl-client.ts';
+export type { PasswordCredentials, SaslCredentials } from './sasl-client.ts';

@@ -1,6 +1,6 @@
 /**
  * The client's side of SASL on a new connection (KIP-152): SaslHandshake v1, then SaslAuthenticate
- * with PLAIN (one message) or SCRAM-SHA-256/512 (client-first, client-final, and the server's
+ * with PLAIN or OAUTHBEARER (one message each) or SCRAM-SHA-256/512 (client-first, client-final, and the server's
  * signature checked, so a broker that does not know the password cannot pass for one that does).
  * Passwords stay in memory; errors never carry them.
  */
@@ -9,7 +9,10 @@ import { clientProof, encodeSaslName, safeEqual, saltPassword, scramAttributes, 
 import { StreamBusError } from '../util/errors.ts';
 import { kafkaErrorName } from './kafka-error.ts';
 
-export interface SaslCredentials {
+/** A user name and password (PLAIN, SCRAM), or a bearer token (OAUTHBEARER, RFC 7628: a signed JWT). */
+export type SaslCredentials = PasswordCredentials | { readonly mechanism: 'OAUTHBEARER'; readonly token: string };
+
+export interface PasswordCredentials {
   readonly mechanism: 'PLAIN' | ScramHashName;
   readonly username: string;
   readonly password: string;
@@ -30,9 +33,14 @@ export async function saslAuthenticate(send: SaslRequests, credentials: SaslCred
   }
   const step = async (message: string): Promise<string> => {
     const r = await send.authenticate(Buffer.from(message, 'utf8'));
-    if (r.errorCode !== 0) throw refused(`SASL ${credentials.mechanism} authentication as ${credentials.username} to ${address} failed: ${r.errorMessage ?? kafkaErrorName(r.errorCode)}`);
+    const who = credentials.mechanism === 'OAUTHBEARER' ? 'a bearer token' : credentials.username;
+    if (r.errorCode !== 0) throw refused(`SASL ${credentials.mechanism} authentication as ${who} to ${address} failed: ${r.errorMessage ?? kafkaErrorName(r.errorCode)}`);
     return r.authBytes.toString('utf8');
   };
+  if (credentials.mechanism === 'OAUTHBEARER') {
+    await step(`n,,\x01auth=Bearer ${credentials.token}\x01\x01`);
+    return;
+  }
   if (credentials.mechanism === 'PLAIN') {
     await step(`\0${credentials.username}\0${credentials.password}`);
     return;

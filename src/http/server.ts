@@ -1,11 +1,13 @@
 /**
- * The broker's HTTP endpoint on server.httpPort: liveness, readiness and Prometheus metrics.
+ * The broker's HTTP endpoint on server.httpPort: liveness, readiness, Prometheus metrics and the admin
+ * API under /api/v1 (admin-api.ts; docs/admin-api.md).
  * Liveness answers 200 whenever the process serves HTTP. Readiness answers 200 only once the broker
  * reports ready (storage recovered and the Kafka listener accepting), 503 before and while stopping.
  *
  * With TLS (security.tls) it serves HTTPS only. Client certificates are asked for but not required,
- * so health probes and scrapers need none; with authentication on, the admin routes that change
- * something take only a client with a verified certificate (401 otherwise).
+ * so health probes and scrapers need none. With authentication on, every admin request must carry
+ * credentials the broker accepts (a verified certificate, a bearer JWT, or HTTP Basic for SCRAM and
+ * PLAIN users): 401 otherwise. Authorization is the routes' own (the Kafka API's ACL checks).
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +17,19 @@ import { ANONYMOUS } from '../security/principal.ts';
 import { clientIp } from '../util/ip-address.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { bigintAsNumber } from '../util/json.ts';
+import {
+  ADMIN_BODY_BYTES_MAX,
+  ADMIN_PREFIX,
+  ADMIN_REQUESTS_IN_FLIGHT_MAX,
+  errorAnswer,
+  matchTemplate,
+  parseAuthorization,
+  type AdminAnswer,
+  type AdminCaller,
+  type AdminMethod,
+  type AdminRoute,
+} from './admin-api.ts';
 
 export interface HttpOptions {
   host: string;
@@ -26,26 +41,15 @@ export interface HttpOptions {
   metricsEnabled: boolean;
   /** Serve HTTPS with these settings; plain HTTP when absent. */
   tls?: ServerTls;
-  /** Admin changes need a verified client certificate (security.authentication.enabled), or a bearer token `bearer` accepts. */
+  /** Admin requests need credentials (security.authentication.enabled): a verified client certificate, or a token or password `bearer` / `basic` accepts. */
   authenticateAdmin?: boolean;
   /** Checks an `Authorization: Bearer` token (method jwt): the principal, or null when refused. */
   bearer?: (token: string) => Promise<string | null>;
+  /** Checks `Authorization: Basic` credentials (SCRAM or PLAIN users, admin API only): the principal, or null when refused. */
+  basic?: (username: string, password: string) => Promise<string | null>;
   /** Serve metrics / health only to clients with a verified certificate or bearer token (401 otherwise). */
   metricsNeedAuthentication?: boolean;
   healthNeedsAuthentication?: boolean;
-  /** With authorization on: whether an authenticated principal may change the cluster (ALTER on it); 403 when not. */
-  mayAlterCluster?: (principal: string, host: string) => boolean;
-}
-
-/** An answer of the admin routes: an HTTP status and a JSON body. */
-export interface AdminAnswer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-/** Routes beyond health and metrics (the cluster's admin API, app/cluster-admin.ts); null when a path is not theirs. */
-export interface AdminRoutes {
-  handle(method: string, path: string): Promise<AdminAnswer> | null;
 }
 
 export interface ReadinessSource {
@@ -55,14 +59,15 @@ export interface ReadinessSource {
 
 export class HttpServer {
   private server: Server | null = null;
+  private adminInFlight = 0;
 
   constructor(
     private readonly options: HttpOptions,
     private readonly metrics: BrokerMetrics,
     private readonly readiness: ReadinessSource,
     private readonly log: Logger,
-    /** The admin routes once there are any (a cluster broker, after joining); null before and on a lone broker. */
-    private readonly admin: () => AdminRoutes | null = () => null,
+    /** The admin API's routes (admin-api.ts). */
+    private readonly admin: readonly AdminRoute[] = [],
   ) {}
 
   /** Resolves with the bound port once listening (port 0 picks a free one). */
@@ -113,30 +118,81 @@ export class HttpServer {
     return null;
   }
 
+  /** Routes, authenticates, reads the body and runs one admin request; every outcome is an answer. */
+  private async adminAnswer(req: IncomingMessage, path: string): Promise<AdminAnswer> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const candidates = this.admin.map((route) => ({ route, params: matchTemplate(route.path, path) })).filter((c) => c.params !== null);
+    const found = candidates.find((c) => c.route.method === method);
+    if (found === undefined) {
+      req.resume();
+      this.log.info({ method, path, remote: req.socket.remoteAddress }, candidates.length === 0 ? 'admin request for no route' : 'admin request with a method its route does not take');
+      if (candidates.length === 0) return errorAnswer(404, 'SB_ERR_NOT_FOUND', 'NO_SUCH_ROUTE', `no admin route ${path} (docs/admin-api.md lists them)`);
+      return errorAnswer(405, 'SB_ERR_INVALID_REQUEST', 'METHOD_NOT_ALLOWED', `${path} takes ${candidates.map((c) => c.route.method).join(', ')}, not ${method}`);
+    }
+    let caller: AdminCaller | AdminAnswer;
+    try {
+      caller = await this.adminCaller(req, path);
+    } catch (err) {
+      req.resume();
+      this.log.warn({ err, method, path }, 'admin request credentials could not be checked');
+      return errorAnswer(503, 'SB_ERR_UNAVAILABLE', 'NOT_SERVING', 'the broker cannot check credentials now (its Kafka listener is not accepting yet); retry later');
+    }
+    if ('status' in caller) {
+      req.resume();
+      return caller;
+    }
+    const body = await readJsonBody(req);
+    if ('status' in body) {
+      this.log.warn({ method, path, remote: req.socket.remoteAddress, reason: (body.body as { message: string }).message }, 'admin request refused');
+      return body;
+    }
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    try {
+      const answer = await found.route.handle({ method: method as AdminMethod, path, params: found.params!, query, body: body.value, caller });
+      // Changes and refusals get a line (never a credential); successful reads do not.
+      if (method !== 'GET' || answer.status >= 400) this.log.info({ method, path, status: answer.status, principal: caller.principal, ...(answer.status >= 400 ? { error: (answer.body as { error?: string }).error } : {}) }, 'admin request');
+      return answer;
+    } catch (err) {
+      this.log.error({ err, method, path }, 'admin request failed');
+      return errorAnswer(500, 'SB_ERR_UNAVAILABLE', 'INTERNAL_ERROR', 'the broker failed to answer this admin request; its log says why');
+    }
+  }
+
+  /**
+   * Who asks: with authentication off, nobody needs to say; with it on, a verified client certificate,
+   * a bearer token or Basic credentials the broker accepts (401 otherwise, with a log line).
+   */
+  private async adminCaller(req: IncomingMessage, path: string): Promise<AdminCaller | AdminAnswer> {
+    const o = this.options;
+    const host = clientIp(req.socket.remoteAddress);
+    if (o.authenticateAdmin !== true) return { principal: null, credentials: null, host };
+    const credentials = parseAuthorization(req.headers.authorization);
+    let principal = await authenticate(o, req, credentials);
+    if (principal === null && credentials?.kind === 'basic' && o.basic !== undefined) principal = await o.basic(credentials.username, credentials.password);
+    if (principal !== null) return { principal, credentials, host };
+    this.log.warn({ method: req.method, path, remote: req.socket.remoteAddress, scheme: credentials?.kind ?? null }, 'admin request without accepted credentials refused');
+    const ways = [o.tls === undefined ? null : 'a client certificate signed by security.tls.caFile', o.bearer === undefined ? null : 'Authorization: Bearer <JWT>', o.basic === undefined ? null : 'Authorization: Basic (a SCRAM or PLAIN user)'].filter((w) => w !== null);
+    return errorAnswer(401, 'SB_ERR_UNAUTHENTICATED', 'UNAUTHENTICATED', `authentication is on: admin requests need ${ways.length === 0 ? 'credentials this broker cannot check (no method the admin API takes is enabled)' : ways.join(', or ')}`);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const o = this.options;
-    if (path.startsWith('/v1/')) {
-      req.resume();
-      const admin = this.admin();
-      if (req.method !== 'GET' && o.authenticateAdmin === true) {
-        const principal = await this.authenticated(req, res, path, 'admin changes');
-        if (principal === null) return;
-        if (o.mayAlterCluster !== undefined && !o.mayAlterCluster(principal, clientIp(req.socket.remoteAddress))) {
-          sendJson(res, 403, { error: 'FORBIDDEN', message: `${principal} may not change the cluster: ALTER on the cluster (an ACL, or security.authorization.superUsers) is needed` });
-          return;
-        }
-        this.log.info({ method: req.method, path, principal }, 'admin request authenticated');
-      }
-      const answer = admin?.handle(req.method ?? 'GET', path) ?? null;
-      if (answer === null) {
-        const why = admin === null ? 'the admin API serves brokers of a cluster (cluster.nodes), once joined' : `no ${req.method} ${path}`;
-        sendJson(res, 404, { error: 'NOT_FOUND', message: why });
+    if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) {
+      if (this.adminInFlight >= ADMIN_REQUESTS_IN_FLIGHT_MAX) {
+        req.resume();
+        sendJson(res, 503, errorAnswer(503, 'SB_ERR_UNAVAILABLE', 'TOO_MANY_REQUESTS', `more than ${ADMIN_REQUESTS_IN_FLIGHT_MAX} admin requests in flight; retry later`).body);
         return;
       }
-      const { status, body } = await answer;
-      if (req.method !== 'GET') this.log.info({ method: req.method, path, status }, 'admin request');
-      sendJson(res, status, body);
+      this.adminInFlight++;
+      try {
+        const answer = await this.adminAnswer(req, path);
+        // A refused body may still be arriving: close the connection rather than read it.
+        if (answer.status === 413) res.setHeader('connection', 'close');
+        sendJson(res, answer.status, answer.body);
+      } finally {
+        this.adminInFlight--;
+      }
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -162,17 +218,51 @@ export class HttpServer {
   }
 }
 
-/**
- * The principal of a request's verified client certificate or bearer token; null (after answering 401
- * and logging, rate-limited by the caller's logger) when it has neither.
- */
-async function authenticate(o: HttpOptions, req: IncomingMessage): Promise<string | null> {
+/** The principal of a request's verified client certificate or bearer token; null when it has neither. */
+async function authenticate(o: HttpOptions, req: IncomingMessage, credentials = parseAuthorization(req.headers.authorization)): Promise<string | null> {
   let principal = o.tls === undefined ? ANONYMOUS : o.tls.principalOf(req.socket as TLSSocket);
-  const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (principal === ANONYMOUS && bearer !== undefined && o.bearer !== undefined) principal = (await o.bearer(bearer)) ?? ANONYMOUS;
+  if (principal === ANONYMOUS && credentials?.kind === 'bearer' && o.bearer !== undefined) principal = (await o.bearer(credentials.token)) ?? ANONYMOUS;
   return principal === ANONYMOUS ? null : principal;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, bigintAsNumber) + '\n');
+}
+
+/**
+ * A request's JSON body (undefined when empty), or the 400 / 413 answer: at most ADMIN_BODY_BYTES_MAX
+ * bytes are read (a larger declared or sent body is refused without reading the rest).
+ */
+async function readJsonBody(req: IncomingMessage): Promise<{ value: unknown } | AdminAnswer> {
+  const tooLarge = () => errorAnswer(413, 'SB_ERR_INVALID_REQUEST', 'BODY_TOO_LARGE', `request bodies are limited to ${ADMIN_BODY_BYTES_MAX} bytes`);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > ADMIN_BODY_BYTES_MAX) {
+    req.resume();
+    return tooLarge();
+  }
+  // Listeners, not `for await`: leaving an async iteration early destroys the socket, and the 413 answer with it.
+  const chunks: Buffer[] = [];
+  const complete = await new Promise<boolean>((resolve) => {
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= ADMIN_BODY_BYTES_MAX) chunks.push(chunk);
+      else {
+        req.off('data', onData);
+        req.resume(); // the rest is discarded; the answer closes the connection
+        resolve(false);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(true));
+    req.once('error', () => resolve(false));
+  });
+  if (!complete) return tooLarge();
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { value: undefined };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return errorAnswer(400, 'SB_ERR_INVALID_REQUEST', 'INVALID_JSON', `the request body is not JSON: ${(err as Error).message}`);
+  }
 }

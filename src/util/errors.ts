@@ -33,6 +33,12 @@ export const ERROR_CODES = {
   SB_ERR_PEER_MESSAGE: 'a message handed to the inter-broker transport cannot be sent (not plain data, or too large)',
   SB_ERR_SASL: 'a client sent a request its SASL state does not allow (before authenticating, or after its session expired)',
   SB_ERR_BACKUP: 'a backup cannot be made, read or restored (a manifest that does not decode, a chain with a missing part, a data directory that is not empty)',
+  SB_ERR_NOT_FOUND: 'an administrative request names a topic, group, broker or route that does not exist',
+  SB_ERR_CONFLICT: 'an administrative change conflicts with the current state (the topic exists, the group has members)',
+  SB_ERR_INVALID_REQUEST: 'an administrative request is malformed (bad JSON, a missing or wrong field, a body too large)',
+  SB_ERR_UNAUTHENTICATED: 'an admin API request carries no credentials the broker accepts while authentication is on',
+  SB_ERR_FORBIDDEN: 'an authenticated admin API caller is not allowed the operation by the ACLs',
+  SB_ERR_UNAVAILABLE: 'the admin API cannot answer now (too many requests in flight, the broker not serving yet)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -225,12 +225,18 @@ test('fail closed: jwt without TLS or without a usable key file stops the broker
   }
 });
 
-test('the HTTPS admin API takes a bearer token for changes; a bad or missing one gets 401', { timeout: 30_000 }, async () => {
-  const path = '/v1/brokers/1/decommission';
+test('the HTTPS admin API takes a bearer token; a bad or missing one gets 401', { timeout: 30_000 }, async () => {
+  const path = '/api/v1/brokers/1/decommission';
   assert.equal((await httpsGet(broker.httpPort, path, { ca: certs.ca }, 'PUT')).status, 401);
   assert.equal((await httpsGet(broker.httpPort, path, { ca: certs.ca }, 'PUT', { authorization: `Bearer ${await token({ key: otherKey })}` })).status, 401);
-  // Authenticated: a lone broker has no admin routes, so the answer is 404, past the 401.
+  // Authenticated: a lone broker cannot be decommissioned, so the answer is 400, past the 401.
   const ok = await httpsGet(broker.httpPort, path, { ca: certs.ca }, 'PUT', { authorization: `Bearer ${await token()}` });
-  assert.equal(ok.status, 404, ok.body);
+  assert.equal(ok.status, 400, ok.body);
   await until(() => broker.output().includes('"principal":"User:orders-service"'), 5_000, 'the admin request logged with its principal');
+  // The topic routes act through the Kafka port with the same token (SASL OAUTHBEARER on a loopback client).
+  const topics = await httpsGet(broker.httpPort, '/api/v1/topics?includeInternal=true', { ca: certs.ca }, 'GET', { authorization: `Bearer ${await token()}` });
+  assert.equal(topics.status, 200, topics.body);
+  assert.ok((JSON.parse(topics.body) as { name: string }[]).some((t) => t.name === '__consumer_offsets'), topics.body);
+  const refused = await httpsGet(broker.httpPort, '/api/v1/topics', { ca: certs.ca }, 'GET', { authorization: `Bearer ${await token({ key: otherKey })}` });
+  assert.equal(refused.status, 401, refused.body);
 });

@@ -117,8 +117,8 @@ test('HTTPS serves health and metrics without a client certificate, with the cer
   const expiry = Number(/^streambus_tls_certificate_expiry_seconds\{[^}]*\} (\S+)$/m.exec(metrics.body)?.[1]);
   assert.ok(expiry > 300 * 86_400 && expiry <= 366 * 86_400, `expiry ${expiry}`);
   await assert.rejects(fetch(`http://127.0.0.1:${broker.httpPort}/health/live`), 'plain HTTP is not served');
-  // Admin changes need a client certificate (the admin API itself exists on brokers of a cluster).
-  const refused = await httpsGet(broker.httpPort, '/v1/brokers/1/decommission', { ca: certs.ca }, 'PUT');
+  // With authentication on, admin requests need credentials (here: a client certificate).
+  const refused = await httpsGet(broker.httpPort, '/api/v1/brokers/1/decommission', { ca: certs.ca }, 'PUT');
   assert.equal(refused.status, 401);
 });
 

@@ -46,7 +46,8 @@ const ALLOWED: Record<string, string[]> = {
   client: ['util', 'protocol', 'config'],
   capacity: ['util'],
   backup: ['util', 'io', 'protocol', 'storage', 'replication'],
-  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity', 'backup'],
+  admin: ['util', 'protocol', 'config', 'client', 'http'],
+  cli: ['util', 'protocol', 'config', 'client', 'storage', 'io', 'observability', 'security', 'metadata', 'capacity', 'backup', 'admin'],
 };
 // Layers that must stay deterministic: no node: modules and no ambient time or randomness.
 const PURE = new Set(['raft', 'metadata', 'capacity']);

@@ -1,6 +1,6 @@
 /**
  * `streambus broker decommission|recommission|list|describe`: the cluster's brokers through the admin
- * API on a broker's HTTP port (app/cluster-admin.ts). Decommission marks the broker draining; the
+ * API on a broker's HTTP port (app/cluster-admin.ts, docs/admin-api.md). Decommission marks the broker draining; the
  * controller then moves its replicas to other brokers a few partitions at a time. By default the
  * command waits, printing progress, until the broker holds nothing (exit 0) or --timeout passes
  * (exit 1); --no-wait returns once the controller accepted it.
@@ -10,27 +10,13 @@ import { CommandError, UsageError, failWith, out, printJson } from '../client-co
 import { formatTable } from '../format.ts';
 import { baseUrl, httpCall, type HttpAnswer } from '../http-request.ts';
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
+import { SASL_OPTIONS, saslFromArgs, type SaslArgs } from '../sasl-options.ts';
+import type { BrokerStatus } from '../../admin/broker-status.ts';
 
-export interface AdminArgs extends TlsArgs {
+export interface AdminArgs extends TlsArgs, SaslArgs {
   http: string;
   json: boolean;
   requestTimeoutMs: number;
-}
-
-export interface BrokerStatus {
-  id: number;
-  host: string;
-  port: number;
-  rack: string | null;
-  state: string;
-  /** Why it drains: decommissioned by an operator, or unreachable past cluster.deadBrokerTimeout. */
-  drainReason?: string;
-  reachable: boolean;
-  replicas: number;
-  leaders: number;
-  moving: number;
-  /** One of the controller's voters; a decommissioned voter leaves them once it holds nothing. */
-  controllerVoter?: boolean;
 }
 
 function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
@@ -38,21 +24,27 @@ function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
     .option('http', { type: 'string', default: '127.0.0.1:8081', describe: "Any broker's HTTP address (host:port or URL)" })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
     .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' })
-    .option(TLS_OPTIONS) as unknown as Argv<T & AdminArgs>;
+    .option(TLS_OPTIONS)
+    .option(SASL_OPTIONS) as unknown as Argv<T & AdminArgs>;
 }
 
 /** One admin API request; its JSON answer, or a CommandError saying why not. */
 export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
   let tls: ReturnType<typeof tlsFromArgs>;
+  let sasl: ReturnType<typeof saslFromArgs>;
   try {
     tls = tlsFromArgs(args);
+    sasl = saslFromArgs(args);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const base = baseUrl(args.http, tls);
+  // With SASL options the admin API is asked as that user (HTTP Basic; the broker checks the password
+  // as it would on the Kafka port). Over plain HTTP the password travels in the clear, as with PLAIN.
+  const headers: Record<string, string> = sasl === undefined ? {} : { authorization: `Basic ${Buffer.from(`${sasl.username}:${sasl.password}`).toString('base64')}` };
   let res: HttpAnswer;
   try {
-    res = await httpCall(`${base}${path}`, method, tls, args.requestTimeoutMs);
+    res = await httpCall(`${base}${path}`, method, tls, args.requestTimeoutMs, headers);
   } catch (err) {
     throw new CommandError(`cannot reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -64,8 +56,9 @@ export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: stri
     throw new CommandError(`${method} ${base}${path} answered ${res.status} with something other than JSON: ${text.slice(0, 200)}`);
   }
   if (res.status !== 200) {
-    const { error, message } = body as { error?: string; message?: string };
-    throw new CommandError(`${message ?? text.trim()}${error === undefined ? '' : ` [${error}]`}`);
+    const { error, code, message } = body as { error?: string; code?: string; message?: string };
+    const name = [error, code].filter((x) => x !== undefined).join(', ');
+    throw new CommandError(`${message ?? text.trim()}${name === '' ? '' : ` [${name}]`}`);
   }
   return body as T;
 }
@@ -119,7 +112,7 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
         run(async () => {
           const id = brokerId(argv.id);
           if (!(argv.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-          let status = await call<BrokerStatus>(argv, 'PUT', `/v1/brokers/${id}/decommission`);
+          let status = await call<BrokerStatus>(argv, 'PUT', `/api/v1/brokers/${id}/decommission`);
           if (!argv.wait) {
             await (argv.json ? printJson(status) : out(`broker ${id}: ${status.state}, ${status.replicas} replica(s) to move\n`));
             return;
@@ -136,7 +129,7 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
             if (!argv.json && line !== last) process.stderr.write(`${line}\n`);
             last = line;
             await sleep(1_000);
-            status = await call<BrokerStatus>(argv, 'GET', `/v1/brokers/${id}`);
+            status = await call<BrokerStatus>(argv, 'GET', `/api/v1/brokers/${id}`);
           }
           await (argv.json ? printJson(status) : out(`broker ${id}: drained (holds no replicas, votes in no controller election); it may be stopped\n`));
         }),
@@ -147,7 +140,7 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
       (c) => withAdminOptions(c).option('id', { type: 'number', demandOption: true, describe: 'The broker to recommission' }),
       (argv) =>
         run(async () => {
-          const status = await call<BrokerStatus>(argv, 'PUT', `/v1/brokers/${brokerId(argv.id)}/recommission`);
+          const status = await call<BrokerStatus>(argv, 'PUT', `/api/v1/brokers/${brokerId(argv.id)}/recommission`);
           await (argv.json ? printJson(status) : out(`broker ${status.id}: ${status.state}\n`));
         }),
     )
@@ -157,7 +150,7 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
       (c) => withAdminOptions(c),
       (argv) =>
         run(async () => {
-          const brokers = await call<BrokerStatus[]>(argv, 'GET', '/v1/brokers');
+          const brokers = await call<BrokerStatus[]>(argv, 'GET', '/api/v1/brokers');
           await (argv.json ? printJson(brokers) : out(table(brokers)));
         }),
     )
@@ -167,7 +160,7 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
       (c) => withAdminOptions(c).option('id', { type: 'number', demandOption: true, describe: 'The broker' }),
       (argv) =>
         run(async () => {
-          const broker = await call<BrokerStatus>(argv, 'GET', `/v1/brokers/${brokerId(argv.id)}`);
+          const broker = await call<BrokerStatus>(argv, 'GET', `/api/v1/brokers/${brokerId(argv.id)}`);
           await (argv.json ? printJson(broker) : out(table([broker])));
         }),
     );

@@ -13,7 +13,7 @@ import { CommandError, integerOption, out, runWithClient, UsageError, withClient
 import { Progress } from '../progress.ts';
 import { compileFormat, recordJson } from '../record-format.ts';
 import type { CliServices } from '../services.ts';
-import { existingTopic } from './existing-topic.ts';
+import { existingTopic } from '../../admin/existing-topic.ts';
 
 /** Longest single long poll, so that stop conditions (signals, timeouts) are checked often. */
 const POLL_WAIT_MAX_MS = 500;

@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import type { KafkaClient } from '../../client/index.ts';
 import { out, printJson, runWithClient, UsageError, type ClientArgs } from '../client-command.ts';
 import { formatTable } from '../format.ts';
-import { existingTopic } from './existing-topic.ts';
+import { existingTopic } from '../../admin/existing-topic.ts';
 
 interface DeleteRecordsArgs extends ClientArgs {
   name: string;
