@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   SB_ERR_CONTROLLER_LOG: 'an entry or snapshot of the controller\'s Raft log does not decode (a broken log, or one written by a newer version)',
   SB_ERR_PEER_MESSAGE: 'a message handed to the inter-broker transport cannot be sent (not plain data, or too large)',
   SB_ERR_SASL: 'a client sent a request its SASL state does not allow (before authenticating, or after its session expired)',
+  SB_ERR_TENANT: 'with multi-tenancy, a connection has no tenant, or its tenant is at its maxConnections quota',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
