@@ -5,93 +5,37 @@
 // auto-creation answer POLICY_VIOLATION, with the reason in the message); acme past its maxConnections
 // is refused at SaslAuthenticate while globex connects; overrides set with AlterClientQuotas (the
 // `tenant` entity) apply within a second; the per-tenant metrics and `streambus tenant` show them.
-// Method: one broker process with TLS and OAUTHBEARER (test/helpers/certs.ts, tokens signed in the test
-// with jose as in test/security/sasl-oauthbearer.test.ts), raw Kafka connections that authenticate with
+// Method: one broker process with TLS and OAUTHBEARER (test/helpers/tenant-broker.ts: tokens signed in the
+// test with jose, as in test/security/sasl-oauthbearer.test.ts), raw Kafka connections that authenticate with
 // SaslHandshake/SaslAuthenticate, a super user (`User:admin`) for the quota changes, and the CLI over
 // SCRAM as the bootstrap admin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { httpsGet, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
-import { makeTestCerts, type TestCerts } from '../helpers/certs.ts';
-import { commitOffsets, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
+import { commitOffsets, produceBody, textBatch, type RawKafka } from '../helpers/raw-kafka.ts';
+import { ADMIN_PASSWORD, metricValue as metric, TenantBroker } from '../helpers/tenant-broker.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { until } from '../helpers/timeout.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 
-const ISSUER = 'https://idp.example.com';
-const AUDIENCE = 'streambus-tenants';
-const ADMIN_PASSWORD = 'admin-secret-pw';
-
-let certs: TestCerts;
-let broker: BrokerProcess;
-let signingKey: CryptoKey;
-const open: RawKafka[] = [];
+let tb: TenantBroker;
 
 before(async () => {
-  certs = makeTestCerts();
-  const pair = await generateKeyPair('RS256');
-  signingKey = pair.privateKey;
-  const keyFile = join(certs.dir, 'jwt-public.pem');
-  writeFileSync(keyFile, await exportSPKI(pair.publicKey));
-  broker = await startBroker({
-    httpsCa: certs.ca,
-    env: {
-      STREAMBUS_SECURITY_TLS_ENABLED: 'true',
-      STREAMBUS_SECURITY_TLS_CERT_FILE: certs.brokerCert,
-      STREAMBUS_SECURITY_TLS_KEY_FILE: certs.brokerKey,
-      STREAMBUS_SECURITY_TLS_CA_FILE: certs.ca,
-      STREAMBUS_SECURITY_AUTHENTICATION_ENABLED: 'true',
-      STREAMBUS_SECURITY_AUTHENTICATION_METHODS: 'jwt,scram-sha-512',
-      STREAMBUS_SECURITY_AUTHENTICATION_JWT_KEY_FILE: keyFile,
-      STREAMBUS_SECURITY_AUTHENTICATION_JWT_ISSUER: ISSUER,
-      STREAMBUS_SECURITY_AUTHENTICATION_JWT_AUDIENCE: AUDIENCE,
-      STREAMBUS_SECURITY_AUTHENTICATION_JWT_ALGORITHMS: 'RS256',
-      STREAMBUS_SECURITY_AUTHENTICATION_SCRAM_BOOTSTRAP_USER: 'admin',
-      STREAMBUS_SECURITY_AUTHENTICATION_SCRAM_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
-      STREAMBUS_SECURITY_AUTHENTICATION_FAILED_ATTEMPT_DELAY: '0',
-      STREAMBUS_SECURITY_AUTHORIZATION_SUPER_USERS: 'User:admin',
-      STREAMBUS_MULTI_TENANCY_ENABLED: 'true',
-      STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_TOPICS: '3',
-      STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_CONNECTIONS: '3',
-      STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_BANDWIDTH_MBPS: '100',
-    },
+  tb = await TenantBroker.start({
+    STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_TOPICS: '3',
+    STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_CONNECTIONS: '3',
+    STREAMBUS_MULTI_TENANCY_DEFAULT_QUOTAS_MAX_BANDWIDTH_MBPS: '100',
   });
 });
 
 after(async () => {
-  for (const c of open) c.close();
-  await broker?.stop();
-  certs?.remove();
+  await tb?.stop();
 });
 
-function token(subject: string, claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(subject).setIssuedAt().setExpirationTime('10m').sign(signingKey);
-}
-
-/** A TLS connection that authenticated with OAUTHBEARER: the connection, or the SaslAuthenticate refusal. */
-async function session(subject: string, claims: Record<string, unknown>): Promise<{ conn: RawKafka } | { errorCode: number; errorMessage: string | null }> {
-  const conn = await RawKafka.connectTls(broker.kafkaPort, { ca: readFileSync(certs.ca) });
-  open.push(conn);
-  const hs = await conn.request(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-  assert.equal(hs.errorCode, 0);
-  const auth = await conn.request(API_KEYS.SaslAuthenticate, 1, { authBytes: Buffer.from(`n,,\x01auth=Bearer ${await token(subject, claims)}\x01\x01`) });
-  if (auth.errorCode !== 0) {
-    conn.close();
-    return { errorCode: auth.errorCode, errorMessage: auth.errorMessage };
-  }
-  return { conn };
-}
-
-async function connected(subject: string, claims: Record<string, unknown>): Promise<RawKafka> {
-  const s = await session(subject, claims);
-  assert.ok('conn' in s, `${subject}: ${JSON.stringify(s)}`);
-  return s.conn;
-}
+const session = (subject: string, claims: Record<string, unknown>) => tb.session(subject, claims);
+const connected = (subject: string, claims: Record<string, unknown>) => tb.connected(subject, claims);
+const setTenantQuota = TenantBroker.setTenantQuota;
+const metricsText = () => tb.metricsText();
 
 async function create(conn: RawKafka, name: string): Promise<{ errorCode: number; errorMessage: string | null }> {
   const res = await conn.request(API_KEYS.CreateTopics, 7, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
@@ -101,21 +45,6 @@ async function create(conn: RawKafka, name: string): Promise<{ errorCode: number
 async function topicNames(conn: RawKafka): Promise<string[]> {
   const md = await conn.request(API_KEYS.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
   return md.topics.map((t) => t.name!).sort();
-}
-
-async function setTenantQuota(admin: RawKafka, tenant: string | null, key: string, value: number | null): Promise<void> {
-  const res = await admin.request(API_KEYS.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'tenant', entityName: tenant }], ops: [{ key, value: value ?? 0, remove: value === null }] }], validateOnly: false });
-  assert.deepEqual(res.entries.map((e) => e.errorCode), [0], res.entries[0]?.errorMessage ?? '');
-}
-
-/** The broker's metrics, without the broker_id label every series carries. */
-async function metricsText(): Promise<string> {
-  return (await httpsGet(broker.httpPort, '/metrics', { ca: certs.ca })).body.replace(/,?broker_id="[^"]*"/g, '').replace(/\{\}/g, '');
-}
-
-function metric(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.split(' ').pop());
 }
 
 test('each tenant sees and touches only its own topics and groups; a token without a tenant is refused', { timeout: 60_000 }, async () => {
@@ -161,7 +90,7 @@ test('each tenant sees and touches only its own topics and groups; a token witho
   assert.ok('errorCode' in nobody);
   assert.equal(nobody.errorCode, KafkaErrorCode.SASL_AUTHENTICATION_FAILED);
   assert.match(nobody.errorMessage ?? '', /no tenant for User:drifter .* multiTenancy.defaultTenant is empty/);
-  await until(() => broker.output().includes('connection refused: no tenant'), 10_000, 'the refusal log line');
+  await until(() => tb.broker.output().includes('connection refused: no tenant'), 10_000, 'the refusal log line');
   for (const c of [admin, acme, globex]) c.close();
 });
 
@@ -199,7 +128,7 @@ test('a tenant over maxConnections is refused at authentication while another co
   assert.match(fourth.errorMessage ?? '', /tenant acme already has 3 connections to this broker, its maxConnections quota \(3\)/);
   const globex = await connected('globex-app', { tenant: 'globex' });
   assert.deepEqual(await topicNames(globex), ['globex.events'], 'the other tenant is served');
-  await until(() => broker.output().includes('connection refused: tenant at its connection limit'), 10_000, 'the refusal log line');
+  await until(() => tb.broker.output().includes('connection refused: tenant at its connection limit'), 10_000, 'the refusal log line');
 
   acme.pop()!.close();
   await until(async () => 'conn' in (await session('acme-again', { tenant: 'acme' })), 5_000, 'a freed place taken again');
@@ -215,12 +144,12 @@ test('a tenant over maxConnections is refused at authentication while another co
   assert.equal(metric(text, 'streambus_tenant_topics{tenant="acme"}'), 5);
   assert.ok((metric(text, 'streambus_tenant_bytes_in_total{tenant="acme"}') ?? 0) > 0);
   await setTenantQuota(admin, 'acme', 'max_connections', null);
-  for (const c of open) c.close();
+  tb.closeAll();
 });
 
 test('streambus tenant quota, describe and list', { timeout: 60_000 }, async () => {
   const cli = (args: string[]) =>
-    runCli([...args, '--bootstrap-server', `127.0.0.1:${broker.kafkaPort}`, '--ca-file', certs.ca, '--sasl-mechanism', 'scram-sha-512', '--sasl-username', 'admin'], {
+    runCli([...args, '--bootstrap-server', `127.0.0.1:${tb.broker.kafkaPort}`, '--ca-file', tb.certs.ca, '--sasl-mechanism', 'scram-sha-512', '--sasl-username', 'admin'], {
       env: { ...process.env, STREAMBUS_SASL_PASSWORD: ADMIN_PASSWORD },
       timeoutMs: 20_000,
     });
