@@ -35,19 +35,16 @@ function clientCertificateKey(config: BrokerConfig): KeyPath | null {
 /** `runtime`: where the broker will run ('deno' brings the check above); defaults to the current one. */
 export function securityProblems(config: BrokerConfig, options: { files: boolean; now?: Date; runtime?: 'node' | 'bun' | 'deno' }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const rules = config.security.authentication.mtls.principalMappingRules;
-  try {
-    parsePrincipalRules(rules);
-  } catch (err) {
-    const key = 'security.authentication.mtls.principalMappingRules';
-    problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
-  }
-  const tenantRules = config.multiTenancy.principalMappingRules;
-  try {
-    parsePrincipalRules(tenantRules);
-  } catch (err) {
-    const key = 'multiTenancy.principalMappingRules';
-    problems.push(valueProblem(configOrigin(config, key), key, 'mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(tenantRules), (err as Error).message));
+  const ruleLists = [
+    ['security.authentication.mtls.principalMappingRules', config.security.authentication.mtls.principalMappingRules],
+    ['multiTenancy.principalMappingRules', config.multiTenancy.principalMappingRules],
+  ] as const;
+  for (const [key, rules] of ruleLists) {
+    try {
+      parsePrincipalRules(rules);
+    } catch (err) {
+      problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+    }
   }
   const defaultTenant = config.multiTenancy.defaultTenant;
   if (defaultTenant !== '' && !TENANT_NAME.test(defaultTenant)) {
