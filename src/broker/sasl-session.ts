@@ -27,7 +27,7 @@ export async function saslStep(ctx: BrokerContext, connection: ConnectionInfo, s
     const before = connection.state.get(PRINCIPAL_STATE);
     connection.state.set(PRINCIPAL_STATE, outcome.principal!);
     // Multi-tenancy: the connection's tenant, refused past its connection limit (a no-op on re-authentication).
-    reason = admitConnection(ctx, connection, outcome.claims);
+    reason = admitConnection(ctx, connection, { claims: outcome.claims });
     if (reason !== null) connection.state.set(PRINCIPAL_STATE, before);
   }
   if (reason !== null) {

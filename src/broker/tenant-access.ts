@@ -39,13 +39,15 @@ export function connectionTenant(ctx: BrokerContext, connection: ConnectionInfo)
 /**
  * Finds the connection's tenant and counts the connection against its maxConnections, once per
  * connection (re-authentication keeps the principal, so it keeps the tenant too). Returns why the
- * connection is refused, or null. `claims`: the verified token's, when it authenticated with one.
+ * connection is refused, or null. `sasl`: given when the connection authenticated with SASL (then its
+ * certificate, if any, names no tenant), with the verified token's claims for OAUTHBEARER.
  */
-export function admitConnection(ctx: BrokerContext, connection: ConnectionInfo, claims?: Readonly<Record<string, unknown>>): string | null {
+export function admitConnection(ctx: BrokerContext, connection: ConnectionInfo, sasl?: { readonly claims?: Readonly<Record<string, unknown>> | undefined }): string | null {
   const tenancy = ctx.tenancy;
   if (tenancy === null || connection.state.has(TENANT_STATE)) return null;
   const principal = (connection.state.get(PRINCIPAL_STATE) as string | undefined) ?? ANONYMOUS;
-  const subject = claims === undefined ? (connection.state.get(CERTIFICATE_SUBJECT_STATE) as Record<string, string | string[]> | undefined) : undefined;
+  const claims = sasl?.claims;
+  const subject = sasl === undefined ? (connection.state.get(CERTIFICATE_SUBJECT_STATE) as Record<string, string | string[]> | undefined) : undefined;
   const resolved = resolveTenant({ principal, ...(claims === undefined ? {} : { claims }), ...(subject === undefined ? {} : { certificateSubject: subject }) }, tenancy.settings);
   if (resolved.kind === 'super-user') {
     connection.state.set(TENANT_STATE, null);
