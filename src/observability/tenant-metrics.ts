@@ -50,7 +50,11 @@ export class TenantMetrics {
       collect() {
         samples = sample();
         this.reset();
-        for (const s of samples) this.set({ tenant: s.tenant }, s.connections);
+        for (const s of samples) {
+          this.set({ tenant: s.tenant }, s.connections);
+          // Every known tenant's counters exist from 0, so rate() over them (and alerts) work before a first byte or throttle.
+          for (const counter of [self.bytesIn, self.bytesOut, self.throttleSeconds]) counter.inc({ tenant: s.tenant }, 0);
+        }
       },
     });
     new Gauge({

@@ -4,13 +4,16 @@
 // at authentication with the reason; acme at its maxTopics cannot create another (CreateTopics and
 // auto-creation answer POLICY_VIOLATION, with the reason in the message); acme past its maxConnections
 // is refused at SaslAuthenticate while globex connects; overrides set with AlterClientQuotas (the
-// `tenant` entity) apply within a second; the per-tenant metrics and `streambus tenant` show them.
+// `tenant` entity) apply within a second; the per-tenant metrics and `streambus tenant` show them, and
+// the shipped tenant alert rules use only metrics the broker exports.
 // Method: one broker process with TLS and OAUTHBEARER (test/helpers/tenant-broker.ts: tokens signed in the
 // test with jose, as in test/security/sasl-oauthbearer.test.ts), raw Kafka connections that authenticate with
 // SaslHandshake/SaslAuthenticate, a super user (`User:admin`) for the quota changes, and the CLI over
 // SCRAM as the bootstrap admin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { commitOffsets, produceBody, textBatch, type RawKafka } from '../helpers/raw-kafka.ts';
 import { ADMIN_PASSWORD, metricValue as metric, TenantBroker } from '../helpers/tenant-broker.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -143,6 +146,11 @@ test('a tenant over maxConnections is refused at authentication while another co
   assert.equal(metric(text, 'streambus_tenant_quota_utilisation_ratio{tenant="acme",quota="max_connections"}'), 1);
   assert.equal(metric(text, 'streambus_tenant_topics{tenant="acme"}'), 5);
   assert.ok((metric(text, 'streambus_tenant_bytes_in_total{tenant="acme"}') ?? 0) > 0);
+  // The shipped tenant alert rules parse and use only metrics this broker exports.
+  const rules = parse(readFileSync('deploy/prometheus/tenant-alerts.yml', 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const used = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => r.expr.match(/streambus_[a-z_]+/g) ?? [])));
+  assert.ok(used.size >= 2);
+  for (const name of used) assert.match(text, new RegExp(`^${name}[{ ]`, 'm'), `${name} is not exported`);
   await setTenantQuota(admin, 'acme', 'max_connections', null);
   tb.closeAll();
 });

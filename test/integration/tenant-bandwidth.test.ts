@@ -70,20 +70,21 @@ function blast(conn: RawKafka, body: ReturnType<typeof produceBody>, limitMs: nu
   };
 }
 
-async function logEndOffset(admin: RawKafka, topic: string): Promise<bigint> {
+/** The log end offset of partition 0, and when it was read: the middle of the request's round trip (a slow answer on a loaded machine must not shorten the window). */
+async function logEndOffset(admin: RawKafka, topic: string): Promise<{ offset: bigint; atMs: number }> {
+  const sent = performance.now();
   const res = await admin.request(API_KEYS.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] });
   const p = res.topics[0]!.partitions[0]!;
   assert.equal(p.errorCode, 0);
-  return p.offset;
+  return { offset: p.offset, atMs: (sent + performance.now()) / 2 };
 }
 
-/** Bytes per second the broker appended to `topic` over `ms`, at `bytesPerRecord`. */
+/** Bytes per second the broker appended to `topic` over about `ms`, at `bytesPerRecord`. */
 async function rateOver(admin: RawKafka, topic: string, ms: number, bytesPerRecord: number): Promise<number> {
   const before = await logEndOffset(admin, topic);
-  const t0 = performance.now();
   await sleep(ms);
   const after = await logEndOffset(admin, topic);
-  return (Number(after - before) * bytesPerRecord) / ((performance.now() - t0) / 1000);
+  return (Number(after.offset - before.offset) * bytesPerRecord) / ((after.atMs - before.atMs) / 1000);
 }
 
 test('a tenant producing at full speed is held to maxBandwidthMBps; another tenant is not throttled; a raised quota applies within a second', { timeout: 90_000 }, async (t) => {
