@@ -4,7 +4,7 @@
  * Readiness is true only between "listener accepting after recovery" and "stop began".
  */
 import type { Authorizer } from '../security/authorizer.ts';
-import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../metadata/acls.ts';
+import { clusterChangeCheck } from './build-tenancy.ts';
 import type { BrokerConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BrokerMetrics } from '../observability/metrics.ts';
@@ -67,6 +67,7 @@ export class BrokerApp {
 
   constructor(private readonly parts: BrokerParts) {
     const { config, log, metrics } = parts;
+    const mayAlterCluster = clusterChangeCheck(config, parts.authorizer ?? null);
     this.http = new HttpServer(
       {
         host: config.server.host,
@@ -81,7 +82,7 @@ export class BrokerApp {
         metricsNeedAuthentication: config.metrics.requireAuthentication,
         healthNeedsAuthentication: config.health.requireAuthentication,
         ...(parts.sasl ? { bearer: (token: string) => parts.sasl!.bearerPrincipal(token) } : {}),
-        ...(parts.authorizer ? { mayAlterCluster: (principal: string, host: string) => parts.authorizer!.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE) } : {}),
+        ...(mayAlterCluster === undefined ? {} : { mayAlterCluster }),
       },
       metrics,
       this,

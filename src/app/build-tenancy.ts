@@ -13,7 +13,8 @@ import { tenantTopicCounts } from '../broker/tenant-access.ts';
 import { TenantRegistry } from '../tenancy/tenant-registry.ts';
 import { TenantMetrics } from '../observability/tenant-metrics.ts';
 import { mapPrincipal, parsePrincipalRules } from '../security/principal-rules.ts';
-import { parseSuperUsers } from '../security/authorizer.ts';
+import { parseSuperUsers, type Authorizer } from '../security/authorizer.ts';
+import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../metadata/acls.ts';
 import { LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 
 /** Refusals logged per minute at most, per message. */
@@ -59,4 +60,18 @@ export function buildTenancy(config: BrokerConfig, registry: Registry, metadata:
     metrics: tenantMetrics,
     refusals: rateLimitedLogger(log.child({ component: 'tenancy' }), new LineRateLimiter(REFUSALS_LOGGED, () => performance.now())),
   };
+}
+
+/**
+ * Who may change the cluster through the HTTP admin API (decommissioning brokers and the like): with
+ * an authorizer, those with ALTER on the cluster; with multi-tenancy, only super users as well (a
+ * tenant's token must not reach the operators' routes, with or without ACLs). Undefined: any
+ * authenticated principal, as before either existed.
+ */
+export function clusterChangeCheck(config: BrokerConfig, authorizer: Authorizer | null): ((principal: string, host: string) => boolean) | undefined {
+  const byAcl = authorizer === null ? null : (principal: string, host: string) => authorizer.authorize({ principal, host }, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE);
+  if (!config.multiTenancy.enabled) return byAcl ?? undefined;
+  const parsed = parseSuperUsers(config.security.authorization.superUsers);
+  const superUsers = new Set('problem' in parsed ? [] : parsed.principals);
+  return (principal, host) => superUsers.has(principal) && (byAcl === null || byAcl(principal, host));
 }
