@@ -5,7 +5,8 @@
 // auto-creation answer POLICY_VIOLATION, with the reason in the message); acme past its maxConnections
 // is refused at SaslAuthenticate while globex connects; overrides set with AlterClientQuotas (the
 // `tenant` entity) apply within a second; the per-tenant metrics and `streambus tenant` show them, and
-// the shipped tenant alert rules use only metrics the broker exports.
+// the shipped tenant alert rules use only metrics the broker exports. kafkajs, as a tenant, produces and
+// consumes in a group of its namespace, and is refused another tenant's topic.
 // Method: one broker process with TLS and OAUTHBEARER (test/helpers/tenant-broker.ts: tokens signed in the
 // test with jose, as in test/security/sasl-oauthbearer.test.ts), raw Kafka connections that authenticate with
 // SaslHandshake/SaslAuthenticate, a super user (`User:admin`) for the quota changes, and the CLI over
@@ -14,6 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import kafkajs from 'kafkajs';
 import { commitOffsets, produceBody, textBatch, type RawKafka } from '../helpers/raw-kafka.ts';
 import { ADMIN_PASSWORD, metricValue as metric, TenantBroker } from '../helpers/tenant-broker.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -186,4 +188,40 @@ test('streambus tenant quota, describe and list', { timeout: 60_000 }, async () 
   assert.equal(badName.status, 2);
   const removed = await cli(['tenant', 'quota', '--default', '--delete', 'max_connections']);
   assert.equal(removed.status, 0, removed.stderr);
+});
+
+test('kafkajs as a tenant: produces, and consumes in a group of its namespace', { timeout: 60_000 }, async () => {
+  const kafka = new kafkajs.Kafka({
+    clientId: 'globex-kafkajs',
+    brokers: [`127.0.0.1:${tb.broker.kafkaPort}`],
+    ssl: { ca: [readFileSync(tb.certs.ca)] },
+    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: await tb.token('globex-kafkajs', { tenant: 'globex' }) }) },
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 2 },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: 'globex.events', acks: -1, messages: [{ value: 'one' }, { value: 'two' }] });
+  } finally {
+    await producer.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId: 'globex.kafkajs-readers' });
+  const seen: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: 'globex.events', fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await until(() => seen.length >= 2, 30_000, 'the two records read in the group');
+  } finally {
+    await consumer.disconnect();
+  }
+  assert.deepEqual(seen, ['one', 'two']);
+  const denied = kafka.consumer({ groupId: 'acme.spy' });
+  await denied.connect();
+  try {
+    await assert.rejects(denied.subscribe({ topic: 'acme.orders', fromBeginning: true }), /authoriz/i, "another tenant's topic");
+  } finally {
+    await denied.disconnect().catch(() => undefined);
+  }
 });
