@@ -17,6 +17,7 @@ import type { Authorizer } from '../security/authorizer.ts';
 import type { ServerTls } from '../security/server-tls.ts';
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../metadata/acls.ts';
 import { ClusterAdmin, type AdminNode } from './cluster-admin.ts';
+import { clusterChangeCheck } from './build-tenancy.ts';
 
 export interface AdminApi {
   readonly routes: readonly AdminRoute[];
@@ -49,8 +50,12 @@ export function buildAdminApi(parts: AdminApiParts): AdminApi {
     bearer: methods.includes('jwt'),
     requestTimeoutMs: LOOPBACK_REQUEST_TIMEOUT_MS,
   };
+  // Changes need ALTER on the cluster, and with multi-tenancy a super user (a tenant's token must not
+  // decommission brokers even while authorization is off); reads need DESCRIBE.
+  const mayAlter = clusterChangeCheck(config, authorizer);
+  const mayDescribe = authorizer === null ? undefined : (principal: string, host: string) => authorizer.authorize({ principal, host }, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE);
   const brokers = new ClusterAdmin(parts.node, {
-    ...(authorizer === null ? {} : { mayOnCluster: (operation: 'DESCRIBE' | 'ALTER', principal: string, host: string) => authorizer.authorize({ principal, host }, AclOperation[operation], ResourceType.CLUSTER, CLUSTER_RESOURCE) }),
+    ...(mayAlter === undefined && mayDescribe === undefined ? {} : { mayOnCluster: (operation: 'DESCRIBE' | 'ALTER', principal: string, host: string) => ((operation === 'ALTER' ? mayAlter : mayDescribe) ?? (() => true))(principal, host) }),
   });
   const routes = [...kafkaAdminRoutes({ clientFor: (caller) => loopbackClient(settings, caller), brokerStates: () => brokers.brokers() }), ...brokers.routes];
   return {

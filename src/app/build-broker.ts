@@ -43,6 +43,7 @@ import { ScramMechanism } from '../metadata/scram-credentials.ts';
 import { enabledAuthenticationMethods, type AuthenticationConfig } from '../config/index.ts';
 import { Authorizer, parseSuperUsers } from '../security/authorizer.ts';
 import { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
+import { buildTenancy } from './build-tenancy.ts';
 import type { AclBinding } from '../metadata/acls.ts';
 import { LineRateLimiter, rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 import { registerTlsMetrics } from './tls-metrics.ts';
@@ -106,6 +107,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     sasl,
     authorizer,
     clientQuotas: new ClientQuotaEnforcer(() => late.metadata.state.clientQuotas()),
+    tenancy: buildTenancy(config, metrics.registry, () => late.metadata, log, now),
     get metadata() {
       return late.metadata;
     },

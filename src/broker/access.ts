@@ -2,7 +2,8 @@
  * The handlers' one door to authorization: who sent a request (the principal its connection
  * authenticated as, `User:ANONYMOUS` without one) and whether the authorizer lets them. Without
  * `security.authorization.enabled` there is no authorizer and everything is allowed, as on a Kafka
- * broker without an authorizer.
+ * broker without an authorizer. With multi-tenancy, a tenant's connection is also held to its namespace
+ * (tenant-access.ts) before the ACLs are asked, with or without an authorizer.
  */
 import { AclOperation, ResourceType, CLUSTER_RESOURCE, operationName, resourceTypeName } from '../metadata/acls.ts';
 import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
@@ -10,6 +11,7 @@ import type { Requester } from '../security/authorizer.ts';
 import type { ConnectionInfo } from '../net/connection.ts';
 import type { BrokerContext } from './context.ts';
 import type { RequestInfo } from './handler.ts';
+import { logTenantRefusal, tenantMayTouch } from './tenant-access.ts';
 
 export { AclOperation as Op, ResourceType as Resource } from '../metadata/acls.ts';
 const Op = AclOperation;
@@ -21,6 +23,11 @@ export function requester(connection: ConnectionInfo): Requester {
 
 /** Whether the request's sender may do `operation` on the resource; a refusal is logged and counted. */
 export function allowed(ctx: BrokerContext, info: RequestInfo, operation: number, resourceType: number, resourceName: string): boolean {
+  if (!tenantMayTouch(ctx, info.connection, operation, resourceType, resourceName)) {
+    logTenantRefusal(ctx, info.connection, operationName(operation), `${resourceTypeName(resourceType)}:${resourceName}`);
+    ctx.metrics.authorizationDenied(operationName(operation), resourceTypeName(resourceType));
+    return false;
+  }
   if (ctx.authorizer === null || ctx.authorizer.authorize(requester(info.connection), operation, resourceType, resourceName)) return true;
   ctx.metrics.authorizationDenied(operationName(operation), resourceTypeName(resourceType));
   return false;
@@ -28,6 +35,7 @@ export function allowed(ctx: BrokerContext, info: RequestInfo, operation: number
 
 /** As allowed, without a log line: for what a listing shows (topics in Metadata, groups in ListGroups). */
 export function visible(ctx: BrokerContext, info: RequestInfo, operation: number, resourceType: number, resourceName: string): boolean {
+  if (!tenantMayTouch(ctx, info.connection, operation, resourceType, resourceName)) return false;
   return ctx.authorizer === null || ctx.authorizer.allows(requester(info.connection), operation, resourceType, resourceName);
 }
 
@@ -43,6 +51,8 @@ export function allowedOnAny(ctx: BrokerContext, info: RequestInfo, operation: n
 
 /** Creating a topic needs CREATE on the cluster or on the topic (Kafka's rule for CreateTopics and auto-creation). */
 export function mayCreateTopic(ctx: BrokerContext, info: RequestInfo, topic: string): boolean {
+  // A tenant may create topics (CREATE on the cluster passes its namespace rule), but only in its namespace.
+  if (!tenantMayTouch(ctx, info.connection, Op.CREATE, ResourceType.TOPIC, topic)) return allowed(ctx, info, Op.CREATE, ResourceType.TOPIC, topic);
   return visible(ctx, info, Op.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE) || allowed(ctx, info, Op.CREATE, ResourceType.TOPIC, topic);
 }
 

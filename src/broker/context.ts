@@ -14,6 +14,7 @@ import type { TxnRouter } from '../transactions/txn-router.ts';
 import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
 import type { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
+import type { Tenancy } from './tenant-access.ts';
 
 export interface BrokerContext {
   /** This broker's id: only for answers about this broker itself (its configs); leaders come from `cluster`. */
@@ -35,6 +36,8 @@ export interface BrokerContext {
   readonly authorizer: Authorizer | null;
   /** Client quotas (AlterClientQuotas) held on this broker. */
   readonly clientQuotas: ClientQuotaEnforcer;
+  /** Tenants, their namespaces and quotas (multiTenancy.enabled); null when off. */
+  readonly tenancy: Tenancy | null;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

@@ -10,6 +10,7 @@ import { API_KEYS } from '../protocol/kafka/generated/index.ts';
 import { requester } from './access.ts';
 import type { BrokerContext } from './context.ts';
 import type { RequestInfo } from './handler.ts';
+import { chargeTenantBandwidth } from './tenant-access.ts';
 
 /** The quota entity names of a request: the user without Kafka's `User:` prefix, and the client id. */
 export function quotaClient(info: RequestInfo): { user: string; clientId: string } {
@@ -23,17 +24,21 @@ const EXEMPT = new Set<number>([API_KEYS.ApiVersions, API_KEYS.SaslHandshake, AP
 /**
  * Takes a produce request's bytes from its quota as it arrives, and throttles the connection at once
  * when that went over: a client pipelining many requests is stopped at the request that crossed the
- * quota, not after the appends of every request already read. Returns the throttle time (0 for other
+ * quota, not after the appends of every request already read. A tenant's bandwidth is charged the
+ * same way (multi-tenancy, tenant-access.ts). Returns the throttle time (0 for other
  * APIs, or within quota), for throttleRequest to put in the response.
  */
 export function chargeOnArrival(ctx: BrokerContext, apiKey: number, frameBytes: number, info: RequestInfo): number {
-  if (apiKey !== API_KEYS.Produce || !ctx.clientQuotas.active) return 0;
-  const { user, clientId } = quotaClient(info);
-  const ms = ctx.clientQuotas.record({ key: 'producer_byte_rate', amount: frameBytes }, user, clientId, ctx.now());
-  if (ms > 0) {
-    ctx.metrics.quotaThrottled('producer_byte_rate', ms);
-    info.connection.throttle(ms);
+  if (apiKey !== API_KEYS.Produce) return 0;
+  let ms = 0;
+  if (ctx.clientQuotas.active) {
+    const { user, clientId } = quotaClient(info);
+    ms = ctx.clientQuotas.record({ key: 'producer_byte_rate', amount: frameBytes }, user, clientId, ctx.now());
+    if (ms > 0) ctx.metrics.quotaThrottled('producer_byte_rate', ms);
   }
+  // The tenant's bandwidth (multi-tenancy): the same rule, on the tenant's bucket.
+  ms = Math.max(ms, chargeTenantBandwidth(ctx, info.connection, 'in', frameBytes));
+  if (ms > 0) info.connection.throttle(ms);
   return ms;
 }
 
@@ -43,12 +48,14 @@ export function chargeOnArrival(ctx: BrokerContext, apiKey: number, frameBytes: 
  * throttles the connection. `response` is the handler's answer (null for acks=0 produce).
  */
 export function throttleRequest(ctx: BrokerContext, apiKey: number, arrivalThrottleMs: number, handlerMs: number, info: RequestInfo, response: { throttleTimeMs?: number } | null): void {
-  if (EXEMPT.has(apiKey) || !ctx.clientQuotas.active) return;
-  const { user, clientId } = quotaClient(info);
+  if (EXEMPT.has(apiKey)) return;
   const fetched = response?.throttleTimeMs ?? 0;
-  if (fetched > 0) ctx.metrics.quotaThrottled('consumer_byte_rate', fetched);
-  const time = ctx.clientQuotas.record({ key: 'request_percentage', amount: handlerMs }, user, clientId, ctx.now());
-  if (time > 0) ctx.metrics.quotaThrottled('request_percentage', time);
+  let time = 0;
+  if (ctx.clientQuotas.active) {
+    const { user, clientId } = quotaClient(info);
+    time = ctx.clientQuotas.record({ key: 'request_percentage', amount: handlerMs }, user, clientId, ctx.now());
+    if (time > 0) ctx.metrics.quotaThrottled('request_percentage', time);
+  }
   const ms = Math.max(arrivalThrottleMs, fetched, time);
   if (ms <= 0) return;
   if (response !== null && 'throttleTimeMs' in response) response.throttleTimeMs = ms;

@@ -18,6 +18,10 @@ import { ANONYMOUS, PRINCIPAL_STATE } from '../security/principal.ts';
 import { enabledAuthenticationMethods } from '../config/index.ts';
 import { saslStep } from './sasl-session.ts';
 import { chargeOnArrival, throttleRequest } from './quota-throttle.ts';
+import { admitConnection } from './tenant-access.ts';
+
+/** What a client may send before it authenticated (and, with multi-tenancy, before it has a tenant). */
+const PRE_AUTHENTICATION = new Set<number>([API_KEYS.ApiVersions, API_KEYS.SaslHandshake, API_KEYS.SaslAuthenticate]);
 
 export class RequestRouter implements FrameHandler {
   /** A verified client certificate is enough (mtls among several methods). */
@@ -36,7 +40,7 @@ export class RequestRouter implements FrameHandler {
    * With mtls among the methods, a connection with a verified client certificate needs no SASL.
    */
   private checkAuthenticated(apiKey: number, connection: ConnectionInfo): void {
-    if (apiKey === API_KEYS.ApiVersions || apiKey === API_KEYS.SaslHandshake || apiKey === API_KEYS.SaslAuthenticate) return;
+    if (PRE_AUTHENTICATION.has(apiKey)) return;
     const state = connection.state.get(SASL_STATE) as SaslState | undefined;
     if (this.certificatesAuthenticate && state?.principal == null && connection.state.get(PRINCIPAL_STATE) !== undefined && connection.state.get(PRINCIPAL_STATE) !== ANONYMOUS) return;
     const name = API_BY_KEY[apiKey]?.name ?? `API ${apiKey}`;
@@ -72,6 +76,11 @@ export class RequestRouter implements FrameHandler {
       throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `${name} v${apiVersion} is not supported by this broker`);
     }
     if (this.ctx.sasl) this.checkAuthenticated(apiKey, connection);
+    if (this.ctx.tenancy !== null && !PRE_AUTHENTICATION.has(apiKey)) {
+      // Connections that authenticated without SASL (certificates, or none) are given their tenant at their first request.
+      const refused = admitConnection(this.ctx, connection);
+      if (refused !== null) throw new StreamBusError('SB_ERR_TENANT', refused);
+    }
     const handler = this.handlers[apiKey as ApiKey] as Handler<ApiKey> | undefined;
     if (!handler) throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `no handler for advertised API ${apiKey}`);
     const { header, body } = decodeRequest(frame);

@@ -7,6 +7,7 @@ import { PRINCIPAL_STATE } from '../security/principal.ts';
 import type { SaslState } from '../security/sasl.ts';
 import type { ConnectionInfo } from '../net/connection.ts';
 import type { BrokerContext } from './context.ts';
+import { admitConnection } from './tenant-access.ts';
 
 export type SessionStep =
   | { readonly kind: 'continue'; readonly serverMessage: Buffer }
@@ -22,6 +23,13 @@ export async function saslStep(ctx: BrokerContext, connection: ConnectionInfo, s
   let reason = outcome.ok ? null : `Authentication failed: ${outcome.reason}`;
   // Re-authentication must keep the principal (KIP-368).
   if (outcome.ok && state.principal !== null && state.principal !== outcome.principal) reason = `re-authentication as ${outcome.principal} on a connection of ${state.principal}`;
+  if (reason === null) {
+    const before = connection.state.get(PRINCIPAL_STATE);
+    connection.state.set(PRINCIPAL_STATE, outcome.principal!);
+    // Multi-tenancy: the connection's tenant, refused past its connection limit (a no-op on re-authentication).
+    reason = admitConnection(ctx, connection, { claims: outcome.claims });
+    if (reason !== null) connection.state.set(PRINCIPAL_STATE, before);
+  }
   if (reason !== null) {
     // Slows password guessing: the answer, and the closed connection, come only after the delay.
     await new Promise((resolve) => setTimeout(resolve, ctx.config.security.authentication.failedAttemptDelay));
@@ -31,7 +39,6 @@ export async function saslStep(ctx: BrokerContext, connection: ConnectionInfo, s
   }
   state.principal = outcome.principal!;
   state.expiresAtMs = outcome.expiresAtMs!;
-  connection.state.set(PRINCIPAL_STATE, state.principal);
   ctx.log.debug({ conn: connection.id, principal: state.principal, mechanism: state.mechanism }, 'SASL authenticated');
   return { kind: 'authenticated', serverMessage: outcome.serverMessage, lifetimeMs: Number.isFinite(state.expiresAtMs) ? Math.max(1, state.expiresAtMs - now) : 0 };
 }

@@ -18,6 +18,7 @@ import { capacityCommand } from './commands/capacity.ts';
 import { quotaCommand } from './commands/quota.ts';
 import { transactionCommand } from './commands/transaction.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { tenantCommand } from './commands/tenant.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -55,6 +56,7 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = transactionCommand(parser);
   parser = backupCommand(parser, services);
   parser = restoreCommand(parser, services);
+  parser = tenantCommand(parser);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

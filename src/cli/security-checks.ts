@@ -10,6 +10,7 @@ import { parsePrincipalRules } from '../security/principal-rules.ts';
 import { loadTlsMaterial, TlsMaterialError } from '../security/tls-material.ts';
 import { jwtKeyFileProblem } from '../security/jwt-verifier.ts';
 import { parseSuperUsers } from '../security/authorizer.ts';
+import { TENANT_NAME, TENANT_NAME_RULE } from '../metadata/client-quotas.ts';
 import { readFileSync } from 'node:fs';
 
 const EXPECTED = {
@@ -34,12 +35,21 @@ function clientCertificateKey(config: BrokerConfig): KeyPath | null {
 /** `runtime`: where the broker will run ('deno' brings the check above); defaults to the current one. */
 export function securityProblems(config: BrokerConfig, options: { files: boolean; now?: Date; runtime?: 'node' | 'bun' | 'deno' }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const rules = config.security.authentication.mtls.principalMappingRules;
-  try {
-    parsePrincipalRules(rules);
-  } catch (err) {
-    const key = 'security.authentication.mtls.principalMappingRules';
-    problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+  const ruleLists = [
+    ['security.authentication.mtls.principalMappingRules', config.security.authentication.mtls.principalMappingRules],
+    ['multiTenancy.principalMappingRules', config.multiTenancy.principalMappingRules],
+  ] as const;
+  for (const [key, rules] of ruleLists) {
+    try {
+      parsePrincipalRules(rules);
+    } catch (err) {
+      problems.push(valueProblem(configOrigin(config, key), key, 'principal mapping rules (RULE:pattern/replacement/[LU], DEFAULT, comma-separated)', JSON.stringify(rules), (err as Error).message));
+    }
+  }
+  const defaultTenant = config.multiTenancy.defaultTenant;
+  if (defaultTenant !== '' && !TENANT_NAME.test(defaultTenant)) {
+    const key = 'multiTenancy.defaultTenant';
+    problems.push(valueProblem(configOrigin(config, key), key, `a tenant name (${TENANT_NAME_RULE}) or ""`, JSON.stringify(defaultTenant), 'not a tenant name'));
   }
   const superUsers = parseSuperUsers(config.security.authorization.superUsers);
   if ('problem' in superUsers) {

@@ -178,6 +178,12 @@ export interface QuotasConfig {
 
 export interface MultiTenancyConfig {
   readonly enabled: boolean;
+  /** Empty: tokens name no tenant. */
+  readonly jwtClaim: string;
+  readonly certificateField: 'O' | 'OU' | 'CN' | 'none';
+  readonly principalMappingRules: string;
+  /** Empty: connections without a tenant are refused. */
+  readonly defaultTenant: string;
   readonly defaultQuotas: QuotasConfig;
 }
 

@@ -25,7 +25,7 @@ export const FEATURES: Readonly<Record<Feature, boolean>> = {
   grpc: true,
   tls: true,
   authentication: true,
-  multiTenancy: false,
+  multiTenancy: true,
   tracing: false,
   compaction: true,
 };
@@ -238,10 +238,36 @@ export const SCHEMA: Schema = {
   'health.livenessPath': { type: urlPath(), default: '/health/live', description: 'Answers 200 while the process is serving.' },
   'health.readinessPath': { type: urlPath(), default: '/health/ready', description: 'Answers 200 once storage has recovered and the Kafka listener accepts.' },
 
-  'multiTenancy.enabled': { type: boolean(), default: false, feature: 'multiTenancy', description: 'One tenant per authenticated principal, with quotas.' },
-  'multiTenancy.defaultQuotas.maxTopics': { type: integer(1), default: 100, feature: 'multiTenancy', description: 'Topics a tenant may own.' },
-  'multiTenancy.defaultQuotas.maxConnections': { type: integer(1), default: 1000, feature: 'multiTenancy', description: 'Connections a tenant may hold open.' },
-  'multiTenancy.defaultQuotas.maxBandwidthMBps': { type: number(0), default: 100, feature: 'multiTenancy', description: 'Produce plus fetch bandwidth per tenant, in MB/s (10^6 bytes); excess is throttled.' },
+  'multiTenancy.enabled': {
+    type: boolean(),
+    default: false,
+    feature: 'multiTenancy',
+    description:
+      'Every client connection belongs to a tenant (found as `jwtClaim`, `certificateField`, `principalMappingRules` and `defaultTenant` say) and sees and touches only the topics and groups named `<tenant>.<name>`; tenants are held to their quotas (docs/multi-tenancy.md). Super users (`security.authorization.superUsers`) belong to none and are not restricted.',
+  },
+  'multiTenancy.jwtClaim': { type: string(), default: 'tenant', feature: 'multiTenancy', description: 'With JWT (SASL OAUTHBEARER): the token claim naming the tenant. Empty: tokens name no tenant.' },
+  'multiTenancy.certificateField': {
+    type: oneOf(['O', 'OU', 'CN', 'none']),
+    default: 'O',
+    feature: 'multiTenancy',
+    description: 'With client certificates (mtls): the subject field naming the tenant (the first, when it appears more than once); `none`: certificates name no tenant.',
+  },
+  'multiTenancy.principalMappingRules': {
+    type: string(),
+    default: '',
+    feature: 'multiTenancy',
+    description:
+      'Rules in the form of `security.authentication.mtls.principalMappingRules`, matched against the principal\'s name (without `User:`), whose result names the tenant, for SCRAM and PLAIN users and for principals that the token or certificate gave no tenant: `RULE:^([^.]+)\\..*$/$1/` makes `acme.alice` a user of tenant `acme`, `RULE:^alice$/acme/` names one user\'s tenant. No rule matching (or `DEFAULT`): no tenant from the rules. A malformed list stops the broker at start.',
+  },
+  'multiTenancy.defaultTenant': {
+    type: string(),
+    default: '',
+    feature: 'multiTenancy',
+    description: 'The tenant of a connection nothing else gives one (also unauthenticated clients). Empty: such connections are refused, with a log line, at authentication or at their first request.',
+  },
+  'multiTenancy.defaultQuotas.maxTopics': { type: integer(1), default: 100, feature: 'multiTenancy', description: 'Topics a tenant may own, counted over the cluster; CreateTopics and auto-creation past it are refused with POLICY_VIOLATION. Overridden per tenant with `streambus tenant quota`.' },
+  'multiTenancy.defaultQuotas.maxConnections': { type: integer(1), default: 1000, feature: 'multiTenancy', description: 'Connections a tenant may hold open on each broker; one more is refused at authentication. Overridden per tenant with `streambus tenant quota`.' },
+  'multiTenancy.defaultQuotas.maxBandwidthMBps': { type: number(0.01), default: 100, feature: 'multiTenancy', description: 'Produce plus fetch bandwidth of a tenant on each broker, in MB/s (10^6 bytes); beyond it responses carry throttle_time_ms and the connection is muted for that long, as Kafka\'s client quotas do. Overridden per tenant with `streambus tenant quota`.' },
 
   'observability.tracing.enabled': { type: boolean(), default: false, feature: 'tracing', description: 'Export OpenTelemetry traces.' },
   'observability.tracing.endpoint': { type: string(), default: '', feature: 'tracing', description: 'OTLP collector address, e.g. `jaeger-collector:4317`. Required with tracing.' },

@@ -35,6 +35,8 @@ export interface ConnectionInfo {
    * go out. A longer throttle replaces a shorter one in progress.
    */
   throttle(ms: number): void;
+  /** Calls `listener` once when the connection has closed (at once if it has already), e.g. to free what it held. */
+  onClose(listener: () => void): void;
 }
 
 export interface ConnectionLimits {
@@ -64,6 +66,7 @@ export class Connection implements ConnectionInfo {
   private closing = false;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
+  private closeListeners: (() => void)[] = [];
 
   constructor(
     readonly id: number,
@@ -84,7 +87,7 @@ export class Connection implements ConnectionInfo {
       if (this.paused && !this.closing) this.resume();
     });
     socket.on('error', (err) => this.log.debug({ err, conn: this.id }, 'connection error'));
-    socket.on('close', () => this.onClose());
+    socket.on('close', () => this.socketClosed());
   }
 
   get idle(): boolean {
@@ -128,6 +131,10 @@ export class Connection implements ConnectionInfo {
     }, ms);
   }
 
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.frames.push(chunk);
@@ -227,11 +234,12 @@ export class Connection implements ConnectionInfo {
     this.extractFrames();
   }
 
-  private onClose(): void {
+  private socketClosed(): void {
     this.closed = true;
     if (this.muteTimer !== null) clearTimeout(this.muteTimer);
     this.frames.clear();
     // In-flight handlers finish on their own; their responses are dropped.
     if (this.queue.every((p) => p.done)) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    for (const listener of this.closeListeners.splice(0)) listener();
   }
 }

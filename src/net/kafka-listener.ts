@@ -11,7 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ServerTls } from '../security/server-tls.ts';
-import { PRINCIPAL_STATE } from '../security/principal.ts';
+import { CERTIFICATE_SUBJECT_STATE, certificateSubject, PRINCIPAL_STATE } from '../security/principal.ts';
 import { listen } from './listen.ts';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -83,7 +83,12 @@ export class KafkaListener {
       return;
     }
     const connection = new Connection(this.nextId++, socket, this.handler, this.options, this.log);
-    if (this.options.tls !== undefined) connection.state.set(PRINCIPAL_STATE, this.options.tls.principalOf(socket as TLSSocket));
+    if (this.options.tls !== undefined) {
+      connection.state.set(PRINCIPAL_STATE, this.options.tls.principalOf(socket as TLSSocket));
+      // Kept for multi-tenancy, which may name the tenant from a field of the subject (multiTenancy.certificateField).
+      const subject = certificateSubject(socket as TLSSocket);
+      if (subject !== null) connection.state.set(CERTIFICATE_SUBJECT_STATE, subject);
+    }
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }

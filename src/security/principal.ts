@@ -12,6 +12,16 @@ export const ANONYMOUS = 'User:ANONYMOUS';
 /** The key under which a connection's principal is kept in its per-connection state. */
 export const PRINCIPAL_STATE = 'principal';
 
+/** The key under which a connection's verified certificate subject is kept (its fields, e.g. O and OU). */
+export const CERTIFICATE_SUBJECT_STATE = 'certificate-subject';
+
+/** A verified client certificate's subject fields (a field given twice: its values in order); null without one. */
+export function certificateSubject(socket: TLSSocket): Readonly<Record<string, string | string[]>> | null {
+  if (!socket.authorized) return null;
+  const subject = socket.getPeerCertificate()?.subject as unknown as Record<string, string | string[]> | undefined;
+  return subject === undefined ? null : { ...subject };
+}
+
 /** The principal of a TLS connection: from its verified client certificate, else ANONYMOUS. */
 export function certificatePrincipal(socket: TLSSocket, rules: readonly PrincipalRule[] = []): string {
   if (!socket.authorized) return ANONYMOUS;

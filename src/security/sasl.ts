@@ -47,6 +47,8 @@ export interface SaslOutcome {
   readonly principal?: string;
   /** When the session ends (ms since the epoch); Infinity when it does not (SCRAM, PLAIN). */
   readonly expiresAtMs?: number;
+  /** The verified token's claims (OAUTHBEARER), for what else they say (the tenant). */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** Why it failed, for the client and the log (never a token or password). */
   readonly reason?: string;
   /** The server's last message: on OAUTHBEARER failure, the RFC 7628 error JSON. */
@@ -113,7 +115,7 @@ async function oauthBearer(jwt: JwtVerifier, message: Buffer, nowMs: number): Pr
   if ('error' in parsed) return fail(parsed.error, invalidToken());
   try {
     const verified = await jwt.verify(parsed.token, nowMs);
-    return { done: true, ok: true, principal: `User:${verified.principal}`, expiresAtMs: verified.expiresAtMs, serverMessage: Buffer.alloc(0) };
+    return { done: true, ok: true, principal: `User:${verified.principal}`, expiresAtMs: verified.expiresAtMs, claims: verified.claims, serverMessage: Buffer.alloc(0) };
   } catch (err) {
     if (!(err instanceof JwtRefused)) throw err;
     return fail(err.message, invalidToken());

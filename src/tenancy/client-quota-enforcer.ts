@@ -10,7 +10,7 @@
  * span. What a request used is taken after the fact (a produce request's bytes, a fetch response's
  * bytes, a request's handler time); the debt left is the throttle time. Pure (the caller gives the time).
  */
-import { entityKey, resolveQuota, type ClientQuotaRecord, type QuotaEntityPart, type QuotaKey } from '../metadata/client-quotas.ts';
+import { entityKey, isTenantRecord, resolveQuota, type ClientQuotaRecord, type QuotaEntityPart, type QuotaKey } from '../metadata/client-quotas.ts';
 
 /** The longest a single response is throttled (Kafka's default window: 11 samples of a second). */
 export const MAX_THROTTLE_MS = 11_000;
@@ -36,13 +36,32 @@ export class ClientQuotaEnforcer {
   private readonly buckets = new Map<string, Bucket>();
   private records = 0;
   private resolvedFrom: readonly ClientQuotaRecord[] | null = null;
+  private anyClientQuota = false;
   private readonly resolved = new Map<string, { value: number; entity: readonly QuotaEntityPart[] } | null>();
 
   constructor(private readonly quotas: () => readonly ClientQuotaRecord[]) {}
 
-  /** Whether any quota is set: without one, callers skip the per-request work (the usual case). */
+  /** Whether any client quota is set (tenant quotas do not count): without one, callers skip the per-request work (the usual case). */
   get active(): boolean {
-    return this.quotas().length > 0;
+    this.refresh();
+    return this.anyClientQuota;
+  }
+
+  /**
+   * Takes `amount` from the bucket named `id`, refilled at `rate` per second (a tenant's bandwidth,
+   * tenancy/tenant-registry.ts): the same buckets and throttle rule as client quotas. Returns how long
+   * to throttle.
+   */
+  take(id: string, rate: number, amount: number, nowMs: number): number {
+    if (++this.records % SWEEP_EVERY === 0) this.sweep(nowMs, IDLE_BUCKET_MS);
+    const bucket = this.refill(`tenant|${id}`, rate, nowMs);
+    bucket.tokens -= amount;
+    return throttleOf(bucket);
+  }
+
+  /** As owed, for a bucket of take. */
+  owedOn(id: string, rate: number, nowMs: number): number {
+    return throttleOf(this.refill(`tenant|${id}`, rate, nowMs));
   }
 
   /**
@@ -72,6 +91,11 @@ export class ClientQuotaEnforcer {
     // As Kafka: a quota set for an entity is shared by all its connections; one from a default entity
     // is given to each user (or client id) on its own.
     const id = `${key}|${entityKey(quota.entity.map((p) => (p.name !== null ? p : { type: p.type, name: p.type === 'user' ? user : clientId })))}`;
+    return this.refill(id, rate, nowMs);
+  }
+
+  /** The bucket `id` at `rate`, refilled to `nowMs` (made full when new). */
+  private refill(id: string, rate: number, nowMs: number): Bucket {
     let bucket = this.buckets.get(id);
     if (bucket === undefined) {
       bucket = { tokens: rate * BURST_SECONDS, rate, atMs: nowMs };
@@ -89,14 +113,20 @@ export class ClientQuotaEnforcer {
     return bucket;
   }
 
-  private resolve(key: QuotaKey, user: string, clientId: string): { value: number; entity: readonly QuotaEntityPart[] } | null {
+  /** The metadata replaces the list on every change: forget what was resolved from the old one. */
+  private refresh(): readonly ClientQuotaRecord[] {
     const records = this.quotas();
-    if (records.length === 0) return null;
     if (records !== this.resolvedFrom) {
-      // The metadata replaces the list on every change: forget what was resolved from the old one.
       this.resolvedFrom = records;
       this.resolved.clear();
+      this.anyClientQuota = records.some((r) => !isTenantRecord(r));
     }
+    return records;
+  }
+
+  private resolve(key: QuotaKey, user: string, clientId: string): { value: number; entity: readonly QuotaEntityPart[] } | null {
+    const records = this.refresh();
+    if (!this.anyClientQuota) return null;
     const k = `${key}\u0000${user}\u0000${clientId}`;
     let quota = this.resolved.get(k);
     if (quota === undefined) {

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   SB_ERR_UNAUTHENTICATED: 'an admin API request carries no credentials the broker accepts while authentication is on',
   SB_ERR_FORBIDDEN: 'an authenticated admin API caller is not allowed the operation by the ACLs',
   SB_ERR_UNAVAILABLE: 'the admin API cannot answer now (too many requests in flight, the broker not serving yet)',
+  SB_ERR_TENANT: 'with multi-tenancy, a connection has no tenant, or its tenant is at its maxConnections quota',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -23,6 +23,7 @@ import type { Partition } from '../../replication/partition.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
 import { allowed, Op, Resource } from '../access.ts';
 import { quotaClient } from '../quota-throttle.ts';
+import { chargeTenantBandwidth, tenantBandwidthOwed } from '../tenant-access.ts';
 
 interface Slot {
   topic: string;
@@ -85,8 +86,11 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
 
   // A client over its consumer_byte_rate quota gets no records, at once, with the time it owes
   // (Kafka's answer: data it would read past the quota is not sent at all).
+  // A tenant over its bandwidth (multi-tenancy) likewise.
   const who = ctx.clientQuotas.active ? quotaClient(info) : null;
   let throttleTimeMs = who === null ? 0 : ctx.clientQuotas.owed('consumer_byte_rate', who.user, who.clientId, ctx.now());
+  if (who !== null && throttleTimeMs > 0) ctx.metrics.quotaThrottled('consumer_byte_rate', throttleTimeMs);
+  throttleTimeMs = Math.max(throttleTimeMs, tenantBandwidthOwed(ctx, info.connection));
   const committedOnly = request.isolationLevel === READ_COMMITTED;
   if (throttleTimeMs === 0) {
     let total = await readAll(ctx, slots, request.maxBytes, committedOnly);
@@ -100,7 +104,11 @@ export const fetch: Handler<1> = async (ctx, request, info) => {
       await waitForData(slots, left, committedOnly);
       total = await readAll(ctx, slots, request.maxBytes, committedOnly);
     }
-    if (total > 0 && who !== null) throttleTimeMs = ctx.clientQuotas.record({ key: 'consumer_byte_rate', amount: total }, who.user, who.clientId, ctx.now());
+    if (total > 0 && who !== null) {
+      throttleTimeMs = ctx.clientQuotas.record({ key: 'consumer_byte_rate', amount: total }, who.user, who.clientId, ctx.now());
+      if (throttleTimeMs > 0) ctx.metrics.quotaThrottled('consumer_byte_rate', throttleTimeMs);
+    }
+    if (total > 0) throttleTimeMs = Math.max(throttleTimeMs, chargeTenantBandwidth(ctx, info.connection, 'out', total));
   }
 
   // Grouped as asked: by id from v13 (two unknown ids must stay apart), by name before.

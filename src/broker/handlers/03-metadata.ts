@@ -23,6 +23,7 @@ import { CLUSTER_RESOURCE } from '../../metadata/acls.ts';
 import type { PartitionView } from '../../replication/cluster-view.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
+import { topicQuotaProblem } from '../tenant-access.ts';
 import { allowed, authorizedOperations, mayCreateTopic, OPERATIONS_NOT_ASKED, Op, Resource, visible } from '../access.ts';
 
 type TopicOut = NonNullable<Input<MetadataResponse>['topics']>[number];
@@ -61,6 +62,10 @@ export const metadata: Handler<3> = async (ctx, request, info) => {
         }
         if (allowAutoCreate && ctx.config.kafka.autoCreateTopics && !mayCreateTopic(ctx, info, name)) {
           topics.push(errorTopic(name, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
+        if (allowAutoCreate && ctx.config.kafka.autoCreateTopics && topicQuotaProblem(ctx, info.connection, name) !== null) {
+          topics.push(errorTopic(name, KafkaErrorCode.POLICY_VIOLATION));
           continue;
         }
         if (allowAutoCreate) topic = (await ctx.topics.autoCreate(name))?.topic;

@@ -7,13 +7,15 @@
  * decided by the controller within the request's timeout_ms (else REQUEST_TIMED_OUT) and its
  * partitions open on their brokers right after, as in Kafka (LEADER_NOT_AVAILABLE meanwhile).
  * With authorization, creating needs CREATE on the cluster or the topic; the configs are answered
- * only with DESCRIBE_CONFIGS on the topic (else topic_config_error_code says why).
+ * only with DESCRIBE_CONFIGS on the topic (else topic_config_error_code says why). With multi-tenancy a
+ * tenant creates only `<tenant>.` names, and none past its maxTopics (POLICY_VIOLATION, with the reason).
  */
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import { topicConfigEntries } from '../topic-config-entries.ts';
 import type { Handler } from '../handler.ts';
 import { mayCreateTopic, Op, Resource, visible } from '../access.ts';
 import { metadataErrorCode } from '../kafka-errors.ts';
+import { topicQuotaProblem } from '../tenant-access.ts';
 
 export const createTopics: Handler<19> = async (ctx, request, info) => {
   const seen = new Set<string>();
@@ -26,6 +28,12 @@ export const createTopics: Handler<19> = async (ctx, request, info) => {
     seen.add(t.name);
     if (!mayCreateTopic(ctx, info, t.name)) {
       topics.push({ name: t.name, errorCode: KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'CREATE on the cluster or on the topic is needed.' });
+      continue;
+    }
+    // Multi-tenancy: a tenant at its maxTopics creates no more (counted again for each topic of the request).
+    const overQuota = ctx.metadata.state.topic(t.name) !== undefined ? null : topicQuotaProblem(ctx, info.connection, t.name);
+    if (overQuota !== null) {
+      topics.push({ name: t.name, errorCode: KafkaErrorCode.POLICY_VIOLATION, errorMessage: overQuota });
       continue;
     }
     const manual = manualAssignments(t);
