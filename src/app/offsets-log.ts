@@ -42,7 +42,8 @@ export class PartitionOffsetsLog implements OffsetsLog {
           : { transactional: true, producerId: transaction.producerId, producerEpoch: transaction.producerEpoch, baseSequence: -1 }),
       },
     );
-    const result = await this.partition.append(batch, null, this.now());
+    // Built here: the producers' batch rules (a sequence with every producer id) are not for it.
+    const result = await this.partition.append(batch, null, this.now(), true);
     if (result.kind !== 'appended') throw new StreamBusError('SB_ERR_IO', `offsets append refused: ${result.kind}`);
     // Replicated: committed means durable on a majority. Alone: ask for the sync rather than wait for
     // the periodic one: with a 1 s interval every commit (and every SyncGroup, whose assignment is

@@ -84,7 +84,9 @@ export interface PartitionWriter {
   /** False while this replica may not take writes (not the leader, or not ready yet). */
   readonly writable: boolean;
   /**
-   * `control`: a marker this broker built (writeTxnMarker), exempt from the rules for producers' batches.
+   * `control`: a batch this broker built (a marker from writeTxnMarker, or the group coordinator's
+   * transactional offsets, which carry a producer id without a sequence), exempt from the rules for
+   * producers' batches.
    * The writer feeds the batch to the partition's transactions once it counts (partition-transactions.ts).
    */
   write(batch: Buffer, control?: boolean): WrittenBatch;
@@ -338,8 +340,9 @@ export class Partition {
    * Appends one producer batch. Idempotent batches are checked against producer state first; checks
    * and appends are serialised per partition so two in-flight batches of one producer cannot race.
    * Resolves once the batch is accepted (offsets assigned); the result's `visible` says when consumers may read it.
+   * `builtHere`: the broker built the batch itself (PartitionWriter.write's `control`).
    */
-  append(batch: Buffer, producer: ProducerFields | null, timestampMs: number): Promise<AppendResult> {
+  append(batch: Buffer, producer: ProducerFields | null, timestampMs: number, builtHere = false): Promise<AppendResult> {
     const run = this.appendQueue.then((): AppendResult => {
       let identity = null;
       if (producer && producer.producerId >= 0n) {
@@ -353,7 +356,7 @@ export class Partition {
         if (verdict.kind === 'duplicate') return { kind: 'duplicate', baseOffset: verdict.baseOffset, visible: this.visibleAgain(verdict.baseOffset) };
         if (verdict.kind !== 'append') return verdict;
       }
-      const { baseOffset, lastOffset, visible, written } = this.writer.write(batch);
+      const { baseOffset, lastOffset, visible, written } = this.writer.write(batch, builtHere);
       if (identity) {
         this.producers.record(identity, baseOffset, lastOffset, timestampMs);
         this.pendingVisible.set(baseOffset, visible);
