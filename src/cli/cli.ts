@@ -16,6 +16,7 @@ import { aclCommand } from './commands/acl.ts';
 import { userCommand } from './commands/user.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { quotaCommand } from './commands/quota.ts';
+import { healthCommand } from './commands/health.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -50,6 +51,7 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = userCommand(parser, services);
   parser = capacityCommand(parser);
   parser = quotaCommand(parser);
+  parser = healthCommand(parser);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });
