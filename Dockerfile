@@ -10,8 +10,9 @@
 # libstdc++ (the addon), which this base image has; build it on Debian 12 or older so the glibc matches.
 FROM debian:bookworm-slim
 
-# A fixed uid, so files in a mounted host folder can be given to it (chown 10001).
-RUN useradd --system --uid 10001 --user-group --home-dir /data/streambus --no-create-home \
+# A fixed uid and gid, so a mounted host folder can be given to them (chown 10001:10001).
+RUN groupadd --system --gid 10001 streambus \
+ && useradd --system --uid 10001 --gid streambus --home-dir /data/streambus --no-create-home \
       --shell /usr/sbin/nologin streambus \
  && mkdir -p /data/streambus /etc/streambus \
  && chown streambus:streambus /data/streambus

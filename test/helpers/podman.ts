@@ -8,54 +8,17 @@
  * Where podman is missing or cannot run containers, preparePodman() skips the test with the reason
  * printed, or, under STREAMBUS_REQUIRE_TOOLS=1, fails it.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { requireTool, skipOrFail } from './tools.ts';
+import { runCommand } from './run-command.ts';
 
 export const BASE_IMAGE = 'docker.io/library/debian:bookworm-slim';
 const CONTAINERS_CONF = '/etc/containers/containers.conf';
 // crun cannot run here (cgroups in hybrid mode), and setting RLIMIT_NOFILE is not permitted.
 const CONTAINERS_CONF_TEXT = '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n';
 const INSTALL_HINT = 'apt-get install podman runc podman-compose debootstrap';
-
-export interface CommandRun {
-  /** Exit code; null when the command was killed (by the time limit or otherwise). */
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `command` without blocking this process, killed after `timeoutMs`. A command that cannot be
- * started resolves with status null and the reason in stderr.
- */
-export function runCommand(command: string, args: readonly string[], options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CommandRun> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${options.timeoutMs} ms)`;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ status: null, stdout, stderr: `${stderr}${err.message}` });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code, stdout, stderr });
-    });
-    if (options.input !== undefined) {
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(options.input);
-    }
-  });
-}
 
 /** The Debian mirror apt uses here (for debootstrap), or Debian's own. */
 export function debianMirror(): string {
