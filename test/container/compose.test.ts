@@ -86,7 +86,7 @@ async function consumeAll(index: number): Promise<string[]> {
 
 function skipUnusable(t: TestContext): boolean {
   if (usable) return false;
-  t.skip('podman cannot run containers here (see the first test)');
+  t.skip('the set-up in the first test did not complete (its reason is printed there)');
   return true;
 }
 
