@@ -30,7 +30,7 @@ VOLUME /data/streambus
 EXPOSE 9092 9093 8081
 
 # The binary probes its own liveness endpoint, at the port and path its settings give.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["streambus", "health", "--config", "/etc/streambus/broker.yaml"]
 
 # The broker stops cleanly on SIGTERM (docker stop), handing its leaderships over first in a cluster.
