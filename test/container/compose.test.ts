@@ -78,9 +78,14 @@ async function waitHealthy(): Promise<void> {
   }
 }
 
+/**
+ * Reads the topic from the beginning until it has as many records as were produced (not to the end
+ * of the partition: after a restart the high watermark returns only once the partition's new leader
+ * committed its first entry), killed after 60 s.
+ */
 async function consumeAll(index: number): Promise<string[]> {
-  const run = await runKcat(['-b', bootstrap(index), '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-c', String(RECORDS.length), '-m', '30000'], null, 60_000);
-  assert.equal(run.code, 0, run.stderr);
+  const run = await runKcat(['-b', bootstrap(index), '-C', '-t', TOPIC, '-o', 'beginning', '-q', '-c', String(RECORDS.length), '-m', '30000'], null, 60_000);
+  assert.equal(run.code, 0, `kcat did not read ${RECORDS.length} records within 60 s: ${run.stdout}${run.stderr}`);
   return run.stdout.split('\n').filter((line) => line !== '');
 }
 
@@ -135,8 +140,15 @@ test('kcat produces through one broker and consumes the same records through eac
   if (skipUnusable(t)) return;
   const produce = await runKcat(['-b', bootstrap(0), '-P', '-t', TOPIC, '-X', 'acks=all', '-X', 'message.timeout.ms=60000'], RECORDS.join('\n') + '\n', 90_000);
   assert.equal(produce.code, 0, produce.stderr);
-  const topic = await runKcat(['-b', bootstrap(0), '-L', '-t', TOPIC, '-m', '30000'], null, 60_000);
-  assert.match(topic.stdout, /partition 0, leader \d, replicas: \d,\d,\d, isrs: \d,\d,\d/, 'the topic is replicated on all three brokers');
+  // Replicated on all three brokers: placed there, and every replica catches up (joins the ISR).
+  const replicaSets = async () => {
+    const topic = await runKcat(['-b', bootstrap(0), '-L', '-t', TOPIC, '-m', '30000'], null, 60_000);
+    const match = /partition 0, leader \d, replicas: ([\d,]+), isrs: ([\d,]+)/.exec(topic.stdout);
+    assert.ok(match, topic.stdout + topic.stderr);
+    return { replicas: match[1]!.split(',').sort(), isr: match[2]!.split(',').sort() };
+  };
+  assert.deepEqual((await replicaSets()).replicas, ['1', '2', '3']);
+  await until(async () => (await replicaSets()).isr.length === 3, 60_000, 'all three replicas in sync', 500);
   assert.deepEqual(await consumeAll(1), RECORDS);
   assert.deepEqual(await consumeAll(2), RECORDS);
 });
