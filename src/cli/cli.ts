@@ -19,6 +19,7 @@ import { quotaCommand } from './commands/quota.ts';
 import { transactionCommand } from './commands/transaction.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { tenantCommand } from './commands/tenant.ts';
+import { healthCommand } from './commands/health.ts';
 import type { CliServices } from './services.ts';
 
 export type { CliServices } from './services.ts';
@@ -57,6 +58,7 @@ export async function runCli(args: string[], services: CliServices, scriptName =
   parser = backupCommand(parser, services);
   parser = restoreCommand(parser, services);
   parser = tenantCommand(parser);
+  parser = healthCommand(parser);
   parser = parser.command('version', 'Print the StreamBus version', {}, () => {
     process.stdout.write(`streambus ${VERSION}\n`);
   });

@@ -8,6 +8,11 @@ import { formatDuration } from './value-types.ts';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '*']);
 
+/** Whether `host` means "every address" (a listener can bind to it; nobody can connect to it). */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARDS.has(host);
+}
+
 export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPath) => Origin): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const isSet = (key: KeyPath) => origin(key).kind !== 'default';
@@ -35,7 +40,7 @@ export function crossChecks(get: (key: KeyPath) => unknown, origin: (key: KeyPat
   }
 
   const advertised = get('server.advertisedHost') as string;
-  if (WILDCARDS.has(advertised)) {
+  if (isWildcardHost(advertised)) {
     const key = isSet('server.advertisedHost') ? 'server.advertisedHost' : 'server.host';
     report(key, 'a host name or address clients can connect to', show(advertised),
       isSet('server.advertisedHost') ? 'a wildcard address cannot be advertised' : 'server.host is a wildcard address, so set server.advertisedHost');

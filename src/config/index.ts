@@ -7,4 +7,5 @@ export { configOrigin, flagOverrides, inactiveKeysSet, loadConfig, type LoadOpti
 export { printConfig } from './print-config.ts';
 export { CLI_FLAGS, FEATURES, KEYS, KEY_INFO, SCHEMA, envName, type CliFlag, type Feature, type KeyInfo } from './schema.ts';
 export { validateFiles } from './validate-files.ts';
+export { isWildcardHost } from './cross-checks.ts';
 export { enabledAuthenticationMethods } from './broker-config.ts';

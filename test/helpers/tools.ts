@@ -45,7 +45,15 @@ export interface ToolOptions {
  */
 export function requireTool(t: TestContext, command: string, options: ToolOptions = {}): boolean {
   if (toolInstalled(command, options.probeArgs, options.probeMustSucceed)) return true;
-  const reason = `${options.what ?? command} is not installed (${options.installHint ?? `apt-get install ${command}`})`;
+  return skipOrFail(t, `${options.what ?? command} is not installed (${options.installHint ?? `apt-get install ${command}`})`);
+}
+
+/**
+ * For a test that cannot run here for `reason` (a tool that is installed but cannot work on this
+ * machine): marks it skipped with the reason printed and returns false, or, under
+ * STREAMBUS_REQUIRE_TOOLS=1, fails it.
+ */
+export function skipOrFail(t: TestContext, reason: string): false {
   if (process.env['STREAMBUS_REQUIRE_TOOLS'] === '1') assert.fail(`${reason}; STREAMBUS_REQUIRE_TOOLS=1 requires it`);
   console.log(`# skipped: ${reason}`);
   t.skip(reason);
