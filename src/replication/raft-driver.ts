@@ -34,7 +34,9 @@
  * voters holds the whole log; and, when it stops, every member recently active), sends a quiesce
  * notice (term, commit) to every member that is up and stops ticking. A
  * follower stops ticking on a notice from the leader it knows, in its term, once its own commit
- * index reached the notice's. Every other input wakes the group before it runs (a message of any
+ * index reached the notice's and it has nothing left to do (no Ready pending or in flight, the
+ * notice's commit applied): with work left it keeps ticking, so its Ready loop goes on (a loop
+ * stopped at READIES_PER_CALL_MAX waits for a tick), and stops once the loop ran dry. Every other input wakes the group before it runs (a message of any
  * kind, a proposal, a campaign, a transfer, a report), except that a quiesced follower ignores
  * reportUnreachable for a peer other than its leader, and that a quiesced leader still idle after a
  * heartbeat or append answer of its term (the answers to its last heartbeats arrive after it
@@ -151,6 +153,8 @@ export class RaftDriver {
   private idleTicks = 0;
   /** While quiesced as leader: the voters holding its whole log when it quiesced, itself included. */
   private quiescedVoters: readonly NodeId[] | null = null;
+  /** A follower's accepted quiesce notice, kept until its Ready loop has nothing left to do. */
+  private quiesceWhenIdle: { from: NodeId; term: number; commit: number } | null = null;
 
   /** Boots from the store: the state machine restarts from the latest snapshot. Sends nothing yet. */
   constructor(options: RaftDriverOptions) {
@@ -210,7 +214,7 @@ export class RaftDriver {
    */
   tick(): void {
     if (this.quiescedFlag || this.stoppedFlag) return;
-    this.input(() => this.node.tick());
+    this.input(() => this.node.tick(), false);
     if (this.quiescePolicy !== undefined) this.maybeQuiesce(this.quiescePolicy);
   }
 
@@ -224,6 +228,21 @@ export class RaftDriver {
     if (this.stoppedFlag || this.quiescePolicy === undefined) return false;
     const node = this.node;
     if (node.role !== 'follower' || node.term !== term || node.leader !== from || node.commitIndex < commit) return this.quiescedFlag;
+    this.quiesceWhenIdle = { from, term, commit };
+    return this.quiesceIfIdle();
+  }
+
+  /** Quiesces a follower holding an accepted notice once nothing is left to do; whether it is quiesced. */
+  private quiesceIfIdle(): boolean {
+    const notice = this.quiesceWhenIdle;
+    if (notice === null || this.stoppedFlag) return this.quiescedFlag;
+    const node = this.node;
+    if (node.role !== 'follower' || node.term !== notice.term || node.leader !== notice.from) {
+      this.quiesceWhenIdle = null;
+      return this.quiescedFlag;
+    }
+    if (this.driving || this.writing !== null || this.durable !== null || this.appliedIndex < notice.commit || node.hasReady()) return this.quiescedFlag;
+    this.quiesceWhenIdle = null;
     this.idleTicks = 0;
     this.setQuiesced(true);
     return true;
@@ -239,7 +258,7 @@ export class RaftDriver {
    * log calls its onLoaded callback): retry the appends and the applying that waited for them.
    */
   storageLoaded(): void {
-    this.input(() => this.node.storageLoaded());
+    this.input(() => this.node.storageLoaded(), false);
   }
 
   /** A message from a peer. Any term, duplicated or reordered, is fine. */
@@ -356,8 +375,10 @@ export class RaftDriver {
     return result;
   }
 
-  private input(apply: () => void): void {
+  /** `activity`: the input is news from outside (not a tick, not the store catching up): a notice waiting for the loop to run dry no longer holds. */
+  private input(apply: () => void, activity = true): void {
     if (this.stoppedFlag) return;
+    if (activity) this.quiesceWhenIdle = null;
     // Any input wakes a quiesced group: the leader heartbeats again, a follower counts its
     // election timeout again.
     if (this.quiescedFlag) this.setQuiesced(false);
@@ -396,6 +417,7 @@ export class RaftDriver {
     } finally {
       this.driving = false;
     }
+    if (this.quiesceWhenIdle !== null) this.quiesceIfIdle();
   }
 
   /** The store's completion of `rd`'s write; may come synchronously from inside persist(). */
@@ -440,7 +462,7 @@ export class RaftDriver {
       this.onJoined = undefined;
       const done = joined();
       if (done instanceof Promise) {
-        void done.catch(() => undefined).then(() => this.input(() => this.node.endJoining()));
+        void done.catch(() => undefined).then(() => this.input(() => this.node.endJoining(), false));
       } else {
         this.node.endJoining();
       }

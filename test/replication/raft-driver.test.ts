@@ -178,6 +178,34 @@ test('at most READIES_PER_CALL_MAX Readies per input; the rest continues at the 
   assert.equal(g.machine(1).applied.length, count + 1);
 });
 
+test('a follower told to quiesce with entries left to apply keeps ticking until it applied them, then quiesces', () => {
+  const g = new RaftGroup([1, 2, 3], { settings: { maxApplyBytes: 1 }, quiesce: { afterTicks: 2 } });
+  g.elect(1);
+  // Node 3 is cut off while the others commit many entries; then it gets them all at once.
+  const count = 3 * READIES_PER_CALL_MAX;
+  for (let i = 0; i < count; i++) {
+    g.driver(1).propose([text(`e${i}`)], () => {});
+    g.deliver((m) => m.to === 3 || m.from === 3);
+  }
+  g.driver(1).tick();
+  g.deliver();
+  const follower = g.driver(3);
+  const commit = g.driver(1).raft.commitIndex;
+  assert.equal(follower.raft.commitIndex, commit);
+  // One committed entry per Ready (maxApplyBytes): one input cannot apply them all.
+  assert.ok(g.machine(3).appliedIndex < commit, `applied ${g.machine(3).appliedIndex} of ${commit}`);
+  // The leader's notice arrives now: a follower that stopped ticking here would never apply the rest.
+  assert.equal(follower.quiesceNotice(1, g.driver(1).raft.term, commit), false);
+  assert.equal(follower.quiesced, false);
+  for (let i = 0; i < 10 && !follower.quiesced; i++) follower.tick();
+  assert.equal(g.machine(3).appliedIndex, commit);
+  assert.equal(follower.quiesced, true, 'quiesces once everything is applied');
+  // A message from outside before that point cancels the notice: the leader is active again.
+  g.driver(1).propose([text('more')], () => {});
+  g.deliver();
+  assert.equal(follower.quiesced, false);
+});
+
 test('a transport that delivers at once, from inside the loop, settles the group in one call', () => {
   const g = new RaftGroup([1, 2, 3]);
   for (const disk of g.disks.values()) disk.autoSync = true;

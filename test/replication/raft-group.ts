@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../src/raft/index.ts';
 import type { ConfState, Entry, Message, NodeId, Snapshot } from '../../src/raft/index.ts';
 import { RaftDriver } from '../../src/replication/raft-driver.ts';
-import type { RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
+import type { QuiescePolicy, RaftSettings, SnapshotPolicy } from '../../src/replication/raft-driver.ts';
 import type { RaftLogStore, RaftLogWrite } from '../../src/replication/raft-log-store.ts';
 import type { RaftStateMachine } from '../../src/replication/raft-state-machine.ts';
 
@@ -91,6 +91,8 @@ export class RecordingStateMachine implements RaftStateMachine {
 export interface GroupOptions {
   readonly settings?: RaftSettings;
   readonly snapshots?: SnapshotPolicy;
+  /** The groups quiesce; the notices sent are recorded in `quiesceNotices`, for the test to deliver. */
+  readonly quiesce?: QuiescePolicy;
 }
 
 export class RaftGroup {
@@ -101,6 +103,8 @@ export class RaftGroup {
   readonly failures: unknown[] = [];
   /** Sent and not yet delivered, in order. */
   network: Message[] = [];
+  /** Quiesce notices sent (with GroupOptions.quiesce), in order. */
+  readonly quiesceNotices: { from: NodeId; to: NodeId; term: number; commit: number }[] = [];
 
   constructor(
     readonly ids: NodeId[],
@@ -139,11 +143,15 @@ export class RaftGroup {
           }
           this.network.push(...messages);
         },
+        quiesce: (to, term, commit) => {
+          this.quiesceNotices.push({ from: id, to, term, commit });
+        },
       },
       stateMachine: machine,
       random: { nextInt: () => 0 },
       settings: { preVote: false, ...this.options.settings },
       snapshots: this.options.snapshots,
+      ...(this.options.quiesce === undefined ? {} : { quiesce: this.options.quiesce }),
       onFailure: (error) => this.failures.push(error),
     });
     this.drivers.set(id, driver);
