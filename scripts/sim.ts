@@ -94,6 +94,8 @@ async function main(): Promise<number> {
   let wiped = 0;
   let wipesRecovered = 0;
   const txns = { commits: 0, aborts: 0, repeatedMarkers: 0, recordsRead: 0 };
+  let quiesceNotices = 0;
+  let quiescingSeeds = 0;
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
@@ -104,6 +106,8 @@ async function main(): Promise<number> {
       txns.aborts += result.outcomes['transaction decided abort'] ?? 0;
       txns.repeatedMarkers += result.repeatedMarkers;
       txns.recordsRead += result.transactionRecordsRead;
+      quiesceNotices += result.quiesceNotices;
+      if (result.quiesceNotices > 0) quiescingSeeds++;
       if (count === 1) {
         console.log(`seed ${seed}: ${result.settings}`);
         console.log(
@@ -170,6 +174,7 @@ async function main(): Promise<number> {
   console.log(`time ${seconds.toFixed(1)} s`);
   if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
   if (partitions) console.log(`transactions committed ${txns.commits}, aborted ${txns.aborts}, repeated markers ${txns.repeatedMarkers}, committed records read ${txns.recordsRead}`);
+  if (partitions) console.log(`quiesce notices ${quiesceNotices} in ${quiescingSeeds} seeds`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

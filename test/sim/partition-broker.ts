@@ -46,6 +46,8 @@ export interface PartitionBrokerEnv extends ChannelEnv {
   readonly retentionEveryMs: number;
   /** cluster.learnerRecoveryRate of every broker (bytes per simulated second); 0 no limit. */
   readonly learnerBytesPerSecond: number;
+  /** raft.quiesce: idle groups stop ticking after this many ticks (as the broker sets it); 0 never. */
+  readonly quiesceAfterTicks: number;
   log(line: string): void;
   /** A broken invariant of the production code (an error it logged, a failed start). */
   fail(invariant: string, message: string): void;
@@ -121,6 +123,8 @@ export class PartitionBroker {
   /** Every hosted partition attached: the broker serves. */
   ready = false;
   private life: Life | null = null;
+  /** Quiesce notices the earlier incarnations sent. */
+  private earlierQuiesceNotices = 0;
   /** Replicas of a partition this broker removed (moved away), by key: a new copy is a new replica. */
   private readonly removals = new Map<string, number>();
 
@@ -211,6 +215,7 @@ export class PartitionBroker {
       hardStateDir: `/broker-${id}`,
       settings: env.learnerBytesPerSecond > 0 ? { ...env.settings, learnerSendBudget: new ByteRateBudget(env.learnerBytesPerSecond, () => clock.now()) } : env.settings,
       channelMaxBytes: env.channelMaxBytes,
+      ...(env.quiesceAfterTicks > 0 ? { quiesce: { afterTicks: env.quiesceAfterTicks } } : {}),
       now: () => clock.now(),
       random: { nextInt: (n) => this.random.nextInt(n) },
       onLeadership: (replica, leadership) => env.log(`broker ${id} ${replica.name} leader=${leadership.leader} term=${leadership.term}`),
@@ -312,8 +317,14 @@ export class PartitionBroker {
     for (const p of life.partitions.values()) p.wakeAll();
     // Dead first: anything the stopping host still triggers must not reach the disk.
     const torn = powerLoss ? this.disk.crash() : this.disk.kill();
+    this.earlierQuiesceNotices += life.multiRaft.stats().quiesceNoticesSent;
     life.multiRaft.stop();
     return torn;
+  }
+
+  /** Quiesce notices this broker's groups sent over all its incarnations (shows the seed exercised quiescence). */
+  quiesceNoticesSent(): number {
+    return this.earlierQuiesceNotices + (this.life?.multiRaft.stats().quiesceNoticesSent ?? 0);
   }
 
   /** The link to `peer` went down or came up (nothing while this broker is down). */

@@ -86,6 +86,8 @@ export interface PartitionSimResult {
   readonly transactionRecordsRead: number;
   /** Markers committed again for a transaction already closed (retried markers). */
   readonly repeatedMarkers: number;
+  /** Quiesce notices sent by all brokers' groups (0 in seeds without quiescence). */
+  readonly quiesceNotices: number;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -118,6 +120,7 @@ class PartitionSimulation {
    * than the generator, so every other draw of a seed stays what it was.
    */
   private readonly learnerBytesPerSecond: number;
+  private readonly quiesceAfterTicks: number;
   private readonly logOptions: Partial<LogOptions>;
   /** The controller's state: the simulation applies commands to it as the controller's leader would. */
   private readonly metadata = new ClusterState('sim', null);
@@ -156,6 +159,9 @@ class PartitionSimulation {
     this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
     this.settings = randomRaftSettings(this.random);
     this.learnerBytesPerSecond = [0, 20_000, 200_000][options.seed % 3]!;
+    // Quiescence as the broker runs it (raft.quiesce, on by default) in half of the seeds, chosen by
+    // the seed so that the other settings of a seed stay what they were.
+    this.quiesceAfterTicks = Math.floor(options.seed / 3) % 2 === 0 ? 0 : 2 * (this.settings.heartbeatTicks ?? 1);
     this.logOptions = {
       ioMode: this.random.pick(['buffered', 'direct'] as const),
       syncIntervalMs: this.random.pick([0, 1000]),
@@ -182,6 +188,7 @@ class PartitionSimulation {
       channelMaxBytes: APPEND_HEADROOM_BYTES + 128 * 1024,
       retentionEveryMs: this.retentionEveryMs,
       learnerBytesPerSecond: this.learnerBytesPerSecond,
+      quiesceAfterTicks: this.quiesceAfterTicks,
       isUp: (id) => this.broker(id).up,
       deliver: (from, to, bytes) => this.broker(to).receive(from, bytes),
       log: (line) => this.log(line),
@@ -310,6 +317,7 @@ class PartitionSimulation {
       snapshotsRestored: this.checker.restores,
       transactionRecordsRead: this.checker.committedTransactionRecordsRead,
       repeatedMarkers: this.checker.repeatedMarkers,
+      quiesceNotices: this.brokers.reduce((n, b) => n + b.quiesceNoticesSent(), 0),
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
@@ -335,7 +343,7 @@ class PartitionSimulation {
       `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
       `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
-      `retentionEveryMs=${this.retentionEveryMs} learnerBytesPerSecond=${this.learnerBytesPerSecond} timeoutMs=${this.timeoutMs}`
+      `retentionEveryMs=${this.retentionEveryMs} learnerBytesPerSecond=${this.learnerBytesPerSecond} quiesceAfterTicks=${this.quiesceAfterTicks} timeoutMs=${this.timeoutMs}`
     );
   }
 
