@@ -103,6 +103,8 @@ export class ClusterNode {
   private isrTimer: PeriodicTimer | null = null;
   /** When leadership of a group was last handed to its preferred replica from here. */
   private readonly transfers = new Map<number, number>();
+  /** Hand-overs to the preferred replica tried in a row per group, for the log (reset when it leads elsewhere). */
+  private readonly transferAttempts = new Map<number, number>();
   /** When this broker became leader of a group it leads. */
   private readonly ledSince = new Map<number, number>();
   private readonly leadershipListeners: ((replica: PartitionReplica) => void)[] = [];
@@ -434,7 +436,10 @@ export class ClusterNode {
     const self = this.options.config.server.brokerId;
     const known = this.leaders.get(groupId);
     if (leader === self && !(known?.leader === self && known.term === term)) this.ledSince.set(groupId, this.options.clock.now());
-    if (leader !== self) this.ledSince.delete(groupId);
+    if (leader !== self) {
+      this.ledSince.delete(groupId);
+      this.transferAttempts.delete(groupId);
+    }
     if (leader === self) {
       this.leaders.observe(groupId, leader, term, this.replicas.inSyncReplicas(replica));
     } else if (known === undefined || known.term < term || (known.term === term && known.leader === -1)) {
@@ -466,7 +471,15 @@ export class ClusterNode {
       // it over because it is stopping.
       if (now - (this.ledSince.get(replica.groupId) ?? now) < PREFERRED_TRANSFER_GAP_MS) continue;
       this.transfers.set(replica.groupId, now);
-      replica.driver.transferLeader(preferred);
+      const result = replica.driver.transferLeader(preferred);
+      const attempts = (this.transferAttempts.get(replica.groupId) ?? 0) + 1;
+      this.transferAttempts.set(replica.groupId, attempts);
+      // Said on the first try and when it keeps failing (the preferred replica does not take over:
+      // still catching up after joining, say), not every PREFERRED_TRANSFER_GAP_MS.
+      const where = { topic: replica.partition.topic, partition: replica.partition.index, to: preferred, attempts };
+      if (!result.accepted) this.options.log.warn({ ...where, reason: result.reason }, 'hand-over to the preferred replica refused');
+      else if (attempts === 1) this.options.log.info(where, 'handing leadership back to the preferred replica');
+      else if (attempts === 3) this.options.log.warn(where, 'the preferred replica has not taken leadership after three hand-overs; trying every 5 s');
     }
     if (this.samples % 2 === 0) {
       this.replaceDeadBrokers();
