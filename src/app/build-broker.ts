@@ -53,6 +53,7 @@ import { registerStorageMetrics } from './storage-metrics.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 import { logMaintenance } from './log-maintenance.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { buildTracing } from './build-tracing.ts';
 
 /** Kafka's offsets.topic.num.partitions default. */
 const OFFSETS_PARTITIONS = 50;
@@ -94,6 +95,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     groupInitialRebalanceDelayMs: config.kafka.groupInitialRebalanceDelayMs,
     offsetsRetentionMs: config.kafka.offsetsRetentionMinutes * 60_000,
   };
+  const tracing = await buildTracing(config, log, metrics);
   const sasl = await buildSasl(config.security.authentication, () => late.metadata, log);
   const authorizer = buildAuthorizer(config, () => late.metadata.state.acls(), log);
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
@@ -108,6 +110,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     authorizer,
     clientQuotas: new ClientQuotaEnforcer(() => late.metadata.state.clientQuotas()),
     tenancy: buildTenancy(config, metrics.registry, () => late.metadata, log, now),
+    tracing: tracing?.tracing ?? null,
     get metadata() {
       return late.metadata;
     },
@@ -321,7 +324,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     config,
     log,
     metrics,
-    services: [storage, ...(inCluster ? [cluster] : []), groups, maintenance],
+    services: [...(tracing === null ? [] : [tracing.service]), storage, ...(inCluster ? [cluster] : []), groups, maintenance],
     soloController: !inCluster,
     admin: buildAdminApi({ config, ...(tls === undefined ? {} : { tls }), authorizer, node: () => adminNode }),
     ...(tls === undefined ? {} : { tls }),

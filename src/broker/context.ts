@@ -15,6 +15,7 @@ import type { KafkaMetrics } from '../observability/kafka-metrics.ts';
 import type { TopicService } from './topic-service.ts';
 import type { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
 import type { Tenancy } from './tenant-access.ts';
+import type { Tracing } from '../observability/tracing.ts';
 
 export interface BrokerContext {
   /** This broker's id: only for answers about this broker itself (its configs); leaders come from `cluster`. */
@@ -38,6 +39,8 @@ export interface BrokerContext {
   readonly clientQuotas: ClientQuotaEnforcer;
   /** Tenants, their namespaces and quotas (multiTenancy.enabled); null when off. */
   readonly tenancy: Tenancy | null;
+  /** Request spans (observability.tracing.enabled); null when tracing is off. */
+  readonly tracing: Tracing | null;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

@@ -19,6 +19,7 @@ import { enabledAuthenticationMethods } from '../config/index.ts';
 import { saslStep } from './sasl-session.ts';
 import { chargeOnArrival, throttleRequest } from './quota-throttle.ts';
 import { admitConnection } from './tenant-access.ts';
+import { RequestTrace } from './request-spans.ts';
 
 /** What a client may send before it authenticated (and, with multi-tenancy, before it has a tenant). */
 const PRE_AUTHENTICATION = new Set<number>([API_KEYS.ApiVersions, API_KEYS.SaslHandshake, API_KEYS.SaslAuthenticate]);
@@ -84,20 +85,26 @@ export class RequestRouter implements FrameHandler {
     const handler = this.handlers[apiKey as ApiKey] as Handler<ApiKey> | undefined;
     if (!handler) throw new StreamBusError('SB_ERR_UNSUPPORTED_VERSION', `no handler for advertised API ${apiKey}`);
     const { header, body } = decodeRequest(frame);
+    // Tracing off: this null check is all the request path pays for it.
+    const traced = this.ctx.tracing === null ? null : RequestTrace.start(this.ctx.tracing, this.ctx, apiKey, API_BY_KEY[apiKey]!.name, header, body, apiVersion);
     let failed = false;
+    let response: unknown = null;
+    let thrown: unknown;
     try {
       const info = { header, apiVersion, connection, receivedAt };
       const charged = chargeOnArrival(this.ctx, apiKey, frame.length, info);
-      const response = await handler(this.ctx, body as never, info);
+      response = await handler(this.ctx, body as never, info);
       // A Fetch's long poll is waiting, not handler work: request_percentage does not count it.
       throttleRequest(this.ctx, apiKey, charged, apiKey === API_KEYS.Fetch ? 0 : performance.now() - receivedAt, info, response as { throttleTimeMs?: number } | null);
       if (response === null) return null;
       return encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, response as never);
     } catch (err) {
       failed = true;
+      thrown = err;
       throw err;
     } finally {
       this.ctx.metrics.request(API_BY_KEY[apiKey]!.name, (performance.now() - receivedAt) / 1000, failed);
+      traced?.finish(response, thrown);
     }
   }
 }

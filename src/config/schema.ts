@@ -26,7 +26,7 @@ export const FEATURES: Readonly<Record<Feature, boolean>> = {
   tls: true,
   authentication: true,
   multiTenancy: true,
-  tracing: false,
+  tracing: true,
   compaction: true,
 };
 
@@ -269,9 +269,9 @@ export const SCHEMA: Schema = {
   'multiTenancy.defaultQuotas.maxConnections': { type: integer(1), default: 1000, feature: 'multiTenancy', description: 'Connections a tenant may hold open on each broker; one more is refused at authentication. Overridden per tenant with `streambus tenant quota`.' },
   'multiTenancy.defaultQuotas.maxBandwidthMBps': { type: number(0.01), default: 100, feature: 'multiTenancy', description: 'Produce plus fetch bandwidth of a tenant on each broker, in MB/s (10^6 bytes); beyond it responses carry throttle_time_ms and the connection is muted for that long, as Kafka\'s client quotas do. Overridden per tenant with `streambus tenant quota`.' },
 
-  'observability.tracing.enabled': { type: boolean(), default: false, feature: 'tracing', description: 'Export OpenTelemetry traces.' },
-  'observability.tracing.endpoint': { type: string(), default: '', feature: 'tracing', description: 'OTLP collector address, e.g. `jaeger-collector:4317`. Required with tracing.' },
-  'observability.tracing.samplingRate': { type: number(0, 1), default: 0.1, feature: 'tracing', description: 'Fraction of requests traced.' },
+  'observability.tracing.enabled': { type: boolean(), default: false, feature: 'tracing', description: 'Export OpenTelemetry traces: one span per Kafka request (produce, fetch, consumer group, admin), sent with OTLP over gRPC to `endpoint` (docs/tracing.md). Off: the OpenTelemetry SDK is not even loaded.' },
+  'observability.tracing.endpoint': { type: string(), default: '', feature: 'tracing', description: 'OTLP/gRPC collector address, e.g. `jaeger-collector:4317` (plaintext); `http://host:port` is the same, `https://host:port` uses TLS. Required with tracing. A collector that is down costs spans (counted in `streambus_tracing_spans_dropped_total`), never requests.' },
+  'observability.tracing.samplingRate': { type: number(0, 1), default: 0.1, feature: 'tracing', description: 'Fraction of requests traced (by trace id). A produced record whose `traceparent` header carries the producer\'s sampling decision is traced as that decision says.' },
 };
 
 /** STREAMBUS_ + the key path in upper snake case: storage.dataDir -> STREAMBUS_STORAGE_DATA_DIR. */

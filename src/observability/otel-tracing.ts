@@ -1,0 +1,228 @@
+/**
+ * Tracing through the OpenTelemetry SDK: spans sampled parent-based over a trace-id ratio, batched and
+ * exported with OTLP over gRPC. Loaded (dynamic import) only when observability.tracing.enabled, so a
+ * broker without tracing never loads the SDK or gRPC.
+ *
+ * The request path never waits for the exporter: an ended span is queued, and a span that finds the
+ * queue full (the collector is slow, down or unreachable) is dropped and counted. Export failures are
+ * counted and logged at most once a minute; they never reach a client or stop the broker.
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from './logger.ts';
+import { LineRateLimiter } from './rate-limited-logger.ts';
+import type { RemoteParent } from './traceparent.ts';
+import type { RequestSpan, SpanAttributeValue, Tracing } from './tracing.ts';
+
+/** Spans ended but not yet exported, at most: past it they are dropped (and counted), never buffered. */
+export const SPAN_QUEUE_MAX = 4096;
+/** Spans per OTLP export request. */
+const EXPORT_BATCH_MAX = 512;
+/** How often queued spans are sent when the batch is not full. */
+const EXPORT_DELAY_MS = 1000;
+/** One export (including the exporter's retries) gives up after this long; its spans are dropped. */
+const EXPORT_TIMEOUT_MS = 10_000;
+/** Links on one span, at most (a produced batch naming many producer spans). */
+export const LINKS_MAX = 32;
+
+export interface TracingSettings {
+  /** host:port, or a URL with http:// (plaintext) or https:// (TLS). */
+  readonly endpoint: string;
+  readonly samplingRate: number;
+  readonly brokerId: number;
+  readonly version: string;
+}
+
+/** The exporter's URL for `endpoint`: plaintext unless it says https://. */
+export function exporterUrl(endpoint: string): string {
+  const trimmed = endpoint.trim();
+  return /^https?:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+}
+
+class OtelRequestSpan implements RequestSpan {
+  readonly recording: boolean;
+  constructor(
+    private readonly span: Span,
+    private readonly tracer: Tracer,
+  ) {
+    this.recording = span.isRecording();
+  }
+
+  rename(name: string): void {
+    this.span.updateName(name);
+  }
+
+  set(key: string, value: SpanAttributeValue): void {
+    this.span.setAttribute(key, value);
+  }
+
+  link(target: RemoteParent): void {
+    this.span.addLink({ context: { traceId: target.traceId, spanId: target.spanId, traceFlags: target.traceFlags, isRemote: true } });
+  }
+
+  fail(errorType: string, message: string): void {
+    this.span.setAttribute('error.type', errorType);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+  }
+
+  child(name: string): RequestSpan {
+    return new OtelRequestSpan(this.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, trace.setSpan(ROOT_CONTEXT, this.span)), this.tracer);
+  }
+
+  end(): void {
+    this.span.end();
+  }
+}
+
+interface TracingMetrics {
+  exported: Counter;
+  dropped: Counter;
+  queued: Gauge;
+}
+
+function registerMetrics(registry: Registry, queued: () => number): TracingMetrics {
+  const dropped = new Counter({
+    name: 'streambus_tracing_spans_dropped_total',
+    help: 'Sampled spans not delivered to the trace collector, by reason (queue_full: the export queue was full; export_failed: the collector refused or could not be reached)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of ['queue_full', 'export_failed']) dropped.inc({ reason }, 0);
+  return {
+    exported: new Counter({ name: 'streambus_tracing_spans_exported_total', help: 'Spans the trace collector accepted', registers: [registry] }),
+    dropped,
+    queued: new Gauge({
+      name: 'streambus_tracing_spans_queued',
+      help: `Spans ended and waiting for export (at most ${SPAN_QUEUE_MAX})`,
+      registers: [registry],
+      collect() {
+        this.set(queued());
+      },
+    }),
+  };
+}
+
+/**
+ * Counts what the batch processor does with spans. It holds the bound itself (`SPAN_QUEUE_MAX`
+ * spans handed on and not yet through an export), so every drop is seen and counted: the batch
+ * processor's own queue is larger and never overflows.
+ */
+class CountingPipeline {
+  pending = 0;
+  private readonly failureLog: LineRateLimiter;
+
+  constructor(
+    private readonly metrics: TracingMetrics,
+    private readonly log: Logger,
+    private readonly endpoint: string,
+  ) {
+    // Once a minute: a collector that is down fails every export.
+    this.failureLog = new LineRateLimiter({ perWindow: 1, windowMs: 60_000 }, () => performance.now());
+  }
+
+  exporter(inner: SpanExporter): SpanExporter {
+    return {
+      export: (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
+        inner.export(spans, (result) => {
+          this.pending = Math.max(0, this.pending - spans.length);
+          if (result.code === ExportResultCode.SUCCESS) this.metrics.exported.inc(spans.length);
+          else this.failed(spans.length, result.error);
+          done(result);
+        });
+      },
+      shutdown: () => inner.shutdown(),
+      forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+    };
+  }
+
+  processor(inner: SpanProcessor): SpanProcessor {
+    return {
+      onStart: (span, parentContext) => inner.onStart(span, parentContext),
+      onEnd: (span) => {
+        if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+        if (this.pending >= SPAN_QUEUE_MAX) {
+          this.metrics.dropped.inc({ reason: 'queue_full' });
+          return;
+        }
+        this.pending++;
+        inner.onEnd(span);
+      },
+      forceFlush: () => inner.forceFlush(),
+      shutdown: () => inner.shutdown(),
+    };
+  }
+
+  private failed(spans: number, error: Error | undefined): void {
+    this.metrics.dropped.inc({ reason: 'export_failed' }, spans);
+    const suppressed = this.failureLog.take('export');
+    if (suppressed === null) return;
+    this.log.warn({ endpoint: this.endpoint, spans, err: error?.message ?? 'unknown error', ...(suppressed > 0 ? { suppressed } : {}) }, 'trace export failed; spans dropped (the broker keeps serving)');
+  }
+}
+
+export class OtelTracing implements Tracing {
+  private readonly provider: BasicTracerProvider;
+  private readonly tracer: Tracer;
+  private stopped: Promise<void> | null = null;
+
+  /** `exporter` replaces the OTLP gRPC exporter (tests). */
+  constructor(settings: TracingSettings, registry: Registry, log: Logger, exporter?: SpanExporter) {
+    const pipeline: CountingPipeline = new CountingPipeline(
+      registerMetrics(registry, (): number => pipeline.pending),
+      log,
+      settings.endpoint,
+    );
+    const otlp = exporter ?? new OTLPTraceExporter({ url: exporterUrl(settings.endpoint), timeoutMillis: EXPORT_TIMEOUT_MS });
+    const batches = new BatchSpanProcessor(pipeline.exporter(otlp), {
+      maxQueueSize: SPAN_QUEUE_MAX * 2,
+      maxExportBatchSize: EXPORT_BATCH_MAX,
+      scheduledDelayMillis: EXPORT_DELAY_MS,
+      exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+    });
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: 'streambus',
+        [ATTR_SERVICE_VERSION]: settings.version,
+        'service.instance.id': `broker-${settings.brokerId}`,
+        'streambus.broker.id': settings.brokerId,
+      }),
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRate) }),
+      spanProcessors: [pipeline.processor(batches)],
+      spanLimits: { linkCountLimit: LINKS_MAX },
+    });
+    this.tracer = this.provider.getTracer('streambus', settings.version);
+    log.info({ endpoint: exporterUrl(settings.endpoint), samplingRate: settings.samplingRate }, 'tracing on: OTLP/gRPC export');
+  }
+
+  startRequest(name: string, parent: RemoteParent | null): RequestSpan {
+    const context =
+      parent === null ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, isRemote: true });
+    return new OtelRequestSpan(this.tracer.startSpan(name, { kind: SpanKind.SERVER }, context), this.tracer);
+  }
+
+  shutdown(timeoutMs: number): Promise<void> {
+    this.stopped ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      });
+      await Promise.race([this.provider.shutdown().catch(() => undefined), deadline]);
+      clearTimeout(timer);
+    })();
+    return this.stopped;
+  }
+}
