@@ -292,6 +292,8 @@ export class ClusterNode {
         probeRetryTicks: timing.probeRetryTicks,
         preVote: true,
         checkQuorum: true,
+        // The followers write a produced batch while the leader does (docs/replication.md).
+        leaderWritesInParallel: true,
         ...(learnerBudget === undefined ? {} : { learnerSendBudget: learnerBudget }),
       },
       // Two heartbeat intervals idle: the followers heard the final commit index and answered.

@@ -69,6 +69,14 @@ export interface RaftConfig {
    */
   readonly confirmJoining?: boolean;
   /**
+   * A leader's own copy of the entries it appends counts toward the commit index only once the
+   * host reports them durable (RaftNode.advance), so the host may send the messages of a leader's
+   * Ready while it writes that Ready's entries (RaftNode.mayPipeline; paper 10.2.1): the followers
+   * write in parallel with the leader. Default false: the leader counts its copy at once and the host
+   * sends every message after the write.
+   */
+  readonly leaderWritesInParallel?: boolean;
+  /**
    * With `joining`, for a node that lost its log and hard state (a replaced disk): the group's voters
    * (itself included). Before it acknowledges or votes anything it learns the current term from a
    * majority of them other than itself (Raft.learningTerm): the term it had may be higher than any
@@ -99,6 +107,7 @@ export interface ResolvedRaftConfig {
   readonly applied: number | undefined;
   readonly joining: boolean;
   readonly confirmJoining: boolean;
+  readonly leaderWritesInParallel: boolean;
   readonly lostLogMembers: readonly NodeId[] | undefined;
   readonly maxMessageBytes: number;
   readonly maxInflightMessages: number;
@@ -152,6 +161,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     applied: config.applied,
     joining: config.joining ?? false,
     confirmJoining: config.confirmJoining ?? false,
+    leaderWritesInParallel: config.leaderWritesInParallel ?? false,
     lostLogMembers: config.lostLogMembers,
     maxMessageBytes,
     maxInflightMessages: positiveInteger(config.maxInflightMessages ?? DEFAULT_MAX_INFLIGHT_MESSAGES, 'maxInflightMessages'),

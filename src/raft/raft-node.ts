@@ -241,6 +241,7 @@ export class RaftNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1]!;
       log.unstable.stableTo(last.index, last.term);
+      this.raft.leaderStable(last.index, last.term);
     }
     const applied = rd.committedEntries;
     if (applied.length > 0) {

@@ -477,8 +477,11 @@ export class Raft {
     }
     // The leader counts its own copy at once: the driver persists these entries before sending
     // any message of the same Ready, so no follower can acknowledge them before they are durable here.
-    this.tracker.progress.get(this.id)!.maybeUpdate(index);
-    maybeCommit(this);
+    // With leaderWritesInParallel it counts them once they are durable instead (leaderStable).
+    if (!this.cfg.leaderWritesInParallel) {
+      this.tracker.progress.get(this.id)!.maybeUpdate(index);
+      maybeCommit(this);
+    }
     this.pendingFlush = true;
     return first;
   }
@@ -529,6 +532,17 @@ export class Raft {
     const result = this.propose(EntryType.ConfChange, [encodeConfChange(change)]);
     if (result.accepted) this.pendingConfIndex = result.index;
     return result;
+  }
+
+  /**
+   * With leaderWritesInParallel: entries up to `index` of `term` are durable here. A leader of that
+   * term counts its own copy of them now, which may commit them (a quorum of followers may already
+   * hold them).
+   */
+  leaderStable(index: number, term: number): void {
+    if (!this.cfg.leaderWritesInParallel || this.role !== 'leader' || term !== this.term) return;
+    const self = this.tracker.progress.get(this.id);
+    if (self !== undefined && self.maybeUpdate(index) && maybeCommit(this)) this.pendingFlush = true;
   }
 
   /** Starts (or keeps) a leadership transfer to `target`; returns why not, or null. */

@@ -153,6 +153,10 @@ export class RaftDriver {
   private idleTicks = 0;
   /** While quiesced as leader: the voters holding its whole log when it quiesced, itself included. */
   private quiescedVoters: readonly NodeId[] | null = null;
+  /** RaftConfig.leaderWritesInParallel: a leader sends a Ready's messages before writing it. */
+  private readonly pipelines: boolean;
+  /** The Ready in flight whose messages went out before its write. */
+  private sentEarly: Ready | null = null;
   /** A follower's accepted quiesce notice, kept until its Ready loop has nothing left to do. */
   private quiesceWhenIdle: { from: NodeId; term: number; commit: number } | null = null;
 
@@ -165,6 +169,7 @@ export class RaftDriver {
     this.onSoftState = options.onSoftState;
     this.onFailure = options.onFailure;
     this.quiescePolicy = options.quiesce;
+    this.pipelines = options.settings?.leaderWritesInParallel === true;
     this.onQuiesce = options.onQuiesce;
     assert(this.quiescePolicy === undefined || (Number.isSafeInteger(this.quiescePolicy.afterTicks) && this.quiescePolicy.afterTicks > 0), 'quiesce afterTicks must be a positive integer');
     assert(this.quiescePolicy === undefined || this.transport.quiesce !== undefined, 'a quiescing group needs a transport that sends quiesce notices');
@@ -410,6 +415,13 @@ export class RaftDriver {
           continue;
         }
         this.writing = rd;
+        // A leader that counts its own copy only once durable (RaftConfig.leaderWritesInParallel)
+        // sends its appends now, so the followers write while it does; anything that changes its
+        // term or vote, or installs a snapshot, still waits for the write.
+        if (this.pipelines && this.node.isLeader && rd.snapshot === null && (rd.hardState === null || (rd.hardState.term === this.durableTerm && rd.hardState.vote === this.durableVote))) {
+          this.send(rd.messages);
+          this.sentEarly = rd;
+        }
         this.store.persist(rd, (error) => this.persisted(rd, error));
       }
     } catch (error) {
@@ -443,7 +455,8 @@ export class RaftDriver {
       this.durableVote = rd.hardState.vote;
     }
     if (rd.softState !== null) this.onSoftState?.(rd.softState, this.durableTerm);
-    this.send(rd.messages);
+    if (this.sentEarly === rd) this.sentEarly = null;
+    else this.send(rd.messages);
     if (rd.snapshot !== null) {
       this.stateMachine.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;

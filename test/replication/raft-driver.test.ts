@@ -178,6 +178,46 @@ test('at most READIES_PER_CALL_MAX Readies per input; the rest continues at the 
   assert.equal(g.machine(1).applied.length, count + 1);
 });
 
+test('leaderWritesInParallel: a leader sends its appends while it writes them, and counts its own copy only once durable', () => {
+  const g = new RaftGroup([1, 2, 3], { settings: { leaderWritesInParallel: true } });
+  g.elect(1);
+  g.disk(1).autoSync = false;
+  const outcomes: string[] = [];
+  g.driver(1).propose([text('a')], (o) => outcomes.push(o.kind));
+  assert.equal(g.disk(1).writing, true);
+  // The appends left before the leader's own write is durable.
+  assert.deepEqual(g.network.map((m) => `${m.type}->${m.to}`), ['app->2', 'app->3']);
+  const index = g.network[0]!.entries[0]!.index;
+  // One follower's acknowledgement: the leader's own copy is not durable yet, so no quorum.
+  const toThree = g.network.filter((m) => m.to === 3);
+  g.network = g.network.filter((m) => m.to !== 3);
+  g.deliver();
+  assert.ok(g.driver(1).raft.commitIndex < index, 'committed with one durable copy of three');
+  // The second follower's: a quorum of durable copies without the leader's. It commits, but
+  // applies (and answers the proposer) only after its own write, the one still in flight.
+  g.network.push(...toThree);
+  g.deliver();
+  assert.equal(g.driver(1).raft.commitIndex, index);
+  assert.deepEqual(outcomes, []);
+  g.disk(1).sync();
+  g.deliver();
+  assert.deepEqual(outcomes, ['applied']);
+});
+
+test('leaderWritesInParallel: a lone voter commits its entry once it is durable, not before', () => {
+  const g = new RaftGroup([1], { settings: { leaderWritesInParallel: true } });
+  g.elect(1);
+  g.disk(1).autoSync = false;
+  const outcomes: string[] = [];
+  g.driver(1).propose([text('a')], (o) => outcomes.push(o.kind));
+  const index = g.driver(1).raft.lastIndex;
+  assert.ok(g.driver(1).raft.commitIndex < index);
+  g.disk(1).sync();
+  assert.equal(g.driver(1).raft.commitIndex, index);
+  assert.deepEqual(outcomes, ['applied']);
+  assert.deepEqual(g.machine(1).applied.at(-1), 'a');
+});
+
 test('a follower told to quiesce with entries left to apply keeps ticking until it applied them, then quiesces', () => {
   const g = new RaftGroup([1, 2, 3], { settings: { maxApplyBytes: 1 }, quiesce: { afterTicks: 2 } });
   g.elect(1);

@@ -157,7 +157,8 @@ class PartitionSimulation {
     this.transactionRandom = new Prng((options.seed ^ 0x7a5c7104) >>> 0);
     this.network = new SimNetwork(this.random.fork());
     this.ids = Array.from({ length: options.brokers }, (_, i) => i + 1);
-    this.settings = randomRaftSettings(this.random);
+    // Partition groups as the broker runs them: the leader writes in parallel with its followers.
+    this.settings = { ...randomRaftSettings(this.random), leaderWritesInParallel: true };
     this.learnerBytesPerSecond = [0, 20_000, 200_000][options.seed % 3]!;
     // Quiescence as the broker runs it (raft.quiesce, on by default) in half of the seeds, chosen by
     // the seed so that the other settings of a seed stay what they were.
@@ -340,7 +341,7 @@ class PartitionSimulation {
     const s = this.settings;
     const l = this.logOptions;
     return (
-      `brokers=${this.ids.length} partitions=${this.keys.length} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
+      `brokers=${this.ids.length} partitions=${this.keys.length} leaderWritesInParallel=${s.leaderWritesInParallel} preVote=${s.preVote} checkQuorum=${s.checkQuorum} heartbeat=${s.heartbeatTicks} probeRetry=${s.probeRetryTicks} ` +
       `maxMessageBytes=${s.maxMessageBytes} inflight=${s.maxInflightMessages}/${s.maxInflightBytes} uncommitted=${s.maxUncommittedBytes} ` +
       `io=${l.ioMode} syncIntervalMs=${l.syncIntervalMs} segmentBytes=${l.segmentBytes} tailCache=${l.tailCacheBytes} retentionBytes=${l.retentionBytes} ` +
       `retentionEveryMs=${this.retentionEveryMs} learnerBytesPerSecond=${this.learnerBytesPerSecond} quiesceAfterTicks=${this.quiesceAfterTicks} timeoutMs=${this.timeoutMs}`
