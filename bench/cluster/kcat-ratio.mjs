@@ -1,0 +1,145 @@
+// Replicated produce as librdkafka sees it: kcat producing acks=all to a partition with three replicas
+// on a three-broker cluster, against kcat producing to a lone broker (replication factor 1), both
+// running on this machine in the same run, loads alternating between them.
+//
+// Two producer settings: W1 (the peer benchmark's pattern: batches of 100 messages, one request in
+// flight) and librdkafka's own defaults (its batching and in-flight window; only acks, the message
+// timeout and the queue size are set). Each pass is one kcat process sending `--messages` messages of
+// `--size` bytes from a prepared file to partition 0; its wall time (start-up and metadata included)
+// gives messages/s; kcat exits 0 only when every message got a delivery report, and the partition's
+// end offset is checked to have grown by exactly the count.
+//
+// Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
+// Writes bench/results/cluster-kcat.json. Bounded: every kcat pass is killed after 120 s.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchArgs, startBrokerProcess, writeBenchReport } from '../broker/broker-procs.mjs';
+import { ROOT, KafkaClient, clientOf, cpuMicros, log, median, startCluster } from './cluster-procs.mjs';
+import { createTopics } from './replication.mjs';
+
+const args = process.argv.slice(2);
+const { flag } = benchArgs(args);
+const QUICK = args.includes('--quick');
+const MESSAGES = Number(flag('messages', QUICK ? 20_000 : 100_000));
+const SIZE = Number(flag('size', 1024));
+const RUNS = Number(flag('runs', QUICK ? 1 : 3));
+const PASS_TIMEOUT_MS = 120_000;
+const TOPIC = 'kcat';
+
+/** The producer settings compared; `-X` pairs added to those every pass sets. */
+const SETTINGS = {
+  w1: ['batch.num.messages=100', 'max.in.flight.requests.per.connection=1'],
+  librdkafkaDefaults: [],
+};
+
+function kcatVersion() {
+  const r = spawnSync('kcat', ['-V'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error('kcat is missing: apt-get install -y kcat');
+  return r.stdout.split('\n').find((l) => l.includes('librdkafka'))?.trim() ?? r.stdout.split('\n')[0].trim();
+}
+
+/** Newline-separated printable messages of SIZE bytes (kcat's input format); a counter keeps them distinct. */
+function writeMessages(file) {
+  const filler = 'x'.repeat(SIZE - 10);
+  const lines = [];
+  for (let i = 0; i < MESSAGES; i++) lines.push(String(i).padStart(10, '0') + filler);
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+async function endOffset(bootstrap) {
+  const client = new KafkaClient({ bootstrap, requestTimeoutMs: 5_000 });
+  try {
+    const offsets = await client.listOffsets(TOPIC, [0], 'latest');
+    return Number(offsets[0].offset);
+  } finally {
+    client.close();
+  }
+}
+
+/** One kcat pass to `bootstrap`; the CPU the given broker pids used during it. */
+async function kcatPass(bootstrap, file, extra, pids) {
+  const before = await endOffset(bootstrap);
+  const cpu0 = pids.map(cpuMicros);
+  const kcatArgs = ['-P', '-b', bootstrap, '-t', TOPIC, '-p', '0', '-l', file, '-X', 'acks=all', '-X', 'enable.idempotence=false', '-X', 'compression.codec=none', '-X', 'message.timeout.ms=60000', '-X', 'queue.buffering.max.messages=200000', ...extra.flatMap((kv) => ['-X', kv])];
+  const t0 = performance.now();
+  const { code, stderr } = await new Promise((resolve) => {
+    const proc = spawn('kcat', kcatArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), PASS_TIMEOUT_MS);
+    proc.once('exit', (c, signal) => {
+      clearTimeout(timer);
+      resolve({ code: c ?? signal, stderr: err });
+    });
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`kcat exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const stored = (await endOffset(bootstrap)) - before;
+  if (stored !== MESSAGES) throw new Error(`partition 0 grew by ${stored}, expected ${MESSAGES}`);
+  const cpu = pids.map((pid, i) => Math.round(((cpuMicros(pid) - cpu0[i]) / 1e6 / seconds) * 1000) / 10);
+  return { seconds: Math.round(seconds * 100) / 100, messagesPerSec: Math.round(MESSAGES / seconds), mbPerSec: Math.round(((MESSAGES * SIZE) / seconds / 1e6) * 100) / 100, brokerCpuPercentOfCore: cpu };
+}
+
+async function main() {
+  const version = kcatVersion();
+  const work = mkdtempSync(join(tmpdir(), 'streambus-kcat-ratio-'));
+  const file = join(work, 'messages.txt');
+  writeMessages(file);
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  // Both run under node (bin/streambus), so neither side has the compiled binary's advantage.
+  const single = await startBrokerProcess('single', {}, join(work, 'single'), true);
+  const cluster = await startCluster({ heartbeat: '1s', election: '3s' });
+  try {
+    const singleBootstrap = `127.0.0.1:${single.kafkaPort}`;
+    const admin = new KafkaClient({ bootstrap: singleBootstrap });
+    try {
+      await admin.createTopics([{ name: TOPIC, partitions: 1, replicationFactor: 1 }], { timeoutMs: 10_000 });
+    } finally {
+      admin.close();
+    }
+    const placement = await createTopics(cluster, [{ name: TOPIC, partitions: 1, replicationFactor: 3 }]);
+    const leader = placement[TOPIC][0].leader;
+    // kcat is bootstrapped with the leader only: the other brokers' start-up connections are not the cost measured.
+    const clusterBootstrap = `127.0.0.1:${cluster.member(leader).kafka}`;
+    const clusterPids = cluster.members.map((m) => m.proc.pid);
+    log(`kcat ratio: ${version}; ${MESSAGES} messages of ${SIZE} B per pass; cluster leader of ${TOPIC}-0 is broker ${leader}`);
+    const rows = {};
+    for (const [name, extra] of Object.entries(SETTINGS)) {
+      // One warm-up pass each, not counted.
+      await kcatPass(singleBootstrap, file, extra, [single.pid]);
+      await kcatPass(clusterBootstrap, file, extra, clusterPids);
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const rf1 = await kcatPass(singleBootstrap, file, extra, [single.pid]);
+        const rf3 = await kcatPass(clusterBootstrap, file, extra, clusterPids);
+        log(`${name} run ${i + 1}/${RUNS}: lone broker RF 1 ${rf1.messagesPerSec} msg/s, cluster RF 3 ${rf3.messagesPerSec} msg/s (${(rf3.messagesPerSec / rf1.messagesPerSec).toFixed(2)}), CPU ${rf1.brokerCpuPercentOfCore} / ${rf3.brokerCpuPercentOfCore.join('/')} %`);
+        runs.push({ run: i + 1, rf1, rf3, ratio: Math.round((rf3.messagesPerSec / rf1.messagesPerSec) * 100) / 100 });
+      }
+      const rf1 = median(runs.map((r) => r.rf1.messagesPerSec));
+      const rf3 = median(runs.map((r) => r.rf3.messagesPerSec));
+      rows[name] = { kcatSettings: extra, rf1MessagesPerSec: Math.round(rf1), rf3MessagesPerSec: Math.round(rf3), ratio: Math.round((rf3 / rf1) * 100) / 100, ratioByRun: runs.map((r) => r.ratio), runs };
+    }
+    const report = {
+      tool: 'bench/cluster/kcat-ratio.mjs',
+      startedAt,
+      commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+      params: { messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
+      summary: Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, { rf1MessagesPerSec: r.rf1MessagesPerSec, rf3MessagesPerSec: r.rf3MessagesPerSec, ratio: r.ratio, ratioByRun: r.ratioByRun }])),
+      settings: rows,
+    };
+    writeBenchReport('cluster-kcat', QUICK, report);
+  } finally {
+    await cluster.stop();
+    await single.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
