@@ -158,8 +158,12 @@ export class BrokerApp {
     for (const service of this.started) service.quiesce?.();
     await this.listener.stop();
     for (const service of this.started.reverse()) {
+      // Each step said with its time: a stop that runs into server.shutdownTimeout shows where it hung.
+      const began = performance.now();
+      log.info({ service: service.name }, 'stopping service');
       try {
         await service.stop();
+        log.info({ service: service.name, ms: Math.round(performance.now() - began) }, 'service stopped');
       } catch (err) {
         log.error({ err, service: service.name }, 'service failed to stop cleanly');
       }

@@ -726,8 +726,11 @@ export class ClusterNode {
     this.metadata.stop();
     this.ticker.stop();
     this.multiRaft.stop();
+    const began = performance.now();
     await this.transport.stop();
+    this.options.log.info({ ms: Math.round(performance.now() - began) }, 'inter-broker transport stopped');
     await this.store.close();
+    this.options.log.info({ ms: Math.round(performance.now() - began) }, 'controller log closed');
   }
 
   private async sleep(ms: number): Promise<void> {
