@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../helpers/broker-process.ts';
 import { apiVersionsProbe } from '../helpers/kafka-probe.ts';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'streambus-binary-'));
 // PATH holds only an empty folder: no node, no bun, nothing the binary could lean on.
@@ -35,6 +36,27 @@ test('the binary answers version and doctor as streambus-cli, without node', () 
   const report = JSON.parse(d.stdout);
   assert.equal(report.runtime, 'bun');
   assert.equal(report.ioBackend, 'native', 'the addon is embedded in the binary');
+});
+
+test('the binary exports OpenTelemetry spans over OTLP/gRPC (the SDK and gRPC client compiled in)', async () => {
+  const receiver = await startOtlpReceiver();
+  const broker = await startBroker({
+    runtime: 'binary',
+    command: join(folder, 'streambus-broker'),
+    noBrokerArg: true,
+    baseEnv: bare,
+    env: { STREAMBUS_OBSERVABILITY_TRACING_ENABLED: 'true', STREAMBUS_OBSERVABILITY_TRACING_ENDPOINT: `127.0.0.1:${receiver.port}`, STREAMBUS_OBSERVABILITY_TRACING_SAMPLING_RATE: '1' },
+  });
+  try {
+    assert.ok((await apiVersionsProbe(broker.kafkaPort)).has(3));
+  } finally {
+    // The stop flushes the queued spans.
+    assert.equal(await broker.stop(), 0, broker.output());
+    await receiver.stop();
+  }
+  const span = receiver.spans.find((s) => s.attributes['rpc.method'] === 'ApiVersions' || s.name.includes('ApiVersions'));
+  assert.ok(span !== undefined, `no ApiVersions span among ${receiver.spans.map((s) => s.name).join(', ') || 'none'}`);
+  assert.equal(span.resource['service.name'], 'streambus');
 });
 
 test('streambus-broker runs a broker: ready, metrics, Kafka, SIGTERM exits 0', async () => {
