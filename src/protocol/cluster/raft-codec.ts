@@ -34,9 +34,10 @@
  * carry entries and only snapshot messages a snapshot. Anything else throws StreamBusError
  * SB_ERR_PEER_PROTOCOL naming what was wrong; a decoder never returns a partly checked message.
  *
- * Binary data: a received body's Buffers view the bytes read from the socket (plain-codec.ts). Those
- * chunks are never reused, but an entry the log keeps would pin its whole chunk in memory, so entry
- * and snapshot data are copied into Uint8Arrays of their own.
+ * Binary data: a received body's Buffers view the bytes read from the socket or the frame assembled
+ * from them (plain-codec.ts, frame-decoder.ts). Neither is ever reused, but an entry the log keeps
+ * would pin the whole of it in memory, so entry and snapshot data are copied into Uint8Arrays of
+ * their own unless they fill at least half of it (bytes()).
  */
 import { StreamBusError } from '../../util/errors.ts';
 
@@ -133,10 +134,15 @@ function tuple(value: unknown, count: number, what: string): unknown[] {
   return value;
 }
 
-/** A copy of received binary data, so the log never pins the socket chunk it arrived in. */
+/**
+ * Received binary data the log may keep: the view itself when it fills at least half of the memory
+ * it views (a large entry in a frame of its own: kept, it pins little more than itself, and a copy
+ * of every replicated batch would cost a copy and twice the garbage), else a copy, so a small entry
+ * never pins the socket chunk or the frame of other groups' entries it arrived with.
+ */
 function bytes(value: unknown, what: string): Uint8Array {
   if (!(value instanceof Uint8Array)) fail(`${what} must be binary, got ${show(value)}`);
-  return new Uint8Array(value);
+  return value.byteLength * 2 >= value.buffer.byteLength ? value : new Uint8Array(value);
 }
 
 function encodeEntry(e: WireEntry): unknown[] {

@@ -132,7 +132,18 @@ test('encodings are compact: arrays, small type numbers, trailing neutral items 
   assert.ok(packPlain(body).length < 1000 * 8, `${packPlain(body).length} bytes for 1000 heartbeats`);
 });
 
-test('entry and snapshot data are copied out of the receive buffer', () => {
+test('a large entry filling most of the buffer it arrived in is kept as a view, not copied', () => {
+  const data = new Uint8Array(64 * 1024).fill(9);
+  const m = msg({ type: 'app', from: 1, to: 2, term: 1, entries: [{ term: 1, index: 1, type: 0, data }] });
+  // A frame of its own, as the frame decoder assembles one that spans socket chunks.
+  const received = Buffer.from(packPlain(encodeRaftMessage(m)));
+  const decoded = decodeRaftMessage(unpackPlain(received));
+  const kept = decoded.entries[0]!.data;
+  assert.ok(Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength).equals(data), "the entry's bytes");
+  assert.equal(kept.buffer, received.buffer, 'a view of the received frame');
+});
+
+test('a small entry is copied out of the receive buffer (it must not pin it)', () => {
   const m = msg({ type: 'app', from: 1, to: 2, term: 1, entries: [{ term: 1, index: 1, type: 0, data: new Uint8Array([5, 6, 7]) }] });
   const received = Buffer.concat([Buffer.from([0xee, 0xee]), packPlain(encodeRaftMessage(m))]).subarray(2);
   const value = unpackPlain(received);
