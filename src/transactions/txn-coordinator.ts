@@ -274,8 +274,12 @@ export class TransactionCoordinator {
 
   /** Stores `value` for `id` and applies it; null, or the error code when it could not be stored. */
   private async store(id: string, value: TxnLogValue | null): Promise<number | null> {
+    // A completion waits on no sync of its own: the durable PrepareCommit/PrepareAbort before it is the
+    // decision, and if a crash loses the completion, the next coordinator finds the decision and writes
+    // the markers again (a second marker changes nothing). The id's next change is synced and takes it along.
+    const completion = value !== null && (value.status === 'CompleteCommit' || value.status === 'CompleteAbort');
     try {
-      await this.options.log.append([{ key: encodeTxnLogKey(id), value: value === null ? null : encodeTxnLogValue(value) }]);
+      await this.options.log.append([{ key: encodeTxnLogKey(id), value: value === null ? null : encodeTxnLogValue(value) }], undefined, completion ? 'visible' : 'durable');
     } catch (err) {
       // Leadership of the partition lost, or its log failing: the client finds the coordinator again.
       if (this.phase === 'active') this.options.onBackgroundError(err, `__transaction_state write for ${id}`);
