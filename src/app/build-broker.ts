@@ -78,7 +78,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const late = {} as { metadata: MetadataService; cluster: ClusterView; topics: TopicService; groups: GroupRouter; raftGroups?: () => { hosted: number; quiesced: number } };
   let clusterNode: ClusterNode | undefined;
   let adminNode: AdminNode | null = null;
-  let clusterGroups: CoordinatorPlacement<GroupCoordinator> | undefined;
+  let groupPlacement: CoordinatorPlacement<GroupCoordinator> | undefined;
   let transactions: TransactionCoordinators | undefined;
   const kafkaMetrics = new KafkaMetrics(metrics.registry, now, () =>
     late.groups
@@ -236,14 +236,16 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     name: 'group coordinator',
     async start() {
       void bootstrapScramUser(config.security.authentication, () => late.metadata, log, () => stopping);
-      const voters = Math.max(1, config.cluster.nodes.length);
+      const node = clusterNode;
+      const alone = node === undefined;
+      const voters = alone ? 1 : Math.max(1, config.cluster.nodes.length);
       transactions = new TransactionCoordinators({
         metadata: () => late.metadata,
         cluster: () => late.cluster,
         topics: () => late.topics,
         partitions,
-        ...(clusterNode === undefined ? {} : { channel: clusterNode.channel }),
-        voters: clusterNode === undefined ? 1 : voters,
+        ...(alone ? {} : { channel: node.channel }),
+        voters,
         // A marker of a transaction this broker's coordinators (or another broker's) end, on a partition it leads.
         writeHere: (marker, name, index) => writeMarkerAsLeader(ctx, marker, name, index),
         limits: { maxTimeoutMs: config.kafka.transactionMaxTimeoutMs, checkIntervalMs: config.kafka.transactionTimeoutCheckIntervalMs, idExpirationMs: config.kafka.transactionalIdExpirationMs },
@@ -253,48 +255,37 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
       });
       late.metadata.onChange(() => transactions?.check());
       transactions.start();
-      if (clusterNode !== undefined) {
-        const router = new GroupRouter(() => late.metadata.state.topic(OFFSETS_TOPIC)?.partitions ?? 0, GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }));
-        const placement = new CoordinatorPlacement({
-          what: 'consumer groups',
-          topic: OFFSETS_TOPIC,
-          partitionCount: OFFSETS_PARTITIONS,
-          replicationFactor: Math.min(3, voters),
-          eager: true,
-          brokers: () => late.metadata.state.brokers().length,
-          metadata: () => late.metadata,
-          topics: () => late.topics,
-          partitions,
-          slots: router,
-          coordinatorOn,
-          clock,
-          log,
-        });
-        clusterGroups = placement;
-        late.groups = router;
-        clusterNode.metadata.onChange(() => void placement.check());
-        clusterNode.onPartitionLeadership((replica) => {
-          if (replica.partition.topic === OFFSETS_TOPIC) void placement.check();
-          else if (replica.partition.topic === TXN_STATE_TOPIC) transactions?.check();
-        });
-        placement.start();
+      const router = new GroupRouter(() => late.metadata.state.topic(OFFSETS_TOPIC)?.partitions ?? 0, GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }));
+      const placement = new CoordinatorPlacement({
+        what: 'consumer groups',
+        topic: OFFSETS_TOPIC,
+        // One partition on a lone broker (Kafka's 50 spread the coordinators over brokers); data
+        // directories made otherwise keep theirs, every one coordinated here.
+        partitionCount: alone ? 1 : OFFSETS_PARTITIONS,
+        replicationFactor: Math.min(3, voters),
+        eager: true,
+        brokers: () => (alone ? 1 : late.metadata.state.brokers().length),
+        metadata: () => late.metadata,
+        topics: () => late.topics,
+        partitions,
+        slots: router,
+        coordinatorOn,
+        clock,
+        log,
+      });
+      groupPlacement = placement;
+      late.groups = router;
+      late.metadata.onChange(() => void placement.check());
+      if (alone) {
+        // Nobody else could coordinate its groups: the broker is ready only once they are loaded here.
+        await placement.startAlone();
         return;
       }
-      if (!late.metadata.state.topic(OFFSETS_TOPIC)) {
-        const created = await late.topics.create(OFFSETS_TOPIC, 1, 1, { 'cleanup.policy': 'compact' });
-        if (created.error) throw new Error(`cannot create ${OFFSETS_TOPIC}: ${created.message ?? created.error}`);
-      }
-      // A lone broker coordinates every partition of the offsets topic (one, in data directories it made).
-      const router = new GroupRouter(() => late.metadata.state.topic(OFFSETS_TOPIC)?.partitions ?? 0, GroupCoordinator.elsewhere({ clock, newId: () => randomUUID(), config: groupConfig }));
-      late.groups = router;
-      for (let index = 0; index < late.metadata.state.topic(OFFSETS_TOPIC)!.partitions; index++) {
-        const partition = partitions.get(OFFSETS_TOPIC, index);
-        if (!partition) throw new Error(`${OFFSETS_TOPIC}-${index} is offline: ${partitions.offlineReason(OFFSETS_TOPIC, index)}`);
-        const coordinator = coordinatorOn(partition);
-        router.add(index, coordinator);
-        const summary = await coordinator.load();
-        log.info({ partition: index, ...summary }, 'consumer groups loaded');
-      }
+      node.onPartitionLeadership((replica) => {
+        if (replica.partition.topic === OFFSETS_TOPIC) void placement.check();
+        else if (replica.partition.topic === TXN_STATE_TOPIC) transactions?.check();
+      });
+      void placement.start();
     },
     quiesce() {
       // Parked JoinGroup/SyncGroup requests are answered (NOT_COORDINATOR) so the drain is not held up
@@ -304,7 +295,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
     async stop() {
       stopping = true;
       transactions?.stop();
-      clusterGroups?.stop();
+      groupPlacement?.stop();
       late.groups?.close();
     },
   };

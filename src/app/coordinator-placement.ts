@@ -7,7 +7,8 @@
  * for transactions (`want()`), as Kafka creates `__transaction_state` only when a transactional
  * producer asks for its coordinator. For every partition this broker leads (its replica ready for
  * writes), a coordinator loads from it and joins the slots; when leadership moves, it is dropped here
- * and loaded on the new leader. A lone broker leads every partition, so the same code serves it.
+ * and loaded on the new leader. A lone broker leads every partition, so the same code serves it; only
+ * its start-up differs (`startAlone`: it waits for every coordinator and fails without one).
  * Checked after each metadata change, each leadership change of the topic, and once a second.
  */
 import type { Clock } from '../io/clock.ts';
@@ -43,22 +44,51 @@ export interface PlacementOptions<C extends { load(): Promise<object>; close(): 
 }
 
 export class CoordinatorPlacement<C extends { load(): Promise<object>; close(): void }> {
-  private checking = false;
-  private again = false;
+  /** The check under way, and the one queued behind it for the calls made meanwhile. */
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private wanted: boolean;
   private timer: PeriodicTimer | null = null;
   private stopped = false;
   /** The leader epoch each loaded coordinator was loaded at. */
   private readonly loadedEpochs = new Map<number, number>();
+  /** Why the last attempt failed: the topic's creation, and each partition's load (until one succeeds). */
+  private createError: string | null = null;
+  private readonly loadErrors = new Map<number, unknown>();
 
   constructor(private readonly options: PlacementOptions<C>) {
     this.wanted = options.eager;
   }
 
-  /** Starts the periodic check; callers also call check() on metadata and leadership changes. */
-  start(): void {
-    this.timer = every(this.options.clock, CHECK_MS, () => this.check());
-    this.check();
+  /**
+   * Starts the periodic check; callers also call check() on metadata and leadership changes. Resolves
+   * once the first check has run.
+   */
+  start(): Promise<void> {
+    this.timer = every(this.options.clock, CHECK_MS, () => void this.check());
+    return this.check();
+  }
+
+  /**
+   * A lone broker leads every partition of the topic: starts the checks and resolves once each
+   * partition has its coordinator loaded here. Rejects, stopped, when one has not: with no other
+   * broker to turn to, clients would be told NOT_COORDINATOR for its keys for as long as it runs.
+   */
+  async startAlone(): Promise<void> {
+    await this.start();
+    const { topic: name, partitions, slots } = this.options;
+    const topic = this.options.metadata().state.topic(name);
+    const problems: string[] = [];
+    if (topic === undefined) problems.push(`${name} could not be created: ${this.createError ?? 'no attempt (too few brokers)'}`);
+    for (let index = 0; index < (topic?.partitions ?? 0); index++) {
+      if (slots.has(index)) continue;
+      const failed = this.loadErrors.get(index);
+      const reason = failed === undefined ? (partitions.offlineReason(name, index) ?? 'not writable here') : failed instanceof Error ? failed.message : String(failed);
+      problems.push(`${name}-${index}: ${reason}`);
+    }
+    if (problems.length === 0) return;
+    this.stop();
+    throw new Error(`${this.options.what} not loaded: ${problems.join('; ')}`);
   }
 
   /** The topic is needed (a client asked for a coordinator): create it if it does not exist. */
@@ -74,35 +104,39 @@ export class CoordinatorPlacement<C extends { load(): Promise<object>; close(): 
     this.options.slots.close();
   }
 
-  /** Resolves once a check that starts now has run (tests, and a lone broker's start-up). */
+  /**
+   * Resolves once a check that starts now has run (never rejects: failures are logged and retried).
+   * One check runs at a time; the calls made while one runs share a single check after it.
+   */
   check(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.checking) {
-      this.again = true;
-      return Promise.resolve();
+    if (this.running !== null) {
+      this.queued ??= this.running.then(() => {
+        this.queued = null;
+        return this.check();
+      });
+      return this.queued;
     }
-    this.checking = true;
-    return this.step()
+    this.running = this.step()
       .catch((err: unknown) => this.options.log.error({ err }, `${this.options.what} coordinator placement failed; retrying`))
       .finally(() => {
-        this.checking = false;
-        if (this.again) {
-          this.again = false;
-          void this.check();
-        }
+        this.running = null;
       });
+    return this.running;
   }
 
   private async step(): Promise<void> {
     const { topic: name, partitions, slots, log, what } = this.options;
     const metadata = this.options.metadata();
-    const topic = metadata.state.topic(name);
-    if (topic === undefined) {
+    if (metadata.state.topic(name) === undefined) {
       if (!this.wanted || this.options.brokers() < this.options.replicationFactor) return;
       const created = await this.options.topics().create(name, this.options.partitionCount, this.options.replicationFactor, { 'cleanup.policy': 'compact' });
-      if (created.error !== null && created.error !== 'TOPIC_ALREADY_EXISTS') log.warn({ error: created.error, message: created.message }, `${name} not created yet`);
-      return;
+      this.createError = created.error === null || created.error === 'TOPIC_ALREADY_EXISTS' ? null : (created.message ?? created.error);
+      if (this.createError !== null) log.warn({ error: created.error, message: created.message }, `${name} not created yet`);
     }
+    // Created just now, a lone broker's partitions are open and led here: they load in this same check.
+    const topic = metadata.state.topic(name);
+    if (topic === undefined) return;
     const loads: Promise<void>[] = [];
     for (let index = 0; index < topic.partitions; index++) {
       // The coordinator lives with the partition's ready leader; it moves when leadership does.
@@ -121,9 +155,13 @@ export class CoordinatorPlacement<C extends { load(): Promise<object>; close(): 
       slots.add(index, coordinator);
       loads.push(
         coordinator.load().then(
-          (summary) => log.info({ partition: index, ...summary }, `${what} loaded`),
+          (summary) => {
+            this.loadErrors.delete(index);
+            log.info({ partition: index, ...summary }, `${what} loaded`);
+          },
           (err: unknown) => {
             log.error({ err, partition: index }, `${what} could not be loaded; retrying`);
+            this.loadErrors.set(index, err);
             slots.remove(index);
             this.loadedEpochs.delete(index);
           },

@@ -1,8 +1,10 @@
 /**
- * The group coordinator's durable store on the `__consumer_offsets` partition: each append becomes one
- * record batch (all or nothing after a crash), fsynced before the promise resolves, whatever
- * storage.syncInterval says, because an acknowledged offset commit must survive a crash. Replay reads
- * every batch from the log start and yields transaction markers as such.
+ * The group coordinator's durable store on the `__consumer_offsets` partition (and the transaction
+ * coordinator's on `__transaction_state`): each append becomes one record batch (all or nothing after
+ * a crash), fsynced before the promise resolves, whatever storage.syncInterval says, because an
+ * acknowledged offset commit must survive a crash; only an append that asks for `visible` durability
+ * is left to the periodic sync. Replay reads every batch from the log start and yields transaction
+ * markers as such.
  *
  * Transactional appends (TxnOffsetCommit) are written as Kafka's group coordinator writes them: a
  * transactional batch with the producer's id and epoch and base sequence -1 (no sequence), appended
@@ -13,7 +15,7 @@
  * partition's last stable offset) until the commit or abort marker closes it. Producer epochs are
  * checked by the group coordinator itself (INVALID_PRODUCER_EPOCH).
  */
-import type { OffsetsLog, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../groups/offsets-log.ts';
+import type { OffsetsLog, OffsetsLogDurability, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../groups/offsets-log.ts';
 import type { Partition } from '../replication/partition.ts';
 import {
   buildRecordBatch,
@@ -31,7 +33,7 @@ export class PartitionOffsetsLog implements OffsetsLog {
     private readonly now: () => number,
   ) {}
 
-  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer): Promise<void> {
+  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer, durability: OffsetsLogDurability = 'durable'): Promise<void> {
     if (records.length === 0) return;
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
@@ -49,7 +51,7 @@ export class PartitionOffsetsLog implements OffsetsLog {
     // the periodic one: with a 1 s interval every commit (and every SyncGroup, whose assignment is
     // stored first) would otherwise take up to a second.
     await result.visible;
-    if (!this.partition.replicated) await this.partition.log.sync();
+    if (!this.partition.replicated && durability === 'durable') await this.partition.log.sync();
   }
 
   async *replay(): AsyncIterable<OffsetsLogEntry> {

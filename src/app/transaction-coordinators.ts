@@ -97,7 +97,7 @@ export class TransactionCoordinators {
 
   /** Starts placing coordinators; `check()` should also run on metadata and leadership changes. */
   start(): void {
-    this.placement.start();
+    void this.placement.start();
   }
 
   check(): void {

@@ -11,7 +11,8 @@ export interface TransactionMetrics {
 }
 
 export function registerTransactionMetrics(registry: Registry, router: () => TxnRouter | undefined): TransactionMetrics {
-  const listed = () => router()?.list().transactions ?? [];
+  // Both gauges read one listing of every transactional id coordinated here, not one listing each.
+  const listed = perScrape(() => router()?.list().transactions ?? []);
   new Gauge({
     name: 'streambus_transactional_ids',
     help: 'Transactional ids whose coordinator is this broker',
@@ -42,5 +43,21 @@ export function registerTransactionMetrics(registry: Registry, router: () => Txn
       ended.inc({ result });
       duration.observe({ result }, Math.max(0, durationMs) / 1000);
     },
+  };
+}
+
+/**
+ * `read`, called once per scrape however many metrics ask: prom-client runs every metric's collect()
+ * in one synchronous pass at the start of a scrape, so a value kept until the next microtask is shared
+ * by that pass and never seen by the next scrape.
+ */
+function perScrape<T>(read: () => T): () => T {
+  let kept: { readonly value: T } | null = null;
+  return () => {
+    if (kept === null) {
+      kept = { value: read() };
+      queueMicrotask(() => (kept = null));
+    }
+    return kept.value;
   };
 }

@@ -20,6 +20,7 @@
 import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { resolveGroupCoordinatorConfig, type GroupCoordinatorConfig } from './coordinator-config.ts';
+import { coordinatorPhaseError, type CoordinatorPhase } from './coordinator-phase.ts';
 import { KafkaErrorCode } from './error-codes.ts';
 import {
   COORDINATOR_KEY_TYPE_GROUP,
@@ -78,9 +79,6 @@ export interface LoadSummary {
   readonly skipped: number;
 }
 
-/** `elsewhere`: another broker coordinates the groups (a broker of a cluster that does not lead the offsets partition). */
-type Phase = 'new' | 'loading' | 'active' | 'failed' | 'closed' | 'elsewhere';
-
 /** The offsets log of a coordinator that never loads (see GroupCoordinator.elsewhere). */
 const NO_OFFSETS_LOG: OffsetsLog = {
   append: () => Promise.reject(new StreamBusError('SB_ERR_CLOSED', 'this broker does not coordinate groups')),
@@ -118,7 +116,7 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, ClassicGroup>();
   private readonly membership: Membership;
   private readonly offsets: OffsetManager;
-  private phase: Phase = 'new';
+  private phase: CoordinatorPhase = 'new';
   private retentionTimer: TimerHandle | null = null;
   /** Transactions decided while the log was replayed: applied once it is loaded. */
   private completedWhileLoading: { producerId: bigint; commit: boolean }[] = [];
@@ -626,17 +624,6 @@ export class GroupCoordinator {
   // ============================================================================================ internals
 
   private unavailableCode(): number | null {
-    switch (this.phase) {
-      case 'active':
-        return null;
-      case 'new':
-      case 'loading':
-        return KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'failed':
-      case 'closed':
-        return KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
-      case 'elsewhere':
-        return KafkaErrorCode.NOT_COORDINATOR;
-    }
+    return coordinatorPhaseError(this.phase, KafkaErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
 }

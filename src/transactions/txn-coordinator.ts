@@ -23,6 +23,7 @@
  */
 import type { Clock, TimerHandle } from '../io/clock.ts';
 import { every, type PeriodicTimer } from '../io/periodic-timer.ts';
+import { coordinatorPhaseError, type CoordinatorPhase } from '../groups/coordinator-phase.ts';
 import type { OffsetsLog } from '../groups/offsets-log.ts';
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import { decodeTxnLogKey, decodeTxnLogValue, encodeTxnLogKey, encodeTxnLogValue, type TxnLogValue, type TxnStatusName, type TxnTopicPartitions } from './txn-log-records.ts';
@@ -95,8 +96,6 @@ export interface InitProducerAnswer {
   readonly producerEpoch: number;
 }
 
-type Phase = 'new' | 'loading' | 'active' | 'failed' | 'closed' | 'elsewhere';
-
 const KAFKA_CODE: Record<TxnError, number> = {
   CONCURRENT_TRANSACTIONS: KafkaErrorCode.CONCURRENT_TRANSACTIONS,
   INVALID_TRANSACTION_TIMEOUT: KafkaErrorCode.INVALID_TRANSACTION_TIMEOUT,
@@ -112,7 +111,7 @@ function needsProducerId(current: TxnLogValue | undefined): boolean {
 }
 
 export class TransactionCoordinator {
-  private phase: Phase = 'new';
+  private phase: CoordinatorPhase = 'new';
   private readonly states = new Map<string, TxnLogValue>();
   /** Ids with a change being stored or markers being written. */
   private readonly busy = new Set<string>();
@@ -229,15 +228,7 @@ export class TransactionCoordinator {
   }
 
   private unavailable(): number | null {
-    switch (this.phase) {
-      case 'active':
-        return null;
-      case 'new':
-      case 'loading':
-        return KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      default:
-        return KafkaErrorCode.NOT_COORDINATOR;
-    }
+    return coordinatorPhaseError(this.phase, KafkaErrorCode.NOT_COORDINATOR);
   }
 
   /**
@@ -283,8 +274,12 @@ export class TransactionCoordinator {
 
   /** Stores `value` for `id` and applies it; null, or the error code when it could not be stored. */
   private async store(id: string, value: TxnLogValue | null): Promise<number | null> {
+    // A completion waits on no sync of its own: the durable PrepareCommit/PrepareAbort before it is the
+    // decision, and if a crash loses the completion, the next coordinator finds the decision and writes
+    // the markers again (a second marker changes nothing). The id's next change is synced and takes it along.
+    const completion = value !== null && (value.status === 'CompleteCommit' || value.status === 'CompleteAbort');
     try {
-      await this.options.log.append([{ key: encodeTxnLogKey(id), value: value === null ? null : encodeTxnLogValue(value) }]);
+      await this.options.log.append([{ key: encodeTxnLogKey(id), value: value === null ? null : encodeTxnLogValue(value) }], undefined, completion ? 'visible' : 'durable');
     } catch (err) {
       // Leadership of the partition lost, or its log failing: the client finds the coordinator again.
       if (this.phase === 'active') this.options.onBackgroundError(err, `__transaction_state write for ${id}`);

@@ -1,7 +1,8 @@
 // Goal: the group coordinator's store on a `__consumer_offsets` partition replays the records it
 // appended, batch by batch, with transaction markers written to the same partition as markers (they
 // hold no group records and would not decode as one), and writes a transactional append as a
-// transactional batch of the producer that the partition counts as an open transaction.
+// transactional batch of the producer that the partition counts as an open transaction. On a lone
+// broker an append asks for its own fsync unless it asks only to be visible (storage.syncInterval).
 // Method: a partition over the real storage log in a temporary folder; records appended through the
 // store, markers through Partition.writeTxnMarker, then a replay.
 import { test } from 'node:test';
@@ -58,4 +59,17 @@ test('a transactional append is one transactional batch of the producer, open on
       else replayed.push(`${e.transaction === null ? 'plain' : `txn ${e.transaction.producerId}/${e.transaction.producerEpoch}`}: ${e.records.map((r) => r.key.toString()).join(',')}`);
     }
     assert.deepEqual(replayed, ['plain: a', 'txn 9/2: b,c', 'txn 9/2: d', 'marker 9/2 commit']);
+  }));
+
+test('alone, a durable append is fsynced before it resolves; a visible one is left to the periodic sync', () =>
+  withStore(async (store, partition) => {
+    let syncs = 0;
+    const log = partition.log;
+    const sync = log.sync.bind(log);
+    log.sync = () => (syncs++, sync());
+    await store.append([{ key: Buffer.from('a'), value: Buffer.from('1') }], undefined, 'visible');
+    assert.equal(syncs, 0);
+    await store.append([{ key: Buffer.from('b'), value: Buffer.from('2') }]);
+    assert.equal(syncs, 1);
+    assert.equal(log.durableOffset, 2, 'the durable append made the one before it durable too');
   }));

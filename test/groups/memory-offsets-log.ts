@@ -3,10 +3,12 @@
 // failure paths and the "answer only once durable" rule. `marker` adds a transaction marker, as a
 // WriteTxnMarkers on the offsets partition would; `inject` adds a plain record as if some other
 // writer (an older or newer version) had written it.
-import type { OffsetsLog, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../../src/groups/offsets-log.ts';
+import type { OffsetsLog, OffsetsLogDurability, OffsetsLogEntry, OffsetsLogProducer, OffsetsLogRecord } from '../../src/groups/offsets-log.ts';
 
 export class MemoryOffsetsLog implements OffsetsLog {
   readonly entries: OffsetsLogEntry[] = [];
+  /** The durability each append asked for, in call order. */
+  readonly durabilities: OffsetsLogDurability[] = [];
   appendCalls = 0;
   failNext = 0;
   private holding = false;
@@ -17,8 +19,9 @@ export class MemoryOffsetsLog implements OffsetsLog {
     return this.entries.flatMap((e) => (e.kind === 'batch' ? e.records : []));
   }
 
-  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer): Promise<void> {
+  async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer, durability: OffsetsLogDurability = 'durable'): Promise<void> {
     this.appendCalls++;
+    this.durabilities.push(durability);
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('simulated append failure');

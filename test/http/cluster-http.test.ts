@@ -4,7 +4,8 @@
 // leaders on other brokers); (2) every metric the Grafana dashboard (deploy/grafana/streambus.json)
 // queries is one the brokers export, and the dashboard shows the guide's key metrics.
 // Method: a two-broker cluster of real processes; the CLI's --json output for the same operations;
-// records produced with acks=all so replication metrics have observations; /metrics scraped from both.
+// records produced with acks=all so replication metrics have observations; /metrics scraped from both,
+// each series listed once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { until } from '../helpers/timeout.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { KafkaClient } from '../../src/client/index.ts';
 import { adminCall } from './admin-http.ts';
+import { repeatedSeries } from '../helpers/metric-series.ts';
 
 let cluster: BrokerCluster;
 
@@ -116,6 +118,7 @@ test('every metric the Grafana dashboard queries is exported by the brokers', { 
     client.close();
   }
   const scraped = await Promise.all(cluster.members.map(async (m) => (await fetch(`http://127.0.0.1:${m.httpPort}/metrics`)).text()));
+  for (const text of scraped) assert.deepEqual(repeatedSeries(text), [], 'every series of a broker once');
   const types = new Map<string, string>();
   for (const text of scraped) for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1]!, m[2]!);
   const exported = (name: string) => {

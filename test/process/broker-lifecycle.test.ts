@@ -1,10 +1,12 @@
 // Goal: a real broker process (bin/streambus on Node) becomes ready, serves liveness, readiness and
 // Prometheus metrics, accepts Kafka connections, and exits 0 within 10 s of SIGTERM; a second signal
-// exits at once. Method: spawn the process on free loopback ports with a fresh data folder.
+// exits at once; each series of its metrics appears once. Method: spawn the process on free loopback
+// ports with a fresh data folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startBroker } from '../helpers/broker-process.ts';
+import { repeatedSeries } from '../helpers/metric-series.ts';
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -34,6 +36,7 @@ test('node broker: ready, health, metrics, kafka port, SIGTERM exits 0', async (
     assert.match(metrics.body, /^process_cpu_seconds_total/m);
     assert.match(metrics.body, /^process_resident_memory_bytes/m);
     assert.match(metrics.body, /^process_open_fds/m);
+    assert.deepEqual(repeatedSeries(metrics.body), [], 'every series once');
     assert.equal((await get(broker.httpPort, '/nope')).status, 404);
     assert.ok(await tcpAccepts(broker.kafkaPort));
   } finally {

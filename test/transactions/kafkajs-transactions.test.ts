@@ -1,7 +1,8 @@
 // Goal: kafkajs transactional producers work against a real broker as against Kafka: commit makes the
 // records visible to read_committed consumers, abort hides them (read_uncommitted sees both), the
 // records stay in order with the control batches skipped, and a second producer with the same
-// transactional id fences the first (its next send or commit fails with a fencing error).
+// transactional id fences the first (its next send or commit fails with a fencing error). The
+// transaction metrics count what happened, and the broker's scrape lists each series once.
 // Method: one broker process, kafkajs producers with transactionalId and idempotence, consumers with
 // readUncommitted false (the default) and true, bounded waits.
 import { test, before, after } from 'node:test';
@@ -10,6 +11,7 @@ import kafkajs, { type Kafka } from 'kafkajs';
 import { startKafkajsBroker, type KafkajsBroker } from '../helpers/kafkajs-broker.ts';
 import { until, withTimeout } from '../helpers/timeout.ts';
 import { runCli } from '../cli/run-cli.ts';
+import { repeatedSeries } from '../helpers/metric-series.ts';
 
 let b: KafkajsBroker;
 let kafka: Kafka;
@@ -74,6 +76,7 @@ test('committed records are read, aborted ones only by read_uncommitted', { time
   assert.match(metrics, /^streambus_transactions_ended_total\{[^}]*result="abort"[^}]*\} 1$/m);
   assert.match(metrics, /^streambus_transactional_ids(\{[^}]*\})? 1$/m);
   assert.match(metrics, /^streambus_transactions_ongoing(\{[^}]*\})? 0$/m);
+  assert.deepEqual(repeatedSeries(metrics), [], 'every series once, with transactions and groups in use');
 });
 
 test('a second producer with the same transactional id fences the first', { timeout: 60_000 }, async () => {

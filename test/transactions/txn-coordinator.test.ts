@@ -2,7 +2,8 @@
 // it answers, ends transactions by writing markers to each of their partitions and only then stores
 // them complete, finishes markers a previous coordinator left unwritten, aborts transactions past their
 // timeout (fencing their producer), forgets ids idle past the expiration, fences zombies ahead of
-// CONCURRENT_TRANSACTIONS, and refuses everything (NOT_COORDINATOR) once closed.
+// CONCURRENT_TRANSACTIONS, and refuses everything (NOT_COORDINATOR) once closed. Every change is
+// stored durable except the completions, whose loss the stored decision repairs.
 // Method: the coordinator over an in-memory log, a hand-driven clock and a marker writer the test
 // releases by hand; states read back by replaying the log into a fresh coordinator.
 import { test } from 'node:test';
@@ -11,6 +12,7 @@ import { TransactionCoordinator, type TxnMarkerRequest, type TxnMarkerWriter } f
 import { KafkaErrorCode } from '../../src/protocol/kafka/error-codes.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { MemoryOffsetsLog } from '../groups/memory-offsets-log.ts';
+import { decodeTxnLogValue } from '../../src/transactions/txn-log-records.ts';
 
 class HeldMarkers implements TxnMarkerWriter {
   readonly written: TxnMarkerRequest[] = [];
@@ -159,4 +161,30 @@ test('a failed log write answers NOT_COORDINATOR and changes nothing', async () 
   assert.equal(c.describe('tx'), KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
   assert.equal(errors.length, 1);
   assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, 0);
+});
+
+test('completions are the only changes not stored durable; one lost in a crash is written again from the decision', async () => {
+  const { c, log } = coordinator();
+  await c.load();
+  const producer = { producerId: 1000n, producerEpoch: 0 };
+  await c.initProducerId('tx', 60_000, null);
+  await c.addPartitions('tx', producer, P);
+  assert.equal(await c.endTransaction('tx', producer, true), 0);
+  await c.addPartitions('tx', producer, P);
+  assert.equal(await c.endTransaction('tx', producer, false), 0);
+  await settle();
+  const stored = log.entries.map((e, i) => {
+    assert.ok(e.kind === 'batch' && e.records.length === 1);
+    return `${decodeTxnLogValue(e.records[0]!.value!).status} ${log.durabilities[i]}`;
+  });
+  assert.deepEqual(stored, ['Empty durable', 'Ongoing durable', 'PrepareCommit durable', 'CompleteCommit visible', 'Ongoing durable', 'PrepareAbort durable', 'CompleteAbort visible']);
+
+  // A crash lost the last completion (it waited for no sync): the decision before it was durable.
+  const survived = new MemoryOffsetsLog();
+  survived.entries.push(...log.entries.slice(0, -1));
+  const next = coordinator(survived);
+  assert.equal((await next.c.load()).resumed, 1);
+  await settle();
+  assert.deepEqual(next.markers.written.map((m) => [m.commit, m.partitions]), [[false, P]]);
+  assert.equal((next.c.describe('tx') as { state: string }).state, 'CompleteAbort');
 });
