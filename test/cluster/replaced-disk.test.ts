@@ -117,7 +117,7 @@ test('a broker back with an empty disk is refilled, votes again only once caught
   // Leadership returns to the preferred replica once it is in sync: broker 2 serves partition 0 from its new disk.
   await metadataUntil(replaced.kafkaPort, [TOPIC], (md) => md.topics[0]?.partitions.find((p) => p.partitionIndex === 0)?.leaderId === 2, 'broker 2 leading partition 0 again', 30_000).catch((err: Error) => {
     // What the brokers said about hand-overs and joining tells why leadership did not come back.
-    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on/.test(l)).slice(-20).join('\n'));
+    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/.test(l)).slice(-20).join('\n'));
     throw new Error(`${err.message}\n${said.join('\n')}`);
   });
   await assertEverythingThere(replaced.kafkaPort);
