@@ -18,7 +18,7 @@ export const BASE_IMAGE = 'docker.io/library/debian:bookworm-slim';
 const CONTAINERS_CONF = '/etc/containers/containers.conf';
 // crun cannot run here (cgroups in hybrid mode), and setting RLIMIT_NOFILE is not permitted.
 const CONTAINERS_CONF_TEXT = '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n';
-const INSTALL_HINT = 'apt-get install podman runc podman-compose debootstrap';
+const INSTALL_HINT = 'apt-get install podman runc podman-compose debootstrap iptables netavark aardvark-dns';
 
 /** The Debian mirror apt uses here (for debootstrap), or Debian's own. */
 export function debianMirror(): string {
