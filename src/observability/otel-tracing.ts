@@ -6,6 +6,11 @@
  * The request path never waits for the exporter: an ended span is queued, and a span that finds the
  * queue full (the collector is slow, down or unreachable) is dropped and counted. Export failures are
  * counted and logged at most once a minute; they never reach a client or stop the broker.
+ *
+ * The sampling decision is made here, before the SDK is asked for a span: most requests are not
+ * sampled, and for them the SDK would still build ids, a context and a non-recording span (about 2 KB
+ * of garbage per request). The decision is the SDK sampler's own rule (parent's flag, else trace-id
+ * ratio), and the SDK's sampler still sees every span it is asked for.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -16,6 +21,7 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type IdGenerator,
   type ReadableSpan,
   type SpanExporter,
   type SpanProcessor,
@@ -50,6 +56,62 @@ export interface TracingSettings {
 export function exporterUrl(endpoint: string): string {
   const trimmed = endpoint.trim();
   return /^https?:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+}
+
+/** The span of a request that is not sampled: one shared object, every method does nothing. */
+const NOT_RECORDING: RequestSpan = Object.freeze({
+  recording: false,
+  rename: () => undefined,
+  set: () => undefined,
+  link: () => undefined,
+  fail: () => undefined,
+  child: () => NOT_RECORDING,
+  end: () => undefined,
+});
+
+const uint32 = (): number => (Math.random() * 0x100000000) >>> 0;
+/** 8 lowercase hex digits of a 32-bit word (`n` may be a signed int32, as `|` makes it). */
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+
+/**
+ * Root sampling by trace-id ratio, decided before the trace id exists as a string: the id is four
+ * random 32-bit words, and the SDK's TraceIdRatioBasedSampler samples an id when the XOR of its four
+ * words is below floor(ratio * 0xffffffff) (2^32 at ratio 1). An unsampled root thus costs four random
+ * numbers; a sampled one hands its id to the SDK (`RootTraceIds`), whose sampler decides the same.
+ */
+class RootSampler {
+  private readonly upperBound: number;
+
+  constructor(ratio: number) {
+    const r = Number.isNaN(ratio) ? 0 : Math.min(1, Math.max(0, ratio));
+    this.upperBound = r === 1 ? 0x100000000 : Math.floor(r * 0xffffffff);
+  }
+
+  /** A sampled root's trace id, or null when the new root is not sampled. */
+  sampledTraceId(): string | null {
+    if (this.upperBound === 0) return null;
+    const a = uint32();
+    const b = uint32();
+    const c = uint32();
+    const d = uint32();
+    if ((a | b | c | d) === 0 || ((a ^ b ^ c ^ d) >>> 0) >= this.upperBound) return null;
+    return hex8(a) + hex8(b) + hex8(c) + hex8(d);
+  }
+}
+
+/** Span ids at random; a root's trace id is the one the root sampler chose (`next`). */
+class RootTraceIds implements IdGenerator {
+  next: string | null = null;
+
+  generateTraceId(): string {
+    const id = this.next ?? hex8(uint32()) + hex8(uint32()) + hex8(uint32()) + hex8(uint32() | 1);
+    this.next = null;
+    return id;
+  }
+
+  generateSpanId(): string {
+    return hex8(uint32()) + hex8(uint32() | 1);
+  }
 }
 
 class OtelRequestSpan implements RequestSpan {
@@ -176,6 +238,8 @@ class CountingPipeline {
 export class OtelTracing implements Tracing {
   private readonly provider: BasicTracerProvider;
   private readonly tracer: Tracer;
+  private readonly roots: RootSampler;
+  private readonly ids = new RootTraceIds();
   private stopped: Promise<void> | null = null;
 
   /** `exporter` replaces the OTLP gRPC exporter (tests). */
@@ -200,16 +264,25 @@ export class OtelTracing implements Tracing {
         'streambus.broker.id': settings.brokerId,
       }),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRate) }),
+      idGenerator: this.ids,
       spanProcessors: [pipeline.processor(batches)],
       spanLimits: { linkCountLimit: LINKS_MAX },
     });
     this.tracer = this.provider.getTracer('streambus', settings.version);
+    this.roots = new RootSampler(settings.samplingRate);
     log.info({ endpoint: exporterUrl(settings.endpoint), samplingRate: settings.samplingRate }, 'tracing on: OTLP/gRPC export');
   }
 
   startRequest(name: string, parent: RemoteParent | null): RequestSpan {
-    const context =
-      parent === null ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, isRemote: true });
+    if (parent === null) {
+      const traceId = this.roots.sampledTraceId();
+      if (traceId === null) return NOT_RECORDING;
+      this.ids.next = traceId;
+      return new OtelRequestSpan(this.tracer.startSpan(name, { kind: SpanKind.SERVER }, ROOT_CONTEXT), this.tracer);
+    }
+    // Parent-based: a remote parent's sampled flag decides.
+    if ((parent.traceFlags & TraceFlags.SAMPLED) === 0) return NOT_RECORDING;
+    const context = trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, isRemote: true });
     return new OtelRequestSpan(this.tracer.startSpan(name, { kind: SpanKind.SERVER }, context), this.tracer);
   }
 
