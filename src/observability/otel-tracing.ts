@@ -18,7 +18,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type IdGenerator,
@@ -30,6 +29,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 import { LineRateLimiter } from './rate-limited-logger.ts';
+import { SpanBatcher } from './span-batcher.ts';
 import type { RemoteParent } from './traceparent.ts';
 import type { RequestSpan, SpanAttributeValue, Tracing } from './tracing.ts';
 
@@ -179,8 +179,8 @@ function registerMetrics(registry: Registry, queued: () => number): TracingMetri
 
 /**
  * Counts what the batch processor does with spans. It holds the bound itself (`SPAN_QUEUE_MAX`
- * spans handed on and not yet through an export), so every drop is seen and counted: the batch
- * processor's own queue is larger and never overflows.
+ * spans handed on and not yet through an export), so every drop is seen and counted: the batcher
+ * (span-batcher.ts) has no queue limit of its own.
  */
 class CountingPipeline {
   pending = 0;
@@ -250,12 +250,7 @@ export class OtelTracing implements Tracing {
       settings.endpoint,
     );
     const otlp = exporter ?? new OTLPTraceExporter({ url: exporterUrl(settings.endpoint), timeoutMillis: EXPORT_TIMEOUT_MS });
-    const batches = new BatchSpanProcessor(pipeline.exporter(otlp), {
-      maxQueueSize: SPAN_QUEUE_MAX * 2,
-      maxExportBatchSize: EXPORT_BATCH_MAX,
-      scheduledDelayMillis: EXPORT_DELAY_MS,
-      exportTimeoutMillis: EXPORT_TIMEOUT_MS,
-    });
+    const batches = new SpanBatcher(pipeline.exporter(otlp), { batchMax: EXPORT_BATCH_MAX, delayMs: EXPORT_DELAY_MS, exportTimeoutMs: EXPORT_TIMEOUT_MS });
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({
         [ATTR_SERVICE_NAME]: 'streambus',
