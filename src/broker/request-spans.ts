@@ -137,7 +137,8 @@ function requestTopics(body: Record<string, unknown>): string[] {
 
 /** One traced request: `finish` ends its span (and its children) with the response or the error. */
 export class RequestTrace {
-  private children: { span: RequestSpan; topic: string; index: number }[] = [];
+  /** Child spans of a multi-partition Produce; none for anything else (and no array either). */
+  private children: { span: RequestSpan; topic: string; index: number }[] | null = null;
 
   private constructor(
     private readonly span: RequestSpan,
@@ -190,6 +191,7 @@ export class RequestTrace {
     span.set('streambus.partition_count', partitions);
     for (const t of body.topicData) {
       for (const p of t.partitionData) {
+        this.children ??= [];
         if (this.children.length >= PRODUCE_CHILD_SPANS_MAX) return;
         const child = span.child(`produce ${t.name}`);
         child.set('messaging.system', 'kafka');
@@ -228,7 +230,7 @@ export class RequestTrace {
         else this.finishGeneric(response);
       }
     }
-    for (const c of this.children) c.span.end();
+    if (this.children !== null) for (const c of this.children) c.span.end();
     span.end();
   }
 
@@ -243,7 +245,7 @@ export class RequestTrace {
   }
 
   private finishProduce(response: ProduceAnswer): void {
-    const single = this.children.length === 0;
+    const children = this.children;
     let firstError = 0;
     let errors = 0;
     for (const t of response.responses ?? []) {
@@ -253,12 +255,12 @@ export class RequestTrace {
           if (firstError === 0) firstError = errorCode;
           errors++;
         }
-        const target = single ? this.span : this.children.find((c) => c.topic === t.name && c.index === p.index)?.span;
+        const target = children === null ? this.span : children.find((c) => c.topic === t.name && c.index === p.index)?.span;
         if (target === undefined) continue;
         if (errorCode !== 0) failWith(target, errorCode);
         else if (p.baseOffset !== undefined && p.baseOffset >= 0n) target.set('messaging.kafka.offset', Number(p.baseOffset));
       }
     }
-    if (!single && errors > 0) failWith(this.span, firstError, errors);
+    if (children !== null && errors > 0) failWith(this.span, firstError, errors);
   }
 }

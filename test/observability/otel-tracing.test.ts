@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import pino from 'pino';
-import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, TraceIdRatioBasedSampler, SamplingDecision, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ExportResultCode } from '@opentelemetry/core';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OtelTracing, SPAN_QUEUE_MAX, exporterUrl } from '../../src/observability/otel-tracing.ts';
 
 const log = pino({ level: 'silent' });
@@ -46,6 +46,28 @@ test('root requests are sampled at samplingRate (6 sigma), parents decide for th
     assert.equal(tracing.startRequest('Produce', { ...parent, traceFlags: 0 }).recording, false);
   }
   await tracing.shutdown(2_000);
+});
+
+test('ids are W3C hex, and every sampled root has a trace id the SDK ratio sampler samples too', async () => {
+  const exporter = keeping();
+  const tracing = new OtelTracing(settings(0.3), new Registry(), log, exporter);
+  for (let i = 0; i < 3000; i++) {
+    const span = tracing.startRequest('Produce', null);
+    span.child('produce orders').end();
+    span.end();
+  }
+  const parent = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: 1 };
+  tracing.startRequest('Produce', parent).end();
+  await tracing.shutdown(2_000);
+  const ratio = new TraceIdRatioBasedSampler(0.3);
+  assert.ok(exporter.spans.length > 1000, `${exporter.spans.length} spans`);
+  for (const s of exporter.spans) {
+    const { traceId, spanId } = s.spanContext();
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    assert.match(spanId, /^[0-9a-f]{16}$/);
+    assert.notEqual(spanId, '0'.repeat(16));
+    if (traceId !== parent.traceId) assert.equal(ratio.shouldSample(ROOT_CONTEXT, traceId).decision, SamplingDecision.RECORD_AND_SAMPLED, traceId);
+  }
 });
 
 /** Keeps what it exported after shutdown (the SDK's in-memory exporter forgets at shutdown). */
