@@ -166,11 +166,13 @@ test('stopped by SIGTERM, removed and created again, the brokers serve the recor
   // SIGKILL (137) of a broker that ignored SIGTERM; the data must survive either way (checked below).
   assert.match(await exitCode('broker2'), /^[01]$/, 'broker2 exits by itself on SIGTERM');
   assert.match(await exitCode('broker1'), /^[01]$/, 'broker1 exits by itself on SIGTERM');
-  // Where such a stop spent its time (each stop step is logged with its duration).
+  // Where such a stop spent its time (each stop step is logged with its duration); the controller
+  // log's close is bounded (cluster-node.ts), and a stop that ran into that bound says so.
   for (const service of ['broker2', 'broker1']) {
-    if ((await exitCode(service)) === '0') continue;
     const logs = await podman(['logs', '--tail', '30', container(service)]);
-    t.diagnostic(`${service} ended its stop at the shutdown timeout; its last lines:\n${logs.stdout}${logs.stderr}`);
+    const text = logs.stdout + logs.stderr;
+    if ((await exitCode(service)) !== '0') t.diagnostic(`${service} ended its stop at the shutdown timeout; its last lines:\n${text}`);
+    else if (text.includes('controller log did not close in time')) t.diagnostic(`${service} stopped without waiting for its controller log to close`);
   }
   // down without -v removes the containers and keeps the named volumes.
   must(await compose(['down', '-t', '30'], 180_000), 'podman-compose down');
