@@ -64,7 +64,8 @@ export async function metadataUntil(port: number, topics: string[] | null, done:
     const md = await metadataFrom(port, topics);
     if (done(md)) return md;
     if (Date.now() > deadline) {
-      const errors = md.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId])]);
+      // Per partition: index, error, leader, replicas, in-sync replicas (what a wait on placement needs).
+      const errors = md.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId, p.replicaNodes, p.isrNodes])]);
       throw new Error(`timed out after ${ms} ms waiting for ${what}: ${JSON.stringify(errors)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
