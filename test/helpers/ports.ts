@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 
 const LOW = 10_000;
 const given = new Set<number>();
+/** Ports the Fetch standard blocks (fetch() refuses them, so a readiness poll never connects): the ones in range. */
+const FETCH_BLOCKED = new Set([10080]);
 
 function ephemeralStart(): number {
   try {
@@ -38,7 +40,7 @@ function bind(port: number): Promise<number | null> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
-    if (given.has(port)) continue;
+    if (given.has(port) || FETCH_BLOCKED.has(port)) continue;
     if ((await bind(port)) === port) {
       given.add(port);
       return port;
