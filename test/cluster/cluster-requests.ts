@@ -1,6 +1,7 @@
 // Raw Kafka requests the cluster tests send to one chosen broker (not through a client's routing), so
 // each test sees exactly what that broker answers.
 import { RawKafka } from '../helpers/raw-kafka.ts';
+import type { BrokerCluster } from '../helpers/broker-cluster.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 
@@ -96,4 +97,15 @@ export async function listBrokers(httpPort: number): Promise<ListedBroker[]> {
   const run = await runCli(['broker', 'list', '--json', '--http', `127.0.0.1:${httpPort}`], 20_000);
   if (run.status !== 0) throw new Error(`broker list failed (${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout) as ListedBroker[];
+}
+
+/**
+ * Rethrows `err` (a wait for the preferred replica to lead again that timed out) with what each broker
+ * said about hand-overs, joining and its peer links: the lines that tell why leadership did not come back.
+ */
+export function withHandOverLines(cluster: BrokerCluster): (err: Error) => never {
+  return (err) => {
+    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/.test(l)).slice(-20).join('\n'));
+    throw new Error(`${err.message}\n${said.join('\n')}`);
+  };
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import { OpenClients } from '../helpers/open-clients.ts';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { metadataUntil, withConn } from './cluster-requests.ts';
+import { metadataUntil, withConn, withHandOverLines } from './cluster-requests.ts';
 import { fetchAll } from '../helpers/raw-kafka.ts';
 import { runKcat } from '../helpers/kcat.ts';
 import { requireTool } from '../helpers/tools.ts';
@@ -74,11 +74,7 @@ test('a replicated compacted topic is compacted on every replica; a replica back
     (m) => m.topics[0]!.partitions[0]!.leaderId === preferred && m.topics[0]!.partitions[0]!.isrNodes.length === 3,
     `broker ${preferred} caught up and leading again`,
     60_000,
-  ).catch((err: Error) => {
-    // What the brokers said about hand-overs and joining tells why leadership did not come back.
-    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/.test(l)).slice(-20).join('\n'));
-    throw new Error(`${err.message}\n${said.join('\n')}`);
-  });
+  ).catch(withHandOverLines(cluster));
 
   const raw = await withConn(cluster.member(preferred).kafkaPort, (conn) => fetchAll(conn, TOPIC, 0));
   t.diagnostic(`raw fetch: ${raw.records.length} records, high watermark ${raw.highWatermark}, offsets ${raw.records.map((r) => r.offset).join(',')}`);

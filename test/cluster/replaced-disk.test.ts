@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { metadataFrom, metadataUntil, metric, withConn } from './cluster-requests.ts';
+import { metadataFrom, metadataUntil, metric, withConn, withHandOverLines } from './cluster-requests.ts';
 import { converge, readTopic } from './delivery-checks.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
@@ -115,11 +115,7 @@ test('a broker back with an empty disk is refilled, votes again only once caught
     assert.ok(sizes.every((s) => s > 0 && s === sizes[0]), `partition ${p}: log sizes ${sizes.join(', ')}`);
   }
   // Leadership returns to the preferred replica once it is in sync: broker 2 serves partition 0 from its new disk.
-  await metadataUntil(replaced.kafkaPort, [TOPIC], (md) => md.topics[0]?.partitions.find((p) => p.partitionIndex === 0)?.leaderId === 2, 'broker 2 leading partition 0 again', 30_000).catch((err: Error) => {
-    // What the brokers said about hand-overs and joining tells why leadership did not come back.
-    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/.test(l)).slice(-20).join('\n'));
-    throw new Error(`${err.message}\n${said.join('\n')}`);
-  });
+  await metadataUntil(replaced.kafkaPort, [TOPIC], (md) => md.topics[0]?.partitions.find((p) => p.partitionIndex === 0)?.leaderId === 2, 'broker 2 leading partition 0 again', 30_000).catch(withHandOverLines(cluster));
   await assertEverythingThere(replaced.kafkaPort);
   assert.equal(await metric(replaced.httpPort, 'streambus_partition_replicas_joining'), 0);
   const out = process2.output();
