@@ -36,7 +36,8 @@
  * Quiescence (raft-driver.ts): a group's quiesce notices are coalesced per peer like heartbeats
  * (RAFT_QUIESCE) and handed to the receiving group's driver; a quiesced group leaves the ticker and
  * comes back when it wakes, so idle groups cost nothing per tick; a notice the channel drops reports
- * the peer unreachable to its leader, which wakes it and has it notify again. A leader may quiesce
+ * the peer unreachable to its leader, which wakes it and has it notify again; a notice from a peer
+ * reported down (and not up since) is ignored. A leader may quiesce
  * without a member whose link is down (a quorum holding its log); when that link comes up again,
  * every quiesced leader here wakes to catch the member up.
  *
@@ -353,7 +354,10 @@ export class MultiRaft {
         continue;
       }
       this.counters.quiesceNoticesReceived++;
-      if (!hosted.driver.quiesceNotice(from, term, commit)) this.counters.quiesceNoticesIgnored++;
+      // A notice read after its sender was reported down (its two connections close in no set order,
+      // so the loss of one may be reported while the other still holds unread notices) would put a
+      // follower to sleep under a dead leader until that broker came back: it keeps ticking instead.
+      if (this.downPeers.has(from) || !hosted.driver.quiesceNotice(from, term, commit)) this.counters.quiesceNoticesIgnored++;
     }
   }
 

@@ -273,3 +273,26 @@ test('a notice from another term, from a node that is not the leader, or ahead o
   assert.equal(c.host(2).host.stats().droppedUnknownGroup, 1);
   c.stop();
 });
+
+test('a notice that arrives after its sender was reported down is ignored: the follower keeps ticking and elects a new leader', () => {
+  // Two connections per peer close in no set order: the data lane's loss may be reported before a
+  // notice still unread on the control lane is handed over. A follower that took it would sleep with
+  // a dead leader until the broker came back.
+  const c = new Cluster();
+  c.electAndWrite();
+  const d = c.driver(2, 0);
+  const { term, commitIndex } = d.raft;
+  c.host(1).ticker.stop();
+  c.host(2).channel.peerState(1, 'down');
+  c.host(2).channel.inject(1, RAFT_PEER_TYPES.quiesce, [0, term, commitIndex]);
+  assert.equal(d.quiesced, false, 'not quiesced by a notice from a peer that is down');
+  assert.equal(c.host(2).host.stats().quiesceNoticesIgnored, 1);
+  const away = (w: Wire): boolean => w.from === 1 || w.to === 1;
+  c.host(3).channel.peerState(1, 'down');
+  let ticks = 0;
+  for (; ticks < 4 * ELECTION_TICKS && ![2, 3].some((id) => c.driver(id, 0).raft.isLeader); ticks++) c.tick(1, away);
+  assert.ok([2, 3].some((id) => c.driver(id, 0).raft.isLeader), `group 0 has a new leader after ${ticks} ticks`);
+  // Back up: notices from the peer count again.
+  c.host(2).channel.peerState(1, 'up');
+  c.stop();
+});
