@@ -104,8 +104,13 @@ export async function listBrokers(httpPort: number): Promise<ListedBroker[]> {
  * said about hand-overs, joining and its peer links: the lines that tell why leadership did not come back.
  */
 export function withHandOverLines(cluster: BrokerCluster): (err: Error) => never {
+  return withBrokerLines(cluster, /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/);
+}
+
+/** A catch handler that adds each broker's last 20 log lines matching `pattern` to the error, then throws it. */
+export function withBrokerLines(cluster: BrokerCluster, pattern: RegExp): (err: Error) => never {
   return (err) => {
-    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => /preferred|joining|joined|votes from now on|peer (up|down)|peer broker/.test(l)).slice(-20).join('\n'));
+    const said = cluster.members.map((m) => `broker ${m.id}:\n` + (m.process?.output() ?? '').split('\n').filter((l) => pattern.test(l)).slice(-20).join('\n'));
     throw new Error(`${err.message}\n${said.join('\n')}`);
   };
 }

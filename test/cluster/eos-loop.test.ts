@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createReplicatedTopic, withConn } from './cluster-requests.ts';
+import { createReplicatedTopic, withBrokerLines, withConn } from './cluster-requests.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
 import { PythonScript, SYSTEM_PYTHON } from '../helpers/python-script.ts';
 import { requireTool } from '../helpers/tools.ts';
@@ -49,17 +49,18 @@ test('an exactly-once loop survives the SIGKILL of its transaction coordinator o
   }
   await producer.disconnect();
 
-  const loop = new PythonScript('test/transactions/librdkafka/eos.py', { bootstrap: cluster.bootstrap.join(','), input: 'ceos-in', output: 'ceos-out', group: 'ceos-loop', transactional_id: TXN_ID, expected: INPUTS, abort_every: 5, deadline_s: 180 }, 190_000);
+  const loop = new PythonScript('test/transactions/librdkafka/eos.py', { bootstrap: cluster.bootstrap.join(','), input: 'ceos-in', output: 'ceos-out', group: 'ceos-loop', transactional_id: TXN_ID, expected: INPUTS, abort_every: 5, deadline_s: 180, debug: 'eos' }, 190_000);
+  const brokersSaid = withBrokerLines(cluster, /transaction|marker|coordinator/);
   const total = () => Math.max(0, ...loop.lines.filter((l) => l['event'] === 'committed').map((l) => Number(l['total'])));
   let killed = -1;
   try {
-    await loop.until(() => total() >= INPUTS / 3, 90_000, 'a third of the input committed');
+    await loop.until(() => total() >= INPUTS / 3, 90_000, 'a third of the input committed').catch(brokersSaid);
     killed = await coordinatorFrom(cluster.member(1).kafkaPort);
     assert.ok(killed > 0, 'the coordinator is known');
     await cluster.member(killed).process!.kill();
-    await loop.until(() => total() >= (2 * INPUTS) / 3, 90_000, 'two thirds committed with the coordinator down');
+    await loop.until(() => total() >= (2 * INPUTS) / 3, 90_000, 'two thirds committed with the coordinator down').catch(brokersSaid);
     await cluster.start(killed);
-    await loop.until(() => loop.lines.some((l) => l['event'] === 'done' || l['event'] === 'fatal' || l['event'] === 'deadline'), 90_000, 'the loop ends');
+    await loop.until(() => loop.lines.some((l) => l['event'] === 'done' || l['event'] === 'fatal' || l['event'] === 'deadline'), 90_000, 'the loop ends').catch(brokersSaid);
     assert.equal(loop.lines.at(-1)!['event'], 'done', loop.describe());
     t.diagnostic(`coordinator ${killed} killed; ${loop.lines.filter((l) => l['event'] === 'abortable').length} abortable error(s)`);
   } finally {

@@ -8,8 +8,10 @@ is processed again. An abortable error (the broker killed under it, say) is hand
 a retriable one retries the commit; a fatal one ends the script with a line saying so.
 
 Argument (JSON): bootstrap, input, output, group, transactional_id, expected (input records to
-process), abort_every (0: never), deadline_s. Prints JSON lines: {"event": "committed", "records": n,
-"total": t} after each commit, {"event": "aborted"} after each abort, {"event": "done", "total": t}.
+process), abort_every (0: never), deadline_s, and optionally debug (librdkafka's debug contexts, to
+stderr). Prints JSON lines: {"event": "committed", "records": n, "total": t} after each commit,
+{"event": "aborted"} after each abort, {"event": "commit-retry"} for each retried commit,
+{"event": "idle"} after 10 s without input, {"event": "done", "total": t}.
 """
 import json
 import os
@@ -37,20 +39,27 @@ def main():
         'isolation.level': 'read_committed',
         'session.timeout.ms': 10000,
     })
+    debug = {'debug': cfg['debug']} if cfg.get('debug') else {}
     producer = Producer({
         'bootstrap.servers': cfg['bootstrap'],
         'transactional.id': cfg['transactional_id'],
         'transaction.timeout.ms': 30000,
         'linger.ms': 5,
+        **debug,
     })
     producer.init_transactions(30)
     consumer.subscribe([cfg['input']])
     total = 0
     batches = 0
+    idle_since = time.monotonic()
     while total < cfg['expected']:
         messages = [m for m in consumer.consume(num_messages=50, timeout=0.5) if m.error() is None]
         if not messages:
+            if time.monotonic() - idle_since > 10:
+                emit(event='idle', seconds=10)
+                idle_since = time.monotonic()
             continue
+        idle_since = time.monotonic()
         batches += 1
         try:
             producer.begin_transaction()
@@ -90,6 +99,7 @@ def commit(producer):
             err = e.args[0]
             if not err.retriable():
                 raise
+            emit(event='commit-retry', error=str(err))
             time.sleep(0.5)
     raise RuntimeError('commit kept failing')
 
