@@ -96,6 +96,7 @@ async function main(): Promise<number> {
   const txns = { commits: 0, aborts: 0, repeatedMarkers: 0, recordsRead: 0 };
   let quiesceNotices = 0;
   let quiescingSeeds = 0;
+  const failovers = { 'after-notice': 0, plain: 0 };
   const began = performance.now();
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
@@ -108,6 +109,7 @@ async function main(): Promise<number> {
       txns.recordsRead += result.transactionRecordsRead;
       quiesceNotices += result.quiesceNotices;
       if (result.quiesceNotices > 0) quiescingSeeds++;
+      if (result.failover !== 'none') failovers[result.failover]++;
       if (count === 1) {
         console.log(`seed ${seed}: ${result.settings}`);
         console.log(
@@ -174,7 +176,7 @@ async function main(): Promise<number> {
   console.log(`time ${seconds.toFixed(1)} s`);
   if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
   if (partitions) console.log(`transactions committed ${txns.commits}, aborted ${txns.aborts}, repeated markers ${txns.repeatedMarkers}, committed records read ${txns.recordsRead}`);
-  if (partitions) console.log(`quiesce notices ${quiesceNotices} in ${quiescingSeeds} seeds`);
+  if (partitions) console.log(`quiesce notices ${quiesceNotices} in ${quiescingSeeds} seeds; one-broker-down failovers ${failovers['after-notice'] + failovers.plain} (${failovers['after-notice']} right after quiesce notices)`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;
 }

@@ -351,6 +351,11 @@ export class PartitionBroker {
     return false;
   }
 
+  /** Whether a replica here still joins its group (caught up, it votes again). */
+  get joining(): boolean {
+    return this.life?.replicas.replicas().some((r) => r.driver.joining) ?? false;
+  }
+
   /** A message from `from` arrives (dropped while down or booting groups that do not exist yet). */
   receive(from: number, bytes: Buffer): void {
     this.life?.channel.receive(from, bytes);

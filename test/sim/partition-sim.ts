@@ -14,7 +14,10 @@
  * Crashes are process kills (the page cache survives) or power losses (MemDisk tears what was not
  * durable); a restart recovers everything from the disk (partition-broker.ts).
  *
- * After `steps` events the faults heal and every broker is up; within `livenessTicks` every
+ * After `steps` events the faults heal. In half the seeds a failover comes first: once every broker
+ * is up and every partition settled, a leader is killed (right after it sends quiesce notices, where
+ * quiescence is on) and stays down; within `livenessTicks` every partition must have a writable leader
+ * on the others and take a produce. Then every broker is up; within `livenessTicks` every
  * partition must have a writable leader, a produce to it must succeed, the producers must have
  * finished their batches (and transactions), every replica must hold the whole committed log and the
  * read_committed consumers must have read it; then every replica's log is read and compared with the
@@ -88,6 +91,8 @@ export interface PartitionSimResult {
   readonly repeatedMarkers: number;
   /** Quiesce notices sent by all brokers' groups (0 in seeds without quiescence). */
   readonly quiesceNotices: number;
+  /** The one-broker-down failover: 'none' (not in this seed, or never settled), 'after-notice' (the leader was killed right after sending quiesce notices), 'plain'. */
+  readonly failover: 'none' | 'after-notice' | 'plain';
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
@@ -141,8 +146,13 @@ class PartitionSimulation {
   /** Brokers whose disk was replaced, to register again as a new incarnation when they start. */
   private readonly reregister = new Set<number>();
   private powerLosses = 0;
-  private phase: 'faults' | 'liveness' = 'faults';
+  private phase: 'faults' | 'failover' | 'liveness' = 'faults';
   private livenessDeadlineMs = 0;
+  /** The one-broker-down failover (see the header): whether this seed runs it, and how far it got. */
+  private readonly failoverSeed: boolean;
+  private failover: { stage: 'settling' | 'armed' | 'down'; victim: PartitionBroker | null; notices: number; deadlineMs: number; kind: 'after-notice' | 'plain' } | null = null;
+  /** Failover phase: one batch per partition that must be acknowledged with the victim down. */
+  private readonly failoverProducers: SimProducer[];
 
   constructor(options: PartitionSimOptions) {
     this.seed = options.seed;
@@ -163,6 +173,7 @@ class PartitionSimulation {
     // Quiescence as the broker runs it (raft.quiesce, on by default) in half of the seeds, chosen by
     // the seed so that the other settings of a seed stay what they were.
     this.quiesceAfterTicks = Math.floor(options.seed / 3) % 2 === 0 ? 0 : 2 * (this.settings.heartbeatTicks ?? 1);
+    this.failoverSeed = Math.floor(options.seed / 2) % 2 === 1;
     this.logOptions = {
       ioMode: this.random.pick(['buffered', 'direct'] as const),
       syncIntervalMs: this.random.pick([0, 1000]),
@@ -237,11 +248,13 @@ class PartitionSimulation {
       this.consumers.push(new SimConsumer(`consumer${p}`, key, clients));
       for (let i = 0; i < counts.readCommitted; i++) this.consumers.push(new SimConsumer(`committed${p}${letter(i)}`, key, transactionClients, true));
     }
-    // One batch each: a produce to every partition must succeed after healing.
-    this.livenessProducers = this.keys.map((key) => {
-      const producer: SimProducer = new SimProducer(`live-${key}`, key, -1n, this.timeoutMs, { ...clients, producing: () => producer.acknowledgedBatches === 0 });
+    // One batch each: a produce to every partition must succeed after healing (and, before that, with a broker down).
+    const oneBatch = (prefix: string) => (key: string): SimProducer => {
+      const producer: SimProducer = new SimProducer(`${prefix}-${key}`, key, -1n, this.timeoutMs, { ...clients, producing: () => producer.acknowledgedBatches === 0 });
       return producer;
-    });
+    };
+    this.livenessProducers = this.keys.map(oneBatch('live'));
+    this.failoverProducers = this.keys.map(oneBatch('failover'));
   }
 
   /** Three of the brokers, the preferred leader first, spread over the partitions. */
@@ -289,7 +302,12 @@ class PartitionSimulation {
       this.events++;
       this.observe();
       if (this.checker.violation !== null) break;
-      if (this.phase === 'faults' && this.events >= this.steps) this.startLiveness();
+      if (this.phase === 'faults' && this.events >= this.steps) {
+        if (this.failoverSeed) this.startFailover();
+        else this.startLiveness();
+      }
+      if (this.phase === 'failover') this.stepFailover();
+      if (this.checker.violation !== null) break;
       if (this.phase === 'liveness') {
         const problem = this.livenessProblem();
         if (problem === null) {
@@ -319,6 +337,7 @@ class PartitionSimulation {
       transactionRecordsRead: this.checker.committedTransactionRecordsRead,
       repeatedMarkers: this.checker.repeatedMarkers,
       quiesceNotices: this.brokers.reduce((n, b) => n + b.quiesceNoticesSent(), 0),
+      failover: this.failover?.stage === 'down' ? this.failover.kind : 'none',
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
@@ -530,9 +549,8 @@ class PartitionSimulation {
 
   // ---- liveness ----
 
-  private startLiveness(): void {
-    this.phase = 'liveness';
-    this.livenessDeadlineMs = this.clock.now() + this.livenessTicks * TICK_MS;
+  /** Ends every fault: a whole network without loss, fast disks, every broker started. */
+  private healAll(): void {
     this.network.heal();
     this.network.dropRate = 0;
     this.network.duplicateRate = 0;
@@ -542,8 +560,97 @@ class PartitionSimulation {
       broker.disk.slowUntilMs = 0;
       if (!broker.up) this.start(broker);
     }
+  }
+
+  private startLiveness(): void {
+    this.phase = 'liveness';
+    this.livenessDeadlineMs = this.clock.now() + this.livenessTicks * TICK_MS;
+    this.healAll();
     this.log('liveness phase: all faults healed, every broker up');
     for (const producer of this.livenessProducers) producer.next();
+  }
+
+  private startFailover(): void {
+    this.phase = 'failover';
+    this.healAll();
+    this.failover = { stage: 'settling', victim: null, notices: 0, deadlineMs: this.clock.now() + this.livenessTicks * TICK_MS, kind: 'plain' };
+    this.log('failover phase: all faults healed; a leader is killed once everything settled');
+  }
+
+  /**
+   * After each event of the failover phase: once settled, arm the kill of a partition leader; kill it
+   * right after its groups send quiesce notices (or at the armed deadline); then, with it down, wait for
+   * every partition to have a writable leader that took a produce, and go on to the liveness phase.
+   */
+  private stepFailover(): void {
+    const f = this.failover!;
+    const now = this.clock.now();
+    if (f.stage === 'settling') {
+      if (this.failoverUnsettled() === null) {
+        f.stage = 'armed';
+        f.victim = writableLeader(this.brokers, this.keys[0]!);
+        f.notices = f.victim!.quiesceNoticesSent();
+        // Without quiescence (or with nothing left to quiesce) the kill comes at a random moment.
+        f.deadlineMs = now + this.faultRandom.between(0, 40 * TICK_MS);
+        this.log(`failover: everything settled; broker ${f.victim!.id} (leader of ${this.keys[0]}) is to be killed`);
+      } else if (now > f.deadlineMs) {
+        // Never settled (a seed whose faults left long catch-ups): the liveness phase checks it all.
+        this.log(`failover skipped: not settled in ${this.livenessTicks} ticks (${this.failoverUnsettled()})`);
+        this.failover = null;
+        this.startLiveness();
+      }
+      return;
+    }
+    const victim = f.victim!;
+    if (f.stage === 'armed') {
+      const noticed = victim.quiesceNoticesSent() > f.notices;
+      if (!noticed && now < f.deadlineMs) return;
+      f.kind = noticed ? 'after-notice' : 'plain';
+      victim.crash(false);
+      this.crashes++;
+      this.log(`failover: broker ${victim.id} was killed${noticed ? ' right after sending quiesce notices' : ''}; it stays down`);
+      // The others hear of it within the time a message takes, so the loss of the link may be told
+      // before the victim's last messages arrive (its two connections close in no set order).
+      const incarnation = victim.incarnation;
+      for (const other of this.brokers) {
+        if (other === victim) continue;
+        this.clock.setTimer(this.faultRandom.between(0, this.network.maxDelayMs), () => {
+          if (!victim.up && victim.incarnation === incarnation) other.linkChanged(victim.id, 'down');
+        });
+      }
+      f.stage = 'down';
+      f.deadlineMs = now + this.livenessTicks * TICK_MS;
+      for (const producer of this.failoverProducers) producer.next();
+      return;
+    }
+    const problem = this.failoverProblem(victim);
+    if (problem === null) {
+      this.log(`failover: every partition led and writable without broker ${victim.id}`);
+      this.startLiveness();
+    } else if (now > f.deadlineMs) {
+      this.checker.fail('liveness', `broker ${victim.id} down: ${problem} ${this.livenessTicks} ticks after it was killed`);
+    }
+  }
+
+  /** What keeps the cluster from being ready for the failover (every broker serving, no move, no catch-up), or null. */
+  private failoverUnsettled(): string | null {
+    const booting = this.brokers.filter((b) => !b.ready);
+    if (booting.length > 0) return `broker(s) ${booting.map((b) => b.id).join(', ')} not started`;
+    if (partitionsMoving(this.metadata.topic('data')!).length > 0 || !this.membershipSettled()) return 'partitions moving';
+    if (this.brokers.some((b) => b.refilling || b.joining)) return 'a replica still joining';
+    if (this.producers.some((p) => !p.idle)) return 'producers still retrying';
+    for (const key of this.keys) if (writableLeader(this.brokers, key) === null) return `no writable leader of ${key}`;
+    return null;
+  }
+
+  /** Why the partitions are not all led and writable without `victim`, or null. */
+  private failoverProblem(victim: PartitionBroker): string | null {
+    for (const key of this.keys) {
+      const leader = writableLeader(this.brokers.filter((b) => b !== victim), key);
+      if (leader === null) return `no writable leader of ${key}`;
+      if (this.failoverProducers.some((p) => p.partition === key && p.acknowledgedBatches === 0)) return `no produce to ${key} has succeeded`;
+    }
+    return null;
   }
 
   /** Why the cluster has not converged yet, or null once it has. */
