@@ -5,7 +5,8 @@
 // level, and kafkajs consumers (read_committed by default) skip aborted records and wait for open
 // transactions, while readUncommitted consumers see every data record. On a compacted topic the
 // broker's compaction removes the markers of transactions that have nothing left (after
-// delete.retention.ms) and read_committed reads the same records. All of it survives restarts.
+// delete.retention.ms) and read_committed reads the same records, raw and with kafkajs while the
+// markers carry their delete horizon. All of it survives restarts.
 // Method: one broker process compacting every second; batches from the project's builder with the
 // transactional attribute, producer ids from InitProducerId without a transactional id, markers
 // through WriteTxnMarkers v1; raw Fetch v11 and ListOffsets v5, then kafkajs consumers; then the
@@ -24,6 +25,7 @@ import {
   readAttributes,
   readBatchHeader,
   readControlMarker,
+  readDeleteHorizonMs,
   readRecords,
   splitBatches,
 } from '../../src/protocol/kafka/record-batch/index.ts';
@@ -92,11 +94,13 @@ async function fetchFromStart(isolationLevel: number) {
 /**
  * Reads `topic` from offset 0 to its last stable offset with read_committed Fetch v11 as a Kafka
  * consumer does (the records of a listed aborted transaction are dropped up to its abort marker):
- * the records it keeps ("offset:key"), the markers it meets, the aborted transactions listed.
+ * the records it keeps ("offset:key"), the markers it meets (and those with a delete horizon), the
+ * aborted transactions listed.
  */
 async function readCommittedAll(topic: string) {
   const records: string[] = [];
   const controls: bigint[] = [];
+  const stamped: bigint[] = [];
   const aborted = new Set<string>();
   let next = 0n;
   let lso = 0n;
@@ -121,6 +125,7 @@ async function readCommittedAll(topic: string) {
       if (last >= next) next = last + 1n;
       if (isControlBatch(h.attributes)) {
         controls.push(h.baseOffset);
+        if (readDeleteHorizonMs(batch, 0) !== null) stamped.push(h.baseOffset);
         if (readControlMarker(readRecords(batch)[0]!).type === ControlType.abort) abortedProducers.delete(h.producerId);
       } else if (!(isTransactionalBatch(h.attributes) && abortedProducers.has(h.producerId))) {
         for (const r of readRecords(batch)) records.push(`${h.baseOffset + BigInt(r.offsetDelta)}:${r.key}`);
@@ -128,7 +133,7 @@ async function readCommittedAll(topic: string) {
     }
     if (next >= lso) break;
   }
-  return { lso, records, controls, aborted: [...aborted] };
+  return { lso, records, controls, stamped, aborted: [...aborted] };
 }
 
 async function latest(isolationLevel: number): Promise<bigint> {
@@ -179,18 +184,23 @@ test('read_committed reads below the LSO and lists aborts; read_uncommitted read
 
 let table: Awaited<ReturnType<typeof readCommittedAll>> | undefined;
 
-test('a compacted topic loses the markers of transactions with nothing left; read_committed reads the same', { timeout: 60_000 }, async () => {
-  assert.equal(await createTopic(conn, TABLE, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'delete.retention.ms': '1000' }), 0);
+/**
+ * Writes to a new compacted topic (small segments): an aborted transaction (k1), a committed one
+ * whose record a plain one supersedes (k2), and three committed ones that stay (k3, k4, k5; a and b
+ * write again so that their first markers are not their last batches), then plain records.
+ */
+async function writeTransactions(topic: string, deleteRetentionMs: string) {
+  assert.equal(await createTopic(conn, topic, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'delete.retention.ms': deleteRetentionMs }), 0);
   const [a, b, c] = [await producerId(), await producerId(), await producerId()];
   const sequences = new Map<bigint, number>();
   const put = (key: string, pid = -1n) => {
     const sequence = pid < 0n ? -1 : (sequences.get(pid) ?? 0);
     if (pid >= 0n) sequences.set(pid, sequence + 1);
-    return produce([`${key} value`], pid, sequence, TABLE, [key]);
+    return produce([`${key} value`], pid, sequence, topic, [key]);
   };
   const decide = async (pid: bigint, commit: boolean) => {
-    await markers([[pid, commit]], TABLE);
-    return (await readCommittedAll(TABLE)).controls.at(-1)!;
+    await markers([[pid, commit]], topic);
+    return (await readCommittedAll(topic)).controls.at(-1)!;
   };
   const abortedRecord = await put('k1', a);
   const abort = await decide(a, false);
@@ -199,17 +209,20 @@ test('a compacted topic loses the markers of transactions with nothing left; rea
   await put('k2');
   await put('k3', c);
   const kept = [await decide(c, true)];
-  // Producers a and b write again: their first markers are not their last batches.
   await put('k4', a);
   kept.push(await decide(a, true));
   await put('k5', b);
   kept.push(await decide(b, true));
   for (let i = 0; i < 30; i++) await put(`pad${i}`);
-  const before = await readCommittedAll(TABLE);
+  const before = await readCommittedAll(topic);
   assert.deepEqual(before.controls, [abort, supersededCommit, ...kept]);
   assert.deepEqual(before.aborted, [`${a}@${abortedRecord}`]);
   assert.ok(!before.records.includes(`${abortedRecord}:k1`) && before.records.includes(`${supersededRecord}:k2`));
+  return { before, kept, emptied: [abort, supersededCommit], supersededRecord };
+}
 
+test('a compacted topic loses the markers of transactions with nothing left; read_committed reads the same', { timeout: 60_000 }, async () => {
+  const { before, kept, supersededRecord } = await writeTransactions(TABLE, '1000');
   // Compaction every second: the records go, then the markers get their horizon, then they go.
   await until(async () => (await readCommittedAll(TABLE)).controls.length === kept.length, 30_000, 'the markers of the emptied transactions to go', 200);
   table = await readCommittedAll(TABLE);
@@ -217,6 +230,26 @@ test('a compacted topic loses the markers of transactions with nothing left; rea
   assert.deepEqual(table.aborted, [], 'the abort whose marker went is no longer listed');
   assert.equal(table.lso, before.lso);
   assert.deepEqual(table.records, before.records.filter((r) => r !== `${supersededRecord}:k2`), 'read_committed reads the same records, less the superseded one');
+});
+
+test('markers waiting for their delete horizon (KIP-534 bit 6) are read by kafkajs as before', { timeout: 60_000 }, async () => {
+  const topic = 'txn-table-stamped';
+  const { emptied, supersededRecord, before } = await writeTransactions(topic, '3600000');
+  await until(async () => String((await readCommittedAll(topic)).stamped) === String(emptied), 30_000, 'the markers of the emptied transactions to get a horizon', 200);
+  const raw = await readCommittedAll(topic);
+  assert.deepEqual(raw.records, before.records.filter((r) => r !== `${supersededRecord}:k2`));
+  const kafka = new kafkajs.Kafka({ clientId: 'txn-markers-stamped', brokers: [`127.0.0.1:${broker.kafkaPort}`], logLevel: kafkajs.logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: 'txn-stamped', maxWaitTimeInMs: 100 });
+  const seen: string[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(`${message.offset}:${message.key}`) });
+    await until(() => seen.length >= raw.records.length, 30_000, 'kafkajs to read the topic');
+    assert.deepEqual(seen, raw.records, 'read_committed kafkajs reads what a raw read_committed Fetch gives');
+  } finally {
+    await consumer.disconnect();
+  }
 });
 
 test('the transactions come back the same after a clean stop (checkpoint) and after a kill (checkpoint, then the log after it)', { timeout: 60_000 }, async () => {
