@@ -12,7 +12,7 @@ import type { PartitionManager } from '../replication/partition-manager.ts';
 import type { Partition } from '../replication/partition.ts';
 import type { AbortedTransaction } from '../replication/partition-transactions.ts';
 import type { Log } from '../storage/log.ts';
-import { compactLog } from '../storage/compaction.ts';
+import { compactLog, type CompactionResult, type MarkerRemoval } from '../storage/compaction.ts';
 import type { Service } from './broker-app.ts';
 
 export const RETENTION_CHECK_INTERVAL_MS = 5 * 60_000;
@@ -81,13 +81,7 @@ export function logMaintenance(
   };
   const compaction = async () => {
     for (const p of partitions.all()) {
-      // Below the high watermark only: a record above it may still be lost or truncated, so it must not
-      // supersede an older one. And below the last stable offset (Kafka's first unstable offset): a
-      // transaction not decided yet keeps its batches whole, so a rebuild of the partition's
-      // transactions from the log finds it where it began.
-      const upTo = p.lastStableOffset;
-      const limits = { upTo, keepEmptyBatches: p.replicated, isAborted: abortedLookup(p.abortedTransactions(p.logStartOffset, upTo)) };
-      const result = await compactLog(p.log as Log, now(), limits).catch((err: unknown) => {
+      const result = await compactPartition(p, now()).catch((err: unknown) => {
         log.warn({ err, topic: p.topic, partition: p.index }, 'compaction failed');
         return null;
       });
@@ -106,6 +100,32 @@ export function logMaintenance(
       for (const t of timers) t.cancel();
       await running;
     },
+  };
+}
+
+/**
+ * Compacts one partition's log (if its policy says so) at `nowMs`. Below the high watermark only: a
+ * record above it may still be lost or truncated, so it must not supersede an older one. And below
+ * the last stable offset (Kafka's first unstable offset): a transaction not decided yet keeps its
+ * batches whole, so a rebuild of the partition's transactions from the log finds it where it began.
+ * Markers of transactions with nothing left go on a single broker only: a replicated log keeps every
+ * batch (each is a Raft entry), its transactions' batches too, and so their markers.
+ */
+export function compactPartition(p: Partition, nowMs: number): Promise<CompactionResult> {
+  const upTo = p.lastStableOffset;
+  return compactLog(p.log as Log, nowMs, {
+    upTo,
+    keepEmptyBatches: p.replicated,
+    isAborted: abortedLookup(p.abortedTransactions(p.logStartOffset, upTo)),
+    ...(p.replicated ? {} : { markers: markerRemoval(p) }),
+  });
+}
+
+/** Compaction's view of a single broker's partition for the removal of transaction markers. */
+function markerRemoval(p: Partition): MarkerRemoval {
+  return {
+    isProducerActive: (producerId) => p.producers.epochOf(producerId) !== undefined,
+    beforeRemoval: (markers) => p.forgetRemovedMarkers(markers),
   };
 }
 

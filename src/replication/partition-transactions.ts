@@ -179,6 +179,15 @@ export class PartitionTransactions {
     this.nextOffset = Math.max(this.nextOffset, offset);
   }
 
+  /**
+   * Forgets the aborted transactions whose abort marker is at one of `markerOffsets`: compaction
+   * removes those markers once nothing of their transactions is left in the log.
+   */
+  forgetAborted(markerOffsets: ReadonlySet<number>): void {
+    for (const offset of markerOffsets) assert(offset < this.nextOffset, 'a marker past what was observed');
+    this.aborted = this.aborted.filter((t) => !markerOffsets.has(t.lastOffset));
+  }
+
   /** Forgets aborted transactions wholly below the log start (no read can reach them). */
   forgetBelow(logStartOffset: number): void {
     let drop = 0;

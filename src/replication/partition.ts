@@ -21,6 +21,7 @@ import type { PartitionLog, PartitionLogRead } from './partition-log.ts';
 import { ProducerStateTable, lastSequenceOf } from './producer-state.ts';
 import { PartitionTransactions, observedBatchOf, type AbortedTransaction, type TransactionsState } from './partition-transactions.ts';
 import { TRANSACTIONS_CHECKPOINT_FILE, decodeTransactionsCheckpoint, encodeTransactionsCheckpoint } from './transactions-checkpoint.ts';
+import { assert } from '../util/assert.ts';
 import { StreamBusError } from '../util/errors.ts';
 import {
   ControlType,
@@ -181,6 +182,14 @@ export class Partition {
   transactions = new PartitionTransactions();
   /** Offset of the newest transactions checkpoint in the folder (written or read back); -1: none. */
   private checkpointedAt = -1;
+  /**
+   * Counts the changes to the transactions that are not observed batches (compaction's removal of
+   * markers, forgetRemovedMarkers): a state taken after one must be checkpointed even at an offset
+   * already checkpointed.
+   */
+  private stateRevision = 0;
+  /** The stateRevision of the newest checkpoint written. */
+  private checkpointedRevision = 0;
   /** Bytes of batches observed since the last checkpoint was started. */
   private bytesSinceCheckpoint = 0;
   /** A periodic checkpoint waits for its batches to be durable. */
@@ -543,6 +552,7 @@ export class Partition {
     if (usable(checkpoint) && checkpoint.observedEnd <= this.log.writtenOffset) {
       best = checkpoint;
       this.checkpointedAt = checkpoint.observedEnd;
+      this.checkpointedRevision = this.stateRevision;
     }
     if (usable(snapshotState) && (best === null || snapshotState.observedEnd > best.observedEnd)) best = snapshotState;
     const into = best === null ? new PartitionTransactions() : PartitionTransactions.fromState(best);
@@ -573,11 +583,37 @@ export class Partition {
    */
   async saveTransactions(): Promise<void> {
     // Taken before the sync: everything it covers was appended before it, so the sync makes it durable.
+    const revision = this.stateRevision;
     const state = this.transactionsState();
-    if (state.observedEnd <= this.checkpointedAt) return;
+    if (!this.newerThanCheckpoint(state.observedEnd, revision)) return;
     await this.log.sync();
     if (state.observedEnd > this.log.durableOffset) return;
-    await this.writeCheckpoint(state);
+    await this.writeCheckpoint(state, revision);
+  }
+
+  /**
+   * Compaction is about to remove transaction markers whose transactions have no batch left in the
+   * log (storage/compaction-markers.ts; a single broker's log only). Their aborted transactions leave
+   * the aborted list first: a Fetch that still listed one would have read_committed consumers drop
+   * the producer's later transactional records until an abort marker that is no longer there. The
+   * change is checkpointed before any marker goes, at an offset past all of them, so that a restart
+   * neither reads the forgotten transactions back from an older checkpoint nor scans for a marker
+   * that is gone (it would find the transaction still open). Resolves true once that checkpoint is
+   * durable; false when it could not be written (the markers then stay).
+   */
+  async forgetRemovedMarkers(markers: readonly { readonly offset: number }[]): Promise<boolean> {
+    if (markers.length === 0) return true;
+    const last = Math.max(...markers.map((m) => m.offset));
+    assert(last < this.lastStableOffset, 'a marker at or past the last stable offset');
+    this.transactions.forgetAborted(new Set(markers.map((m) => m.offset)));
+    const revision = ++this.stateRevision;
+    await this.saveTransactions();
+    return this.checkpointedAt > last && this.checkpointedRevision >= revision;
+  }
+
+  /** Whether a state (its offset and revision) says more than the newest checkpoint. */
+  private newerThanCheckpoint(observedEnd: number, revision: number): boolean {
+    return observedEnd > this.checkpointedAt || (observedEnd === this.checkpointedAt && revision > this.checkpointedRevision);
   }
 
   /**
@@ -611,6 +647,7 @@ export class Partition {
   /** Starts a periodic checkpoint unless one waits already; it is written once its batches are durable. */
   private checkpointInBackground(): void {
     if (this.checkpointPending || this.checkpointsStopped) return;
+    const revision = this.stateRevision;
     const state = this.transactionsState();
     const offset = state.observedEnd;
     // A replica that installed a snapshot may have observed past its log end: nothing to wait for.
@@ -619,7 +656,7 @@ export class Partition {
     this.bytesSinceCheckpoint = 0;
     this.log
       .waitDurable(offset - 1)
-      .then(() => (this.checkpointsStopped ? undefined : this.writeCheckpoint(state)))
+      .then(() => (this.checkpointsStopped ? undefined : this.writeCheckpoint(state, revision)))
       // A checkpoint that cannot be written costs a longer scan after a crash, never correctness.
       .catch(() => undefined)
       .finally(() => {
@@ -629,12 +666,13 @@ export class Partition {
       });
   }
 
-  /** Replaces the checkpoint file with `state`, unless a newer one was written meanwhile. */
-  private writeCheckpoint(state: TransactionsState): Promise<void> {
+  /** Replaces the checkpoint file with `state` (taken at `revision`), unless a newer one was written meanwhile. */
+  private writeCheckpoint(state: TransactionsState, revision: number): Promise<void> {
     const run = this.checkpointWrites.then(async () => {
-      if (state.observedEnd <= this.checkpointedAt) return;
+      if (!this.newerThanCheckpoint(state.observedEnd, revision)) return;
       await this.log.writeSideFile(TRANSACTIONS_CHECKPOINT_FILE, encodeTransactionsCheckpoint(state));
       this.checkpointedAt = state.observedEnd;
+      this.checkpointedRevision = revision;
     });
     this.checkpointWrites = run.catch(() => undefined);
     return run;

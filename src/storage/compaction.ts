@@ -20,7 +20,12 @@
  * removed, as Kafka's cleaner removes them; the batch then goes, or stays empty under keepEmptyBatches
  * (a compressed one stays whole then: an empty compressed batch is not something clients expect).
  * Compaction runs only below the last stable offset, so every transaction there is decided. Markers
- * (control batches) stay.
+ * (control batches) of transactions with no batch left get a delete horizon and go once it passed
+ * (`markers`, compaction-markers.ts has the rule); without `markers`, and always under
+ * keepEmptyBatches (a replicated log keeps every batch of a transaction, so its marker too), they stay.
+ *
+ * Only segments the first pass read are rewritten: one sealed meanwhile (the active segment rolled)
+ * has records the key map never saw, which would all look superseded.
  *
  * Crash safety: the rewritten segment is written to `<base>.log.cleaned`, fsynced, and renamed over
  * `<base>.log` (atomic); recovery deletes a leftover .cleaned file. Readers holding views of the old
@@ -45,6 +50,8 @@ import {
   writeBatchCrc,
 } from '../protocol/kafka/record-batch/header.ts';
 import { forEachRecord } from '../protocol/kafka/record-batch/records.ts';
+import { withDeleteHorizon } from '../protocol/kafka/record-batch/delete-horizon.ts';
+import { MarkerPlanner, type PlannedMarker } from './compaction-markers.ts';
 import { CLEANED_SUFFIX } from './file-names.ts';
 import type { Log } from './log.ts';
 import { Segment } from './segment.ts';
@@ -55,6 +62,8 @@ export interface CompactionResult {
   readonly recordsRemoved: number;
   readonly bytesBefore: number;
   readonly bytesAfter: number;
+  /** Transaction markers removed (their transactions had nothing left in the log). */
+  readonly markersRemoved: number;
 }
 
 function isOpaque(batch: Buffer, at: number): boolean {
@@ -84,39 +93,78 @@ export interface CompactionLimits {
   readonly keepEmptyBatches?: boolean;
   /** Whether the transactional batch of `producerId` at `baseOffset` belongs to an aborted transaction. */
   readonly isAborted?: (producerId: bigint, baseOffset: number) => boolean;
+  /** Removal of transaction markers; without it they stay. Not with keepEmptyBatches. */
+  readonly markers?: MarkerRemoval;
 }
 
-/** Compacts `log` if its cleanup policy includes compaction; `nowMs` decides which tombstones expire. */
+/** What compaction needs from the log's owner to remove transaction markers (compaction-markers.ts). */
+export interface MarkerRemoval {
+  /** Whether the producer's state is still kept: its last batch in the log then stays (its epoch). */
+  isProducerActive(producerId: bigint): boolean;
+  /**
+   * Called once per compaction, before the first of `markers` leaves the files: the owner forgets
+   * their transactions durably. Resolves true when they may go, false to keep them this time.
+   */
+  beforeRemoval(markers: readonly PlannedMarker[]): Promise<boolean>;
+}
+
+/** Compacts `log` if its cleanup policy includes compaction; `nowMs` decides which tombstones and markers expire. */
 export async function compactLog(log: Log, nowMs: number, limits: CompactionLimits = {}): Promise<CompactionResult> {
-  const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+  const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0, markersRemoved: 0 };
   if (!log.options.cleanupPolicy.includes('compact')) return none;
+  assert(limits.markers === undefined || limits.keepEmptyBatches !== true, 'a log that keeps every batch keeps its markers');
   const upTo = limits.upTo ?? Number.MAX_SAFE_INTEGER;
   const aborted = (batch: Buffer) => limits.isAborted !== undefined && isTransactionalBatch(readAttributes(batch, 0)) && limits.isAborted(readProducerId(batch, 0), readBaseOffset(batch, 0));
   return log.maintain(async () => {
     const disk = log.disk;
     const latest = new Map<string, number>();
+    const planner = limits.markers === undefined ? null : new MarkerPlanner();
+    const scanned = new Set<Segment>();
     for (const segment of log.allSegments()) {
       // The active segment's unwritten tail is not read; its records only make the map newer.
       if (segment.state !== 'sealed' || segment.baseOffset >= upTo) continue;
+      scanned.add(segment);
+      const rewritable = segment.nextOffset <= upTo;
       await forEachBatch(disk, segment, (batch) => {
-        if (isOpaque(batch, 0) || aborted(batch)) return;
         const baseOffset = readBaseOffset(batch, 0);
+        if (baseOffset < upTo) planner?.observe(batch, rewritable);
+        if (isOpaque(batch, 0) || aborted(batch)) return;
         forEachRecord(batch, 0, (r) => {
           const offset = baseOffset + r.offsetDelta;
           if (r.key !== null && offset < upTo) latest.set(r.key.toString('latin1'), offset);
         });
       });
     }
+    let markers = new Map<number, PlannedMarker>();
+    if (planner !== null && limits.markers !== undefined) {
+      markers = planner.plan(nowMs, log.options.deleteRetentionMs, (id) => limits.markers!.isProducerActive(id));
+      const removals = [...markers.values()].filter((m) => m.action === 'remove');
+      // Markers the owner could not forget durably stay (a later compaction tries again).
+      if (removals.length > 0 && !(await limits.markers.beforeRemoval(removals))) for (const m of removals) markers.delete(m.offset);
+    }
     const horizon = nowMs - log.options.deleteRetentionMs;
     let segmentsRewritten = 0;
     let recordsRemoved = 0;
+    let markersRemoved = 0;
     let bytesBefore = 0;
     let bytesAfter = 0;
     for (const segment of log.sealedSegmentsForCleaning()) {
-      if (segment.nextOffset > upTo) continue;
+      if (segment.nextOffset > upTo || !scanned.has(segment)) continue;
       const kept: Buffer[] = [];
       let removedHere = 0;
+      let markersHere = 0;
+      let stampedHere = 0;
       await forEachBatch(disk, segment, (batch) => {
+        const marker = markers.get(readBaseOffset(batch, 0));
+        if (marker !== undefined && isControlBatch(readAttributes(batch, 0))) {
+          if (marker.action === 'remove') {
+            markersHere++;
+          } else {
+            kept.push(withDeleteHorizon(batch, marker.horizonMs, (data, seed, start, end) => disk.crc32c(data, seed, start, end)));
+            stampedHere++;
+          }
+          return;
+        }
         const abortedBatch = aborted(batch);
         if (isOpaque(batch, 0)) {
           // An aborted compressed batch goes whole (its records are not opened to be counted), or stays.
@@ -139,16 +187,17 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
         if (records.length === total) kept.push(batch);
         else if (records.length > 0 || limits.keepEmptyBatches === true) kept.push(rebuildBatch(batch, records, disk));
       });
-      if (removedHere === 0) continue;
+      if (removedHere === 0 && markersHere === 0 && stampedHere === 0) continue;
       bytesBefore += segment.sizeBytes;
       const replacement = await rewriteSegment(disk, log, segment, kept);
       bytesAfter += replacement.sizeBytes;
       if (log.replaceSegment(segment, replacement)) {
         segmentsRewritten++;
         recordsRemoved += removedHere;
+        markersRemoved += markersHere;
       }
     }
-    return { segmentsRewritten, recordsRemoved, bytesBefore, bytesAfter };
+    return { segmentsRewritten, recordsRemoved, bytesBefore, bytesAfter, markersRemoved };
   });
 }
 

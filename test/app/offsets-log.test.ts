@@ -3,8 +3,11 @@
 // hold no group records and would not decode as one), and writes a transactional append as a
 // transactional batch of the producer that the partition counts as an open transaction. On a lone
 // broker an append asks for its own fsync unless it asks only to be visible (storage.syncInterval).
+// Compaction of the partition removes the markers of transactions that have nothing left, never one
+// whose records are still there: a replay meets no transactional batch without its marker and gives
+// the same offsets as before.
 // Method: a partition over the real storage log in a temporary folder; records appended through the
-// store, markers through Partition.writeTxnMarker, then a replay.
+// store, markers through Partition.writeTxnMarker, then a replay; compaction as log maintenance runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -15,11 +18,15 @@ import { PortableDisk } from '../../src/io/real/portable-disk.ts';
 import { realClock } from '../../src/io/real/real-clock.ts';
 import { Partition } from '../../src/replication/partition.ts';
 import { PartitionOffsetsLog } from '../../src/app/offsets-log.ts';
+import { compactPartition } from '../../src/app/log-maintenance.ts';
+import { GroupStore } from '../../src/groups/group-store.ts';
+import type { LogOptions } from '../../src/storage/log-options.ts';
+import { isControlBatch, isTransactionalBatch } from '../../src/protocol/kafka/record-batch/index.ts';
 
 /** Runs `body` on a store over a fresh `__consumer_offsets` partition log in a temporary folder. */
-async function withStore(body: (store: PartitionOffsetsLog, partition: Partition) => Promise<void>): Promise<void> {
+async function withStore(body: (store: PartitionOffsetsLog, partition: Partition) => Promise<void>, options: Partial<LogOptions> = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'streambus-offsets-log-'));
-  const log = await Log.open(dir, { ioMode: 'buffered', syncIntervalMs: 1000, preallocateBytes: 0 }, new PortableDisk('test'), realClock);
+  const log = await Log.open(dir, { ioMode: 'buffered', syncIntervalMs: 1000, preallocateBytes: 0, ...options }, new PortableDisk('test'), realClock);
   try {
     const partition = new Partition('__consumer_offsets', 0, log, { strictDurability: false, leaderEpoch: 0 });
     await body(new PartitionOffsetsLog(partition, () => 1000), partition);
@@ -73,3 +80,59 @@ test('alone, a durable append is fsynced before it resolves; a visible one is le
     assert.equal(syncs, 1);
     assert.equal(log.durableOffset, 2, 'the durable append made the one before it durable too');
   }));
+
+test('compaction removes the markers of emptied transactions only: replay finds no orphan transactional batch and the same offsets', () =>
+  withStore(
+    async (store, partition) => {
+      const groups = new GroupStore(store);
+      const commit = (offsets: Array<[number, number]>, producerId?: bigint) =>
+        groups.storeOffsets('g', offsets.map(([p, offset]) => ({ topic: 't', partition: p, committed: { offset: BigInt(offset), leaderEpoch: -1, metadata: '', commitTimestampMs: 1000 } })), producerId === undefined ? undefined : { producerId, producerEpoch: 0 });
+      const marker = async (producerId: bigint, commit: boolean) => {
+        const m = await partition.writeTxnMarker({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0, timestampMs: 1000 });
+        await m.visible;
+        return m.offset;
+      };
+      await commit([[0, 10]], 5n);
+      const supersededCommit = await marker(5n, true);
+      await commit([[0, 20]]);
+      await commit([[1, 11]], 6n);
+      const abort = await marker(6n, false);
+      await commit([[2, 12], [3, 13]], 7n);
+      const partlyKept = await marker(7n, true);
+      await commit([[2, 22]]);
+      await commit([[4, 14]], 5n);
+      await marker(5n, true);
+      await commit([[5, 15]], 6n);
+      await marker(6n, true);
+      for (let i = 0; i < 30; i++) await commit([[100 + i, i]]);
+
+      const replayed = async () => {
+        const state = await new GroupStore(store).replay();
+        const offsets = [...(state.offsets.get('g')?.get('t') ?? new Map())].map(([p, o]) => [p, Number(o.offset)]).sort((a, b) => a[0]! - b[0]!);
+        return { offsets: offsets.filter(([p]) => p! < 100), pending: state.pending.producerCount };
+      };
+      const expected = { offsets: [[0, 20], [2, 22], [3, 13], [4, 14], [5, 15]], pending: 0 };
+      assert.deepEqual(await replayed(), expected);
+
+      const t = Date.now();
+      await compactPartition(partition, t);
+      await compactPartition(partition, t + 10);
+      const removed = await compactPartition(partition, t + 1010);
+      assert.equal(removed.markersRemoved, 2);
+      const markers: number[] = [];
+      const openBatches = new Set<bigint>();
+      for await (const { header } of partition.batches(partition.logStartOffset)) {
+        if (isControlBatch(header.attributes)) {
+          markers.push(Number(header.baseOffset));
+          openBatches.delete(header.producerId);
+        } else if (isTransactionalBatch(header.attributes)) {
+          openBatches.add(header.producerId);
+        }
+      }
+      assert.ok(!markers.includes(supersededCommit) && !markers.includes(abort), `markers left: ${markers.join(',')}`);
+      assert.ok(markers.includes(partlyKept), 'the marker of a transaction with a record left stays');
+      assert.equal(openBatches.size, 0, 'every transactional batch left is followed by its marker');
+      assert.deepEqual(await replayed(), expected, 'replay of the compacted log');
+    },
+    { segmentBytes: 2048, cleanupPolicy: 'compact', deleteRetentionMs: 1000 },
+  ));
