@@ -5,11 +5,11 @@
 // level, and kafkajs consumers (read_committed by default) skip aborted records and wait for open
 // transactions, while readUncommitted consumers see every data record. On a compacted topic the
 // broker's compaction removes the markers of transactions that have nothing left (after
-// delete.retention.ms) and read_committed reads the same records, raw and with kafkajs while the
+// delete.retention.ms) and read_committed reads the same records, raw, with kafkajs and with kcat while the
 // markers carry their delete horizon. All of it survives restarts.
 // Method: one broker process compacting every second; batches from the project's builder with the
 // transactional attribute, producer ids from InitProducerId without a transactional id, markers
-// through WriteTxnMarkers v1; raw Fetch v11 and ListOffsets v5, then kafkajs consumers; then the
+// through WriteTxnMarkers v1; raw Fetch v11 and ListOffsets v5, then kafkajs consumers and kcat; then the
 // broker stopped (SIGTERM) and killed (SIGKILL) and started again on the same data. Waits are bounded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,8 @@ import { readdirSync, rmSync } from 'node:fs';
 import { restartBroker, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { createTopic, produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { until } from '../helpers/timeout.ts';
+import { runKcat } from '../helpers/kcat.ts';
+import { requireTool } from '../helpers/tools.ts';
 import {
   ControlType,
   isControlBatch,
@@ -232,7 +234,7 @@ test('a compacted topic loses the markers of transactions with nothing left; rea
   assert.deepEqual(table.records, before.records.filter((r) => r !== `${supersededRecord}:k2`), 'read_committed reads the same records, less the superseded one');
 });
 
-test('markers waiting for their delete horizon (KIP-534 bit 6) are read by kafkajs as before', { timeout: 60_000 }, async () => {
+test('markers waiting for their delete horizon (KIP-534 bit 6) are read by kafkajs and librdkafka as before', { timeout: 60_000 }, async (t) => {
   const topic = 'txn-table-stamped';
   const { emptied, supersededRecord, before } = await writeTransactions(topic, '3600000');
   await until(async () => String((await readCommittedAll(topic)).stamped) === String(emptied), 30_000, 'the markers of the emptied transactions to get a horizon', 200);
@@ -250,6 +252,10 @@ test('markers waiting for their delete horizon (KIP-534 bit 6) are read by kafka
   } finally {
     await consumer.disconnect();
   }
+  if (!requireTool(t, 'kcat', { probeArgs: ['-V'] })) return;
+  const kcat = await runKcat(['-C', '-b', `127.0.0.1:${broker.kafkaPort}`, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%o:%k\\n'], null, 30_000);
+  assert.equal(kcat.code, 0, kcat.stderr);
+  assert.deepEqual(kcat.stdout.split('\n').filter((l) => l !== ''), raw.records, 'read_committed kcat reads what a raw read_committed Fetch gives');
 });
 
 test('the transactions come back the same after a clean stop (checkpoint) and after a kill (checkpoint, then the log after it)', { timeout: 60_000 }, async () => {
