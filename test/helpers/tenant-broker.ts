@@ -2,8 +2,10 @@
  * A broker with multi-tenancy behind TLS and JWT (SASL OAUTHBEARER), for the tenancy tests: tokens are
  * signed here with a key the broker trusts (as test/security/sasl-oauthbearer.test.ts does), the
  * tenant named by their `tenant` claim; `User:admin` is a super user, also reachable over SCRAM as the
- * bootstrap admin (for the CLI).
+ * bootstrap admin (for the CLI). SCRAM users the tests create (createScramUser) get their tenant from
+ * `multiTenancy.principalMappingRules` when a test sets it.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -12,6 +14,7 @@ import { httpsGet, startBroker, type BrokerProcess } from './broker-process.ts';
 import { makeTestCerts, type TestCerts } from './certs.ts';
 import { RawKafka } from './raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
+import { saltPassword } from '../../src/protocol/sasl/scram-math.ts';
 
 const ISSUER = 'https://idp.example.com';
 const AUDIENCE = 'streambus-tenants';
@@ -95,6 +98,15 @@ export class TenantBroker {
   static async setTenantQuota(admin: RawKafka, tenant: string | null, key: string, value: number | null): Promise<void> {
     const res = await admin.request(API_KEYS.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'tenant', entityName: tenant }], ops: [{ key, value: value ?? 0, remove: value === null }] }], validateOnly: false });
     assert.deepEqual(res.entries.map((e) => e.errorCode), [0], res.entries[0]?.errorMessage ?? '');
+  }
+
+  /** Creates (or re-keys) SCRAM-SHA-512 user `name` through AlterUserScramCredentials on `admin` (a super user's connection). */
+  static async createScramUser(admin: RawKafka, name: string, password: string): Promise<void> {
+    const salt = randomBytes(64);
+    const saltedPassword = await saltPassword('SCRAM-SHA-512', password, salt, 4096);
+    // Mechanism 2 is SCRAM-SHA-512 in Kafka's ScramMechanism codes.
+    const res = await admin.request(API_KEYS.AlterUserScramCredentials, 0, { deletions: [], upsertions: [{ name, mechanism: 2, iterations: 4096, salt, saltedPassword }] });
+    assert.deepEqual(res.results.map((r) => [r.user, r.errorCode]), [[name, 0]], res.results[0]?.errorMessage ?? '');
   }
 
   /** The broker's metrics, without the broker_id label every series carries. */
