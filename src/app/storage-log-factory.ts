@@ -28,7 +28,7 @@ export class StorageLogFactory implements LogFactory {
     const s = this.config.storage;
     this.manager = await LogManager.open(
       s.dataDir,
-      { ioMode: s.ioMode, syncIntervalMs: s.syncInterval, indexIntervalBytes: s.indexIntervalBytes, preallocateBytes: s.preallocateBytes },
+      { ioMode: s.ioMode, syncIntervalMs: s.syncInterval, indexIntervalBytes: s.indexIntervalBytes, preallocateBytes: s.preallocateBytes, inlineWriteBytes: s.inlineWriteBytes },
       this.disk,
       this.clock,
     );

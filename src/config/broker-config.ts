@@ -42,6 +42,7 @@ export interface StorageConfig {
   readonly segmentMs: number;
   readonly indexIntervalBytes: number;
   readonly preallocateBytes: number;
+  readonly inlineWriteBytes: number;
   readonly retentionDays: number;
   readonly retentionBytes: number;
   readonly compactionInterval: number;

@@ -51,6 +51,13 @@ export interface AppendFile {
    * any partial bytes past `size` are garbage that a later append overwrites.
    */
   append(buffers: readonly Uint8Array[]): Promise<number>;
+  /**
+   * append() done at once on the calling thread: returns the position of the first byte, throws the
+   * IoError. For small records on buffered files (not `direct`): the thread blocks for the write,
+   * which for a few bytes into the page cache costs less than a round trip through the I/O pool on a
+   * busy machine. The same ordering contract as append (nothing else in flight on the file).
+   */
+  appendNow(buffers: readonly Uint8Array[]): number;
   /** fdatasync (fsync when `full`). Resolved = everything appended before the call is durable. */
   sync(full?: boolean): Promise<void>;
   /** Shortens the file to `size` (<= this.size), physically, so nothing past it can resurface. */

@@ -250,7 +250,7 @@ export class PartitionHardStates {
       encodeHardStateRecord(this.crc32c, w.groupId, w.hardState, out, i * HARD_STATE_RECORD_SIZE);
       if (w.mustSync) sync = true;
     }
-    await this.file.append([out]);
+    this.file.appendNow([out]);
     for (const w of batch) this.states.set(w.groupId, w.hardState);
     // Commit-only changes are answered once written: they wait for no fsync.
     for (const w of batch) if (!w.mustSync) w.resolve();

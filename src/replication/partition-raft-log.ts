@@ -401,7 +401,7 @@ export class PartitionRaftLog implements RaftLogStore {
       staged = appendEntries(this.log, entries);
       const records = new Uint8Array(staged.length * INDEX_RECORD_BYTES);
       for (let i = 0; i < staged.length; i++) encodeIndexRecord(this.crc32c, staged[i]!.record, records, i * INDEX_RECORD_BYTES);
-      await this.indexFile.append([records]);
+      this.indexFile.appendNow([records]);
       for (const s of staged) if (s.record.kind === EntryKind.Data) lastData = s.endOffset - 1;
       if (this.syncEntries && write.mustSync) {
         if (lastData >= 0) waits.push(this.log.sync());

@@ -28,6 +28,8 @@ export interface LogOptions {
    * holds 1 MiB of disk, not a full step.
    */
   readonly preallocateBytes: number;
+  /** Appends of at most this many bytes to a buffered segment file are written on the calling thread (SegmentAppender); 0: none. */
+  readonly inlineWriteBytes: number;
   /** The largest batch accepted (Kafka's max.message.bytes). */
   readonly maxBatchBytes: number;
   /** Closed segments whose newest batch is older than this are deleted; -1 keeps them. */
@@ -48,6 +50,7 @@ export const DEFAULT_LOG_OPTIONS: LogOptions = {
   segmentMs: 7 * 24 * 3600 * 1000,
   indexIntervalBytes: 4096,
   preallocateBytes: 32 * 1024 * 1024,
+  inlineWriteBytes: 1024 * 1024,
   maxBatchBytes: 16 * 1024 * 1024,
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
@@ -67,6 +70,7 @@ export function resolveLogOptions(partial: Partial<LogOptions> = {}): LogOptions
   assert(o.segmentMs >= 1, 'segmentMs must be positive');
   assert(Number.isInteger(o.indexIntervalBytes) && o.indexIntervalBytes >= 0, 'indexIntervalBytes must be non-negative');
   assert(Number.isInteger(o.preallocateBytes) && o.preallocateBytes >= 0, 'preallocateBytes must be non-negative');
+  assert(Number.isInteger(o.inlineWriteBytes) && o.inlineWriteBytes >= 0, 'inlineWriteBytes must be non-negative');
   assert(Number.isInteger(o.maxBatchBytes) && o.maxBatchBytes >= 61, 'maxBatchBytes must hold a batch header');
   assert(o.retentionMs === -1 || o.retentionMs >= 0, 'retentionMs must be -1 or non-negative');
   assert(o.retentionBytes === -1 || o.retentionBytes >= 0, 'retentionBytes must be -1 or non-negative');

@@ -166,7 +166,7 @@ export class Log {
       preallocateBytes: resolved.preallocateBytes,
       size: last.sizeBytes,
     });
-    last.attachAppender(file, last.sizeBytes, this.#appenderEvents(last));
+    last.attachAppender(file, last.sizeBytes, this.#appenderEvents(last), this.#options.inlineWriteBytes);
     if (last.sizeBytes > 0) last.firstBatchMs = this.#clock.now();
     if (this.#dirSyncNeeded) await this.#syncDirNow();
   }
@@ -387,7 +387,7 @@ export class Log {
         await this.#writeRecoveryPoint(segment.baseOffset);
         const file = await this.#reopenSealed(segment, position);
         segment.cut(position, nextOffset);
-        segment.attachAppender(file, position, this.#appenderEvents(segment));
+        segment.attachAppender(file, position, this.#appenderEvents(segment), this.#options.inlineWriteBytes);
       }
       this.#afterCut(segment.nextOffset);
     });
@@ -434,7 +434,7 @@ export class Log {
         preallocateBytes: this.#options.preallocateBytes,
         size: 0,
       });
-      segment.attachAppender(file, 0, this.#appenderEvents(segment));
+      segment.attachAppender(file, 0, this.#appenderEvents(segment), this.#options.inlineWriteBytes);
       this.#segments.push(segment);
       await this.#syncDirNow();
       this.#logStartOffset = offset;
@@ -577,7 +577,7 @@ export class Log {
     const opening = previous.then(() =>
       disk.openAppend(segment.logPath, { direct: options.ioMode === 'direct', preallocateBytes: options.preallocateBytes, size: 0 }),
     );
-    segment.attachAppender(opening, 0, this.#appenderEvents(segment));
+    segment.attachAppender(opening, 0, this.#appenderEvents(segment), this.#options.inlineWriteBytes);
     this.#segments.push(segment);
     this.#dirSyncNeeded = true;
     if (old.state === 'active') {

@@ -55,6 +55,14 @@ export class SegmentAppender {
     file: AppendFile | Promise<AppendFile>,
     position: number,
     private readonly events: AppenderEvents,
+    /**
+     * Writes of at most this many bytes to a buffered (not O_DIRECT) file are made on the calling
+     * thread (AppendFile.appendNow, storage.inlineWriteBytes): a copy of that size into the page cache
+     * takes tens of microseconds, while a round trip through the I/O pool costs a pool thread's and
+     * then the event loop's wake-up, each a wait for a CPU on a busy machine. 0: every write goes
+     * through the pool.
+     */
+    private readonly inlineWriteBytes = 0,
   ) {
     assert(position >= 0, 'appender position must be non-negative');
     if (file instanceof Promise) {
@@ -173,7 +181,7 @@ export class SegmentAppender {
     let failure: { error: unknown } | undefined;
     try {
       const file = this.#file ?? (await this.#opening!);
-      const position = await file.append(buffers);
+      const position = !file.direct && bytes <= this.inlineWriteBytes ? file.appendNow(buffers) : await file.append(buffers);
       assert(position === start, 'segment write landed at an unexpected position');
     } catch (error) {
       failure = { error };

@@ -60,10 +60,10 @@ export class Segment {
   }
 
   /** Opens (or creates) the .log for appending at `size`; the file may still be opening. */
-  attachAppender(file: AppendFile | Promise<AppendFile>, size: number, events: AppenderEvents): void {
+  attachAppender(file: AppendFile | Promise<AppendFile>, size: number, events: AppenderEvents, inlineWriteBytes: number): void {
     assert(this.appender === undefined, 'segment already has an appender');
     assert(size === this.sizeBytes, 'appender must start at the logical end');
-    this.appender = new SegmentAppender(file, size, events);
+    this.appender = new SegmentAppender(file, size, events, inlineWriteBytes);
     this.state = 'active';
   }
 

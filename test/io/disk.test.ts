@@ -45,6 +45,28 @@ for (const { name, disk } of backends()) {
     }
   });
 
+  test(`${name}: appendNow writes at once and interleaves with append; refused on a closed file with an IoError`, async () => {
+    const dir = tempDir('sb-disk-');
+    const path = join(dir.path, 'now.log');
+    try {
+      const f = await disk.openAppend(path, { direct: false, preallocateBytes: 1 << 16, size: 0 });
+      assert.equal(f.appendNow([Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cd')]), 0);
+      assert.equal(f.size, 4);
+      assert.equal(readFileSync(path).subarray(0, 4).toString(), 'abcd', 'written before the call returned');
+      assert.equal(await f.append([Buffer.from('ef')]), 4);
+      assert.equal(f.appendNow([Buffer.alloc(100_000, 7)]), 6);
+      assert.equal(f.size, 100_006);
+      await f.sync();
+      await f.close();
+      const bytes = readFileSync(path).subarray(0, 100_006);
+      assert.equal(bytes.subarray(0, 6).toString(), 'abcdef');
+      assert.ok(bytes.subarray(6).every((b) => b === 7));
+      assert.throws(() => f.appendNow([Buffer.from('x')]), (e: unknown) => e instanceof IoError, 'a closed file refuses with an IoError');
+    } finally {
+      dir.remove();
+    }
+  });
+
   test(`${name}: folders and small files`, async () => {
     const dir = tempDir('sb-disk-');
     try {

@@ -224,6 +224,13 @@ class MemAppendFile implements AppendFile {
     });
   }
 
+  /** On a dead process's disk nothing is written: that process's code cannot have reached the call. */
+  appendNow(buffers: readonly Uint8Array[]): number {
+    const start = this.size;
+    if (this.mounted.alive) this.size += this.inode.write(start, buffers);
+    return start;
+  }
+
   sync(): Promise<void> {
     return this.mounted.sync(this.inode);
   }
@@ -267,6 +274,11 @@ class MountedDisk implements Disk {
     private readonly disk: MemDisk,
     private readonly generation: number,
   ) {}
+
+  /** Whether the process that mounted this disk still runs. */
+  get alive(): boolean {
+    return this.disk.alive(this.generation);
+  }
 
   /** Runs `op` now and completes it in a later microtask; never, once this process crashed. */
   run<T>(op: () => T): Promise<T> {

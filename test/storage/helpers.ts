@@ -129,6 +129,14 @@ export class FaultyDisk implements Disk {
         self.writtenBytes += bytes;
         return file.append(buffers);
       },
+      appendNow(buffers) {
+        let bytes = 0;
+        for (const b of buffers) bytes += b.byteLength;
+        if (self.writtenBytes + bytes > self.capacityBytes) throw new IoError('ENOSPC', path, 'append (simulated full disk)');
+        self.appends++;
+        self.writtenBytes += bytes;
+        return file.appendNow(buffers);
+      },
       async sync(full) {
         self.syncs++;
         if (self.failSync) throw new IoError('EIO', path, 'fdatasync (simulated)');

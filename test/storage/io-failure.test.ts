@@ -52,7 +52,10 @@ for (const { name, disk } of backends()) {
       // The next segment file fails every write with EIO.
       faulty.openAppend = async (path, o) => {
         const f = await original(path, o);
-        return { ...f, path: f.path, direct: f.direct, size: f.size, append: async () => Promise.reject(new IoError('EIO', path, 'append (simulated)')), sync: f.sync, truncate: f.truncate, close: f.close };
+        const fail = (): never => {
+          throw new IoError('EIO', path, 'append (simulated)');
+        };
+        return { ...f, path: f.path, direct: f.direct, size: f.size, append: async () => fail(), appendNow: fail, sync: f.sync, truncate: f.truncate, close: f.close };
       };
       let offline: unknown;
       for (let i = 0; i < 50 && !offline; i++) {

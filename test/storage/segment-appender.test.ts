@@ -30,6 +30,19 @@ class MemoryFile implements AppendFile {
       });
     });
   }
+  inline: number[] = [];
+  failNow = false;
+  appendNow(buffers: readonly Uint8Array[]): number {
+    if (this.failNow) {
+      this.failNow = false;
+      throw new IoError('ENOSPC', 'mem', 'append');
+    }
+    const at = this.size;
+    for (const b of buffers) for (const x of b) this.data.push(x);
+    this.size = this.data.length;
+    this.inline.push(buffers.length);
+    return at;
+  }
   async sync(): Promise<void> {}
   async truncate(size: number): Promise<void> {
     this.data.length = size;
@@ -88,4 +101,30 @@ test('a failed write drops it and what queued behind it; appending resumes there
   await file.complete();
   await a.drained();
   assert.equal(Buffer.from(file.data).toString(), 'oknext');
+});
+
+test('writes up to inlineWriteBytes are made at once (appendNow), in the turn they were queued; larger ones through append; a failed one is reported as any', async () => {
+  const file = new MemoryFile();
+  const written: number[] = [];
+  const errors: number[] = [];
+  const a = new SegmentAppender(file, 0, { onWritten: (p) => written.push(p), onWriteError: (_e, p) => errors.push(p) }, 4);
+  a.append(Buffer.from('ab'));
+  a.append(Buffer.from('cd'));
+  await Promise.resolve();
+  assert.deepEqual(file.inline, [2], 'the two appends of one turn share one write, made at once');
+  assert.deepEqual(written, [4]);
+  assert.equal(file.writes.length, 0);
+  a.append(Buffer.from('efgh!'));
+  await tick();
+  assert.equal(file.writes.length, 1, 'five bytes go through append');
+  await file.complete();
+  assert.deepEqual(written, [4, 9]);
+  file.failNow = true;
+  a.append(Buffer.from('x'));
+  await tick();
+  assert.deepEqual(errors, [9]);
+  assert.equal(a.endPosition, 9, 'appending resumes at the failed write');
+  assert.equal(a.append(Buffer.from('y')), 9);
+  await tick();
+  assert.equal(Buffer.from(file.data).toString(), 'abcdefgh!y');
 });

@@ -17,7 +17,7 @@ for (const { name, disk } of backends()) {
     const segment = new Segment(dir.path, 50, 1000, 'sealed');
     try {
       const file = await disk.openAppend(segment.logPath, { direct: true, preallocateBytes: 1 << 16, size: 0 });
-      segment.attachAppender(file, 0, events);
+      segment.attachAppender(file, 0, events, 0);
       assert.equal(segment.state, 'active');
       let offset = 50;
       const positions: number[] = [];

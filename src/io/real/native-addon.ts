@@ -27,6 +27,7 @@ export interface NativeAddon {
   readonly crc32cHardware: boolean;
   openSegment(path: string, options: { direct: boolean; preallocate: number; size: number }): Promise<NativeOpenResult>;
   append(handle: NativeHandle, buffers: Uint8Array[]): Promise<number>;
+  appendNow(handle: NativeHandle, buffers: Uint8Array[]): number;
   sync(handle: NativeHandle, full?: boolean): Promise<void>;
   truncate(handle: NativeHandle, size: number): Promise<void>;
   close(handle: NativeHandle): Promise<void>;

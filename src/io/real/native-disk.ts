@@ -39,6 +39,21 @@ class NativeAppendFile implements AppendFile {
     return position;
   }
 
+  appendNow(buffers: readonly Uint8Array[]): number {
+    assert(!this.direct, 'appendNow is for buffered files');
+    let total = 0;
+    for (const b of buffers) total += b.byteLength;
+    let position: number;
+    try {
+      position = this.addon.appendNow(this.handle, buffers.slice());
+    } catch (e) {
+      throw toIoError(e, this.path, 'append');
+    }
+    assert(position === this.#size, 'native append wrote at an unexpected position');
+    this.#size = position + total;
+    return position;
+  }
+
   async sync(full = false): Promise<void> {
     try {
       await this.addon.sync(this.handle, full);

@@ -3,7 +3,7 @@
  * OS, a runtime without N-API). Same contracts, fewer tricks: no O_DIRECT, no preallocation, no
  * mmap (reads are copies), and the table-driven CRC32C from src/util.
  */
-import { close, constants, fdatasync, fstat, fsync, ftruncate, open, read, statfs, writev, type StatsFs } from 'node:fs';
+import { close, constants, fdatasync, fstat, fsync, ftruncate, ftruncateSync, open, read, statfs, writev, writevSync, type StatsFs } from 'node:fs';
 import type { AppendFile, AppendFileOptions, Disk, DiskBackendInfo, FsStats, ReadFile } from '../disk.ts';
 import { assert } from '../../util/assert.ts';
 import { crc32c } from '../../util/crc32c.ts';
@@ -57,6 +57,30 @@ class PortableAppendFile implements AppendFile {
     } catch (e) {
       // Best effort: drop partial bytes past the logical end, as the native backend does.
       await call((cb) => ftruncate(this.fd, start, cb)).catch(() => undefined);
+      throw toIoError(e, this.path, 'append');
+    }
+    this.#size = position;
+    return start;
+  }
+
+  appendNow(buffers: readonly Uint8Array[]): number {
+    const start = this.#size;
+    let pending = buffers.filter((b) => b.byteLength > 0);
+    let position = start;
+    try {
+      while (pending.length > 0) {
+        let n = writevSync(this.fd, pending, position);
+        assert(n > 0, 'writev wrote nothing');
+        position += n;
+        while (pending.length > 0 && n >= pending[0]!.byteLength) n -= pending.shift()!.byteLength;
+        if (n > 0) pending[0] = pending[0]!.subarray(n);
+      }
+    } catch (e) {
+      try {
+        ftruncateSync(this.fd, start);
+      } catch {
+        // Best effort, as in append.
+      }
       throw toIoError(e, this.path, 'append');
     }
     this.#size = position;
