@@ -371,16 +371,24 @@ class AppendWorker : public PromiseWorker {
   Napi::ObjectReference buffers_ref_;
 };
 
+// The segment and buffers of `name(handle, buffers[])`; null (a JavaScript exception pending) when
+// either argument is wrong.
+Segment* AppendArguments(const Napi::CallbackInfo& info, const char* name, std::vector<Part>* parts, size_t* total) {
+  Segment* seg = Unwrap(info[0]);
+  if (seg == nullptr) return nullptr;
+  if (!info[1].IsArray() || !ReadParts(info.Env(), info[1].As<Napi::Array>(), parts, total)) {
+    Napi::TypeError::New(info.Env(), std::string(name) + "(handle, buffers[]): every buffer must be a Uint8Array").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return seg;
+}
+
 Napi::Value Append(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Segment* seg = Unwrap(info[0]);
-  if (seg == nullptr) return env.Undefined();
   std::vector<Part> parts;
   size_t total = 0;
-  if (!info[1].IsArray() || !ReadParts(env, info[1].As<Napi::Array>(), &parts, &total)) {
-    Napi::TypeError::New(env, "append(handle, buffers[]): every buffer must be a Uint8Array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Segment* seg = AppendArguments(info, "append", &parts, &total);
+  if (seg == nullptr) return env.Undefined();
   auto* w = new AppendWorker(env, info[0], seg, info[1].As<Napi::Array>(), std::move(parts), total);
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -393,14 +401,10 @@ Napi::Value Append(const Napi::CallbackInfo& info) {
 // Buffered files only: an O_DIRECT write may wait for the device.
 Napi::Value AppendNow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Segment* seg = Unwrap(info[0]);
-  if (seg == nullptr) return env.Undefined();
   std::vector<Part> parts;
   size_t total = 0;
-  if (!info[1].IsArray() || !ReadParts(env, info[1].As<Napi::Array>(), &parts, &total)) {
-    Napi::TypeError::New(env, "appendNow(handle, buffers[]): every buffer must be a Uint8Array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Segment* seg = AppendArguments(info, "appendNow", &parts, &total);
+  if (seg == nullptr) return env.Undefined();
   if (seg->direct) {
     Napi::TypeError::New(env, "appendNow: not for O_DIRECT files").ThrowAsJavaScriptException();
     return env.Undefined();
