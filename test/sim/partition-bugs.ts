@@ -32,6 +32,8 @@ export interface PartitionSimBugs {
   readonly coordinatorSkipsResume?: boolean;
   /** A transaction coordinator goes on (writes markers, answers EndTxn) before its PrepareCommit/PrepareAbort is stored. */
   readonly decisionNotAwaited?: boolean;
+  /** A transaction coordinator that is closed (its broker no longer leads `__transaction_state`) goes on writing markers. */
+  readonly deposedCoordinatorWrites?: boolean;
 }
 
 /** The replica's private members the bugs reach into. */
@@ -119,6 +121,8 @@ interface CoordinatorInternals {
 
 /** Plants the coordinator bugs on a coordinator just made (before its load). */
 export function plantCoordinatorBugs(coordinator: TransactionCoordinator, bugs: PartitionSimBugs): void {
+  // Closing stops only its timer: it stays active, so its marker writes are never cancelled.
+  if (bugs.deposedCoordinatorWrites) coordinator.close = () => (coordinator as unknown as { timer: { cancel(): void } | null }).timer?.cancel();
   if (!bugs.coordinatorSkipsResume) return;
   const internals = coordinator as unknown as CoordinatorInternals;
   const load = coordinator.load.bind(coordinator);

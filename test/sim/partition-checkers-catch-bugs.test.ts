@@ -63,3 +63,8 @@ test('a transaction coordinator that takes over without finishing the markers of
 test('a transaction coordinator that writes markers and answers EndTxn before its decision is stored is caught', async () => {
   await caught({ decisionNotAwaited: true }, 3, /markers carry the decision|an answered EndTxn is decided/);
 });
+
+test('a transaction coordinator that goes on writing markers after it was closed (deposed) is caught', async () => {
+  // It finishes what its successor finished too: a second completion, or a late marker in a later transaction.
+  await caught({ deposedCoordinatorWrites: true }, 5, /a transaction completes as decided|markers carry the decision/);
+});

@@ -330,10 +330,11 @@ class PartitionSimulation {
   private coordinatorEnv(bugs: PartitionSimBugs): SimCoordinatorEnv {
     const random = this.transactionRandom.fork();
     return {
-      // As the controller hands out blocks: a little later, and now and then not at all (no controller leader).
+      // As the controller hands out blocks: a little later, now and then seconds later (a block to
+      // allocate while the controller elects) or not at all (no controller leader).
       newProducerId: (clock) =>
         new Promise<bigint>((resolve, reject) =>
-          clock.setTimer(random.between(1, 20), () => {
+          clock.setTimer(random.chance(0.2) ? random.between(100, 3000) : random.between(1, 20), () => {
             if (random.chance(0.05)) reject(new Error('no producer id block: the controller has no leader'));
             else resolve(this.nextProducerId++);
           }),

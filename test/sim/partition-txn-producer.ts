@@ -46,10 +46,19 @@ export interface TxnProducerEnv extends ClientEnv {
 const RESTART_CHANCE = 0.03;
 /** The chance a transaction also adds a partition it never writes to. */
 const UNWRITTEN_PARTITION_CHANCE = 0.1;
+/**
+ * The chance that a producer with no transaction open (fenced, or between transactions) is replaced
+ * by one with a new transactional id, as an application instance may be: the coordinator then draws
+ * a new producer id.
+ */
+const NEW_ID_CHANCE = 0.05;
 
 const FATAL: ReadonlySet<number> = new Set([KafkaErrorCode.PRODUCER_FENCED, KafkaErrorCode.INVALID_PRODUCER_EPOCH, KafkaErrorCode.INVALID_PRODUCER_ID_MAPPING]);
 
 export class SimTxnProducer {
+  /** The id it uses now: a restarted or fenced producer's application takes a new one now and then. */
+  private transactionalId: string;
+  private generation = 0;
   private producer: ProducerRef | null = null;
   private readonly sequences = new Map<string, number>();
   /** The broker it sends coordinator requests to; null: to be found. */
@@ -60,12 +69,14 @@ export class SimTxnProducer {
 
   constructor(
     readonly name: string,
-    readonly transactionalId: string,
+    transactionalId: string,
     private readonly requestTimeoutMs: number,
     /** transaction.timeout.ms it asks for. */
     private readonly transactionTimeoutMs: number,
     private readonly env: TxnProducerEnv,
-  ) {}
+  ) {
+    this.transactionalId = transactionalId;
+  }
 
   get idle(): boolean {
     return !this.running;
@@ -142,6 +153,7 @@ export class SimTxnProducer {
         env.count(`transaction answered ${commit ? 'commit' : 'abort'}`);
         env.log(`${this.name} ${txn} ended: ${commit ? 'committed' : 'aborted'}`);
         env.checker.endTxnAnswered(this.transactionalId, txn, commit);
+        if (env.random.chance(NEW_ID_CHANCE)) this.newTransactionalId();
         return;
       }
       this.fatal(txn, 'EndTxn', code);
@@ -260,6 +272,18 @@ export class SimTxnProducer {
     }
     this.env.count('transactional producer fenced');
     this.env.log(`${this.name} fenced in ${txn} (${what}: ${kafkaError(code)?.name ?? code}); it starts again`);
+    // Its transaction is aborted (fencing aborts it): a new id leaves nothing open behind.
+    if (this.env.random.chance(NEW_ID_CHANCE * 4)) this.newTransactionalId();
+  }
+
+  /** From now on as a new application instance with an id of its own (a new producer id to draw). */
+  private newTransactionalId(): void {
+    const base = this.transactionalId.split('.')[0]!;
+    this.transactionalId = `${base}.${++this.generation}`;
+    this.producer = null;
+    this.coordinator = null;
+    this.env.count('transactional id replaced');
+    this.env.log(`${this.name} goes on as ${this.transactionalId}`);
   }
 
   private unexpected(what: string, code: number): void {
