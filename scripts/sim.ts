@@ -191,7 +191,7 @@ async function main(): Promise<number> {
   if (partitions && coordinator) {
     console.log(
       `through the transaction coordinator: ${coordinated.committed + coordinated.aborted} transactions (${coordinated.committed} committed, ${coordinated.aborted} aborted, ` +
-        `${coordinated.answered} with EndTxn answered); coordinator failovers ${coordinated.failovers} (${coordinated.loads} loads, ${coordinated.killed} in the one-broker-down phase), ` +
+        `${coordinated.answered} with EndTxn answered); coordinator failovers ${coordinated.failovers} (${coordinated.loads} loads; the one-broker-down phase killed the coordinator in ${coordinated.killed} seeds), ` +
         `${coordinated.resumed} transactions finished by a takeover, ${coordinated.lateMarkers} late markers of deposed coordinators`,
     );
   }

@@ -423,16 +423,15 @@ export class PartitionChecker {
   private coordinatorMarker(partition: string, producerId: bigint, transactionalId: string, commit: boolean, offset: number): Transaction | null {
     const what = `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${producerId} (${transactionalId}) committed at ${offset}`;
     const latest = this.periods.latest(transactionalId);
-    const period = latest !== undefined && latest.decision !== null && !latest.complete && latest.partitions.has(partition) ? latest : undefined;
-    if (period !== undefined && period.decision !== commit) {
-      this.fail('markers carry the decision', `${what}, transaction ${period.number} decided ${period.decision ? 'commit' : 'abort'}`);
-      return null;
-    }
+    const deciding = latest !== undefined && latest.decision !== null && !latest.complete && latest.partitions.has(partition) ? latest : undefined;
     const open = this.openTransaction(partition, producerId);
+    // A marker of another decision than the one being written now can only be a late one.
+    const period = deciding?.decision === commit ? deciding : undefined;
     if (open !== undefined) {
       const own = open.clientTxn === null ? undefined : this.clientPeriods.get(open.clientTxn);
       if (period === undefined || own !== period) {
-        this.fail('markers carry the decision', `${what} closes ${open.id} (transaction ${own?.number ?? '?'}) while ${period === undefined ? 'no transaction of it is being decided' : `transaction ${period.number} is`}`);
+        const now = deciding === undefined ? 'no transaction of it is being decided' : `transaction ${deciding.number} is being decided ${deciding.decision ? 'commit' : 'abort'}`;
+        this.fail('markers carry the decision', `${what} closes ${open.id} (transaction ${own?.number ?? '?'}) while ${now}`);
         return null;
       }
       open.markers.push(offset);
@@ -443,6 +442,7 @@ export class PartitionChecker {
       markers.push(offset);
       return open ?? null;
     }
+    // Closing nothing, it changes nothing; it must still repeat a decision taken for the partition.
     this.lateMarkers++;
     if (!this.periods.periods().some((p) => p.transactionalId === transactionalId && p.decision === commit && p.partitions.has(partition))) {
       this.fail('markers carry the decision', `${what}, and no transaction of it with that partition was decided so`);
