@@ -22,12 +22,13 @@
  * is up and every partition settled, a leader is killed (right after it sends quiesce notices, where
  * quiescence is on) and stays down: data-0's, or in half of those seeds with the coordinator
  * `__transaction_state`'s; within `livenessTicks` every partition must have a writable leader on the
- * others and take a produce (and a coordinator must be loaded on another broker). Then every broker is up; within `livenessTicks` every
- * partition must have a writable leader, a produce to it must succeed, the producers must have
- * finished their batches (and transactions), a coordinator must be loaded and every transaction
- * complete (its markers written), every replica must hold the whole committed log and the
- * read_committed consumers must have read it; then every replica's log is read and compared with the
- * committed batches, the acknowledged and the consumed ones, and its transactions with the decisions.
+ * others and take a produce (and a coordinator must be loaded on another broker). Then every broker
+ * is up; within `livenessTicks` every partition must have a writable leader, a produce to it must
+ * succeed, the producers must have finished their batches (and transactions), a coordinator must be
+ * loaded and every transaction complete (its markers written), every replica must hold the whole
+ * committed log and the read_committed consumers must have read it; then every replica's log is read
+ * and compared with the committed batches, the acknowledged and the consumed ones, and its
+ * transactions with the decisions. Partition moves (five brokers) move the data partitions only.
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
@@ -241,7 +242,7 @@ class PartitionSimulation {
     const counts = { ...DEFAULT_CLIENTS, ...options.clients };
     const coordinated = options.coordinator !== false && counts.transactional > 0;
     if (coordinated) {
-      // One partition, three replicas (drawn from the transactions' own stream, so the data's draws stay as they were).
+      // One partition, three replicas, drawn from the transactions' own stream.
       const replicas = [...this.ids];
       for (let i = replicas.length - 1; i > 0; i--) {
         const j = this.transactionRandom.nextInt(i + 1);

@@ -15,8 +15,10 @@
  * backoff, as Kafka clients do. PRODUCER_FENCED, INVALID_PRODUCER_EPOCH (from the coordinator, or from
  * a partition that saw a later epoch's marker) and INVALID_PRODUCER_ID_MAPPING end the producer, as
  * they are fatal to a Kafka producer: its application makes a new one, which calls InitProducerId
- * again. Now and then the application also restarts in the middle of a transaction (InitProducerId,
- * which has the coordinator abort the open transaction). Any other answer is a violation.
+ * again, now and then under a new transactional id (a new application instance: the coordinator
+ * draws a new producer id). Now and then the application also restarts in the middle of a
+ * transaction (InitProducerId, which has the coordinator abort the open transaction). Any other
+ * answer is a violation.
  *
  * The checker is told what the coordinator answered: each AddPartitionsToTxn answered without error
  * (the transaction's state with that partition must be committed in `__transaction_state`), each
@@ -94,25 +96,27 @@ export class SimTxnProducer {
 
   private async run(): Promise<void> {
     for (;;) {
-      if (this.producer === null) await this.init();
+      // A producer that could not start (a violation, which ends the run) stops.
+      if (this.producer === null && !(await this.init())) return;
       if (!this.env.producing()) return;
       await this.transaction();
       await this.sleep(this.env.random.between(1, 40));
     }
   }
 
-  private async init(): Promise<void> {
+  /** InitProducerId until answered; false when the answer was an error no Kafka client retries. */
+  private async init(): Promise<boolean> {
     for (;;) {
       const answer = await this.call('InitProducerId', (c) => c.initProducerId(this.transactionalId, this.transactionTimeoutMs, null), (a) => a.errorCode);
       if (answer === null) continue;
       if (answer.errorCode !== KafkaErrorCode.NONE) {
         this.unexpected('InitProducerId', answer.errorCode);
-        return;
+        return false;
       }
       this.producer = { producerId: answer.producerId, producerEpoch: answer.producerEpoch };
       this.sequences.clear();
-      this.env.log(`${this.name} has producer ${answer.producerId}/${answer.producerEpoch}`);
-      return;
+      this.env.log(`${this.name} has producer ${answer.producerId}/${answer.producerEpoch} as ${this.transactionalId}`);
+      return true;
     }
   }
 
