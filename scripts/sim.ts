@@ -28,7 +28,10 @@
 // read_committed never reads an aborted or undecided transaction and reads every committed one,
 // liveness after healing) are checked after every event. --transactional N and --read-committed N set
 // the transactional producers and read_committed consumers per partition (default 1 each; with 0 and
-// 0 a seed runs as it did before they existed).
+// 0 a seed runs as it did before they existed). Transactional producers go through the production
+// transaction coordinator, on the leader of a replicated `__transaction_state` partition, and the
+// checks follow its decisions across coordinator failovers; --no-coordinator has each producer decide
+// its transactions and write the markers itself, as before the coordinator was simulated.
 //
 //   npm run sim -- --partitions --brokers 3 --seed-start 0 --seeds 200
 //   npm run sim -- --partitions --seed 17 --verbose
@@ -89,11 +92,13 @@ async function main(): Promise<number> {
   const wipes = args.get('no-wipes') !== 'true';
   const transactional = integer(args, 'transactional', DEFAULT_CLIENTS.transactional);
   const readCommitted = integer(args, 'read-committed', DEFAULT_CLIENTS.readCommitted);
+  const coordinator = args.get('no-coordinator') !== 'true';
   let events = 0;
   let violations = 0;
   let wiped = 0;
   let wipesRecovered = 0;
   const txns = { commits: 0, aborts: 0, repeatedMarkers: 0, recordsRead: 0 };
+  const coordinated = { committed: 0, aborted: 0, answered: 0, loads: 0, failovers: 0, resumed: 0, lateMarkers: 0, killed: 0 };
   let quiesceNotices = 0;
   let quiescingSeeds = 0;
   const failovers = { 'after-notice': 0, plain: 0 };
@@ -101,10 +106,14 @@ async function main(): Promise<number> {
   for (let seed = start; seed < start + count; seed++) {
     const trace = verbose ? (line: string) => console.log(line) : undefined;
     if (partitions) {
-      const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace, clients: { transactional, readCommitted } });
+      const result = await runPartitionSimulation({ seed, brokers, steps, livenessTicks, trace, clients: { transactional, readCommitted }, coordinator });
       events += result.events;
-      txns.commits += result.outcomes['transaction decided commit'] ?? 0;
-      txns.aborts += result.outcomes['transaction decided abort'] ?? 0;
+      txns.commits += (result.outcomes['transaction decided commit'] ?? 0) + (result.coordinator?.committed ?? 0);
+      txns.aborts += (result.outcomes['transaction decided abort'] ?? 0) + (result.coordinator?.aborted ?? 0);
+      if (result.coordinator !== null) {
+        for (const k of ['committed', 'aborted', 'answered', 'loads', 'failovers', 'resumed', 'lateMarkers'] as const) coordinated[k] += result.coordinator[k];
+        if (result.failover !== 'none' && result.failoverOf === 'coordinator') coordinated.killed++;
+      }
       txns.repeatedMarkers += result.repeatedMarkers;
       txns.recordsRead += result.transactionRecordsRead;
       quiesceNotices += result.quiesceNotices;
@@ -118,6 +127,7 @@ async function main(): Promise<number> {
             `${result.snapshotsRestored} snapshots restored, ${result.forgottenProducers} idempotent batches stored again after retention, ` +
             `${result.transactionRecordsRead} committed transactional records read (read_committed), ${result.repeatedMarkers} repeated markers`,
         );
+        if (result.coordinator !== null) console.log(`seed ${seed}: coordinator: ${JSON.stringify(result.coordinator)}${result.failover === 'none' ? '' : `; the failover killed the ${result.failoverOf === 'coordinator' ? 'coordinator' : 'leader of data-0'}`}`);
         printOutcomes(seed, result.outcomes);
       }
       if (result.violation !== null) {
@@ -125,7 +135,9 @@ async function main(): Promise<number> {
         console.log(`VIOLATION ${result.violation}`);
         const liveness = livenessTicks === 3000 ? '' : ` --liveness-ticks ${livenessTicks}`;
         const clients =
-          (transactional === DEFAULT_CLIENTS.transactional ? '' : ` --transactional ${transactional}`) + (readCommitted === DEFAULT_CLIENTS.readCommitted ? '' : ` --read-committed ${readCommitted}`);
+          (transactional === DEFAULT_CLIENTS.transactional ? '' : ` --transactional ${transactional}`) +
+          (readCommitted === DEFAULT_CLIENTS.readCommitted ? '' : ` --read-committed ${readCommitted}`) +
+          (coordinator ? '' : ' --no-coordinator');
         console.log(`  replay: npm run sim -- --partitions --brokers ${brokers} --seed ${seed} --steps ${steps}${liveness}${clients} --verbose`);
       }
       continue;
@@ -176,6 +188,13 @@ async function main(): Promise<number> {
   console.log(`time ${seconds.toFixed(1)} s`);
   if (!partitions && !cluster) console.log(`disks replaced ${wiped}, caught up again ${wipesRecovered}`);
   if (partitions) console.log(`transactions committed ${txns.commits}, aborted ${txns.aborts}, repeated markers ${txns.repeatedMarkers}, committed records read ${txns.recordsRead}`);
+  if (partitions && coordinator) {
+    console.log(
+      `through the transaction coordinator: ${coordinated.committed + coordinated.aborted} transactions (${coordinated.committed} committed, ${coordinated.aborted} aborted, ` +
+        `${coordinated.answered} with EndTxn answered); coordinator failovers ${coordinated.failovers} (${coordinated.loads} loads; the one-broker-down phase killed the coordinator in ${coordinated.killed} seeds), ` +
+        `${coordinated.resumed} transactions finished by a takeover, ${coordinated.lateMarkers} late markers of deposed coordinators`,
+    );
+  }
   if (partitions) console.log(`quiesce notices ${quiesceNotices} in ${quiescingSeeds} seeds; one-broker-down failovers ${failovers['after-notice'] + failovers.plain} (${failovers['after-notice']} right after quiesce notices)`);
   console.log(`seeds ${count}, events ${events}, violations ${violations}`);
   return violations === 0 ? 0 : 1;

@@ -66,7 +66,10 @@ export interface PartitionReplicaOptions {
   readonly maxBatchBytes: number;
   readonly crc32c: (data: Uint8Array, initial: number, start: number, end: number) => number;
   readonly random: { nextInt(n: number): number };
-  /** Leadership of the group changed as this replica sees it (durable term). */
+  /**
+   * Leadership of the group changed as this replica sees it (durable term); told once more, with the
+   * same leader and term, when this replica's leadership becomes ready for writes (`writable`).
+   */
   readonly onLeadership: (leadership: ReplicaLeadership) => void;
   readonly now: () => number;
   /** Seconds from proposing a batch to its commit here (for the commit-latency histogram). */
@@ -86,6 +89,8 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   private leaderTerm = -1;
   /** The leader term whose producer state is rebuilt. */
   private rebuiltTerm = -1;
+  /** The leader term whose readiness for writes was told (onLeadership). */
+  private readyTerm = -1;
   private nextOffset = 0;
   private failure: StreamBusError | null = null;
   /** The log start the applied DeleteRecords entries set (0: none). */
@@ -305,6 +310,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
     this.committedOffset = this.options.store.endOffsetAt(last.index);
     this.appliedTerm = last.term;
     this.options.partition.dataVisible();
+    this.tellReady();
   }
 
   /**
@@ -352,6 +358,20 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   }
 
   /**
+   * Tells onLeadership again, once per term, when this leader becomes ready for writes (its term's
+   * first entry applied, its producer state rebuilt). What lives with the leader, the group and
+   * transaction coordinators placed on `__consumer_offsets` and `__transaction_state`, loads then:
+   * told only of the election, when the replica is not ready yet, it waited for its next periodic
+   * check (up to a second without a coordinator after every failover).
+   */
+  private tellReady(): void {
+    const term = this.leaderTerm;
+    if (term < 0 || term === this.readyTerm || !this.writable) return;
+    this.readyTerm = term;
+    this.options.onLeadership({ groupId: this.options.groupId, leader: this.options.brokerId, term });
+  }
+
+  /**
    * Producer state of a new leadership, from the log as it stands now: everything earlier leaders
    * appended is in it, and this leader has not proposed anything yet.
    */
@@ -365,6 +385,7 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
       this.nextOffset = store.endOffsetAt(store.lastIndex());
       this.rebuiltTerm = term;
       log.info({ topic: partition.topic, partition: partition.index, term, batches, nextOffset: this.nextOffset }, 'partition leader ready');
+      this.tellReady();
     } catch (err) {
       log.error({ err, topic: partition.topic, partition: partition.index }, 'rebuilding producer state failed; this broker will not take writes for the partition');
     }

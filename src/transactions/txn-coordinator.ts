@@ -278,6 +278,11 @@ export class TransactionCoordinator {
     // decision, and if a crash loses the completion, the next coordinator finds the decision and writes
     // the markers again (a second marker changes nothing). The id's next change is synced and takes it along.
     const completion = value !== null && (value.status === 'CompleteCommit' || value.status === 'CompleteAbort');
+    // Closed meanwhile (leadership moved while this change waited for a producer id): nothing more is
+    // written. The partition may be led here again by then, in a later term, with another coordinator
+    // loaded from it that would never learn of this record, and whose successors would replay it over
+    // the states that coordinator stored since.
+    if (this.phase !== 'active') return KafkaErrorCode.NOT_COORDINATOR;
     try {
       await this.options.log.append([{ key: encodeTxnLogKey(id), value: value === null ? null : encodeTxnLogValue(value) }], undefined, completion ? 'visible' : 'durable');
     } catch (err) {

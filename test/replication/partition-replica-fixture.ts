@@ -64,6 +64,8 @@ export class Broker {
   readonly ticker: RaftTicker;
   readonly host: MultiRaft;
   readonly replicas: PartitionReplicas;
+  /** Every leadership report of its replica (onLeadership), with whether the replica was writable when told. */
+  readonly leaderships: { leader: number; term: number; writable: boolean }[] = [];
   up = false;
 
   constructor(
@@ -84,7 +86,7 @@ export class Broker {
       channelMaxBytes: channel.maxMessageBytes,
       now: () => clock.now(),
       syncEntries: true,
-      onLeadership: () => undefined,
+      onLeadership: (replica, { leader, term }) => this.leaderships.push({ leader, term, writable: replica.writable }),
       log: silent,
     });
   }

@@ -6,7 +6,9 @@
 // leader takes writes only once its high watermark covers what its predecessor acknowledged, a
 // follower that crashed catches up after it reopens its files, and a retry answered as a duplicate
 // while its batch is in flight shares that batch's fate (it is never acknowledged for a lost batch),
-// and DeleteRecords moves the log start of every replica alike, across restarts and retention.
+// and DeleteRecords moves the log start of every replica alike, across restarts and retention; a
+// leader reports its leadership again once it is ready for writes (so coordinators placed on it load
+// then).
 // Method: three in-process brokers (partition-replica-fixture.ts): real segment logs and Raft files
 // in temp folders, MultiRaft hosts on a FakeNetwork whose messages move only when the test delivers
 // them, RaftTickers on one hand-driven clock. Every wait is a bounded loop of rounds.
@@ -162,6 +164,33 @@ test('leader change: the isolated leader\'s batch is refused and truncated; the 
     const values = (await logContent(old.log)).flatMap((c) => c.values);
     assert.deepEqual(values, ['a0', 'a1', 'c0', 'd0', 'd1'], 'the old leader truncated its uncommitted batch');
     await assert.rejects(append(old, plainBatch(['late'])), notLeader);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a leader reports its leadership again, once, when it becomes ready for writes, also after a leader change', async () => {
+  const { cluster, leader: first } = await startCluster();
+  try {
+    const readyReports = (b: Broker, term: number) => b.leaderships.filter((l) => l.leader === b.id && l.term === term && l.writable);
+    // The election is reported before the replica is writable; the coordinator placement checks on it.
+    assert.ok(first.leaderships.some((l) => l.leader === first.id && l.term === first.replica.leaderEpoch && !l.writable), 'the election is reported');
+    assert.equal(readyReports(first, first.replica.leaderEpoch).length, 1, 'readiness for writes is reported once');
+    await produce(cluster, first, ['a0']);
+    assert.equal(readyReports(first, first.replica.leaderEpoch).length, 1, 'applying more of its term reports nothing more');
+
+    cluster.isolate(first.id);
+    await cluster.pump(() => {
+      const l = cluster.writableLeader();
+      return l !== undefined && l.id !== first.id;
+    }, 'a new writable leader');
+    const next = cluster.writableLeader()!;
+    assert.equal(readyReports(next, next.replica.leaderEpoch).length, 1, 'the new leader reports its readiness for writes');
+    for (const b of cluster.brokers.values()) {
+      if (b !== next) assert.equal(readyReports(b, next.replica.leaderEpoch).length, 0, `broker ${b.id} does not lead`);
+    }
+    cluster.heal();
+    await settle(cluster);
   } finally {
     await cluster.stop();
   }

@@ -34,6 +34,9 @@ import type { Prng } from './prng.ts';
 import { SimPeerChannel, type ChannelEnv } from './sim-peer-channel.ts';
 import { TICK_MS } from './sim-node.ts';
 import { ByteRateBudget } from '../../src/replication/send-budget.ts';
+import { TXN_STATE_TOPIC } from '../../src/metadata/topic-name.ts';
+import type { TxnRouter } from '../../src/transactions/txn-router.ts';
+import { SimCoordinators, type SimCoordinatorEnv } from './partition-coordinator.ts';
 
 export interface PartitionBrokerEnv extends ChannelEnv {
   readonly clock: ManualClock;
@@ -61,6 +64,8 @@ export interface PartitionBrokerEnv extends ChannelEnv {
   submit(cmd: MetadataCommand): Promise<MetadataResult>;
   /** How often a broker's partition mover looks at the partitions it leads (as the ISR sample does). */
   readonly moveEveryMs: number;
+  /** With transaction coordinators (on the leader of `__transaction_state`), what they need of the simulation. */
+  readonly coordinators?: SimCoordinatorEnv;
 }
 
 /** Shows every committed entry to the checker before the state machine applies it. */
@@ -114,6 +119,8 @@ interface Life {
   readonly replicas: PartitionReplicas;
   readonly disk: ReturnType<MemDisk['mount']>;
   readonly partitions: Map<string, Partition>;
+  /** The transaction coordinators' placement and router (coordinator mode), or null. */
+  readonly coordinators: SimCoordinators | null;
   /** The reconcile runs, one after the other. */
   hosting: Promise<void>;
 }
@@ -165,6 +172,11 @@ export class PartitionBroker {
     return this.ready ? this.life?.partitions.get(key) : undefined;
   }
 
+  /** Where this broker routes transaction coordinator requests, once it serves (coordinator mode). */
+  txnRouter(): TxnRouter | undefined {
+    return this.ready ? (this.life?.coordinators?.router ?? undefined) : undefined;
+  }
+
   replica(key: string): PartitionReplica | undefined {
     const partition = this.partition(key);
     return this.life?.replicas.replicas().find((r) => r.partition === partition);
@@ -201,6 +213,11 @@ export class PartitionBroker {
       }
       throw new Error(`no partition has Raft group ${groupId}`);
     };
+    const partitions = new Map<string, Partition>();
+    const coordinators =
+      env.coordinators === undefined
+        ? null
+        : new SimCoordinators({ brokerId: id, clock, channel, metadata, partitions, random: () => this.random.nextFloat(), env: env.coordinators });
     multiRaft.observe = (groupId, entries) => env.applying(id, partitionOf(groupId), entries);
     multiRaft.observeRestore = (groupId, snapshot) => env.restoring(id, partitionOf(groupId), snapshot);
     const replicas = new PartitionReplicas({
@@ -218,7 +235,11 @@ export class PartitionBroker {
       ...(env.quiesceAfterTicks > 0 ? { quiesce: { afterTicks: env.quiesceAfterTicks } } : {}),
       now: () => clock.now(),
       random: { nextInt: (n) => this.random.nextInt(n) },
-      onLeadership: (replica, leadership) => env.log(`broker ${id} ${replica.name} leader=${leadership.leader} term=${leadership.term}`),
+      onLeadership: (replica, leadership) => {
+        env.log(`broker ${id} ${replica.name} leader=${leadership.leader} term=${leadership.term}`);
+        // As the broker does: the coordinator follows leadership of its partition.
+        if (replica.partition.topic === TXN_STATE_TOPIC) coordinators?.check();
+      },
       log: {
         info: () => undefined,
         warn: (fields, message) => env.log(`broker ${id} warning: ${message} ${describeFields(fields)}`),
@@ -226,9 +247,10 @@ export class PartitionBroker {
       },
     });
     this.incarnation++;
-    const life: Life = { number: this.incarnation, clock, channel, ticker, multiRaft, replicas, disk, partitions: new Map(), hosting: Promise.resolve() };
+    const life: Life = { number: this.incarnation, clock, channel, ticker, multiRaft, replicas, disk, partitions, coordinators, hosting: Promise.resolve() };
     this.life = life;
     this.ready = false;
+    coordinators?.start();
     clock.setTimer(this.random.between(0, TICK_MS - 1), () => ticker.start());
     life.hosting = this.open(life);
     life.hosting.catch((e: unknown) => {
@@ -294,6 +316,8 @@ export class PartitionBroker {
     life.clock.setTimer(this.env.retentionEveryMs, () => {
       void (async () => {
         for (const [key, partition] of life.partitions) {
+          // `__transaction_state` is compacted, never trimmed by size (the simulation does not compact).
+          if (partition.topic === TXN_STATE_TOPIC) continue;
           const before = partition.logStartOffset;
           const deleted = await life.replicas.retain(partition, life.clock.now());
           if (deleted > 0) this.env.log(`broker ${this.id} ${key} retention deleted ${deleted} segment(s): log start ${before} -> ${partition.logStartOffset}`);
@@ -313,6 +337,7 @@ export class PartitionBroker {
     this.ready = false;
     life.clock.close();
     life.channel.closed = true;
+    life.coordinators?.stop();
     life.ticker.stop();
     for (const p of life.partitions.values()) p.wakeAll();
     // Dead first: anything the stopping host still triggers must not reach the disk.

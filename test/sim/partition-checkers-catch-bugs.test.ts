@@ -1,5 +1,5 @@
-// Goal: the partition simulation's checkers can fail. Each deliberately broken replica path
-// (partition-bugs.ts) must be reported as a violation of the invariant it breaks, naming its seed,
+// Goal: the partition simulation's checkers can fail. Each deliberately broken replica path or
+// transaction coordinator (partition-bugs.ts) must be reported as a violation of the invariant it breaks, naming its seed,
 // and replaying that seed must reproduce it exactly, while the same seed without the bug is clean.
 // Method: for each bug switch, scan seeds (bounded) until the first violation, match the invariant
 // in its message, replay the seed with and without the bug. Runs are short: these bugs show early.
@@ -53,4 +53,18 @@ test('a read_committed consumer that ignores the aborted transactions Fetch list
 
 test('a replica that forgets the transactions of its log when it restarts is caught', async () => {
   await caught({ forgetTransactionsAtStart: true }, 3, /every replica computes the same LSO and aborted list|read_committed reads only decided transactions|read_committed never reads aborted records/);
+});
+
+test('a transaction coordinator that takes over without finishing the markers of the transactions it finds decided is caught', async () => {
+  // The decided transaction stays PrepareCommit/PrepareAbort: its producer cannot go on, and healing does not help.
+  await caught({ coordinatorSkipsResume: true }, 3, /liveness: not converged \d+ ticks after healing: transaction\(s\) not complete/);
+});
+
+test('a transaction coordinator that writes markers and answers EndTxn before its decision is stored is caught', async () => {
+  await caught({ decisionNotAwaited: true }, 3, /markers carry the decision|an answered EndTxn is decided/);
+});
+
+test('a transaction coordinator that goes on writing markers after it was closed (deposed) is caught', async () => {
+  // It finishes what its successor finished too: a second completion, or a late marker in a later transaction.
+  await caught({ deposedCoordinatorWrites: true }, 5, /a transaction completes as decided|markers carry the decision/);
 });

@@ -16,13 +16,24 @@
  *   - at the end, every replica's log holds exactly the committed batches, byte for byte, every
  *     acknowledged and consumed batch where it was acknowledged or consumed.
  *
- * Transactions: the producers tell which batches each transaction holds and what was decided (as a
- * coordinator's decision is durable before any marker); the registry says where the batches and
- * markers were committed. From those:
- *   - markers carry the decision: a committed marker of a producer closes its latest transaction
- *     with committed batches, which must be decided, and says commit or abort as decided; a
- *     transaction's batches all come before its first marker; a marker acknowledged (visible) at an offset is a committed marker of its
- *     transaction there (markers are retried: later ones are repeats and must be harmless);
+ * Transactions: the producers tell which batches each transaction holds; what was decided comes
+ * from the committed `__transaction_state` log when a transaction coordinator decides
+ * (txn-periods.ts: a decision counts once its PrepareCommit/PrepareAbort is committed), or from the
+ * producer itself when it decides alone (its decision is told before any marker, as a coordinator's
+ * is durable first); the registry says where the batches and markers were committed. From those:
+ *   - markers carry the decision: a committed marker of a producer closes its open transaction on
+ *     the partition (committed batches, no marker yet), which must be decided, and says commit or
+ *     abort as decided; a transaction's batches all come before its first marker, and a producer
+ *     has one transaction open per partition at a time; a marker acknowledged (visible) at an
+ *     offset is a committed marker there (markers are retried: later ones are repeats and must be
+ *     harmless). With a coordinator a marker must belong to the transaction its producer's id is
+ *     being decided in now (decided, not yet complete, holding the partition): the transaction it
+ *     closes is that one, so a transaction ends the same way on every partition, never half; any
+ *     other marker (a deposed coordinator's, late) must close nothing;
+ *   - a coordinator answers once it stored: an AddPartitionsToTxn answered without error finds the
+ *     producer's open transaction with that partition committed, and an EndTxn answered without
+ *     error finds its decision committed, and the same (txn-periods.ts adds the order of the log's
+ *     states, and that a transaction is complete only once every partition has its marker);
  *   - read_committed reads only decided transactions: a transactional batch a read_committed read
  *     returns belongs to a transaction decided and with a marker committed below the high watermark
  *     the read was served under (the read stayed below the last stable offset);
@@ -32,12 +43,12 @@
  *   - read_committed reads each record once, in offset order (a consumer's offsets only increase);
  *   - a replica's last stable offset never goes down within one incarnation (an open transaction
  *     it learns of later than its high watermark passed it would pull it back);
- *   - at the end: every transaction is decided with its marker committed; every replica's last
- *     stable offset is its high watermark and its aborted list (from its log start) is the one the
- *     decisions give: per aborted transaction (producer, first batch, first marker), per repeated
- *     abort marker (producer, marker, marker); and every record of every committed transaction was
- *     handed on by each read_committed consumer of its partition, unless retention deleted it
- *     before that consumer got there.
+ *   - at the end: every transaction with batches is decided with its marker committed; every
+ *     replica's last stable offset is its high watermark and its aborted list (from its log start)
+ *     is the one the markers give: per abort marker that closed a transaction (producer, its first
+ *     batch, the marker), per abort marker that closed none (producer, marker, marker); and every
+ *     record of every committed transaction was handed on by each read_committed consumer of its
+ *     partition, unless retention deleted it before that consumer got there.
  */
 import { EntryType, type Entry } from '../../src/raft/index.ts';
 import { ControlType, isControlBatch, isTransactionalBatch, readBatchHeader, readControlMarker, splitBatches } from '../../src/protocol/kafka/record-batch/index.ts';
@@ -45,6 +56,8 @@ import { readRecords } from '../../src/protocol/kafka/record-batch/records.ts';
 import type { AbortedTransaction } from '../../src/replication/partition-transactions.ts';
 import { decodePartitionSnapshotData } from '../../src/replication/partition-raft-files.ts';
 import type { Snapshot } from '../../src/raft/index.ts';
+import { TXN_STATE_TOPIC } from '../../src/metadata/topic-name.ts';
+import { TxnPeriods, type Period } from './txn-periods.ts';
 
 export interface CommittedBatch {
   readonly hex: string;
@@ -71,16 +84,31 @@ function markerCommits(batch: Buffer): boolean {
   return record !== undefined && readControlMarker(record).type === ControlType.commit;
 }
 
-/** One transaction as its producer tells it and the registry shows it. */
+/**
+ * One transaction on one partition as its producer tells it and the registry shows it. A producer
+ * that decides itself sets `decision`; one that goes through a transaction coordinator names its own
+ * transaction (`clientTxn`), which its AddPartitionsToTxn answers tie to a period of the
+ * coordinators' log (txn-periods.ts), whose committed decision is the transaction's.
+ */
 interface Transaction {
   readonly id: string;
   readonly producerId: bigint;
-  /** null until decided; then whether it commits. */
+  /** Without a coordinator: null until decided; then whether it commits. */
   decision: boolean | null;
+  /** With a coordinator: the producer's transaction this is the part on one partition of. */
+  readonly clientTxn: string | null;
   /** Its committed batches: offset and record count. */
   readonly batches: { offset: number; count: number }[];
   /** Offsets of its committed markers, in order: the first closes it, later ones are repeats. */
   readonly markers: number[];
+}
+
+/** A committed marker, and the transaction it closed (null: none was open, a repeat). */
+interface CommittedMarker {
+  readonly producerId: bigint;
+  readonly offset: number;
+  readonly commit: boolean;
+  readonly closed: Transaction | null;
 }
 
 /** What one replica computes about transactions at the end. */
@@ -124,6 +152,14 @@ export class PartitionChecker {
   private readonly transactions = new Map<string, Transaction>();
   private readonly transactionOfBatch = new Map<string, Transaction>();
   private readonly transactionsOf = new Map<string, Transaction[]>();
+  /** Per partition, every committed marker in offset order. */
+  private readonly markerLog = new Map<string, CommittedMarker[]>();
+  /** The coordinators' decisions, from the committed `__transaction_state` log. */
+  readonly periods = new TxnPeriods((invariant, message) => this.fail(invariant, message));
+  /** Producers' transactions (coordinator mode) by name: the period AddPartitionsToTxn tied them to. */
+  private readonly clientPeriods = new Map<string, Period>();
+  /** Markers committed while no transaction of theirs was being decided (a deposed coordinator's), closing nothing. */
+  lateMarkers = 0;
   /** Per read_committed consumer: offsets of the records it handed on, its last, and ranges retention made it skip. */
   private readonly delivered = new Map<string, Set<number>>();
   private readonly lastDelivered = new Map<string, number>();
@@ -156,6 +192,7 @@ export class PartitionChecker {
         continue;
       }
       registry.set(baseOffset, { hex, lastOffset, id: batchId(bytes) });
+      if (partition.startsWith(`${TXN_STATE_TOPIC}-`)) this.periods.committed(bytes, baseOffset);
       this.committedTransactional(partition, bytes, baseOffset, lastOffset);
       // Markers carry no sequence (-1): only data batches have an identity to be unique.
       if (header.producerId >= 0n && !isControlBatch(header.attributes)) {
@@ -277,11 +314,14 @@ export class PartitionChecker {
 
   // ---- transactions ----
 
-  /** A transactional producer sends batch `batch` as part of transaction `transaction` (before any attempt). */
-  transactionalBatch(partition: string, transaction: string, producerId: bigint, batch: string): void {
+  /**
+   * A transactional producer sends batch `batch` as part of transaction `transaction` (before any
+   * attempt); `clientTxn` names the producer's transaction when a coordinator decides it.
+   */
+  transactionalBatch(partition: string, transaction: string, producerId: bigint, batch: string, clientTxn: string | null = null): void {
     let t = this.transactions.get(transaction);
     if (t === undefined) {
-      t = { id: transaction, producerId, decision: null, batches: [], markers: [] };
+      t = { id: transaction, producerId, decision: null, clientTxn, batches: [], markers: [] };
       this.transactions.set(transaction, t);
       getOrCreateList(this.transactionsOf, `${partition}/${producerId}`).push(t);
     }
@@ -295,22 +335,53 @@ export class PartitionChecker {
     else t.decision = commit;
   }
 
+  /** What decides `t`: its own decision, or its coordinator period's. */
+  private decisionOf(t: Transaction): boolean | null {
+    return t.clientTxn === null ? t.decision : (this.clientPeriods.get(t.clientTxn)?.decision ?? null);
+  }
+
+  /**
+   * A coordinator answered AddPartitionsToTxn without error for `partition`: the id's latest committed
+   * state is that producer's open transaction with the partition in it. Ties `clientTxn` to it.
+   */
+  txnPartitionAdded(transactionalId: string, clientTxn: string, partition: string, producerId: bigint, producerEpoch: number): void {
+    const period = this.periods.latest(transactionalId);
+    const state = this.periods.state(transactionalId);
+    if (period === undefined || state === undefined || state.status !== 'Ongoing' || !period.partitions.has(partition) || state.producerId !== producerId || state.producerEpoch !== producerEpoch) {
+      const stored = state === undefined ? 'nothing' : `${state.status} ${state.producerId}/${state.producerEpoch} [${[...(period?.partitions ?? [])].join(',')}]`;
+      this.fail('a coordinator answers once it stored', `${clientTxn}: ${partition} added for ${producerId}/${producerEpoch}, ${transactionalId} stored: ${stored}`);
+      return;
+    }
+    const known = this.clientPeriods.get(clientTxn);
+    if (known !== undefined && known !== period) this.fail('a coordinator answers once it stored', `${clientTxn}: ${partition} added in transaction ${period.number} of ${transactionalId}, its first partitions in ${known.number}`);
+    this.clientPeriods.set(clientTxn, period);
+  }
+
+  /** A coordinator answered EndTxn without error: the transaction's decision is committed, and it is `commit`. */
+  endTxnAnswered(transactionalId: string, clientTxn: string, commit: boolean): void {
+    const period = this.clientPeriods.get(clientTxn);
+    if (period === undefined || period.decision !== commit) {
+      const decided = period === undefined ? 'no transaction' : `transaction ${period.number} ${period.decision === null ? 'undecided' : period.decision ? 'decided commit' : 'decided abort'}`;
+      this.fail('an answered EndTxn is decided', `${clientTxn} (${transactionalId}): EndTxn(${commit ? 'commit' : 'abort'}) answered, the coordinators' log holds ${decided}`);
+      return;
+    }
+    period.answered = true;
+  }
+
+  /** The producer's transaction that `producerId` has open on `partition` (batches committed, no marker yet). */
+  private openTransaction(partition: string, producerId: bigint): Transaction | undefined {
+    return this.transactionsOf.get(`${partition}/${producerId}`)?.find((x) => x.batches.length > 0 && x.markers.length === 0);
+  }
+
   /** A batch committed for the first time: a transaction's data batch or marker. */
   private committedTransactional(partition: string, bytes: Buffer, baseOffset: number, lastOffset: number): void {
     const header = readBatchHeader(bytes);
     if (!isTransactionalBatch(header.attributes)) return;
     if (isControlBatch(header.attributes)) {
       const commit = markerCommits(bytes);
-      // It closes the producer's latest transaction with committed batches (a repeat: the one it closed).
-      const t = this.transactionsOf.get(`${partition}/${header.producerId}`)?.findLast((x) => x.batches.length > 0);
-      if (t === undefined || t.decision === null) {
-        this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${header.producerId} committed at ${baseOffset}, closing ${t === undefined ? 'no transaction' : `${t.id}, undecided`}`);
-      } else if (t.decision !== commit) {
-        this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of ${t.id} committed at ${baseOffset}, decided ${t.decision ? 'commit' : 'abort'}`);
-      } else {
-        if (t.markers.length > 0) this.repeatedMarkers++;
-        t.markers.push(baseOffset);
-      }
+      const transactionalId = this.periods.transactionalIdOf(header.producerId);
+      const closed = transactionalId === undefined ? this.directMarker(partition, header.producerId, commit, baseOffset) : this.coordinatorMarker(partition, header.producerId, transactionalId, commit, baseOffset);
+      getOrCreateList(this.markerLog, partition).push({ producerId: header.producerId, offset: baseOffset, commit, closed });
       return;
     }
     const id = batchId(bytes);
@@ -320,7 +391,72 @@ export class PartitionChecker {
       return;
     }
     if (t.markers.length > 0) this.fail('markers carry the decision', `${partition}: batch ${id} of ${t.id} committed at ${baseOffset}, after its marker at ${t.markers[0]}`);
+    const open = this.openTransaction(partition, header.producerId);
+    if (open !== undefined && open !== t) this.fail('markers carry the decision', `${partition}: batch ${id} of ${t.id} committed at ${baseOffset} while ${open.id} of the same producer has no marker yet`);
     t.batches.push({ offset: baseOffset, count: lastOffset - baseOffset + 1 });
+  }
+
+  /** A marker its producer wrote itself: it closes the producer's latest transaction with committed batches (a repeat: the one it closed). */
+  private directMarker(partition: string, producerId: bigint, commit: boolean, offset: number): Transaction | null {
+    const t = this.transactionsOf.get(`${partition}/${producerId}`)?.findLast((x) => x.batches.length > 0);
+    if (t === undefined || t.decision === null) {
+      this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${producerId} committed at ${offset}, closing ${t === undefined ? 'no transaction' : `${t.id}, undecided`}`);
+      return null;
+    }
+    if (t.decision !== commit) {
+      this.fail('markers carry the decision', `${partition}: ${commit ? 'commit' : 'abort'} marker of ${t.id} committed at ${offset}, decided ${t.decision ? 'commit' : 'abort'}`);
+      return null;
+    }
+    const first = t.markers.length === 0;
+    if (!first) this.repeatedMarkers++;
+    t.markers.push(offset);
+    return first ? t : null;
+  }
+
+  /**
+   * A marker of a coordinator's producer. It belongs to the id's transaction being decided now (its
+   * PrepareCommit/PrepareAbort committed, its completion not), which must hold the partition and say
+   * the same; it closes the producer's open transaction on the partition, which must be that one.
+   * Any other marker is a deposed coordinator's, late: it must close nothing and repeat a decision
+   * already taken for the partition.
+   */
+  private coordinatorMarker(partition: string, producerId: bigint, transactionalId: string, commit: boolean, offset: number): Transaction | null {
+    const what = `${partition}: ${commit ? 'commit' : 'abort'} marker of producer ${producerId} (${transactionalId}) committed at ${offset}`;
+    const latest = this.periods.latest(transactionalId);
+    const deciding = latest !== undefined && latest.decision !== null && !latest.complete && latest.partitions.has(partition) ? latest : undefined;
+    const open = this.openTransaction(partition, producerId);
+    // A marker of another decision than the one being written now can only be a late one.
+    const period = deciding?.decision === commit ? deciding : undefined;
+    if (open !== undefined) {
+      const own = open.clientTxn === null ? undefined : this.clientPeriods.get(open.clientTxn);
+      if (period === undefined || own !== period) {
+        const now = deciding === undefined ? 'no transaction of it is being decided' : `transaction ${deciding.number} is being decided ${deciding.decision ? 'commit' : 'abort'}`;
+        this.fail('markers carry the decision', `${what} closes ${open.id} (transaction ${own?.number ?? '?'}) while ${now}`);
+        return null;
+      }
+      open.markers.push(offset);
+    }
+    if (period !== undefined) {
+      const markers = getOrCreateList(period.markers, partition);
+      if (markers.length > 0) this.repeatedMarkers++;
+      markers.push(offset);
+      return open ?? null;
+    }
+    // Closing nothing, it changes nothing; it must still repeat a decision taken for the partition.
+    this.lateMarkers++;
+    if (!this.periods.periods().some((p) => p.transactionalId === transactionalId && p.decision === commit && p.partitions.has(partition))) {
+      this.fail('markers carry the decision', `${what}, and no transaction of it with that partition was decided so`);
+    }
+    return null;
+  }
+
+  /** A coordinator's marker was answered visible at `offset` by the partition's leader. */
+  coordinatorMarkerVisible(partition: string, offset: number, how: string): void {
+    const known = this.registry(partition).get(offset);
+    this.comparisons++;
+    if (known === undefined || !/^(commit|abort) marker of producer /.test(known.id)) {
+      this.fail('acknowledged means committed', `${partition}: a marker visible (${how}) at ${offset}, where ${known?.id ?? 'nothing'} is committed`);
+    }
   }
 
   /** The transaction's marker was answered visible at `offset`. */
@@ -350,8 +486,9 @@ export class PartitionChecker {
         if (!isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)) continue;
         const t = this.transactionOfBatch.get(batchId(bytes));
         const marker = t?.markers[0];
-        if (t === undefined || t.decision === null || marker === undefined || marker >= highWatermark) {
-          const state = t === undefined ? 'of no transaction' : `of ${t.id} (${t.decision === null ? 'undecided' : t.decision ? 'commit' : 'abort'}, marker ${marker === undefined ? 'not committed' : `at ${marker}`})`;
+        const decision = t === undefined ? null : this.decisionOf(t);
+        if (t === undefined || decision === null || marker === undefined || marker >= highWatermark) {
+          const state = t === undefined ? 'of no transaction' : `of ${t.id} (${decision === null ? 'undecided' : decision ? 'commit' : 'abort'}, marker ${marker === undefined ? 'not committed' : `at ${marker}`})`;
           this.fail('read_committed reads only decided transactions', `${partition}: broker ${broker} served ${consumer} batch ${batchId(bytes)} at ${Number(header.baseOffset)} ${state}, high watermark ${highWatermark}`);
         }
       }
@@ -360,8 +497,9 @@ export class PartitionChecker {
     const seen = getOrCreateSet(this.delivered, key);
     for (const r of records) {
       const t = this.transactionOfBatch.get(r.key);
-      if (t?.decision === true) this.committedTransactionRecordsRead++;
-      if (t?.decision === false) this.fail('read_committed never reads aborted records', `${partition}: ${consumer} got record ${r.offset} of ${t.id}, decided abort (from broker ${broker})`);
+      const decision = t === undefined ? null : this.decisionOf(t);
+      if (decision === true) this.committedTransactionRecordsRead++;
+      if (t !== undefined && decision === false) this.fail('read_committed never reads aborted records', `${partition}: ${consumer} got record ${r.offset} of ${t.id}, decided abort (from broker ${broker})`);
       const last = this.lastDelivered.get(key) ?? -1;
       if (r.offset <= last) this.fail('read_committed reads each record once, in offset order', `${partition}: ${consumer} got record ${r.offset} after ${last} (from broker ${broker})`);
       this.lastDelivered.set(key, r.offset);
@@ -377,13 +515,16 @@ export class PartitionChecker {
     const ofPartition = [...this.transactionsOf].filter(([key]) => key.startsWith(`${partition}/`)).flatMap(([, list]) => list);
     const expected: AbortedTransaction[] = [];
     for (const t of ofPartition) {
-      if (t.decision === null || t.markers.length === 0) {
-        this.fail('liveness', `${partition}: ${t.id} ${t.decision === null ? 'undecided' : 'without a committed marker'} at the end`);
-        continue;
-      }
-      if (t.decision) continue;
-      expected.push({ producerId: t.producerId, firstOffset: Math.min(...t.batches.map((b) => b.offset)), lastOffset: t.markers[0]! });
-      for (const m of t.markers.slice(1)) expected.push({ producerId: t.producerId, firstOffset: m, lastOffset: m });
+      // A transaction that got no batch committed here (its producer fenced or restarted first) has nothing to decide here.
+      if (t.batches.length === 0) continue;
+      const decision = this.decisionOf(t);
+      if (decision === null || t.markers.length === 0) this.fail('liveness', `${partition}: ${t.id} ${decision === null ? 'undecided' : 'without a committed marker'} at the end`);
+    }
+    // Every abort marker is in the list: with the first batch of the transaction it closed, or alone (a repeat).
+    for (const m of this.markerLog.get(partition) ?? []) {
+      if (m.commit) continue;
+      const firstOffset = m.closed === null ? m.offset : Math.min(...m.closed.batches.map((b) => b.offset));
+      expected.push({ producerId: m.producerId, firstOffset, lastOffset: m.offset });
     }
     expected.sort((a, b) => a.lastOffset - b.lastOffset);
     for (const [broker, r] of replicas) {
@@ -398,7 +539,7 @@ export class PartitionChecker {
       const seen = getOrCreateSet(this.delivered, key);
       const skips = this.skips.get(key) ?? [];
       for (const t of ofPartition) {
-        if (t.decision !== true) continue;
+        if (this.decisionOf(t) !== true) continue;
         for (const b of t.batches) {
           for (let offset = b.offset; offset < b.offset + b.count; offset++) {
             if (seen.has(offset) || skips.some((s) => offset >= s.from && offset < s.to)) continue;

@@ -12,7 +12,9 @@
  * answer is reported to the checker; an answer from a broker incarnation that died meanwhile never
  * reaches the client (its connection died with it).
  *
- * A transactional producer (standing in for its transaction coordinator too) writes transactions of
+ * Without the simulated transaction coordinator (PartitionSimOptions.coordinator false; with it, the
+ * transactional producers are partition-txn-producer.ts's), a transactional producer (standing in
+ * for its transaction coordinator too) writes transactions of
  * one to three transactional batches, sent and retried as an idempotent producer's (one producer id,
  * epoch 0, sequences going on across transactions). Once all are acknowledged it decides commit or
  * abort (about one in three aborts), tells the checker (a coordinator's decision is durable before
@@ -50,7 +52,7 @@ export interface ClientEnv {
   readonly ignoreAbortedList?: boolean;
 }
 
-type Answer = { ok: true; baseOffset: number; how: string } | { ok: false; error: string };
+export type Answer = { ok: true; baseOffset: number; how: string } | { ok: false; error: string };
 
 /** The broker whose replica of `partition` takes writes now, or null. */
 export function writableLeader(brokers: readonly PartitionBroker[], partition: string): PartitionBroker | null {
@@ -63,7 +65,7 @@ export function writableLeader(brokers: readonly PartitionBroker[], partition: s
 }
 
 /** What the Produce handler answers for one partition's batch. */
-async function produce(broker: PartitionBroker, key: string, batch: Buffer, producer: ProducerFields | null, nowMs: number): Promise<Answer> {
+export async function produce(broker: PartitionBroker, key: string, batch: Buffer, producer: ProducerFields | null, nowMs: number): Promise<Answer> {
   const partition = broker.partition(key);
   if (partition === undefined || !partition.writable) return { ok: false, error: 'NOT_LEADER_OR_FOLLOWER' };
   try {

@@ -10,18 +10,25 @@
  * after every timer the microtask queue drains, so the promise chains of the storage and replication
  * code run in the same order every time and a seed replays event for event. Idempotent, plain and
  * transactional producers retry as Kafka clients do, consumers fetch from the leader, read_uncommitted
- * and read_committed (partition-clients.ts).
+ * and read_committed (partition-clients.ts). Transactional producers go through the production
+ * transaction coordinator (partition-txn-producer.ts), which runs on the leader of a replicated
+ * `__transaction_state` partition (one partition, three replicas, hosted by the same brokers, crashed
+ * and cut off with them) and writes its markers to the data partitions' leaders
+ * (partition-coordinator.ts); the checkers follow its committed decisions (txn-periods.ts).
  * Crashes are process kills (the page cache survives) or power losses (MemDisk tears what was not
  * durable); a restart recovers everything from the disk (partition-broker.ts).
  *
  * After `steps` events the faults heal. In half the seeds a failover comes first: once every broker
  * is up and every partition settled, a leader is killed (right after it sends quiesce notices, where
- * quiescence is on) and stays down; within `livenessTicks` every partition must have a writable leader
- * on the others and take a produce. Then every broker is up; within `livenessTicks` every
- * partition must have a writable leader, a produce to it must succeed, the producers must have
- * finished their batches (and transactions), every replica must hold the whole committed log and the
- * read_committed consumers must have read it; then every replica's log is read and compared with the
- * committed batches, the acknowledged and the consumed ones, and its transactions with the decisions.
+ * quiescence is on) and stays down: data-0's, or in half of those seeds with the coordinator
+ * `__transaction_state`'s; within `livenessTicks` every partition must have a writable leader on the
+ * others and take a produce (and a coordinator must be loaded on another broker). Then every broker
+ * is up; within `livenessTicks` every partition must have a writable leader, a produce to it must
+ * succeed, the producers must have finished their batches (and transactions), a coordinator must be
+ * loaded and every transaction complete (its markers written), every replica must hold the whole
+ * committed log and the read_committed consumers must have read it; then every replica's log is read
+ * and compared with the committed batches, the acknowledged and the consumed ones, and its
+ * transactions with the decisions. Partition moves (five brokers) move the data partitions only.
  */
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
@@ -40,6 +47,10 @@ import { randomRaftSettings } from './random-settings.ts';
 import { SimNetwork } from './sim-network.ts';
 import { TICK_MS } from './sim-node.ts';
 import { drainMicrotasks } from './drain-microtasks.ts';
+import { TXN_STATE_TOPIC } from '../../src/metadata/topic-name.ts';
+import type { SimCoordinatorEnv } from './partition-coordinator.ts';
+import { SimTxnProducer, type TxnProducerEnv } from './partition-txn-producer.ts';
+import { plantCoordinatorBugs, wrapCoordinatorLog } from './partition-bugs.ts';
 
 export interface PartitionSimOptions {
   readonly seed: number;
@@ -53,6 +64,13 @@ export interface PartitionSimOptions {
   readonly clients?: Partial<PartitionSimClients>;
   /** Receives one line per notable event (for replaying a seed verbosely). */
   readonly trace?: (line: string) => void;
+  /**
+   * Transactional producers go through the production transaction coordinator, on the leader of a
+   * replicated `__transaction_state` partition (default). False: each producer decides its
+   * transactions itself and writes the markers at the partition's leader, as before the coordinator
+   * was simulated.
+   */
+  readonly coordinator?: boolean;
 }
 
 /** Clients of each partition. */
@@ -93,9 +111,29 @@ export interface PartitionSimResult {
   readonly quiesceNotices: number;
   /** The one-broker-down failover: 'none' (not in this seed, or never settled), 'after-notice' (the leader was killed right after sending quiesce notices), 'plain'. */
   readonly failover: 'none' | 'after-notice' | 'plain';
+  /** Which partition's leader the failover killed: a data partition's, or `__transaction_state`'s (the coordinator). */
+  readonly failoverOf: 'data' | 'coordinator';
+  /** With the transaction coordinator simulated, what went through it; null without. */
+  readonly coordinator: CoordinatorSummary | null;
   readonly settings: string;
   /** The first broken invariant, or null. */
   readonly violation: string | null;
+}
+
+export interface CoordinatorSummary {
+  /** Transactions the coordinators decided (their PrepareCommit/PrepareAbort committed). */
+  readonly committed: number;
+  readonly aborted: number;
+  /** Of those, the ones whose EndTxn the producer had answered. */
+  readonly answered: number;
+  /** Coordinators loaded (each leadership of `__transaction_state` that got one). */
+  readonly loads: number;
+  /** Loads after the first: the coordinator moved to another broker or came back after a crash. */
+  readonly failovers: number;
+  /** Transactions a new coordinator found decided with markers unwritten, and finished. */
+  readonly resumed: number;
+  /** Markers a deposed coordinator wrote after its transaction was complete (they closed nothing). */
+  readonly lateMarkers: number;
 }
 
 export function runPartitionSimulation(options: PartitionSimOptions): Promise<PartitionSimResult> {
@@ -153,6 +191,16 @@ class PartitionSimulation {
   private failover: { stage: 'settling' | 'armed' | 'down'; victim: PartitionBroker | null; notices: number; deadlineMs: number; kind: 'after-notice' | 'plain' } | null = null;
   /** Failover phase: one batch per partition that must be acknowledged with the victim down. */
   private readonly failoverProducers: SimProducer[];
+  /** `__transaction_state`'s partition, when the coordinator is simulated. */
+  private readonly stateKey: string | null = null;
+  /** Producers that go through the coordinator. */
+  private readonly txnProducers: SimTxnProducer[] = [];
+  /** The simulated controller's producer id allocator: never hands out an id twice. */
+  private nextProducerId = 1_000_000n;
+  private coordinatorLoads = 0;
+  private resumedTransactions = 0;
+  /** Whether the failover phase kills the coordinator's broker (a seed's draw, coordinator mode only). */
+  private failoverOfCoordinator = false;
 
   constructor(options: PartitionSimOptions) {
     this.seed = options.seed;
@@ -191,6 +239,19 @@ class PartitionSimulation {
     const assignments = Array.from({ length: partitions }, (_, p) => this.replicaSet(p));
     for (const id of this.ids) this.controller(this.registration(id, 0));
     this.controller({ type: 'create-topic', name: 'data', topicId: '00000000-0000-4000-8000-00000000da7a', partitions, replicationFactor: 3, assignments, configs: {}, timestampMs: 0 });
+    const counts = { ...DEFAULT_CLIENTS, ...options.clients };
+    const coordinated = options.coordinator !== false && counts.transactional > 0;
+    if (coordinated) {
+      // One partition, three replicas, drawn from the transactions' own stream.
+      const replicas = [...this.ids];
+      for (let i = replicas.length - 1; i > 0; i--) {
+        const j = this.transactionRandom.nextInt(i + 1);
+        [replicas[i], replicas[j]] = [replicas[j]!, replicas[i]!];
+      }
+      replicas.length = 3;
+      this.controller({ type: 'create-topic', name: TXN_STATE_TOPIC, topicId: '00000000-0000-4000-8000-0000000075a7', partitions: 1, replicationFactor: 3, assignments: [replicas], configs: { 'cleanup.policy': 'compact' }, timestampMs: 0 });
+      this.stateKey = partitionKey(TXN_STATE_TOPIC, 0);
+    }
     const env: PartitionBrokerEnv = {
       clock: this.clock,
       network: this.network,
@@ -216,6 +277,7 @@ class PartitionSimulation {
       },
       submit: (cmd) => this.controllerDecides(cmd),
       moveEveryMs: this.random.pick([100, 500]),
+      ...(coordinated ? { coordinators: this.coordinatorEnv(bugs) } : {}),
     };
     for (const id of this.ids) {
       const disk = new MemDisk(this.random.fork(), { clock: this.clock, lyingFsync: bugs.lyingFsync === true });
@@ -230,7 +292,6 @@ class PartitionSimulation {
       count: (outcome) => (this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1),
       log: (line) => this.log(line),
     };
-    const counts = { ...DEFAULT_CLIENTS, ...options.clients };
     const transactionClients: ClientEnv = { ...clients, random: this.transactionRandom, ignoreAbortedList: bugs.consumerIgnoresAborted === true };
     const letter = (i: number): string => String.fromCharCode(97 + i);
     for (let p = 0; p < partitions; p++) {
@@ -242,7 +303,7 @@ class PartitionSimulation {
         this.producers.push(new SimProducer(`idem${p}${letter(i)}`, key, BigInt(id), this.timeoutMs, clients));
       }
       for (let i = 0; i < counts.plain; i++) this.producers.push(new SimProducer(`plain${p}${i === 0 ? '' : letter(i)}`, key, -1n, this.timeoutMs, clients));
-      for (let i = 0; i < counts.transactional; i++) {
+      for (let i = 0; i < (coordinated ? 0 : counts.transactional); i++) {
         this.producers.push(new SimProducer(`txn${p}${letter(i)}`, key, BigInt(20_000 + 100 * p + i), this.timeoutMs, transactionClients, true));
       }
       this.consumers.push(new SimConsumer(`consumer${p}`, key, clients));
@@ -255,6 +316,42 @@ class PartitionSimulation {
     };
     this.livenessProducers = this.keys.map(oneBatch('live'));
     this.failoverProducers = this.keys.map(oneBatch('failover'));
+    if (coordinated) {
+      // As many transactional ids as transactional producers without the coordinator; each writes to any partitions.
+      const env: TxnProducerEnv = { ...transactionClients, stateKey: this.stateKey!, keys: this.keys };
+      for (let i = 0; i < counts.transactional * partitions; i++) {
+        const timeoutMs = this.transactionRandom.pick([60_000, 60_000, 5_000]);
+        this.txnProducers.push(new SimTxnProducer(`txn${letter(i)}`, `tx-${i}`, this.timeoutMs, timeoutMs, env));
+      }
+      this.failoverOfCoordinator = this.failoverSeed && this.transactionRandom.chance(0.5);
+    }
+  }
+
+  /** What the brokers' transaction coordinators get from the simulation (partition-coordinator.ts). */
+  private coordinatorEnv(bugs: PartitionSimBugs): SimCoordinatorEnv {
+    const random = this.transactionRandom.fork();
+    return {
+      // As the controller hands out blocks: a little later, now and then seconds later (a block to
+      // allocate while the controller elects) or not at all (no controller leader).
+      newProducerId: (clock) =>
+        new Promise<bigint>((resolve, reject) =>
+          clock.setTimer(random.chance(0.2) ? random.between(100, 3000) : random.between(1, 20), () => {
+            if (random.chance(0.05)) reject(new Error('no producer id block: the controller has no leader'));
+            else resolve(this.nextProducerId++);
+          }),
+        ),
+      leaderOf: (key) => writableLeader(this.brokers, key)?.id ?? -1,
+      loaded: (broker, coordinatorEpoch, summary) => {
+        this.coordinatorLoads++;
+        this.resumedTransactions += summary.resumed;
+        this.count('coordinator loaded');
+        this.log(`broker ${broker}: transaction coordinator loaded at epoch ${coordinatorEpoch}: ${summary.records} records, ${summary.transactionalIds} ids, ${summary.resumed} transactions resumed`);
+      },
+      markerVisible: (broker, key, offset) => this.checker.coordinatorMarkerVisible(key, offset, `by broker ${broker}`),
+      wrapLog: (log) => wrapCoordinatorLog(log, bugs),
+      created: (coordinator) => plantCoordinatorBugs(coordinator, bugs),
+      log: (line) => this.log(line),
+    };
   }
 
   /** Three of the brokers, the preferred leader first, spread over the partitions. */
@@ -282,6 +379,7 @@ class PartitionSimulation {
   private async runEvents(): Promise<PartitionSimResult> {
     for (const broker of this.brokers) this.start(broker);
     for (const producer of this.producers) this.clock.setTimer((producer.transactional ? this.transactionRandom : this.clientRandom).between(50, 300), () => producer.next());
+    for (const producer of this.txnProducers) this.clock.setTimer(this.transactionRandom.between(50, 300), () => producer.next());
     this.clock.setTimer(this.clientRandom.between(50, 300), () => this.poll());
     this.clock.setTimer(this.faultRandom.between(100, 500), () => this.fault());
     // Short runs see few faults: with five brokers, one move is due early in every run.
@@ -338,15 +436,35 @@ class PartitionSimulation {
       repeatedMarkers: this.checker.repeatedMarkers,
       quiesceNotices: this.brokers.reduce((n, b) => n + b.quiesceNoticesSent(), 0),
       failover: this.failover?.stage === 'down' ? this.failover.kind : 'none',
+      failoverOf: this.failoverOfCoordinator ? 'coordinator' : 'data',
+      coordinator: this.stateKey === null ? null : this.coordinatorSummary(),
       settings: this.describeSettings(),
       violation: violation === null ? null : `seed ${this.seed} brokers ${this.ids.length}: ${violation}`,
     };
   }
 
+  private coordinatorSummary(): CoordinatorSummary {
+    const decided = this.checker.periods.periods().filter((p) => p.decision !== null);
+    return {
+      committed: decided.filter((p) => p.decision === true).length,
+      aborted: decided.filter((p) => p.decision === false).length,
+      answered: decided.filter((p) => p.answered).length,
+      loads: this.coordinatorLoads,
+      failovers: Math.max(0, this.coordinatorLoads - 1),
+      resumed: this.resumedTransactions,
+      lateMarkers: this.checker.lateMarkers,
+    };
+  }
+
+  /** The data partitions, and `__transaction_state`'s when the coordinator is simulated. */
+  private allKeys(): string[] {
+    return this.stateKey === null ? this.keys : [...this.keys, this.stateKey];
+  }
+
   /** High watermarks and last stable offsets of every attached replica (its broker serving or not yet), after every event. */
   private observe(): void {
     for (const broker of this.brokers) {
-      for (const key of this.keys) {
+      for (const key of this.allKeys()) {
         const replica = broker.attachedReplica(key);
         if (replica === undefined) continue;
         this.checker.logStart(key, replica.partition.logStartOffset);
@@ -463,7 +581,7 @@ class PartitionSimulation {
       const up = this.brokers.filter((b) => b.up);
       if (up.length === 0) return;
       // A leader more often than the others: its pending writes are where the interesting cases are.
-      const leaders = this.keys.map((key) => writableLeader(this.brokers, key)).filter((b) => b !== null);
+      const leaders = this.allKeys().map((key) => writableLeader(this.brokers, key)).filter((b) => b !== null);
       const victim = leaders.length > 0 && random.chance(0.4) ? random.pick(leaders) : random.pick(up);
       const powerLoss = random.chance(0.5);
       const torn = victim.crash(powerLoss);
@@ -588,11 +706,12 @@ class PartitionSimulation {
     if (f.stage === 'settling') {
       if (this.failoverUnsettled() === null) {
         f.stage = 'armed';
-        f.victim = writableLeader(this.brokers, this.keys[0]!);
+        const target = this.failoverOfCoordinator ? this.stateKey! : this.keys[0]!;
+        f.victim = writableLeader(this.brokers, target);
         f.notices = f.victim!.quiesceNoticesSent();
         // Without quiescence (or with nothing left to quiesce) the kill comes at a random moment.
         f.deadlineMs = now + this.faultRandom.between(0, 40 * TICK_MS);
-        this.log(`failover: everything settled; broker ${f.victim!.id} (leader of ${this.keys[0]}) is to be killed`);
+        this.log(`failover: everything settled; broker ${f.victim!.id} (leader of ${target}) is to be killed`);
       } else if (now > f.deadlineMs) {
         // Never settled (a seed whose faults left long catch-ups): the liveness phase checks it all.
         this.log(`failover skipped: not settled in ${this.livenessTicks} ticks (${this.failoverUnsettled()})`);
@@ -638,13 +757,21 @@ class PartitionSimulation {
     if (booting.length > 0) return `broker(s) ${booting.map((b) => b.id).join(', ')} not started`;
     if (partitionsMoving(this.metadata.topic('data')!).length > 0 || !this.membershipSettled()) return 'partitions moving';
     if (this.brokers.some((b) => b.refilling || b.joining)) return 'a replica still joining';
-    if (this.producers.some((p) => !p.idle)) return 'producers still retrying';
-    for (const key of this.keys) if (writableLeader(this.brokers, key) === null) return `no writable leader of ${key}`;
+    if (this.producers.some((p) => !p.idle) || this.txnProducers.some((p) => !p.idle)) return 'producers still retrying';
+    for (const key of this.allKeys()) if (writableLeader(this.brokers, key) === null) return `no writable leader of ${key}`;
+    if (this.stateKey !== null && !this.coordinatorServes(this.brokers)) return 'no transaction coordinator loaded';
     return null;
+  }
+
+  /** Whether a writable leader of `__transaction_state` among `brokers` has its coordinator loaded. */
+  private coordinatorServes(brokers: readonly PartitionBroker[]): boolean {
+    const leader = writableLeader(brokers, this.stateKey!);
+    return leader?.txnRouter()?.coordinatorOf('').loaded === true;
   }
 
   /** Why the partitions are not all led and writable without `victim`, or null. */
   private failoverProblem(victim: PartitionBroker): string | null {
+    if (this.stateKey !== null && !this.coordinatorServes(this.brokers.filter((b) => b !== victim))) return 'no transaction coordinator loaded';
     for (const key of this.keys) {
       const leader = writableLeader(this.brokers.filter((b) => b !== victim), key);
       if (leader === null) return `no writable leader of ${key}`;
@@ -663,10 +790,19 @@ class PartitionSimulation {
       const stray = this.keys.filter((key) => broker.partition(key) !== undefined && !broker.hosted().some((h) => h.key === key));
       if (stray.length > 0) return `broker ${broker.id} still holds ${stray.join(', ')}, moved away`;
     }
-    for (const key of this.keys) {
+    if (this.stateKey !== null) {
+      // Every transaction decided and its markers written (a takeover finishes what its predecessor left).
+      const unfinished = this.checker.periods.unfinished();
+      if (unfinished.length > 0) return `transaction(s) not complete: ${unfinished.join(', ')}`;
+      const busy = this.txnProducers.filter((p) => !p.idle);
+      if (busy.length > 0) return `transactional producer(s) ${busy.map((p) => p.name).join(', ')} still at work`;
+      if (!this.coordinatorServes(this.brokers)) return 'no transaction coordinator loaded';
+    }
+    for (const key of this.allKeys()) {
       const leader = writableLeader(this.brokers, key);
       if (leader === null) return `no writable leader of ${key}`;
-      if (this.livenessProducers.some((p) => p.partition === key && p.acknowledgedBatches === 0)) return `no produce to ${key} has succeeded yet`;
+      const data = key !== this.stateKey;
+      if (data && this.livenessProducers.some((p) => p.partition === key && p.acknowledgedBatches === 0)) return `no produce to ${key} has succeeded yet`;
       const busy = this.producers.filter((p) => !p.idle);
       if (busy.length > 0) return `producer(s) ${busy.map((p) => p.name).join(', ')} still retrying`;
       const end = leader.partition(key)!.logEndOffset;
@@ -677,7 +813,7 @@ class PartitionSimulation {
           return `broker ${broker.id} ${key}: log end ${partition.logEndOffset}, high watermark ${partition.highWatermark}; leader ${leader.id} log end ${end}`;
         }
       }
-      const behind = this.consumers.filter((c) => c.partition === key && c.readCommitted && c.position < end);
+      const behind = this.consumers.filter((c) => data && c.partition === key && c.readCommitted && c.position < end);
       if (behind.length > 0) {
         return `read_committed consumer(s) ${behind.map((c) => `${c.name} at ${c.position}`).join(', ')}; ${key} ends at ${end}, last stable offset ${leader.partition(key)!.lastStableOffset}`;
       }
@@ -687,7 +823,7 @@ class PartitionSimulation {
 
   /** Reads every replica's whole log and compares it with what was committed, acknowledged and consumed. */
   private async compareLogs(): Promise<void> {
-    for (const key of this.keys) {
+    for (const key of this.allKeys()) {
       const logs = new Map<number, { logStartOffset: number; batches: StoredBatch[] }>();
       const transactions = new Map<number, ReplicaTransactions>();
       for (const broker of this.brokers) {
@@ -707,6 +843,7 @@ class PartitionSimulation {
         logs.set(broker.id, { logStartOffset: partition.logStartOffset, batches });
       }
       this.checker.finalLogs(key, logs);
+      if (key === this.stateKey) continue;
       const readers = this.consumers.filter((c) => c.partition === key && c.readCommitted).map((c) => c.name);
       this.checker.finalTransactions(key, transactions, readers);
     }

@@ -2,8 +2,9 @@
 // it answers, ends transactions by writing markers to each of their partitions and only then stores
 // them complete, finishes markers a previous coordinator left unwritten, aborts transactions past their
 // timeout (fencing their producer), forgets ids idle past the expiration, fences zombies ahead of
-// CONCURRENT_TRANSACTIONS, and refuses everything (NOT_COORDINATOR) once closed. Every change is
-// stored durable except the completions, whose loss the stored decision repairs.
+// CONCURRENT_TRANSACTIONS, and refuses everything (NOT_COORDINATOR) once closed, a change under way
+// included (it writes nothing more). Every change is stored durable except the completions, whose
+// loss the stored decision repairs.
 // Method: the coordinator over an in-memory log, a hand-driven clock and a marker writer the test
 // releases by hand; states read back by replaying the log into a fresh coordinator.
 import { test } from 'node:test';
@@ -161,6 +162,32 @@ test('a failed log write answers NOT_COORDINATOR and changes nothing', async () 
   assert.equal(c.describe('tx'), KafkaErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
   assert.equal(errors.length, 1);
   assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, 0);
+});
+
+test('a coordinator closed while a change waits for a producer id writes nothing to its partition', async () => {
+  // Leadership moved while the controller handed out the id; by the time it comes, this broker may
+  // lead the partition again with another coordinator loaded, which must not find a record it never stored.
+  const log = new MemoryOffsetsLog();
+  let allocate: (id: bigint) => void = () => undefined;
+  const c = new TransactionCoordinator({
+    log,
+    clock: new ManualClock(),
+    coordinatorEpoch: 4,
+    newProducerId: () => new Promise<bigint>((resolve) => (allocate = resolve)),
+    markers: new HeldMarkers(),
+    maxTimeoutMs: 900_000,
+    idExpirationMs: 7 * 86_400_000,
+    checkIntervalMs: 10_000,
+    endWaitMs: 5_000,
+    onBackgroundError: () => undefined,
+  });
+  await c.load();
+  const init = c.initProducerId('tx', 60_000, null);
+  await settle();
+  c.close();
+  allocate(1000n);
+  assert.equal((await init).errorCode, KafkaErrorCode.NOT_COORDINATOR);
+  assert.equal(log.appendCalls, 0, 'nothing appended after the close');
 });
 
 test('completions are the only changes not stored durable; one lost in a crash is written again from the decision', async () => {
