@@ -28,13 +28,26 @@ import {
 import { StreamBusError } from '../util/errors.ts';
 
 export class PartitionOffsetsLog implements OffsetsLog {
+  /**
+   * The leadership this store's coordinator was placed under. A coordinator replaced since (its
+   * broker lost the partition and led it again: a new coordinator loaded the log meanwhile) must not
+   * append: a change it finishes late would land behind the new coordinator's records and win at the
+   * next replay.
+   */
+  private readonly epoch: number;
+
   constructor(
     private readonly partition: Partition,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.epoch = partition.leaderEpoch;
+  }
 
   async append(records: readonly OffsetsLogRecord[], transaction?: OffsetsLogProducer, durability: OffsetsLogDurability = 'durable'): Promise<void> {
     if (records.length === 0) return;
+    if (this.partition.leaderEpoch !== this.epoch) {
+      throw new StreamBusError('SB_ERR_NOT_LEADER', `${this.partition.topic}-${this.partition.index} is led in epoch ${this.partition.leaderEpoch} now, not ${this.epoch}, under which its coordinator loaded`);
+    }
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
       {

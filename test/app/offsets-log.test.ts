@@ -18,6 +18,7 @@ import { PortableDisk } from '../../src/io/real/portable-disk.ts';
 import { realClock } from '../../src/io/real/real-clock.ts';
 import { Partition } from '../../src/replication/partition.ts';
 import { PartitionOffsetsLog } from '../../src/app/offsets-log.ts';
+import { isStreamBusError } from '../../src/util/errors.ts';
 import { compactPartition } from '../../src/app/log-maintenance.ts';
 import { GroupStore } from '../../src/groups/group-store.ts';
 import type { LogOptions } from '../../src/storage/log-options.ts';
@@ -79,6 +80,19 @@ test('alone, a durable append is fsynced before it resolves; a visible one is le
     await store.append([{ key: Buffer.from('b'), value: Buffer.from('2') }]);
     assert.equal(syncs, 1);
     assert.equal(log.durableOffset, 2, 'the durable append made the one before it durable too');
+  }));
+
+test('a store refuses to append once its partition is led in another epoch than the one it was made in (its coordinator was replaced)', () =>
+  withStore(async (store, partition) => {
+    await store.append([{ key: Buffer.from('a'), value: Buffer.from('1') }]);
+    let epoch = 0;
+    Object.defineProperty(partition, 'leaderEpoch', { get: () => epoch });
+    epoch = 1;
+    await assert.rejects(store.append([{ key: Buffer.from('b'), value: Buffer.from('2') }]), (e: unknown) => isStreamBusError(e, 'SB_ERR_NOT_LEADER'));
+    assert.equal(partition.logEndOffset, 1, 'nothing appended');
+    const fresh = new PartitionOffsetsLog(partition, () => 1000);
+    await fresh.append([{ key: Buffer.from('c'), value: Buffer.from('3') }]);
+    assert.equal(partition.logEndOffset, 2, 'a store made under the new epoch appends');
   }));
 
 test('compaction removes the markers of emptied transactions only: replay finds no orphan transactional batch and the same offsets', () =>
