@@ -10,7 +10,10 @@
 // end offset is checked to have grown by exactly the count.
 //
 // Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
-// Writes bench/results/cluster-kcat.json. Bounded: every kcat pass is killed after 120 s.
+//   [--inline-write-bytes N]
+// Writes bench/results/cluster-kcat.json; with --inline-write-bytes (storage.inlineWriteBytes on every
+// broker, both sides) cluster-kcat-inline-N.json, so a run with 0 (every segment write through the
+// I/O pool) compares with the default. Bounded: every kcat pass is killed after 120 s.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -26,6 +29,9 @@ const MESSAGES = Number(flag('messages', QUICK ? 20_000 : 100_000));
 const SIZE = Number(flag('size', 1024));
 const RUNS = Number(flag('runs', QUICK ? 1 : 3));
 const PASS_TIMEOUT_MS = 120_000;
+const INLINE_WRITE_BYTES = flag('inline-write-bytes', null);
+/** Settings every broker of both sides gets. */
+const BROKER_ENV = INLINE_WRITE_BYTES === null ? {} : { STREAMBUS_STORAGE_INLINE_WRITE_BYTES: String(INLINE_WRITE_BYTES) };
 const TOPIC = 'kcat';
 
 /** The producer settings compared; `-X` pairs added to those every pass sets. */
@@ -90,8 +96,8 @@ async function main() {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   // Both run under node (bin/streambus), so neither side has the compiled binary's advantage.
-  const single = await startBrokerProcess('single', {}, join(work, 'single'), true);
-  const cluster = await startCluster({ heartbeat: '1s', election: '3s' });
+  const single = await startBrokerProcess('single', BROKER_ENV, join(work, 'single'), true);
+  const cluster = await startCluster({ heartbeat: '1s', election: '3s' }, BROKER_ENV);
   try {
     const singleBootstrap = `127.0.0.1:${single.kafkaPort}`;
     const admin = new KafkaClient({ bootstrap: singleBootstrap });
@@ -127,11 +133,11 @@ async function main() {
       startedAt,
       commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
-      params: { messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
+      params: { messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
       summary: Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, { rf1MessagesPerSec: r.rf1MessagesPerSec, rf3MessagesPerSec: r.rf3MessagesPerSec, ratio: r.ratio, ratioByRun: r.ratioByRun }])),
       settings: rows,
     };
-    writeBenchReport('cluster-kcat', QUICK, report);
+    writeBenchReport(INLINE_WRITE_BYTES === null ? 'cluster-kcat' : `cluster-kcat-inline-${INLINE_WRITE_BYTES}`, QUICK, report);
   } finally {
     await cluster.stop();
     await single.stop();
