@@ -26,6 +26,8 @@ export interface KcatProducerOptions {
   readonly timeoutMs: number;
   /** Receives kcat's whole stderr of every failed batch (for a test's failure report). */
   readonly onFailure?: (batch: string, stderr: string) => void;
+  /** Awaited before each batch: lets a test change the network between two batches. */
+  readonly beforeBatch?: () => Promise<void>;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function produceWithKcat(book: ProducerLedger, o: KcatProducerOptio
   const failures: string[] = [];
   let after = 0;
   for (let b = 0; b < o.batchesMax && after < o.afterStop && Date.now() < o.deadline; b++) {
+    await o.beforeBatch?.();
     if (o.stop()) after++;
     const first = book.sent;
     book.sent += o.batch;

@@ -12,7 +12,9 @@
 // producer (librdkafka, one child per batch of ten) writes throughout, bootstrapped during the split
 // with the majority side only, as a client on that side of a real split would be (the isolated broker
 // answers Metadata with no leader, and a client that asks it keeps waiting; kafkajs, which refreshes
-// metadata from one connected broker, can wait for ever), raw Produce requests go to the old leader during the split; afterwards
+// metadata from one connected broker, can wait for ever); so the links are cut between two batches,
+// never under one started with the old leader in its bootstrap (such a batch can wait out its whole
+// message timeout asking the isolated broker); raw Produce requests go to the old leader during the split; afterwards
 // the partition is read from its leader and compared with the producer's ledger; log sizes per broker
 // come from each broker's /metrics.
 import { test, before, after } from 'node:test';
@@ -28,7 +30,7 @@ import { produceWithKcat } from './fault-producers.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
-import { until } from '../helpers/timeout.ts';
+import { until, withTimeout } from '../helpers/timeout.ts';
 
 const TOPIC = 'split';
 /** Acknowledgements before the split, and again on the majority side during it. */
@@ -68,6 +70,8 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
   let reachable = cluster.bootstrap;
   const startedAt = Date.now();
   const ackedAtStart = () => book.acked.size;
+  /** Set while the test waits to cut the links: the producer says it is between batches and waits. */
+  let gate: { reached: () => void; released: Promise<void> } | null = null;
   const producing = produceWithKcat(book, {
     brokers: () => reachable,
     topic: TOPIC,
@@ -81,6 +85,12 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
     deadline: Date.now() + TEST_DEADLINE_MS,
     timeoutMs: 40_000,
     onFailure: (batch, stderr) => failedBatches.push(`kcat ${batch}`, stderr),
+    beforeBatch: async () => {
+      const g = gate;
+      if (g === null) return;
+      g.reached();
+      await g.released;
+    },
   });
   // On a failure, kcat's stderr and every broker's log go to a folder named in the output (with
   // STREAMBUS_TEST_KCAT_DEBUG=broker,metadata,eos,msg kcat says why a batch waited).
@@ -95,10 +105,15 @@ test('an isolated leader acknowledges nothing, steps down, and after the heal ev
     const before = await metadataFrom(cluster.member(1).kafkaPort, [TOPIC]);
     const isolated = before.topics[0]!.partitions[0]!.leaderId;
     const majority = cluster.members.filter((m) => m.id !== isolated);
+    let release!: () => void;
+    const between = new Promise<void>((reached) => (gate = { reached, released: new Promise<void>((r) => (release = r)) }));
+    await withTimeout(between, 45_000, 'the producer between two batches');
     const splitAt = Date.now();
     t.diagnostic(`${ackedAtStart()} acknowledged before the split, ${splitAt - startedAt} ms`);
     proxy.isolate(isolated);
     reachable = majority.map((m) => `127.0.0.1:${m.kafkaPort}`);
+    gate = null;
+    release();
     const ackedAtSplit = book.acked.size;
 
     // Writes straight to the old leader: it cannot reach a quorum, so none may be acknowledged.
