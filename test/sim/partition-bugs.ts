@@ -138,8 +138,17 @@ export function plantCoordinatorBugs(coordinator: TransactionCoordinator, bugs: 
   };
 }
 
-/** The coordinator's log, with the decision bug: a PrepareCommit/PrepareAbort append resolves at once. */
+/**
+ * The coordinator's log, with the decision bug: a PrepareCommit/PrepareAbort append resolves at once;
+ * and, for a deposed coordinator that goes on, without the store's own guard (PartitionOffsetsLog
+ * refuses appends once the partition is led in another epoch than its coordinator's), so that the
+ * bug is the whole of a coordinator that never learns it was replaced.
+ */
 export function wrapCoordinatorLog(log: OffsetsLog, bugs: PartitionSimBugs): OffsetsLog {
+  if (bugs.deposedCoordinatorWrites) {
+    const store = log as unknown as { epoch: number; partition: { leaderEpoch: number } };
+    Object.defineProperty(store, 'epoch', { get: () => store.partition.leaderEpoch });
+  }
   if (!bugs.decisionNotAwaited) return log;
   return {
     replay: () => log.replay(),
