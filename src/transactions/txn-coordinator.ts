@@ -105,6 +105,13 @@ const KAFKA_CODE: Record<TxnError, number> = {
   INVALID_TXN_STATE: KafkaErrorCode.INVALID_TXN_STATE,
 };
 
+/**
+ * The errors about the producer itself, which Kafka answers before a transaction's progress: told
+ * even while the id is busy. Anything else about the state (INVALID_TXN_STATE, say) waits for the
+ * change under way: the state it would be judged on is about to change.
+ */
+const PRODUCER_ERRORS: ReadonlySet<TxnError> = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
 /** Whether a step from `current` may need a never-used producer id (a new id, or an exhausted epoch). */
 function needsProducerId(current: TxnLogValue | undefined): boolean {
   return current === undefined || current.status === 'Dead' || current.producerEpoch >= MAX_PRODUCER_EPOCH - 1;
@@ -235,14 +242,16 @@ export class TransactionCoordinator {
    * One change of an id: decides from the current state, stores the result, then (when the outcome ends
    * a transaction) writes the markers in the background. Resolves with the outcome, or an error code.
    * `pure`: `decide` has no side effects, so while the id is busy it may still tell a fenced or unknown
-   * producer so (Kafka checks the producer before the transaction's progress); else it is CONCURRENT_TRANSACTIONS.
+   * producer so (Kafka checks the producer before the transaction's progress); anything else is
+   * CONCURRENT_TRANSACTIONS (a retried EndTxn of the other decision than the one being written, say:
+   * the client retries and meets the finished state, or the coordinator that took over).
    */
   private async change(id: string, decide: (current: TxnLogValue | undefined) => TxnOutcome | Promise<TxnOutcome>, pure = false): Promise<(TxnOutcome & { error: null; finished?: Promise<void> }) | number> {
     const refused = this.unavailable();
     if (refused !== null) return refused;
     if (this.busy.has(id)) {
       const early = pure ? await decide(this.states.get(id)) : null;
-      return early !== null && early.error !== null ? KAFKA_CODE[early.error] : KafkaErrorCode.CONCURRENT_TRANSACTIONS;
+      return early !== null && early.error !== null && PRODUCER_ERRORS.has(early.error) ? KAFKA_CODE[early.error] : KafkaErrorCode.CONCURRENT_TRANSACTIONS;
     }
     this.busy.add(id);
     let ending = false;

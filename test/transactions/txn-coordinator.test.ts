@@ -81,6 +81,27 @@ test('a transaction: init, add, commit writes markers to its partitions and then
   assert.deepEqual(again.c.describe('tx'), c.describe('tx'));
 });
 
+test('while an ending is being written, only producer errors come ahead of CONCURRENT_TRANSACTIONS: the other ending is not refused as INVALID_TXN_STATE yet', async () => {
+  // Seen in the partition simulation: a coordinator that did not know yet it was deposed, busy writing
+  // an abort's markers, answered a retried commit of the next transaction INVALID_TXN_STATE, fatal to
+  // the client, instead of letting it retry until it found the coordinator that took over.
+  const { c, markers } = coordinator();
+  await c.load();
+  await c.initProducerId('tx', 60_000, null);
+  const producer = { producerId: 1000n, producerEpoch: 0 };
+  await c.addPartitions('tx', producer, P);
+  markers.hold = true;
+  const ending = c.endTransaction('tx', producer, false);
+  await settle();
+  assert.equal((c.describe('tx') as { state: string }).state, 'PrepareAbort');
+  assert.equal(await c.endTransaction('tx', producer, true), KafkaErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(await c.endTransaction('tx', { producerId: 1000n, producerEpoch: 1 }, true), KafkaErrorCode.INVALID_PRODUCER_EPOCH, 'a producer error still comes first');
+  markers.release();
+  assert.equal(await ending, 0);
+  await settle();
+  assert.equal(await c.endTransaction('tx', producer, true), KafkaErrorCode.INVALID_TXN_STATE, 'once complete, the other ending is refused');
+});
+
 test('a coordinator taking over finishes the markers its predecessor did not write', async () => {
   const first = coordinator();
   await first.c.load();
