@@ -24,7 +24,12 @@ for (const t of targets) {
   }
   collect(t, files);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+// TAP goes to stdout as before; the failure summary is written after it, at the very end of the output.
+const reporters = [
+  '--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${new URL('./test-failures-reporter.mjs', import.meta.url).href}`, '--test-reporter-destination=stderr',
+];
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...files], {
   stdio: 'inherit',
   env: { ...process.env, STREAMBUS_LOGGING_LEVEL: process.env.STREAMBUS_LOGGING_LEVEL ?? 'warn' },
 });
