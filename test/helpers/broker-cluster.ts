@@ -128,10 +128,13 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
   };
   // Wait for every start to settle, so a failed start leaves no broker running behind it.
   const started = await Promise.allSettled(members.slice(0, options.started ?? size).map((m) => start(m.id)));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) {
+  // Every failed start is reported, each with its broker's output: one broker that could not bind
+  // its port makes the others wait for it in vain, and only its own output says why (EADDRINUSE,
+  // which startCluster retries on new ports).
+  const failures = started.flatMap((r, i) => (r.status === 'rejected' ? [`broker ${members[i]!.id}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+  if (failures.length > 0) {
     await cluster.stop();
-    throw failed.reason;
+    throw new Error(`cluster start failed:\n${failures.join('\n')}`);
   }
   return cluster;
 }
