@@ -5,9 +5,9 @@
  * is ready); the others are started by the test, and those beyond `listed` join as added brokers. Short Raft timeouts keep elections
  * quick. `stop()` stops every broker still running.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { freePort } from './ports.ts';
 import { startBroker, type BrokerProcess, type StartOptions } from './broker-process.ts';
 
@@ -88,6 +88,7 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
       listed.map((m) => `${m.id}@127.0.0.1:${m.kafkaPort}:${m.id === self.id || options.peerGrpcPort === undefined ? m.grpcPort : options.peerGrpcPort(self.id, m)}`).join(','),
     ]),
   );
+  const earlierLives = new Map<number, string[]>();
   const member = (id: number) => {
     const m = members.find((x) => x.id === id);
     if (m === undefined) throw new Error(`no broker ${id}`);
@@ -96,8 +97,8 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
   const start = async (id: number, extra: StartOptions = {}) => {
     const m = member(id);
     if (m.process !== null && m.process.proc.exitCode === null && m.process.proc.signalCode === null) throw new Error(`broker ${id} is running`);
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(m.dataDir, { recursive: true });
+    if (m.process !== null) earlierLives.set(id, [...(earlierLives.get(id) ?? []), m.process.output()]);
     m.process = await startBroker({
       ...extra,
       dataDir: m.dataDir,
@@ -123,6 +124,7 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
     start,
     async stop() {
       await Promise.all(members.map((m) => m.process?.stop().catch(() => undefined)));
+      keepOutputs(root, members, earlierLives);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -137,4 +139,19 @@ async function startClusterOnce(size: number, options: ClusterOptions): Promise<
     throw new Error(`cluster start failed:\n${failures.join('\n')}`);
   }
   return cluster;
+}
+
+/**
+ * STREAMBUS_TEST_LOG_DIR=<folder>: every broker's output, all its lives in order, is written to
+ * <folder>/<cluster folder>/broker-<id>.log when the cluster stops, for reading a failure afterwards.
+ */
+function keepOutputs(root: string, members: readonly ClusterMember[], earlierLives: ReadonlyMap<number, string[]>): void {
+  const dir = process.env.STREAMBUS_TEST_LOG_DIR;
+  if (dir === undefined || dir === '') return;
+  const into = join(dir, basename(root));
+  mkdirSync(into, { recursive: true });
+  for (const m of members) {
+    const lives = [...(earlierLives.get(m.id) ?? []), ...(m.process === null ? [] : [m.process.output()])];
+    writeFileSync(join(into, `broker-${m.id}.log`), lives.join('\n--- restarted ---\n'));
+  }
 }
