@@ -10,7 +10,8 @@ export default async function* failures(source) {
     // A file's own top-level entry fails whenever one of its tests does; the test itself is listed.
     if (error?.failureType === 'subtestsFailed') continue;
     const cause = error?.cause ?? error;
-    const message = String(cause?.message ?? cause ?? 'failed').split('\n').slice(0, 6).join('\n      ');
+    const lines = String(cause?.message ?? cause ?? 'failed').split('\n');
+    const message = lines.slice(0, 12).map((l) => (l.length > 400 ? l.slice(0, 400) + '…' : l)).join('\n      ') + (lines.length > 12 ? `\n      … ${lines.length - 12} more line(s)` : '');
     failed.push(`  - ${name}\n    file: ${file ?? '?'}\n    error: ${message}\n`);
   }
   if (failed.length === 0) return;

@@ -3,11 +3,16 @@
  * /proc/sys/net/ipv4/ip_local_port_range, 32768 by default), at random, and checked by binding it: the
  * kernel hands ephemeral ports to every outgoing connection of every process, so a port from that
  * range, released between the check and the broker's own bind, can be taken by some client's
- * connection meanwhile (EADDRINUSE). Outside it only another test's pick can collide, which the random
- * choice and a per-process record make unlikely. Falls back to port 0 when no such port binds.
+ * connection meanwhile (EADDRINUSE). Outside it only another test's pick can collide: test files run in
+ * parallel processes, and a broker killed by one test leaves its ports unbound until the test restarts
+ * it on them. So every port handed out is also reserved across processes for as long as the process
+ * that took it lives (a file per port under the temp folder, created exclusively, naming the owner's
+ * pid; a file whose owner is gone is taken over). Falls back to port 0 when no such port binds.
  */
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const LOW = 10_000;
 const given = new Set<number>();
@@ -37,14 +42,69 @@ function bind(port: number): Promise<number | null> {
   });
 }
 
+const RESERVATIONS = join(tmpdir(), 'streambus-test-ports');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims `port` for this process unless a live process holds it; false when taken. */
+function reserve(port: number): boolean {
+  const file = join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(file, 'utf8'));
+      } catch {
+        continue; // released meanwhile: try again
+      }
+      // An empty file is one its creator is writing right now.
+      if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) return false;
+      try {
+        unlinkSync(file);
+      } catch {
+        // another process took it over first
+      }
+    }
+  }
+  return false;
+}
+
+function release(port: number): void {
+  try {
+    unlinkSync(join(RESERVATIONS, String(port)));
+  } catch {
+    // already gone
+  }
+}
+
+let releaseAtExit = false;
+
 export async function freePort(): Promise<number> {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  if (!releaseAtExit) {
+    releaseAtExit = true;
+    process.once('exit', () => given.forEach(release));
+  }
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
     if (given.has(port) || FETCH_BLOCKED.has(port)) continue;
+    if (!reserve(port)) continue;
     if ((await bind(port)) === port) {
       given.add(port);
       return port;
     }
+    release(port);
   }
   const port = await bind(0);
   if (port === null) throw new Error('no free loopback port');
