@@ -11,7 +11,7 @@ export default async function* failures(source) {
     if (error?.failureType === 'subtestsFailed') continue;
     const cause = error?.cause ?? error;
     const lines = String(cause?.message ?? cause ?? 'failed').split('\n');
-    const message = lines.slice(0, 12).map((l) => (l.length > 400 ? l.slice(0, 400) + '…' : l)).join('\n      ') + (lines.length > 12 ? `\n      … ${lines.length - 12} more line(s)` : '');
+    const message = lines.slice(0, 30).map((l) => (l.length > 300 ? l.slice(0, 300) + '…' : l)).join('\n      ') + (lines.length > 30 ? `\n      … ${lines.length - 30} more line(s)` : '');
     failed.push(`  - ${name}\n    file: ${file ?? '?'}\n    error: ${message}\n`);
   }
   if (failed.length === 0) return;

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type BrokerCluster } from '../helpers/broker-cluster.ts';
-import { createReplicatedTopic, listBrokers, metadataUntil } from './cluster-requests.ts';
+import { createReplicatedTopic, listBrokers, metadataUntil, withBrokerLines } from './cluster-requests.ts';
 import { readTopic } from './delivery-checks.ts';
 import { produceBody, RawKafka, textBatch } from '../helpers/raw-kafka.ts';
 import { API_KEYS } from '../../src/protocol/kafka/generated/index.ts';
@@ -56,7 +56,7 @@ test('a dead broker\'s replicas are re-created elsewhere, and it gets replicas a
     // Re-created 8 partitions at a time, __consumer_offsets' ~38 on broker 4 first (it sorts first):
     // about 30 s alone; beside a five-broker test under CI load it took more than 180 s once.
     300_000,
-  );
+  ).catch(withBrokerLines(cluster, /unreachable|decommission|moving|reassign|refused|controller|peer (up|down)/));
   const stored = await readTopic(port, TOPIC, PARTITIONS);
   for (let p = 0; p < PARTITIONS; p++) assert.ok(stored.some((r) => r.partition === p && r.value === `before-${p}`), `partition ${p} kept its record`);
   // Decommissioned by the controller, not by an operator (the offsets topic's partitions may still be
