@@ -71,7 +71,9 @@ export async function startCluster(timeouts, extraEnv = {}) {
     // STREAMBUS_BENCH_CPU_PROF=<folder>: each broker writes a V8 CPU profile there when it exits
     // (node --cpu-prof cannot be set through NODE_OPTIONS). Off by default.
     const profDir = process.env.STREAMBUS_BENCH_CPU_PROF;
-    const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=broker-${m.id}-${Date.now()}.cpuprofile`] : [];
+    // STREAMBUS_BENCH_NODE_ARGS: more node flags for every broker (space-separated, --trace-gc say).
+    const extraArgs = (process.env.STREAMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const nodeArgs = [...extraArgs, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=broker-${m.id}-${Date.now()}.cpuprofile`] : [])];
     m.proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/streambus'), 'broker'], {
       cwd: m.dir,
       // STREAMBUS_BENCH_LOG_DIR=<folder>: each broker's output goes to broker-<id>.log there (appended).
