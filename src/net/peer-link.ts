@@ -9,6 +9,7 @@
  */
 import type { Lane } from '../protocol/cluster/handshake.ts';
 import { batchFrames } from '../protocol/cluster/batch-frame.ts';
+import type { MessageBytes } from '../protocol/cluster/gathered-pack.ts';
 import { assert } from '../util/assert.ts';
 import type { PeerConnection } from './peer-connection.ts';
 
@@ -32,7 +33,7 @@ export class PeerLink {
   reconnectTimer: NodeJS.Timeout | null = null;
   congested = false;
   readonly counters: LinkCounters = { messagesSent: 0, messagesDropped: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 };
-  private queue: Buffer[] = [];
+  private queue: MessageBytes[] = [];
   private queuedBytes = 0;
 
   constructor(
@@ -52,7 +53,7 @@ export class PeerLink {
   }
 
   /** Queues an encoded message for the next flush; false when it was dropped (no connection, or over the cap). */
-  offer(message: Buffer): boolean {
+  offer(message: MessageBytes): boolean {
     if (this.connection === null) {
       this.counters.messagesDropped++;
       return false;

@@ -4,12 +4,12 @@
  * once when it is sent, which tells its exact size for the sender's byte accounting; a batch is then a
  * hand-written MessagePack header followed by the messages' bytes as they are. Small messages are
  * copied together into one buffer; large ones (appends, snapshot chunks) are handed to the socket by
- * reference, never copied.
+ * reference, never copied, and so are the large binaries inside a message (gathered-pack.ts).
  */
 import { assert } from '../../util/assert.ts';
 import { StreamBusError } from '../../util/errors.ts';
 import { FRAME_PREFIX_BYTES } from '../frame-decoder.ts';
-import { packPlain } from './plain-codec.ts';
+import { GatheredBytes, packGathered, type MessageBytes } from './gathered-pack.ts';
 import { FRAME_BATCH, PEER_MESSAGE_TYPE_MAX, type PeerMessage } from './peer-frames.ts';
 
 /** Most messages in one frame, so that the list header is at most array 16 (3 bytes). */
@@ -28,12 +28,12 @@ export function maxMessageBytes(maxFrameBytes: number): number {
  * The bytes of `message` as a batch item. Throws StreamBusError SB_ERR_PEER_MESSAGE for a type outside
  * 0..255, a body that is not plain data, or an encoding larger than `maxBytes`.
  */
-export function encodePeerMessage(message: PeerMessage, maxBytes: number): Buffer {
+export function encodePeerMessage(message: PeerMessage, maxBytes: number): MessageBytes {
   const { type } = message;
   if (!Number.isInteger(type) || type < 0 || type > PEER_MESSAGE_TYPE_MAX) {
     throw new StreamBusError('SB_ERR_PEER_MESSAGE', `message type must be an integer 0..${PEER_MESSAGE_TYPE_MAX}, got ${type}`);
   }
-  const bytes = packPlain([type, message.body]);
+  const bytes = packGathered([type, message.body]);
   if (bytes.length > maxBytes) throw new StreamBusError('SB_ERR_PEER_MESSAGE', `message of type ${type} takes ${bytes.length} bytes, more than the ${maxBytes} a frame can carry`);
   return bytes;
 }
@@ -63,12 +63,19 @@ export interface BatchFrames {
 }
 
 /** Frames carrying `messages` (each from encodePeerMessage with the same limit) in order. */
-export function batchFrames(messages: readonly Buffer[], maxFrameBytes: number): BatchFrames {
+export function batchFrames(messages: readonly MessageBytes[], maxFrameBytes: number): BatchFrames {
   const buffers: Buffer[] = [];
   let small: Buffer[] = [];
   const flushSmall = (): void => {
     if (small.length > 0) buffers.push(small.length === 1 ? small[0]! : Buffer.concat(small));
     small = [];
+  };
+  const add = (bytes: Buffer): void => {
+    if (bytes.length < COPY_BYTES_MAX) small.push(bytes);
+    else {
+      flushSmall();
+      buffers.push(bytes);
+    }
   };
   let frameCount = 0;
   let from = 0;
@@ -83,11 +90,8 @@ export function batchFrames(messages: readonly Buffer[], maxFrameBytes: number):
     small.push(header(to - from, bytes));
     for (let i = from; i < to; i++) {
       const message = messages[i]!;
-      if (message.length < COPY_BYTES_MAX) small.push(message);
-      else {
-        flushSmall();
-        buffers.push(message);
-      }
+      if (message instanceof GatheredBytes) message.parts.forEach(add);
+      else add(message);
     }
     frameCount++;
     from = to;

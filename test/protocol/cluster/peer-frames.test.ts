@@ -35,6 +35,28 @@ test('hello, refusal and keepalive round-trip', () => {
   assert.deepEqual(decodeAll([KEEPALIVE_FRAME]), [{ kind: 'batch', messages: [] }]);
 });
 
+test('messages holding large binaries travel with those bytes by reference and arrive whole', () => {
+  const entry = fc.integer({ min: 4096, max: 30_000 }).map((n) => Buffer.alloc(n, n % 253));
+  const body = fc.array(fc.oneof(fc.nat(), fc.boolean(), entry, fc.string({ maxLength: 10 })), { maxLength: 6 });
+  const message = fc.record({ type: fc.integer({ min: 0, max: 255 }), body }, { noNullPrototype: true });
+  fc.assert(
+    fc.property(fc.array(message, { minLength: 1, maxLength: 12 }), (messages) => {
+      const maxFrameBytes = 1 << 20;
+      const encoded = messages.map((m) => encodePeerMessage(m, maxMessageBytes(maxFrameBytes)));
+      const { buffers } = batchFrames(encoded, maxFrameBytes);
+      const received = payloads(buffers, maxFrameBytes).flatMap((p) => {
+        const frame = decodePeerFrame(p);
+        assert.ok(frame.kind === 'batch');
+        return frame.messages;
+      });
+      assert.deepStrictEqual(received, messages);
+      const large = messages.flatMap((m) => m.body.filter((b) => Buffer.isBuffer(b)) as Buffer[]);
+      for (const b of large) assert.ok(buffers.some((w) => w.buffer === b.buffer && w.byteOffset === b.byteOffset), 'a large binary is written from its own bytes');
+    }),
+    { numRuns: 100, seed: 9 },
+  );
+});
+
 test('a hello of another version is recognised by its version alone', () => {
   assert.deepEqual(decodePeerFrame(packPlain([1, 2, { anything: 'new' }])), { kind: 'unsupported-hello', version: 2 });
   assert.deepEqual(decodePeerFrame(packPlain([1, 0])), { kind: 'unsupported-hello', version: 0 });
