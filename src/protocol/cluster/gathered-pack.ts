@@ -75,52 +75,29 @@ class GatherWriter {
 
   private arrayHeader(count: number): void {
     if (count < 16) this.byte(0x90 | count);
-    else if (count <= 0xffff) {
-      this.room(3);
-      this.scratch[this.used] = 0xdc;
-      this.scratch.writeUInt16BE(count, this.used + 1);
-      this.used += 3;
-    } else {
-      this.room(5);
-      this.scratch[this.used] = 0xdd;
-      this.scratch.writeUInt32BE(count, this.used + 1);
-      this.used += 5;
-    }
+    else if (count <= 0xffff) this.tagged(0xdc, count, 2); // array 16
+    else this.tagged(0xdd, count, 4); // array 32
   }
 
+  /** Only large binaries come here: bin 16 or bin 32. */
   private binaryHeader(bytes: number): void {
-    // Only large binaries come here: bin 16 or bin 32.
-    if (bytes <= 0xffff) {
-      this.room(3);
-      this.scratch[this.used] = 0xc5;
-      this.scratch.writeUInt16BE(bytes, this.used + 1);
-      this.used += 3;
-    } else {
-      this.room(5);
-      this.scratch[this.used] = 0xc6;
-      this.scratch.writeUInt32BE(bytes, this.used + 1);
-      this.used += 5;
-    }
+    if (bytes <= 0xffff) this.tagged(0xc5, bytes, 2);
+    else this.tagged(0xc6, bytes, 4);
   }
 
   private unsigned(n: number): void {
-    if (n < 0x80) this.byte(n);
-    else if (n < 0x100) {
-      this.room(2);
-      this.scratch[this.used] = 0xcc;
-      this.scratch[this.used + 1] = n;
-      this.used += 2;
-    } else if (n < 0x10000) {
-      this.room(3);
-      this.scratch[this.used] = 0xcd;
-      this.scratch.writeUInt16BE(n, this.used + 1);
-      this.used += 3;
-    } else {
-      this.room(5);
-      this.scratch[this.used] = 0xce;
-      this.scratch.writeUInt32BE(n, this.used + 1);
-      this.used += 5;
-    }
+    if (n < 0x80) this.byte(n); // positive fixint
+    else if (n < 0x100) this.tagged(0xcc, n, 1);
+    else if (n < 0x10000) this.tagged(0xcd, n, 2);
+    else this.tagged(0xce, n, 4);
+  }
+
+  /** A one-byte tag and an unsigned big-endian value of `size` bytes. */
+  private tagged(tag: number, value: number, size: 1 | 2 | 4): void {
+    this.room(1 + size);
+    this.scratch[this.used] = tag;
+    this.scratch.writeUIntBE(value, this.used + 1, size);
+    this.used += 1 + size;
   }
 
   private byte(b: number): void {
