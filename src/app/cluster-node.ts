@@ -727,6 +727,8 @@ export class ClusterNode {
     this.gossip.stop();
     this.metadata.stop();
     this.ticker.stop();
+    // Before the Raft host: a partition it would open now could not join it.
+    this.hosting?.stop();
     this.multiRaft.stop();
     const began = performance.now();
     await this.transport.stop();

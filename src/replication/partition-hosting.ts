@@ -24,8 +24,17 @@ export interface PartitionHostingOptions {
 export class PartitionHosting {
   private running: Promise<void> | null = null;
   private again = false;
+  private stopped = false;
 
   constructor(private readonly options: PartitionHostingOptions) {}
+
+  /**
+   * The broker is stopping: no partition is opened or removed from now on. Opens already under way
+   * fail once the Raft host has stopped; that is expected then, so it is not reported as an error.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
 
   /** Resolves once a run that started after this call has finished. */
   reconcile(): Promise<void> {
@@ -55,6 +64,7 @@ export class PartitionHosting {
     const topics = metadata.state.topics();
     const names = new Set(topics.map((t) => t.name));
     for (const topic of topics) {
+      if (this.stopped) return;
       const wanted: number[] = [];
       for (let i = 0; i < topic.partitions; i++) if (hosts(topic, i)) wanted.push(i);
       const open = new Set(partitions.indexesOf(topic.name));
@@ -66,11 +76,17 @@ export class PartitionHosting {
       }
       const missing = wanted.filter((i) => !open.has(i));
       if (missing.length === 0) continue;
+      if (this.stopped) return;
       const failures = await partitions.openIndexes(topic.name, missing, settings(topic), false);
+      if (this.stopped) {
+        if (failures.length > 0) log.info({ topic: topic.name, partitions: failures.map((f) => f.index) }, 'partitions not opened: the broker is stopping');
+        return;
+      }
       for (const f of failures) log.error({ topic: topic.name, partition: f.index, err: f.error }, 'partition offline');
       log.info({ topic: topic.name, partitions: missing.length - failures.length }, 'partitions hosted here opened');
     }
     for (const name of partitions.topicNames()) {
+      if (this.stopped) return;
       if (names.has(name)) continue;
       const indexes = partitions.indexesOf(name);
       await partitions.removeTopic(name, indexes.length === 0 ? 0 : Math.max(...indexes) + 1);
