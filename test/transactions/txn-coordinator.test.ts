@@ -54,6 +54,15 @@ function coordinator(log = new MemoryOffsetsLog(), clock = new ManualClock(), ma
 
 const P = [{ topic: 'orders', partitions: [0, 1] }];
 
+/** Loads `c` and opens a transaction of id 'tx' on P; its producer is the first id the fixture hands out, epoch 0. */
+async function openTransaction(c: TransactionCoordinator): Promise<{ producerId: bigint; producerEpoch: number }> {
+  await c.load();
+  await c.initProducerId('tx', 60_000, null);
+  const producer = { producerId: 1000n, producerEpoch: 0 };
+  await c.addPartitions('tx', producer, P);
+  return producer;
+}
+
 test('a transaction: init, add, commit writes markers to its partitions and then stores it complete', async () => {
   const { c, log, markers } = coordinator();
   await c.load();
@@ -86,10 +95,7 @@ test('while an ending is being written, only producer errors come ahead of CONCU
   // an abort's markers, answered a retried commit of the next transaction INVALID_TXN_STATE, fatal to
   // the client, instead of letting it retry until it found the coordinator that took over.
   const { c, markers } = coordinator();
-  await c.load();
-  await c.initProducerId('tx', 60_000, null);
-  const producer = { producerId: 1000n, producerEpoch: 0 };
-  await c.addPartitions('tx', producer, P);
+  const producer = await openTransaction(c);
   markers.hold = true;
   const ending = c.endTransaction('tx', producer, false);
   await settle();
@@ -104,10 +110,7 @@ test('while an ending is being written, only producer errors come ahead of CONCU
 
 test('a coordinator taking over finishes the markers its predecessor did not write', async () => {
   const first = coordinator();
-  await first.c.load();
-  await first.c.initProducerId('tx', 60_000, null);
-  const producer = { producerId: 1000n, producerEpoch: 0 };
-  await first.c.addPartitions('tx', producer, P);
+  const producer = await openTransaction(first.c);
   first.markers.hold = true;
   const ending = first.c.endTransaction('tx', producer, false);
   await settle();
@@ -125,10 +128,7 @@ test('a coordinator taking over finishes the markers its predecessor did not wri
 
 test('a producer of the same id fences the old one: its open transaction is aborted, its requests refused', async () => {
   const { c, markers } = coordinator();
-  await c.load();
-  await c.initProducerId('tx', 60_000, null);
-  const old = { producerId: 1000n, producerEpoch: 0 };
-  await c.addPartitions('tx', old, P);
+  const old = await openTransaction(c);
   markers.hold = true;
   // The new producer's init aborts the open transaction: retriable until the abort is written.
   assert.equal((await c.initProducerId('tx', 60_000, null)).errorCode, KafkaErrorCode.CONCURRENT_TRANSACTIONS);
@@ -213,10 +213,7 @@ test('a coordinator closed while a change waits for a producer id writes nothing
 
 test('completions are the only changes not stored durable; one lost in a crash is written again from the decision', async () => {
   const { c, log } = coordinator();
-  await c.load();
-  const producer = { producerId: 1000n, producerEpoch: 0 };
-  await c.initProducerId('tx', 60_000, null);
-  await c.addPartitions('tx', producer, P);
+  const producer = await openTransaction(c);
   assert.equal(await c.endTransaction('tx', producer, true), 0);
   await c.addPartitions('tx', producer, P);
   assert.equal(await c.endTransaction('tx', producer, false), 0);
