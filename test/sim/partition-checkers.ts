@@ -171,7 +171,6 @@ export class PartitionChecker {
 
   /** Committed entries of `partition` that `broker` (incarnation `incarnation`) is about to apply. */
   applying(broker: number, incarnation: number, partition: string, entries: readonly Entry[]): void {
-    const registry = this.registry(partition);
     const endKey = `${broker}/${incarnation}/${partition}`;
     for (const entry of entries) {
       if (entry.type !== EntryType.Normal || entry.data.length === 0) continue;
@@ -184,30 +183,49 @@ export class PartitionChecker {
         this.fail('committed prefixes agree', `broker ${broker} applied ${partition} batch at ${baseOffset} (Raft index ${entry.index}) after its applied end ${end}`);
       }
       this.appliedEnd.set(endKey, lastOffset + 1);
-      const hex = bytes.toString('hex');
-      const known = registry.get(baseOffset);
-      this.comparisons++;
-      if (known !== undefined) {
-        if (known.hex !== hex) this.fail('committed prefixes agree', `broker ${broker} applied ${partition} batch ${batchId(bytes)} at ${baseOffset} where ${known.id} was committed`);
-        continue;
+      this.registerCommitted(broker, partition, bytes);
+    }
+  }
+
+  /**
+   * A restarted replica's stored commit index may cover entries it never applied (it stopped between
+   * persisting the commit and applying): its log is its state, so the batches it holds below its
+   * high watermark are committed there. Usually another replica applied them already; when none did
+   * (every copy stopped in that window) they are first known here.
+   */
+  storedCommitted(broker: number, partition: string, batches: readonly Buffer[]): void {
+    for (const bytes of batches) this.registerCommitted(broker, partition, bytes);
+  }
+
+  /** One committed batch: it must match what was committed at its offset before, else it is recorded. */
+  private registerCommitted(broker: number, partition: string, bytes: Buffer): void {
+    const registry = this.registry(partition);
+    const header = readBatchHeader(bytes);
+    const baseOffset = Number(header.baseOffset);
+    const lastOffset = baseOffset + header.lastOffsetDelta;
+    const hex = bytes.toString('hex');
+    const known = registry.get(baseOffset);
+    this.comparisons++;
+    if (known !== undefined) {
+      if (known.hex !== hex) this.fail('committed prefixes agree', `broker ${broker} committed ${partition} batch ${batchId(bytes)} at ${baseOffset} where ${known.id} was committed`);
+      return;
+    }
+    registry.set(baseOffset, { hex, lastOffset, id: batchId(bytes) });
+    if (partition.startsWith(`${TXN_STATE_TOPIC}-`)) this.periods.committed(bytes, baseOffset);
+    this.committedTransactional(partition, bytes, baseOffset, lastOffset);
+    // Markers carry no sequence (-1): only data batches have an identity to be unique.
+    if (header.producerId >= 0n && !isControlBatch(header.attributes)) {
+      const identity = `${header.producerId}/${header.producerEpoch}/${header.baseSequence}`;
+      const sequences = this.sequencesOf(partition);
+      const earlier = sequences.get(identity);
+      if (earlier !== undefined && earlier !== baseOffset && earlier < (this.retainedFrom.get(partition) ?? 0)) {
+        // Retention deleted the first copy: its producer state went with it, as Kafka forgets
+        // producers whose batches all lie below the log start offset.
+        this.forgottenProducers++;
+      } else if (earlier !== undefined && earlier !== baseOffset) {
+        this.fail('exactly once', `${partition}: idempotent batch ${identity} (${batchId(bytes)}) committed at ${earlier} and again at ${baseOffset}`);
       }
-      registry.set(baseOffset, { hex, lastOffset, id: batchId(bytes) });
-      if (partition.startsWith(`${TXN_STATE_TOPIC}-`)) this.periods.committed(bytes, baseOffset);
-      this.committedTransactional(partition, bytes, baseOffset, lastOffset);
-      // Markers carry no sequence (-1): only data batches have an identity to be unique.
-      if (header.producerId >= 0n && !isControlBatch(header.attributes)) {
-        const identity = `${header.producerId}/${header.producerEpoch}/${header.baseSequence}`;
-        const sequences = this.sequencesOf(partition);
-        const earlier = sequences.get(identity);
-        if (earlier !== undefined && earlier !== baseOffset && earlier < (this.retainedFrom.get(partition) ?? 0)) {
-          // Retention deleted the first copy: its producer state went with it, as Kafka forgets
-          // producers whose batches all lie below the log start offset.
-          this.forgottenProducers++;
-        } else if (earlier !== undefined && earlier !== baseOffset) {
-          this.fail('exactly once', `${partition}: idempotent batch ${identity} (${batchId(bytes)}) committed at ${earlier} and again at ${baseOffset}`);
-        }
-        sequences.set(identity, baseOffset);
-      }
+      sequences.set(identity, baseOffset);
     }
   }
 

@@ -30,6 +30,7 @@
  * and compared with the committed batches, the acknowledged and the consumed ones, and its
  * transactions with the decisions. Partition moves (five brokers) move the data partitions only.
  */
+import type { Partition } from '../../src/replication/partition.ts';
 import type { RaftSettings } from '../../src/replication/raft-driver.ts';
 import { ClusterState, type MetadataCommand, type MetadataResult } from '../../src/metadata/cluster-state.ts';
 import { partitionsMoving, replicaSet } from '../../src/metadata/reassignment.ts';
@@ -273,6 +274,7 @@ class PartitionSimulation {
         // state) and applies only what follows; the final check compares its whole log.
         const key = partitionKey(replica.partition.topic, replica.partition.index);
         this.checker.startsAt(broker, this.broker(broker).replicaIncarnation(key), key, replica.highWatermark);
+        this.readStoredCommits(broker, key, replica.partition, replica.highWatermark);
         plantBugs(replica, bugs);
       },
       submit: (cmd) => this.controllerDecides(cmd),
@@ -819,6 +821,19 @@ class PartitionSimulation {
       }
     }
     return null;
+  }
+
+  /**
+   * Tells the checker what a replica just opened holds below its stored high watermark (see
+   * PartitionChecker.storedCommitted). MemDisk reads complete in microtasks, so this finishes before
+   * the replica applies anything or any simulated time passes.
+   */
+  private readStoredCommits(broker: number, key: string, partition: Partition, end: number): void {
+    void (async () => {
+      const batches: Buffer[] = [];
+      for await (const { batch } of partition.batches(partition.logStartOffset, end)) batches.push(Buffer.from(batch));
+      this.checker.storedCommitted(broker, key, batches);
+    })().catch((e: unknown) => this.checker.fail('stored commits readable', `broker ${broker} ${key}: ${describe(e)}`));
   }
 
   /** Reads every replica's whole log and compares it with what was committed, acknowledged and consumed. */

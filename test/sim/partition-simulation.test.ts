@@ -76,6 +76,11 @@ test('seeds that found defects stay clean', async () => {
   // still stored the change once its broker led `__transaction_state` again, behind the records of
   // the coordinator loaded since (an id back to Empty while its transaction was open).
   assert.equal((await runPartitionSimulation({ seed: 79, brokers: 3 })).violation, null);
+  // Seed 20811 (a checker defect): both replicas holding a batch stored the commit index covering it
+  // and lost power before applying it; restarted, each counts its log up to that index as applied, so
+  // no replica ever reported the batch and its producer's retry, rightly answered as a duplicate, was
+  // taken for an acknowledgement of something never committed.
+  assert.equal((await runPartitionSimulation({ seed: 20811, brokers: 3 })).violation, null);
 });
 
 test('without the coordinator, producers that decide and write their markers themselves stay clean', async () => {
