@@ -109,7 +109,8 @@ export function logMaintenance(
  * the last stable offset (Kafka's first unstable offset): a transaction not decided yet keeps its
  * batches whole, so a rebuild of the partition's transactions from the log finds it where it began.
  * Markers of transactions with nothing left go on a single broker only: a replicated log keeps every
- * batch (each is a Raft entry), its transactions' batches too, and so their markers.
+ * batch (each is a Raft entry), its transactions' batches too, and so their markers. On a single
+ * broker the last batch of each producer the partition still tracks stays too (its sequence).
  */
 export function compactPartition(p: Partition, nowMs: number): Promise<CompactionResult> {
   const upTo = p.lastStableOffset;
@@ -117,7 +118,7 @@ export function compactPartition(p: Partition, nowMs: number): Promise<Compactio
     upTo,
     keepEmptyBatches: p.replicated,
     isAborted: abortedLookup(p.abortedTransactions(p.logStartOffset, upTo)),
-    ...(p.replicated ? {} : { markers: markerRemoval(p) }),
+    ...(p.replicated ? {} : { markers: markerRemoval(p), keepsProducer: (producerId: bigint) => p.producers.epochOf(producerId) !== undefined }),
   });
 }
 

@@ -24,6 +24,12 @@
  * (`markers`, compaction-markers.ts has the rule); without `markers`, and always under
  * keepEmptyBatches (a replicated log keeps every batch of a transaction, so its marker too), they stay.
  *
+ * Idempotent producers (`keepsProducer`): the last data batch of a producer whose state the owner still
+ * keeps stays, emptied if all its records go, as Kafka's cleaner keeps it: producer state is rebuilt
+ * from the log on restart, and without that batch a retry of the producer's latest write would not be
+ * recognised as a duplicate. Only sealed segments are read, so a producer whose latest batch is in the
+ * active segment may keep one more empty batch than it needs.
+ *
  * Only segments the first pass read are rewritten: one sealed meanwhile (the active segment rolled)
  * has records the key map never saw, which would all look superseded.
  *
@@ -95,6 +101,8 @@ export interface CompactionLimits {
   readonly isAborted?: (producerId: bigint, baseOffset: number) => boolean;
   /** Removal of transaction markers; without it they stay. Not with keepEmptyBatches. */
   readonly markers?: MarkerRemoval;
+  /** Whether the state of `producerId` is still kept: its last data batch then stays (emptied if need be). */
+  readonly keepsProducer?: (producerId: bigint) => boolean;
 }
 
 /** What compaction needs from the log's owner to remove transaction markers (compaction-markers.ts). */
@@ -118,6 +126,8 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
   return log.maintain(async () => {
     const disk = log.disk;
     const latest = new Map<string, number>();
+    /** Per producer id, the base offset of its last data batch read. */
+    const lastDataBatch = new Map<bigint, number>();
     const planner = limits.markers === undefined ? null : new MarkerPlanner();
     const scanned = new Set<Segment>();
     for (const segment of log.allSegments()) {
@@ -128,6 +138,8 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
       await forEachBatch(disk, segment, (batch) => {
         const baseOffset = readBaseOffset(batch, 0);
         if (baseOffset < upTo) planner?.observe(batch, rewritable);
+        const producerId = readProducerId(batch, 0);
+        if (producerId >= 0n && !isControlBatch(readAttributes(batch, 0))) lastDataBatch.set(producerId, baseOffset);
         if (isOpaque(batch, 0) || aborted(batch)) return;
         forEachRecord(batch, 0, (r) => {
           const offset = baseOffset + r.offsetDelta;
@@ -166,9 +178,11 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
           return;
         }
         const abortedBatch = aborted(batch);
+        const producerId = readProducerId(batch, 0);
+        const holdsProducer = producerId >= 0n && lastDataBatch.get(producerId) === readBaseOffset(batch, 0) && limits.keepsProducer?.(producerId) === true;
         if (isOpaque(batch, 0)) {
           // An aborted compressed batch goes whole (its records are not opened to be counted), or stays.
-          if (!abortedBatch || limits.keepEmptyBatches === true || isControlBatch(readAttributes(batch, 0))) kept.push(batch);
+          if (!abortedBatch || limits.keepEmptyBatches === true || isControlBatch(readAttributes(batch, 0)) || holdsProducer) kept.push(batch);
           else removedHere += batch.readInt32BE(Offsets.recordsCount);
           return;
         }
@@ -185,7 +199,7 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
         });
         removedHere += total - records.length;
         if (records.length === total) kept.push(batch);
-        else if (records.length > 0 || limits.keepEmptyBatches === true) kept.push(rebuildBatch(batch, records, disk));
+        else if (records.length > 0 || limits.keepEmptyBatches === true || holdsProducer) kept.push(rebuildBatch(batch, records, disk));
       });
       if (removedHere === 0 && markersHere === 0 && stampedHere === 0) continue;
       bytesBefore += segment.sizeBytes;
