@@ -111,10 +111,17 @@ export function freePort() {
   });
 }
 
+/** How a broker process runs: the compiled binary when built (unless `fromSource`), else node with STREAMBUS_BENCH_NODE_ARGS. */
 export function brokerCommandFor(fromSource, root = ROOT) {
   const binary = join(root, 'dist/streambus');
   if (existsSync(binary) && !fromSource) return { cmd: binary, args: ['broker'], label: 'dist/streambus' };
-  return { cmd: process.execPath, args: [join(root, 'bin/streambus'), 'broker'], label: 'node bin/streambus' };
+  const nodeArgs = benchNodeArgs();
+  return { cmd: process.execPath, args: [...nodeArgs, join(root, 'bin/streambus'), 'broker'], label: ['node', ...nodeArgs, 'bin/streambus'].join(' ') };
+}
+
+/** STREAMBUS_BENCH_NODE_ARGS: node flags for brokers that run under node (space-separated, --trace-gc say). */
+export function benchNodeArgs() {
+  return (process.env.STREAMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
 export function procStat(pid) {

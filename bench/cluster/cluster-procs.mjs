@@ -4,7 +4,7 @@
 // Contract: every broker process started here is recorded by pid, and `stopAll()` (also run on exit,
 // SIGINT and SIGTERM) ends exactly those, so a failed or interrupted run leaves no broker behind and
 // never touches brokers it did not start.
-import { freePort } from '../broker/broker-procs.mjs';
+import { benchNodeArgs, freePort } from '../broker/broker-procs.mjs';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,10 +71,12 @@ export async function startCluster(timeouts, extraEnv = {}) {
     // STREAMBUS_BENCH_CPU_PROF=<folder>: each broker writes a V8 CPU profile there when it exits
     // (node --cpu-prof cannot be set through NODE_OPTIONS). Off by default.
     const profDir = process.env.STREAMBUS_BENCH_CPU_PROF;
-    // STREAMBUS_BENCH_NODE_ARGS: more node flags for every broker (space-separated, --trace-gc say).
-    const extraArgs = (process.env.STREAMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const extraArgs = benchNodeArgs();
     const nodeArgs = [...extraArgs, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=broker-${m.id}-${Date.now()}.cpuprofile`] : [])];
-    m.proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/streambus'), 'broker'], {
+    // STREAMBUS_BENCH_BROKER_BIN=<path>: run that compiled broker (dist/streambus, the released form)
+    // instead of node bin/streambus; node flags do not apply to it.
+    const binary = process.env.STREAMBUS_BENCH_BROKER_BIN;
+    m.proc = spawn(binary ?? process.execPath, binary ? ['broker'] : [...nodeArgs, join(ROOT, 'bin/streambus'), 'broker'], {
       cwd: m.dir,
       // STREAMBUS_BENCH_LOG_DIR=<folder>: each broker's output goes to broker-<id>.log there (appended).
       stdio: process.env.STREAMBUS_BENCH_LOG_DIR ? ['ignore', openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a'), openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a')] : 'ignore',

@@ -10,15 +10,18 @@
 // end offset is checked to have grown by exactly the count.
 //
 // Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
-//   [--inline-write-bytes N]
+//   [--inline-write-bytes N] [--binary]
+// Both sides run under node (bin/streambus, with STREAMBUS_BENCH_NODE_ARGS when set), or with --binary
+// both run the compiled dist/streambus (node scripts/build-binary.mjs first), the form users install;
+// the report says which (params.runtime).
 // Writes bench/results/cluster-kcat.json; with --inline-write-bytes (storage.inlineWriteBytes on every
 // broker, both sides) cluster-kcat-inline-N.json, so a run with 0 (every segment write through the
 // I/O pool) compares with the default. Bounded: every kcat pass is killed after 120 s.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, startBrokerProcess, writeBenchReport } from '../broker/broker-procs.mjs';
+import { benchArgs, brokerCommandFor, startBrokerProcess, writeBenchReport } from '../broker/broker-procs.mjs';
 import { ROOT, KafkaClient, clientOf, cpuMicros, log, median, startCluster } from './cluster-procs.mjs';
 import { createTopics } from './replication.mjs';
 
@@ -30,6 +33,8 @@ const SIZE = Number(flag('size', 1024));
 const RUNS = Number(flag('runs', QUICK ? 1 : 3));
 const PASS_TIMEOUT_MS = 120_000;
 const INLINE_WRITE_BYTES = flag('inline-write-bytes', null);
+const BINARY = args.includes('--binary');
+const BINARY_PATH = join(ROOT, 'dist/streambus');
 /** Settings every broker of both sides gets. */
 const BROKER_ENV = INLINE_WRITE_BYTES === null ? {} : { STREAMBUS_STORAGE_INLINE_WRITE_BYTES: String(INLINE_WRITE_BYTES) };
 const TOPIC = 'kcat';
@@ -95,8 +100,13 @@ async function main() {
   writeMessages(file);
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  // Both run under node (bin/streambus), so neither side has the compiled binary's advantage.
-  const single = await startBrokerProcess('single', BROKER_ENV, join(work, 'single'), true);
+  // Both sides run the same runtime, so neither has the other's advantage.
+  if (BINARY) {
+    if (!existsSync(BINARY_PATH)) throw new Error('--binary needs dist/streambus: node scripts/build-binary.mjs');
+    process.env.STREAMBUS_BENCH_BROKER_BIN = BINARY_PATH;
+  }
+  const runtime = BINARY ? 'dist/streambus (compiled)' : brokerCommandFor(true).label;
+  const single = await startBrokerProcess('single', BROKER_ENV, join(work, 'single'), !BINARY);
   const cluster = await startCluster({ heartbeat: '1s', election: '3s' }, BROKER_ENV);
   try {
     const singleBootstrap = `127.0.0.1:${single.kafkaPort}`;
@@ -133,11 +143,12 @@ async function main() {
       startedAt,
       commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
-      params: { messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
+      params: { runtime, messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
       summary: Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, { rf1MessagesPerSec: r.rf1MessagesPerSec, rf3MessagesPerSec: r.rf3MessagesPerSec, ratio: r.ratio, ratioByRun: r.ratioByRun }])),
       settings: rows,
     };
-    writeBenchReport(INLINE_WRITE_BYTES === null ? 'cluster-kcat' : `cluster-kcat-inline-${INLINE_WRITE_BYTES}`, QUICK, report);
+    const name = INLINE_WRITE_BYTES === null ? 'cluster-kcat' : `cluster-kcat-inline-${INLINE_WRITE_BYTES}`;
+    writeBenchReport(BINARY ? `${name}-binary` : name, QUICK, report);
   } finally {
     await cluster.stop();
     await single.stop();
