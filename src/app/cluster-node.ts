@@ -54,6 +54,7 @@ import { DeadBrokerWatch } from './dead-broker-watch.ts';
 import { ByteRateBudget } from '../replication/send-budget.ts';
 import { registerReplicationMetrics } from './replication-metrics.ts';
 import { handOverTarget } from './hand-over.ts';
+import { StoppingPeers } from '../replication/stopping-peers.ts';
 
 /** In the controller's log folder while its replica joins without voting (controller-bootstrap.ts). */
 export const CONTROLLER_JOINING_FILE = 'raft.joining';
@@ -146,6 +147,8 @@ export class ClusterNode {
   replicas!: PartitionReplicas;
   /** Tells the other brokers which partitions this one leads (set once open() built it). */
   private gossip!: LeadershipGossip;
+  /** Peers that said they are stopping: never handed a group's leadership. */
+  private stoppingPeers!: StoppingPeers;
   /** The controller group's driver here (set once open() built it). */
   private controller!: RaftDriver;
   /** Takes the membership steps of partitions being moved that this broker leads (set once open() built it). */
@@ -311,6 +314,7 @@ export class ClusterNode {
     options.partitions.replicateWith(node.replicas);
     node.mover = new PartitionMover({ brokerId: self, metadata, log });
     node.deadBrokers = new DeadBrokerWatch(config.cluster.deadBrokerTimeout);
+    node.stoppingPeers = new StoppingPeers({ channel: transport, peers: () => node.peerIds() });
     node.gossip = new LeadershipGossip({ brokerId: self, channel: transport, table: leaders, led: () => node.ledPartitions(), ledEntry: (groupId) => node.ledPartition(groupId), peers: () => node.peerIds(), log });
     // Brokers added outside cluster.nodes are reached at the addresses they registered.
     const learnAddresses = () => {
@@ -376,6 +380,8 @@ export class ClusterNode {
   startHandOver(): void {
     if (this.handOverStarted) return;
     this.handOverStarted = true;
+    // First, so that brokers stopping at the same time hand nothing to this one.
+    this.stoppingPeers.announce();
     const led = this.ledDrivers();
     for (const driver of led) this.transfer(driver);
     const alone = this.replicas.replicas().filter((r) => r.leading && !r.driver.stopped).length + (this.controller.raft.isLeader ? 1 : 0) - led.length;
@@ -390,6 +396,11 @@ export class ClusterNode {
     const started = clock.now();
     let led = this.ledDrivers();
     while (led.length > 0 && clock.now() - started < timeoutMs) {
+      if (led.every((driver) => this.othersAllStopping(driver))) {
+        // Brokers stopped together: nobody left to take these groups, so waiting only slows the stop.
+        log.info({ groups: led.length, ms: clock.now() - started }, 'leadership not handed over: the other replicas are stopping too');
+        return;
+      }
       await new Promise<void>((resolve) => clock.setTimer(20, resolve));
       led = this.ledDrivers();
       // A group with no transfer in progress (none had a reachable target, or the core abandoned it
@@ -427,8 +438,14 @@ export class ClusterNode {
   private transfer(driver: RaftDriver): void {
     const status = driver.raft.status();
     if (status.leadTransferee !== 0) return;
-    const target = handOverTarget(status, (id) => this.up.has(id));
+    const target = handOverTarget(status, (id) => this.up.has(id) && !this.stoppingPeers.has(id));
     if (target !== 0) driver.transferLeader(target);
+  }
+
+  /** Whether every other voter of `driver`'s group said it is stopping. */
+  private othersAllStopping(driver: RaftDriver): boolean {
+    const self = this.options.config.server.brokerId;
+    return driver.raft.confState().voters.every((v) => v === self || this.stoppingPeers.has(v));
   }
 
   /** Called after any partition replica here saw its group's leadership change. */
@@ -469,7 +486,7 @@ export class ClusterNode {
       // preferred-leader election), so leaders stay spread as placement spread them.
       const topic = this.metadata.state.topic(replica.partition.topic);
       const preferred = topic === undefined ? undefined : desiredReplicas(topic, replica.partition.index)[0];
-      if (preferred === undefined || preferred === self || !isr.includes(preferred) || !this.up.has(preferred)) continue;
+      if (preferred === undefined || preferred === self || !isr.includes(preferred) || !this.up.has(preferred) || this.stoppingPeers.has(preferred)) continue;
       if (now - (this.transfers.get(replica.groupId) ?? -Infinity) < PREFERRED_TRANSFER_GAP_MS) continue;
       // Not right after gaining leadership: the preferred replica may be the broker that just handed
       // it over because it is stopping.
