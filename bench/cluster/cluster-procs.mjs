@@ -61,6 +61,19 @@ const alive = (m) => m.proc !== null && m.proc.exitCode === null && m.proc.signa
  * of them fails to become ready, the ones started are stopped before the error is thrown.
  */
 export async function startCluster(timeouts, extraEnv = {}) {
+  // Ports are picked free before the brokers bind them, so another process can take one in between:
+  // a start that failed on EADDRINUSE is tried again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(timeouts, extraEnv);
+    } catch (err) {
+      if (attempt >= 3 || !String(err?.message).includes('EADDRINUSE')) throw err;
+      log(`cluster start failed on a taken port (attempt ${attempt}), again on new ports`);
+    }
+  }
+}
+
+async function startClusterOnce(timeouts, extraEnv) {
   const root = mkdtempSync(join(tmpdir(), 'streambus-cluster-bench-'));
   const members = [];
   for (let id = 1; id <= 3; id++) members.push({ id, kafka: await freePort(), http: await freePort(), grpc: await freePort(), dir: join(root, `b${id}`), proc: null });
@@ -79,7 +92,8 @@ export async function startCluster(timeouts, extraEnv = {}) {
     m.proc = spawn(binary ?? process.execPath, binary ? ['broker'] : [...nodeArgs, join(ROOT, 'bin/streambus'), 'broker'], {
       cwd: m.dir,
       // STREAMBUS_BENCH_LOG_DIR=<folder>: each broker's output goes to broker-<id>.log there (appended).
-      stdio: process.env.STREAMBUS_BENCH_LOG_DIR ? ['ignore', openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a'), openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a')] : 'ignore',
+      // Otherwise the end of its output is kept, for the error of a broker that exits before it is ready.
+      stdio: process.env.STREAMBUS_BENCH_LOG_DIR ? ['ignore', openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a'), openSync(join(process.env.STREAMBUS_BENCH_LOG_DIR, `broker-${m.id}.log`), 'a')] : ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         STREAMBUS_SERVER_HOST: '127.0.0.1',
@@ -97,6 +111,10 @@ export async function startCluster(timeouts, extraEnv = {}) {
       },
     });
     const { pid } = m.proc;
+    m.tail = '';
+    const keep = (d) => (m.tail = (m.tail + d.toString()).slice(-4096));
+    m.proc.stdout?.on('data', keep);
+    m.proc.stderr?.on('data', keep);
     running.set(pid, m.proc);
     m.exited = new Promise((r) => m.proc.once('exit', r));
     m.exited.then(() => running.delete(pid));
@@ -127,7 +145,18 @@ export async function startCluster(timeouts, extraEnv = {}) {
   const t0 = Date.now();
   try {
     members.forEach(start);
-    await Promise.all(members.map((m) => ready(m.http, Date.now() + 60_000)));
+    // A broker that exits before it is ready fails the start at once, with the end of its output.
+    const readyOrExited = (m) =>
+      new Promise((resolve, reject) => {
+        let settled = false;
+        const settle = (f) => (value) => {
+          if (!settled) f(value);
+          settled = true;
+        };
+        m.exited.then((code) => settle(reject)(new Error(`broker ${m.id} exited (${code}) before it was ready: ${m.tail.trim().split('\n').slice(-5).join(' | ')}`)));
+        ready(m.http, Date.now() + 60_000).then(settle(resolve), settle(reject));
+      });
+    await Promise.all(members.map(readyOrExited));
   } catch (err) {
     await cluster.stop();
     throw err;
