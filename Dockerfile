@@ -23,6 +23,9 @@ RUN ln -s streambus /usr/local/bin/streambus-broker \
  && ln -s streambus /usr/local/bin/streambus-cli
 COPY deploy/container/broker.yaml /etc/streambus/broker.yaml
 
+# Keep freed memory in the allocator instead of faulting it in again batch after batch: about twice
+# the replicated throughput for about twice the resident memory (docs/operations.md, "Memory allocator").
+ENV MIMALLOC_PURGE_DELAY=-1
 USER streambus
 WORKDIR /data/streambus
 VOLUME /data/streambus

@@ -105,7 +105,9 @@ async function main() {
     if (!existsSync(BINARY_PATH)) throw new Error('--binary needs dist/streambus: node scripts/build-binary.mjs');
     process.env.STREAMBUS_BENCH_BROKER_BIN = BINARY_PATH;
   }
-  const runtime = BINARY ? 'dist/streambus (compiled)' : brokerCommandFor(true).label;
+  // The allocator setting the shipped unit and image give the binary (docs/operations.md), when set here.
+  const allocator = process.env.MIMALLOC_PURGE_DELAY === undefined ? '' : `, MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY}`;
+  const runtime = BINARY ? `dist/streambus (compiled${allocator})` : brokerCommandFor(true).label;
   const single = await startBrokerProcess('single', BROKER_ENV, join(work, 'single'), !BINARY);
   const cluster = await startCluster({ heartbeat: '1s', election: '3s' }, BROKER_ENV);
   try {

@@ -16,6 +16,7 @@ const directive = (name: string) => unit.match(new RegExp(`^${name}=(.*)$`, 'm')
 test('the unit carries the required directives', () => {
   assert.equal(directive('Type'), 'notify');
   assert.equal(directive('LimitNOFILE'), '65536');
+  assert.equal(directive('Environment'), 'MIMALLOC_PURGE_DELAY=-1', 'the allocator keeps freed memory (docs/operations.md)');
   assert.equal(directive('Restart'), 'on-failure');
   assert.equal(directive('User'), 'streambus');
   assert.equal(directive('ExecStart'), '/usr/local/bin/streambus-broker --config=/etc/streambus/broker.yaml');
