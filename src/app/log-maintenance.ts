@@ -118,14 +118,19 @@ export function compactPartition(p: Partition, nowMs: number): Promise<Compactio
     upTo,
     keepEmptyBatches: p.replicated,
     isAborted: abortedLookup(p.abortedTransactions(p.logStartOffset, upTo)),
-    ...(p.replicated ? {} : { markers: markerRemoval(p), keepsProducer: (producerId: bigint) => p.producers.epochOf(producerId) !== undefined }),
+    ...(p.replicated ? {} : { markers: markerRemoval(p), keepsProducer: producerTracked(p) }),
   });
+}
+
+/** Whether the partition still keeps the state of a producer (it has not expired). */
+function producerTracked(p: Partition): (producerId: bigint) => boolean {
+  return (producerId) => p.producers.epochOf(producerId) !== undefined;
 }
 
 /** Compaction's view of a single broker's partition for the removal of transaction markers. */
 function markerRemoval(p: Partition): MarkerRemoval {
   return {
-    isProducerActive: (producerId) => p.producers.epochOf(producerId) !== undefined,
+    isProducerActive: producerTracked(p),
     beforeRemoval: (markers) => p.forgetRemovedMarkers(markers),
   };
 }

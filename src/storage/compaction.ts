@@ -138,8 +138,10 @@ export async function compactLog(log: Log, nowMs: number, limits: CompactionLimi
       await forEachBatch(disk, segment, (batch) => {
         const baseOffset = readBaseOffset(batch, 0);
         if (baseOffset < upTo) planner?.observe(batch, rewritable);
-        const producerId = readProducerId(batch, 0);
-        if (producerId >= 0n && !isControlBatch(readAttributes(batch, 0))) lastDataBatch.set(producerId, baseOffset);
+        if (limits.keepsProducer !== undefined) {
+          const producerId = readProducerId(batch, 0);
+          if (producerId >= 0n && !isControlBatch(readAttributes(batch, 0))) lastDataBatch.set(producerId, baseOffset);
+        }
         if (isOpaque(batch, 0) || aborted(batch)) return;
         forEachRecord(batch, 0, (r) => {
           const offset = baseOffset + r.offsetDelta;

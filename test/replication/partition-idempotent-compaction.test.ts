@@ -70,12 +70,20 @@ async function fill(p: Partition): Promise<{ first: number; last: number }> {
   return { first, last };
 }
 
-test('the last batch of a kept idempotent producer survives compaction emptied, so a retry after a restart is a duplicate', async () => {
+/** Runs `body` on a filled partition in a fresh folder (removed afterwards); `body` closes the log. */
+async function inFilledPartition(body: (dir: string, log: Log, p: Partition, written: { first: number; last: number }) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'streambus-idem-compaction-'));
   try {
     const log = await open(dir);
     const p = over(log);
-    const { first, last } = await fill(p);
+    await body(dir, log, p, await fill(p));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the last batch of a kept idempotent producer survives compaction emptied, so a retry after a restart is a duplicate', () =>
+  inFilledPartition(async (dir, log, p, { first, last }) => {
     const result = await compactPartition(p, Date.now());
     assert.equal(result.recordsRemoved, 2, 'both superseded records of x go');
     const after = await batches(p);
@@ -97,24 +105,14 @@ test('the last batch of a kept idempotent producer survives compaction emptied, 
     } finally {
       await reopened.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('an expired producer keeps nothing: its superseded batches all go', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'streambus-idem-compaction-'));
-  try {
-    const log = await open(dir);
-    const p = over(log);
-    const { first, last } = await fill(p);
+test('an expired producer keeps nothing: its superseded batches all go', () =>
+  inFilledPartition(async (_dir, log, p, { first, last }) => {
     // Long idle: the producer's state is dropped, as log maintenance expires it.
     assert.equal(p.producers.expire(Date.now() + 10_000, 1), 1);
     await compactPartition(p, Date.now());
     const bases = (await batches(p)).map((b) => b.base);
     assert.ok(!bases.includes(first) && !bases.includes(last), `no batch of the expired producer is left: ${bases.join(',')}`);
     await log.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
