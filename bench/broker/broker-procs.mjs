@@ -119,9 +119,24 @@ export function brokerCommandFor(fromSource, root = ROOT) {
   return { cmd: process.execPath, args: [...nodeArgs, join(root, 'bin/streambus'), 'broker'], label: ['node', ...nodeArgs, 'bin/streambus'].join(' ') };
 }
 
-/** STREAMBUS_BENCH_NODE_ARGS: node flags for brokers that run under node (space-separated, --trace-gc say). */
+/**
+ * Node flags for brokers that run under node: STREAMBUS_BENCH_NODE_ARGS when set (space-separated,
+ * `--trace-gc` say; empty for none), else the flags `npm start` gives the broker (package.json's start
+ * script), so that a benchmark measures the broker as users start it.
+ */
 export function benchNodeArgs() {
-  return (process.env.STREAMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const given = process.env.STREAMBUS_BENCH_NODE_ARGS;
+  if (given !== undefined) return given.split(' ').filter((a) => a !== '');
+  return npmStartNodeArgs();
+}
+
+/** The flags between `node` and `bin/streambus` in package.json's start script. */
+function npmStartNodeArgs() {
+  const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts?.start ?? '';
+  const words = start.split(' ').filter((w) => w !== '');
+  const script = words.indexOf('bin/streambus');
+  if (words[0] !== 'node' || script < 0) throw new Error(`package.json's start script is not "node [flags] bin/streambus ...": ${start}`);
+  return words.slice(1, script);
 }
 
 export function procStat(pid) {

@@ -11,9 +11,9 @@
 //
 // Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
 //   [--inline-write-bytes N] [--binary]
-// Both sides run under node (bin/streambus, with STREAMBUS_BENCH_NODE_ARGS when set), or with --binary
-// both run the compiled dist/streambus (node scripts/build-binary.mjs first), the form users install;
-// the report says which (params.runtime).
+// Both sides run under node (bin/streambus with the flags `npm start` gives it, or STREAMBUS_BENCH_NODE_ARGS
+// when set), or with --binary both run the compiled dist/streambus (node scripts/build-binary.mjs first),
+// the form users install; the report says which (params.runtime).
 // Writes bench/results/cluster-kcat.json; with --inline-write-bytes (storage.inlineWriteBytes on every
 // broker, both sides) cluster-kcat-inline-N.json, so a run with 0 (every segment write through the
 // I/O pool) compares with the default. Bounded: every kcat pass is killed after 120 s.
