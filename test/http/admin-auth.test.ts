@@ -5,16 +5,20 @@
 // client certificate is taken by the broker routes and refused (401, saying what to send) by the routes
 // that act through the Kafka API; the CLI's --sasl-* options reach the broker routes as Basic.
 // Method: one real broker with TLS (client certificates optional), methods mtls and scram-sha-512,
-// authorization with User:admin as the only super user; HTTPS requests and the CLI.
+// authorization with User:admin as the only super user; HTTPS requests and the CLI (told the broker by
+// --http, or by a broker configuration file with --config).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { guideTlsEnv, makeTestCerts, type TestCerts } from '../helpers/certs.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { until } from '../helpers/timeout.ts';
 import { KafkaClient } from '../../src/client/index.ts';
 import { adminCall, type AdminCallOptions } from './admin-http.ts';
+import { AclOperation, AclPermission, CLUSTER_RESOURCE, PatternType, ResourceType, WILDCARD } from '../../src/metadata/acls.ts';
 
 const ADMIN_PASSWORD = 'admin-Secret-4-http';
 const BOB_PASSWORD = 'bob-Secret-4-http';
@@ -119,4 +123,60 @@ test('a client certificate is taken by the broker routes only; the CLI reaches t
   const refused = await runCli(['broker', 'list', '--json', ...http]);
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /SB_ERR_UNAUTHENTICATED/);
+});
+
+test('with --config and no --http, the CLI reaches the broker that configuration describes, over its TLS, as the broker certificate', async () => {
+  // A broker host's configuration as the guide writes it: the HTTP port serves HTTPS, the broker's own
+  // certificate (signed by caFile) is an identity the broker routes accept.
+  const dir = mkdtempSync(join(tmpdir(), 'streambus-admin-config-'));
+  try {
+    const file = join(dir, 'broker.yaml');
+    const yaml = (caFile: string) =>
+      [
+        'server:',
+        '  host: 127.0.0.1',
+        `  httpPort: ${broker.httpPort}`,
+        'security:',
+        '  tls:',
+        '    enabled: true',
+        `    certFile: ${certs.brokerCert}`,
+        `    keyFile: ${certs.brokerKey}`,
+        `    caFile: ${caFile}`,
+        '    clientAuthRequired: true',
+        '  authentication:',
+        '    enabled: true',
+        '    method: mtls',
+        '',
+      ].join('\n');
+    writeFileSync(file, yaml(certs.ca));
+    // The broker's certificate names User:broker: authenticated, then refused by the ACLs...
+    const refused = await runCli(['broker', 'list', '--json', '--config', file]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /User:broker may not describe the cluster/);
+    // ...until an ACL lets it describe the cluster.
+    const admin = new KafkaClient({ bootstrap: `127.0.0.1:${broker.kafkaPort}`, tls: { ca: readFileSync(certs.ca) }, sasl: { mechanism: 'SCRAM-SHA-512', username: 'admin', password: ADMIN_PASSWORD } });
+    try {
+      const grant = { resourceType: ResourceType.CLUSTER, resourceName: CLUSTER_RESOURCE, patternType: PatternType.LITERAL, principal: 'User:broker', host: WILDCARD, operation: AclOperation.DESCRIBE, permission: AclPermission.ALLOW };
+      assert.deepEqual(await admin.createAcls([grant]), [null]);
+    } finally {
+      admin.close();
+    }
+    const listed = await runCli(['broker', 'list', '--json', '--config', file]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((b: { id: number }) => b.id), [1]);
+    const described = await runCli(['broker', 'describe', '--id', '1', '--json', '--config', file]);
+    assert.equal(described.status, 0, described.stderr);
+    assert.equal(JSON.parse(described.stdout).id, 1);
+    // --http still wins, with the TLS flags only: no client certificate, so the broker refuses it.
+    const flagged = await runCli(['broker', 'list', '--json', '--config', file, '--http', `127.0.0.1:${broker.httpPort}`, '--ca-file', certs.ca]);
+    assert.equal(flagged.status, 1);
+    assert.match(flagged.stderr, /SB_ERR_UNAUTHENTICATED/);
+    // A CA file that cannot be read is a usage error naming the setting.
+    writeFileSync(file, yaml(join(dir, 'missing-ca.crt')));
+    const broken = await runCli(['broker', 'list', '--config', file]);
+    assert.equal(broken.status, 2, broken.stderr);
+    assert.match(broken.stderr, /security\.tls\.caFile .*missing-ca\.crt/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,11 @@
  * controller then moves its replicas to other brokers a few partitions at a time. By default the
  * command waits, printing progress, until the broker holds nothing (exit 0) or --timeout passes
  * (exit 1); --no-wait returns once the controller accepted it.
+ * The broker is the one --http names; without it, the one the broker configuration describes (--config,
+ * or the guide's /etc/streambus/broker.yaml when it exists), reached as that configuration serves it
+ * (HTTPS with its CA, its certificate as the client's: broker-http-target.ts); else 127.0.0.1:8081.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Argv } from 'yargs';
 import { CommandError, UsageError, failWith, out, printJson } from '../client-command.ts';
 import { formatTable } from '../format.ts';
@@ -12,16 +16,23 @@ import { baseUrl, httpCall, type HttpAnswer } from '../http-request.ts';
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
 import { SASL_OPTIONS, saslFromArgs, type SaslArgs } from '../sasl-options.ts';
 import type { BrokerStatus } from '../../admin/broker-status.ts';
+import { GUIDE_CONFIG_PATH, adminConfigPath, httpTlsFromConfig, localHttpAddress } from '../broker-http-target.ts';
+import { configFromArgv } from './config-loading.ts';
+
+/** Where the admin commands look for a broker told nothing else. */
+const DEFAULT_HTTP_ADDRESS = '127.0.0.1:8081';
 
 export interface AdminArgs extends TlsArgs, SaslArgs {
-  http: string;
+  http?: string;
+  /** The broker configuration (the `broker` command's --config, with its flag overrides). */
+  config?: string;
   json: boolean;
   requestTimeoutMs: number;
 }
 
 function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
   return y
-    .option('http', { type: 'string', default: '127.0.0.1:8081', describe: "Any broker's HTTP address (host:port or URL)" })
+    .option('http', { type: 'string', describe: `Any broker's HTTP address (host:port or URL); default: the one --config (or ${GUIDE_CONFIG_PATH} when present) gives, else ${DEFAULT_HTTP_ADDRESS}` })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts instead of tables' })
     .option('request-timeout-ms', { type: 'number', default: 30_000, describe: 'Timeout of each request in milliseconds' })
     .option(TLS_OPTIONS)
@@ -30,15 +41,16 @@ function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
 
 /** One admin API request; its JSON answer, or a CommandError saying why not. */
 export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: string): Promise<T> {
-  let tls: ReturnType<typeof tlsFromArgs>;
+  let target: { address: string; tls: ConnectionOptions | undefined };
   let sasl: ReturnType<typeof saslFromArgs>;
   try {
-    tls = tlsFromArgs(args);
+    target = adminTarget(args);
     sasl = saslFromArgs(args);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
   }
-  const base = baseUrl(args.http, tls);
+  const { tls } = target;
+  const base = baseUrl(target.address, tls);
   // With SASL options the admin API is asked as that user (HTTP Basic; the broker checks the password
   // as it would on the Kafka port). Over plain HTTP the password travels in the clear, as with PLAIN.
   const headers: Record<string, string> = sasl === undefined ? {} : { authorization: `Basic ${Buffer.from(`${sasl.username}:${sasl.password}`).toString('base64')}` };
@@ -61,6 +73,19 @@ export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: stri
     throw new CommandError(`${message ?? text.trim()}${name === '' ? '' : ` [${name}]`}`);
   }
   return body as T;
+}
+
+/**
+ * The broker an admin request goes to and its TLS: --http with the TLS flags; else the broker
+ * configuration's HTTP address and TLS (flags still win); else 127.0.0.1:8081.
+ */
+function adminTarget(args: AdminArgs): { address: string; tls: ConnectionOptions | undefined } {
+  const flagged = tlsFromArgs(args);
+  if (args.http !== undefined) return { address: args.http, tls: flagged };
+  const path = adminConfigPath(args.config);
+  if (path === undefined) return { address: DEFAULT_HTTP_ADDRESS, tls: flagged };
+  const config = configFromArgv({ ...(args as unknown as Record<string, unknown>), config: path });
+  return { address: localHttpAddress(config), tls: flagged ?? httpTlsFromConfig(config, { clientCertificate: true }) };
 }
 
 function table(brokers: readonly BrokerStatus[]): string {
@@ -107,7 +132,8 @@ export function brokerAdminCommands<T>(b: Argv<T>): Argv<T> {
           .option('id', { type: 'number', demandOption: true, describe: 'The broker to decommission' })
           .option('wait', { type: 'boolean', default: true, describe: 'Wait until it holds no replicas (--no-wait returns at once)' })
           .option('timeout', { type: 'number', default: 3_600, describe: 'Seconds to wait at most' })
-          .example('$0 broker decommission --id 5 --http 10.0.0.5:8081', ''),
+          .example('$0 broker decommission --id 5 --http 10.0.0.5:8081', '')
+          .example('$0 broker decommission --id 5 --config /etc/streambus/broker.yaml', 'through the broker this configuration describes'),
       (argv) =>
         run(async () => {
           const id = brokerId(argv.id);

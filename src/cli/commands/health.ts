@@ -5,45 +5,18 @@
  * (--config, STREAMBUS_* variables, flags), so a container HEALTHCHECK or an exec probe needs nothing
  * but the binary and the broker's settings: no curl in the image, no port written twice.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Argv } from 'yargs';
-import { isWildcardHost, type BrokerConfig } from '../../config/index.ts';
 import { CommandError, UsageError, failWith, out } from '../client-command.ts';
 import { baseUrl, httpCall } from '../http-request.ts';
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
 import { configFromArgv, withConfigOptions } from './config-loading.ts';
+import { httpTlsFromConfig, localHttpAddress } from '../broker-http-target.ts';
 
 interface HealthArgs extends TlsArgs {
   ready: boolean;
   http?: string;
   timeoutMs: number;
-}
-
-/** Where this machine reaches the broker's HTTP listener: a wildcard bind is reached on loopback. */
-function localAddress(config: BrokerConfig): string {
-  const host = isWildcardHost(config.server.host) ? '127.0.0.1' : config.server.host;
-  // A literal IPv6 address goes in brackets inside a URL.
-  const hostInUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `${hostInUrl}:${config.server.httpPort}`;
-}
-
-/**
- * TLS as the broker serves it: its CA file, and its advertised name for the certificate's name check
- * (the probe dials an address, while the certificate names the host).
- */
-function tlsFromConfig(config: BrokerConfig): ConnectionOptions | undefined {
-  const tls = config.security.tls;
-  if (!tls.enabled) return undefined;
-  let ca: Buffer | undefined;
-  if (tls.caFile !== '') {
-    try {
-      ca = readFileSync(tls.caFile);
-    } catch (err) {
-      throw new UsageError(`security.tls.caFile ${tls.caFile}: ${(err as Error).message}`);
-    }
-  }
-  return { servername: config.server.advertisedHost, ...(ca === undefined ? {} : { ca }) };
 }
 
 export function healthCommand(y: Argv): Argv {
@@ -65,12 +38,12 @@ export function healthCommand(y: Argv): Argv {
         const config = configFromArgv(args);
         let tls: ConnectionOptions | undefined;
         try {
-          tls = tlsFromArgs(args) ?? tlsFromConfig(config);
+          tls = tlsFromArgs(args) ?? httpTlsFromConfig(config, { clientCertificate: false });
         } catch (err) {
           throw err instanceof UsageError ? err : new UsageError((err as Error).message);
         }
         const path = args.ready ? config.health.readinessPath : config.health.livenessPath;
-        const url = `${baseUrl(args.http ?? localAddress(config), tls)}${path}`;
+        const url = `${baseUrl(args.http ?? localHttpAddress(config), tls)}${path}`;
         let answer;
         try {
           answer = await httpCall(url, 'GET', tls, args.timeoutMs);
