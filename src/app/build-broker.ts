@@ -86,6 +86,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
           .consumerLag((topic, index) => partitions.get(topic, index)?.highWatermark)
           .map((l) => ({ group: l.groupId, topic: l.topic, partition: l.partition, lag: Number(l.lag) }))
       : [],
+    config.metrics.interval,
   );
   registerStorageMetrics(metrics.registry, disk, config.storage.dataDir, partitions);
   const txnMetrics = registerTransactionMetrics(metrics.registry, () => transactions?.router);

@@ -228,7 +228,7 @@ export const SCHEMA: Schema = {
     description: 'Serve metrics only to scrapers with a client certificate signed by `security.tls.caFile` (or, with method jwt, a bearer token); 401 otherwise. Needs `security.tls.enabled`.',
   },
   'metrics.path': { type: urlPath(), default: '/metrics', description: 'HTTP path of the Prometheus metrics.' },
-  'metrics.interval': { type: duration(1), default: 30_000, description: 'How often metrics computed on a timer (storage usage, throughput) are refreshed.' },
+  'metrics.interval': { type: duration(1), default: 30_000, description: 'The window streambus_throughput_messages_per_second averages over (whole seconds, 1 s to 1 h); every other metric is read when scraped.' },
 
   'health.enabled': { type: boolean(), default: true, description: 'Serve the liveness and readiness endpoints.' },
   'health.requireAuthentication': {

@@ -2,13 +2,16 @@
  * Metrics of the Kafka request path, with the deployment guide's names:
  *   streambus_messages_total                    records appended (all topics)
  *   streambus_message_latency_seconds           summary (0.5, 0.95, 0.99): produce received -> durable
- *   streambus_throughput_messages_per_second    records appended per second over the last 10 s
+ *   streambus_throughput_messages_per_second    records appended per second over the last metrics.interval
+ *                                               (whole seconds, 1 s to 1 h; 10 s when not given)
  * plus per-API request counts and latency histograms, bytes in and out per topic, and consumer lag.
  * Hot-path calls are plain increments on pre-created label children.
  */
 import { Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
 
-const WINDOW_SECONDS = 10;
+/** The throughput gauge's window when none is given, and its bounds. */
+const WINDOW_SECONDS_DEFAULT = 10;
+const WINDOW_SECONDS_MAX = 3_600;
 /**
  * At most about this many latency observations per second reach the summary; beyond it produce
  * requests are sampled evenly. A summary observation costs tens of microseconds (t-digest inserts in
@@ -38,7 +41,9 @@ export class KafkaMetrics {
   private readonly authzDenied: Counter;
   private readonly throttled: Counter;
   private readonly throttleSeconds: Counter;
-  private readonly window = new Float64Array(WINDOW_SECONDS);
+  /** Records appended in each second of the throughput window, a ring indexed by second. */
+  private readonly window: Float64Array;
+  private readonly windowSeconds: number;
   private windowSecond = 0;
   private latencyStride = 1;
   private latencySeen = 0;
@@ -47,7 +52,11 @@ export class KafkaMetrics {
   private readonly requestChildren = new Map<string, { ok: Counter.Internal; failed: Counter.Internal; seconds: Histogram.Internal<string> }>();
   private readonly topicChildren = new Map<string, { bytesIn: Counter.Internal; bytesOut: Counter.Internal }>();
 
-  constructor(registry: Registry, now: () => number, lagSource: () => LagSample[]) {
+  /** `windowMs`: the throughput gauge's averaging window (metrics.interval), rounded to whole seconds. */
+  constructor(registry: Registry, now: () => number, lagSource: () => LagSample[], windowMs = WINDOW_SECONDS_DEFAULT * 1000) {
+    this.windowSeconds = Math.min(WINDOW_SECONDS_MAX, Math.max(1, Math.round(windowMs / 1000)));
+    this.window = new Float64Array(this.windowSeconds);
+    const windowSeconds = this.windowSeconds;
     this.messages = new Counter({ name: 'streambus_messages_total', help: 'Records appended to partition logs', registers: [registry] });
     this.latency = new Summary({
       name: 'streambus_message_latency_seconds',
@@ -60,13 +69,13 @@ export class KafkaMetrics {
     const self = this;
     new Gauge({
       name: 'streambus_throughput_messages_per_second',
-      help: `Records appended per second, averaged over the last ${WINDOW_SECONDS} s`,
+      help: `Records appended per second, averaged over the last ${windowSeconds} s (metrics.interval)`,
       registers: [registry],
       collect() {
         self.rotate(now());
         let total = 0;
         for (const v of self.window) total += v;
-        this.set(total / WINDOW_SECONDS);
+        this.set(total / windowSeconds);
       },
     });
     this.requests = new Counter({ name: 'streambus_requests_total', help: 'Kafka requests handled', labelNames: ['api', 'error'], registers: [registry] });
@@ -142,7 +151,7 @@ export class KafkaMetrics {
     const nowMs = this.now();
     this.sampleLatency(nowMs, latencySeconds);
     this.rotate(nowMs);
-    this.window[this.windowSecond % WINDOW_SECONDS]! += records;
+    this.window[this.windowSecond % this.windowSeconds]! += records;
   }
 
   fetched(topic: string, bytes: number): void {
@@ -174,8 +183,8 @@ export class KafkaMetrics {
   private rotate(nowMs: number): void {
     const second = Math.floor(nowMs / 1000);
     if (second === this.windowSecond) return;
-    const steps = Math.min(WINDOW_SECONDS, Math.max(0, second - this.windowSecond));
-    for (let i = 1; i <= steps; i++) this.window[(this.windowSecond + i) % WINDOW_SECONDS] = 0;
+    const steps = Math.min(this.windowSeconds, Math.max(0, second - this.windowSecond));
+    for (let i = 1; i <= steps; i++) this.window[(this.windowSecond + i) % this.windowSeconds] = 0;
     this.windowSecond = second;
   }
 }

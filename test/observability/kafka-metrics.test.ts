@@ -1,5 +1,6 @@
 // Goal: the Kafka path metrics count exactly (messages, bytes, requests) while the latency summary
-// samples evenly above its per-second budget, and the throughput gauge averages the last 10 s.
+// samples evenly above its per-second budget, and the throughput gauge averages the last 10 s, or the
+// window metrics.interval gives.
 // Method: a KafkaMetrics on its own registry with a hand-driven clock; read the text exposition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,4 +33,22 @@ test('counts are exact, latency is sampled, throughput averages the window', asy
   assert.ok(Math.abs(value(text, /^streambus_message_latency_seconds\{quantile="0.99"\} ([\d.e-]+)/m) - 0.001) < 1e-9);
   assert.equal(value(text, /^streambus_throughput_messages_per_second (\d+)/m), 2000);
   assert.equal(value(text, /^streambus_consumer_group_lag\{group="g",topic="t",partition="0"\} (\d+)/m), 7);
+});
+
+test('the throughput window is metrics.interval: records age out of it after that many seconds', async () => {
+  const registry = new Registry();
+  let now = 5_000_000;
+  const m = new KafkaMetrics(registry, () => now, () => [], 30_000);
+  const throughput = async () => value(await registry.metrics(), /^streambus_throughput_messages_per_second ([\d.]+)/m);
+  m.appended('t', 3000, 100, 0.001);
+  assert.equal(await throughput(), 100); // 3000 records over a 30 s window
+  now += 29_000;
+  assert.equal(await throughput(), 100);
+  now += 1_000; // the second they were appended in has left the window
+  assert.equal(await throughput(), 0);
+  assert.match(await registry.metrics(), /averaged over the last 30 s \(metrics\.interval\)/);
+  // Rounded to whole seconds, at least one.
+  const tiny = new Registry();
+  new KafkaMetrics(tiny, () => now, () => [], 1);
+  assert.match(await tiny.metrics(), /averaged over the last 1 s/);
 });
