@@ -4,14 +4,20 @@
  * Liveness answers 200 whenever the process serves HTTP. Readiness answers 200 only once the broker
  * reports ready (storage recovered and the Kafka listener accepting), 503 before and while stopping.
  *
- * With TLS (security.tls) it serves HTTPS only. Client certificates are asked for but not required,
- * so health probes and scrapers need none. With authentication on, every admin request must carry
+ * With TLS (security.tls) the port speaks HTTPS, and plain HTTP for the health checks and the metrics
+ * scrape only (shared-port.ts tells them apart by the first byte), so probes and scrapers written with
+ * http:// (the deployment guide's) keep working; everything else over plain HTTP, and any request there
+ * carrying credentials, is refused with 400 and a log line. Health or metrics that need authentication
+ * are HTTPS only. Client certificates are asked for but not required, so health probes and scrapers
+ * need none. With authentication on, every admin request must carry
  * credentials the broker accepts (a verified certificate, a bearer JWT, or HTTP Basic for SCRAM and
  * PLAIN users): 401 otherwise. Authorization is the routes' own (the Kafka API's ACL checks).
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { sharedPortServer } from './shared-port.ts';
 import type { ServerTls } from '../security/server-tls.ts';
 import { ANONYMOUS } from '../security/principal.ts';
 import { clientIp } from '../util/ip-address.ts';
@@ -30,6 +36,9 @@ import {
   type AdminMethod,
   type AdminRoute,
 } from './admin-api.ts';
+
+/** How long stop() lets requests on connections behind a shared port finish. */
+const STOP_GRACE_MS = 1_000;
 
 export interface HttpOptions {
   host: string;
@@ -58,7 +67,11 @@ export interface ReadinessSource {
 }
 
 export class HttpServer {
-  private server: Server | null = null;
+  private server: Server | NetServer | null = null;
+  /** With TLS: the HTTPS and plain servers behind the shared port (they do not listen themselves). */
+  private inner: Server[] = [];
+  /** With TLS: the connections the shared port accepted and not yet closed. */
+  private readonly sockets = new Set<Socket>();
   private adminInFlight = 0;
 
   constructor(
@@ -80,13 +93,21 @@ export class HttpServer {
       });
     };
     const tls = this.options.tls;
-    let server: Server;
+    let server: Server | NetServer;
     if (tls === undefined) server = createServer(serve);
     else {
       const https = createHttpsServer(tls.serverOptions(false), serve);
-      https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => this.log.warn({ remote: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed'));
+      const handshakeFailed = (err: NodeJS.ErrnoException, socket: Socket) => this.log.warn({ remote: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed');
+      https.on('tlsClientError', handshakeFailed);
       tls.onChange(() => https.setSecureContext(tls.serverOptions(false)));
-      server = https;
+      const plain = createServer(serve);
+      const shared = sharedPortServer({ https, plain, tlsOptions: () => tls.serverOptions(false), onTlsError: (socket, err) => handshakeFailed(err, socket) });
+      shared.on('connection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+      });
+      server = shared;
+      this.inner = [https, plain];
     }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -104,8 +125,15 @@ export class HttpServer {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    server.closeIdleConnections?.();
+    for (const s of [server, ...this.inner]) (s as Partial<Server>).closeIdleConnections?.call(s);
+    // The servers behind a shared port never listened, so they cannot close their kept-alive
+    // connections as a listening server does: whatever is still open a moment later is cut.
+    const cut = this.sockets.size === 0 ? null : setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, STOP_GRACE_MS);
+    cut?.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (cut !== null) clearTimeout(cut);
   }
 
   /** The request's principal, or null after refusing it with 401 and a log line. */
@@ -175,9 +203,34 @@ export class HttpServer {
     return errorAnswer(401, 'SB_ERR_UNAUTHENTICATED', 'UNAUTHENTICATED', `authentication is on: admin requests need ${ways.length === 0 ? 'credentials this broker cannot check (no method the admin API takes is enabled)' : ways.join(', or ')}`);
   }
 
+  /** Paths plain HTTP may ask for on a TLS port: the health checks and metrics that need no credentials. */
+  private plainPaths(): string[] {
+    const o = this.options;
+    return [
+      ...(o.healthEnabled && o.healthNeedsAuthentication !== true ? [o.livenessPath, o.readinessPath] : []),
+      ...(o.metricsEnabled && o.metricsNeedAuthentication !== true ? [o.metricsPath] : []),
+    ];
+  }
+
+  /** Whether a plain HTTP request on a TLS port may be answered; a line in the log when it may not. */
+  private plainAllowed(req: IncomingMessage, path: string): boolean {
+    const method = req.method ?? 'GET';
+    const credentials = req.headers.authorization !== undefined;
+    if (!credentials && (method === 'GET' || method === 'HEAD') && this.plainPaths().includes(path)) return true;
+    // Never the credentials themselves: only that some were sent in the clear.
+    this.log.warn({ method, path, remote: req.socket.remoteAddress, credentialsInClear: credentials }, 'plain HTTP request on the HTTPS port refused');
+    return false;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const o = this.options;
+    if (o.tls !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true && !this.plainAllowed(req, path)) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      sendJson(res, 400, errorAnswer(400, 'SB_ERR_INVALID_REQUEST', 'HTTPS_REQUIRED', `this port speaks HTTPS (security.tls.enabled): use https://; plain HTTP answers only ${this.plainPaths().join(', ') || 'nothing'}, without credentials`).body);
+      return;
+    }
     if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) {
       if (this.adminInFlight >= ADMIN_REQUESTS_IN_FLIGHT_MAX) {
         req.resume();

@@ -1,5 +1,5 @@
 // Goal: the security layer works under Bun and Deno as under Node: the TLS Kafka listener, HTTPS
-// health, SCRAM-SHA-512 against a bootstrap user (PBKDF2 and HMAC from node:crypto), and under Bun an
+// health (and plain-HTTP health on the same port), admin requests authenticated over HTTPS, SCRAM-SHA-512 against a bootstrap user (PBKDF2 and HMAC from node:crypto), and under Bun an
 // mtls client in the same listener (client certificates checked against the CA); a wrong password is
 // refused. Deno's TLS server does not take client certificates, so under Deno a configuration that
 // relies on them does not start (exit 2, saying so) instead of refusing every client.
@@ -40,6 +40,16 @@ for (const runtime of ['bun', 'deno'] as Runtime[]) {
     });
     try {
       assert.equal((await httpsGet(broker.httpPort, '/health/ready', { ca: certs.ca })).status, 200);
+      // The HTTPS port also answers the guide's plain http:// probes, and nothing else in plain HTTP.
+      assert.equal((await fetch(`http://127.0.0.1:${broker.httpPort}/health/live`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${broker.httpPort}/api/v1/brokers`)).status, 400);
+      // Admin requests over HTTPS on that port need credentials: a client certificate (Bun) or Basic.
+      assert.equal((await httpsGet(broker.httpPort, '/api/v1/brokers', { ca: certs.ca })).status, 401);
+      const credentials =
+        runtime === 'bun'
+          ? await httpsGet(broker.httpPort, '/api/v1/brokers', { ca: certs.ca, ...certs.client('operator') })
+          : await httpsGet(broker.httpPort, '/api/v1/brokers', { ca: certs.ca }, 'GET', { authorization: `Basic ${Buffer.from('admin:admin-pw').toString('base64')}` });
+      assert.equal(credentials.status, 200, credentials.body);
       const kafka = (auth: { sasl?: kafkajs.SASLOptions; cert?: { cert: string; key: string } }) =>
         new kafkajs.Kafka({
           clientId: `${runtime}-security`,

@@ -3,7 +3,9 @@
 // kcat (librdkafka) and kafkajs produce and consume over SSL with a client certificate; refused with a
 // log line and without harm to the broker: no client certificate, one from another CA, an expired one,
 // plaintext Kafka bytes on the TLS port. HTTPS serves health and metrics (with the certificate expiry
-// gauge) without a client certificate, and a new certificate takes over on SIGHUP while a connected
+// gauge) without a client certificate; the same port answers plain HTTP for health and metrics only
+// (the guide's http:// probes and scrape), refusing the admin API and credentials there; a new
+// certificate takes over on SIGHUP while a connected
 // client keeps working. Fail closed: a missing key file or an expired broker certificate stops the
 // broker before it listens (exit 2, naming the key, the file and the problem); a TLS client that
 // reaches a plaintext broker gets its connection closed with a clear log line.
@@ -116,10 +118,36 @@ test('HTTPS serves health and metrics without a client certificate, with the cer
   assert.equal(metrics.status, 200);
   const expiry = Number(/^streambus_tls_certificate_expiry_seconds\{[^}]*\} (\S+)$/m.exec(metrics.body)?.[1]);
   assert.ok(expiry > 300 * 86_400 && expiry <= 366 * 86_400, `expiry ${expiry}`);
-  await assert.rejects(fetch(`http://127.0.0.1:${broker.httpPort}/health/live`), 'plain HTTP is not served');
   // With authentication on, admin requests need credentials (here: a client certificate).
   const refused = await httpsGet(broker.httpPort, '/api/v1/brokers/1/decommission', { ca: certs.ca }, 'PUT');
   assert.equal(refused.status, 401);
+});
+
+test('the same port answers plain HTTP for the health checks and the metrics scrape only, as the guide probes them', async () => {
+  const plain = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${broker.httpPort}${path}`, init);
+  assert.equal((await plain('/health/live')).status, 200);
+  assert.equal((await plain('/health/ready')).status, 200);
+  const scraped = await plain('/metrics');
+  assert.equal(scraped.status, 200);
+  assert.match(await scraped.text(), /^streambus_broker_up(\{[^}]*\})? 1$/m);
+  // The admin API, other paths, other methods and anything carrying credentials: 400, use HTTPS.
+  const secret = 'Bearer not-to-be-logged-4711';
+  for (const [path, init] of [
+    ['/api/v1/brokers', undefined],
+    ['/api/v1/brokers/1/decommission', { method: 'PUT' }],
+    ['/nowhere', undefined],
+    ['/metrics', { headers: { authorization: secret } }],
+  ] as const) {
+    const answer = await plain(path, init);
+    assert.equal(answer.status, 400, path);
+    const body = (await answer.json()) as { code: string; message: string };
+    assert.equal(body.code, 'SB_ERR_INVALID_REQUEST');
+    assert.match(body.message, /speaks HTTPS .*use https:\/\/.*\/health\/live, \/health\/ready, \/metrics/);
+  }
+  await until(() => broker.output().includes('credentialsInClear'), 5_000, 'the refusal logged');
+  assert.ok(!broker.output().includes('not-to-be-logged-4711'), 'a credential sent in the clear reached the log');
+  // HTTPS on the same port still verifies the broker: the certificate the client sees is the broker's.
+  assert.equal((await httpsGet(broker.httpPort, '/health/live', { ca: certs.ca })).status, 200);
 });
 
 test('a new certificate takes over on SIGHUP; a connected client keeps working', { timeout: 60_000 }, async () => {
