@@ -38,7 +38,7 @@ import {
 } from './admin-api.ts';
 
 /** How long stop() lets requests on connections behind a shared port finish. */
-const STOP_GRACE_MS = 1_000;
+const STOP_GRACE_MS = 2_000;
 
 export interface HttpOptions {
   host: string;
@@ -97,11 +97,11 @@ export class HttpServer {
     if (tls === undefined) server = createServer(serve);
     else {
       const https = createHttpsServer(tls.serverOptions(false), serve);
-      const handshakeFailed = (err: NodeJS.ErrnoException, socket: Socket) => this.log.warn({ remote: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed');
-      https.on('tlsClientError', handshakeFailed);
+      const handshakeFailed = (err: NodeJS.ErrnoException, remote: string | undefined) => this.log.warn({ remote, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed');
+      https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => handshakeFailed(err, socket.remoteAddress));
       tls.onChange(() => https.setSecureContext(tls.serverOptions(false)));
       const plain = createServer(serve);
-      const shared = sharedPortServer({ https, plain, tlsOptions: () => tls.serverOptions(false), onTlsError: (socket, err) => handshakeFailed(err, socket) });
+      const shared = sharedPortServer({ https, plain, tlsOptions: () => tls.serverOptions(false), onTlsError: (remote, err) => handshakeFailed(err, remote) });
       shared.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
         socket.once('close', () => this.sockets.delete(socket));
@@ -126,6 +126,15 @@ export class HttpServer {
     if (!server) return;
     this.server = null;
     for (const s of [server, ...this.inner]) (s as Partial<Server>).closeIdleConnections?.call(s);
+    // The servers behind a shared port never bound a port: closing them only stops their timers and
+    // closes idle connections (node reports "not running" to the callback, which is expected).
+    for (const s of this.inner) {
+      try {
+        s.close(() => undefined);
+      } catch {
+        // A runtime that refuses to close a server that never listened: nothing of it to stop.
+      }
+    }
     // The servers behind a shared port never listened, so they cannot close their kept-alive
     // connections as a listening server does: whatever is still open a moment later is cut.
     const cut = this.sockets.size === 0 ? null : setTimeout(() => {
