@@ -73,7 +73,7 @@ export class BrokerApp {
         metricsPath: config.metrics.path,
         healthEnabled: config.health.enabled,
         metricsEnabled: config.metrics.enabled,
-        ...(parts.tls === undefined ? {} : { tls: parts.tls }),
+        ...(parts.tls === undefined ? {} : { tls: parts.tls, plainProbes: config.security.tls.plainHttpProbes }),
         authenticateAdmin: config.security.authentication.enabled,
         metricsNeedAuthentication: config.metrics.requireAuthentication,
         healthNeedsAuthentication: config.health.requireAuthentication,

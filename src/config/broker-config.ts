@@ -97,6 +97,7 @@ export interface TlsConfig {
   readonly keyPassphrase: string;
   readonly caFile: string;
   readonly clientAuthRequired: boolean;
+  readonly plainHttpProbes: boolean;
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
   readonly ciphers: string;
 }

@@ -147,6 +147,7 @@ export const SCHEMA: Schema = {
   'security.tls.keyPassphrase': { type: string(), default: '', feature: 'tls', secret: true, description: 'Passphrase of an encrypted private key.' },
   'security.tls.caFile': { type: optionalPath(), default: '', feature: 'tls', description: 'PEM CA bundle that client certificates are checked against. Required with `clientAuthRequired`.' },
   'security.tls.clientAuthRequired': { type: boolean(), default: false, feature: 'tls', description: 'Refuse Kafka clients without a certificate signed by `caFile`; the HTTP port asks for one but serves health and metrics without.' },
+  'security.tls.plainHttpProbes': { type: boolean(), default: true, feature: 'tls', description: 'With TLS, `server.httpPort` also answers the health checks and the metrics scrape in plain HTTP when they need no credentials (the deployment guide probes and scrapes http://); nothing else is served there. false: HTTPS only.' },
   'security.tls.minVersion': { type: oneOf(['TLSv1.2', 'TLSv1.3']), default: 'TLSv1.2', feature: 'tls', description: 'Oldest TLS protocol version accepted.' },
   'security.tls.ciphers': { type: string(), default: '', feature: 'tls', description: 'OpenSSL cipher list for TLS 1.2 connections (for example `ECDHE+AESGCM`); empty keeps the runtime\'s defaults. TLS 1.3 suites are not affected.' },
   'security.authentication.enabled': { type: boolean(), default: false, feature: 'authentication', description: 'Require clients to authenticate.' },

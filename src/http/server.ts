@@ -4,9 +4,9 @@
  * Liveness answers 200 whenever the process serves HTTP. Readiness answers 200 only once the broker
  * reports ready (storage recovered and the Kafka listener accepting), 503 before and while stopping.
  *
- * With TLS (security.tls) the port speaks HTTPS, and plain HTTP for the health checks and the metrics
- * scrape only (shared-port.ts tells them apart by the first byte), so probes and scrapers written with
- * http:// (the deployment guide's) keep working; everything else over plain HTTP, and any request there
+ * With TLS (security.tls) the port speaks HTTPS, and (unless security.tls.plainHttpProbes is false)
+ * plain HTTP for the health checks and the metrics scrape only (shared-port.ts tells them apart by the
+ * first byte), so probes and scrapers written with http:// (the deployment guide's) keep working; everything else over plain HTTP, and any request there
  * carrying credentials, is refused with 400 and a log line. Health or metrics that need authentication
  * are HTTPS only. Client certificates are asked for but not required, so health probes and scrapers
  * need none. With authentication on, every admin request must carry
@@ -50,6 +50,8 @@ export interface HttpOptions {
   metricsEnabled: boolean;
   /** Serve HTTPS with these settings; plain HTTP when absent. */
   tls?: ServerTls;
+  /** With `tls`: also answer the health checks and metrics in plain HTTP on the same port (security.tls.plainHttpProbes; true when not given). */
+  plainProbes?: boolean;
   /** Admin requests need credentials (security.authentication.enabled): a verified client certificate, or a token or password `bearer` / `basic` accepts. */
   authenticateAdmin?: boolean;
   /** Checks an `Authorization: Bearer` token (method jwt): the principal, or null when refused. */
@@ -100,14 +102,17 @@ export class HttpServer {
       const handshakeFailed = (err: NodeJS.ErrnoException, remote: string | undefined) => this.log.warn({ remote, code: err.code, reason: err.message }, 'TLS handshake with an HTTP client failed');
       https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => handshakeFailed(err, socket.remoteAddress));
       tls.onChange(() => https.setSecureContext(tls.serverOptions(false)));
-      const plain = createServer(serve);
-      const shared = sharedPortServer({ https, plain, tlsOptions: () => tls.serverOptions(false), onTlsError: (remote, err) => handshakeFailed(err, remote) });
-      shared.on('connection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-      });
-      server = shared;
-      this.inner = [https, plain];
+      if (this.options.plainProbes === false) server = https;
+      else {
+        const plain = createServer(serve);
+        const shared = sharedPortServer({ https, plain, tlsOptions: () => tls.serverOptions(false), onTlsError: (remote, err) => handshakeFailed(err, remote) });
+        shared.on('connection', (socket: Socket) => {
+          this.sockets.add(socket);
+          socket.once('close', () => this.sockets.delete(socket));
+        });
+        server = shared;
+        this.inner = [https, plain];
+      }
     }
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -29,7 +29,7 @@ test('the guide template parses with every key typed', () => {
   assert.deepEqual(c.security, {
     tls: {
       enabled: true, certFile: '/etc/streambus/certs/server.crt', keyFile: '/etc/streambus/certs/server.key', keyPassphrase: '',
-      caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true, minVersion: 'TLSv1.2', ciphers: '',
+      caFile: '/etc/streambus/certs/ca.crt', clientAuthRequired: true, plainHttpProbes: true, minVersion: 'TLSv1.2', ciphers: '',
     },
     authentication: {
       enabled: true, method: 'mtls', methods: [], failedAttemptDelay: 1_000, scram: { bootstrapUser: '', bootstrapPassword: '' }, mtls: { principalMappingRules: '' },

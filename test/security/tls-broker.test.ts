@@ -4,7 +4,8 @@
 // log line and without harm to the broker: no client certificate, one from another CA, an expired one,
 // plaintext Kafka bytes on the TLS port. HTTPS serves health and metrics (with the certificate expiry
 // gauge) without a client certificate; the same port answers plain HTTP for health and metrics only
-// (the guide's http:// probes and scrape), refusing the admin API and credentials there; a new
+// (the guide's http:// probes and scrape), refusing the admin API and credentials there, and HTTPS only
+// with security.tls.plainHttpProbes false; a new
 // certificate takes over on SIGHUP while a connected
 // client keeps working. Fail closed: a missing key file or an expired broker certificate stops the
 // broker before it listens (exit 2, naming the key, the file and the problem); a TLS client that
@@ -148,6 +149,16 @@ test('the same port answers plain HTTP for the health checks and the metrics scr
   assert.ok(!broker.output().includes('not-to-be-logged-4711'), 'a credential sent in the clear reached the log');
   // HTTPS on the same port still verifies the broker: the certificate the client sees is the broker's.
   assert.equal((await httpsGet(broker.httpPort, '/health/live', { ca: certs.ca })).status, 200);
+});
+
+test('security.tls.plainHttpProbes false: the HTTP port speaks HTTPS only', async () => {
+  const strict = await startBroker({ env: { ...tlsEnv(serverCert, serverKey), STREAMBUS_SECURITY_TLS_PLAIN_HTTP_PROBES: 'false' }, httpsCa: certs.ca });
+  try {
+    await assert.rejects(fetch(`http://127.0.0.1:${strict.httpPort}/health/live`), 'plain HTTP is not served');
+    assert.equal((await httpsGet(strict.httpPort, '/health/live', { ca: certs.ca })).status, 200);
+  } finally {
+    assert.equal(await strict.stop(), 0);
+  }
 });
 
 test('a new certificate takes over on SIGHUP; a connected client keeps working', { timeout: 60_000 }, async () => {
