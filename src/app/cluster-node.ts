@@ -110,6 +110,11 @@ export class ClusterNode {
   private readonly transferAttempts = new Map<number, number>();
   /** When this broker became leader of a group it leads. */
   private readonly ledSince = new Map<number, number>();
+  /**
+   * Per hosted group, the in-sync replicas its leader last reported, kept through the "no leader" step
+   * of an election so that the next leader starts from them (partitionLeadership).
+   */
+  private readonly lastIsr = new Map<number, readonly number[]>();
   private readonly leadershipListeners: ((replica: PartitionReplica) => void)[] = [];
 
   private constructor(
@@ -461,11 +466,19 @@ export class ClusterNode {
       this.ledSince.delete(groupId);
       this.transferAttempts.delete(groupId);
     }
+    // A change of leader alone does not make a caught-up replica lag (Kafka keeps the ISR across leader
+    // elections too): a new leader starts from the in-sync replicas last reported, less brokers out of
+    // reach, and they stay unless they then lag (PartitionReplica.presumeInSync); without this every
+    // leadership change, planned moves included, showed the partition under-replicated for a while.
+    if (known !== undefined && known.leader >= 0 && known.isr.length > 0) this.lastIsr.set(groupId, known.isr);
+    const news = !(known?.leader === leader && known.term === term);
+    const carried = !news || leader < 0 ? [] : (this.lastIsr.get(groupId) ?? []).filter((id) => id === self || id === leader || this.up.has(id));
     if (leader === self) {
-      this.leaders.observe(groupId, leader, term, this.replicas.inSyncReplicas(replica));
+      if (news) replica.presumeInSync(carried);
+      this.leaders.observe(groupId, leader, term, union(this.replicas.inSyncReplicas(replica), carried));
     } else if (known === undefined || known.term < term || (known.term === term && known.leader === -1)) {
-      // A follower knows the leader but not its in-sync replicas: the leader's own report brings them.
-      this.leaders.observe(groupId, leader, term, []);
+      // A follower knows the leader but not yet its report, which brings the measured ISR.
+      this.leaders.observe(groupId, leader, term, carried.length === 0 ? [] : union([leader], carried));
     }
     if (leader !== self) this.leaders.stepDown(groupId, self, term);
     this.gossip.changedGroups([groupId]);
@@ -510,8 +523,11 @@ export class ClusterNode {
     // A changed in-sync set goes to the peers now; the full digest that repairs what the best-effort
     // channel dropped goes every GOSSIP_REPAIR_SAMPLES samples, so thousands of idle partitions do
     // not cost a digest of all of them twice a second.
-    if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) this.gossip.tick();
-    else if (changed.length > 0) this.gossip.changedGroups(changed);
+    if (++this.samples % GOSSIP_REPAIR_SAMPLES === 0) {
+      this.gossip.tick();
+      // Groups deleted since (the table forgot them) leave no carried ISR behind.
+      for (const groupId of this.lastIsr.keys()) if (this.leaders.get(groupId) === undefined) this.lastIsr.delete(groupId);
+    } else if (changed.length > 0) this.gossip.changedGroups(changed);
   }
 
   /**
@@ -786,4 +802,9 @@ async function removeMarker(disk: Disk, path: string, log: Logger): Promise<void
   } catch (err) {
     log.warn({ err, path }, 'removing the controller joining marker failed');
   }
+}
+
+/** The ids in either list, once each, in order. */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
 }

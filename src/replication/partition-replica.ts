@@ -256,6 +256,16 @@ export class PartitionReplica implements PartitionWriter, RaftStateMachine {
   }
 
   /**
+   * A new leader takes `ids` (the in-sync replicas last reported for the group) as caught up now, as
+   * Kafka's new leader starts its ISR members' lag clocks at its election: a follower stays in sync
+   * unless it then lags for the full lag time, rather than only once it has answered this leader.
+   */
+  presumeInSync(ids: readonly number[]): void {
+    const now = this.options.now();
+    for (const id of ids) this.caughtUp.set(id, now);
+  }
+
+  /**
    * The voters caught up with the leader's commit index within `lagMs` (this broker included), or
    * [] when this replica does not lead. Samples the followers: call it regularly.
    */
