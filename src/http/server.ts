@@ -6,12 +6,13 @@
  *
  * With TLS (security.tls) the port speaks HTTPS, and (unless security.tls.plainHttpProbes is false)
  * plain HTTP for the health checks and the metrics scrape only (shared-port.ts tells them apart by the
- * first byte), so probes and scrapers written with http:// (the deployment guide's) keep working; everything else over plain HTTP, and any request there
- * carrying credentials, is refused with 400 and a log line. Health or metrics that need authentication
- * are HTTPS only. Client certificates are asked for but not required, so health probes and scrapers
- * need none. With authentication on, every admin request must carry
- * credentials the broker accepts (a verified certificate, a bearer JWT, or HTTP Basic for SCRAM and
- * PLAIN users): 401 otherwise. Authorization is the routes' own (the Kafka API's ACL checks).
+ * first byte), so probes and scrapers written with http:// (the deployment guide's) keep working;
+ * anything else in plain HTTP, and any request there carrying credentials, is refused with 400 and a
+ * log line. Health or metrics that need authentication are HTTPS only. Client certificates are asked
+ * for but not required, so health probes and scrapers need none. With authentication on, every admin
+ * request must carry credentials the broker accepts (a verified certificate, a bearer JWT, or HTTP
+ * Basic for SCRAM and PLAIN users): 401 otherwise. Authorization is the routes' own (the Kafka API's
+ * ACL checks).
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -130,9 +131,10 @@ export class HttpServer {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    for (const s of [server, ...this.inner]) (s as Partial<Server>).closeIdleConnections?.call(s);
-    // The servers behind a shared port never bound a port: closing them only stops their timers and
-    // closes idle connections (node reports "not running" to the callback, which is expected).
+    (server as Partial<Server>).closeIdleConnections?.call(server);
+    // The servers behind a shared port never bound a port: closing them stops their timers and closes
+    // their idle connections (node reports "not running" to the callback, as expected); what is still
+    // open a moment later is cut, since they cannot wait for it as a listening server does.
     for (const s of this.inner) {
       try {
         s.close(() => undefined);
@@ -140,8 +142,6 @@ export class HttpServer {
         // A runtime that refuses to close a server that never listened: nothing of it to stop.
       }
     }
-    // The servers behind a shared port never listened, so they cannot close their kept-alive
-    // connections as a listening server does: whatever is still open a moment later is cut.
     const cut = this.sockets.size === 0 ? null : setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
     }, STOP_GRACE_MS);
