@@ -10,7 +10,10 @@
 // end offset is checked to have grown by exactly the count.
 //
 // Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
-//   [--inline-write-bytes N] [--binary]
+//   [--inline-write-bytes N] [--binary] [--warmup W] [--settle-ms MS]
+// Each side gets W warm-up passes first (default 1). Before every pass the machine's dirty pages are
+// written out (`sync`) and it waits MS (default 1000; 0 = neither), so neither side's pass pays for
+// the other's write-back.
 // Both sides run under node (bin/streambus with the flags `npm start` gives it, or STREAMBUS_BENCH_NODE_ARGS
 // when set), or with --binary both run the compiled dist/streambus (node scripts/build-binary.mjs first),
 // the form users install; the report says which (params.runtime).
@@ -18,7 +21,7 @@
 // broker, both sides) cluster-kcat-inline-N.json, so a run with 0 (every segment write through the
 // I/O pool) compares with the default. Bounded: every kcat pass is killed after 120 s.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, brokerCommandFor, startBrokerProcess, writeBenchReport } from '../broker/broker-procs.mjs';
@@ -31,6 +34,8 @@ const QUICK = args.includes('--quick');
 const MESSAGES = Number(flag('messages', QUICK ? 20_000 : 100_000));
 const SIZE = Number(flag('size', 1024));
 const RUNS = Number(flag('runs', QUICK ? 1 : 3));
+const WARMUP = Number(flag('warmup', 1));
+const SETTLE_MS = Number(flag('settle-ms', 1000));
 const PASS_TIMEOUT_MS = 120_000;
 const INLINE_WRITE_BYTES = flag('inline-write-bytes', null);
 const BINARY = args.includes('--binary');
@@ -69,10 +74,30 @@ async function endOffset(bootstrap) {
   }
 }
 
-/** One kcat pass to `bootstrap`; the CPU the given broker pids used during it. */
+/**
+ * Lets the previous pass's writes reach the disk before the next pass starts: the kernel's
+ * write-back of one side's last second of data (both sides fdatasync once a second) would
+ * otherwise run during the other side's pass and take its CPU, which tilts the comparison
+ * towards whichever side is less CPU-bound. Both sides get the same treatment.
+ */
+async function settle() {
+  if (SETTLE_MS <= 0) return;
+  spawnSync('sync');
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
+/** CPU time (µs) of this process's children that have exited and been waited for: here, the kcat passes. */
+function reapedChildrenCpuMicros() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10_000;
+}
+
+/** One kcat pass to `bootstrap` after settle(); the CPU the given broker pids used during it. */
 async function kcatPass(bootstrap, file, extra, pids) {
+  await settle();
   const before = await endOffset(bootstrap);
   const cpu0 = pids.map(cpuMicros);
+  const kcatCpu0 = reapedChildrenCpuMicros();
   const kcatArgs = ['-P', '-b', bootstrap, '-t', TOPIC, '-p', '0', '-l', file, '-X', 'acks=all', '-X', 'enable.idempotence=false', '-X', 'compression.codec=none', '-X', 'message.timeout.ms=60000', '-X', 'queue.buffering.max.messages=200000', ...extra.flatMap((kv) => ['-X', kv])];
   const t0 = performance.now();
   const { code, stderr } = await new Promise((resolve) => {
@@ -90,7 +115,9 @@ async function kcatPass(bootstrap, file, extra, pids) {
   const stored = (await endOffset(bootstrap)) - before;
   if (stored !== MESSAGES) throw new Error(`partition 0 grew by ${stored}, expected ${MESSAGES}`);
   const cpu = pids.map((pid, i) => Math.round(((cpuMicros(pid) - cpu0[i]) / 1e6 / seconds) * 1000) / 10);
-  return { seconds: Math.round(seconds * 100) / 100, messagesPerSec: Math.round(MESSAGES / seconds), mbPerSec: Math.round(((MESSAGES * SIZE) / seconds / 1e6) * 100) / 100, brokerCpuPercentOfCore: cpu };
+  // kcat shares the two cores: its share is what the brokers could not use.
+  const kcatCpu = Math.round(((reapedChildrenCpuMicros() - kcatCpu0) / 1e6 / seconds) * 1000) / 10;
+  return { seconds: Math.round(seconds * 100) / 100, messagesPerSec: Math.round(MESSAGES / seconds), mbPerSec: Math.round(((MESSAGES * SIZE) / seconds / 1e6) * 100) / 100, brokerCpuPercentOfCore: cpu, kcatCpuPercentOfCore: kcatCpu };
 }
 
 async function main() {
@@ -126,14 +153,16 @@ async function main() {
     log(`kcat ratio: ${version}; ${MESSAGES} messages of ${SIZE} B per pass; cluster leader of ${TOPIC}-0 is broker ${leader}`);
     const rows = {};
     for (const [name, extra] of Object.entries(SETTINGS)) {
-      // One warm-up pass each, not counted.
-      await kcatPass(singleBootstrap, file, extra, [single.pid]);
-      await kcatPass(clusterBootstrap, file, extra, clusterPids);
+      // Warm-up passes, not counted.
+      for (let i = 0; i < WARMUP; i++) {
+        await kcatPass(singleBootstrap, file, extra, [single.pid]);
+        await kcatPass(clusterBootstrap, file, extra, clusterPids);
+      }
       const runs = [];
       for (let i = 0; i < RUNS; i++) {
         const rf1 = await kcatPass(singleBootstrap, file, extra, [single.pid]);
         const rf3 = await kcatPass(clusterBootstrap, file, extra, clusterPids);
-        log(`${name} run ${i + 1}/${RUNS}: lone broker RF 1 ${rf1.messagesPerSec} msg/s, cluster RF 3 ${rf3.messagesPerSec} msg/s (${(rf3.messagesPerSec / rf1.messagesPerSec).toFixed(2)}), CPU ${rf1.brokerCpuPercentOfCore} / ${rf3.brokerCpuPercentOfCore.join('/')} %`);
+        log(`${name} run ${i + 1}/${RUNS}: lone broker RF 1 ${rf1.messagesPerSec} msg/s, cluster RF 3 ${rf3.messagesPerSec} msg/s (${(rf3.messagesPerSec / rf1.messagesPerSec).toFixed(2)}), CPU ${rf1.brokerCpuPercentOfCore} / ${rf3.brokerCpuPercentOfCore.join('/')} %, kcat ${rf1.kcatCpuPercentOfCore} / ${rf3.kcatCpuPercentOfCore} %`);
         runs.push({ run: i + 1, rf1, rf3, ratio: Math.round((rf3.messagesPerSec / rf1.messagesPerSec) * 100) / 100 });
       }
       const rf1 = median(runs.map((r) => r.rf1.messagesPerSec));
@@ -145,7 +174,7 @@ async function main() {
       startedAt,
       commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
-      params: { runtime, messages: MESSAGES, size: SIZE, runs: RUNS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
+      params: { runtime, messages: MESSAGES, size: SIZE, runs: RUNS, warmupPasses: WARMUP, settleMs: SETTLE_MS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
       summary: Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, { rf1MessagesPerSec: r.rf1MessagesPerSec, rf3MessagesPerSec: r.rf3MessagesPerSec, ratio: r.ratio, ratioByRun: r.ratioByRun }])),
       settings: rows,
     };
