@@ -101,6 +101,7 @@ export async function buildBroker(config: BrokerConfig, log: Logger, metrics: Br
   const authorizer = buildAuthorizer(config, () => late.metadata.state.acls(), log);
   const self = { id: config.server.brokerId, host: config.server.advertisedHost, port: config.server.port, rack: config.server.rack === '' ? null : config.server.rack };
   const ctx: BrokerContext = {
+    clock,
     nodeId: config.server.brokerId,
     config,
     partitions,

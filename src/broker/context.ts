@@ -16,6 +16,7 @@ import type { TopicService } from './topic-service.ts';
 import type { ClientQuotaEnforcer } from '../tenancy/client-quota-enforcer.ts';
 import type { Tenancy } from './tenant-access.ts';
 import type { Tracing } from '../observability/tracing.ts';
+import type { Clock } from '../io/clock.ts';
 
 export interface BrokerContext {
   /** This broker's id: only for answers about this broker itself (its configs); leaders come from `cluster`. */
@@ -41,6 +42,8 @@ export interface BrokerContext {
   readonly tenancy: Tenancy | null;
   /** Request spans (observability.tracing.enabled); null when tracing is off. */
   readonly tracing: Tracing | null;
+  /** Time and timers (injected, so tests and simulations can move time); `now()` is `clock.now()`. */
+  readonly clock: Clock;
   /** Milliseconds since the epoch (injected, so tests can move time). */
   now(): number;
 }

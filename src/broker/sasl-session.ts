@@ -8,6 +8,7 @@ import type { SaslState } from '../security/sasl.ts';
 import type { ConnectionInfo } from '../net/connection.ts';
 import type { BrokerContext } from './context.ts';
 import { admitConnection } from './tenant-access.ts';
+import { pause } from '../io/clock-waits.ts';
 
 export type SessionStep =
   | { readonly kind: 'continue'; readonly serverMessage: Buffer }
@@ -32,7 +33,7 @@ export async function saslStep(ctx: BrokerContext, connection: ConnectionInfo, s
   }
   if (reason !== null) {
     // Slows password guessing: the answer, and the closed connection, come only after the delay.
-    await new Promise((resolve) => setTimeout(resolve, ctx.config.security.authentication.failedAttemptDelay));
+    await pause(ctx.clock, ctx.config.security.authentication.failedAttemptDelay);
     refuseSasl(ctx, connection, reason);
     ctx.metrics.authenticationFailed(state.mechanism);
     return { kind: 'refused', serverMessage: outcome.serverMessage, reason };

@@ -8,6 +8,7 @@
  * coordinator.
  */
 import type { GroupRouter } from '../groups/group-router.ts';
+import { raceDeadline, TIMED_OUT } from '../io/clock-waits.ts';
 import { OFFSETS_TOPIC } from '../metadata/topic-name.ts';
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import type { Partition, TxnMarker } from '../replication/partition.ts';
@@ -46,19 +47,13 @@ export async function writeMarkerAsLeader(ctx: BrokerContext, marker: Omit<TxnMa
   if (!topic || index < 0 || index >= topic.partitions) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   const { partition, errorCode } = leaderPartition(ctx, topic, index);
   if (!partition) return errorCode;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), MARKER_WAIT_MS)));
   try {
     const work = writeTxnMarkerAndComplete(ctx.groups, partition, { ...marker, timestampMs: ctx.now() }).then(({ visible }) => visible);
-    // After a timeout nobody awaits it: its failure must not surface as an unhandled rejection.
-    work.catch(() => undefined);
-    if ((await Promise.race([work, timedOut])) === 'timed-out') return KafkaErrorCode.REQUEST_TIMED_OUT;
+    if ((await raceDeadline(ctx.clock, MARKER_WAIT_MS, work)) === TIMED_OUT) return KafkaErrorCode.REQUEST_TIMED_OUT;
     return KafkaErrorCode.NONE;
   } catch (err) {
     const mapped = kafkaErrorForStorage(err);
     if (mapped.errorCode === KafkaErrorCode.UNKNOWN_SERVER_ERROR) ctx.log.error({ err, topic: name, partition: index }, 'transaction marker write failed');
     return mapped.errorCode;
-  } finally {
-    clearTimeout(timer);
   }
 }

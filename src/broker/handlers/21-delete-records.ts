@@ -15,6 +15,7 @@ import type { BrokerContext } from '../context.ts';
 import { leaderPartition } from '../partition-access.ts';
 import { kafkaErrorForStorage } from '../storage-errors.ts';
 import { allowed, Op, Resource } from '../access.ts';
+import { raceDeadline, TIMED_OUT } from '../../io/clock-waits.ts';
 
 const TO_HIGH_WATERMARK = -1n;
 /** Used when the request's timeout_ms is 0 or negative: some bound is needed on a lost command. */
@@ -50,20 +51,13 @@ async function deleteIn(ctx: BrokerContext, name: string, index: number, offset:
   if (!partition) return failed(errorCode);
   const target = offset === TO_HIGH_WATERMARK ? partition.highWatermark : offset;
   if (target < 0n || target > BigInt(partition.highWatermark)) return failed(KafkaErrorCode.OFFSET_OUT_OF_RANGE);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), waitMs)));
   try {
-    const work = partition.deleteRecords(Number(target));
-    // After a timeout nobody awaits it: its failure must not surface as an unhandled rejection.
-    work.catch(() => undefined);
-    const start = await Promise.race([work, timedOut]);
-    if (start === 'timed-out') return failed(KafkaErrorCode.REQUEST_TIMED_OUT);
+    const start = await raceDeadline(ctx.clock, waitMs, partition.deleteRecords(Number(target)));
+    if (start === TIMED_OUT) return failed(KafkaErrorCode.REQUEST_TIMED_OUT);
     return { partitionIndex: index, lowWatermark: BigInt(start), errorCode: 0 };
   } catch (err) {
     const mapped = kafkaErrorForStorage(err);
     if (mapped.errorCode === KafkaErrorCode.UNKNOWN_SERVER_ERROR) ctx.log.error({ err, topic: name, partition: index }, 'DeleteRecords failed');
     return failed(mapped.errorCode);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -14,6 +14,7 @@ import { desiredReplicas } from '../../metadata/reassignment.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
 import { clusterAllowed, Op } from '../access.ts';
+import { pause } from '../../io/clock-waits.ts';
 
 const PREFERRED = 0;
 /** How often a waiting election looks at the leadership again. */
@@ -38,7 +39,7 @@ export const electLeaders: Handler<43> = async (ctx, request, info) => {
   const state = ctx.metadata.state;
   const type = info.apiVersion === 0 ? PREFERRED : request.electionType;
   const asked = request.topicPartitions ?? state.topics().map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }));
-  const deadline = Date.now() + Math.min(Math.max(request.timeoutMs, 0), WAIT_MAX_MS);
+  const deadline = ctx.now() + Math.min(Math.max(request.timeoutMs, 0), WAIT_MAX_MS);
   const results = await Promise.all(
     asked.map(async ({ topic: name, partitions }) => {
       const partitionResult = await Promise.all(
@@ -61,12 +62,12 @@ export const electLeaders: Handler<43> = async (ctx, request, info) => {
             // Down: it cannot lead. Up but out of the in-sync set (catching up, or a new leader still
             // sampling its followers): it may be in sync in a moment, so that is only the answer at the end.
             if (now.offline.includes(preferred)) return notAvailable(index, `Broker ${preferred}, the preferred replica, is down.`);
-            if (Date.now() >= deadline) {
+            if (ctx.now() >= deadline) {
               return now.isr.includes(preferred)
                 ? { partitionId: index, errorCode: KafkaErrorCode.REQUEST_TIMED_OUT, errorMessage: `Broker ${preferred} did not take the leadership within the timeout; it will shortly.` }
                 : notAvailable(index, `Broker ${preferred}, the preferred replica, is not in sync.`);
             }
-            await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+            await pause(ctx.clock, POLL_MS);
           }
         }),
       );
