@@ -54,6 +54,20 @@ export function httpTlsFromConfig(config: BrokerConfig, options: { clientCertifi
 }
 
 /**
+ * The configuration's TLS with the TLS flags laid over it, field by field: --ca-file replaces the
+ * CA, --cert-file and --key-file the client certificate (the configuration's key passphrase goes
+ * with the configuration's key only); the name check stays the configuration's. Either alone is
+ * taken as it is; neither is plain HTTP.
+ */
+export function withTlsFlags(fromConfig: ConnectionOptions | undefined, flagged: ConnectionOptions | undefined): ConnectionOptions | undefined {
+  if (flagged === undefined) return fromConfig;
+  if (fromConfig === undefined) return flagged;
+  const { cert, key, passphrase, ...rest } = fromConfig;
+  const base = flagged.cert === undefined ? { ...rest, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(passphrase === undefined ? {} : { passphrase }) } : rest;
+  return { ...base, ...flagged };
+}
+
+/**
  * The configuration file an admin command reads when it is not told the broker's address: --config,
  * else the guide's path when that file exists, else none (the command then dials 127.0.0.1:8081).
  */

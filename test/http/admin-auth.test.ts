@@ -167,6 +167,14 @@ test('with --config and no --http, the CLI reaches the broker that configuration
     const described = await runCli(['broker', 'describe', '--id', '1', '--json', '--config', file]);
     assert.equal(described.status, 0, described.stderr);
     assert.equal(JSON.parse(described.stdout).id, 1);
+    // TLS flags replace only their part: --ca-file keeps the broker certificate as the client's...
+    const withCa = await runCli(['broker', 'list', '--json', '--config', file, '--ca-file', certs.ca]);
+    assert.equal(withCa.status, 0, withCa.stderr);
+    // ...and --cert-file / --key-file run the command as that certificate's principal, here refused.
+    const carol = certs.client('carol');
+    const asCarol = await runCli(['broker', 'list', '--json', '--config', file, '--cert-file', carol.cert, '--key-file', carol.key]);
+    assert.equal(asCarol.status, 1);
+    assert.match(asCarol.stderr, /User:carol may not describe the cluster/);
     // --http still wins, with the TLS flags only: no client certificate, so the broker refuses it.
     const flagged = await runCli(['broker', 'list', '--json', '--config', file, '--http', `127.0.0.1:${broker.httpPort}`, '--ca-file', certs.ca]);
     assert.equal(flagged.status, 1);

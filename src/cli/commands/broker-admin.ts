@@ -16,7 +16,7 @@ import { baseUrl, httpCall, type HttpAnswer } from '../http-request.ts';
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
 import { SASL_OPTIONS, saslFromArgs, type SaslArgs } from '../sasl-options.ts';
 import type { BrokerStatus } from '../../admin/broker-status.ts';
-import { GUIDE_CONFIG_PATH, adminConfigPath, httpTlsFromConfig, localHttpAddress } from '../broker-http-target.ts';
+import { GUIDE_CONFIG_PATH, adminConfigPath, httpTlsFromConfig, localHttpAddress, withTlsFlags } from '../broker-http-target.ts';
 import { configFromArgv } from './config-loading.ts';
 
 /** Where the admin commands look for a broker told nothing else. */
@@ -77,7 +77,7 @@ export async function call<T>(args: AdminArgs, method: 'GET' | 'PUT', path: stri
 
 /**
  * The broker an admin request goes to and its TLS: --http with the TLS flags; else the broker
- * configuration's HTTP address and TLS (flags still win); else 127.0.0.1:8081.
+ * configuration's HTTP address and TLS, the TLS flags laid over it; else 127.0.0.1:8081.
  */
 function adminTarget(args: AdminArgs): { address: string; tls: ConnectionOptions | undefined } {
   const flagged = tlsFromArgs(args);
@@ -85,7 +85,7 @@ function adminTarget(args: AdminArgs): { address: string; tls: ConnectionOptions
   const path = adminConfigPath(args.config);
   if (path === undefined) return { address: DEFAULT_HTTP_ADDRESS, tls: flagged };
   const config = configFromArgv({ ...(args as unknown as Record<string, unknown>), config: path });
-  return { address: localHttpAddress(config), tls: flagged ?? httpTlsFromConfig(config, { clientCertificate: true }) };
+  return { address: localHttpAddress(config), tls: withTlsFlags(httpTlsFromConfig(config, { clientCertificate: true }), flagged) };
 }
 
 function table(brokers: readonly BrokerStatus[]): string {

@@ -11,7 +11,7 @@ import { CommandError, UsageError, failWith, out } from '../client-command.ts';
 import { baseUrl, httpCall } from '../http-request.ts';
 import { TLS_OPTIONS, tlsFromArgs, type TlsArgs } from '../tls-options.ts';
 import { configFromArgv, withConfigOptions } from './config-loading.ts';
-import { httpTlsFromConfig, localHttpAddress } from '../broker-http-target.ts';
+import { httpTlsFromConfig, localHttpAddress, withTlsFlags } from '../broker-http-target.ts';
 
 interface HealthArgs extends TlsArgs {
   ready: boolean;
@@ -38,7 +38,11 @@ export function healthCommand(y: Argv): Argv {
         const config = configFromArgv(args);
         let tls: ConnectionOptions | undefined;
         try {
-          tls = tlsFromArgs(args) ?? httpTlsFromConfig(config, { clientCertificate: false });
+          // Another broker (--http) is checked with the flags alone when given: this configuration's
+          // name check is for this broker's certificate.
+          const flagged = tlsFromArgs(args);
+          const fromConfig = httpTlsFromConfig(config, { clientCertificate: false });
+          tls = args.http === undefined ? withTlsFlags(fromConfig, flagged) : (flagged ?? fromConfig);
         } catch (err) {
           throw err instanceof UsageError ? err : new UsageError((err as Error).message);
         }
