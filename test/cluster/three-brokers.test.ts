@@ -74,6 +74,11 @@ test('a topic created through one broker is placed evenly and described alike by
   }
   assert.deepEqual([...leaders.values()], [2, 2, 2], `leaders per broker: ${JSON.stringify([...leaders])}`);
   for (const a of answers) assert.deepEqual(a.topics[0]!.partitions.map((p) => p.leaderId), partitions.map((p) => p.leaderId));
+  // Each broker's log directory holds a replica of every partition, followers' included.
+  for (const m of cluster.members) {
+    const dirs = await withConn(m.kafkaPort, (conn) => conn.request(API_KEYS.DescribeLogDirs, 4, { topics: [{ topic: 'spread', partitions: [0, 1, 2, 3, 4, 5] }] }));
+    assert.deepEqual(dirs.results[0]!.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [['spread', [0, 1, 2, 3, 4, 5]]], `broker ${m.id}'s log directory`);
+  }
 });
 
 test('metrics: one controller leader, every partition led once, none under-replicated', async (t) => {

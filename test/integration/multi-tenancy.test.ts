@@ -90,6 +90,14 @@ test('each tenant sees and touches only its own topics and groups; a token witho
 
   const quotas = await acme.request(API_KEYS.DescribeClientQuotas, 1, { components: [], strict: false });
   assert.equal(quotas.errorCode, KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'a tenant reads no quotas, not even its own');
+  // Log directories name every topic on the broker: the cluster's operators only.
+  const tenantDirs = await acme.request(API_KEYS.DescribeLogDirs, 4, { topics: null });
+  assert.equal(tenantDirs.errorCode, KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  assert.deepEqual(tenantDirs.results, []);
+  const adminDirs = await admin.request(API_KEYS.DescribeLogDirs, 4, { topics: null });
+  assert.equal(adminDirs.errorCode, 0);
+  const dirTopics = adminDirs.results[0]!.topics.map((t) => t.name);
+  assert.ok(dirTopics.includes('acme.orders') && dirTopics.includes('globex.events'), `the super user sees every replica: ${dirTopics.join(', ')}`);
 
   const nobody = await session('drifter', {});
   assert.ok('errorCode' in nobody);

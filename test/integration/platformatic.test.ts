@@ -83,6 +83,13 @@ test('@platformatic/kafka 1.35: admin, producers (plain, idempotent) and a group
     }
     const total = [...sent.values()].reduce((a, v) => a + v.length, 0);
 
+    // The admin's log directories: every partition of the topic on the one broker, none empty.
+    const dirs = await admin.describeLogDirs({ topics: [{ name: TOPIC, partitions: Array.from({ length: PARTITIONS }, (_, p) => p) }] });
+    assert.equal(dirs.length, 1);
+    const dirTopic = dirs[0]!.results[0]!.topics.find((t) => t.name === TOPIC);
+    assert.deepEqual(dirTopic?.partitions.map((p) => p.partitionIndex).sort(), Array.from({ length: PARTITIONS }, (_, p) => p));
+    assert.ok(dirTopic!.partitions.every((p) => p.partitionSize > 0n), 'each partition holds its records');
+
     // The log holds exactly what was sent, in order per partition.
     const conn = await RawKafka.connect(broker.kafkaPort);
     for (const [partition, values] of sent) assert.deepEqual((await fetchAll(conn, TOPIC, partition)).records.map((r) => r.value), values);

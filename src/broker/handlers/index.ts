@@ -39,6 +39,7 @@ import { electLeaders } from './43-elect-leaders.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments.ts';
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
+import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
 import { describeTransactions } from './65-describe-transactions.ts';
@@ -79,6 +80,7 @@ export const HANDLERS: HandlerTable = {
   31: deleteAcls,
   32: describeConfigs,
   33: alterConfigs,
+  35: describeLogDirs,
   36: saslAuthenticate,
   37: createPartitions,
   42: deleteGroups,

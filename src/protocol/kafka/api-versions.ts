@@ -55,6 +55,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DeleteAcls]: { min: 0, max: 3 },
   [API_KEYS.DescribeConfigs]: { min: 0, max: 4 },
   [API_KEYS.AlterConfigs]: { min: 0, max: 2 },
+  [API_KEYS.DescribeLogDirs]: { min: 0, max: 4 },
   [API_KEYS.SaslAuthenticate]: { min: 0, max: 2 },
   [API_KEYS.CreatePartitions]: { min: 0, max: 3 },
   [API_KEYS.DeleteGroups]: { min: 0, max: 2 },

@@ -1,7 +1,7 @@
 /**
  * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
  * DescribeConfigs, AlterConfigs, CreatePartitions, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments,
- * ListPartitionReassignments and DescribeCluster. Topics created or
+ * ListPartitionReassignments, DescribeCluster and DescribeLogDirs. Topics created or
  * deleted are throwaway ones named after API and version; the seeded topic is only read.
  */
 import assert from 'node:assert/strict';
@@ -134,3 +134,20 @@ export async function electLeaders(ctx: ProbeContext, version: number): Promise<
   assert.deepEqual(res.replicaElectionResults.map((r) => [r.topic, r.partitionResult.map((p) => [p.partitionId, p.errorCode])]), [[ctx.seeded.name, [[0, 84]]]]);
 }
 
+
+/** The seeded topic's replicas are in the broker's one log directory, with their sizes; a partition not asked for is left out. */
+export async function describeLogDirs(ctx: ProbeContext, version: number): Promise<void> {
+  const { name } = ctx.seeded;
+  const res = await ctx.exchange(API_KEYS.DescribeLogDirs, version, { topics: [{ topic: name, partitions: [0, 99] }] }, 'describe');
+  assert.equal(res.results.length, 1, 'one log directory');
+  const dir = res.results[0]!;
+  assert.equal(dir.errorCode, 0);
+  assert.ok(dir.logDir.startsWith('/'), `an absolute path: ${dir.logDir}`);
+  assert.deepEqual(dir.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.offsetLag, p.isFutureKey])]), [[name, [[0, 0n, false]]]]);
+  assert.ok(dir.topics[0]!.partitions[0]!.partitionSize > 0n, 'partition 0 holds the seeded records');
+  // Version 4 adds the volume's size and free space.
+  if (version >= 4) assert.ok(dir.totalBytes > 0n && dir.usableBytes >= 0n && dir.usableBytes <= dir.totalBytes, `volume ${dir.totalBytes} / ${dir.usableBytes}`);
+  // Null asks for every replica: the seeded topic's two partitions among them.
+  const all = await ctx.exchange(API_KEYS.DescribeLogDirs, version, { topics: null }, 'describe all');
+  assert.deepEqual(all.results[0]!.topics.find((t) => t.name === name)?.partitions.map((p) => p.partitionIndex), [0, 1]);
+}
