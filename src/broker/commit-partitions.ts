@@ -2,7 +2,7 @@
  * The per-partition checks OffsetCommit and TxnOffsetCommit make before the group coordinator sees
  * the request, as Kafka does: READ on each topic (else TOPIC_AUTHORIZATION_FAILED), then the
  * partition must exist (else UNKNOWN_TOPIC_OR_PARTITION). The refused partitions are answered here
- * and merged back into the coordinator's answer.
+ * and merged back into the coordinator's answer. OffsetDelete uses the same checks (partitionRefusal).
  */
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import type { OffsetCommitRequestTopic, OffsetCommitResponseTopic } from '../groups/group-api.ts';
@@ -24,6 +24,20 @@ export interface RefusedPartition {
 }
 
 /**
+ * Why a partition of `topics` must not reach the coordinator, or 0: TOPIC_AUTHORIZATION_FAILED
+ * without READ on its topic, UNKNOWN_TOPIC_OR_PARTITION when it does not exist. READ is checked once
+ * per topic. OffsetDelete makes the same checks.
+ */
+export function partitionRefusal(ctx: BrokerContext, info: RequestInfo, topics: readonly string[]): (topic: string, partition: number) => number {
+  const readable = new Map(topics.map((name) => [name, allowed(ctx, info, Op.READ, Resource.TOPIC, name)]));
+  return (topic, partition) => {
+    if (readable.get(topic) !== true) return KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    const t = ctx.metadata.state.topic(topic);
+    return t !== undefined && partition >= 0 && partition < t.partitions ? 0 : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  };
+}
+
+/**
  * Splits the request's partitions into those the coordinator may commit (in the coordinator's
  * form; `withLeaderEpoch` false drops the epoch of versions that do not carry it) and those refused.
  */
@@ -33,12 +47,7 @@ export function checkCommitPartitions(
   requested: readonly { readonly name: string; readonly partitions: readonly RequestedPartition[] }[],
   withLeaderEpoch: boolean,
 ): { topics: OffsetCommitRequestTopic[]; refused: RefusedPartition[] } {
-  const readable = new Map(requested.map((t) => [t.name, allowed(ctx, info, Op.READ, Resource.TOPIC, t.name)]));
-  const refusal = (topic: string, partition: number): number => {
-    if (!readable.get(topic)) return KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    const t = ctx.metadata.state.topic(topic);
-    return t !== undefined && partition >= 0 && partition < t.partitions ? 0 : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  };
+  const refusal = partitionRefusal(ctx, info, requested.map((t) => t.name));
   const refused: RefusedPartition[] = [];
   const topics = requested
     .map((t) => ({

@@ -5,7 +5,7 @@
  */
 import { API_KEYS } from '../protocol/kafka/generated/index.ts';
 import type { ClientCore } from './client-core.ts';
-import { decodeAssignment, decodeSubscription } from './consumer-protocol.ts';
+import { decodeAssignment, decodeSubscription } from '../protocol/kafka/consumer-protocol.ts';
 import { errorFor, KafkaResponseError, throwIfError } from './kafka-error.ts';
 import { retryItems } from './item-retry.ts';
 import type { ItemResult, TopicPartitions } from './types.ts';

@@ -16,7 +16,7 @@ import { API_KEYS } from '../protocol/kafka/generated/index.ts';
 import { StreamBusError } from '../util/errors.ts';
 import { assign, type AssignorName } from './assignors.ts';
 import type { ClientCore } from './client-core.ts';
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol.ts';
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../protocol/kafka/consumer-protocol.ts';
 import type { FetchOptions } from './fetch.ts';
 import { Fetcher, type ResetPolicy } from './fetcher.ts';
 import { offsetCommit, offsetFetch } from './group-offsets.ts';

@@ -7,7 +7,7 @@ export { Fetcher, type ResetPolicy } from './fetcher.ts';
 export { assign, type AssignorName } from './assignors.ts';
 export { partitionForKey, murmur2 } from './partitioner.ts';
 export { decodeRecords } from './record-decoder.ts';
-export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment } from './consumer-protocol.ts';
+export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment } from '../protocol/kafka/consumer-protocol.ts';
 export { CLIENT_API_VERSIONS } from './versions.ts';
 export type { Acks, CompressionName, ProduceOptions, ProduceResult } from './produce.ts';
 export type { FetchOptions, PartitionFetch } from './fetch.ts';

@@ -70,10 +70,7 @@ export interface ItemResult {
   error: KafkaResponseError | null;
 }
 
-export interface TopicPartitions {
-  topic: string;
-  partitions: number[];
-}
+export type { TopicPartitions } from '../protocol/kafka/consumer-protocol.ts';
 
 export interface TopicPartitionOffset {
   topic: string;

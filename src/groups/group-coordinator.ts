@@ -47,9 +47,9 @@ import {
   type TxnOffsetCommitRequest,
   type TxnOffsetCommitResponse,
 } from './group-api.ts';
-import { ClassicGroup } from './group.ts';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
 import { restoreGroup } from './group-restore.ts';
-import { GroupStore } from './group-store.ts';
+import { GroupStore, type TopicPartitionRef } from './group-store.ts';
 import { EMPTY_BYTES } from './member.ts';
 import { joinError, Membership, syncError } from './membership.ts';
 import { everyPartition, OffsetManager, type ExpiredOffsets } from './offset-manager.ts';
@@ -530,6 +530,60 @@ export class GroupCoordinator {
       }
     }
     return [...results].map(([groupId, errorCode]) => ({ groupId, errorCode }));
+  }
+
+  // ============================================================================================ OffsetDelete (47)
+
+  /**
+   * Deletes a group's committed offsets of `partitions` (Kafka's OffsetDelete): any of an Empty
+   * group's; of a consumer group with members, those of topics no member subscribes to (the others
+   * get GROUP_SUBSCRIBED_TO_TOPIC); a group of another protocol with members is NON_EMPTY_GROUP.
+   * Pending transactional offsets of those partitions go too, as with DeleteGroups. An Empty group
+   * left with nothing is deleted, as Kafka's clean-up does. Resolves once the tombstones are
+   * durable, with a group error code and one code per partition in request order; if they could not
+   * be written the offsets are already gone from memory and report COORDINATOR_NOT_AVAILABLE.
+   */
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartitionRef[]): Promise<{ errorCode: number; partitionErrors: number[] }> {
+    const failed = (errorCode: number) => ({ errorCode, partitionErrors: [] });
+    const unavailable = this.unavailableCode();
+    if (unavailable !== null) return failed(unavailable);
+    if (badGroupId(groupId, false)) return failed(KafkaErrorCode.INVALID_GROUP_ID);
+    const group = this.groups.get(groupId);
+    if (group === undefined || group.is('Dead')) return failed(KafkaErrorCode.GROUP_ID_NOT_FOUND);
+    let subscribed: Set<string> | null = null;
+    if (!group.is('Empty')) {
+      if (group.protocolType !== CONSUMER_PROTOCOL_TYPE) return failed(KafkaErrorCode.NON_EMPTY_GROUP);
+      subscribed = group.subscribedTopics() ?? new Set(partitions.map((p) => p.topic));
+    }
+    const partitionErrors: number[] = partitions.map((p) => (subscribed?.has(p.topic) === true ? KafkaErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : KafkaErrorCode.NONE));
+    const deletable = partitions.filter((_, i) => partitionErrors[i] === KafkaErrorCode.NONE);
+    const wanted = new Set(deletable.map((p) => `${p.topic}\0${p.partition}`));
+    const pending = this.offsets.pendingPartitionsOf(groupId).filter((p) => wanted.has(`${p.topic}\0${p.partition}`));
+    this.offsets.dropPending(groupId, pending);
+    const tombstones: TopicPartitionRef[] = [];
+    for (const p of deletable) {
+      const key = `${p.topic}\0${p.partition}`;
+      if (!wanted.delete(key)) continue; // asked twice
+      const hadOffset = group.removeOffset(p.topic, p.partition);
+      if (hadOffset || pending.some((q) => q.topic === p.topic && q.partition === p.partition)) tombstones.push({ topic: p.topic, partition: p.partition });
+    }
+    const deleteGroup = group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0 && this.offsets.pendingPartitionsOf(groupId).length === 0;
+    if (deleteGroup) {
+      group.transitionTo('Dead', this.clock.now());
+      this.groups.delete(groupId);
+    }
+    if (tombstones.length > 0 || deleteGroup) {
+      try {
+        await this.store.storeTombstoneSets([{ groupId, offsets: tombstones, deleteGroup }]);
+      } catch (e) {
+        this.onBackgroundError(e, 'storing offset deletions');
+        const lost = new Set(tombstones.map((p) => `${p.topic}\0${p.partition}`));
+        partitions.forEach((p, i) => {
+          if (lost.has(`${p.topic}\0${p.partition}`)) partitionErrors[i] = KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
+        });
+      }
+    }
+    return { errorCode: KafkaErrorCode.NONE, partitionErrors };
   }
 
   // ============================================================================================ offsets: admin, retention, lag

@@ -9,6 +9,7 @@
 import { PartitionCoordinators } from './partition-coordinators.ts';
 import { KafkaErrorCode } from './error-codes.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
+import type { TopicPartitionRef } from './group-store.ts';
 import type {
   DeletableGroupResult,
   DescribedGroup,
@@ -99,6 +100,10 @@ export class GroupRouter extends PartitionCoordinators<GroupCoordinator> {
     const results = new Map<string, DeletableGroupResult>();
     await Promise.all([...byCoordinator].map(async ([c, ids]) => (await c.deleteGroups(ids)).forEach((r) => results.set(r.groupId, r))));
     return groupIds.map((id) => results.get(id)!);
+  }
+
+  deleteOffsets(groupId: string, partitions: readonly TopicPartitionRef[]): Promise<{ errorCode: number; partitionErrors: number[] }> {
+    return this.coordinatorOf(groupId).deleteOffsets(groupId, partitions);
   }
 
   async removeTopicOffsets(topics: readonly string[]): Promise<number> {

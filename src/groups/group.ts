@@ -14,6 +14,10 @@ import { assert } from '../util/assert.ts';
 import type { GroupState, JoinGroupResponseMember } from './group-api.ts';
 import type { GroupMember } from './member.ts';
 import type { TimerHandle } from '../io/clock.ts';
+import { decodeSubscription } from '../protocol/kafka/consumer-protocol.ts';
+
+/** The protocol type of Kafka's consumer groups, whose member metadata is a subscription. */
+export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 
 /** What a commit stores for one partition (the value of Kafka's offset commit record). */
 export interface OffsetValue {
@@ -255,6 +259,24 @@ export class ClassicGroup {
 
   hasOffsets(): boolean {
     return this.offsets.size > 0;
+  }
+
+  /**
+   * The topics the members of a "consumer" group subscribe to under the chosen protocol, or null
+   * when that cannot be told (another protocol type, no protocol chosen yet, a subscription that
+   * does not decode): callers then take every topic as subscribed, as Kafka does.
+   */
+  subscribedTopics(): Set<string> | null {
+    if (this.protocolType !== CONSUMER_PROTOCOL_TYPE || this.protocolName === null) return null;
+    const topics = new Set<string>();
+    for (const m of this.members.values()) {
+      try {
+        for (const t of decodeSubscription(m.metadataFor(this.protocolName)).topics) topics.add(t);
+      } catch {
+        return null;
+      }
+    }
+    return topics;
   }
 
   offsetCount(): number {

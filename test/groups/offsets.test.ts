@@ -2,13 +2,15 @@
 // -1, no member) only while the group is Empty or unknown; member commits checked for member (25),
 // generation (22) and state (27 in CompletingRebalance, accepted in PreparingRebalance); answers only
 // once the commit is durable; OffsetFetch answers -1/""/error 0 for partitions without a commit; CLI
-// resets only for empty groups; lag from a high-watermark callback.
+// resets only for empty groups; lag from a high-watermark callback; OffsetDelete as Kafka decides it
+// (Empty groups, consumer groups' unsubscribed topics, 86 / 68 / 69 otherwise).
 // Method: fake time and an in-memory log that can hold or fail appends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaErrorCode as E } from '../../src/groups/error-codes.ts';
 import { decodeKey, decodeOffsetCommitValue } from '../../src/groups/offsets-records.ts';
 import type { OffsetCommitResponse } from '../../src/groups/group-api.ts';
+import { encodeSubscription } from '../../src/protocol/kafka/consumer-protocol.ts';
 import { advanceUntil, commitRequest, flush, formGroup, joinRequest, makeCoordinator, startJoin, track } from './harness.ts';
 
 const DELAY = { groupInitialRebalanceDelayMs: 3_000 };
@@ -256,4 +258,42 @@ test('removeTopicOffsets: offsets of deleted topics go from every group, with to
   assert.ok(tombstones.every((r) => r.value === null && decodeKey(r.key).kind === 'offset'));
   assert.equal(await h.coordinator.removeTopicOffsets(['gone']), 0);
   assert.equal(h.log.records.length, before + 3);
+});
+
+test('OffsetDelete: an Empty group loses the offsets asked for, then itself when none are left', async () => {
+  const h = await makeCoordinator();
+  await h.coordinator.offsetCommit(commitRequest({ t: { 0: 1n, 1: 2n }, u: { 0: 3n } }));
+  const before = h.log.records.length;
+  // A partition without an offset is answered NONE too, as Kafka does; one asked twice counts once.
+  const r = await h.coordinator.deleteOffsets('g', [{ topic: 't', partition: 0 }, { topic: 't', partition: 5 }, { topic: 't', partition: 0 }]);
+  assert.deepEqual(r, { errorCode: E.NONE, partitionErrors: [E.NONE, E.NONE, E.NONE] });
+  assert.deepEqual(h.log.records.slice(before).map((t) => [decodeKey(t.key), t.value]), [[{ kind: 'offset', version: 1, group: 'g', topic: 't', partition: 0 }, null]]);
+  const left = h.coordinator.offsetFetch({ groupId: 'g', topics: null, requireStable: false });
+  assert.deepEqual(left.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [['t', [1]], ['u', [0]]]);
+  await h.coordinator.deleteOffsets('g', [{ topic: 't', partition: 1 }, { topic: 'u', partition: 0 }]);
+  assert.equal(h.coordinator.inspectGroup('g'), undefined, 'an Empty group with no offsets left is deleted');
+  assert.deepEqual(decodeKey(h.log.records.at(-1)!.key), { kind: 'group', version: 2, group: 'g' });
+  assert.deepEqual(await h.coordinator.deleteOffsets('g', [{ topic: 't', partition: 1 }]), { errorCode: E.GROUP_ID_NOT_FOUND, partitionErrors: [] });
+  assert.deepEqual(await h.coordinator.deleteOffsets('', [{ topic: 't', partition: 1 }]), { errorCode: E.INVALID_GROUP_ID, partitionErrors: [] });
+});
+
+test('OffsetDelete: a consumer group with members keeps the offsets of topics it subscribes to (86); other protocols are NON_EMPTY_GROUP', async () => {
+  const h = await makeCoordinator(DELAY);
+  const subscription = encodeSubscription(['orders']);
+  const { joins } = await formGroup(h, 2, () => ({ protocolType: 'consumer', protocols: [{ name: 'range', metadata: subscription }] }));
+  const member = { generationId: joins[0]!.generationId, memberId: joins[0]!.memberId };
+  assert.deepEqual(codes(await h.coordinator.offsetCommit(commitRequest({ orders: { 0: 1n }, old: { 0: 2n } }, member))), [E.NONE, E.NONE]);
+  const r = await h.coordinator.deleteOffsets('g', [{ topic: 'orders', partition: 0 }, { topic: 'old', partition: 0 }]);
+  assert.deepEqual(r, { errorCode: E.NONE, partitionErrors: [E.GROUP_SUBSCRIBED_TO_TOPIC, E.NONE] });
+  const left = h.coordinator.offsetFetch({ groupId: 'g', topics: null, requireStable: false });
+  assert.deepEqual(left.topics.map((t) => t.name), ['orders']);
+  assert.equal(h.coordinator.inspectGroup('g')!.state, 'Stable', 'the group stays');
+
+  await formGroup(h, 1, () => ({ groupId: 'connect', protocolType: 'connect' }));
+  assert.deepEqual(await h.coordinator.deleteOffsets('connect', [{ topic: 'x', partition: 0 }]), { errorCode: E.NON_EMPTY_GROUP, partitionErrors: [] });
+  // A subscription that does not decode counts as subscribed to everything.
+  const opaque = await formGroup(h, 1, () => ({ groupId: 'opaque', protocols: [{ name: 'range', metadata: Buffer.from('sub') }] }));
+  const opaqueMember = { groupId: 'opaque', generationId: opaque.joins[0]!.generationId, memberId: opaque.joins[0]!.memberId };
+  assert.deepEqual(codes(await h.coordinator.offsetCommit(commitRequest({ any: { 0: 1n } }, opaqueMember))), [E.NONE]);
+  assert.deepEqual(await h.coordinator.deleteOffsets('opaque', [{ topic: 'any', partition: 0 }]), { errorCode: E.NONE, partitionErrors: [E.GROUP_SUBSCRIBED_TO_TOPIC] });
 });

@@ -66,6 +66,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.AlterUserScramCredentials]: security.alterUserScramCredentials,
   [API_KEYS.DescribeCluster]: admin.describeCluster,
   [API_KEYS.DescribeLogDirs]: admin.describeLogDirs,
+  [API_KEYS.OffsetDelete]: groups.offsetDelete,
   [API_KEYS.DescribeTransactions]: txn.describeTransactions,
   [API_KEYS.ListTransactions]: txn.listTransactions,
 };

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
-import { RawKafka, fetchAll } from '../helpers/raw-kafka.ts';
+import { RawKafka, fetchAll, fetchOffsets } from '../helpers/raw-kafka.ts';
 import { withTimeout } from '../helpers/timeout.ts';
 
 const TOPIC = 'plt';
@@ -112,6 +112,19 @@ test('@platformatic/kafka 1.35: admin, producers (plain, idempotent) and a group
     await producer.send({ messages: Array.from({ length: 6 }, (_, i) => ({ topic: TOPIC, partition: i % PARTITIONS, value: `late-${i}` })) });
     const second = await readMessages(newConsumer(), 'committed', 6);
     assert.deepEqual(second.map((m) => m.value).sort(), ['late-0', 'late-1', 'late-2', 'late-3', 'late-4', 'late-5']);
+    await consumers[1]!.close();
+
+    // The group is empty again: the admin deletes the committed offset of one partition (OffsetDelete).
+    const deleted = await admin.deleteConsumerGroupOffsets({ groupId: 'plt-group', topics: [{ name: TOPIC, partitionIndexes: [0] }] });
+    assert.deepEqual(deleted, [{ name: TOPIC, partitionIndexes: [0] }]);
+    const check = await RawKafka.connect(broker.kafkaPort);
+    try {
+      const offsets = await fetchOffsets(check, 'plt-group', TOPIC, Array.from({ length: PARTITIONS }, (_, p) => p));
+      assert.equal(offsets.get(0), -1n, 'partition 0 has no committed offset any more');
+      for (let p = 1; p < PARTITIONS; p++) assert.ok(offsets.get(p)! > 0n, `partition ${p} keeps its offset`);
+    } finally {
+      check.close();
+    }
   } finally {
     await Promise.allSettled(consumers.map((c) => c.close(true)));
     await Promise.allSettled([producer.close(), idempotent.close(), admin.close()]);

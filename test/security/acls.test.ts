@@ -18,7 +18,7 @@ import kafkajs from 'kafkajs';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { httpsGet, startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { guideTlsEnv, makeTestCerts, type TestCerts } from '../helpers/certs.ts';
-import { createTopic, RawKafka } from '../helpers/raw-kafka.ts';
+import { commitOffsets, createTopic, RawKafka } from '../helpers/raw-kafka.ts';
 import { runKcat } from '../helpers/kcat.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -91,6 +91,12 @@ const errorType = async (promise: Promise<unknown>): Promise<string> => {
     return e.type ?? e.errors?.[0]?.type ?? e.originalError?.type ?? e.cause?.type ?? String(err);
   }
 };
+
+/** TLS options presenting a client certificate for `user`, signed by the test CA. */
+function tlsOf(user: string) {
+  const c = certs.client(user);
+  return { ca: readFileSync(certs.ca), cert: readFileSync(c.cert), key: readFileSync(c.key) };
+}
 
 test('ACLs decide what each principal may do; kafkajs manages them', { timeout: 90_000 }, async () => {
   await withAdmin('admin', async (admin) => {
@@ -235,10 +241,6 @@ test('kcat is refused a topic it may not read with librdkafka\'s authorization e
 });
 
 test('TxnOffsetCommit needs WRITE on the transactional id, then READ on the group, then READ on each topic', { timeout: 30_000 }, async () => {
-  const tlsOf = (user: string) => {
-    const c = certs.client(user);
-    return { ca: readFileSync(certs.ca), cert: readFileSync(c.cert), key: readFileSync(c.key) };
-  };
   const admin = await RawKafka.connectTls(broker.kafkaPort, tlsOf('admin'));
   const gina = await RawKafka.connectTls(broker.kafkaPort, tlsOf('gina'));
   try {
@@ -268,6 +270,34 @@ test('TxnOffsetCommit needs WRITE on the transactional id, then READ on the grou
   } finally {
     admin.close();
     gina.close();
+  }
+});
+
+test('OffsetDelete needs DELETE on the group, then READ on each topic; partitions that do not exist are unknown', { timeout: 30_000 }, async () => {
+  const admin = await RawKafka.connectTls(broker.kafkaPort, tlsOf('admin'));
+  const olga = await RawKafka.connectTls(broker.kafkaPort, tlsOf('olga'));
+  try {
+    for (const topic of ['odel-ok', 'odel-secret']) assert.equal(await createTopic(admin, topic, 1), 0);
+    for (const topic of ['odel-ok', 'odel-secret']) assert.deepEqual(await commitOffsets(admin, 'odel-group', topic, new Map([[0, 1n]])), new Map([[0, 0]]));
+    const allow = (resourceType: number, resourceName: string, operation: number) => ({ resourceType, resourceName, resourcePatternType: 3, principal: 'User:olga', host: '*', operation, permissionType: 3 });
+    const remove = () =>
+      olga.request(API_KEYS.OffsetDelete, 0, { groupId: 'odel-group', topics: [{ name: 'odel-ok', partitions: [{ partitionIndex: 0 }, { partitionIndex: 5 }] }, { name: 'odel-secret', partitions: [{ partitionIndex: 0 }] }] });
+    const E = KafkaErrorCode;
+    assert.deepEqual(await remove(), { errorCode: E.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] });
+    // DELETE on the group (6) and READ (3) on one topic.
+    const created = await admin.request(API_KEYS.CreateAcls, 3, { creations: [allow(3, 'odel-group', 6), allow(2, 'odel-ok', 3)] });
+    assert.deepEqual(created.results.map((r) => r.errorCode), [0, 0]);
+    const answer = await remove();
+    assert.equal(answer.errorCode, 0);
+    assert.deepEqual(answer.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]), [
+      ['odel-ok', [[0, 0], [5, E.UNKNOWN_TOPIC_OR_PARTITION]]],
+      ['odel-secret', [[0, E.TOPIC_AUTHORIZATION_FAILED]]],
+    ]);
+    const left = await admin.request(API_KEYS.OffsetFetch, 5, { groupId: 'odel-group', topics: null, requireStable: false });
+    assert.deepEqual(left.topics.map((t) => t.name), ['odel-secret'], 'only the refused offset is left');
+  } finally {
+    admin.close();
+    olga.close();
   }
 });
 

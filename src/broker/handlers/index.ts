@@ -39,6 +39,7 @@ import { electLeaders } from './43-elect-leaders.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments.ts';
 import { listPartitionReassignments } from './46-list-partition-reassignments.ts';
+import { offsetDelete } from './47-offset-delete.ts';
 import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
@@ -88,6 +89,7 @@ export const HANDLERS: HandlerTable = {
   44: incrementalAlterConfigs,
   45: alterPartitionReassignments,
   46: listPartitionReassignments,
+  47: offsetDelete,
   48: describeClientQuotas,
   49: alterClientQuotas,
   50: describeUserScramCredentials,

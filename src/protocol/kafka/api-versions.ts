@@ -63,6 +63,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [API_KEYS.AlterPartitionReassignments]: { min: 0, max: 0 },
   [API_KEYS.ListPartitionReassignments]: { min: 0, max: 0 },
+  [API_KEYS.OffsetDelete]: { min: 0, max: 0 },
   [API_KEYS.DescribeClientQuotas]: { min: 0, max: 1 },
   [API_KEYS.AlterClientQuotas]: { min: 0, max: 1 },
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },

@@ -1,11 +1,11 @@
 /**
- * Probes of the every-version test for consumer groups: OffsetCommit, OffsetFetch, FindCoordinator,
+ * Probes of the every-version test for consumer groups: OffsetCommit, OffsetFetch, OffsetDelete, FindCoordinator,
  * JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, DeleteGroups and
  * TxnOffsetCommit. Every
  * version works on groups of its own (named after API and version), so no probe sees another's state.
  */
 import assert from 'node:assert/strict';
-import { encodeSubscription } from '../../../src/client/consumer-protocol.ts';
+import { encodeSubscription } from '../../../src/protocol/kafka/consumer-protocol.ts';
 import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
 import { commitOffsets, fetchOffsets, offsetsPartitionOf } from '../../helpers/raw-kafka.ts';
 import { SESSION_TIMEOUT_MS, type ProbeContext } from './probe-context.ts';
@@ -131,4 +131,15 @@ export async function deleteGroups(ctx: ProbeContext, version: number): Promise<
   assert.deepEqual(await commitOffsets(ctx.conn, groupId, ctx.seeded.name, new Map([[0, 1n]])), new Map([[0, 0]]), 'setup commit');
   const res = await ctx.exchange(API_KEYS.DeleteGroups, version, { groupsNames: [groupId] }, 'delete');
   assert.deepEqual(res.results.map((r) => r.groupId), [groupId]);
+}
+
+export async function offsetDelete(ctx: ProbeContext, version: number): Promise<void> {
+  // A throwaway empty group with offsets on both seeded partitions: one goes, the other stays.
+  const groupId = group('offset-delete', version);
+  assert.deepEqual(await commitOffsets(ctx.conn, groupId, ctx.seeded.name, new Map([[0, 1n], [1, 1n]])), new Map([[0, 0], [1, 0]]), 'setup commit');
+  const res = await ctx.exchange(API_KEYS.OffsetDelete, version, { groupId, topics: [{ name: ctx.seeded.name, partitions: [{ partitionIndex: 0 }] }] }, 'delete');
+  assert.equal(res.errorCode, 0);
+  assert.deepEqual(res.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]), [[ctx.seeded.name, [[0, 0]]]]);
+  const fetched = await ctx.conn.request(API_KEYS.OffsetFetch, 5, { groupId, topics: [{ name: ctx.seeded.name, partitionIndexes: [0, 1] }], requireStable: false });
+  assert.deepEqual(fetched.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset]), [[0, -1n], [1, 1n]]);
 }

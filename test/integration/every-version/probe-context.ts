@@ -4,7 +4,7 @@
  * advertises, through the same checks as the request under test.
  */
 import assert from 'node:assert/strict';
-import { encodeAssignment, encodeSubscription } from '../../../src/client/consumer-protocol.ts';
+import { encodeAssignment, encodeSubscription } from '../../../src/protocol/kafka/consumer-protocol.ts';
 import { apiVersionEntries } from '../../../src/protocol/kafka/api-versions.ts';
 import type { ApiKey, ApiMessages } from '../../../src/protocol/kafka/generated/index.ts';
 import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';

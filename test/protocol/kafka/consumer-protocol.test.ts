@@ -3,9 +3,9 @@
 // are appended and ignored). Method: round trips, plus bytes written by hand for other versions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../src/client/consumer-protocol.ts';
-import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '../../src/protocol/kafka/generated/index.ts';
-import { Writer } from '../../src/protocol/kafka/writer.ts';
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/protocol/kafka/consumer-protocol.ts';
+import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '../../../src/protocol/kafka/generated/index.ts';
+import { Writer } from '../../../src/protocol/kafka/writer.ts';
 
 test('subscription and assignment round trip', () => {
   assert.deepEqual(decodeSubscription(encodeSubscription(['b', 'a'])).topics, ['a', 'b']);

@@ -3,6 +3,7 @@
  * JoinGroup) and its assignment (sent by the leader in SyncGroup). Both are an int16 version followed by
  * the ConsumerProtocolSubscription / ConsumerProtocolAssignment struct of that version. A version newer
  * than the schema is read as the newest known one: later versions only append fields, which are ignored.
+ * Clients encode both; the group coordinator reads subscriptions (OffsetDelete: which topics a group consumes).
  */
 import {
   decodeConsumerProtocolAssignment,
@@ -10,10 +11,15 @@ import {
   encodeConsumerProtocolAssignment,
   encodeConsumerProtocolSubscription,
   type ConsumerProtocolSubscription,
-} from '../protocol/kafka/generated/index.ts';
-import { Reader } from '../protocol/kafka/reader.ts';
-import { Writer } from '../protocol/kafka/writer.ts';
-import type { TopicPartitions } from './types.ts';
+} from './generated/index.ts';
+import { Reader } from './reader.ts';
+import { Writer } from './writer.ts';
+
+/** A topic and some of its partitions, as an assignment lists them. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
 
 const NEWEST = 3;
 /** Version 1 adds owned partitions, which this client does not track; 1 is what most clients send. */
