@@ -2,7 +2,9 @@
 // a topic, its producer (plain and idempotent) writes, and its group consumer (ApiVersions v3,
 // Metadata v9+, FindCoordinator v4, JoinGroup v6, SyncGroup v4, OffsetFetch v8, ListOffsets v5,
 // Fetch v12 asking for a new session every time, OffsetCommit v8) reads everything back, commits, and
-// a second consumer of the same group starts where the first stopped.
+// a second consumer of the same group starts where the first stopped; every call of its Admin is
+// answered as Kafka answers it (topics, partitions, offsets, records, group offsets, groups, configs,
+// client quotas, log directories).
 // Method: one broker process; what the clients report is checked against a raw Fetch of the log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,5 +130,90 @@ test('@platformatic/kafka 1.35: admin, producers (plain, idempotent) and a group
   } finally {
     await Promise.allSettled(consumers.map((c) => c.close(true)));
     await Promise.allSettled([producer.close(), idempotent.close(), admin.close()]);
+  }
+});
+
+const ADMIN_TOPIC = 'plt-admin';
+const ADMIN_GROUP = 'plt-admin-group';
+
+test('@platformatic/kafka 1.x Admin: every call is answered as Kafka answers it', { timeout: 120_000 }, async () => {
+  const admin = new Admin({ clientId: 'plt-admin', bootstrapBrokers: bootstrap });
+  const producer = new Producer({ clientId: 'plt-admin-producer', bootstrapBrokers: bootstrap, serializers: stringSerializers, acks: -1 });
+  const consumer = new Consumer({ clientId: 'plt-admin-consumer', groupId: ADMIN_GROUP, bootstrapBrokers: bootstrap, deserializers: stringDeserializers });
+  try {
+    // Topics and partitions.
+    const [created] = await admin.createTopics({ topics: [ADMIN_TOPIC], partitions: 2, replicas: 1 });
+    assert.equal(created!.name, ADMIN_TOPIC);
+    await admin.createPartitions({ topics: [{ name: ADMIN_TOPIC, count: 3 }] });
+    assert.ok((await admin.listTopics()).includes(ADMIN_TOPIC));
+    assert.equal((await admin.metadata({ topics: [ADMIN_TOPIC] })).topics.get(ADMIN_TOPIC)?.partitionsCount, 3);
+    await producer.send({ messages: Array.from({ length: 9 }, (_, i) => ({ topic: ADMIN_TOPIC, partition: i % 3, value: `v${i}` })) });
+
+    // Offsets and records.
+    const listed = await admin.listOffsets({ topics: [{ name: ADMIN_TOPIC, partitions: [0, 1, 2].map((p) => ({ partitionIndex: p, timestamp: -1n })) }] });
+    assert.deepEqual(listed[0]!.partitions.map((p) => [p.partitionIndex, p.offset]).sort(), [[0, 3n], [1, 3n], [2, 3n]]);
+    const deleted = await admin.deleteRecords({ topics: [{ name: ADMIN_TOPIC, partitions: [{ partition: 2, offset: 1n }] }] });
+    assert.deepEqual(deleted[0]!.partitions, [{ partition: 2, lowWatermark: 1n }]);
+
+    // Group offsets for a group with no members: alter, list, delete one.
+    await admin.alterConsumerGroupOffsets({ groupId: ADMIN_GROUP, topics: [{ name: ADMIN_TOPIC, partitionOffsets: [{ partition: 0, offset: 1n }, { partition: 1, offset: 2n }] }] });
+    const offsets = await admin.listConsumerGroupOffsets({ groups: [ADMIN_GROUP] });
+    assert.deepEqual(offsets[0]!.topics.find((t) => t.name === ADMIN_TOPIC)?.partitions.map((p) => [p.partitionIndex, p.committedOffset]).sort(), [[0, 1n], [1, 2n]]);
+    await admin.deleteConsumerGroupOffsets({ groupId: ADMIN_GROUP, topics: [{ name: ADMIN_TOPIC, partitionIndexes: [1] }] });
+    const afterDelete = await admin.listConsumerGroupOffsets({ groups: [{ groupId: ADMIN_GROUP, topics: [{ name: ADMIN_TOPIC, partitionIndexes: [0, 1] }] }] });
+    assert.deepEqual(afterDelete[0]!.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset]), [[0, 1n], [1, -1n]]);
+
+    // A group with a member: listed, described, found; the member removed; the empty group deleted.
+    const stream = await consumer.consume({ topics: [ADMIN_TOPIC], mode: 'earliest', autocommit: false, maxWaitTime: 100, sessionTimeout: 6000, heartbeatInterval: 500 });
+    try {
+      await withTimeout(
+        (async () => {
+          for (;;) {
+            const groups = await admin.listGroups();
+            if (groups.get(ADMIN_GROUP)?.state === 'STABLE') return;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        })(),
+        30_000,
+        'the group becomes stable',
+      );
+      const described = (await admin.describeGroups({ groups: [ADMIN_GROUP] })).get(ADMIN_GROUP)!;
+      assert.equal(described.protocolType, 'consumer');
+      assert.equal(described.members.size, 1);
+      const [coordinator] = await admin.findCoordinator({ keyType: 0, keys: [ADMIN_GROUP] });
+      assert.equal(coordinator!.port, broker.kafkaPort);
+      const memberId = [...described.members.keys()][0]!;
+      await admin.removeMembersFromConsumerGroup({ groupId: ADMIN_GROUP, members: [{ memberId }] });
+    } finally {
+      await stream.close().catch(() => undefined);
+      await consumer.close(true);
+    }
+    await withTimeout(
+      (async () => {
+        while ((await admin.listGroups()).get(ADMIN_GROUP)?.state !== 'EMPTY') await new Promise((resolve) => setTimeout(resolve, 100));
+      })(),
+      30_000,
+      'the group is empty',
+    );
+    await admin.deleteGroups({ groups: [ADMIN_GROUP] });
+    assert.equal((await admin.listGroups()).has(ADMIN_GROUP), false);
+
+    // Configs.
+    await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: ADMIN_TOPIC, configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }] });
+    const configs = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: ADMIN_TOPIC, configurationKeys: ['retention.ms'] }] });
+    assert.equal(configs[0]!.configs.find((c) => c.name === 'retention.ms')?.value, '3600000');
+
+    // Client quotas.
+    await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow-client' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }] });
+    const quotas = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow-client' }] });
+    assert.deepEqual(quotas.map((q) => q.values.map((v) => [v.key, v.value])), [[['producer_byte_rate', 1024]]]);
+
+    // Log directories, then the topic goes.
+    const dirs = await admin.describeLogDirs({ topics: [{ name: ADMIN_TOPIC, partitions: [0, 1, 2] }] });
+    assert.equal(dirs[0]!.results[0]!.topics[0]!.partitions.length, 3);
+    await admin.deleteTopics({ topics: [ADMIN_TOPIC] });
+    assert.equal((await admin.listTopics()).includes(ADMIN_TOPIC), false);
+  } finally {
+    await Promise.allSettled([producer.close(), admin.close()]);
   }
 });
