@@ -8,10 +8,12 @@
  * replacement) by a broker that is registered, not draining, reachable, not already a replica of the
  * partition, preferring racks the partition's other replicas do not use (the rack spread placement
  * gave it), then the broker holding the fewest replicas, counting the moves planned in this round.
- * Partitions already moving are left alone until their move ends. Pure: state in, moves out.
+ * Partitions already moving are left alone until their move ends, unless their target puts a replica on a
+ * draining broker: that target is re-planned the same way (a broker that died during a move would
+ * otherwise hold it, and the moving budget, for good). Pure: state in, moves out.
  */
 import type { ClusterState } from './cluster-state.ts';
-import { inFlux } from './reassignment.ts';
+import { inFlux, targetOf } from './reassignment.ts';
 
 export interface DrainMove {
   readonly topic: string;
@@ -37,38 +39,54 @@ export function drainMoves(state: ClusterState, options: DrainOptions): DrainMov
   const brokers = state.brokers();
   const draining = new Set(brokers.filter((b) => b.draining === true).map((b) => b.id));
   if (draining.size === 0) return [];
-  let budget = options.maxMoving - state.reassignmentCount();
-  if (budget <= 0) return [];
   const rackOf = new Map(brokers.map((b) => [b.id, b.rack]));
   const candidates = brokers.filter((b) => !draining.has(b.id) && options.usable(b.id)).map((b) => b.id);
   const load = new Map([...state.brokerLoads()].map(([id, l]) => [id, l.replicas]));
-  const moves: DrainMove[] = [];
   const topics = state.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const moves: DrainMove[] = [];
+  // Moves under way that would put a replica on a draining broker (balancing chose it just before it
+  // died, say) never end while it is gone, and they hold the moving budget: they are re-targeted
+  // first, whatever the budget, since they replace a move rather than add one.
+  for (const topic of topics) {
+    for (let index = 0; index < topic.partitions; index++) {
+      const target = targetOf(topic, index);
+      if (target === undefined || !target.some((id) => draining.has(id))) continue;
+      const replicas = replaceDraining(target, draining, candidates, rackOf, load);
+      if (replicas !== null) moves.push({ topic: topic.name, index, replicas });
+    }
+  }
+  let budget = options.maxMoving - state.reassignmentCount();
   for (const topic of topics) {
     for (let index = 0; index < topic.partitions && budget > 0; index++) {
       if (inFlux(topic, index)) continue;
       const current = topic.assignments[index]!;
       if (!current.some((id) => draining.has(id))) continue;
-      const replicas = [...current];
-      let placed = true;
-      for (let i = 0; i < replicas.length; i++) {
-        if (!draining.has(replicas[i]!)) continue;
-        const racks = new Set(replicas.filter((id, j) => j !== i && !draining.has(id)).map((id) => rackOf.get(id) ?? null));
-        const pick = candidates
-          .filter((id) => !replicas.includes(id))
-          .sort((a, b) => Number(racks.has(rackOf.get(a) ?? null)) - Number(racks.has(rackOf.get(b) ?? null)) || (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b)[0];
-        if (pick === undefined) {
-          placed = false;
-          break;
-        }
-        replicas[i] = pick;
-        load.set(pick, (load.get(pick) ?? 0) + 1);
-      }
-      if (!placed) continue;
+      const replicas = replaceDraining(current, draining, candidates, rackOf, load);
+      if (replicas === null) continue;
       moves.push({ topic: topic.name, index, replicas });
       budget--;
     }
     if (budget <= 0) break;
   }
   return moves;
+}
+
+/**
+ * `replicas` with each draining broker replaced in place by a usable one, preferring racks the other
+ * replicas do not use, then the fewest replicas (`load`, updated with each pick); null when some
+ * draining broker has no replacement.
+ */
+function replaceDraining(current: readonly number[], draining: ReadonlySet<number>, candidates: readonly number[], rackOf: ReadonlyMap<number, string | null>, load: Map<number, number>): number[] | null {
+  const replicas = [...current];
+  for (let i = 0; i < replicas.length; i++) {
+    if (!draining.has(replicas[i]!)) continue;
+    const racks = new Set(replicas.filter((id, j) => j !== i && !draining.has(id)).map((id) => rackOf.get(id) ?? null));
+    const pick = candidates
+      .filter((id) => !replicas.includes(id))
+      .sort((a, b) => Number(racks.has(rackOf.get(a) ?? null)) - Number(racks.has(rackOf.get(b) ?? null)) || (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b)[0];
+    if (pick === undefined) return null;
+    replicas[i] = pick;
+    load.set(pick, (load.get(pick) ?? 0) + 1);
+  }
+  return replicas;
 }

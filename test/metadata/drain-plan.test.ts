@@ -2,7 +2,8 @@
 // replicas, keeps its mark across restarts, may come back with a new data directory once it holds
 // nothing (and not before), and is refused when the others could not hold a partition's replicas.
 // The plan replaces each of its replicas in place with a broker of a rack the partition lacks, then
-// the least loaded, leaves moving partitions alone, and stays within the moves allowed at once.
+// the least loaded, leaves moving partitions alone (re-targeting those moving onto a draining broker),
+// and stays within the moves allowed at once.
 // Method: ClusterState commands and drainMoves over small clusters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,4 +65,18 @@ test('the plan replaces in place, prefers a missing rack then the least loaded b
   // Nothing draining, nothing to do.
   assert.equal(s.apply({ type: 'drain-broker', id: 1, draining: false }).error, null);
   assert.deepEqual(drainMoves(s, { maxMoving: 8, usable: all }), []);
+});
+
+test('a move under way onto a broker that then drains is re-targeted, whatever the budget', () => {
+  // Balancing was moving partition 0 from [1, 2, 3] onto broker 4 when broker 4 died and was marked draining.
+  const s = cluster([null, null, null, null], [[1, 2, 3], [2, 3, 1]]);
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: [{ index: 0, replicas: [1, 4, 3] }] }).error, null);
+  assert.equal(s.apply({ type: 'drain-broker', id: 4, draining: true }).error, null);
+  // Broker 2 is the only one left to take 4's place: the target becomes the assignment again (a cancel).
+  const moves = drainMoves(s, { maxMoving: 1, usable: (id) => id !== 4 });
+  assert.deepEqual(moves, [{ topic: 't', index: 0, replicas: [1, 2, 3] }]);
+  assert.equal(s.apply({ type: 'reassign-partitions', name: 't', moves: moves.map((m) => ({ index: m.index, replicas: m.replicas })) }).error, null);
+  // Broker 4 may have joined the group already: it is left to go through the group, and nothing more is planned.
+  assert.deepEqual(s.topic('t')!.leaving, { 0: [4] });
+  assert.deepEqual(drainMoves(s, { maxMoving: 8, usable: (id) => id !== 4 }), []);
 });
