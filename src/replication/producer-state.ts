@@ -104,6 +104,11 @@ export class ProducerStateTable {
     entry.lastTimestampMs = Math.max(entry.lastTimestampMs, timestampMs);
   }
 
+  /** Every producer with state here: its epoch, the last sequence it wrote (-1: none since its epoch began), when it last wrote. */
+  list(): { producerId: bigint; epoch: number; lastSequence: number; lastTimestampMs: number }[] {
+    return [...this.producers].map(([producerId, e]) => ({ producerId, epoch: e.epoch, lastSequence: e.batches.at(-1)?.lastSeq ?? -1, lastTimestampMs: e.lastTimestampMs }));
+  }
+
   /** Forgets producers idle longer than `idleMs` (Kafka: producer.id.expiration.ms, 24 h). */
   expire(nowMs: number, idleMs: number): number {
     let removed = 0;

@@ -67,6 +67,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.DescribeCluster]: admin.describeCluster,
   [API_KEYS.DescribeLogDirs]: admin.describeLogDirs,
   [API_KEYS.OffsetDelete]: groups.offsetDelete,
+  [API_KEYS.DescribeProducers]: txn.describeProducers,
   [API_KEYS.DescribeTransactions]: txn.describeTransactions,
   [API_KEYS.ListTransactions]: txn.listTransactions,
 };

@@ -94,6 +94,9 @@ test('each tenant sees and touches only its own topics and groups; a token witho
   const tenantDirs = await acme.request(API_KEYS.DescribeLogDirs, 4, { topics: null });
   assert.equal(tenantDirs.errorCode, KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   assert.deepEqual(tenantDirs.results, []);
+  // A partition's producers: only of the tenant's own topics.
+  const producers = await acme.request(API_KEYS.DescribeProducers, 0, { topics: [{ name: 'globex.events', partitionIndexes: [0] }, { name: 'acme.orders', partitionIndexes: [0] }] });
+  assert.deepEqual(producers.topics.map((t) => [t.name, t.partitions[0]!.errorCode]), [['globex.events', KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED], ['acme.orders', 0]]);
   const adminDirs = await admin.request(API_KEYS.DescribeLogDirs, 4, { topics: null });
   assert.equal(adminDirs.errorCode, 0);
   const dirTopics = adminDirs.results[0]!.topics.map((t) => t.name);

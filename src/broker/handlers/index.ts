@@ -43,6 +43,7 @@ import { offsetDelete } from './47-offset-delete.ts';
 import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { saslAuthenticate } from './36-sasl-authenticate.ts';
 import { describeCluster } from './60-describe-cluster.ts';
+import { describeProducers } from './61-describe-producers.ts';
 import { describeTransactions } from './65-describe-transactions.ts';
 import { listTransactions } from './66-list-transactions.ts';
 import { describeClientQuotas } from './48-describe-client-quotas.ts';
@@ -95,6 +96,7 @@ export const HANDLERS: HandlerTable = {
   50: describeUserScramCredentials,
   51: alterUserScramCredentials,
   60: describeCluster,
+  61: describeProducers,
   65: describeTransactions,
   66: listTransactions,
 };

@@ -69,6 +69,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DescribeUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.AlterUserScramCredentials]: { min: 0, max: 0 },
   [API_KEYS.DescribeCluster]: { min: 0, max: 1 },
+  [API_KEYS.DescribeProducers]: { min: 0, max: 0 },
   [API_KEYS.DescribeTransactions]: { min: 0, max: 0 },
   [API_KEYS.ListTransactions]: { min: 0, max: 1 },
 };

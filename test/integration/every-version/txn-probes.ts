@@ -1,12 +1,13 @@
 /**
  * Probes of the transaction coordinator's APIs: AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
- * DescribeTransactions and ListTransactions. Each version gets its own transactional id, initialised
+ * DescribeTransactions and ListTransactions, and of DescribeProducers (a partition leader's producers). Each version gets its own transactional id, initialised
  * with FindCoordinator (key type 1, which has `__transaction_state` created on first use) and
  * InitProducerId, both retried while the coordinator is being created or loaded.
  */
 import assert from 'node:assert/strict';
 import { API_KEYS } from '../../../src/protocol/kafka/generated/index.ts';
 import { KafkaErrorCode } from '../../../src/protocol/kafka/error-codes.ts';
+import { produceBody, textBatch } from '../../helpers/raw-kafka.ts';
 import type { ProbeContext } from './probe-context.ts';
 
 const RETRIABLE = new Set<number>([KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS, KafkaErrorCode.CONCURRENT_TRANSACTIONS, KafkaErrorCode.NOT_COORDINATOR]);
@@ -74,4 +75,25 @@ export async function listTransactions(ctx: ProbeContext, version: number): Prom
   const producer = await txnProducer(ctx, id);
   const res = await ctx.exchange(API_KEYS.ListTransactions, version, { stateFilters: ['Empty'], producerIdFilters: [producer.producerId], durationFilter: -1n }, 'list');
   assert.deepEqual(res.transactionStates.map((t) => [t.transactionalId, t.transactionState]), [[id, 'Empty']]);
+}
+
+/** A transaction left open on a throwaway topic: its producer is listed with its last sequence and the transaction's first offset. */
+export async function describeProducers(ctx: ProbeContext, version: number): Promise<void> {
+  const id = `every-version-describe-producers-v${version}`;
+  const name = `every-version-describe-producers-v${version}`;
+  await ctx.createTopic(name, 1);
+  const producer = await txnProducer(ctx, id);
+  const added = await ctx.conn.request(API_KEYS.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch, v3AndBelowTopics: [{ name, partitions: [0] }] });
+  assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, 0);
+  const batch = textBatch(['a', 'b', 'c'], { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true });
+  const produced = await ctx.conn.request(API_KEYS.Produce, 9, { ...produceBody(name, 0, batch), transactionalId: id });
+  assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0);
+  const res = await ctx.exchange(API_KEYS.DescribeProducers, version, { topics: [{ name, partitionIndexes: [0] }] }, 'describe');
+  const p = res.topics[0]!.partitions[0]!;
+  assert.deepEqual(
+    p.activeProducers.map((a) => [a.producerId, a.producerEpoch, a.lastSequence, a.currentTxnStartOffset, a.coordinatorEpoch]),
+    [[producer.producerId, producer.producerEpoch, 2, 0n, -1]],
+  );
+  assert.ok(p.activeProducers[0]!.lastTimestamp > 0n);
+  await ctx.conn.request(API_KEYS.EndTxn, 3, { transactionalId: id, ...producer, committed: false });
 }

@@ -1,0 +1,44 @@
+/**
+ * DescribeProducers (61), version 0 (KIP-664; kafka-transactions describe-producers and
+ * find-hanging): the producers a partition's leader keeps state for, each with its epoch, last
+ * sequence, last write time and, when it has a transaction open here, that transaction's first
+ * offset. The coordinator epoch is not kept per producer here: -1. Answered by the partition's
+ * leader (NOT_LEADER_OR_FOLLOWER elsewhere); READ on the topic with authorization (else
+ * TOPIC_AUTHORIZATION_FAILED); UNKNOWN_TOPIC_OR_PARTITION for partitions that do not exist.
+ */
+import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
+import type { Handler } from '../handler.ts';
+import { allowed, Op, Resource } from '../access.ts';
+import { leaderPartition } from '../partition-access.ts';
+
+export const describeProducers: Handler<61> = (ctx, request, info) => ({
+  throttleTimeMs: 0,
+  topics: request.topics.map((t) => {
+    const readable = allowed(ctx, info, Op.READ, Resource.TOPIC, t.name);
+    const topic = ctx.metadata.state.topic(t.name);
+    return {
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => {
+        const failed = (errorCode: number, errorMessage: string | null = null) => ({ partitionIndex, errorCode, errorMessage, activeProducers: [] });
+        if (!readable) return failed(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        if (topic === undefined || partitionIndex < 0 || partitionIndex >= topic.partitions) return failed(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        const access = leaderPartition(ctx, topic, partitionIndex);
+        if (access.partition === undefined) return failed(access.errorCode, access.message);
+        const p = access.partition;
+        return {
+          partitionIndex,
+          errorCode: 0,
+          errorMessage: null,
+          activeProducers: p.producers.list().map((s) => ({
+            producerId: s.producerId,
+            producerEpoch: s.epoch,
+            lastSequence: s.lastSequence,
+            lastTimestamp: BigInt(s.lastTimestampMs),
+            coordinatorEpoch: -1,
+            currentTxnStartOffset: BigInt(p.transactions.openedAt(s.producerId) ?? -1),
+          })),
+        };
+      }),
+    };
+  }),
+});
