@@ -81,6 +81,9 @@ export type MessageHandler = (from: number, message: PeerMessage) => void;
 /** `restarted`: on 'up', the peer is another process than when it was last up (or was never up). */
 export type PeerStateHandler = (peer: number, state: PeerState, restarted: boolean) => void;
 
+/** Failed dial attempts in a row between two log lines about the same lane. */
+const FAILURES_PER_LINE = 30;
+
 export class PeerTransport {
   /** The largest encoded message send() accepts (type, body and their MessagePack framing). */
   readonly maxMessageBytes: number;
@@ -434,12 +437,15 @@ export class PeerTransport {
     this.dialed.delete(connection);
     if (dialedLink === undefined) return;
     if (dialedLink.dialing === connection) {
-      // An attempt that never opened. The first in a row is worth a line; the retries are not.
+      // An attempt that never opened. The first in a row is worth a line, then one per
+      // FAILURES_PER_LINE retries (about half a minute at the backoff's cap), so a peer that stays
+      // unreachable says why while it does.
       dialedLink.dialing = null;
       dialedLink.failures++;
-      if (dialedLink.failures === 1 && this.phase === 'running') {
-        const { peer, lane } = dialedLink;
-        this.log.warn({ peer, lane, remote: connection.remote, error: connection.lastError?.message }, 'cannot reach peer, retrying with backoff');
+      const { failures, peer, lane } = dialedLink;
+      if ((failures === 1 || failures % FAILURES_PER_LINE === 0) && this.phase === 'running') {
+        const fields = { peer, lane, remote: connection.remote, error: connection.lastError?.message ?? null, attempts: failures };
+        this.log.warn(fields, failures === 1 ? 'cannot reach peer, retrying with backoff' : 'still cannot reach peer, retrying with backoff');
       }
     }
     this.redial(dialedLink);

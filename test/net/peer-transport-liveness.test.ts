@@ -38,15 +38,16 @@ test('keepalives hold idle connections; silent peers are closed; unreachable pee
   }
 });
 
-test('an unreachable peer is retried with backoff and logged once per lane', { timeout: 60_000 }, async () => {
+test('an unreachable peer is retried with backoff, logged once per lane and again every 30 failures', { timeout: 60_000 }, async () => {
   const nodes = await addresses([1, 2]);
   const one = await startPeer(1, nodes, LIMITS);
   try {
-    const attempts = (): number => one.logs().filter((l) => l.msg === 'peer connection error').length;
-    await until(() => attempts() >= 8, 10_000, 'several dial attempts');
+    const still = () => one.logs().filter((l) => l.msg === 'still cannot reach peer, retrying with backoff');
+    await until(() => new Set(still().map((l) => l.lane)).size === 2, 30_000, 'a reminder on each lane after 30 failed attempts');
     const warned = one.logs().filter((l) => l.msg === 'cannot reach peer, retrying with backoff');
     assert.deepEqual(warned.map((l) => l.lane).sort(), ['control', 'data']);
     assert.ok(warned.every((l) => l.peer === 2 && /ECONNREFUSED/.test(String(l.error))), 'names the peer and the error');
+    assert.ok(still().every((l) => l.peer === 2 && l.attempts !== undefined && Number(l.attempts) % 30 === 0 && /ECONNREFUSED/.test(String(l.error))), 'the reminders count the attempts');
     assert.ok(one.transport.peers()[0]!.state === 'down');
   } finally {
     await one.transport.stop();
