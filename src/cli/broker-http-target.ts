@@ -62,9 +62,9 @@ export function httpTlsFromConfig(config: BrokerConfig, options: { clientCertifi
 export function withTlsFlags(fromConfig: ConnectionOptions | undefined, flagged: ConnectionOptions | undefined): ConnectionOptions | undefined {
   if (flagged === undefined) return fromConfig;
   if (fromConfig === undefined) return flagged;
-  const { cert, key, passphrase, ...rest } = fromConfig;
-  const base = flagged.cert === undefined ? { ...rest, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(passphrase === undefined ? {} : { passphrase }) } : rest;
-  return { ...base, ...flagged };
+  if (flagged.cert === undefined) return { ...fromConfig, ...flagged };
+  const { cert: _cert, key: _key, passphrase: _passphrase, ...withoutClientCertificate } = fromConfig;
+  return { ...withoutClientCertificate, ...flagged };
 }
 
 /**

@@ -556,16 +556,15 @@ export class GroupCoordinator {
       subscribed = group.subscribedTopics() ?? new Set(partitions.map((p) => p.topic));
     }
     const partitionErrors: number[] = partitions.map((p) => (subscribed?.has(p.topic) === true ? KafkaErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : KafkaErrorCode.NONE));
-    const deletable = partitions.filter((_, i) => partitionErrors[i] === KafkaErrorCode.NONE);
-    const wanted = new Set(deletable.map((p) => `${p.topic}\0${p.partition}`));
-    const pending = this.offsets.pendingPartitionsOf(groupId).filter((p) => wanted.has(`${p.topic}\0${p.partition}`));
+    const keyOf = (p: TopicPartitionRef) => `${p.topic}\0${p.partition}`;
+    // Each deletable partition once (a request may name one twice).
+    const deletable = new Map(partitions.filter((_, i) => partitionErrors[i] === KafkaErrorCode.NONE).map((p) => [keyOf(p), p]));
+    const pending = this.offsets.pendingPartitionsOf(groupId).filter((p) => deletable.has(keyOf(p)));
     this.offsets.dropPending(groupId, pending);
+    const pendingKeys = new Set(pending.map(keyOf));
     const tombstones: TopicPartitionRef[] = [];
-    for (const p of deletable) {
-      const key = `${p.topic}\0${p.partition}`;
-      if (!wanted.delete(key)) continue; // asked twice
-      const hadOffset = group.removeOffset(p.topic, p.partition);
-      if (hadOffset || pending.some((q) => q.topic === p.topic && q.partition === p.partition)) tombstones.push({ topic: p.topic, partition: p.partition });
+    for (const [key, p] of deletable) {
+      if (group.removeOffset(p.topic, p.partition) || pendingKeys.has(key)) tombstones.push({ topic: p.topic, partition: p.partition });
     }
     const deleteGroup = group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0 && this.offsets.pendingPartitionsOf(groupId).length === 0;
     if (deleteGroup) {
@@ -577,9 +576,9 @@ export class GroupCoordinator {
         await this.store.storeTombstoneSets([{ groupId, offsets: tombstones, deleteGroup }]);
       } catch (e) {
         this.onBackgroundError(e, 'storing offset deletions');
-        const lost = new Set(tombstones.map((p) => `${p.topic}\0${p.partition}`));
+        const lost = new Set(tombstones.map(keyOf));
         partitions.forEach((p, i) => {
-          if (lost.has(`${p.topic}\0${p.partition}`)) partitionErrors[i] = KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
+          if (lost.has(keyOf(p))) partitionErrors[i] = KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
         });
       }
     }
