@@ -129,8 +129,8 @@ export class PartitionChecker {
   comparisons = 0;
   private readonly committed = new Map<string, Map<number, CommittedBatch>>();
   private readonly sequences = new Map<string, Map<string, number>>();
-  /** One past the last offset acknowledged, per partition. */
-  private readonly ackedEnd = new Map<string, number>();
+  /** Per partition and term of acknowledgement (Answer.term): one past the last offset acknowledged. */
+  private readonly ackedEnd = new Map<string, Map<number, number>>();
   private readonly acked = new Map<string, Map<number, string>>();
   private readonly consumed = new Map<string, Map<number, string>>();
   /** Per broker incarnation and partition: applied end offset and high watermark seen. */
@@ -247,13 +247,17 @@ export class PartitionChecker {
     if (logStartOffset > (this.retainedFrom.get(partition) ?? 0)) this.retainedFrom.set(partition, logStartOffset);
   }
 
-  /** A produce of batch `id` was acknowledged at `baseOffset`. */
-  acknowledged(partition: string, id: string, baseOffset: number, how: string): void {
+  /** A produce of batch `id` was acknowledged at `baseOffset` by a replica in `term`. */
+  acknowledged(partition: string, id: string, baseOffset: number, term: number, how: string): void {
     const known = this.registry(partition).get(baseOffset);
     this.comparisons++;
     if (known === undefined) this.fail('acknowledged means committed', `${partition}: batch ${id} acknowledged (${how}) at ${baseOffset}, which no replica has committed`);
     else if (known.id !== id) this.fail('acknowledged means committed', `${partition}: batch ${id} acknowledged (${how}) at ${baseOffset}, where ${known.id} is committed`);
-    else this.ackedEnd.set(partition, Math.max(this.ackedEnd.get(partition) ?? 0, known.lastOffset + 1));
+    else {
+      let byTerm = this.ackedEnd.get(partition);
+      if (byTerm === undefined) this.ackedEnd.set(partition, (byTerm = new Map()));
+      byTerm.set(term, Math.max(byTerm.get(term) ?? 0, known.lastOffset + 1));
+    }
     this.ackedOf(partition).set(baseOffset, id);
   }
 
@@ -279,8 +283,9 @@ export class PartitionChecker {
 
   /**
    * A replica's high watermark now; `writableTerm` is the term it takes writes in, or -1. Checked
-   * when it becomes writable in a term: later acknowledgements may come from a newer leader that a
-   * deposed one, cut off, does not know of yet (it cannot commit anything more).
+   * when it becomes writable in a term, against what was acknowledged in earlier terms only: a leader
+   * whose own loop lagged may become writable after a newer leader, which it does not know of (cut
+   * off), acknowledged more. It cannot commit anything, and is not required to hold those batches.
    */
   highWatermark(broker: number, incarnation: number, partition: string, highWatermark: number, writableTerm: number): void {
     const key = `${broker}/${incarnation}/${partition}`;
@@ -289,7 +294,8 @@ export class PartitionChecker {
     this.highWatermarks.set(key, highWatermark);
     if (writableTerm < 0 || this.writableTerms.get(key) === writableTerm) return;
     this.writableTerms.set(key, writableTerm);
-    const acked = this.ackedEnd.get(partition) ?? 0;
+    let acked = 0;
+    for (const [term, end] of this.ackedEnd.get(partition) ?? []) if (term < writableTerm) acked = Math.max(acked, end);
     if (highWatermark < acked) this.fail('a new leader covers every acknowledged offset', `broker ${broker} ${partition}: writable in term ${writableTerm} with high watermark ${highWatermark}, acknowledged up to ${acked}`);
   }
 
