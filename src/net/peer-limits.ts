@@ -25,6 +25,8 @@ export interface PeerLimits {
   readonly pendingHandshakesMax: number;
   /** stop() waits this long for connections to send what was queued before it closes them hard. */
   readonly closeTimeoutMs: number;
+  /** A known peer down this long gets a `peer still down` line with its lanes' state; then again at doubling gaps, up to five minutes. */
+  readonly downReportMs: number;
 }
 
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
@@ -38,6 +40,7 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   reconnectMaxMs: 1_000,
   pendingHandshakesMax: 64,
   closeTimeoutMs: 1_000,
+  downReportMs: 10_000,
 };
 
 /** `overrides` over the defaults, checked. */

@@ -31,6 +31,9 @@ export class PeerLink {
   /** Dial attempts that failed (never opened) since the last connection opened; sets the reconnect delay. */
   failures = 0;
   reconnectTimer: NodeJS.Timeout | null = null;
+  /** When this side last dialed (performance.now()), and why the last failed attempt failed: for `peer still down`. */
+  lastDialMs: number | null = null;
+  lastFailure: string | null = null;
   congested = false;
   readonly counters: LinkCounters = { messagesSent: 0, messagesDropped: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 };
   private queue: MessageBytes[] = [];

@@ -83,6 +83,16 @@ export type PeerStateHandler = (peer: number, state: PeerState, restarted: boole
 
 /** Failed dial attempts in a row between two log lines about the same lane. */
 const FAILURES_PER_LINE = 30;
+/** The longest gap between two `peer still down` lines for one peer. */
+const STILL_DOWN_GAP_MAX_MS = 300_000;
+
+/** What one lane to a down peer is doing, in words for the log. */
+function laneActivity(link: PeerLink, ours: boolean): string {
+  if (link.connection !== null) return link.congested ? 'open, congested' : 'open';
+  if (!ours) return 'waiting for the peer to dial';
+  if (link.dialing !== null) return 'dialing';
+  return link.reconnectTimer !== null ? 'waiting to redial' : 'not dialing';
+}
 
 export class PeerTransport {
   /** The largest encoded message send() accepts (type, body and their MessagePack framing). */
@@ -99,6 +109,9 @@ export class PeerTransport {
   private readonly reported = new Map<number, PeerState>();
   /** The incarnation of each peer's process when it was last reported up. */
   private readonly upIncarnation = new Map<number, string>();
+  /** Peers down now: since when, and when the next `peer still down` line is due (gaps double). */
+  private readonly down = new Map<number, { since: number; nextLineAt: number; gapMs: number }>();
+  private lastAcceptedMs: number | null = null;
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly stateHandlers: PeerStateHandler[] = [];
   private readonly counters = { keepalivesSent: 0, handshakesRefused: 0, protocolErrors: 0 };
@@ -311,6 +324,7 @@ export class PeerTransport {
       lanes = { control: new PeerLink(peer, 'control', controlLaneBytesMax), data: new PeerLink(peer, 'data', dataLaneBytesMax) };
       this.links.set(peer, lanes);
       this.reported.set(peer, 'down');
+      this.markDown(peer);
     }
     return lanes;
   }
@@ -346,6 +360,8 @@ export class PeerTransport {
       restarted = this.upIncarnation.get(peer) !== incarnation;
       this.upIncarnation.set(peer, incarnation);
     }
+    if (state === 'up') this.down.delete(peer);
+    else this.markDown(peer);
     this.log.info({ peer, state, ...(state === 'up' ? { restarted } : {}) }, state === 'up' ? 'peer up' : 'peer down');
     for (const handler of this.stateHandlers) handler(peer, state, restarted);
   }
@@ -358,6 +374,7 @@ export class PeerTransport {
   }
 
   private accept(socket: Socket): void {
+    this.lastAcceptedMs = performance.now();
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     let pending = 0;
     for (const c of this.connections) if (c.inbound && c.phase === 'handshake') pending++;
@@ -370,6 +387,8 @@ export class PeerTransport {
   }
 
   private dial(link: PeerLink): void {
+    // Called by the timer, or at once for a new address (setAddresses), when a timer may be armed.
+    if (link.reconnectTimer !== null) clearTimeout(link.reconnectTimer);
     link.reconnectTimer = null;
     const address = this.addresses.get(link.peer);
     if (this.phase !== 'running' || link.dialing !== null || link.connection !== null || address === undefined) return;
@@ -380,6 +399,7 @@ export class PeerTransport {
     this.connections.add(connection);
     this.dialed.set(connection, link);
     link.dialing = connection;
+    link.lastDialMs = performance.now();
     // Node and Bun keep writes made before the socket connects and send them once it does.
     connection.write([this.handshake.hellos[link.lane]]);
   }
@@ -442,6 +462,7 @@ export class PeerTransport {
       // unreachable says why while it does.
       dialedLink.dialing = null;
       dialedLink.failures++;
+      dialedLink.lastFailure = connection.lastError?.message ?? 'closed before the handshake completed';
       const { failures, peer, lane } = dialedLink;
       if ((failures === 1 || failures % FAILURES_PER_LINE === 0) && this.phase === 'running') {
         const fields = { peer, lane, remote: connection.remote, error: connection.lastError?.message ?? null, attempts: failures };
@@ -451,9 +472,48 @@ export class PeerTransport {
     this.redial(dialedLink);
   }
 
+  private markDown(peer: number): void {
+    const now = performance.now();
+    const gapMs = this.limits.downReportMs;
+    this.down.set(peer, { since: now, nextLineAt: now + gapMs, gapMs });
+  }
+
+  /**
+   * `peer still down` for each known peer down long enough, with what each lane is doing: a dialer
+   * dialing, waiting to redial or (a defect) doing neither; the other side waiting to be dialed, and
+   * when it last accepted any connection. Enough to tell a peer that refuses from one never dialed.
+   */
+  private reportStillDown(now: number): void {
+    for (const [peer, entry] of this.down) {
+      if (now < entry.nextLineAt || !this.addresses.has(peer)) continue;
+      entry.gapMs = Math.min(entry.gapMs * 2, STILL_DOWN_GAP_MAX_MS);
+      entry.nextLineAt = now + entry.gapMs;
+      const ours = dials(this.options.brokerId, peer, this.listed);
+      const lanes = this.links.get(peer)!;
+      const lane = (link: PeerLink) => ({
+        state: laneActivity(link, ours),
+        failures: link.failures,
+        lastFailure: link.lastFailure,
+        lastDialAgoMs: link.lastDialMs === null ? null : Math.round(now - link.lastDialMs),
+      });
+      this.log.warn(
+        {
+          peer,
+          downForMs: Math.round(now - entry.since),
+          dialer: ours ? 'this broker' : 'the peer',
+          control: lane(lanes.control),
+          data: lane(lanes.data),
+          lastAcceptedAgoMs: this.lastAcceptedMs === null ? null : Math.round(now - this.lastAcceptedMs),
+        },
+        'peer still down',
+      );
+    }
+  }
+
   /** Closes connections that stalled in their handshake or went silent, and keeps idle ones alive. */
   private sweep(): void {
     const now = performance.now();
+    this.reportStillDown(now);
     const { handshakeTimeoutMs, idleTimeoutMs, keepaliveMs } = this.limits;
     for (const connection of this.connections) {
       if (connection.phase === 'handshake' && now - connection.startedMs > handshakeTimeoutMs) {

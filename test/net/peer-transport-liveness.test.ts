@@ -1,11 +1,14 @@
 // Goal: idle connections stay open on keepalives alone; a peer that goes silent (a half-open socket,
 // say) is closed after the idle timeout; a peer that cannot be reached is retried with backoff and
-// logged once per lane, not once per attempt.
+// logged once per lane, not once per attempt; a peer that stays down is reported with what each lane
+// is doing, on both sides; a redial started early (new address) leaves no timer behind.
 // Method: short keepalive and idle limits; two real transports left idle; a raw socket that completes
-// the handshake and then says nothing; a cluster whose broker 2 never starts.
+// the handshake and then says nothing; a cluster whose broker 2 never starts, and one whose broker 1
+// never starts; an added broker whose peer's address changes while a redial is pending.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusterFingerprint } from '../../src/protocol/cluster/handshake.ts';
+import { freePort } from '../helpers/ports.ts';
 import { until } from '../helpers/timeout.ts';
 import { addresses, sees, startPeer, TEST_LIMITS, type TestPeer } from './peer-cluster.ts';
 import { RawPeer } from './raw-peer.ts';
@@ -52,4 +55,52 @@ test('an unreachable peer is retried with backoff, logged once per lane and agai
   } finally {
     await one.transport.stop();
   }
+});
+
+test('a peer that stays down is reported with what each lane does, on the dialing and the waiting side', { timeout: 30_000 }, async () => {
+  const limits = { ...LIMITS, downReportMs: 300 };
+  const stillDown = (peer: TestPeer) => peer.logs().filter((l) => l.msg === 'peer still down');
+  // Broker 1 dials broker 2, which never starts.
+  const one = await startPeer(1, await addresses([1, 2]), limits);
+  try {
+    await until(() => stillDown(one).length >= 2, 10_000, 'broker 1 reports broker 2 still down, twice');
+    const [first, second] = stillDown(one) as [Record<string, unknown>, Record<string, unknown>];
+    assert.equal(first.peer, 2);
+    assert.equal(first.dialer, 'this broker');
+    for (const lane of [first.control, first.data] as Record<string, unknown>[]) {
+      assert.match(String(lane.state), /^(dialing|waiting to redial)$/, 'the dialer is retrying');
+      assert.ok(Number(lane.failures) >= 1 && /ECONNREFUSED/.test(String(lane.lastFailure)), 'with the count and the error');
+      assert.ok(typeof lane.lastDialAgoMs === 'number');
+    }
+    assert.ok(Number(second.downForMs) - Number(first.downForMs) >= 500, 'the gap between lines doubles');
+  } finally {
+    await one.transport.stop();
+  }
+  // Broker 2 waits for broker 1, which never starts.
+  const two = await startPeer(2, await addresses([1, 2]), limits);
+  try {
+    await until(() => stillDown(two).length >= 1, 10_000, 'broker 2 reports broker 1 still down');
+    const line = stillDown(two)[0]!;
+    assert.equal(line.dialer, 'the peer');
+    assert.equal((line.control as Record<string, unknown>).state, 'waiting for the peer to dial');
+    assert.equal(line.lastAcceptedAgoMs, null, 'nothing was ever accepted');
+  } finally {
+    await two.transport.stop();
+  }
+});
+
+test('a redial started by a new address leaves no timer behind once stopped', { timeout: 30_000 }, async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const nodes = await addresses([1]);
+  // Broker 4 is added (not in the nodes) and dials broker 5, also added; long backoff, so a timer is pending.
+  const four = await startPeer(4, nodes, { reconnectBaseMs: 3000, reconnectMaxMs: 3000 }, await freePort());
+  try {
+    four.transport.setAddresses([{ id: 5, host: '127.0.0.1', grpcPort: await freePort() }]);
+    await until(() => four.logs().some((l) => l.msg === 'cannot reach peer, retrying with backoff' && l.peer === 5 && l.lane === 'data'), 5000, 'the first dials to broker 5 refused');
+    four.transport.setAddresses([{ id: 5, host: '127.0.0.1', grpcPort: await freePort() }]);
+  } finally {
+    await four.transport.stop();
+  }
+  assert.equal(timers(), before, 'stop() cleared every timer');
 });
