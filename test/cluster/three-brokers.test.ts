@@ -74,6 +74,18 @@ test('a topic created through one broker is placed evenly and described alike by
   }
   assert.deepEqual([...leaders.values()], [2, 2, 2], `leaders per broker: ${JSON.stringify([...leaders])}`);
   for (const a of answers) assert.deepEqual(a.topics[0]!.partitions.map((p) => p.leaderId), partitions.map((p) => p.leaderId));
+  // DescribeTopicPartitions (Java admin clients from Kafka 3.7), paged four at a time, says the same on every broker.
+  const fields = (p: { partitionIndex: number; leaderId: number; leaderEpoch: number; replicaNodes: number[]; isrNodes: number[]; offlineReplicas: number[] }) => [p.partitionIndex, p.leaderId, p.leaderEpoch, p.replicaNodes, [...p.isrNodes].sort(), p.offlineReplicas];
+  for (const m of cluster.members) {
+    const pages = await withConn(m.kafkaPort, async (conn) => {
+      const first = await conn.request(API_KEYS.DescribeTopicPartitions, 0, { topics: [{ name: 'spread' }], responsePartitionLimit: 4, cursor: null });
+      assert.deepEqual(first.nextCursor, { topicName: 'spread', partitionIndex: 4 }, `broker ${m.id}: the cursor after four partitions`);
+      const rest = await conn.request(API_KEYS.DescribeTopicPartitions, 0, { topics: [{ name: 'spread' }], responsePartitionLimit: 4, cursor: first.nextCursor });
+      assert.equal(rest.nextCursor, null);
+      return [...first.topics[0]!.partitions, ...rest.topics[0]!.partitions];
+    });
+    assert.deepEqual(pages.map(fields), partitions.map(fields), `broker ${m.id}: DescribeTopicPartitions against Metadata`);
+  }
   // Each broker's log directory holds a replica of every partition, followers' included.
   for (const m of cluster.members) {
     const dirs = await withConn(m.kafkaPort, (conn) => conn.request(API_KEYS.DescribeLogDirs, 4, { topics: [{ topic: 'spread', partitions: [0, 1, 2, 3, 4, 5] }] }));
@@ -234,6 +246,8 @@ test('a broker restarts and rejoins with its metadata; with one broker down the 
   // Clients are not sent to a broker that is down (Kafka leaves fenced brokers out too).
   assert.deepEqual(down.brokers.map((b) => b.nodeId).sort(), [1, 2]);
   for (const p of ledBy3) assert.ok(p.offlineReplicas.includes(3));
+  const described = await withConn(cluster.member(1).kafkaPort, (conn) => conn.request(API_KEYS.DescribeTopicPartitions, 0, { topics: [{ name: 'spread' }], responsePartitionLimit: 2000, cursor: null }));
+  for (const p of described.topics[0]!.partitions) assert.equal(p.offlineReplicas.includes(3), p.replicaNodes.includes(3), `DescribeTopicPartitions: partition ${p.partitionIndex} names broker 3 offline`);
   // Two of three brokers are a quorum: metadata changes go on, and new replicas avoid the missing broker.
   // (A raw request: kafkajs's admin reads every topic's metadata first and gives up on any partition
   // without a leader, as it would against Kafka.)

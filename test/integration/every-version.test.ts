@@ -70,6 +70,7 @@ const PROBES: Readonly<Record<number, Probe>> = {
   [API_KEYS.DescribeProducers]: txn.describeProducers,
   [API_KEYS.DescribeTransactions]: txn.describeTransactions,
   [API_KEYS.ListTransactions]: txn.listTransactions,
+  [API_KEYS.DescribeTopicPartitions]: admin.describeTopicPartitions,
 };
 
 const TOPIC = 'every-version';

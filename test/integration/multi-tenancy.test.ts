@@ -97,6 +97,11 @@ test('each tenant sees and touches only its own topics and groups; a token witho
   // A partition's producers: only of the tenant's own topics.
   const producers = await acme.request(API_KEYS.DescribeProducers, 0, { topics: [{ name: 'globex.events', partitionIndexes: [0] }, { name: 'acme.orders', partitionIndexes: [0] }] });
   assert.deepEqual(producers.topics.map((t) => [t.name, t.partitions[0]!.errorCode]), [['globex.events', KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED], ['acme.orders', 0]]);
+  // Paged topic descriptions: a listing shows only the tenant's topics; another's, named, is refused last.
+  const described = await acme.request(API_KEYS.DescribeTopicPartitions, 0, { topics: [], responsePartitionLimit: 2000, cursor: null });
+  assert.deepEqual(described.topics.map((t) => [t.name, t.errorCode]), [['acme.orders', 0]]);
+  const describedNamed = await acme.request(API_KEYS.DescribeTopicPartitions, 0, { topics: [{ name: 'globex.events' }, { name: 'acme.orders' }], responsePartitionLimit: 2000, cursor: null });
+  assert.deepEqual(describedNamed.topics.map((t) => [t.name, t.errorCode, t.partitions.length]), [['acme.orders', 0, 1], ['globex.events', KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, 0]]);
   const adminDirs = await admin.request(API_KEYS.DescribeLogDirs, 4, { topics: null });
   assert.equal(adminDirs.errorCode, 0);
   const dirTopics = adminDirs.results[0]!.topics.map((t) => t.name);

@@ -46,6 +46,7 @@ import { describeCluster } from './60-describe-cluster.ts';
 import { describeProducers } from './61-describe-producers.ts';
 import { describeTransactions } from './65-describe-transactions.ts';
 import { listTransactions } from './66-list-transactions.ts';
+import { describeTopicPartitions } from './75-describe-topic-partitions.ts';
 import { describeClientQuotas } from './48-describe-client-quotas.ts';
 import { alterClientQuotas } from './49-alter-client-quotas.ts';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials.ts';
@@ -99,4 +100,5 @@ export const HANDLERS: HandlerTable = {
   61: describeProducers,
   65: describeTransactions,
   66: listTransactions,
+  75: describeTopicPartitions,
 };

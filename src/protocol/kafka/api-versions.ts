@@ -72,6 +72,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<number, ApiVersionRange>> =
   [API_KEYS.DescribeProducers]: { min: 0, max: 0 },
   [API_KEYS.DescribeTransactions]: { min: 0, max: 0 },
   [API_KEYS.ListTransactions]: { min: 0, max: 1 },
+  [API_KEYS.DescribeTopicPartitions]: { min: 0, max: 0 },
 };
 
 // Every advertised range must lie inside what the generated codecs can decode.

@@ -1,7 +1,7 @@
 /**
  * Probes of the every-version test for the admin APIs: ApiVersions, CreateTopics, DeleteTopics,
  * DescribeConfigs, AlterConfigs, CreatePartitions, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments,
- * ListPartitionReassignments, DescribeCluster and DescribeLogDirs. Topics created or
+ * ListPartitionReassignments, DescribeCluster, DescribeLogDirs and DescribeTopicPartitions. Topics created or
  * deleted are throwaway ones named after API and version; the seeded topic is only read.
  */
 import assert from 'node:assert/strict';
@@ -150,4 +150,42 @@ export async function describeLogDirs(ctx: ProbeContext, version: number): Promi
   // Null asks for every replica: the seeded topic's two partitions among them.
   const all = await ctx.exchange(API_KEYS.DescribeLogDirs, version, { topics: null }, 'describe all');
   assert.deepEqual(all.results[0]!.topics.find((t) => t.name === name)?.partitions.map((p) => p.partitionIndex), [0, 1]);
+}
+
+/** Every field of the seeded topic as Metadata gives it, then paged one partition at a time, then the errors. */
+export async function describeTopicPartitions(ctx: ProbeContext, version: number): Promise<void> {
+  const { name, partitions, leaderEpoch } = ctx.seeded;
+  const topicId = await ctx.topicId(name);
+  const whole = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [{ name }], responsePartitionLimit: 2000, cursor: null }, 'describe');
+  assert.equal(whole.nextCursor, null);
+  assert.equal(whole.topics.length, 1);
+  const topic = whole.topics[0]!;
+  assert.deepEqual([topic.name, topic.isInternal, topic.partitions.length], [name, false, partitions]);
+  if (topicId !== null) assert.equal(topic.topicId, topicId);
+  assert.ok(topic.topicAuthorizedOperations > 0, 'without an authorizer every operation is allowed');
+  for (const [index, p] of topic.partitions.entries()) {
+    assert.deepEqual([p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes, p.offlineReplicas, p.eligibleLeaderReplicas], [index, TEST_BROKER_ID, [TEST_BROKER_ID], [TEST_BROKER_ID], [], null]);
+  }
+  assert.equal(topic.partitions[0]!.leaderEpoch, leaderEpoch);
+
+  // One partition per answer: the cursor walks the topic.
+  const first = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [{ name }], responsePartitionLimit: 1, cursor: null }, 'describe');
+  assert.deepEqual(first.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [[name, [0]]]);
+  assert.deepEqual(first.nextCursor, { topicName: name, partitionIndex: 1 });
+  const second = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [{ name }], responsePartitionLimit: 1, cursor: first.nextCursor }, 'describe');
+  assert.deepEqual(second.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [[name, [1]]]);
+  assert.equal(second.nextCursor, null);
+
+  // No topics named: all of them, in name order, each whole.
+  const all = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [], responsePartitionLimit: 2000, cursor: null }, 'describe');
+  const names = all.topics.map((t) => t.name!);
+  assert.ok(names.includes(name));
+  assert.deepEqual(names, [...names].sort());
+
+  const missing = `every-version-no-such-topic-v${version}`;
+  const unknown = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [{ name: missing }], responsePartitionLimit: 2000, cursor: null }, 'unknown topic');
+  assert.deepEqual(unknown.topics.map((t) => [t.name, t.topicId, t.partitions]), [[missing, ZERO_UUID, []]]);
+  // Kafka's rule: a cursor must name one of the topics asked for.
+  const stray = await ctx.exchange(API_KEYS.DescribeTopicPartitions, version, { topics: [{ name }], responsePartitionLimit: 2000, cursor: { topicName: missing, partitionIndex: 0 } }, 'stray cursor');
+  assert.deepEqual(stray.topics.map((t) => [t.name, t.partitions]), [[name, []]]);
 }

@@ -19,6 +19,22 @@ export interface ExpectedError {
 }
 
 export const EXPECTED_ERRORS: readonly ExpectedError[] = [
+  {
+    apiKey: API_KEYS.DescribeTopicPartitions,
+    versions: [0, Number.MAX_SAFE_INTEGER],
+    step: 'unknown topic',
+    field: 'topics.errorCode',
+    errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    why: 'the probe names a topic that does not exist',
+  },
+  {
+    apiKey: API_KEYS.DescribeTopicPartitions,
+    versions: [0, Number.MAX_SAFE_INTEGER],
+    step: 'stray cursor',
+    field: 'topics.errorCode',
+    errorCode: KafkaErrorCode.INVALID_REQUEST,
+    why: 'a cursor naming a topic outside the request is refused on every topic, as Kafka answers it',
+  },
   ...(
     [
       [API_KEYS.DescribeAcls, 'describe-acls', 'errorCode'],
