@@ -4,11 +4,11 @@
 // Fetch v12 asking for a new session every time, OffsetCommit v8) reads everything back, commits, and
 // a second consumer of the same group starts where the first stopped; every call of its Admin is
 // answered as Kafka answers it (topics, partitions, offsets, records, group offsets, groups, configs,
-// client quotas, log directories).
+// client quotas, log directories); its own DescribeTopicPartitions codec reads the broker's pages.
 // Method: one broker process; what the clients report is checked against a raw Fetch of the log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
+import { Admin, Connection, Consumer, describeTopicPartitionsV0, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.ts';
 import { RawKafka, fetchAll, fetchOffsets } from '../helpers/raw-kafka.ts';
 import { withTimeout } from '../helpers/timeout.ts';
@@ -215,5 +215,23 @@ test('@platformatic/kafka 1.x Admin: every call is answered as Kafka answers it'
     assert.equal((await admin.listTopics()).includes(ADMIN_TOPIC), false);
   } finally {
     await Promise.allSettled([producer.close(), admin.close()]);
+  }
+});
+
+test('@platformatic/kafka 1.x: its DescribeTopicPartitions codec reads the broker\'s pages', { timeout: 60_000 }, async () => {
+  const admin = new Admin({ clientId: 'plt-dtp-admin', bootstrapBrokers: bootstrap });
+  const conn = new Connection('plt-dtp');
+  try {
+    await admin.createTopics({ topics: ['plt-dtp'], partitions: 3, replicas: 1 });
+    await new Promise<void>((resolve, reject) => conn.connect('127.0.0.1', broker.kafkaPort, (err) => (err ? reject(err) : resolve())));
+    const first = await describeTopicPartitionsV0.api.async(conn, [{ name: 'plt-dtp' }], 2, undefined);
+    assert.deepEqual(first.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes])]), [['plt-dtp', 0, [[0, 1, [1]], [1, 1, [1]]]]]);
+    assert.deepEqual(first.nextCursor, { topicName: 'plt-dtp', partitionIndex: 2 });
+    const rest = await describeTopicPartitionsV0.api.async(conn, [{ name: 'plt-dtp' }], 2, first.nextCursor!);
+    assert.deepEqual(rest.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]), [['plt-dtp', [2]]]);
+    assert.equal(rest.nextCursor, undefined, 'no cursor after the last partition');
+  } finally {
+    await new Promise<void>((resolve) => conn.close(() => resolve()));
+    await admin.close();
   }
 });

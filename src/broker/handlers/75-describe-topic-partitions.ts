@@ -9,7 +9,7 @@
  *   its partition); a cursor naming a topic outside the list asked for is INVALID_REQUEST on every
  *   topic, as Kafka answers it.
  * - A partition without a leader now has leader -1 and no error (Kafka sets no partition errors here);
- *   eligible leader replicas (KIP-966's ELR) are not kept: null.
+ *   eligible leader replicas (KIP-966's ELR) are not kept: empty lists, as Kafka sends with ELR off.
  */
 import { ZERO_UUID } from '../../protocol/kafka/codec-support.ts';
 import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
@@ -74,8 +74,9 @@ function page(ctx: BrokerContext, names: readonly string[], cursorTopic: string,
         leaderEpoch: view.leaderEpoch,
         replicaNodes: [...view.replicas],
         isrNodes: [...view.isr],
-        eligibleLeaderReplicas: null,
-        lastKnownElr: null,
+        // Kafka sends empty lists here while ELR is off, not nulls.
+        eligibleLeaderReplicas: [],
+        lastKnownElr: [],
         offlineReplicas: [...view.offline],
       });
     }

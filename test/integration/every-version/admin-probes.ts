@@ -164,7 +164,7 @@ export async function describeTopicPartitions(ctx: ProbeContext, version: number
   if (topicId !== null) assert.equal(topic.topicId, topicId);
   assert.ok(topic.topicAuthorizedOperations > 0, 'without an authorizer every operation is allowed');
   for (const [index, p] of topic.partitions.entries()) {
-    assert.deepEqual([p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes, p.offlineReplicas, p.eligibleLeaderReplicas], [index, TEST_BROKER_ID, [TEST_BROKER_ID], [TEST_BROKER_ID], [], null]);
+    assert.deepEqual([p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes, p.offlineReplicas, p.eligibleLeaderReplicas, p.lastKnownElr], [index, TEST_BROKER_ID, [TEST_BROKER_ID], [TEST_BROKER_ID], [], [], []]);
   }
   assert.equal(topic.partitions[0]!.leaderEpoch, leaderEpoch);
 
