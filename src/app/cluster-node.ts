@@ -212,6 +212,11 @@ export class ClusterNode {
         listenHost: config.server.host,
         ...(added ? { listenPort: config.server.grpcPort } : {}),
         ...(options.tls === undefined ? {} : { tls: { options: () => options.tls!.contextOptions(), onChange: (listener: () => void) => options.tls!.onChange(listener) } }),
+        // A broker the operator decommissioned is meant to go away: its absence is not worth a warning.
+        expectedUp: (peer) => {
+          const registered = metadata?.initialised ? metadata.state.broker(peer) : undefined;
+          return registered?.draining !== true || registered.autoDrained === true;
+        },
       },
       log,
     );

@@ -25,7 +25,7 @@ export interface PeerLimits {
   readonly pendingHandshakesMax: number;
   /** stop() waits this long for connections to send what was queued before it closes them hard. */
   readonly closeTimeoutMs: number;
-  /** A known peer down this long gets a `peer still down` line with its lanes' state; then again at doubling gaps, up to five minutes. */
+  /** Known peers down this long get a `peers still down` line with their lanes' state; then again at doubling gaps, up to five minutes. */
   readonly downReportMs: number;
 }
 

@@ -31,7 +31,7 @@ export class PeerLink {
   /** Dial attempts that failed (never opened) since the last connection opened; sets the reconnect delay. */
   failures = 0;
   reconnectTimer: NodeJS.Timeout | null = null;
-  /** When this side last dialed (performance.now()), and why the last failed attempt failed: for `peer still down`. */
+  /** When this side last dialed (performance.now()), and why the last failed attempt failed: for `peers still down`. */
   lastDialMs: number | null = null;
   lastFailure: string | null = null;
   congested = false;

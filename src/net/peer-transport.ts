@@ -74,6 +74,11 @@ export interface PeerTransportOptions {
    * addresses of cluster.nodes, often IPs): a certificate from the cluster's CA is the proof.
    */
   readonly tls?: { readonly options: () => SecureContextOptions; onChange(listener: () => void): void };
+  /**
+   * Whether a peer that stays down is worth a `peers still down` line; every known peer when absent.
+   * The cluster node leaves out brokers an operator decommissioned (they are meant to go away).
+   */
+  readonly expectedUp?: (peer: number) => boolean;
 }
 
 
@@ -83,7 +88,7 @@ export type PeerStateHandler = (peer: number, state: PeerState, restarted: boole
 
 /** Failed dial attempts in a row between two log lines about the same lane. */
 const FAILURES_PER_LINE = 30;
-/** The longest gap between two `peer still down` lines for one peer. */
+/** The longest gap between two `peers still down` lines. */
 const STILL_DOWN_GAP_MAX_MS = 300_000;
 
 /** What one lane to a down peer is doing, in words for the log. */
@@ -109,8 +114,9 @@ export class PeerTransport {
   private readonly reported = new Map<number, PeerState>();
   /** The incarnation of each peer's process when it was last reported up. */
   private readonly upIncarnation = new Map<number, string>();
-  /** Peers down now: since when, and when the next `peer still down` line is due (gaps double). */
-  private readonly down = new Map<number, { since: number; nextLineAt: number; gapMs: number }>();
+  /** Peers down now, with since when; and when the next `peers still down` line is due (its gaps double). */
+  private readonly down = new Map<number, number>();
+  private stillDownLine: { at: number; gapMs: number } | null = null;
   private lastAcceptedMs: number | null = null;
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly stateHandlers: PeerStateHandler[] = [];
@@ -360,8 +366,12 @@ export class PeerTransport {
       restarted = this.upIncarnation.get(peer) !== incarnation;
       this.upIncarnation.set(peer, incarnation);
     }
-    if (state === 'up') this.down.delete(peer);
-    else this.markDown(peer);
+    if (state === 'up') {
+      this.down.delete(peer);
+      if (this.down.size === 0) this.stillDownLine = null;
+    } else {
+      this.markDown(peer);
+    }
     this.log.info({ peer, state, ...(state === 'up' ? { restarted } : {}) }, state === 'up' ? 'peer up' : 'peer down');
     for (const handler of this.stateHandlers) handler(peer, state, restarted);
   }
@@ -420,6 +430,7 @@ export class PeerTransport {
     if (!confirmHello(this.handshake, link, connection, frame)) return;
     link.dialing = null;
     link.failures = 0;
+    link.lastFailure = null;
     this.attach(link, connection);
   }
 
@@ -472,22 +483,27 @@ export class PeerTransport {
     this.redial(dialedLink);
   }
 
+  /** A peer went down: the next `peers still down` line comes downReportMs from now, whatever was due. */
   private markDown(peer: number): void {
     const now = performance.now();
-    const gapMs = this.limits.downReportMs;
-    this.down.set(peer, { since: now, nextLineAt: now + gapMs, gapMs });
+    this.down.set(peer, now);
+    this.stillDownLine = { at: now + this.limits.downReportMs, gapMs: this.limits.downReportMs };
   }
 
   /**
-   * `peer still down` for each known peer down long enough, with what each lane is doing: a dialer
-   * dialing, waiting to redial or (a defect) doing neither; the other side waiting to be dialed, and
-   * when it last accepted any connection. Enough to tell a peer that refuses from one never dialed.
+   * One `peers still down` line for every known peer down at least downReportMs (all of them in one
+   * line, so the log's rate limit cannot hide some), with what each lane does: a dialer dialing,
+   * waiting to redial or (a defect) doing neither; the other side waiting to be dialed; and when this
+   * broker last accepted any connection. Enough to tell a peer that refuses from one never dialed.
    */
   private reportStillDown(now: number): void {
-    for (const [peer, entry] of this.down) {
-      if (now < entry.nextLineAt || !this.addresses.has(peer)) continue;
-      entry.gapMs = Math.min(entry.gapMs * 2, STILL_DOWN_GAP_MAX_MS);
-      entry.nextLineAt = now + entry.gapMs;
+    const line = this.stillDownLine;
+    if (line === null || now < line.at) return;
+    line.gapMs = Math.min(line.gapMs * 2, STILL_DOWN_GAP_MAX_MS);
+    line.at = now + line.gapMs;
+    const peers = [];
+    for (const [peer, since] of this.down) {
+      if (now - since < this.limits.downReportMs || !this.addresses.has(peer) || this.options.expectedUp?.(peer) === false) continue;
       const ours = dials(this.options.brokerId, peer, this.listed);
       const lanes = this.links.get(peer)!;
       const lane = (link: PeerLink) => ({
@@ -496,18 +512,10 @@ export class PeerTransport {
         lastFailure: link.lastFailure,
         lastDialAgoMs: link.lastDialMs === null ? null : Math.round(now - link.lastDialMs),
       });
-      this.log.warn(
-        {
-          peer,
-          downForMs: Math.round(now - entry.since),
-          dialer: ours ? 'this broker' : 'the peer',
-          control: lane(lanes.control),
-          data: lane(lanes.data),
-          lastAcceptedAgoMs: this.lastAcceptedMs === null ? null : Math.round(now - this.lastAcceptedMs),
-        },
-        'peer still down',
-      );
+      peers.push({ peer, downForMs: Math.round(now - since), dialer: ours ? 'this broker' : 'the peer', control: lane(lanes.control), data: lane(lanes.data) });
     }
+    if (peers.length === 0) return;
+    this.log.warn({ peers, lastAcceptedAgoMs: this.lastAcceptedMs === null ? null : Math.round(now - this.lastAcceptedMs) }, 'peers still down');
   }
 
   /** Closes connections that stalled in their handshake or went silent, and keeps idle ones alive. */

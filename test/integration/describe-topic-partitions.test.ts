@@ -1,6 +1,7 @@
 // Goal: DescribeTopicPartitions pages as Kafka's does: topics in name order, at most the partition
 // limit per answer, a cursor naming where the next answer starts (inside a topic, or at the start of
-// the next one), topics before the cursor left out, unknown topics answered in their place.
+// the next one), topics before the cursor left out, unknown topics answered in their place; bad
+// cursors refused and a limit below one taken as one, so a client always moves on.
 // Method: one broker; three topics of 2, 3 and 1 partitions; the same topics walked with a limit of
 // two partitions, named (with an unknown one among them) and unnamed (all topics).
 import { test, before, after } from 'node:test';
@@ -58,8 +59,16 @@ test('with no topics named, every topic from the cursor on', async () => {
   assert.deepEqual(all.topics.map((t) => [t.name, t.isInternal]), [['__consumer_offsets', true], ['dtp-a', false], ['dtp-b', false], ['dtp-c', false]]);
 });
 
-test('a cursor outside the topics asked for is refused on each of them', async () => {
-  const res = await describe(['dtp-a', 'dtp-c'], 2000, { topicName: 'dtp-b', partitionIndex: 0 });
-  assert.deepEqual(res.topics, [['dtp-a', KafkaErrorCode.INVALID_REQUEST, []], ['dtp-c', KafkaErrorCode.INVALID_REQUEST, []]]);
-  assert.equal(res.next, null);
+test('a cursor outside the topics asked for, or before a first partition, is refused on each of them', async () => {
+  const refused = [['dtp-a', KafkaErrorCode.INVALID_REQUEST, []], ['dtp-c', KafkaErrorCode.INVALID_REQUEST, []]];
+  assert.deepEqual(await describe(['dtp-a', 'dtp-c'], 2000, { topicName: 'dtp-b', partitionIndex: 0 }), { topics: refused, next: null });
+  assert.deepEqual(await describe(['dtp-a', 'dtp-c'], 2000, { topicName: 'dtp-a', partitionIndex: -1 }), { topics: refused, next: null });
+  assert.deepEqual(await describe([], 2000, { topicName: 'dtp-a', partitionIndex: -1 }), { topics: [], next: null });
+});
+
+test('a limit of zero or less still moves on, one partition per answer', async () => {
+  for (const limit of [0, -5]) {
+    const res = await describe(['dtp-a'], limit, null);
+    assert.deepEqual(res, { topics: [['dtp-a', 0, [0]]], next: { topicName: 'dtp-a', partitionIndex: 1 } }, `limit ${limit}`);
+  }
 });

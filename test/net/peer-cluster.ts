@@ -27,10 +27,10 @@ export async function addresses(ids: readonly number[]): Promise<PeerAddress[]> 
 }
 
 /** A started transport for broker `id` of `nodes` (or added to them, listening on `listenPort`), recording what it receives and reports. */
-export async function startPeer(id: number, nodes: readonly PeerAddress[], limits: Partial<PeerLimits> = TEST_LIMITS, listenPort?: number): Promise<TestPeer> {
+export async function startPeer(id: number, nodes: readonly PeerAddress[], limits: Partial<PeerLimits> = TEST_LIMITS, listenPort?: number, expectedUp?: (peer: number) => boolean): Promise<TestPeer> {
   const { log, lines } = captureLog();
   const transport = new PeerTransport(
-    { brokerId: id, incarnationId: randomUUID(), cluster: clusterFingerprint(nodes.map((n) => n.id)), nodes, listenHost: '127.0.0.1', limits, ...(listenPort === undefined ? {} : { listenPort }) },
+    { brokerId: id, incarnationId: randomUUID(), cluster: clusterFingerprint(nodes.map((n) => n.id)), nodes, listenHost: '127.0.0.1', limits, ...(listenPort === undefined ? {} : { listenPort }), ...(expectedUp === undefined ? {} : { expectedUp }) },
     log,
   );
   const peer: TestPeer = { id, transport, received: [], states: [], logs: lines };

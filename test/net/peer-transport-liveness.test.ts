@@ -57,22 +57,25 @@ test('an unreachable peer is retried with backoff, logged once per lane and agai
   }
 });
 
-test('a peer that stays down is reported with what each lane does, on the dialing and the waiting side', { timeout: 30_000 }, async () => {
+test('peers that stay down are reported with what each lane does, on the dialing and the waiting side', { timeout: 30_000 }, async () => {
   const limits = { ...LIMITS, downReportMs: 300 };
-  const stillDown = (peer: TestPeer) => peer.logs().filter((l) => l.msg === 'peer still down');
-  // Broker 1 dials broker 2, which never starts.
-  const one = await startPeer(1, await addresses([1, 2]), limits);
+  type Line = { peers: Record<string, unknown>[]; lastAcceptedAgoMs: unknown };
+  const stillDown = (peer: TestPeer) => peer.logs().filter((l) => l.msg === 'peers still down') as unknown as Line[];
+  // Broker 1 dials brokers 2 and 3, which never start: one line names both.
+  const one = await startPeer(1, await addresses([1, 2, 3]), limits);
   try {
-    await until(() => stillDown(one).length >= 2, 10_000, 'broker 1 reports broker 2 still down, twice');
-    const [first, second] = stillDown(one) as [Record<string, unknown>, Record<string, unknown>];
-    assert.equal(first.peer, 2);
-    assert.equal(first.dialer, 'this broker');
-    for (const lane of [first.control, first.data] as Record<string, unknown>[]) {
-      assert.match(String(lane.state), /^(dialing|waiting to redial)$/, 'the dialer is retrying');
-      assert.ok(Number(lane.failures) >= 1 && /ECONNREFUSED/.test(String(lane.lastFailure)), 'with the count and the error');
-      assert.ok(typeof lane.lastDialAgoMs === 'number');
+    await until(() => stillDown(one).length >= 2, 10_000, 'broker 1 reports brokers 2 and 3 still down, twice');
+    const [first, second] = stillDown(one) as [Line, Line];
+    assert.deepEqual(first.peers.map((p) => p.peer), [2, 3]);
+    for (const peer of first.peers) {
+      assert.equal(peer.dialer, 'this broker');
+      for (const lane of [peer.control, peer.data] as Record<string, unknown>[]) {
+        assert.match(String(lane.state), /^(dialing|waiting to redial)$/, 'the dialer is retrying');
+        assert.ok(Number(lane.failures) >= 1 && /ECONNREFUSED/.test(String(lane.lastFailure)), 'with the count and the error');
+        assert.ok(typeof lane.lastDialAgoMs === 'number');
+      }
     }
-    assert.ok(Number(second.downForMs) - Number(first.downForMs) >= 500, 'the gap between lines doubles');
+    assert.ok(Number(second.peers[0]!.downForMs) - Number(first.peers[0]!.downForMs) >= 500, 'the gap between lines doubles');
   } finally {
     await one.transport.stop();
   }
@@ -81,11 +84,42 @@ test('a peer that stays down is reported with what each lane does, on the dialin
   try {
     await until(() => stillDown(two).length >= 1, 10_000, 'broker 2 reports broker 1 still down');
     const line = stillDown(two)[0]!;
-    assert.equal(line.dialer, 'the peer');
-    assert.equal((line.control as Record<string, unknown>).state, 'waiting for the peer to dial');
+    assert.equal(line.peers[0]!.dialer, 'the peer');
+    assert.equal((line.peers[0]!.control as Record<string, unknown>).state, 'waiting for the peer to dial');
     assert.equal(line.lastAcceptedAgoMs, null, 'nothing was ever accepted');
   } finally {
     await two.transport.stop();
+  }
+  // A peer the layer above does not expect up (decommissioned) is left out: broker 1 reports only 3.
+  const quiet = await startPeer(1, await addresses([1, 2, 3]), limits, undefined, (peer) => peer !== 2);
+  try {
+    await until(() => stillDown(quiet).length >= 1, 10_000, 'broker 1 reports broker 3 still down');
+    assert.deepEqual(stillDown(quiet).flatMap((l) => l.peers.map((p) => p.peer)), [3]);
+  } finally {
+    await quiet.transport.stop();
+  }
+});
+
+test('a peer that comes up leaves the report; down again, its time down counts anew', { timeout: 30_000 }, async () => {
+  const limits = { ...LIMITS, downReportMs: 300 };
+  const nodes = await addresses([1, 2]);
+  const one = await startPeer(1, nodes, limits);
+  let two: TestPeer | null = null;
+  try {
+    await until(() => one.logs().some((l) => l.msg === 'peers still down'), 10_000, 'broker 2 reported down');
+    two = await startPeer(2, nodes, limits);
+    await until(() => sees(one, [2]), 10_000, '1 and 2 connected');
+    const before = one.logs().filter((l) => l.msg === 'peers still down').length;
+    await new Promise((resolve) => setTimeout(resolve, 4 * limits.downReportMs));
+    assert.equal(one.logs().filter((l) => l.msg === 'peers still down').length, before, 'no report while every peer is up');
+    await two.transport.stop();
+    two = null;
+    await until(() => one.logs().filter((l) => l.msg === 'peers still down').length > before, 10_000, 'broker 2 reported down again');
+    const again = one.logs().filter((l) => l.msg === 'peers still down').at(-1) as unknown as { peers: { downForMs: number }[] };
+    assert.ok(again.peers[0]!.downForMs < 2000, `down since it stopped, not since the start: ${again.peers[0]!.downForMs} ms`);
+  } finally {
+    await two?.transport.stop();
+    await one.transport.stop();
   }
 });
 

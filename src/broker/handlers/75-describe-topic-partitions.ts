@@ -4,10 +4,10 @@
  * - No topics named: every topic the client may DESCRIBE (others left out silently); topics named:
  *   those, answered TOPIC_AUTHORIZATION_FAILED (zero id) without that right, UNKNOWN_TOPIC_OR_PARTITION
  *   (INVALID_TOPIC_EXCEPTION for an illegal name) when missing. Answered in name order, refusals last.
- * - At most min(ResponsePartitionLimit, 2000) partitions; where that cuts, NextCursor names the topic
- *   and partition to ask from next. A cursor starts at its topic (and, if that topic may be described,
- *   its partition); a cursor naming a topic outside the list asked for is INVALID_REQUEST on every
- *   topic, as Kafka answers it.
+ * - At most min(ResponsePartitionLimit, 2000) partitions, at least one; where that cuts, NextCursor
+ *   names the topic and partition to ask from next. A cursor starts at its topic (and, if that topic
+ *   may be described, its partition); a cursor naming a topic outside the list asked for, or a negative
+ *   partition, is INVALID_REQUEST on every topic named, as Kafka answers it.
  * - A partition without a leader now has leader -1 and no error (Kafka sets no partition errors here);
  *   eligible leader replicas (KIP-966's ELR) are not kept: empty lists, as Kafka sends with ELR off.
  */
@@ -29,7 +29,9 @@ export const describeTopicPartitions: Handler<75> = (ctx, request, info) => {
   const cursor = request.cursor;
   const cursorTopic = cursor?.topicName ?? '';
   const named = request.topics.length > 0;
-  if (named && cursor !== null && !request.topics.some((t) => t.name === cursor.topicName)) {
+  // Kafka refuses the whole request (every topic named, INVALID_REQUEST) for a cursor outside the
+  // topics named or before a topic's first partition.
+  if (cursor !== null && (cursor.partitionIndex < 0 || (named && !request.topics.some((t) => t.name === cursor.topicName)))) {
     return { throttleTimeMs: 0, topics: request.topics.map((t) => refused(t.name, KafkaErrorCode.INVALID_REQUEST)), nextCursor: null };
   }
   const names = new Set<string>();
@@ -45,8 +47,10 @@ export const describeTopicPartitions: Handler<75> = (ctx, request, info) => {
     else if (named) unauthorized.push(refused(name, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED));
   }
   describable.sort(byName);
-  const firstIndex = cursor !== null && describable.includes(cursorTopic) ? Math.max(0, cursor.partitionIndex) : 0;
-  const { topics, nextCursor } = page(ctx, describable, cursorTopic, firstIndex, Math.min(request.responsePartitionLimit, DESCRIBE_PARTITIONS_MAX));
+  const firstIndex = cursor !== null && describable.includes(cursorTopic) ? cursor.partitionIndex : 0;
+  // At least one partition per answer, as Kafka: a limit of 0 would hand back the same cursor forever.
+  const limit = Math.max(1, Math.min(request.responsePartitionLimit, DESCRIBE_PARTITIONS_MAX));
+  const { topics, nextCursor } = page(ctx, describable, cursorTopic, firstIndex, limit);
   for (const t of topics) if (t.errorCode === 0) t.topicAuthorizedOperations = authorizedOperations(ctx, info, true, Resource.TOPIC, t.name!);
   return { throttleTimeMs: 0, topics: [...topics, ...unauthorized], nextCursor };
 };
@@ -56,7 +60,7 @@ function page(ctx: BrokerContext, names: readonly string[], cursorTopic: string,
   const topics: TopicOut[] = [];
   let remaining = limit;
   for (const name of names) {
-    if (remaining <= 0) return { topics, nextCursor: remaining === 0 ? { topicName: name, partitionIndex: 0 } : null };
+    if (remaining === 0) return { topics, nextCursor: { topicName: name, partitionIndex: 0 } };
     const topic = ctx.metadata.state.topic(name);
     if (topic === undefined) {
       topics.push({ ...refused(name, topicNameProblem(name) === null ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : KafkaErrorCode.INVALID_TOPIC_EXCEPTION), isInternal: isInternalTopic(name) });
