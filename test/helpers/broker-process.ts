@@ -128,17 +128,35 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
 
 export async function waitReady(httpPort: number, timeoutMs: number, exited: () => boolean, httpsCa?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // What the last probes got, for the error: a broker that logged "broker ready" and still fails here
+  // points at the probe's side (a refused or reset connection, a slow answer), not the broker's.
+  let attempts = 0;
+  let last = 'no answer yet';
+  const seen = new Map<string, number>();
   while (Date.now() < deadline) {
     if (exited()) throw new Error('process exited');
+    attempts++;
     try {
-      const status = httpsCa === undefined ? (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status : (await httpsGet(httpPort, '/health/ready', { ca: httpsCa })).status;
+      let status: number;
+      let body: string;
+      if (httpsCa === undefined) {
+        const res = await fetch(`http://127.0.0.1:${httpPort}/health/ready`, { signal: AbortSignal.timeout(5_000) });
+        status = res.status;
+        body = await res.text();
+      } else {
+        ({ status, body } = await httpsGet(httpPort, '/health/ready', { ca: httpsCa }));
+      }
       if (status === 200) return;
-    } catch {
-      // not listening yet
+      last = `HTTP ${status} ${body.trim().slice(0, 200)}`;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      last = `error ${cause?.code ?? cause?.message ?? (err as Error).message}`;
     }
+    seen.set(last, (seen.get(last) ?? 0) + 1);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`not ready after ${timeoutMs} ms`);
+  const counts = [...seen].map(([what, n]) => `${n} x ${what}`).join('; ');
+  throw new Error(`not ready after ${timeoutMs} ms (${attempts} probes of 127.0.0.1:${httpPort}/health/ready: ${counts}; the last: ${last})`);
 }
 
 /**
