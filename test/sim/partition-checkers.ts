@@ -62,6 +62,8 @@ import { TxnPeriods, type Period } from './txn-periods.ts';
 export interface CommittedBatch {
   readonly hex: string;
   readonly lastOffset: number;
+  /** The term its leader appended it in (the batch's partitionLeaderEpoch). */
+  readonly term: number;
   /** The batch's id: the key of its first record (set by the workload). */
   readonly id: string;
 }
@@ -129,7 +131,7 @@ export class PartitionChecker {
   comparisons = 0;
   private readonly committed = new Map<string, Map<number, CommittedBatch>>();
   private readonly sequences = new Map<string, Map<string, number>>();
-  /** Per partition and term of acknowledgement (Answer.term): one past the last offset acknowledged. */
+  /** Per partition and term the acknowledged batches were appended in: one past the last offset acknowledged. */
   private readonly ackedEnd = new Map<string, Map<number, number>>();
   private readonly acked = new Map<string, Map<number, string>>();
   private readonly consumed = new Map<string, Map<number, string>>();
@@ -210,7 +212,7 @@ export class PartitionChecker {
       if (known.hex !== hex) this.fail('committed prefixes agree', `broker ${broker} committed ${partition} batch ${batchId(bytes)} at ${baseOffset} where ${known.id} was committed`);
       return;
     }
-    registry.set(baseOffset, { hex, lastOffset, id: batchId(bytes) });
+    registry.set(baseOffset, { hex, lastOffset, term: header.partitionLeaderEpoch, id: batchId(bytes) });
     if (partition.startsWith(`${TXN_STATE_TOPIC}-`)) this.periods.committed(bytes, baseOffset);
     this.committedTransactional(partition, bytes, baseOffset, lastOffset);
     // Markers carry no sequence (-1): only data batches have an identity to be unique.
@@ -247,8 +249,8 @@ export class PartitionChecker {
     if (logStartOffset > (this.retainedFrom.get(partition) ?? 0)) this.retainedFrom.set(partition, logStartOffset);
   }
 
-  /** A produce of batch `id` was acknowledged at `baseOffset` by a replica in `term`. */
-  acknowledged(partition: string, id: string, baseOffset: number, term: number, how: string): void {
+  /** A produce of batch `id` was acknowledged at `baseOffset`. */
+  acknowledged(partition: string, id: string, baseOffset: number, how: string): void {
     const known = this.registry(partition).get(baseOffset);
     this.comparisons++;
     if (known === undefined) this.fail('acknowledged means committed', `${partition}: batch ${id} acknowledged (${how}) at ${baseOffset}, which no replica has committed`);
@@ -256,7 +258,7 @@ export class PartitionChecker {
     else {
       let byTerm = this.ackedEnd.get(partition);
       if (byTerm === undefined) this.ackedEnd.set(partition, (byTerm = new Map()));
-      byTerm.set(term, Math.max(byTerm.get(term) ?? 0, known.lastOffset + 1));
+      byTerm.set(known.term, Math.max(byTerm.get(known.term) ?? 0, known.lastOffset + 1));
     }
     this.ackedOf(partition).set(baseOffset, id);
   }
@@ -283,9 +285,12 @@ export class PartitionChecker {
 
   /**
    * A replica's high watermark now; `writableTerm` is the term it takes writes in, or -1. Checked
-   * when it becomes writable in a term, against what was acknowledged in earlier terms only: a leader
-   * whose own loop lagged may become writable after a newer leader, which it does not know of (cut
-   * off), acknowledged more. It cannot commit anything, and is not required to hold those batches.
+   * when it becomes writable in a term, against acknowledged batches appended in earlier terms: a
+   * batch of term a that commits at all precedes, in the one committed log, the first entry of any
+   * later term b > a that commits (terms never decrease along a log), so a leader of term b writable
+   * (its first entry applied) has its high watermark past it. Batches of later terms are not due: a
+   * leader whose own loop lagged may become writable after a newer leader, which it does not know of
+   * (cut off), acknowledged more; it cannot commit anything.
    */
   highWatermark(broker: number, incarnation: number, partition: string, highWatermark: number, writableTerm: number): void {
     const key = `${broker}/${incarnation}/${partition}`;

@@ -52,12 +52,7 @@ export interface ClientEnv {
   readonly ignoreAbortedList?: boolean;
 }
 
-/**
- * `term`: the answering replica's Raft term once the batch was visible there. The batch was committed
- * by a leader of that term or an earlier one (a replica learns of commits only from leaders of terms
- * it has reached), so leaders of later terms must hold it.
- */
-export type Answer = { ok: true; baseOffset: number; how: string; term: number } | { ok: false; error: string };
+export type Answer = { ok: true; baseOffset: number; how: string } | { ok: false; error: string };
 
 /** The broker whose replica of `partition` takes writes now, or null. */
 export function writableLeader(brokers: readonly PartitionBroker[], partition: string): PartitionBroker | null {
@@ -82,10 +77,10 @@ export async function produce(broker: PartitionBroker, key: string, batch: Buffe
         return { ok: false, error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' };
       case 'duplicate':
         await result.visible;
-        return { ok: true, baseOffset: result.baseOffset, how: 'duplicate', term: partition.leaderEpoch };
+        return { ok: true, baseOffset: result.baseOffset, how: 'duplicate' };
       case 'appended':
         await result.visible;
-        return { ok: true, baseOffset: result.baseOffset, how: 'appended', term: partition.leaderEpoch };
+        return { ok: true, baseOffset: result.baseOffset, how: 'appended' };
     }
   } catch (e) {
     return { ok: false, error: isStreamBusError(e) ? e.code : String(e) };
@@ -266,7 +261,7 @@ export class SimProducer {
         return;
       }
       env.log(`${this.name} ${batch.id} acknowledged at ${answer.baseOffset} by broker ${broker.id} (${answer.how})`);
-      env.checker.acknowledged(this.partition, batch.id, answer.baseOffset, answer.term, `${answer.how} by broker ${broker.id}`);
+      env.checker.acknowledged(this.partition, batch.id, answer.baseOffset, `${answer.how} by broker ${broker.id}`);
       if (this.current === batch && !batch.acknowledged) {
         batch.acknowledged = true;
         this.acknowledgedBatches++;

@@ -213,7 +213,7 @@ export class SimTxnProducer {
       env.count(answer.ok ? `produce ${answer.how}` : `produce ${answer.error}`);
       if (answer.ok) {
         env.log(`${this.name} ${id} acknowledged at ${answer.baseOffset} by broker ${broker.id} (${answer.how})`);
-        env.checker.acknowledged(key, id, answer.baseOffset, answer.term, `${answer.how} by broker ${broker.id}`);
+        env.checker.acknowledged(key, id, answer.baseOffset, `${answer.how} by broker ${broker.id}`);
         return true;
       }
       env.log(`${this.name} ${id} attempt ${attempt} on broker ${broker.id}: ${answer.error}`);
