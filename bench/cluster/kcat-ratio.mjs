@@ -19,7 +19,11 @@
 // the form users install; the report says which (params.runtime).
 // Writes bench/results/cluster-kcat.json; with --inline-write-bytes (storage.inlineWriteBytes on every
 // broker, both sides) cluster-kcat-inline-N.json, so a run with 0 (every segment write through the
-// I/O pool) compares with the default. Bounded: every kcat pass is killed after 120 s.
+// I/O pool) compares with the default. With --memory-per-broker SIZE (root; e.g. 1GiB) every broker of
+// both sides runs in a memory cgroup of that size (memory-cgroup.mjs), so page cache is recycled as on
+// a machine whose memory is already full of it, rather than taken from free memory a virtual machine's
+// host may have reclaimed; the report is cluster-kcat-memory-SIZE.json. Bounded: every kcat pass is
+// killed after 120 s.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -27,6 +31,7 @@ import { join } from 'node:path';
 import { benchArgs, brokerCommandFor, startBrokerProcess, writeBenchReport } from '../broker/broker-procs.mjs';
 import { ROOT, KafkaClient, clientOf, cpuMicros, log, median, startCluster } from './cluster-procs.mjs';
 import { createTopics } from './replication.mjs';
+import { limitMemory, parseBytes } from './memory-cgroup.mjs';
 
 const args = process.argv.slice(2);
 const { flag } = benchArgs(args);
@@ -39,6 +44,7 @@ const SETTLE_MS = Number(flag('settle-ms', 1000));
 const PASS_TIMEOUT_MS = 120_000;
 const INLINE_WRITE_BYTES = flag('inline-write-bytes', null);
 const BINARY = args.includes('--binary');
+const MEMORY_PER_BROKER = flag('memory-per-broker', null);
 const BINARY_PATH = join(ROOT, 'dist/streambus');
 /** Settings every broker of both sides gets. */
 const BROKER_ENV = INLINE_WRITE_BYTES === null ? {} : { STREAMBUS_STORAGE_INLINE_WRITE_BYTES: String(INLINE_WRITE_BYTES) };
@@ -137,7 +143,13 @@ async function main() {
   const runtime = BINARY ? `dist/streambus (compiled${allocator})` : brokerCommandFor(true).label;
   const single = await startBrokerProcess('single', BROKER_ENV, join(work, 'single'), !BINARY);
   const cluster = await startCluster({ heartbeat: '1s', election: '3s' }, BROKER_ENV);
+  const cgroups = [];
   try {
+    if (MEMORY_PER_BROKER !== null) {
+      const limit = parseBytes(MEMORY_PER_BROKER);
+      cgroups.push(limitMemory(`streambus-bench-single-${process.pid}`, single.pid, limit));
+      for (const m of cluster.members) cgroups.push(limitMemory(`streambus-bench-broker-${m.id}-${process.pid}`, m.proc.pid, limit));
+    }
     const singleBootstrap = `127.0.0.1:${single.kafkaPort}`;
     const admin = new KafkaClient({ bootstrap: singleBootstrap });
     try {
@@ -174,15 +186,16 @@ async function main() {
       startedAt,
       commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
-      params: { runtime, messages: MESSAGES, size: SIZE, runs: RUNS, warmupPasses: WARMUP, settleMs: SETTLE_MS, acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
+      params: { runtime, messages: MESSAGES, size: SIZE, runs: RUNS, warmupPasses: WARMUP, settleMs: SETTLE_MS, memoryPerBroker: MEMORY_PER_BROKER ?? 'no limit', acks: 'all', inlineWriteBytes: INLINE_WRITE_BYTES === null ? 'default (1 MiB)' : Number(INLINE_WRITE_BYTES), kcat: version, rf1: 'a lone broker (no cluster), topic with one partition', rf3: 'three brokers (guide timeouts 1 s / 3 s), one partition with three replicas, kcat bootstrapped with its leader' },
       summary: Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, { rf1MessagesPerSec: r.rf1MessagesPerSec, rf3MessagesPerSec: r.rf3MessagesPerSec, ratio: r.ratio, ratioByRun: r.ratioByRun }])),
       settings: rows,
     };
-    const name = INLINE_WRITE_BYTES === null ? 'cluster-kcat' : `cluster-kcat-inline-${INLINE_WRITE_BYTES}`;
+    const name = `${INLINE_WRITE_BYTES === null ? 'cluster-kcat' : `cluster-kcat-inline-${INLINE_WRITE_BYTES}`}${MEMORY_PER_BROKER === null ? '' : `-memory-${MEMORY_PER_BROKER}`}`;
     writeBenchReport(BINARY ? `${name}-binary` : name, QUICK, report);
   } finally {
     await cluster.stop();
     await single.stop();
+    for (const remove of cgroups) remove();
     rmSync(work, { recursive: true, force: true });
   }
 }
