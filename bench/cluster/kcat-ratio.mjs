@@ -10,7 +10,7 @@
 // end offset is checked to have grown by exactly the count.
 //
 // Usage: node scripts/build.mjs && node bench/cluster/kcat-ratio.mjs [--messages N] [--size B] [--runs R] [--quick]
-//   [--inline-write-bytes N] [--binary] [--warmup W] [--settle-ms MS]
+//   [--inline-write-bytes N] [--binary] [--warmup W] [--settle-ms MS] [--memory-per-broker SIZE]
 // Each side gets W warm-up passes first (default 1). Before every pass the machine's dirty pages are
 // written out (`sync`) and it waits MS (default 1000; 0 = neither), so neither side's pass pays for
 // the other's write-back.

@@ -70,5 +70,40 @@ export async function preparePodman(t: TestContext): Promise<boolean> {
   if (problem !== null) return skipOrFail(t, `no ${BASE_IMAGE} image: ${problem}`);
   const probe = await runCommand('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], { timeoutMs: 60_000 });
   if (probe.status !== 0) return skipOrFail(t, `podman cannot run containers here: ${probe.stderr.trim()}`);
+  const removed = await removeLeftovers();
+  if (removed.length > 0) t.diagnostic(`removed what earlier, interrupted container tests left running: ${removed.join(', ')}`);
   return true;
+}
+
+/** Projects, networks and images of container tests are named after their test process's pid. */
+const LEFTOVER = /^(?:localhost\/)?streambus(?:-test-|:test-)(\d+)(?:_|$)/;
+
+/**
+ * Removes the containers, networks and images of container tests whose process is gone (killed before
+ * its clean-up ran). Their containers keep running, and podman publishes their ports with NAT rules
+ * that take every connection to those loopback ports, whatever listens there: a later test handed
+ * one of those ports (nothing binds it, so it looks free) can never be reached on it.
+ */
+async function removeLeftovers(): Promise<string[]> {
+  const dead = (name: string) => {
+    const pid = LEFTOVER.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) return false;
+    try {
+      process.kill(Number(pid), 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
+  const list = async (args: string[]) => {
+    const run = await runCommand('podman', args, { timeoutMs: 60_000 });
+    return run.status === 0 ? run.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && dead(l)) : [];
+  };
+  const containers = await list(['ps', '-a', '--format', '{{.Names}}']);
+  if (containers.length > 0) await runCommand('podman', ['rm', '-f', '-t', '5', ...containers], { timeoutMs: 120_000 });
+  const networks = await list(['network', 'ls', '--format', '{{.Name}}']);
+  if (networks.length > 0) await runCommand('podman', ['network', 'rm', '-f', ...networks], { timeoutMs: 60_000 });
+  const images = await list(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  if (images.length > 0) await runCommand('podman', ['rmi', '-f', ...images], { timeoutMs: 60_000 });
+  return [...containers, ...networks, ...images];
 }

@@ -7,9 +7,11 @@
  * parallel processes, and a broker killed by one test leaves its ports unbound until the test restarts
  * it on them. So every port handed out is also reserved across processes for as long as the process
  * that took it lives (a file per port under the temp folder, created exclusively, naming the owner's
- * pid; a file whose owner is gone is taken over). Falls back to port 0 when no such port binds.
+ * pid; a file whose owner is gone is taken over). A port is also given only when a connection to it
+ * reaches the probe's own listener (no NAT rule carries it away). Falls back to port 0 when no such
+ * port binds.
  */
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,17 +32,46 @@ function ephemeralStart(): number {
 
 const HIGH = ephemeralStart();
 
+/**
+ * Binds `port` on 127.0.0.1 and checks that a connection to it arrives there: a NAT rule for the
+ * port (a container's published port, say: podman publishes with iptables DNAT, which no bind sees)
+ * would carry every client elsewhere, so a broker listening on it would never be reached. The port,
+ * or null when it cannot be bound or is intercepted.
+ */
 function bind(port: number): Promise<number | null> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', () => resolve(null));
+    let settled = false;
+    const done = (result: number | null) => {
+      if (settled) return;
+      settled = true;
+      client?.destroy();
+      server.close(() => resolve(result));
+    };
+    let client: Socket | null = null;
+    server.once('error', () => {
+      settled = true;
+      resolve(null);
+    });
+    server.on('connection', (socket) => {
+      socket.destroy();
+      const address = server.address();
+      done(typeof address === 'object' && address ? address.port : null);
+    });
     server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       const bound = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(bound));
+      client = connect({ host: '127.0.0.1', port: bound });
+      // Refused, reset, or connected to something else: not this server.
+      client.once('error', () => done(null));
+      const timer = setTimeout(() => done(null), INTERCEPTION_WAIT_MS);
+      server.once('close', () => clearTimeout(timer));
     });
   });
 }
+
+/** How long a probe connection may take to arrive at the probing server. */
+const INTERCEPTION_WAIT_MS = 2_000;
 
 const RESERVATIONS = join(tmpdir(), 'streambus-test-ports');
 
