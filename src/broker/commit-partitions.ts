@@ -2,7 +2,7 @@
  * The per-partition checks OffsetCommit and TxnOffsetCommit make before the group coordinator sees
  * the request, as Kafka does: READ on each topic (else TOPIC_AUTHORIZATION_FAILED), then the
  * partition must exist (else UNKNOWN_TOPIC_OR_PARTITION). The refused partitions are answered here
- * and merged back into the coordinator's answer. OffsetDelete uses the same checks (partitionRefusal).
+ * and merged back into the coordinator's answer. OffsetDelete and DescribeProducers use the same checks (partitionRefusal).
  */
 import { KafkaErrorCode } from '../protocol/kafka/error-codes.ts';
 import type { OffsetCommitRequestTopic, OffsetCommitResponseTopic } from '../groups/group-api.ts';
@@ -26,7 +26,7 @@ export interface RefusedPartition {
 /**
  * Why a partition of `topics` must not reach the coordinator, or 0: TOPIC_AUTHORIZATION_FAILED
  * without READ on its topic, UNKNOWN_TOPIC_OR_PARTITION when it does not exist. READ is checked once
- * per topic. OffsetDelete makes the same checks.
+ * per topic. OffsetDelete and DescribeProducers make the same checks.
  */
 export function partitionRefusal(ctx: BrokerContext, info: RequestInfo, topics: readonly string[]): (topic: string, partition: number) => number {
   const readable = new Map(topics.map((name) => [name, allowed(ctx, info, Op.READ, Resource.TOPIC, name)]));

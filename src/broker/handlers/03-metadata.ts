@@ -23,6 +23,7 @@ import { CLUSTER_RESOURCE } from '../../metadata/acls.ts';
 import type { PartitionView } from '../../replication/cluster-view.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
+import { replicaFields } from '../partition-fields.ts';
 import { topicQuotaProblem } from '../tenant-access.ts';
 import { allowed, authorizedOperations, mayCreateTopic, OPERATIONS_NOT_ASKED, Op, Resource, visible } from '../access.ts';
 
@@ -96,15 +97,7 @@ export function describeTopic(ctx: BrokerContext, topic: TopicRecord, topicAutho
   const partitions = [];
   for (let index = 0; index < topic.partitions; index++) {
     const view = ctx.cluster.partition(topic, index);
-    partitions.push({
-      errorCode: STATUS_ERROR[view.status],
-      partitionIndex: index,
-      leaderId: view.leader,
-      leaderEpoch: view.leaderEpoch,
-      replicaNodes: [...view.replicas],
-      isrNodes: [...view.isr],
-      offlineReplicas: [...view.offline],
-    });
+    partitions.push({ errorCode: STATUS_ERROR[view.status], partitionIndex: index, ...replicaFields(view) });
   }
   return {
     errorCode: 0,

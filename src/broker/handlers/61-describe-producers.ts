@@ -6,22 +6,21 @@
  * leader (NOT_LEADER_OR_FOLLOWER elsewhere); READ on the topic with authorization (else
  * TOPIC_AUTHORIZATION_FAILED); UNKNOWN_TOPIC_OR_PARTITION for partitions that do not exist.
  */
-import { KafkaErrorCode } from '../../protocol/kafka/error-codes.ts';
 import type { Handler } from '../handler.ts';
-import { allowed, Op, Resource } from '../access.ts';
+import { partitionRefusal } from '../commit-partitions.ts';
 import { leaderPartition } from '../partition-access.ts';
 
 export const describeProducers: Handler<61> = (ctx, request, info) => ({
   throttleTimeMs: 0,
   topics: request.topics.map((t) => {
-    const readable = allowed(ctx, info, Op.READ, Resource.TOPIC, t.name);
+    const refusal = partitionRefusal(ctx, info, [t.name]);
     const topic = ctx.metadata.state.topic(t.name);
     return {
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => {
         const failed = (errorCode: number, errorMessage: string | null = null) => ({ partitionIndex, errorCode, errorMessage, activeProducers: [] });
-        if (!readable) return failed(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED);
-        if (topic === undefined || partitionIndex < 0 || partitionIndex >= topic.partitions) return failed(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        const refused = refusal(t.name, partitionIndex);
+        if (refused !== 0 || topic === undefined) return failed(refused);
         const access = leaderPartition(ctx, topic, partitionIndex);
         if (access.partition === undefined) return failed(access.errorCode, access.message);
         const p = access.partition;

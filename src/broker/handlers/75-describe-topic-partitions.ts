@@ -17,6 +17,7 @@ import type { DescribeTopicPartitionsResponse } from '../../protocol/kafka/gener
 import { isInternalTopic, topicNameProblem } from '../../metadata/topic-name.ts';
 import type { BrokerContext } from '../context.ts';
 import type { Handler } from '../handler.ts';
+import { replicaFields } from '../partition-fields.ts';
 import { allowed, authorizedOperations, OPERATIONS_NOT_ASKED, Op, Resource, visible } from '../access.ts';
 
 type TopicOut = DescribeTopicPartitionsResponse['topics'][number];
@@ -70,19 +71,8 @@ function page(ctx: BrokerContext, names: readonly string[], cursorTopic: string,
     const to = Math.min(topic.partitions, from + remaining);
     const partitions: TopicOut['partitions'] = [];
     for (let index = from; index < to; index++) {
-      const view = ctx.cluster.partition(topic, index);
-      partitions.push({
-        errorCode: 0,
-        partitionIndex: index,
-        leaderId: view.leader,
-        leaderEpoch: view.leaderEpoch,
-        replicaNodes: [...view.replicas],
-        isrNodes: [...view.isr],
-        // Kafka sends empty lists here while ELR is off, not nulls.
-        eligibleLeaderReplicas: [],
-        lastKnownElr: [],
-        offlineReplicas: [...view.offline],
-      });
+      // Kafka sends empty ELR lists while ELR is off, not nulls.
+      partitions.push({ errorCode: 0, partitionIndex: index, ...replicaFields(ctx.cluster.partition(topic, index)), eligibleLeaderReplicas: [], lastKnownElr: [] });
     }
     topics.push({ errorCode: 0, name, topicId: topic.topicId, isInternal: isInternalTopic(name), partitions, topicAuthorizedOperations: 0 });
     if (to < topic.partitions) return { topics, nextCursor: { topicName: name, partitionIndex: to } };
